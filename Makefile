@@ -1,0 +1,105 @@
+# tl — transfer learning as Unix filters.  A plain Makefile: the user's CFLAGS
+# are left alone, our own flags live in TL_CFLAGS, libraries come from pkg-config.
+#
+# Layout: lib/**/*.c -> $(B)/libtl.a; cmd/tl-X.c -> bin/tl-X (linked with libtl.a);
+# tests/unit/test_X.c -> $(B)/tests/test_X.  `make SAN=1` builds the same tree
+# with ASan+UBSan into build-san/ and bin-san/.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/tl
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKGS    := vips msgpack openblas libarchive libprotobuf-c
+
+ifeq ($(SAN),1)
+B       := build-san
+BIN     := bin-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B       := build
+BIN     := bin
+SANFLAGS :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+              -Ilib -I$(B)/gen -DTL_SHAREDIR='"$(SHAREDIR)"' $(PKG_CFLAGS) $(SANFLAGS) -pthread
+TL_LDLIBS  := $(PKG_LIBS) -lm -pthread
+
+LIB_SRC   := $(sort $(wildcard lib/*.c lib/*/*.c))
+GEN_SRC   := $(B)/gen/onnx.pb-c.c
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o) $(GEN_SRC:.c=.o)
+TOOLS     := $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/tl-*.c)))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+MAN_PAGES := $(sort $(wildcard man/*.[1-9]))
+
+all: $(TOOLS:%=$(BIN)/%)
+
+$(B)/gen/onnx.pb-c.c $(B)/gen/onnx.pb-c.h: /usr/include/onnx/onnx.proto
+	@mkdir -p $(B)/gen
+	protoc-c --proto_path=/usr/include/onnx --c_out=$(B)/gen /usr/include/onnx/onnx.proto
+
+$(B)/gen/onnx.pb-c.o: $(B)/gen/onnx.pb-c.c
+	$(CC) $(CFLAGS) $(filter-out -Werror,$(TL_CFLAGS)) -c $< -o $@
+
+$(B)/%.o: %.c $(B)/gen/onnx.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libtl.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/tl-%: $(B)/cmd/tl-%.o $(B)/libtl.a
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(TL_LDLIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/libtl.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(TL_LDLIBS)
+
+units: $(UNIT_BIN)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# check: the whole suite on the normal build, then again on the sanitizer build.
+# tests/run prints one line per test and ends with "N passed, N failed".
+check: all units
+	$(MAKE) SAN=1 all units
+	tests/run
+
+valgrind: all units
+	TL_VALGRIND=1 tests/run
+
+fuzz:
+	tests/fuzz/run
+
+deps:
+	@sh tools/deps.sh
+
+model:
+	@sh tools/fetch-model.sh models
+
+bench: all
+	@for b in bench/*/run; do echo "== $$b"; sh $$b || exit 1; done
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	for t in $(TOOLS); do install -m 755 $(BIN)/$$t $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MAN_PAGES); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	if [ -d models ]; then mkdir -p $(DESTDIR)$(SHAREDIR)/models && cp -R models/. $(DESTDIR)$(SHAREDIR)/models/; fi
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MAN_PAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf build build-san bin bin-san
+
+.PHONY: all check units valgrind fuzz deps model bench install uninstall clean
+.SECONDARY:
