@@ -11,7 +11,7 @@ MANDIR  ?= $(PREFIX)/share/man
 SHAREDIR ?= $(PREFIX)/share/tl
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := vips msgpack openblas libarchive libprotobuf-c
+PKGS    := vips msgpack openblas libarchive libprotobuf-c jansson
 
 ifeq ($(SAN),1)
 B       := build-san
@@ -25,7 +25,7 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-TL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+TL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
               -Ilib -I$(B)/gen -DTL_SHAREDIR='"$(SHAREDIR)"' $(PKG_CFLAGS) $(SANFLAGS) -pthread
 TL_LDLIBS  := $(PKG_LIBS) -lm -pthread
 
@@ -41,14 +41,19 @@ all: $(TOOLS:%=$(BIN)/%)
 
 $(B)/gen/onnx.pb-c.c $(B)/gen/onnx.pb-c.h: /usr/include/onnx/onnx.proto
 	@mkdir -p $(B)/gen
+	@command -v protoc-c >/dev/null || { echo "protoc-c missing: run 'make deps'" >&2; exit 1; }
 	protoc-c --proto_path=/usr/include/onnx --c_out=$(B)/gen /usr/include/onnx/onnx.proto
 
 $(B)/gen/onnx.pb-c.o: $(B)/gen/onnx.pb-c.c
 	$(CC) $(CFLAGS) $(filter-out -Werror,$(TL_CFLAGS)) -c $< -o $@
 
-$(B)/%.o: %.c $(B)/gen/onnx.pb-c.h
+$(B)/%.o: %.c $(B)/gen/onnx.pb-c.h | pkgcheck
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CFLAGS) $(TL_CFLAGS) -MMD -MP -c $< -o $@
+
+pkgcheck:
+	@pkg-config --exists --print-errors $(PKGS) || { echo "missing libraries: run 'make deps'" >&2; exit 1; }
 
 $(B)/libtl.a: $(LIB_OBJ)
 	rm -f $@
@@ -101,5 +106,5 @@ uninstall:
 clean:
 	rm -rf build build-san bin bin-san
 
-.PHONY: all check units valgrind fuzz deps model bench install uninstall clean
+.PHONY: pkgcheck all check units valgrind fuzz deps model bench install uninstall clean
 .SECONDARY:

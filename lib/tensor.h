@@ -1,0 +1,53 @@
+/*
+ * tensor.h - the stream's tensor map {"dtype": D, "shape": [...], "data": BIN}
+ * (stream.md): views over a record's tensor, and writing one into a record.
+ *
+ * A view points into the record (the data may be unaligned: copy it with
+ * tl_tensor_to_f32 before doing arithmetic).  Validation happens once, in
+ * tl_tensor_view: dtype known, 1..TL_TENSOR_MAXDIM dimensions, and the product
+ * of the shape times the element size equals the data length exactly.
+ */
+#ifndef TL_TENSOR_H
+#define TL_TENSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "err.h"
+#include "rec.h"
+
+#define TL_TENSOR_MAXDIM 8
+
+enum tl_dtype { TL_U8, TL_F32, TL_F16, TL_I32 };
+
+struct tl_tensor {
+	enum tl_dtype dtype;
+	int ndim;
+	uint64_t shape[TL_TENSOR_MAXDIM];
+	uint64_t count;    /* product of shape */
+	const void *data;  /* count * elemsize bytes, little-endian, C order */
+};
+
+size_t tl_dtype_size(enum tl_dtype t);
+const char *tl_dtype_name(enum tl_dtype t); /* "|u1", "<f4", "<f2", "<i4" */
+int tl_dtype_parse(const char *s, size_t len, enum tl_dtype *out);
+
+/* Fills t from the tensor map o.  -1 with a reason when o is not a valid
+ * tensor.  t points into o's memory. */
+int tl_tensor_view(const msgpack_object *o, struct tl_tensor *t, struct tl_err *err);
+
+/* The tensor stored under key in r: -1 when absent (err: "no KEY") or invalid. */
+int tl_rec_tensor(const struct tl_rec *r, const char *key, struct tl_tensor *t,
+                  struct tl_err *err);
+
+/* Writes a tensor under key; returns its data area (count*elemsize bytes in
+ * r's arena) for the caller to fill, or NULL when out of memory. */
+void *tl_rec_set_tensor(struct tl_rec *r, const char *key, enum tl_dtype dtype,
+                        int ndim, const uint64_t *shape);
+
+/* Converts any dtype to float32 into out[t->count] (caller's buffer). */
+void tl_tensor_to_f32(const struct tl_tensor *t, float *out);
+
+#endif
