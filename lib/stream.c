@@ -20,6 +20,7 @@ struct tl_reader {
 	char *const *paths;
 	int npaths, cur;   /* paths[cur] is being read */
 	FILE *f;
+	FILE *given;       /* the caller's FILE (tl_reader_open_file), not closed */
 	const char *name;
 	unsigned char *buf; /* buf[off..len) not yet consumed */
 	size_t len, off, cap, max;
@@ -140,9 +141,11 @@ tl_msgpack_measure(const unsigned char *p, size_t len, size_t max, struct tl_err
 static int
 open_next(struct tl_reader *r, struct tl_err *err)
 {
-	const char *path = r->npaths ? r->paths[r->cur] : "-";
+	const char *path = r->paths ? r->paths[r->cur] : "-";
 
-	if (strcmp(path, "-") == 0) {
+	if (r->given != NULL) {
+		r->f = r->given;
+	} else if (strcmp(path, "-") == 0) {
 		r->f = stdin;
 		r->name = "stdin";
 	} else {
@@ -245,7 +248,7 @@ advance(struct tl_reader *r, msgpack_object *o, struct tl_err *err)
 				return tl_err_set(err, "%s: truncated stream (no trailer after "
 				    "%llu records: did the tool before this one fail?)",
 				    r->name, r->count);
-			if (r->f != stdin)
+			if (r->f != stdin && r->f != r->given)
 				fclose(r->f);
 			r->f = NULL;
 			if (++r->cur >= r->npaths)
@@ -284,8 +287,23 @@ advance(struct tl_reader *r, msgpack_object *o, struct tl_err *err)
 	}
 }
 
+static struct tl_reader *reader_start(char *const *paths, int n, FILE *given,
+                                      const char *name, struct tl_err *err);
+
 struct tl_reader *
 tl_reader_open(char *const *paths, int n, struct tl_err *err)
+{
+	return reader_start(paths, n, NULL, NULL, err);
+}
+
+struct tl_reader *
+tl_reader_open_file(FILE *f, const char *name, struct tl_err *err)
+{
+	return reader_start(NULL, 1, f, name, err);
+}
+
+static struct tl_reader *
+reader_start(char *const *paths, int n, FILE *given, const char *name, struct tl_err *err)
 {
 	struct tl_reader *r = calloc(1, sizeof *r);
 	const char *lim = getenv("TL_MAX_RECORD");
@@ -307,6 +325,7 @@ tl_reader_open(char *const *paths, int n, struct tl_err *err)
 	}
 	if (n <= 0)
 		r->paths = NULL, r->npaths = 1;
+	r->given = given;
 	msgpack_zone_init(&r->zone, 8192);
 	r->header = tl_rec_new();
 	r->tmp = tl_rec_new();
@@ -316,6 +335,8 @@ tl_reader_open(char *const *paths, int n, struct tl_err *err)
 	}
 	if (open_next(r, err) < 0)
 		goto fail;
+	if (given != NULL)
+		r->name = name;
 	/* The first object of the first input must be a header. */
 	st = next_object(r, &o, err);
 	if (st == 0) {
@@ -370,7 +391,7 @@ tl_reader_close(struct tl_reader *r)
 {
 	if (r == NULL)
 		return;
-	if (r->f != NULL && r->f != stdin)
+	if (r->f != NULL && r->f != stdin && r->f != r->given)
 		fclose(r->f);
 	free(r->buf);
 	tl_rec_free(r->header);

@@ -37,6 +37,9 @@ struct tl_writer;
  * ("empty input" when there is no byte at all).  Free with tl_reader_close. */
 struct tl_reader *tl_reader_open(char *const *paths, int n, struct tl_err *err);
 
+/* Same over one FILE the caller opened (and closes, after tl_reader_close). */
+struct tl_reader *tl_reader_open_file(FILE *f, const char *name, struct tl_err *err);
+
 /* The next data record, into rec (cleared first).  Returns 1 for a record, 0 at
  * the clean end of all input, -1 on a broken stream (err says which file and
  * what: truncated, count mismatch, malformed, header conflict). */
