@@ -12,15 +12,23 @@ mkdir -p "$man_pybin"
 [ -x /usr/bin/python3 ] && ln -sf /usr/bin/python3 "$man_pybin/python3"
 man_path=$BIN:$man_pybin:$PATH
 
+# man_head FILE: the start of FILE on one line, for a FAIL message
+man_head() { head -c 300 "$1" | tr "\n" "|"; }
+
 # man_words FILE: the words of a snippet that stand where a command can
 man_words() { tr -s ' \t|;&()`<>' '\n' <"$1"; }
 
-# man_needs FILE SCRATCH: prints why the snippet cannot run yet, or nothing
+# man_needs FILE SCRATCH: prints why the snippet cannot run yet ("fail: why"
+# when that is an error), or nothing
 man_needs() {
 	_tools=$(man_words "$1" | grep -x 'tl-[a-z][a-z0-9-]*' | sort -u)
 	grep -q 'photos\.tl' "$1" && _tools="$_tools tl-ingest"
 	for _t in $_tools; do
-		if [ ! -f "$top/cmd/$_t.c" ] && [ ! -x "$BIN/$_t" ]; then
+		if [ -x "$BIN/$_t" ]; then
+			continue
+		elif [ -f "$top/cmd/$_t.c" ]; then
+			echo "fail: cmd/$_t.c exists but $BIN/$_t was not built"; return
+		else
 			echo "$_t not written yet"; return
 		fi
 	done
@@ -45,7 +53,7 @@ man_fixtures() {
 		(cd "$1" && PATH=$man_path tl-ingest photos/ >photos.tl 2>fixture.err) </dev/null
 		_st=$?
 		if [ $_st -gt 1 ]; then
-			fail "man-fixture photos.tl" "tl-ingest photos/: status $_st: $(head -c 300 "$1/fixture.err")"
+			fail "man-fixture photos.tl" "tl-ingest photos/: status $_st: $(man_head "$1/fixture.err")"
 			return 1
 		fi
 		rm -f "$1/fixture.err"
@@ -68,24 +76,25 @@ for man_page in "$top"/man/*.[1-9]; do
 
 	man_ex=$T/ex.$man_name man_run=$T/run.$man_name
 	if ! sh "$top/tools/man-examples.sh" -d "$man_ex" "$man_page" 2>"$T/exerr"; then
-		fail "man-example $man_name" "cannot extract: $(head -c 300 "$T/exerr")"
+		fail "man-example $man_name" "cannot extract: $(man_head "$T/exerr")"
 		continue
 	fi
 	man_fixtures "$man_run" || continue
 	if [ -s "$man_ex/setup.sh" ]; then
 		if ! (cd "$man_run" && PATH=$man_path bash -e "$man_ex/setup.sh") </dev/null >"$T/out" 2>&1; then
-			fail "man-example $man_name" "ex: setup failed: $(head -c 300 "$T/out")"
+			fail "man-example $man_name" "ex: setup failed: $(man_head "$T/out")"
 			continue
 		fi
 	fi
 
-	man_n=$(cat "$man_ex/count") man_ran=0 man_not=0 man_why= man_prev=
+	man_n=$(cat "$man_ex/count") man_ran=0 man_not=0 man_out=0 man_why= man_prev=
 	i=1
 	while [ "$i" -le "$man_n" ]; do
 		_f=$man_ex/$i.sh _m=$man_ex/$i.meta
 		_line=$(sed -n 's/^line //p' "$_m")
 		_name="man-example $man_name#$i"
 		if grep -qx output "$_m"; then
+			man_out=$((man_out + 1))
 			# the expected stdout of the snippet before it
 			if [ -z "$man_prev" ]; then
 				fail "$_name" "line $_line: ex: output follows no snippet"
@@ -98,6 +107,12 @@ for man_page in "$top"/man/*.[1-9]; do
 			i=$((i + 1)); continue
 		fi
 		_why=$(man_needs "$_f" "$man_run")
+		case $_why in
+		fail:*)
+			fail "$_name" "line $_line: ${_why#fail: }"
+			man_prev=skipped
+			i=$((i + 1)); continue ;;
+		esac
 		if [ -n "$_why" ]; then
 			man_not=$((man_not + 1)) man_why="$man_why #$i ($_why)" man_prev=skipped
 			i=$((i + 1)); continue
@@ -110,13 +125,13 @@ for man_page in "$top"/man/*.[1-9]; do
 		if [ $_st -eq 124 ]; then
 			fail "$_name" "line $_line: timed out after 300 s"
 		elif [ $_st -gt 128 ]; then
-			fail "$_name" "line $_line: crashed with status $_st: $(head -c 300 "$man_ex/$i.stderr")"
+			fail "$_name" "line $_line: crashed with status $_st: $(man_head "$man_ex/$i.stderr")"
 		elif [ $_st -ne "${_want:-0}" ]; then
-			fail "$_name" "line $_line: status $_st, want ${_want:-0}: $(head -c 300 "$man_ex/$i.stderr")"
+			fail "$_name" "line $_line: status $_st, want ${_want:-0}: $(man_head "$man_ex/$i.stderr")"
 		else
 			pass "$_name"
 		fi
 		i=$((i + 1))
 	done
-	echo "man $man_name: $man_ran examples run, $man_not not run${man_why:+:$man_why}"
+	echo "man $man_name: $man_ran of $((man_n - man_out)) examples run, $man_not not run${man_why:+:$man_why}"
 done
