@@ -1,0 +1,174 @@
+/*
+ * nn_int.h - what the files of lib/nn share and nobody else sees: the tensor
+ * and node structs, the operator table, the plan, the kernels' entry points
+ * and the thread pool.  Not installed, not for cmd/.
+ */
+#ifndef TL_NN_INT_H
+#define TL_NN_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "nn.h"
+
+enum nn_op {
+	OP_CONV, OP_BATCHNORM, OP_RELU, OP_CLIP, OP_SIGMOID, OP_HARDSIGMOID,
+	OP_HARDSWISH, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_CONCAT, OP_MAXPOOL,
+	OP_AVGPOOL, OP_GLOBALAVGPOOL, OP_GLOBALMAXPOOL, OP_FLATTEN, OP_RESHAPE,
+	OP_GEMM, OP_MATMUL, OP_SOFTMAX, OP_PAD, OP_IDENTITY, OP_TRANSPOSE,
+	OP_SQUEEZE, OP_UNSQUEEZE, OP_SHAPE, OP_GATHER,
+	OP_CONVERT,	/* internal: layout change inserted by the planner */
+	OP_COUNT
+};
+
+enum nn_kind { K_INPUT, K_CONST, K_ACT };
+enum nn_dtype { DT_F32, DT_I64 };
+enum nn_act { ACT_NONE, ACT_RELU, ACT_CLIP };
+enum nn_autopad { AP_NOTSET, AP_SAME_UPPER, AP_SAME_LOWER, AP_VALID };
+enum nn_padmode { PM_CONSTANT, PM_REFLECT, PM_EDGE };
+
+/* A tensor: logical shape (ONNX order); constants own their data until
+ * tl_nn_finish moves them into the weight block. */
+struct nn_tensor {
+	char *name;
+	enum nn_kind kind;
+	enum nn_dtype dtype;
+	int rank;
+	int64_t dims[TL_NN_MAXRANK];	/* declared (inputs) or constant shape */
+	float *f;			/* K_CONST, DT_F32 */
+	int64_t *i;			/* K_CONST, DT_I64 */
+	int64_t n;			/* element count of a constant */
+	int producer;			/* node index, -1 for input/const */
+	int output;			/* marked with tl_nn_add_output */
+	char *fused_into;		/* name of the tensor that replaced it */
+};
+
+struct nn_attrs {
+	int64_t kernel[2], stride[2], dil[2], pads[4];	/* pads: t,l,b,r */
+	int has_kernel;
+	enum nn_autopad auto_pad;
+	int64_t group;
+	int ceil_mode, count_include_pad;
+	float alpha, beta, eps, minv, maxv;
+	int trans_a, trans_b;
+	int64_t axis;
+	int64_t perm[TL_NN_MAXRANK];
+	int nperm;
+	int64_t axes[TL_NN_MAXRANK];
+	int naxes;
+	enum nn_padmode pad_mode;
+	float pad_value;
+	int64_t padv[2 * TL_NN_MAXRANK];
+	int npadv;
+	int64_t start, end;
+	int has_end;
+	int allowzero;
+	int opset;
+};
+
+struct nn_node {
+	char *name;
+	char *op_type;
+	enum nn_op op;
+	int nin, nout;
+	int *in, *out;		/* tensor indices; -1 = omitted optional */
+	struct nn_attrs a;
+	enum nn_act act;	/* fused activation (Conv) */
+	float act_min, act_max;
+	int dead;		/* removed by a fusion */
+};
+
+/* The thread pool: nthreads-1 workers plus the caller. */
+struct nn_pool;
+struct nn_pool *nn_pool_new(int nthreads);
+void nn_pool_free(struct nn_pool *p);
+int nn_pool_threads(const struct nn_pool *p);
+/* Calls fn(ctx, lo, hi) over [0, n) split into contiguous chunks of at
+ * least grain items, on all threads; returns when all are done. */
+void nn_pool_for(struct nn_pool *p, int64_t n, int64_t grain,
+    void (*fn)(void *ctx, int64_t lo, int64_t hi), void *ctx);
+
+/* One tensor as the plan sees it at a given N. */
+struct nn_ptensor {
+	int rank;
+	int64_t dims[TL_NN_MAXRANK];	/* logical */
+	int nhwc;			/* rank 4 stored as [N,H,W,C] */
+	int64_t n;			/* elements */
+	enum nn_dtype dtype;
+	int known;			/* value known at plan time */
+	const float *cf;		/* known F32 value */
+	const int64_t *ci;		/* known I64 value */
+	int root;			/* tensor whose storage this aliases */
+	int64_t off;			/* arena offset in floats (roots) */
+	int first, last;		/* step range it is live */
+	int needed;
+	int conv[2];			/* plan tensor holding it NCHW / NHWC, -1 */
+};
+
+/* One step: a node with its resolved plan tensors. */
+struct nn_step {
+	int node;		/* graph node, or -1 for OP_CONVERT */
+	enum nn_op op;
+	int in[8], nin;
+	int out[2], nout;
+	int alias;		/* output shares input 0's storage */
+	const void *aux;	/* plan-time data: repacked weights, indices */
+};
+
+struct nn_plan {
+	int n;				/* batch it was made for, 0 = declared */
+	struct nn_ptensor *t;		/* graph tensors, then plan extras */
+	int nt, capt;
+	struct nn_step *s;
+	int ns, caps;
+	int64_t arena_size;		/* floats */
+	int64_t scratch_size;		/* floats */
+	void **owned;			/* plan-time constants */
+	int nowned, capowned;
+	int *outs, nouts;		/* tensor indices the plan computes */
+};
+
+struct tl_nn {
+	struct nn_tensor *t;
+	int nt, capt;
+	struct nn_node *node;
+	int nnode, capnode;
+	int opset;
+	int finished;
+	float *weights;			/* every F32 constant */
+	int64_t *weights_i64;		/* every I64 constant */
+	int *outputs, noutputs;		/* what runs produce */
+	int threads;
+	struct nn_pool *pool;
+	struct nn_plan *plan;
+	float *arena, *scratch;
+	int64_t arena_cap, scratch_cap;
+};
+
+int nn_find(const struct tl_nn *nn, const char *name);
+int64_t nn_numel(int rank, const int64_t *dims);
+
+/* plan.c */
+void nn_plan_free(struct nn_plan *p);
+int nn_plan_make(struct tl_nn *nn, int n, const int *outs, int nouts,
+    struct nn_plan **out, struct tl_err *err);
+int nn_plan_run(struct tl_nn *nn, const struct tl_nn_io *in, int nin,
+    const struct tl_nn_io *out, int nout, struct tl_err *err);
+
+/* ops.c: kernels over plan tensors.  Each returns 0, or -1 with err. */
+struct nn_exec {
+	struct tl_nn *nn;
+	struct nn_plan *p;
+	float *arena, *scratch;
+};
+float *nn_data(struct nn_exec *x, int t);
+int nn_step_exec(struct nn_exec *x, const struct nn_step *s,
+    struct tl_err *err);
+/* Scratch (floats) a step needs beyond its tensors. */
+int64_t nn_step_scratch(const struct tl_nn *nn, const struct nn_plan *p,
+    const struct nn_step *s, int threads);
+/* Copies src (rank 4, nhwc or not) into dst of the other layout. */
+void nn_convert(struct nn_pool *pool, const float *src, float *dst,
+    const int64_t dims[4], int to_nhwc);
+
+#endif

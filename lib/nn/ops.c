@@ -1,0 +1,923 @@
+/*
+ * ops.c - the kernels, one per operator, over plan tensors whose shapes the
+ * plan has already checked.  4-D activations are NHWC ("nhwc" tensors):
+ * a 1x1 convolution is one GEMM [N*H*W,Cin] x [Cin,Cout], other
+ * convolutions im2col a block of output pixels then GEMM, depthwise
+ * convolution and pooling vectorise over channels.  Dense work goes to
+ * OpenBLAS; the rest is split over the engine's thread pool.  Hot loops are
+ * compiled for AVX-512, AVX2 and baseline x86-64 and picked at run time
+ * (target_clones).  Elementwise operators take any layout through strides.
+ */
+#pragma GCC optimize("O3")
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "nn_int.h"
+
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HOT
+#endif
+
+/* ---- strided maps: broadcasting, transposes, layout changes ---- */
+
+/* Physical dims of t and, per physical position, its logical axis. */
+static void
+phys(const struct nn_ptensor *t, int64_t pd[TL_NN_MAXRANK],
+    int perm[TL_NN_MAXRANK])
+{
+	static const int nhwc[4] = { 0, 2, 3, 1 };
+
+	for (int k = 0; k < t->rank; k++) {
+		perm[k] = t->rank == 4 && t->nhwc && !t->known ? nhwc[k] : k;
+		pd[k] = t->dims[perm[k]];
+	}
+}
+
+/* Stride in t's storage of each of t's logical axes (0 for size 1). */
+static void
+logical_strides(const struct nn_ptensor *t, int64_t ls[TL_NN_MAXRANK])
+{
+	int64_t pd[TL_NN_MAXRANK], st = 1;
+	int perm[TL_NN_MAXRANK];
+
+	phys(t, pd, perm);
+	for (int k = t->rank - 1; k >= 0; k--) {
+		ls[perm[k]] = pd[k] == 1 ? 0 : st;
+		st *= pd[k];
+	}
+}
+
+struct smap {
+	int nd, nops;
+	int64_t d[TL_NN_MAXRANK];
+	int64_t s[3][TL_NN_MAXRANK];	/* [0] output, [1], [2] inputs */
+};
+
+/* Output o in its physical order; in[j] read broadcast (aligned right to
+ * o's logical axes) or, if perm is given, transposed: o axis a = in axis
+ * perm[a]. */
+static void
+smap_make(struct smap *m, const struct nn_ptensor *o,
+    const struct nn_ptensor **in, int nin, const int64_t *perm)
+{
+	int64_t pd[TL_NN_MAXRANK], ls[3][TL_NN_MAXRANK], st = 1;
+	int po[TL_NN_MAXRANK];
+
+	phys(o, pd, po);
+	m->nops = nin + 1;
+	for (int j = 0; j < nin; j++) {
+		int64_t l[TL_NN_MAXRANK];
+		logical_strides(in[j], l);
+		for (int a = 0; a < o->rank; a++) {
+			int ia = a - (o->rank - in[j]->rank);
+			if (perm)
+				ls[j][a] = l[perm[a]];
+			else
+				ls[j][a] = ia < 0 || in[j]->dims[ia] == 1 ? 0 : l[ia];
+		}
+	}
+	m->nd = 0;
+	/* build outermost first, dropping unit dims */
+	{
+		int64_t os[TL_NN_MAXRANK];
+		st = 1;
+		for (int k = o->rank - 1; k >= 0; k--) {
+			os[k] = st;
+			st *= pd[k];
+		}
+		for (int k = 0; k < o->rank; k++) {
+			if (pd[k] == 1)
+				continue;
+			m->d[m->nd] = pd[k];
+			m->s[0][m->nd] = os[k];
+			for (int j = 0; j < nin; j++)
+				m->s[j + 1][m->nd] = ls[j][po[k]];
+			m->nd++;
+		}
+	}
+	/* merge an axis into the next when every operand allows it */
+	for (int k = m->nd - 2; k >= 0; k--) {
+		int ok = 1;
+		for (int j = 0; j < m->nops; j++)
+			ok &= m->s[j][k] == m->s[j][k + 1] * m->d[k + 1];
+		if (!ok)
+			continue;
+		m->d[k] *= m->d[k + 1];
+		for (int j = 0; j < m->nops; j++)
+			m->s[j][k] = m->s[j][k + 1];
+		for (int q = k + 1; q < m->nd - 1; q++) {
+			m->d[q] = m->d[q + 1];
+			for (int j = 0; j < m->nops; j++)
+				m->s[j][q] = m->s[j][q + 1];
+		}
+		m->nd--;
+	}
+	if (m->nd == 0) {
+		m->nd = 1;
+		m->d[0] = 1;
+		for (int j = 0; j < m->nops; j++)
+			m->s[j][0] = 0;
+	}
+}
+
+enum bop { B_COPY, B_ADD, B_SUB, B_MUL, B_DIV };
+
+struct smap_job {
+	const struct smap *m;
+	float *o;
+	const float *a, *b;
+	enum bop op;
+};
+
+HOT static void
+row_op(enum bop op, float *restrict o, const float *restrict a,
+    const float *restrict b, int64_t n, int64_t so, int64_t sa, int64_t sb)
+{
+	if (op == B_COPY) {
+		if (so == 1 && sa == 1)
+			memcpy(o, a, n * sizeof *o);
+		else
+			for (int64_t i = 0; i < n; i++)
+				o[i * so] = a[i * sa];
+		return;
+	}
+	if (so == 1 && sa == 1 && sb == 1) {
+		switch (op) {
+		case B_ADD: for (int64_t i = 0; i < n; i++) o[i] = a[i] + b[i]; return;
+		case B_SUB: for (int64_t i = 0; i < n; i++) o[i] = a[i] - b[i]; return;
+		case B_MUL: for (int64_t i = 0; i < n; i++) o[i] = a[i] * b[i]; return;
+		case B_DIV: for (int64_t i = 0; i < n; i++) o[i] = a[i] / b[i]; return;
+		default: break;
+		}
+	}
+	if (so == 1 && sa == 1 && sb == 0) {
+		float y = b[0];
+		switch (op) {
+		case B_ADD: for (int64_t i = 0; i < n; i++) o[i] = a[i] + y; return;
+		case B_SUB: for (int64_t i = 0; i < n; i++) o[i] = a[i] - y; return;
+		case B_MUL: for (int64_t i = 0; i < n; i++) o[i] = a[i] * y; return;
+		case B_DIV: for (int64_t i = 0; i < n; i++) o[i] = a[i] / y; return;
+		default: break;
+		}
+	}
+	for (int64_t i = 0; i < n; i++) {
+		float x = a[i * sa], y = op == B_COPY ? 0 : b[i * sb], z;
+		switch (op) {
+		case B_ADD: z = x + y; break;
+		case B_SUB: z = x - y; break;
+		case B_MUL: z = x * y; break;
+		case B_DIV: z = x / y; break;
+		default: z = x;
+		}
+		o[i * so] = z;
+	}
+}
+
+static void
+smap_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	struct smap_job *j = ctx;
+	const struct smap *m = j->m;
+	int last = m->nd - 1;
+
+	for (int64_t r = lo; r < hi; r++) {
+		int64_t rem = r, oo = 0, oa = 0, ob = 0;
+		for (int k = last - 1; k >= 0; k--) {
+			int64_t i = rem % m->d[k];
+			rem /= m->d[k];
+			oo += i * m->s[0][k];
+			oa += i * m->s[1][k];
+			if (m->nops > 2)
+				ob += i * m->s[2][k];
+		}
+		row_op(j->op, j->o + oo, j->a + oa, j->b ? j->b + ob : NULL,
+		    m->d[last], m->s[0][last], m->s[1][last],
+		    m->nops > 2 ? m->s[2][last] : 0);
+	}
+}
+
+static void
+smap_run(struct nn_pool *pool, const struct smap *m, enum bop op, float *o,
+    const float *a, const float *b)
+{
+	struct smap_job j = { m, o, a, b, op };
+	int64_t rows = 1;
+
+	for (int k = 0; k < m->nd - 1; k++)
+		rows *= m->d[k];
+	nn_pool_for(pool, rows, 1 + 16384 / m->d[m->nd - 1], smap_rows, &j);
+}
+
+void
+nn_convert(struct nn_pool *pool, const float *src, float *dst,
+    const int64_t dims[4], int to_nhwc)
+{
+	struct nn_ptensor s = { .rank = 4, .nhwc = !to_nhwc };
+	struct nn_ptensor d = { .rank = 4, .nhwc = to_nhwc };
+	const struct nn_ptensor *in = &s;
+	struct smap m;
+
+	memcpy(s.dims, dims, 4 * sizeof *dims);
+	memcpy(d.dims, dims, 4 * sizeof *dims);
+	smap_make(&m, &d, &in, 1, NULL);
+	smap_run(pool, &m, B_COPY, dst, src, NULL);
+}
+
+/* ---- activations ---- */
+
+struct act_job {
+	float *o;
+	const float *a;
+	enum nn_op op;
+	float p0, p1;
+};
+
+HOT static void
+act_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	struct act_job *j = ctx;
+	float *restrict o = j->o;
+	const float *restrict a = j->a;
+	float p0 = j->p0, p1 = j->p1;
+
+	/* o may equal a (in place): element i only reads a[i] */
+	switch (j->op) {
+	case OP_RELU:
+		for (int64_t i = lo; i < hi; i++)
+			o[i] = a[i] > 0 ? a[i] : 0;
+		break;
+	case OP_CLIP:
+		for (int64_t i = lo; i < hi; i++) {
+			float v = a[i] < p0 ? p0 : a[i];
+			o[i] = v > p1 ? p1 : v;
+		}
+		break;
+	case OP_SIGMOID:
+		for (int64_t i = lo; i < hi; i++)
+			o[i] = 1 / (1 + expf(-a[i]));
+		break;
+	case OP_HARDSIGMOID:
+		for (int64_t i = lo; i < hi; i++) {
+			float v = p0 * a[i] + p1;
+			o[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+		}
+		break;
+	case OP_HARDSWISH:
+		for (int64_t i = lo; i < hi; i++) {
+			float v = a[i] / 6 + 0.5f;
+			o[i] = a[i] * (v < 0 ? 0 : v > 1 ? 1 : v);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+act_run(struct nn_pool *pool, enum nn_op op, float *o, const float *a,
+    int64_t n, float p0, float p1)
+{
+	struct act_job j = { o, a, op, p0, p1 };
+
+	nn_pool_for(pool, n, 8192, act_rows, &j);
+}
+
+/* ---- convolution ---- */
+
+struct conv_job {
+	const float *x, *w, *bias;
+	float *y, *col;
+	int64_t n, h, w_, c, oh, ow, m, kh, kw, sh, sw, dh, dw, pt, pl;
+	int64_t g, cg, row0, kg;
+	int act;
+	float lo, hi;
+};
+
+/* Depthwise: w [KH*KW][C]; rows are (n, oy). */
+HOT static void
+dw_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	struct conv_job *j = ctx;
+	int64_t C = j->c;
+	float acc[1024];
+
+	for (int64_t r = lo; r < hi; r++) {
+		int64_t n = r / j->oh, oy = r % j->oh;
+		for (int64_t ox = 0; ox < j->ow; ox++) {
+			float *restrict yo = j->y + ((r * j->ow) + ox) * C;
+			for (int64_t c0 = 0; c0 < C; c0 += 1024) {
+				int64_t cn = C - c0 < 1024 ? C - c0 : 1024;
+				for (int64_t c = 0; c < cn; c++)
+					acc[c] = j->bias ? j->bias[c0 + c] : 0;
+				for (int64_t ky = 0; ky < j->kh; ky++) {
+					int64_t iy = oy * j->sh - j->pt + ky * j->dh;
+					if (iy < 0 || iy >= j->h)
+						continue;
+					for (int64_t kx = 0; kx < j->kw; kx++) {
+						int64_t ix = ox * j->sw - j->pl + kx * j->dw;
+						const float *restrict xp, *restrict wp;
+						if (ix < 0 || ix >= j->w_)
+							continue;
+						xp = j->x + ((n * j->h + iy) * j->w_ + ix) *
+						    C + c0;
+						wp = j->w + (ky * j->kw + kx) * C + c0;
+						for (int64_t c = 0; c < cn; c++)
+							acc[c] += xp[c] * wp[c];
+					}
+				}
+				if (j->act) {
+					float l = j->lo, h = j->hi;
+					for (int64_t c = 0; c < cn; c++) {
+						float v = acc[c] < l ? l : acc[c];
+						yo[c0 + c] = v > h ? h : v;
+					}
+				} else
+					memcpy(yo + c0, acc, cn * sizeof *acc);
+			}
+		}
+	}
+}
+
+/* im2col of output pixels [row0+lo, row0+hi) for group j->g into col
+ * [rows][KH*KW*Cg], in (ky, kx, ci) order to match OHWI weights. */
+static void
+im2col_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	struct conv_job *j = ctx;
+	int64_t cg = j->cg, ohw = j->oh * j->ow;
+
+	for (int64_t r = lo; r < hi; r++) {
+		int64_t p = j->row0 + r, n = p / ohw, oy = p % ohw / j->ow,
+		    ox = p % j->ow;
+		float *dst = j->col + r * j->kg;
+		for (int64_t ky = 0; ky < j->kh; ky++) {
+			int64_t iy = oy * j->sh - j->pt + ky * j->dh;
+			for (int64_t kx = 0; kx < j->kw; kx++, dst += cg) {
+				int64_t ix = ox * j->sw - j->pl + kx * j->dw;
+				if (iy < 0 || iy >= j->h || ix < 0 || ix >= j->w_)
+					memset(dst, 0, cg * sizeof *dst);
+				else
+					memcpy(dst, j->x + ((n * j->h + iy) * j->w_ +
+					    ix) * j->c + j->g * cg, cg * sizeof *dst);
+			}
+		}
+	}
+}
+
+/* y[rows][M] += bias, then the fused activation */
+HOT static void
+epilogue_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	struct conv_job *j = ctx;
+	int64_t M = j->m;
+	float l = j->act ? j->lo : -INFINITY, h = j->act ? j->hi : INFINITY;
+
+	for (int64_t r = lo; r < hi; r++) {
+		float *restrict y = j->y + r * M;
+		const float *restrict b = j->bias;
+		if (b)
+			for (int64_t c = 0; c < M; c++)
+				y[c] += b[c];
+		if (j->act)
+			for (int64_t c = 0; c < M; c++) {
+				float v = y[c] < l ? l : y[c];
+				y[c] = v > h ? h : v;
+			}
+	}
+}
+
+static int64_t
+conv_block_rows(int64_t kg)
+{
+	int64_t rb = ((int64_t)1 << 19) / (kg ? kg : 1);
+
+	return rb < 64 ? 64 : rb;
+}
+
+static int
+conv_kind(const struct nn_node *nd, const struct nn_ptensor *x,
+    const struct nn_ptensor *w)
+{
+	const struct nn_attrs *A = &nd->a;
+
+	if (w->dims[1] == 1 && A->group == w->dims[0] && A->group == x->dims[1])
+		return 1;	/* depthwise */
+	if (w->dims[2] == 1 && w->dims[3] == 1 && A->group == 1 &&
+	    A->stride[0] == 1 && A->stride[1] == 1 && !A->pads[0] &&
+	    !A->pads[1] && !A->pads[2] && !A->pads[3])
+		return 2;	/* pointwise: one GEMM */
+	return 0;
+}
+
+static int
+conv_exec(struct nn_exec *e, const struct nn_step *s)
+{
+	const struct nn_node *nd = &e->nn->node[s->node];
+	const struct nn_attrs *A = &nd->a;
+	const struct nn_ptensor *x = &e->p->t[s->in[0]], *w = &e->p->t[s->in[1]],
+	    *y = &e->p->t[s->out[0]];
+	struct conv_job j = { 0 };
+	int kind = conv_kind(nd, x, w);
+	float *scr = e->scratch;
+	const float *wt = s->aux;
+	int64_t rows, kk = w->dims[2] * w->dims[3];
+
+	j.x = nn_data(e, s->in[0]);
+	j.y = nn_data(e, s->out[0]);
+	j.bias = s->nin > 2 && s->in[2] >= 0 ? nn_data(e, s->in[2]) : NULL;
+	j.n = x->dims[0], j.c = x->dims[1], j.h = x->dims[2], j.w_ = x->dims[3];
+	j.m = y->dims[1], j.oh = y->dims[2], j.ow = y->dims[3];
+	j.kh = w->dims[2], j.kw = w->dims[3];
+	j.sh = A->stride[0], j.sw = A->stride[1];
+	j.dh = A->dil[0], j.dw = A->dil[1];
+	j.pt = A->pads[0], j.pl = A->pads[1];
+	j.act = nd->act != ACT_NONE;
+	j.lo = nd->act_min, j.hi = nd->act_max;
+	j.cg = w->dims[1];
+	j.kg = kk * j.cg;
+	rows = j.n * j.oh * j.ow;
+	if (wt == NULL) {
+		/* weights computed at run time: repack like plan.c does */
+		const float *src = nn_data(e, s->in[1]);
+		float *r = scr;
+		int64_t co = w->dims[0], ci = w->dims[1];
+		scr += (w->n + 15) & ~(int64_t)15;
+		for (int64_t a = 0; a < co; a++)
+			for (int64_t b = 0; b < ci; b++)
+				for (int64_t q = 0; q < kk; q++)
+					r[kind == 1 ? q * co + a : (a * kk + q) * ci + b] =
+					    src[(a * ci + b) * kk + q];
+		wt = r;
+	}
+	j.w = wt;
+	if (kind == 1) {
+		nn_pool_for(e->nn->pool, j.n * j.oh, 1, dw_rows, &j);
+		return 0;
+	}
+	if (kind == 2) {
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
+		    (int)j.m, (int)j.c, 1.0f, j.x, (int)j.c, wt, (int)j.c, 0.0f,
+		    j.y, (int)j.m);
+	} else {
+		int64_t rb = conv_block_rows(j.kg), mg = j.m / A->group;
+		j.col = scr;
+		for (int64_t r0 = 0; r0 < rows; r0 += rb) {
+			int64_t nr = rows - r0 < rb ? rows - r0 : rb;
+			j.row0 = r0;
+			for (j.g = 0; j.g < A->group; j.g++) {
+				nn_pool_for(e->nn->pool, nr, 16, im2col_rows, &j);
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+				    (int)nr, (int)mg, (int)j.kg, 1.0f, j.col,
+				    (int)j.kg, wt + j.g * mg * j.kg, (int)j.kg, 0.0f,
+				    j.y + r0 * j.m + j.g * mg, (int)j.m);
+			}
+		}
+	}
+	if (j.bias || j.act)
+		nn_pool_for(e->nn->pool, rows, 64, epilogue_rows, &j);
+	return 0;
+}
+
+/* ---- pooling (NHWC) ---- */
+
+struct pool_job {
+	const float *x;
+	float *y;
+	int64_t n, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+	int max, incl;
+};
+
+HOT static void
+pool_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	struct pool_job *j = ctx;
+	int64_t C = j->c;
+
+	for (int64_t r = lo; r < hi; r++) {
+		int64_t n = r / j->oh, oy = r % j->oh;
+		for (int64_t ox = 0; ox < j->ow; ox++) {
+			float *restrict yo = j->y + (r * j->ow + ox) * C;
+			int64_t y0 = oy * j->sh - j->pt, x0 = ox * j->sw - j->pl;
+			int64_t cnt = 0, size;
+			for (int64_t c = 0; c < C; c++)
+				yo[c] = j->max ? -INFINITY : 0;
+			for (int64_t ky = 0; ky < j->kh; ky++) {
+				int64_t iy = y0 + ky * j->dh;
+				if (iy < 0 || iy >= j->h)
+					continue;
+				for (int64_t kx = 0; kx < j->kw; kx++) {
+					int64_t ix = x0 + kx * j->dw;
+					const float *restrict xp;
+					if (ix < 0 || ix >= j->w)
+						continue;
+					xp = j->x + ((n * j->h + iy) * j->w + ix) * C;
+					cnt++;
+					if (j->max)
+						for (int64_t c = 0; c < C; c++)
+							yo[c] = xp[c] > yo[c] ? xp[c] : yo[c];
+					else
+						for (int64_t c = 0; c < C; c++)
+							yo[c] += xp[c];
+				}
+			}
+			if (j->max)
+				continue;
+			if (j->incl) {
+				/* window clipped to the padded input (PyTorch) */
+				int64_t ye = y0 + j->kh, xe = x0 + j->kw;
+				ye = ye < j->h + j->pb ? ye : j->h + j->pb;
+				xe = xe < j->w + j->pr ? xe : j->w + j->pr;
+				size = (ye - y0) * (xe - x0);
+			} else
+				size = cnt;
+			if (size > 0)
+				for (int64_t c = 0; c < C; c++)
+					yo[c] /= (float)size;
+		}
+	}
+}
+
+HOT static void
+gpool_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	struct pool_job *j = ctx;
+	int64_t C = j->c, hw = j->h * j->w;
+
+	for (int64_t n = lo; n < hi; n++) {
+		float *restrict yo = j->y + n * C;
+		for (int64_t c = 0; c < C; c++)
+			yo[c] = j->max ? -INFINITY : 0;
+		for (int64_t p = 0; p < hw; p++) {
+			const float *restrict xp = j->x + (n * hw + p) * C;
+			if (j->max)
+				for (int64_t c = 0; c < C; c++)
+					yo[c] = xp[c] > yo[c] ? xp[c] : yo[c];
+			else
+				for (int64_t c = 0; c < C; c++)
+					yo[c] += xp[c];
+		}
+		if (!j->max)
+			for (int64_t c = 0; c < C; c++)
+				yo[c] /= (float)hw;
+	}
+}
+
+static int
+pool_exec(struct nn_exec *e, const struct nn_step *s)
+{
+	const struct nn_node *nd = &e->nn->node[s->node];
+	const struct nn_attrs *A = &nd->a;
+	const struct nn_ptensor *x = &e->p->t[s->in[0]], *y = &e->p->t[s->out[0]];
+	struct pool_job j = {
+		.x = nn_data(e, s->in[0]), .y = nn_data(e, s->out[0]),
+		.n = x->dims[0], .c = x->dims[1], .h = x->dims[2], .w = x->dims[3],
+		.oh = y->dims[2], .ow = y->dims[3],
+		.kh = A->kernel[0], .kw = A->kernel[1],
+		.sh = A->stride[0], .sw = A->stride[1],
+		.dh = A->dil[0], .dw = A->dil[1],
+		.pt = A->pads[0], .pl = A->pads[1], .pb = A->pads[2],
+		.pr = A->pads[3],
+		.max = s->op == OP_MAXPOOL || s->op == OP_GLOBALMAXPOOL,
+		.incl = A->count_include_pad,
+	};
+
+	if (s->op == OP_GLOBALAVGPOOL || s->op == OP_GLOBALMAXPOOL)
+		nn_pool_for(e->nn->pool, j.n, 1, gpool_rows, &j);
+	else
+		nn_pool_for(e->nn->pool, j.n * j.oh, 1, pool_rows, &j);
+	return 0;
+}
+
+/* ---- the rest ---- */
+
+static void
+bn_exec(struct nn_exec *e, const struct nn_step *s)
+{
+	const struct nn_node *nd = &e->nn->node[s->node];
+	const struct nn_ptensor *x = &e->p->t[s->in[0]];
+	const float *g = nn_data(e, s->in[1]), *b = nn_data(e, s->in[2]),
+	    *mu = nn_data(e, s->in[3]), *var = nn_data(e, s->in[4]);
+	const float *xd = nn_data(e, s->in[0]);
+	float *y = nn_data(e, s->out[0]), *sc = e->scratch, *sh;
+	int64_t C = x->dims[1], outer, inner;
+
+	sh = sc + C;
+	for (int64_t c = 0; c < C; c++) {
+		sc[c] = g[c] / sqrtf(var[c] + nd->a.eps);
+		sh[c] = b[c] - mu[c] * sc[c];
+	}
+	if (x->rank == 4 && x->nhwc) {
+		outer = C > 0 ? x->n / C : 0;
+		for (int64_t o = 0; o < outer; o++)
+			for (int64_t c = 0; c < C; c++)
+				y[o * C + c] = xd[o * C + c] * sc[c] + sh[c];
+		return;
+	}
+	outer = x->dims[0];
+	inner = outer * C > 0 ? x->n / (outer * C) : 0;
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t c = 0; c < C; c++)
+			for (int64_t i = 0; i < inner; i++) {
+				int64_t k = (o * C + c) * inner + i;
+				y[k] = xd[k] * sc[c] + sh[c];
+			}
+}
+
+static void
+concat_exec(struct nn_exec *e, const struct nn_step *s)
+{
+	const struct nn_node *nd = &e->nn->node[s->node];
+	const struct nn_ptensor *y = &e->p->t[s->out[0]];
+	int64_t pd[TL_NN_MAXRANK], ax = nd->a.axis < 0 ? nd->a.axis + y->rank :
+	    nd->a.axis, outer = 1, rowo, off = 0;
+	int perm[TL_NN_MAXRANK], pos = 0;
+	float *yd = nn_data(e, s->out[0]);
+
+	phys(y, pd, perm);
+	while (perm[pos] != ax)
+		pos++;
+	for (int k = 0; k < pos; k++)
+		outer *= pd[k];
+	rowo = outer ? y->n / outer : 0;
+	for (int j = 0; j < s->nin; j++) {
+		const struct nn_ptensor *t = &e->p->t[s->in[j]];
+		const float *src = nn_data(e, s->in[j]);
+		int64_t c = outer ? t->n / outer : 0;
+		for (int64_t r = 0; r < outer; r++)
+			memcpy(yd + r * rowo + off, src + r * c, c * sizeof *yd);
+		off += c;
+	}
+}
+
+static void
+gemm_exec(struct nn_exec *e, const struct nn_step *s)
+{
+	const struct nn_node *nd = &e->nn->node[s->node];
+	const struct nn_attrs *A = &nd->a;
+	const struct nn_ptensor *a = &e->p->t[s->in[0]], *b = &e->p->t[s->in[1]],
+	    *y = &e->p->t[s->out[0]];
+	int64_t M = y->dims[0], N = y->dims[1], K = A->trans_a ? a->dims[0] :
+	    a->dims[1];
+	float *yd = nn_data(e, s->out[0]), beta = 0;
+
+	if (s->nin > 2 && s->in[2] >= 0 && A->beta != 0) {
+		const struct nn_ptensor *c = &e->p->t[s->in[2]];
+		const float *cd = nn_data(e, s->in[2]);
+		int64_t r0 = c->rank == 2 ? c->dims[0] : 1,
+		    c0 = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+		for (int64_t i = 0; i < M; i++)
+			for (int64_t k = 0; k < N; k++)
+				yd[i * N + k] = A->beta * cd[(r0 == 1 ? 0 : i) * c0 +
+				    (c0 == 1 ? 0 : k)];
+		beta = 1;
+	}
+	if (M && N)
+		cblas_sgemm(CblasRowMajor, A->trans_a ? CblasTrans : CblasNoTrans,
+		    A->trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K,
+		    A->alpha, nn_data(e, s->in[0]), (int)a->dims[1],
+		    nn_data(e, s->in[1]), (int)b->dims[1], beta, yd, (int)N);
+}
+
+static void
+matmul_exec(struct nn_exec *e, const struct nn_step *s)
+{
+	const struct nn_ptensor *a = &e->p->t[s->in[0]], *b = &e->p->t[s->in[1]],
+	    *y = &e->p->t[s->out[0]];
+	const float *ad = nn_data(e, s->in[0]), *bd = nn_data(e, s->in[1]);
+	float *yd = nn_data(e, s->out[0]);
+	int64_t M = a->rank > 1 ? a->dims[a->rank - 2] : 1,
+	    K = a->dims[a->rank - 1],
+	    N = b->rank > 1 ? b->dims[b->rank - 1] : 1;
+	int ra = a->rank > 2 ? a->rank - 2 : 0, rb = b->rank > 2 ? b->rank - 2 : 0;
+	int ry = ra > rb ? ra : rb;
+	int64_t batch = 1, idx[TL_NN_MAXRANK] = { 0 };
+
+	for (int d = 0; d < ry; d++)
+		batch *= y->dims[d];
+	for (int64_t bi = 0; bi < batch; bi++) {
+		int64_t oa = 0, ob = 0, sa = M * K, sb = K * N;
+		for (int d = ry - 1; d >= 0; d--) {
+			int ia = d - (ry - ra), ib = d - (ry - rb);
+			if (ia >= 0) {
+				if (a->dims[ia] > 1)
+					oa += idx[d] * sa;
+				sa *= a->dims[ia];
+			}
+			if (ib >= 0) {
+				if (b->dims[ib] > 1)
+					ob += idx[d] * sb;
+				sb *= b->dims[ib];
+			}
+		}
+		if (M && N)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+			    (int)M, (int)N, (int)K, 1.0f, ad + oa, (int)K, bd + ob,
+			    (int)N, 0.0f, yd + bi * M * N, (int)N);
+		for (int d = ry - 1; d >= 0; d--) {
+			if (++idx[d] < y->dims[d])
+				break;
+			idx[d] = 0;
+		}
+	}
+}
+
+static void
+softmax_exec(struct nn_exec *e, const struct nn_step *s)
+{
+	const struct nn_node *nd = &e->nn->node[s->node];
+	const struct nn_ptensor *x = &e->p->t[s->in[0]];
+	const float *xd = nn_data(e, s->in[0]);
+	float *yd = nn_data(e, s->out[0]);
+	int64_t ax = nd->a.axis < 0 ? nd->a.axis + x->rank : nd->a.axis;
+	int64_t outer = nn_numel(ax, x->dims), n, inner;
+
+	if (nd->a.opset < 13) {
+		n = nn_numel(x->rank - ax, x->dims + ax);
+		inner = 1;
+	} else {
+		n = x->dims[ax];
+		inner = nn_numel(x->rank - ax - 1, x->dims + ax + 1);
+	}
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t i = 0; i < inner; i++) {
+			const float *xp = xd + o * n * inner + i;
+			float *yp = yd + o * n * inner + i, mx = -INFINITY;
+			double sum = 0;
+			for (int64_t k = 0; k < n; k++)
+				mx = xp[k * inner] > mx ? xp[k * inner] : mx;
+			for (int64_t k = 0; k < n; k++)
+				sum += yp[k * inner] = expf(xp[k * inner] - mx);
+			for (int64_t k = 0; k < n; k++)
+				yp[k * inner] = (float)(yp[k * inner] / sum);
+		}
+}
+
+static void
+pad_exec(struct nn_exec *e, const struct nn_step *s)
+{
+	const struct nn_node *nd = &e->nn->node[s->node];
+	const struct nn_attrs *A = &nd->a;
+	const struct nn_ptensor *x = &e->p->t[s->in[0]], *y = &e->p->t[s->out[0]];
+	const float *xd = nn_data(e, s->in[0]);
+	float *yd = nn_data(e, s->out[0]);
+	int64_t xp[TL_NN_MAXRANK], yp[TL_NN_MAXRANK], pb[TL_NN_MAXRANK],
+	    xs[TL_NN_MAXRANK], idx[TL_NN_MAXRANK] = { 0 };
+	int perm[TL_NN_MAXRANK], r = x->rank;
+	float value = A->pad_value;
+
+	if (A->opset >= 11 && s->nin > 2 && s->in[2] >= 0)
+		value = nn_data(e, s->in[2])[0];
+	phys(x, xp, perm);
+	phys(y, yp, perm);
+	for (int k = 0; k < r; k++)
+		pb[k] = A->padv[perm[k]];
+	for (int k = r - 1, st = 1; k >= 0; k--) {
+		xs[k] = st;
+		st *= (int)xp[k];
+	}
+	for (int64_t i = 0; i < y->n; i++) {
+		int64_t off = 0;
+		int in = 1;
+		for (int k = 0; k < r && in; k++) {
+			int64_t c = idx[k] - pb[k];
+			if (c < 0 || c >= xp[k]) {
+				if (A->pad_mode == PM_CONSTANT)
+					in = 0;
+				else if (A->pad_mode == PM_EDGE)
+					c = c < 0 ? 0 : xp[k] - 1;
+				else
+					c = c < 0 ? -c : 2 * (xp[k] - 1) - c;
+			}
+			off += c * xs[k];
+		}
+		yd[i] = in ? xd[off] : value;
+		for (int k = r - 1; k >= 0; k--) {
+			if (++idx[k] < yp[k])
+				break;
+			idx[k] = 0;
+		}
+	}
+}
+
+static void
+gather_exec(struct nn_exec *e, const struct nn_step *s)
+{
+	const struct nn_node *nd = &e->nn->node[s->node];
+	const struct nn_ptensor *x = &e->p->t[s->in[0]], *ix = &e->p->t[s->in[1]];
+	const int64_t *idx = s->aux;
+	const float *xd = nn_data(e, s->in[0]);
+	float *yd = nn_data(e, s->out[0]);
+	int64_t ax = nd->a.axis, outer = nn_numel(ax, x->dims),
+	    inner = nn_numel(x->rank - ax - 1, x->dims + ax + 1);
+
+	for (int64_t r = 0; r < outer; r++)
+		for (int64_t j = 0; j < ix->n; j++)
+			memcpy(yd + (r * ix->n + j) * inner,
+			    xd + (r * x->dims[ax] + idx[j]) * inner,
+			    inner * sizeof *yd);
+}
+
+int64_t
+nn_step_scratch(const struct tl_nn *nn, const struct nn_plan *p,
+    const struct nn_step *s, int threads)
+{
+	const struct nn_ptensor *x, *w;
+	int64_t need = 0, kg;
+
+	(void)threads;
+	switch (s->op) {
+	case OP_CONV:
+		x = &p->t[s->in[0]];
+		w = &p->t[s->in[1]];
+		kg = w->dims[1] * w->dims[2] * w->dims[3];
+		if (s->aux == NULL)
+			need += (w->n + 15) & ~(int64_t)15;
+		if (conv_kind(&nn->node[s->node], x, w) == 0)
+			need += conv_block_rows(kg) * kg;
+		return need;
+	case OP_BATCHNORM:
+		return 2 * p->t[s->in[0]].dims[1];
+	default:
+		return 0;
+	}
+}
+
+int
+nn_step_exec(struct nn_exec *e, const struct nn_step *s, struct tl_err *err)
+{
+	const struct nn_ptensor *y = &e->p->t[s->out[0]];
+	const struct nn_node *nd = s->node >= 0 ? &e->nn->node[s->node] : NULL;
+	const struct nn_ptensor *in[2];
+	struct smap m;
+	float lo, hi;
+
+	if (s->alias)
+		return 0;
+	switch (s->op) {
+	case OP_CONV:
+		return conv_exec(e, s);
+	case OP_MAXPOOL: case OP_AVGPOOL: case OP_GLOBALAVGPOOL:
+	case OP_GLOBALMAXPOOL:
+		return pool_exec(e, s);
+	case OP_BATCHNORM:
+		bn_exec(e, s);
+		return 0;
+	case OP_RELU: case OP_SIGMOID: case OP_HARDSWISH:
+		act_run(e->nn->pool, s->op, nn_data(e, s->out[0]),
+		    nn_data(e, s->in[0]), y->n, 0, 0);
+		return 0;
+	case OP_HARDSIGMOID:
+		act_run(e->nn->pool, s->op, nn_data(e, s->out[0]),
+		    nn_data(e, s->in[0]), y->n, nd->a.alpha, nd->a.beta);
+		return 0;
+	case OP_CLIP:
+		lo = nd->a.minv, hi = nd->a.maxv;
+		if (s->nin > 1 && s->in[1] >= 0)
+			lo = nn_data(e, s->in[1])[0];
+		if (s->nin > 2 && s->in[2] >= 0)
+			hi = nn_data(e, s->in[2])[0];
+		act_run(e->nn->pool, s->op, nn_data(e, s->out[0]),
+		    nn_data(e, s->in[0]), y->n, lo, hi);
+		return 0;
+	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+		in[0] = &e->p->t[s->in[0]];
+		in[1] = &e->p->t[s->in[1]];
+		smap_make(&m, y, in, 2, NULL);
+		smap_run(e->nn->pool, &m, s->op == OP_ADD ? B_ADD : s->op == OP_SUB ?
+		    B_SUB : s->op == OP_MUL ? B_MUL : B_DIV, nn_data(e, s->out[0]),
+		    nn_data(e, s->in[0]), nn_data(e, s->in[1]));
+		return 0;
+	case OP_TRANSPOSE:
+	case OP_CONVERT:
+		in[0] = &e->p->t[s->in[0]];
+		smap_make(&m, y, in, 1, s->op == OP_TRANSPOSE ? nd->a.perm : NULL);
+		smap_run(e->nn->pool, &m, B_COPY, nn_data(e, s->out[0]),
+		    nn_data(e, s->in[0]), NULL);
+		return 0;
+	case OP_CONCAT:
+		concat_exec(e, s);
+		return 0;
+	case OP_GEMM:
+		gemm_exec(e, s);
+		return 0;
+	case OP_MATMUL:
+		matmul_exec(e, s);
+		return 0;
+	case OP_SOFTMAX:
+		softmax_exec(e, s);
+		return 0;
+	case OP_PAD:
+		pad_exec(e, s);
+		return 0;
+	case OP_GATHER:
+		gather_exec(e, s);
+		return 0;
+	default:
+		return tl_err_set(err, "node '%s' (%s): no kernel",
+		    nd ? nd->name : "", nd ? nd->op_type : "?");
+	}
+}
