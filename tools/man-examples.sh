@@ -15,16 +15,19 @@
 # the way the reader's man(1) undoes them (write \e for a backslash, \&. for a
 # line starting with a dot; beware that .Dl parses its arguments: quotes
 # vanish and words such as Ar or Fl become macros, so a command with quotes
-# belongs in a .Bd -literal block).  No prompts ("$ "), no output lines, no
-# tabs (they become spaces, so no <<- here-documents).
+# belongs in a .Bd -literal block).  No prompts: a line starting with "$ "
+# is refused; output shown to the reader goes in a block of its own (ex:
+# output, below).  No tabs (they become spaces, so no <<- here-documents).
 #
 # Each snippet runs with bash -e -o pipefail, in the order of the page, with
-# PATH=$BIN:$PATH (the tools under test first) and python3 being Debian's
-# /usr/bin/python3 when there is one (the one `make deps` equips with numpy),
-# in one scratch directory per page that holds these fixtures:
+# standard input /dev/null, at most 300 seconds, PATH=$BIN:$PATH (the tools
+# under test first: bin/, then bin-san/, so keep examples small) and python3
+# being Debian's /usr/bin/python3 when there is one (the one `make deps`
+# equips with numpy), in one scratch directory per page holding these fixtures:
 #   photos/     a copy of testdata/shapes: photos/<label>/*.png|jpg, with a
 #               nested folder, an image at the top, a non-image and a hidden
 #               file (see testdata/make.py)
+#   photos.tar.gz, photos.zip, photos.7z   the same tree as archives
 #   photos.tl   the output of `tl-ingest photos/` (only once tl-ingest exists)
 #   models/     the project's models/ (make model), when it exists; also
 #               exported as TL_MODEL_PATH
@@ -137,6 +140,10 @@ n=$(cat "$dir/count")
 i=1
 while [ "$i" -le "$n" ]; do
 	[ -f "$dir/$i.sh" ] || { echo "$prog: $page: example $i lost in rendering" >&2; exit 1; }
+	if ! grep -qx output "$dir/$i.meta" && grep -q '^[$] ' "$dir/$i.sh"; then
+		echo "$prog: $page:$(sed -n 's/^line //p' "$dir/$i.meta"): a prompt (\"\$ \") in an example: write the commands alone (see tools/man-examples.sh)" >&2
+		exit 1
+	fi
 	i=$((i + 1))
 done
 

@@ -49,6 +49,9 @@ man_fixtures() {
 	else
 		echo "man: no $TD/shapes: photos/ is missing"
 	fi
+	for _x in tar.gz zip 7z; do
+		[ -f "$TD/shapes.$_x" ] && { cp "$TD/shapes.$_x" "$1/photos.$_x" || return 1; }
+	done
 	if [ -x "$BIN/tl-ingest" ] && [ -d "$1/photos" ]; then
 		(cd "$1" && PATH=$man_path tl-ingest photos/ >photos.tl 2>fixture.err) </dev/null
 		_st=$?
