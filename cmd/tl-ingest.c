@@ -1,0 +1,217 @@
+/*
+ * tl-ingest - directories, archives and file lists of images to a tl record
+ * stream, one record per image (tl-ingest(1)).  Options and wiring only: the
+ * sources are lib/walk.c, the records lib/ingest.c, the pixels lib/image.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ingest.h"
+#include "stream.h"
+#include "walk.h"
+
+static const char usage[] =
+	"tl-ingest [--strict] [--keep-duplicates] [--label L] [--size N [--crop centre | --fit]]\n"
+	"       [--max-pixels N] [--max-bad N[%]] [--set KEY=VALUE]... [--list FILE]... [source ...]";
+
+static const char help[] =
+	"Reads images from directories (label = first folder under the root), archives\n"
+	"(tar, tar.gz, zip, 7z, ...) and file lists ('-' or --list FILE: path[TAB label]\n"
+	"per line), and writes one record per image on stdout.\n\n"
+	"  -l, --label L          label every image L\n"
+	"  -s, --size N           decoded pixels 'pix' [N,N,3] instead of the file in 'img'\n"
+	"      --crop centre      with --size: cover NxN and crop the middle (default)\n"
+	"      --fit              with --size: fit inside NxN, keep the aspect ratio\n"
+	"      --max-pixels N     refuse images declaring more pixels (default 100000000)\n"
+	"      --keep-duplicates  keep exact duplicates (same sha256) instead of dropping\n"
+	"      --set KEY=VALUE    add the string field KEY to every record (repeatable)\n"
+	"      --list FILE        read a file list (repeatable)\n"
+	"      --max-bad N[%]     exit 0 with up to N (or N%) bad images\n"
+	"      --strict           stop at the first bad image\n"
+	"  -h, --help             this help\n"
+	"  -V, --version          the version\n";
+
+struct opts {
+	struct tl_ingest_opts ing;
+	struct tl_walk_opts walk;
+	struct tl_bad bad;
+	char **lists, **sets; /* point into argv; a set is "KEY\0VALUE" */
+	int nlists, nsets;
+};
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	static const char *owned[] = { "id", "src", "label", "sha256", "width", "height",
+	                               "phash", "img", "pix", "tl" };
+	static const struct option lo[] = {
+		{ "label", required_argument, NULL, 'l' }, { "size", required_argument, NULL, 's' },
+		{ "crop", required_argument, NULL, 'c' }, { "fit", no_argument, NULL, 'f' },
+		{ "max-pixels", required_argument, NULL, 'P' },
+		{ "keep-duplicates", no_argument, NULL, 'k' },
+		{ "set", required_argument, NULL, 'S' }, { "list", required_argument, NULL, 'L' },
+		{ "max-bad", required_argument, NULL, 'b' }, { "strict", no_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 } };
+	char *eq;
+	int c, crop = 0;
+
+	memset(o, 0, sizeof *o);
+	tl_bad_init(&o->bad);
+	o->ing.image.max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT;
+	o->walk.max_bytes = TL_MAX_RECORD_DEFAULT - (1 << 20); /* room for the other keys */
+	if ((o->lists = calloc(argc, sizeof *o->lists)) == NULL ||
+	    (o->sets = calloc(argc, sizeof *o->sets)) == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	while ((c = getopt_long(argc, argv, "l:s:hV", lo, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (*optarg == '\0')
+				tl_usage_error(usage, "--label: empty label");
+			o->walk.label = optarg;
+			break;
+		case 's':
+			o->ing.size = (int)tl_opt_int(usage, "--size", optarg, 1, 16384);
+			break;
+		case 'c':
+			if (strcmp(optarg, "centre") != 0 && strcmp(optarg, "center") != 0)
+				tl_usage_error(usage, "--crop: '%s' is not 'centre'", optarg);
+			o->ing.fit = TL_CROP_CENTRE;
+			crop = 1;
+			break;
+		case 'f':
+			o->ing.fit = TL_FIT;
+			crop = 1;
+			break;
+		case 'P':
+			o->ing.image.max_pixels = tl_opt_int(usage, "--max-pixels", optarg, 1,
+			                                     1LL << 40);
+			break;
+		case 'k':
+			o->ing.keep_duplicates = 1;
+			break;
+		case 'S':
+			if ((eq = strchr(optarg, '=')) == NULL || eq == optarg)
+				tl_usage_error(usage, "--set: '%s' is not KEY=VALUE", optarg);
+			for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+				if (strlen(owned[i]) == (size_t)(eq - optarg) &&
+				    strncmp(optarg, owned[i], eq - optarg) == 0)
+					tl_usage_error(usage, "--set: tl-ingest writes '%s' itself",
+					               owned[i]);
+			*eq = '\0'; /* argv is ours to edit: KEY\0VALUE */
+			o->sets[o->nsets++] = optarg;
+			break;
+		case 'L':
+			o->lists[o->nlists++] = optarg;
+			break;
+		case 'b':
+			if (tl_bad_parse(&o->bad, optarg) != 0)
+				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
+			break;
+		case 'x':
+			o->bad.strict = 1;
+			break;
+		case 'h':
+			printf("usage: %s\n\n%s", usage, help);
+			tl_cli_close_stdout();
+			exit(TL_EXIT_OK);
+		case 'V':
+			printf("tl-ingest %s\n", TL_VERSION);
+			tl_cli_close_stdout();
+			exit(TL_EXIT_OK);
+		default:
+			tl_usage_error(usage, NULL);
+		}
+	}
+	if (crop && o->ing.size == 0)
+		tl_usage_error(usage, "--crop and --fit need --size");
+	if (optind == argc && o->nlists == 0)
+		tl_usage_error(usage, "no source given");
+}
+
+/* Ingests one source, writing its records; counts into *ndup and o->bad. */
+static void
+ingest_source(const char *path, int list, struct opts *o, struct tl_ingest *g,
+              struct tl_writer *w, struct tl_rec *rec, struct tl_progress *pr,
+              long long *ndup)
+{
+	const char *name = list && strcmp(path, "-") == 0 ? "stdin" : path;
+	struct tl_walk *wk;
+	struct tl_item it;
+	struct tl_err err;
+	int r;
+
+	if ((wk = tl_walk_open(path, list, &o->walk, &err)) == NULL) {
+		o->bad.seen++;
+		tl_bad_record(&o->bad, name, err.msg);
+		return;
+	}
+	while ((r = tl_walk_next(wk, &it, &err)) != 0) {
+		o->bad.seen++;
+		tl_progress_step(pr, 1);
+		if (r > 0)
+			r = tl_ingest_item(g, &it, rec, &err);
+		if (r < 0) {
+			tl_bad_record(&o->bad, it.src, err.msg);
+			continue;
+		}
+		if (r == 0) {
+			tl_warn("%s: %s", it.src, err.msg);
+			(*ndup)++;
+			continue;
+		}
+		for (int i = 0; i < o->nsets; i++) /* "KEY\0VALUE" */
+			if (tl_rec_set_str(rec, o->sets[i], o->sets[i] + strlen(o->sets[i]) + 1) != 0)
+				tl_die(TL_EXIT_DATA, "out of memory");
+		if (tl_writer_put(w, rec, &err) != 0)
+			tl_cli_write_failed(&err);
+	}
+	tl_walk_close(wk);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct tl_err err;
+	struct tl_rec *h, *rec;
+	struct tl_ingest *g;
+	struct tl_writer *w;
+	struct tl_progress pr;
+	long long ndup = 0;
+
+	tl_cli_init(argv[0]);
+	parse(argc, argv, &o);
+	if (tl_image_init(&err) != 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	if ((h = tl_rec_new()) == NULL || (rec = tl_rec_new()) == NULL ||
+	    (g = tl_ingest_new(&o.ing, &err)) == NULL ||
+	    tl_header_init(h, "tl-ingest " TL_VERSION, NULL) != 0 ||
+	    tl_ingest_header(&o.ing, h) != 0)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	if ((w = tl_writer_open(stdout, "stdout", h, &err)) == NULL)
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
+	tl_progress_init(&pr, 0);
+	for (int i = 0; i < o.nlists; i++)
+		ingest_source(o.lists[i], 1, &o, g, w, rec, &pr, &ndup);
+	for (int i = optind; i < argc; i++)
+		ingest_source(argv[i], strcmp(argv[i], "-") == 0, &o, g, w, rec, &pr, &ndup);
+	tl_progress_end(&pr);
+	if (tl_writer_close(w, &err) != 0)
+		tl_cli_write_failed(&err);
+	tl_cli_close_stdout();
+	if (ndup > 0)
+		tl_warn("%lld read, %lld skipped, %lld duplicate%s dropped", o.bad.seen,
+		        o.bad.bad, ndup, ndup == 1 ? "" : "s");
+	else
+		tl_warn("%lld read, %lld skipped", o.bad.seen, o.bad.bad);
+	tl_ingest_free(g);
+	tl_rec_free(rec);
+	tl_rec_free(h);
+	free(o.lists);
+	free(o.sets);
+	return tl_bad_status(&o.bad);
+}

@@ -1,0 +1,428 @@
+/*
+ * image.c - libvips decoding to 8-bit sRGB RGB, thumbnails, the perceptual
+ * hash, PNG/JPEG encoding.  See image.h for the pixel contract.
+ *
+ * Every libvips pipeline here hangs its intermediate images off one local
+ * context object, so a single g_object_unref frees them all on every path.
+ * libvips's error buffer is per thread; each failure copies it into err and
+ * clears it, so one file's message never leaks into the next.
+ *
+ * Deliberately not here: ICC colour management beyond what libvips does by
+ * default (CMYK through the embedded or fallback profile), animation (the
+ * first page/frame is the image), resampling of decoded pixels.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vips/vips.h>
+
+#include "image.h"
+
+/* Loader options: a truncated or corrupt file fails instead of decoding to
+ * grey.  Passed as a string to vips_thumbnail_buffer. */
+#define LOAD_OPTS "fail_on=error"
+
+static void
+quiet(const char *domain, GLogLevelFlags level, const char *msg, void *data)
+{
+}
+
+int
+tl_image_init(struct tl_err *err)
+{
+	static int done;
+
+	if (done)
+		return 0;
+	if (vips_init("tl") != 0)
+		return tl_err_set(err, "cannot start libvips: %s", vips_error_buffer());
+	vips_block_untrusted_set(TRUE);
+	vips_cache_set_max(0);
+	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE |
+	                  G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG, quiet, NULL);
+	done = 1;
+	return 0;
+}
+
+/* Copies libvips's error buffer into err, one line, without the
+ * "VipsForeignLoad: " style class prefixes that mean nothing to a user.
+ * Returns -1. */
+static int
+vips_fail(struct tl_err *err, const char *what)
+{
+	char msg[512], *p, *q;
+
+	snprintf(msg, sizeof msg, "%s", vips_error_buffer());
+	vips_error_clear();
+	/* keep the first line: later ones repeat it from outer operations */
+	if ((p = strchr(msg, '\n')) != NULL)
+		*p = '\0';
+	p = msg;
+	if ((q = strstr(p, ": ")) != NULL && q - p < 40 && strchr(p, ' ') == q + 1)
+		p = q + 2;
+	if (*p == '\0')
+		return tl_err_set(err, "%s", what);
+	return tl_err_set(err, "%s: %s", what, p);
+}
+
+/* The lazily loaded image (header read, no pixels yet), size checked.  The
+ * image refers to buf, which must outlive it.  NULL with err set. */
+static VipsImage *
+load_header(const void *buf, size_t len, const struct tl_image_opts *o,
+            const char **format, struct tl_err *err)
+{
+	const char *loader;
+	VipsImage *im;
+	unsigned long long npix;
+
+	if (len == 0) {
+		tl_err_set(err, "empty file");
+		return NULL;
+	}
+	if ((loader = vips_foreign_find_load_buffer(buf, len)) == NULL) {
+		vips_error_clear();
+		tl_err_set(err, "not an image (unknown format)");
+		return NULL;
+	}
+	im = vips_image_new_from_buffer(buf, len, LOAD_OPTS, NULL);
+	if (im == NULL) {
+		vips_fail(err, "bad header");
+		return NULL;
+	}
+	npix = (unsigned long long)im->Xsize * (unsigned long long)im->Ysize;
+	if (o != NULL && o->max_pixels != 0 && npix > o->max_pixels) {
+		tl_err_set(err, "image too large: %dx%d pixels, limit %llu",
+		           im->Xsize, im->Ysize, o->max_pixels);
+		g_object_unref(im);
+		return NULL;
+	}
+	if (format != NULL) {
+		/* "VipsForeignLoadJpegBuffer" -> "jpeg" */
+		static const char *names[] = { "jpeg", "png", "gif", "webp", "tiff", "heif" };
+		static const char *klass[] = { "jpegload", "pngload", "gifload", "webpload",
+		                               "tiffload", "heifload" };
+		*format = "other";
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+			if (strstr(loader, klass[i]) == loader) /* nickname prefix */
+				*format = names[i];
+	}
+	return im;
+}
+
+/* in (any format, orientation already applied) -> *out 8-bit sRGB, 3 bands,
+ * alpha flattened on white.  Intermediates hang off ctx. */
+static int
+normalise(VipsObject *ctx, VipsImage *in, VipsImage **out)
+{
+	VipsImage **t = (VipsImage **)vips_object_local_array(ctx, 5);
+	VipsImage *x = in;
+	double white[3] = { 255, 255, 255 };
+	VipsArrayDouble *bg;
+	int r;
+
+	if (vips_image_get_interpretation(x) != VIPS_INTERPRETATION_sRGB ||
+	    vips_image_get_format(x) != VIPS_FORMAT_UCHAR) {
+		if (vips_colourspace(x, &t[0], VIPS_INTERPRETATION_sRGB, NULL) != 0)
+			return -1;
+		x = t[0];
+	}
+	if (vips_image_get_format(x) != VIPS_FORMAT_UCHAR) {
+		if (vips_cast(x, &t[1], VIPS_FORMAT_UCHAR, NULL) != 0)
+			return -1;
+		x = t[1];
+	}
+	if (vips_image_hasalpha(x)) {
+		bg = vips_array_double_new(white, 3);
+		r = vips_flatten(x, &t[2], "background", bg, "max_alpha", 255.0, NULL);
+		vips_area_unref(VIPS_AREA(bg));
+		if (r != 0)
+			return -1;
+		x = t[2];
+	}
+	if (x->Bands == 1 || x->Bands == 2) {
+		VipsImage *grey[3];
+
+		if (vips_extract_band(x, &t[3], 0, NULL) != 0)
+			return -1;
+		grey[0] = grey[1] = grey[2] = t[3];
+		if (vips_bandjoin(grey, &t[4], 3, NULL) != 0)
+			return -1;
+		x = t[4];
+	} else if (x->Bands > 3) {
+		if (vips_extract_band(x, &t[3], 0, "n", 3, NULL) != 0)
+			return -1;
+		x = t[3];
+	}
+	g_object_ref(x);
+	*out = x;
+	return 0;
+}
+
+/* Runs the pipeline in -> normalised pixels in out.  0 or -1 (err). */
+static int
+to_pixels(VipsImage *in, struct tl_image *out, struct tl_err *err, const char *what)
+{
+	VipsObject *ctx = VIPS_OBJECT(vips_image_new());
+	VipsImage *x;
+	void *mem;
+	size_t size;
+
+	out->pix = NULL;
+	if (normalise(ctx, in, &x) != 0) {
+		g_object_unref(ctx);
+		return vips_fail(err, what);
+	}
+	mem = vips_image_write_to_memory(x, &size);
+	if (mem == NULL) {
+		g_object_unref(x);
+		g_object_unref(ctx);
+		return vips_fail(err, what);
+	}
+	out->width = x->Xsize;
+	out->height = x->Ysize;
+	out->pix = mem; /* g_malloc is malloc since GLib 2.46: free() is right */
+	g_object_unref(x);
+	g_object_unref(ctx);
+	return 0;
+}
+
+int
+tl_image_probe(const void *buf, size_t len, const struct tl_image_opts *o,
+               int *width, int *height, const char **format, struct tl_err *err)
+{
+	VipsImage *im;
+
+	if ((im = load_header(buf, len, o, format, err)) == NULL)
+		return -1;
+	*width = im->Xsize;
+	*height = im->Ysize;
+	if (vips_image_get_orientation_swap(im)) {
+		*width = im->Ysize;
+		*height = im->Xsize;
+	}
+	g_object_unref(im);
+	return 0;
+}
+
+int
+tl_image_decode(const void *buf, size_t len, const struct tl_image_opts *o,
+                struct tl_image *out, struct tl_err *err)
+{
+	VipsImage *im, *rot;
+	int r;
+
+	out->pix = NULL;
+	if ((im = load_header(buf, len, o, NULL, err)) == NULL)
+		return -1;
+	if (vips_autorot(im, &rot, NULL) != 0) {
+		g_object_unref(im);
+		return vips_fail(err, "cannot decode");
+	}
+	r = to_pixels(rot, out, err, "cannot decode");
+	g_object_unref(rot);
+	g_object_unref(im);
+	return r;
+}
+
+/* vips_thumbnail_buffer after the header check; *out is a new reference. */
+static int
+thumb(const void *buf, size_t len, const struct tl_image_opts *o, int w, int h,
+      VipsSize size, VipsInteresting crop, VipsImage **out, struct tl_err *err)
+{
+	VipsImage *im;
+
+	if ((im = load_header(buf, len, o, NULL, err)) == NULL)
+		return -1;
+	g_object_unref(im);
+	if (vips_thumbnail_buffer((void *)buf, len, out, w, "height", h, "size", size,
+	                          "crop", crop, "option_string", LOAD_OPTS, NULL) != 0)
+		return vips_fail(err, "cannot decode");
+	return 0;
+}
+
+int
+tl_image_thumbnail(const void *buf, size_t len, const struct tl_image_opts *o,
+                   int size, enum tl_fit fit, struct tl_image *out, struct tl_err *err)
+{
+	VipsImage *im;
+	int r;
+
+	out->pix = NULL;
+	if (size < 1 || size > VIPS_MAX_COORD)
+		return tl_err_set(err, "bad thumbnail size %d", size);
+	if (thumb(buf, len, o, size, size, VIPS_SIZE_BOTH,
+	          fit == TL_CROP_CENTRE ? VIPS_INTERESTING_CENTRE : VIPS_INTERESTING_NONE,
+	          &im, err) != 0)
+		return -1;
+	r = to_pixels(im, out, err, "cannot decode");
+	g_object_unref(im);
+	return r;
+}
+
+/* phash of 32x32 RGB pixels: in [32][32][3] u8. */
+static uint64_t
+phash32(const unsigned char *rgb)
+{
+	float x[32][32], d[8][32], tmp[8][32], c[64], s[64], med;
+	uint64_t h = 0;
+
+	for (int i = 0; i < 32 * 32; i++)
+		x[i / 32][i % 32] = 0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] +
+		                    0.114f * rgb[3 * i + 2];
+	/* DCT-II basis, rows 0..7 only: d[k][n] = cos(pi (2n+1) k / 64) */
+	for (int k = 0; k < 8; k++)
+		for (int n = 0; n < 32; n++)
+			d[k][n] = (float)cos(M_PI * (2 * n + 1) * k / 64.0);
+	/* tmp[8][32] = d[8][32] . x[32][32]; c[8][8] = tmp . d^T */
+	for (int k = 0; k < 8; k++)
+		for (int n = 0; n < 32; n++) {
+			float a = 0;
+			for (int m = 0; m < 32; m++)
+				a += d[k][m] * x[m][n];
+			tmp[k][n] = a;
+		}
+	for (int k = 0; k < 8; k++)
+		for (int l = 0; l < 8; l++) {
+			float a = 0;
+			for (int n = 0; n < 32; n++)
+				a += tmp[k][n] * d[l][n];
+			c[8 * k + l] = a;
+		}
+	/* median of the 64, as numpy: mean of the two middle values */
+	memcpy(s, c, sizeof s);
+	for (int i = 1; i < 64; i++) /* insertion sort: 64 floats */
+		for (int j = i; j > 0 && s[j - 1] > s[j]; j--) {
+			float t = s[j];
+			s[j] = s[j - 1];
+			s[j - 1] = t;
+		}
+	med = (s[31] + s[32]) / 2;
+	for (int i = 0; i < 64; i++)
+		if (c[i] > med)
+			h |= (uint64_t)1 << (63 - i);
+	return h;
+}
+
+/* hash of an oriented image of any size: squash to 32x32, normalise. */
+static int
+phash_image(VipsImage *in, uint64_t *hash, struct tl_err *err, const char *what)
+{
+	VipsImage *small;
+	struct tl_image px;
+
+	if (in->Xsize == 32 && in->Ysize == 32) {
+		small = in;
+		g_object_ref(small);
+	} else if (vips_thumbnail_image(in, &small, 32, "height", 32, "size",
+	                                VIPS_SIZE_FORCE, NULL) != 0)
+		return vips_fail(err, what);
+	if (to_pixels(small, &px, err, what) != 0) {
+		g_object_unref(small);
+		return -1;
+	}
+	*hash = phash32(px.pix);
+	tl_image_free(&px);
+	g_object_unref(small);
+	return 0;
+}
+
+int
+tl_image_phash(const void *buf, size_t len, const struct tl_image_opts *o,
+               uint64_t *hash, struct tl_err *err)
+{
+	VipsImage *im;
+	int r;
+
+	if (thumb(buf, len, o, 32, 32, VIPS_SIZE_FORCE, VIPS_INTERESTING_NONE, &im, err) != 0)
+		return -1;
+	r = phash_image(im, hash, err, "cannot decode"); /* the pixels come now */
+	g_object_unref(im);
+	return r;
+}
+
+/* A libvips image over im's pixels (not copied: im must outlive it). */
+static VipsImage *
+wrap(const struct tl_image *im, struct tl_err *err)
+{
+	VipsImage *v;
+
+	if (im->pix == NULL || im->width < 1 || im->height < 1) {
+		tl_err_set(err, "empty image");
+		return NULL;
+	}
+	v = vips_image_new_from_memory(im->pix, (size_t)im->width * im->height * 3,
+	                               im->width, im->height, 3, VIPS_FORMAT_UCHAR);
+	if (v == NULL)
+		vips_fail(err, "cannot wrap pixels");
+	return v;
+}
+
+int
+tl_image_phash_pixels(const struct tl_image *im, uint64_t *hash, struct tl_err *err)
+{
+	VipsImage *v;
+	int r;
+
+	if ((v = wrap(im, err)) == NULL)
+		return -1;
+	r = phash_image(v, hash, err, "cannot hash");
+	g_object_unref(v);
+	return r;
+}
+
+int
+tl_phash_distance(uint64_t a, uint64_t b)
+{
+	return __builtin_popcountll(a ^ b);
+}
+
+static int
+encode(const struct tl_image *im, int quality, void **buf, size_t *len,
+       struct tl_err *err)
+{
+	VipsImage *v;
+	void *mem = NULL;
+	size_t n = 0;
+	int r;
+
+	*buf = NULL;
+	*len = 0;
+	if ((v = wrap(im, err)) == NULL)
+		return -1;
+	if (quality == 0)
+		r = vips_pngsave_buffer(v, &mem, &n, "strip", TRUE, NULL);
+	else
+		r = vips_jpegsave_buffer(v, &mem, &n, "Q", quality, "strip", TRUE, NULL);
+	g_object_unref(v);
+	if (r != 0)
+		return vips_fail(err, "cannot encode");
+	*buf = mem; /* g_malloc'd: free() is right, GLib >= 2.46 */
+	*len = n;
+	return 0;
+}
+
+int
+tl_image_encode_png(const struct tl_image *im, void **buf, size_t *len,
+                    struct tl_err *err)
+{
+	return encode(im, 0, buf, len, err);
+}
+
+int
+tl_image_encode_jpeg(const struct tl_image *im, int quality, void **buf, size_t *len,
+                     struct tl_err *err)
+{
+	if (quality < 1 || quality > 100)
+		return tl_err_set(err, "bad JPEG quality %d", quality);
+	return encode(im, quality, buf, len, err);
+}
+
+void
+tl_image_free(struct tl_image *im)
+{
+	if (im == NULL)
+		return;
+	free(im->pix);
+	im->pix = NULL;
+}

@@ -1,0 +1,91 @@
+/*
+ * image.h - decoding and encoding images with libvips, always ending in one
+ * pixel format: 8-bit sRGB RGB, [height][width][3], EXIF orientation applied.
+ *
+ * Every decoder takes the encoded file in memory (buf, len) and does the same
+ * normalisation: EXIF orientation applied; grey, 16-bit, palette, CMYK and
+ * other colour spaces converted to 8-bit sRGB; alpha flattened on white;
+ * anything past three bands dropped.  Before any pixel is decoded the header
+ * is read and its declared size checked against opts->max_pixels, so a
+ * hostile file declaring 100000x100000 costs nothing.  Only the safe libvips
+ * loaders are enabled (JPEG, PNG, GIF, WebP, TIFF, HEIF/AVIF); the
+ * "untrusted" ones (PDF, SVG, ImageMagick, ...) are blocked by tl_image_init.
+ * A truncated or corrupt file is an error, never a grey-filled image.
+ *
+ * Ownership: pixel buffers and encoded buffers returned here are the
+ * caller's, freed with tl_image_free() and free() respectively.  buf is
+ * only read, and never kept past the call.
+ *
+ * Not here: where the bytes come from (walk.h), records (ingest.h).
+ */
+#ifndef TL_IMAGE_H
+#define TL_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define TL_IMAGE_MAX_PIXELS_DEFAULT 100000000ULL /* 100 megapixels */
+
+enum tl_fit {
+	TL_CROP_CENTRE, /* cover size x size, then crop the middle: [size,size,3] */
+	TL_FIT,         /* fit inside size x size, aspect kept: longer side = size */
+};
+
+struct tl_image_opts {
+	unsigned long long max_pixels; /* header width*height limit; 0: none */
+};
+
+struct tl_image {
+	int width, height;  /* after EXIF orientation */
+	unsigned char *pix; /* [height][width][3] sRGB u8; owned, tl_image_free */
+};
+
+/* Starts libvips once per process: blocks untrusted loaders, turns off the
+ * operation cache (buffers are reused by callers) and libvips's own warnings
+ * on stderr (errors reach the caller through err instead).  0 or -1. */
+int tl_image_init(struct tl_err *err);
+
+/* Reads the header only: size after EXIF orientation, checked against
+ * max_pixels.  *format gets the loader's short name ("jpeg", "png", ...;
+ * static storage) when format is not NULL.  0 or -1 (err: why). */
+int tl_image_probe(const void *buf, size_t len, const struct tl_image_opts *o,
+                   int *width, int *height, const char **format, struct tl_err *err);
+
+/* Decodes at full size into out (out->pix caller-owned).  0 or -1. */
+int tl_image_decode(const void *buf, size_t len, const struct tl_image_opts *o,
+                    struct tl_image *out, struct tl_err *err);
+
+/* Decodes straight to a size-pixel thumbnail (shrink-on-load: a large JPEG is
+ * decoded at 1/2, 1/4 or 1/8 scale): [size,size,3] for TL_CROP_CENTRE, the
+ * longer side size for TL_FIT.  Small images are enlarged.  0 or -1. */
+int tl_image_thumbnail(const void *buf, size_t len, const struct tl_image_opts *o,
+                       int size, enum tl_fit fit, struct tl_image *out,
+                       struct tl_err *err);
+
+/* 64-bit perceptual hash of the encoded image: oriented, grey (Rec. 601
+ * luma), squashed to 32x32, 2-D DCT-II, the 8x8 lowest frequencies compared
+ * with their median; bit 63 - (8*row + col) is set when coefficient [row][col]
+ * is above it (printed as %016llx it reads like Python imagehash's phash).
+ * Re-encoding or resizing moves a few bits; a different picture about half. */
+int tl_image_phash(const void *buf, size_t len, const struct tl_image_opts *o,
+                   uint64_t *hash, struct tl_err *err);
+
+/* The same hash of decoded pixels. */
+int tl_image_phash_pixels(const struct tl_image *im, uint64_t *hash, struct tl_err *err);
+
+/* Number of differing bits between two hashes (0..64). */
+int tl_phash_distance(uint64_t a, uint64_t b);
+
+/* Encodes im as PNG, or as JPEG of quality 1..100; *buf is malloc'd and the
+ * caller's (free()).  0 or -1. */
+int tl_image_encode_png(const struct tl_image *im, void **buf, size_t *len,
+                        struct tl_err *err);
+int tl_image_encode_jpeg(const struct tl_image *im, int quality, void **buf,
+                         size_t *len, struct tl_err *err);
+
+/* Frees im->pix and sets it to NULL; accepts NULL and an empty image. */
+void tl_image_free(struct tl_image *im);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * ingest.h - one image file to one tl-ingest record (stream.md): id, src,
+ * label, sha256 of the file's bytes, width and height after EXIF orientation,
+ * the 64-bit phash, and either the original bytes ("img") or decoded 8-bit
+ * sRGB pixels ("pix", |u1 [H,W,3]) thumbnailed to a size.
+ *
+ * The ingest context remembers, for the whole run, the ids it has written
+ * (an id must be unique in the stream) and the sha256 of every good image
+ * (exact duplicates are dropped unless kept): hashes and names only, never an
+ * image.  Memory: those sets plus one image's decode.
+ *
+ * Not here: where the bytes come from (walk.h), writing the stream, messages.
+ */
+#ifndef TL_INGEST_H
+#define TL_INGEST_H
+
+#include "err.h"
+#include "image.h"
+#include "rec.h"
+#include "walk.h"
+
+struct tl_ingest_opts {
+	struct tl_image_opts image;
+	int size;            /* 0: keep the original bytes in "img"; else "pix" */
+	enum tl_fit fit;     /* how pix fits size x size */
+	int keep_duplicates; /* write exact duplicates too */
+};
+
+struct tl_ingest;
+
+/* A new context for one run; NULL when out of memory.  o is copied. */
+struct tl_ingest *tl_ingest_new(const struct tl_ingest_opts *o, struct tl_err *err);
+void tl_ingest_free(struct tl_ingest *g); /* accepts NULL */
+
+/* Adds the "preprocess" header entry describing pix when o->size is set
+ * ({"resize":"thumbnail","size":N,"crop":"centre"|"fit","space":"srgb"}).
+ * 0 or -1 (out of memory). */
+int tl_ingest_header(const struct tl_ingest_opts *o, struct tl_rec *h);
+
+/* Makes the record of item it into rec (cleared first).  1: rec is ready;
+ * 0: dropped as an exact duplicate, err says "duplicate of ID"; -1: a bad
+ * image or a repeated id, err says why.  it->data is only read. */
+int tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec,
+                   struct tl_err *err);
+
+#endif

@@ -1,0 +1,209 @@
+# tests/cli/ingest.sh - tl-ingest: sources and naming, normalisation of every
+# pixel format, hostile input with exact messages and statuses, the stream
+# properties (no temp files, head -c 1, bounded memory).  The man page's
+# examples run in tests/cli/man.sh.
+# Records are read back with tests/cli/tldump.c, built here.
+
+I=$BIN/tl-ingest
+D=$T/tldump
+cc -std=c11 -D_GNU_SOURCE -I"$top/lib" -o "$D" "$top/tests/cli/tldump.c" \
+	"$top/build/lib/err.o" "$top/build/lib/rec.o" "$top/build/lib/stream.o" \
+	"$top/build/lib/tensor.o" $(pkg-config --cflags --libs msgpack) -lm ||
+	fail ingest-tldump "cannot build tests/cli/tldump.c"
+
+# field NAME FILE: the values of field NAME of each record of a tldump, one a line
+field() { sed -n "/^# /!s/.*\(^\|	\)$1=\([^	]*\).*/\2/p" "$2"; }
+# rec ID FILE: the tldump line of record ID
+rec() { grep "^id=$1	" "$2"; }
+# hamming HEX HEX: differing bits of two 64-bit hashes
+hamming() { # in 32-bit halves: the shell's arithmetic is signed 64-bit
+	_x=$(( (0x${1%????????} ^ 0x${2%????????}) << 32 | (0x${1#????????} ^ 0x${2#????????}) ))
+	_n=0 _i=0
+	while [ $_i -lt 64 ]; do _n=$(( _n + ((_x >> _i) & 1) )); _i=$((_i + 1)); done
+	echo $_n
+}
+# fields ID FILE NAME...: the values of fields NAME... of record ID, TAB-separated
+fields() {
+	_id=$1 _f=$2; shift 2
+	_line=$(rec "$_id" "$_f") _out=
+	for _k; do
+		_v=$(printf '%s\n' "$_line" | field "$_k" /dev/stdin)
+		_out="${_out:+$_out	}$_k=$_v"
+	done
+	printf '%s\n' "$_out"
+}
+
+# --- usage -------------------------------------------------------------------
+run ingest-help 0 "$I --help"
+has ingest-help-usage "$T/out" "usage: tl-ingest [--strict]"
+run ingest-version 0 "$I --version"
+same ingest-version-text "$(cat "$T/out")" "tl-ingest 0.1.0"
+for bad in "" "--size 0 x" "--size abc x" "--crop diagonal --size 8 x" "--fit x" \
+	"--set noequals x" "--set id=x x" "--max-bad many x" "--max-pixels -1 x" "--bogus x"; do
+	run "ingest-usage[$bad]" 2 "$I $bad"
+	has "ingest-usage-try[$bad]" "$T/err" "Try 'tl-ingest --help'"
+done
+run ingest-tty 2 "script -qec '$I $TD/shapes' /dev/null"
+has ingest-tty-msg "$T/out" "refusing to write a binary stream to a terminal"
+
+# --- a folder-per-class directory ---------------------------------------------
+cd "$top" || exit 1
+run ingest-dir 0 "$I testdata/shapes | $D > $T/d.txt"
+same ingest-dir-ids "$(field id "$T/d.txt" | tr '\n' ' ')" \
+	"circle/big/c3.png circle/c1.png circle/c2.png root.png square/dark/s3.png square/s1-copy.png square/s2.jpg "
+same ingest-dir-labels "$(cut -f1,3 "$T/d.txt" | grep -c 'label=circle')/$(grep -c 'label=square' "$T/d.txt")/$(rec root.png "$T/d.txt" | grep -c label=)" "3/3/0"
+same ingest-dir-src "$(field src "$T/d.txt" | sed -n 2p)" "testdata/shapes/circle/c1.png"
+same ingest-dir-stderr "$(cat "$T/err")" "tl-ingest: testdata/shapes/square/s1.png: duplicate of square/s1-copy.png
+tl-ingest: 8 read, 0 skipped, 1 duplicate dropped"
+same ingest-sha256-c1 "$(rec circle/c1.png "$T/d.txt" | field sha256 /dev/stdin)" \
+	"$(sha256sum testdata/shapes/circle/c1.png | cut -d' ' -f1)"
+same ingest-sha256-s2 "$(rec square/s2.jpg "$T/d.txt" | field sha256 /dev/stdin)" \
+	"$(sha256sum testdata/shapes/square/s2.jpg | cut -d' ' -f1)"
+same ingest-size-c2 "$(rec circle/c2.png "$T/d.txt" | cut -f5,6)" "width=48	height=64"
+same ingest-size-s2 "$(rec square/s2.jpg "$T/d.txt" | cut -f5,6)" "width=60	height=40"
+same ingest-img-bytes "$(rec square/s2.jpg "$T/d.txt" | field img /dev/stdin)" \
+	"bin:$(wc -c < testdata/shapes/square/s2.jpg)"
+same ingest-header "$(head -n 1 "$T/d.txt")" "# tl=1	producer=tl-ingest 0.1.0"
+same ingest-keys "$(rec circle/c1.png "$T/d.txt" | sed 's/=[^	]*//g')" \
+	"id	src	label	sha256	width	height	phash	img"
+run ingest-dir-slash 0 "$I testdata/shapes/ | $D > $T/d2.txt"
+same ingest-dir-slash-src "$(field src "$T/d2.txt" | sed -n 1p)" "testdata/shapes/circle/big/c3.png"
+
+run ingest-label 0 "$I --label thing --set split=val --set note=a=b testdata/shapes | $D > $T/l.txt"
+same ingest-label-all "$(field label "$T/l.txt" | sort -u)" "thing"
+same ingest-set "$(fields root.png "$T/l.txt" label split note)" "label=thing	split=val	note=a=b"
+run ingest-keep-dups 0 "$I --keep-duplicates testdata/shapes | $D > $T/k.txt"
+same ingest-keep-dups-n "$(grep -c '^id=' "$T/k.txt")" 8
+same ingest-keep-dups-stderr "$(cat "$T/err")" "tl-ingest: 8 read, 0 skipped"
+
+# --- archives give the same records, src aside ----------------------------------
+cut -f1,3- "$T/d.txt" > "$T/d.nosrc"
+for a in tar.gz zip 7z; do
+	run "ingest-archive-$a" 0 "$I testdata/shapes.$a | $D > $T/a.txt"
+	cut -f1,3- "$T/a.txt" | sort > "$T/a.nosrc"
+	sort "$T/d.nosrc" > "$T/d.sorted"
+	same_file "ingest-archive-$a-records" "$T/a.nosrc" "$T/d.sorted"
+	same "ingest-archive-$a-src" "$(field src "$T/a.txt" | grep c1.png)" "testdata/shapes.$a!circle/c1.png"
+	same "ingest-archive-$a-dup" "$(head -n 1 "$T/err")" \
+		"tl-ingest: testdata/shapes.$a!square/s1.png: duplicate of square/s1-copy.png"
+done
+same ingest-targz-order "$(field id "$T/d.txt")" "$($I testdata/shapes.tar.gz 2>/dev/null | $D | field id /dev/stdin)"
+
+# --- file lists ---------------------------------------------------------------
+run ingest-list-stdin 0 "$I - < testdata/shapes.list | $D > $T/s.txt"
+same ingest-list-ids "$(field id "$T/s.txt" | tr '\n' ' ')" \
+	"testdata/shapes/circle/c1.png testdata/shapes/root.png testdata/shapes/square/s2.jpg "
+same ingest-list-labels "$(cut -f1,3 "$T/s.txt" | sed -n '2p;4p' | cut -f2)" "label=round
+label=square"
+same ingest-list-nolabel "$(rec testdata/shapes/root.png "$T/s.txt" | grep -c label=)" 0
+run ingest-list-file 0 "$I --list testdata/shapes.list | $D > $T/s2.txt"
+same_file ingest-list-same "$T/s2.txt" "$T/s.txt"
+printf 'testdata/nosuch.png\tx\r\n\ntestdata/shapes/root.png\n' > "$T/bad.list"
+run ingest-list-missing 1 "$I --list $T/bad.list > $T/s3.tl"
+$D "$T/s3.tl" > "$T/s3.txt"
+same ingest-list-missing-msg "$(cat "$T/err")" "tl-ingest: testdata/nosuch.png: No such file or directory
+tl-ingest: 2 read, 1 skipped"
+same ingest-list-missing-rest "$(field id "$T/s3.txt")" "testdata/shapes/root.png"
+run ingest-nosource 1 "$I nosuch"
+same ingest-nosource-msg "$(cat "$T/err")" "tl-ingest: nosuch: No such file or directory
+tl-ingest: 1 read, 1 skipped"
+run ingest-id-twice 1 "$I testdata/shapes testdata/shapes/"
+has ingest-id-twice-msg "$T/err" "tl-ingest: testdata/shapes/circle/c1.png: id 'circle/c1.png' already used by testdata/shapes/circle/c1.png"
+has ingest-id-twice-sum "$T/err" "tl-ingest: 16 read, 7 skipped, 2 duplicates dropped"
+
+# --- hostile and unusual files ------------------------------------------------
+bad_err="tl-ingest: testdata/bad/badcrc.png: cannot decode: libpng read error
+tl-ingest: testdata/bad/empty.jpg: empty file
+tl-ingest: testdata/bad/huge.png: image too large: 100000x100000 pixels, limit 100000000
+tl-ingest: testdata/bad/text.jpg: not an image (unknown format)
+tl-ingest: testdata/bad/truncated.jpg: cannot decode: Premature end of input file
+tl-ingest: testdata/bad/truncated.png: cannot decode: libpng read error
+tl-ingest: 16 read, 6 skipped"
+run ingest-bad 1 "$I --size 32 --fit testdata/bad > $T/b.tl"
+$D "$T/b.tl" > "$T/b.txt"
+same ingest-bad-stderr "$(cat "$T/err")" "$bad_err"
+same ingest-bad-ids "$(field id "$T/b.txt" | tr '\n' ' ')" \
+	"alpha.png cmyk.jpg exif-rot6.jpg gif-named.jpg grey.png palette.png quad.png quad.tif quad.webp rgb16.png "
+for f in cmyk.jpg exif-rot6.jpg gif-named.jpg palette.png quad.png quad.tif quad.webp rgb16.png; do
+	same "ingest-pixels-$f" "$(fields "$f" "$T/b.txt" width height quads)" "width=40	height=24	quads=r,g,b,y"
+done
+same ingest-pixels-alpha "$(rec alpha.png "$T/b.txt" | field quads /dev/stdin)" "w,g,w,y"
+same ingest-pixels-grey "$(rec grey.png "$T/b.txt" | field quads /dev/stdin)" "k,w,k,w"
+same ingest-pixels-shape "$(field pix "$T/b.txt" | sort -u)" "|u1[19,32,3]"
+same ingest-exif-stored "$(vipsheader testdata/bad/exif-rot6.jpg | cut -d' ' -f2)" "24x40"
+run ingest-max-bad-n 0 "$I --max-bad 6 testdata/bad > /dev/null"
+run ingest-max-bad-n-over 1 "$I --max-bad 5 testdata/bad > /dev/null"
+run ingest-max-bad-pct 0 "$I --max-bad 40% testdata/bad > /dev/null"
+run ingest-max-bad-pct-over 1 "$I --max-bad 30% testdata/bad > /dev/null"
+run ingest-strict 1 "$I --strict testdata/bad > $T/strict.tl"
+same ingest-strict-msg "$(cat "$T/err")" "tl-ingest: testdata/bad/badcrc.png: cannot decode: libpng read error
+tl-ingest: stopping at the first bad record (--strict)"
+run ingest-strict-truncated 1 "$D $T/strict.tl"
+has ingest-strict-truncated-msg "$T/err" "truncated"
+run ingest-max-pixels 1 "$I --max-pixels 500 testdata/bad/quad.png > /dev/null"
+same ingest-max-pixels-msg "$(head -n 1 "$T/err")" \
+	"tl-ingest: testdata/bad/quad.png: image too large: 40x24 pixels, limit 500"
+run ingest-broken-member 1 "$I testdata/bad/broken.zip > $T/z.tl"
+$D "$T/z.tl" > "$T/z.txt"
+same ingest-broken-member-msg "$(cat "$T/err")" "tl-ingest: testdata/bad/broken.zip!a/broken.png: ZIP bad CRC: 0xb0dea30e should be 0x6edba5ff
+tl-ingest: 3 read, 1 skipped"
+same ingest-broken-member-rest "$(cut -f1,3 "$T/z.txt" | sed 1d | tr '\n' ' ')" \
+	"id=a/good1.png	label=a id=b/good2.png	label=b "
+run ingest-truncated-archive 1 "$I testdata/bad/truncated.tar.gz > /dev/null"
+same ingest-truncated-archive-msg "$(cat "$T/err")" "tl-ingest: testdata/bad/truncated.tar.gz: truncated gzip input
+tl-ingest: 1 read, 1 skipped"
+mkdir -p "$T/links/cls"
+cp testdata/bad/quad.png "$T/links/cls/a.png"
+ln -s nowhere.png "$T/links/cls/dangling.png"
+ln -s "$top/testdata/shapes" "$T/links/dirlink"
+run ingest-links 1 "$I $T/links > $T/ln.tl"
+$D "$T/ln.tl" > "$T/ln.txt"
+same ingest-links-msg "$(cat "$T/err")" "tl-ingest: $T/links/cls/dangling.png: No such file or directory
+tl-ingest: 2 read, 1 skipped"
+same ingest-links-ids "$(field id "$T/ln.txt")" "cls/a.png"
+
+# --- pixels and hashes --------------------------------------------------------
+run ingest-size 0 "$I --size 16 testdata/shapes | $D > $T/p.txt"
+same ingest-size-header "$(head -n 1 "$T/p.txt")" \
+	"# tl=1	producer=tl-ingest 0.1.0	preprocess={resize:thumbnail,size:16,crop:centre,space:srgb}"
+same ingest-size-shape "$(field pix "$T/p.txt" | sort -u)" "|u1[16,16,3]"
+same ingest-size-keys "$(rec circle/c1.png "$T/p.txt" | cut -f1-8 | sed 's/=[^	]*//g')" \
+	"id	src	label	sha256	width	height	phash	pix"
+same ingest-size-phash "$(field phash "$T/p.txt")" "$(field phash "$T/d.txt")"
+run ingest-fit 0 "$I --size 16 --fit testdata/shapes | $D > $T/f.txt"
+same ingest-fit-shapes "$(field pix "$T/f.txt" | tr '\n' ' ')" \
+	"|u1[16,16,3] |u1[12,16,3] |u1[16,12,3] |u1[16,16,3] |u1[16,16,3] |u1[12,16,3] |u1[11,16,3] "
+same ingest-centre-colour "$(rec circle/c1.png "$T/p.txt" | field mid /dev/stdin)" "dc2828"
+run ingest-phash 0 "$I testdata/phash | $D > $T/h.txt"
+h_orig=$(rec orig.png "$T/h.txt" | field phash /dev/stdin)
+d_q90=$(hamming "$h_orig" "$(rec q90.jpg "$T/h.txt" | field phash /dev/stdin)")
+d_half=$(hamming "$h_orig" "$(rec half.png "$T/h.txt" | field phash /dev/stdin)")
+d_other=$(hamming "$h_orig" "$(rec other.png "$T/h.txt" | field phash /dev/stdin)")
+echo "phash distances from orig.png: q90.jpg $d_q90, half.png $d_half, other.png $d_other"
+[ "$d_q90" -le 4 ] && pass ingest-phash-q90 || fail ingest-phash-q90 "distance $d_q90 > 4"
+[ "$d_half" -le 6 ] && pass ingest-phash-half || fail ingest-phash-half "distance $d_half > 6"
+[ "$d_other" -ge 20 ] && pass ingest-phash-other || fail ingest-phash-other "distance $d_other < 20"
+
+# --- stream properties --------------------------------------------------------
+: > "$T/notadir"
+run ingest-no-tmp 0 "TMPDIR=$T/notadir $I --size 8 testdata/shapes.tar.gz testdata/phash > $T/nt.tl"
+run ingest-head 0 "($I --size 256 testdata/shapes; echo \$? > $T/head.st) | head -c 1 > /dev/null"
+same ingest-head-status "$(cat "$T/head.st")" 0
+same ingest-head-quiet "$(cat "$T/err")" ""
+case $BIN in
+*-san) ;; # ASan's shadow memory makes RSS meaningless
+*)
+	mkdir -p "$T/small/x" "$T/big/x"
+	i=0
+	while [ $i -lt 300 ]; do
+		[ $i -lt 30 ] && cp testdata/phash/orig.png "$T/small/x/$i.png"
+		cp testdata/phash/orig.png "$T/big/x/$i.png"
+		i=$((i + 1))
+	done
+	rss() { /usr/bin/time -f %M "$I" --keep-duplicates --size 64 "$1" 2>&1 >/dev/null | tail -n 1; }
+	r_small=$(rss "$T/small") r_big=$(rss "$T/big")
+	echo "peak RSS: 30 images ${r_small} KB, 300 images ${r_big} KB"
+	[ "$r_big" -lt $((r_small + 4096)) ] && pass ingest-bounded-memory ||
+		fail ingest-bounded-memory "300 images ${r_big} KB vs 30 images ${r_small} KB"
+	;;
+esac
