@@ -516,8 +516,8 @@ parse_attr(struct nn_node *nd, const struct tl_nn_attr *a, struct tl_err *err)
 	return NE("unsupported attribute %s", a->name);
 }
 
-int
-tl_nn_add_node(struct tl_nn *nn, const char *name, const char *op_type,
+static int
+add_node(struct tl_nn *nn, const char *name, const char *op_type,
     const char *const *inputs, int nin, const char *const *outputs, int nout,
     const struct tl_nn_attr *attrs, int nattr, struct tl_err *err)
 {
@@ -600,6 +600,29 @@ tl_nn_add_node(struct tl_nn *nn, const char *name, const char *op_type,
 	}
 	nd->nout = nout;
 	return 0;
+}
+
+/* A node that fails to add leaves the graph as it was. */
+int
+tl_nn_add_node(struct tl_nn *nn, const char *name, const char *op_type,
+    const char *const *inputs, int nin, const char *const *outputs, int nout,
+    const struct tl_nn_attr *attrs, int nattr, struct tl_err *err)
+{
+	int nnode = nn->nnode, nt = nn->nt;
+
+	if (add_node(nn, name, op_type, inputs, nin, outputs, nout, attrs, nattr,
+	    err) == 0)
+		return 0;
+	while (nn->nnode > nnode) {
+		struct nn_node *nd = &nn->node[--nn->nnode];
+		free(nd->name);
+		free(nd->op_type);
+		free(nd->in);
+		free(nd->out);
+	}
+	while (nn->nt > nt)
+		free(nn->t[--nn->nt].name);
+	return -1;
 }
 
 /* Load-time rewrites. */

@@ -167,7 +167,9 @@ int tl_nn_set_output(struct tl_nn *nn, const char *name, struct tl_err *err);
  *
  * tl_nn_run_io is the general form: any number of named inputs and outputs,
  * each with its layout.  n > 0 sets dim 0 of every input; n == 0 runs at the
- * declared shapes.  Input data is read only.
+ * declared shapes.  Input data is read only.  Each output buffer must
+ * hold the tensor's elements at this n (tl_nn_tensor_shape after a run, or
+ * the per-image size times n when dim 0 is the batch).
  */
 int tl_nn_run(struct tl_nn *nn, const float *in, int n, float *out,
     struct tl_err *err);
