@@ -420,8 +420,12 @@ tl_json_write_obj(FILE *f, const msgpack_object *o, int flags)
 }
 
 int
-tl_json_sha256_hex(const char *key, const msgpack_object *v, char hex[65])
+tl_json_hex_field(const char *key, const msgpack_object *v, char hex[65])
 {
+	if (strcmp(key, "phash") == 0 && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		snprintf(hex, 65, "%016llx", (unsigned long long)v->via.u64);
+		return 1;
+	}
 	if (strcmp(key, "sha256") != 0 || v->type != MSGPACK_OBJECT_BIN || v->via.bin.size != 32)
 		return 0;
 	for (int j = 0; j < 32; j++) {
@@ -438,7 +442,7 @@ tl_json_write_field(FILE *f, const char *key, const msgpack_object *v, int flags
 {
 	char hex[65];
 
-	if ((flags & TL_JSON_DATA) && tl_json_sha256_hex(key, v, hex))
+	if ((flags & TL_JSON_DATA) && tl_json_hex_field(key, v, hex))
 		fprintf(f, "\"%s\"", hex);
 	else
 		write_value(f, v, flags & ~TL_JSON_DATA);
@@ -980,25 +984,41 @@ convert(struct parser *ps, msgpack_object *o, const char *field)
 	return 0;
 }
 
-/* A data record's "sha256" of 64 hex digits -> bin(32). */
 static int
-unhex_sha256(struct parser *ps, msgpack_object *v)
+all_hex(const char *s, size_t n)
 {
-	unsigned char *out;
-	int i, hi, lo;
-
-	if (v->type != MSGPACK_OBJECT_STR || v->via.str.size != 64)
-		return 0;
-	for (i = 0; i < 64; i++)
-		if (hexval((unsigned char)v->via.str.ptr[i]) < 0)
+	for (size_t i = 0; i < n; i++)
+		if (hexval((unsigned char)s[i]) < 0)
 			return 0;
+	return 1;
+}
+
+/* A data record's "sha256" of 64 hex digits -> bin(32), "phash" of 16 ->
+ * uint64 (the reverse of tl_json_hex_field). */
+static int
+unhex_field(struct parser *ps, const char *key, msgpack_object *v)
+{
+	const char *s = v->via.str.ptr;
+	unsigned char *out;
+	uint64_t h = 0;
+	int i;
+
+	if (v->type != MSGPACK_OBJECT_STR)
+		return 0;
+	if (strcmp(key, "phash") == 0 && v->via.str.size == 16 && all_hex(s, 16)) {
+		for (i = 0; i < 16; i++)
+			h = h << 4 | (uint64_t)hexval((unsigned char)s[i]);
+		v->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		v->via.u64 = h;
+		return 0;
+	}
+	if (strcmp(key, "sha256") != 0 || v->via.str.size != 64 || !all_hex(s, 64))
+		return 0;
 	if ((out = zalloc(ps, 32)) == NULL)
 		return -1;
-	for (i = 0; i < 32; i++) {
-		hi = hexval((unsigned char)v->via.str.ptr[2 * i]);
-		lo = hexval((unsigned char)v->via.str.ptr[2 * i + 1]);
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
+	for (i = 0; i < 32; i++)
+		out[i] = (unsigned char)(hexval((unsigned char)s[2 * i]) << 4 |
+		                         hexval((unsigned char)s[2 * i + 1]));
 	v->type = MSGPACK_OBJECT_BIN;
 	v->via.bin.ptr = (const char *)out;
 	v->via.bin.size = 32;
@@ -1043,7 +1063,7 @@ finish(struct parser *ps, msgpack_object *o, struct tl_rec *rec, int data)
 				return tl_err_set(ps->err, "duplicate key \"%s\"", field);
 		if (convert(ps, &kv[i].val, field) < 0)
 			return -1;
-		if (data && strcmp(field, "sha256") == 0 && unhex_sha256(ps, &kv[i].val) < 0)
+		if (data && unhex_field(ps, field, &kv[i].val) < 0)
 			return -1;
 	}
 	return tl_rec_from_obj(rec, o, ps->err);

@@ -15,13 +15,14 @@
  *   as one flat list in C order ("data": [...]);
  * - bin prints as {"bin": length} or, with TL_JSON_FULL, {"base64": "..."};
  * - in a data record (TL_JSON_DATA), a top-level "sha256" holding 32 bytes
- *   prints as 64 lowercase hex digits;
+ *   prints as 64 lowercase hex digits, and "phash" as 16: as numbers, these
+ *   64-bit hashes would lose bits in jq 1.6 and JavaScript (doubles);
  * - ext values print as {"ext": type, "bin": length}.
  *
  * Reading inverts the TL_JSON_FULL form: {"base64": s} becomes bin, a map
  * with "dtype", "shape" and a "data" list becomes a tensor, a data record's
- * 64-hex "sha256" becomes bin(32), null inside a float tensor becomes NaN, and
- * any JSON float becomes float64.  Summaries ({"bin": n}, a tensor with "min"
+ * hex "sha256" and "phash" become bin(32) and uint again, null inside a
+ * float tensor becomes NaN, and any JSON float becomes float64.  Summaries ({"bin": n}, a tensor with "min"
  * and no "data") cannot be read back: the line is refused.  So a stream whose
  * scalar floats are float64 survives `tl-cat --full --headers | tl-cat
  * --from-json` byte for byte.
@@ -40,7 +41,7 @@
 
 enum {
 	TL_JSON_FULL = 1, /* tensor values and bin bytes instead of summaries */
-	TL_JSON_DATA = 2, /* a data record: sha256 as hex */
+	TL_JSON_DATA = 2, /* a data record: sha256 and phash as hex */
 };
 
 /* Writes r as one JSON object and a newline to f.  Returns 0, or -1 when f
@@ -51,18 +52,19 @@ int tl_json_write_rec(FILE *f, const struct tl_rec *r, int flags, struct tl_err 
 void tl_json_write_obj(FILE *f, const msgpack_object *o, int flags);
 
 /* Writes the value v of a record's field key as JSON: tl_json_write_obj,
- * but with TL_JSON_DATA a 32-byte "sha256" as a hex string. */
+ * but with TL_JSON_DATA the hex fields (tl_json_hex_field) as strings. */
 void tl_json_write_field(FILE *f, const char *key, const msgpack_object *v, int flags);
 
-/* When key is "sha256" and v holds 32 bytes: their hex digits into hex and
- * 1; else 0. */
-int tl_json_sha256_hex(const char *key, const msgpack_object *v, char hex[65]);
+/* The fields shown as hex: when key is "sha256" and v holds 32 bytes, or key
+ * is "phash" and v an unsigned integer, writes the hex digits (64 or 16,
+ * lowercase) into hex and returns 1; else 0. */
+int tl_json_hex_field(const char *key, const msgpack_object *v, char hex[65]);
 
 /* Writes s[0..len) as the inside of a JSON string (no quotes). */
 void tl_json_write_strn(FILE *f, const char *s, size_t len);
 
 /* Parses one JSON object text s[0..len) into rec (cleared first), applying
- * the conversions above (data: also the sha256 one).  -1 with a reason when
+ * the conversions above (data: also the hex fields).  -1 with a reason when
  * the text is not one valid JSON object or a conversion fails. */
 int tl_json_parse_rec(const char *s, size_t len, struct tl_rec *rec, int data,
                       struct tl_err *err);

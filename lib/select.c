@@ -95,7 +95,7 @@ write_cell(FILE *out, const struct tl_rec *r, const char *key)
 
 	if (v == NULL)
 		return;
-	if (tl_json_sha256_hex(key, v, hex)) {
+	if (tl_json_hex_field(key, v, hex)) {
 		fputs(hex, out);
 		return;
 	}

@@ -44,7 +44,7 @@ void tl_fields_strip(const struct tl_fields *f, struct tl_rec *r);
 
 /* Writes one TSV line: the listed fields of r, tab-separated, then '\n'.
  * A cell is a string's text with \\, \t, \n, \r escaped as two characters;
- * a 32-byte sha256 as hex; empty for a missing field; anything else its
+ * sha256 and phash as hex; empty for a missing field; anything else its
  * compact JSON text (json.h).  Write errors show in ferror(out). */
 void tl_fields_write_tsv(FILE *out, const struct tl_fields *f, const struct tl_rec *r);
 

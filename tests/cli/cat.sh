@@ -19,7 +19,7 @@ png_b64=iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAACXBIWXMAAAPoAAAD6AG1e1Jr
 sha=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 cat >"$T/in.jsonl" <<EOF
 {"tl":1,"producer":"test","classes":["ants","bees"]}
-{"id":"ants/a1.png","src":"photos/ants/a1.png","label":"ants","split":"train","sha256":"$sha","phash":18446744073709551615,"width":2,"height":1,"img":{"base64":"$png_b64"}}
+{"id":"ants/a1.png","src":"photos/ants/a1.png","label":"ants","split":"train","sha256":"$sha","phash":"fe00000000000001","width":2,"height":1,"img":{"base64":"$png_b64"}}
 {"id":"ants/a2.jpg","label":"ants","split":"val","pred":"ants","conf":0.93,"emb":{"dtype":"<f4","shape":[3],"data":[0.5,-1.25,null]}}
 
 {"id":"bees/b1.jpg","label":"bees","split":"train","pred":"ants","conf":0.51,"prob":{"dtype":"<f4","shape":[2],"data":[0.51,0.49]}}
@@ -69,7 +69,7 @@ run cat-jq-select-header 0 "$C --full --headers $T/x.tl | jq -c 'select(.tl or .
 lines cat-jq-select-header-text '{"tl":1,"producer":"test","classes":["ants","bees"]}|{"tl":1,"end":0}|'
 
 # --- TSV, counts, head, filters ------------------------------------------------
-run cat-tsv 0 "$C -f id,label,split,pred,conf,sha256,missing,flags $T/x.tl"
+run cat-tsv 0 "$C -f id,label,split,pred,conf,sha256,phash,missing,flags $T/x.tl"
 golden tsv.out
 run cat-count-label 0 "$C --count label $T/x.tl"
 lines cat-count-label-text '	2|ants	2|bees	2|'

@@ -62,6 +62,11 @@ main(void)
 	T_EQ_STR("json numbers", show(r, 0),
 	    "{\"id\":\"a\",\"conf\":0.93,\"one\":1.0,\"nan\":null,"
 	    "\"phash\":18446744073709551615,\"neg\":-9223372036854775808}");
+	T_EQ_STR("json phash hex", show(r, TL_JSON_DATA),
+	    "{\"id\":\"a\",\"conf\":0.93,\"one\":1.0,\"nan\":null,"
+	    "\"phash\":\"ffffffffffffffff\",\"neg\":-9223372036854775808}");
+	T_EQ_STR("json phash back", again(r, "{\"phash\":\"00000000000000Ff\",\"x\":\"00000000000000ff\"}", 0),
+	    "{\"phash\":255,\"x\":\"00000000000000ff\"}");
 
 	tl_rec_clear(r);
 	tl_rec_set_strn(r, "s", "q\"\\\n\x01\xff\xc3\xa9", 8);
