@@ -1,0 +1,209 @@
+/*
+ * tl-embed - image records in, the same records with "emb" out: the features
+ * a pretrained backbone sees (see tl-embed(1)).
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "embed.h"
+#include "image.h"
+#include "nn/nn.h"
+#include "stream.h"
+
+static const char usage[] =
+    "tl-embed [-m model] [-l layer] [-p pool] [-b batch] [-j threads] [--keep-image]\n"
+    "                [--squash | --crop] [--scale s] [--max-pixels n] [--max-bad n[%]]\n"
+    "                [--strict] [--list-layers] [file ...]";
+
+static void
+help(void)
+{
+	printf("usage: %s\n\n"
+	    "Adds \"emb\" (a backbone's features) to every image record.\n\n"
+	    "  -m, --model NAME|PATH  backbone: a name in $TL_MODEL_PATH, the share dir or\n"
+	    "                         ./models, or a .onnx / model.json path (mobilenetv2)\n"
+	    "  -l, --layer NAME       emit this layer's [H,W,C] map instead of the default\n"
+	    "  -p, --pool avg|max|avgmax|none  map to vector (default avg; none with --layer)\n"
+	    "  -b, --batch N          images per run (32)\n"
+	    "  -j, --threads N        threads (default $TL_THREADS, else the cores)\n"
+	    "      --keep-image       keep img/pix in the output\n"
+	    "      --squash, --crop   resize the whole image, or shorter side + centre crop\n"
+	    "      --scale S          [0,1], [-1,1] or imagenet (default: the model's)\n"
+	    "      --max-pixels N     refuse images declaring more pixels (100000000)\n"
+	    "      --max-bad N|N%%     tolerate that many bad records with status 0\n"
+	    "      --strict           stop at the first bad record\n"
+	    "      --list-layers      print the model's layers and shapes, then exit\n",
+	    usage);
+	exit(0);
+}
+
+static void list_layers(struct tl_embed_opts *o);
+static void embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad);
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "model", required_argument, NULL, 'm' }, { "layer", required_argument, NULL, 'l' },
+		{ "pool", required_argument, NULL, 'p' }, { "batch", required_argument, NULL, 'b' },
+		{ "threads", required_argument, NULL, 'j' }, { "keep-image", no_argument, NULL, 'k' },
+		{ "squash", no_argument, NULL, 'S' }, { "crop", no_argument, NULL, 'C' },
+		{ "scale", required_argument, NULL, 's' }, { "max-pixels", required_argument, NULL, 'P' },
+		{ "max-bad", required_argument, NULL, 'B' }, { "strict", no_argument, NULL, 'X' },
+		{ "list-layers", no_argument, NULL, 'L' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	struct tl_embed_opts o = { .model = "mobilenetv2", .batch = 32, .mode = -1,
+	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT };
+	const char *pool = NULL, *env = getenv("TL_THREADS");
+	struct tl_bad bad;
+	int c, list = 0;
+
+	tl_cli_init(argv[0]);
+	tl_bad_init(&bad);
+	if (env && *env)
+		o.threads = (int)tl_opt_int(usage, "TL_THREADS", env, 1, 256);
+	while ((c = getopt_long(argc, argv, "m:l:p:b:j:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm': o.model = optarg; break;
+		case 'l': o.layer = optarg; break;
+		case 'p': pool = optarg; break;
+		case 'b': o.batch = (int)tl_opt_int(usage, "--batch", optarg, 1, 4096); break;
+		case 'j': o.threads = (int)tl_opt_int(usage, "--threads", optarg, 1, 256); break;
+		case 'k': o.keep_image = 1; break;
+		case 'S': o.mode = TL_RESIZE_SQUASH; break;
+		case 'C': o.mode = TL_RESIZE_CROP; break;
+		case 's': o.scale = optarg; break;
+		case 'P': o.max_pixels = (unsigned long long)tl_opt_int(usage, "--max-pixels",
+		    optarg, 1, 1LL << 40); break;
+		case 'B':
+			if (tl_bad_parse(&bad, optarg) < 0)
+				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
+			break;
+		case 'X': bad.strict = 1; break;
+		case 'L': list = 1; break;
+		case 'h': help(); break;
+		case 'V': printf("tl-embed %s\n", TL_VERSION); return 0;
+		default: tl_usage_error(usage, NULL);
+		}
+	}
+	o.pool = o.layer ? TL_POOL_NONE : TL_POOL_AVG;
+	if (pool && tl_pool_parse(pool, &o.pool) < 0)
+		tl_usage_error(usage, "--pool: '%s' is not avg, max, avgmax or none", pool);
+	if (list)
+		list_layers(&o);
+	embed(&o, argv + optind, argc - optind, &bad);
+	return tl_bad_status(&bad);
+}
+
+static struct tl_embedder *
+open_embedder(struct tl_embed_opts *o)
+{
+	struct tl_err err;
+	struct tl_embedder *e = tl_embedder_new(o, &err);
+
+	if (e == NULL)
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
+	return e;
+}
+
+static void
+list_layers(struct tl_embed_opts *o)
+{
+	struct tl_embed_opts all = *o;
+	struct tl_embedder *e;
+	struct tl_model m;
+	struct tl_nn *nn;
+	struct tl_err err;
+	const char *name, *op;
+
+	all.layer = NULL;
+	e = open_embedder(&all);
+	m = *tl_embedder_model(e);
+	tl_embedder_free(e);
+	m.layer[0] = '\0';
+	if ((nn = tl_model_load(&m, NULL, NULL, &err)) == NULL)
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
+	for (int i = 0; (name = tl_nn_list_tensors(nn, i, &op)) != NULL; i++) {
+		int64_t d[TL_NN_MAXRANK];
+		int r = tl_nn_tensor_shape(nn, name, d, &err);
+		printf("%s\t%s\t", name, op ? op : "");
+		/* logical [N,C,H,W] shown as the H,W,C a --layer emits */
+		if (r == 4)
+			printf("%lld,%lld,%lld", (long long)d[2], (long long)d[3], (long long)d[1]);
+		else
+			for (int k = 1; k < r; k++)
+				printf("%s%lld", k > 1 ? "," : "", (long long)d[k]);
+		putchar('\n');
+	}
+	tl_nn_free(nn);
+	tl_cli_close_stdout();
+	exit(0);
+}
+
+static void
+flush_batch(struct tl_embedder *e, struct tl_writer *w)
+{
+	struct tl_err err;
+
+	if (tl_embedder_run(e, &err) < 0) {
+		tl_writer_abort(w);
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	}
+	for (int i = 0; i < tl_embedder_pending(e); i++)
+		if (tl_writer_put(w, tl_embedder_result(e, i), &err) < 0)
+			tl_cli_write_failed(&err);
+	tl_embedder_reset(e);
+}
+
+static void
+embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
+{
+	struct tl_embedder *e = open_embedder(o);
+	struct tl_rec *h = tl_rec_new(), *rec = tl_rec_new();
+	struct tl_reader *r;
+	struct tl_writer *w;
+	struct tl_progress prog;
+	struct tl_err err;
+	char producer[64];
+	int st;
+
+	if ((r = tl_reader_open(files, nfiles, &err)) == NULL)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	snprintf(producer, sizeof producer, "tl-embed %s", TL_VERSION);
+	if (tl_header_init(h, producer, tl_reader_header(r)) < 0 ||
+	    tl_embedder_header(e, h) < 0)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	if ((w = tl_writer_open(stdout, "stdout", h, &err)) == NULL)
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
+	tl_progress_init(&prog, 0);
+	while ((st = tl_reader_next(r, rec, &err)) == 1) {
+		bad->seen++;
+		if (tl_embedder_add(e, rec, &err) < 0) {
+			const char *id = tl_rec_str(rec, "id");
+			tl_bad_record(bad, id ? id : "(record without id)", err.msg);
+			continue;
+		}
+		if (tl_embedder_full(e)) {
+			flush_batch(e, w);
+			tl_progress_step(&prog, o->batch);
+		}
+	}
+	if (st < 0) {
+		tl_writer_abort(w);
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	}
+	flush_batch(e, w);
+	tl_progress_end(&prog);
+	if (tl_writer_close(w, &err) < 0)
+		tl_cli_write_failed(&err);
+	if (bad->bad)
+		tl_warn("%lld read, %lld skipped", bad->seen, bad->bad);
+	tl_reader_close(r);
+	tl_rec_free(rec);
+	tl_rec_free(h);
+	tl_embedder_free(e);
+	tl_cli_close_stdout();
+}

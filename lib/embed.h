@@ -1,0 +1,62 @@
+/*
+ * embed.h - records in, records with "emb" out: a backbone run over batches.
+ *
+ * Records are queued (copied) until a batch is full; each is decoded
+ * (img) or taken as is (pix), prepared for the model (prep.h) into the batch
+ * input, and when the batch runs, gets "emb": the feature layer's map
+ * [H,W,C] <f4, or a vector [C] (or [2C] for avgmax) when pooled.  Memory:
+ * one batch of records and the network's activations for one batch.
+ *
+ * Not here: reading/writing streams, option parsing (cmd/tl-embed.c).
+ */
+#ifndef TL_EMBED_H
+#define TL_EMBED_H
+
+#include "err.h"
+#include "model.h"
+#include "rec.h"
+
+enum tl_pool { TL_POOL_NONE, TL_POOL_AVG, TL_POOL_MAX, TL_POOL_AVGMAX };
+
+struct tl_embed_opts {
+	const char *model;      /* name or path (model.h) */
+	const char *layer;      /* NULL: the model's feature layer */
+	enum tl_pool pool;      /* how a spatial map becomes a vector */
+	int batch;              /* records per run */
+	int threads;            /* 0: engine default */
+	int keep_image;         /* keep img/pix in the output records */
+	int mode;               /* -1: the model's; else enum tl_resize */
+	const char *scale;      /* NULL: the model's */
+	unsigned long long max_pixels;
+};
+
+struct tl_embedder;
+
+/* Opens and loads the model.  NULL with err (a usage-class failure: the model
+ * is missing or unreadable, the layer unknown). */
+struct tl_embedder *tl_embedder_new(const struct tl_embed_opts *o, struct tl_err *err);
+void tl_embedder_free(struct tl_embedder *e); /* accepts NULL */
+
+/* The model as opened (name, sha256, preprocessing). */
+const struct tl_model *tl_embedder_model(const struct tl_embedder *e);
+
+/* Adds "model", "dims", "preprocess", "layer", "pool" to header h. 0 or -1. */
+int tl_embedder_header(const struct tl_embedder *e, struct tl_rec *h);
+
+/* Queues a copy of rec.  -1 when the record cannot be embedded (no image,
+ * undecodable, bad pix tensor): err says why, nothing is queued. */
+int tl_embedder_add(struct tl_embedder *e, const struct tl_rec *rec, struct tl_err *err);
+int tl_embedder_pending(const struct tl_embedder *e); /* queued records */
+int tl_embedder_full(const struct tl_embedder *e);
+
+/* Runs the queued batch; afterwards tl_embedder_result(e, i) for i <
+ * pending are the records with emb set (owned by e, valid until the next
+ * add).  -1 when the network fails. */
+int tl_embedder_run(struct tl_embedder *e, struct tl_err *err);
+const struct tl_rec *tl_embedder_result(const struct tl_embedder *e, int i);
+void tl_embedder_reset(struct tl_embedder *e); /* empties the queue */
+
+/* "avg", "max", "avgmax", "none" -> pool; -1 if unknown. */
+int tl_pool_parse(const char *s, enum tl_pool *p);
+
+#endif
