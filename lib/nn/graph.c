@@ -185,7 +185,8 @@ add_const(struct tl_nn *nn, const char *name, int rank, const int64_t *dims,
 	n = nn_numel(rank, dims);
 	if ((copy = malloc(n ? n * esz : 1)) == NULL)
 		return tl_err_set(err, "out of memory");
-	memcpy(copy, data, n * esz);
+	if (n > 0)
+		memcpy(copy, data, n * esz);
 	i = nn_find(nn, name);
 	if (i >= 0 && nn->t[i].kind != K_INPUT) {
 		free(copy);

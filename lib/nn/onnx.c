@@ -99,7 +99,8 @@ add_tensor(struct tl_nn *nn, const char *name, const Onnx__TensorProto *tp,
 				}
 			}
 		} else if (is64 && tp->n_int64_data == (size_t)n) {
-			memcpy(v, tp->int64_data, n * 8);
+			if (n > 0)
+				memcpy(v, tp->int64_data, n * 8);
 		} else if (!is64 && tp->n_int32_data == (size_t)n) {
 			for (int64_t i = 0; i < n; i++)
 				v[i] = tp->int32_data[i];

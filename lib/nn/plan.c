@@ -1023,6 +1023,8 @@ nn_data(struct nn_exec *x, int t)
 static int
 ensure(float **buf, int64_t *cap, int64_t need, struct tl_err *err)
 {
+	if (need < 16)
+		need = 16;	/* never NULL, even for empty tensors */
 	if (need <= *cap)
 		return 0;
 	free(*buf);

@@ -119,6 +119,8 @@ tensor_floats(const Onnx__TensorProto *t, int64_t *n)
 			}
 			v[i] = (float)w;
 		}
+	} else if (*n == 0) {
+		;
 	} else if (t->has_raw_data && t->raw_data.len == (size_t)*n * 4)
 		memcpy(v, t->raw_data.data, *n * 4);
 	else if (t->n_float_data == (size_t)*n)
