@@ -6,7 +6,8 @@ set -e
 PKGS="build-essential pkg-config libvips-dev libvips-tools libopenblas-dev
 libmsgpack-dev libarchive-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libonnx-dev libonnx-testdata mandoc jq zip p7zip-full fonts-dejavu-core
-python3-torch python3-onnx python3-numpy python3-sklearn"
+python3-torch python3-onnx python3-numpy python3-sklearn
+python3-msgpack time clang"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
