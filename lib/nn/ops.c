@@ -292,68 +292,86 @@ struct conv_job {
 	const float *x, *w, *bias;
 	float *y, *col;
 	int64_t n, h, w_, c, oh, ow, m, kh, kw, sh, sw, dh, dw, pt, pl;
-	int64_t g, cg, row0, kg;
-	int act;
+	int64_t g, cg, row0, kg, groups, slot_size;
+	int act, slot;
 	float lo, hi;
 };
 
-/* Depthwise: w [KH*KW][C]; rows are (n, oy). */
+/* Depthwise: w [KH*KW][C]; rows are (n, oy).  One output pixel at a time,
+ * channels in blocks of DWB held in registers across the KH*KW taps. */
+#define DWB 32
 HOT static void
 dw_rows(void *ctx, int64_t lo, int64_t hi)
 {
 	struct conv_job *j = ctx;
 	int64_t C = j->c;
-	float acc[1024];
+	float l = j->act ? j->lo : -INFINITY, h = j->act ? j->hi : INFINITY;
 
 	for (int64_t r = lo; r < hi; r++) {
 		int64_t n = r / j->oh, oy = r % j->oh;
+		int64_t ky0 = 0, ky1 = j->kh;
+		/* the taps whose input row is inside the image */
+		while (ky0 < ky1 && oy * j->sh - j->pt + ky0 * j->dh < 0)
+			ky0++;
+		while (ky1 > ky0 && oy * j->sh - j->pt + (ky1 - 1) * j->dh >= j->h)
+			ky1--;
 		for (int64_t ox = 0; ox < j->ow; ox++) {
 			float *restrict yo = j->y + ((r * j->ow) + ox) * C;
-			for (int64_t c0 = 0; c0 < C; c0 += 1024) {
-				int64_t cn = C - c0 < 1024 ? C - c0 : 1024;
-				for (int64_t c = 0; c < cn; c++)
+			int64_t kx0 = 0, kx1 = j->kw, c0 = 0;
+			while (kx0 < kx1 && ox * j->sw - j->pl + kx0 * j->dw < 0)
+				kx0++;
+			while (kx1 > kx0 && ox * j->sw - j->pl + (kx1 - 1) * j->dw >=
+			    j->w_)
+				kx1--;
+			for (; c0 + DWB <= C; c0 += DWB) {
+				float acc[DWB];
+				for (int c = 0; c < DWB; c++)
 					acc[c] = j->bias ? j->bias[c0 + c] : 0;
-				for (int64_t ky = 0; ky < j->kh; ky++) {
+				for (int64_t ky = ky0; ky < ky1; ky++) {
 					int64_t iy = oy * j->sh - j->pt + ky * j->dh;
-					if (iy < 0 || iy >= j->h)
-						continue;
-					for (int64_t kx = 0; kx < j->kw; kx++) {
+					for (int64_t kx = kx0; kx < kx1; kx++) {
 						int64_t ix = ox * j->sw - j->pl + kx * j->dw;
-						const float *restrict xp, *restrict wp;
-						if (ix < 0 || ix >= j->w_)
-							continue;
-						xp = j->x + ((n * j->h + iy) * j->w_ + ix) *
-						    C + c0;
-						wp = j->w + (ky * j->kw + kx) * C + c0;
-						for (int64_t c = 0; c < cn; c++)
+						const float *restrict xp = j->x + ((n * j->h +
+						    iy) * j->w_ + ix) * C + c0;
+						const float *restrict wp = j->w + (ky * j->kw +
+						    kx) * C + c0;
+						for (int c = 0; c < DWB; c++)
 							acc[c] += xp[c] * wp[c];
 					}
 				}
-				if (j->act) {
-					float l = j->lo, h = j->hi;
-					for (int64_t c = 0; c < cn; c++) {
-						float v = acc[c] < l ? l : acc[c];
-						yo[c0 + c] = v > h ? h : v;
+				for (int c = 0; c < DWB; c++) {
+					float v = acc[c] < l ? l : acc[c];
+					yo[c0 + c] = v > h ? h : v;
+				}
+			}
+			for (int64_t c = c0; c < C; c++) {
+				float a = j->bias ? j->bias[c] : 0;
+				for (int64_t ky = ky0; ky < ky1; ky++) {
+					int64_t iy = oy * j->sh - j->pt + ky * j->dh;
+					for (int64_t kx = kx0; kx < kx1; kx++) {
+						int64_t ix = ox * j->sw - j->pl + kx * j->dw;
+						a += j->x[((n * j->h + iy) * j->w_ + ix) * C + c] *
+						    j->w[(ky * j->kw + kx) * C + c];
 					}
-				} else
-					memcpy(yo + c0, acc, cn * sizeof *acc);
+				}
+				a = a < l ? l : a;
+				yo[c] = a > h ? h : a;
 			}
 		}
 	}
 }
 
-/* im2col of output pixels [row0+lo, row0+hi) for group j->g into col
- * [rows][KH*KW*Cg], in (ky, kx, ci) order to match OHWI weights. */
+/* im2col of output pixels [lo, hi) for group g into col
+ * [hi-lo][KH*KW*Cg], in (ky, kx, ci) order to match OHWI weights. */
 static void
-im2col_rows(void *ctx, int64_t lo, int64_t hi)
+im2col(const struct conv_job *j, int64_t lo, int64_t hi, int64_t g,
+    float *col)
 {
-	struct conv_job *j = ctx;
 	int64_t cg = j->cg, ohw = j->oh * j->ow;
 
-	for (int64_t r = lo; r < hi; r++) {
-		int64_t p = j->row0 + r, n = p / ohw, oy = p % ohw / j->ow,
-		    ox = p % j->ow;
-		float *dst = j->col + r * j->kg;
+	for (int64_t p = lo; p < hi; p++) {
+		int64_t n = p / ohw, oy = p % ohw / j->ow, ox = p % j->ow;
+		float *dst = col + (p - lo) * j->kg;
 		for (int64_t ky = 0; ky < j->kh; ky++) {
 			int64_t iy = oy * j->sh - j->pt + ky * j->dh;
 			for (int64_t kx = 0; kx < j->kw; kx++, dst += cg) {
@@ -362,7 +380,7 @@ im2col_rows(void *ctx, int64_t lo, int64_t hi)
 					memset(dst, 0, cg * sizeof *dst);
 				else
 					memcpy(dst, j->x + ((n * j->h + iy) * j->w_ +
-					    ix) * j->c + j->g * cg, cg * sizeof *dst);
+					    ix) * j->c + g * cg, cg * sizeof *dst);
 			}
 		}
 	}
@@ -370,9 +388,8 @@ im2col_rows(void *ctx, int64_t lo, int64_t hi)
 
 /* y[rows][M] += bias, then the fused activation */
 HOT static void
-epilogue_rows(void *ctx, int64_t lo, int64_t hi)
+epilogue(const struct conv_job *j, int64_t lo, int64_t hi)
 {
-	struct conv_job *j = ctx;
 	int64_t M = j->m;
 	float l = j->act ? j->lo : -INFINITY, h = j->act ? j->hi : INFINITY;
 
@@ -390,12 +407,48 @@ epilogue_rows(void *ctx, int64_t lo, int64_t hi)
 	}
 }
 
+/* Output pixels per GEMM: the im2col block and the output block stay in
+ * L2 (~256 KB for both). */
 static int64_t
-conv_block_rows(int64_t kg)
+conv_block_rows(int64_t kg, int64_t m)
 {
-	int64_t rb = ((int64_t)1 << 19) / (kg ? kg : 1);
+	int64_t rb = ((int64_t)1 << 16) / (kg + m);
 
-	return rb < 64 ? 64 : rb;
+	return rb < 16 ? 16 : rb > 1024 ? 1024 : rb;
+}
+
+/* A thread's share of output pixels, blocks [blo, bhi) of a grid fixed by
+ * the shapes alone (so the thread count never changes a result): GEMM then
+ * bias/activation while the block is in cache.  Pointwise convolutions read
+ * the input in place; others im2col the block into the thread's own slice
+ * of scratch. */
+static void
+gemm_rows(void *ctx, int64_t blo, int64_t bhi)
+{
+	struct conv_job *j = ctx;
+	int64_t rb = conv_block_rows(j->kg, j->m), mg = j->m / j->groups;
+	int64_t rows = j->n * j->oh * j->ow, hi = bhi * rb < rows ? bhi * rb : rows;
+	float *col = NULL;
+
+	if (j->col)
+		col = j->col + __atomic_fetch_add(&j->slot, 1, __ATOMIC_RELAXED) *
+		    j->slot_size;
+	for (int64_t r0 = blo * rb; r0 < hi; r0 += rb) {
+		int64_t nr = hi - r0 < rb ? hi - r0 : rb;
+		for (int64_t g = 0; g < j->groups; g++) {
+			const float *a = j->x + r0 * j->c;
+			if (col) {
+				im2col(j, r0, r0 + nr, g, col);
+				a = col;
+			}
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+			    (int)nr, (int)mg, (int)j->kg, 1.0f, a, (int)j->kg,
+			    j->w + g * mg * j->kg, (int)j->kg, 0.0f,
+			    j->y + r0 * j->m + g * mg, (int)j->m);
+		}
+		if (j->bias || j->act)
+			epilogue(j, r0, r0 + nr);
+	}
 }
 
 static int
@@ -454,31 +507,17 @@ conv_exec(struct nn_exec *e, const struct nn_step *s)
 		wt = r;
 	}
 	j.w = wt;
+	j.groups = A->group;
 	if (kind == 1) {
 		nn_pool_for(e->nn->pool, j.n * j.oh, 1, dw_rows, &j);
 		return 0;
 	}
-	if (kind == 2) {
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
-		    (int)j.m, (int)j.c, 1.0f, j.x, (int)j.c, wt, (int)j.c, 0.0f,
-		    j.y, (int)j.m);
-	} else {
-		int64_t rb = conv_block_rows(j.kg), mg = j.m / A->group;
+	if (kind == 0) {
 		j.col = scr;
-		for (int64_t r0 = 0; r0 < rows; r0 += rb) {
-			int64_t nr = rows - r0 < rb ? rows - r0 : rb;
-			j.row0 = r0;
-			for (j.g = 0; j.g < A->group; j.g++) {
-				nn_pool_for(e->nn->pool, nr, 16, im2col_rows, &j);
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-				    (int)nr, (int)mg, (int)j.kg, 1.0f, j.col,
-				    (int)j.kg, wt + j.g * mg * j.kg, (int)j.kg, 0.0f,
-				    j.y + r0 * j.m + j.g * mg, (int)j.m);
-			}
-		}
+		j.slot_size = conv_block_rows(j.kg, j.m) * j.kg;
 	}
-	if (j.bias || j.act)
-		nn_pool_for(e->nn->pool, rows, 64, epilogue_rows, &j);
+	nn_pool_for(e->nn->pool, (rows + conv_block_rows(j.kg, j.m) - 1) /
+	    conv_block_rows(j.kg, j.m), 1, gemm_rows, &j);
 	return 0;
 }
 
@@ -828,7 +867,6 @@ nn_step_scratch(const struct tl_nn *nn, const struct nn_plan *p,
 	const struct nn_ptensor *x, *w;
 	int64_t need = 0, kg;
 
-	(void)threads;
 	switch (s->op) {
 	case OP_CONV:
 		x = &p->t[s->in[0]];
@@ -837,7 +875,7 @@ nn_step_scratch(const struct tl_nn *nn, const struct nn_plan *p,
 		if (s->aux == NULL)
 			need += (w->n + 15) & ~(int64_t)15;
 		if (conv_kind(&nn->node[s->node], x, w) == 0)
-			need += conv_block_rows(kg) * kg;
+			need += threads * conv_block_rows(kg, w->dims[0]) * kg;
 		return need;
 	case OP_BATCHNORM:
 		return 2 * p->t[s->in[0]].dims[1];

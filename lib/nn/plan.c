@@ -1046,8 +1046,9 @@ nn_plan_run(struct tl_nn *nn, const struct tl_nn_io *in, int nin,
 	if (ensure(&nn->arena, &nn->arena_cap, p->arena_size, err) ||
 	    ensure(&nn->scratch, &nn->scratch_cap, p->scratch_size, err))
 		return -1;
-	if (openblas_get_num_threads() != nn->threads)
-		openblas_set_num_threads(nn->threads);
+	/* the pool splits every GEMM; OpenBLAS must not split them again */
+	if (openblas_get_num_threads() != 1)
+		openblas_set_num_threads(1);
 	x.nn = nn, x.p = p, x.arena = nn->arena, x.scratch = nn->scratch;
 	for (int i = 0; i < nn->nt; i++) {
 		struct nn_ptensor *q = &p->t[i];
