@@ -920,6 +920,8 @@ tl_nn_tensor_shape(const struct tl_nn *nn, const char *name,
 		return tl_err_set(err, "tensor '%s' is not computed for the "
 		    "current output", name);
 	memcpy(dims, p->dims, p->rank * sizeof *dims);
+	if (p->rank > 0 && !p->known && nn->slices > 1)
+		dims[0] *= nn->slices;	/* the run was sliced */
 	return p->rank;
 }
 
@@ -975,6 +977,7 @@ tl_nn_set_output(struct tl_nn *nn, const char *name, struct tl_err *err)
 		    "activated output is '%s'", name, nn->t[i].fused_into);
 	if (nn_plan_make(nn, nn->plan->n, &i, 1, &p, err))
 		return -1;
+	nn->sep_nouts = 0;
 	nn_plan_free(nn->plan);
 	nn->plan = p;
 	nn->outputs[0] = i;
@@ -1001,33 +1004,144 @@ tl_nn_run(struct tl_nn *nn, const float *in, int n, float *out,
 	return tl_nn_run_io(nn, n, &i, 1, &o, 1, err);
 }
 
+/* Makes nn->plan the plan for batch n and these outputs. */
+static int
+use_plan(struct tl_nn *nn, int n, const int *outs, int nout,
+    struct tl_err *err)
+{
+	struct nn_plan *p;
+	int same = nn->plan->n == n && nn->plan->nouts == nout;
+
+	for (int k = 0; same && k < nout; k++)
+		same = nn->plan->outs[k] == outs[k];
+	if (same)
+		return 0;
+	if (nn_plan_make(nn, n, outs, nout, &p, err))
+		return -1;
+	nn_plan_free(nn->plan);
+	nn->plan = p;
+	return 0;
+}
+
+/*
+ * Can a batch run as independent slices of images?  Yes when every tensor
+ * computed from the inputs has the batch as its dim 0 (it scales from n=1
+ * to n=3 and nothing else changes) or does not depend on it, and no
+ * Concat or Softmax works along dim 0.  A model declared with a fixed
+ * batch of 1 runs image by image.  The answer is kept (outputs do not
+ * change it: the check plans every graph output... the wanted ones).
+ */
+static int
+separable(struct tl_nn *nn, const int *outs, int nout, int64_t *largest)
+{
+	struct nn_plan *a = NULL, *b = NULL;
+	struct tl_err e;
+	int ok = 1, fixed1 = 0;
+
+	for (int i = 0; i < nn->nt; i++)
+		if (nn->t[i].kind == K_INPUT && nn->t[i].rank > 0 &&
+		    nn->t[i].dims[0] == 1)
+			fixed1 = 1;
+	if (nn_plan_make(nn, 1, outs, nout, &a, &e))
+		return 0;
+	*largest = 0;
+	for (int i = 0; i < a->nt; i++)
+		if (a->t[i].needed && !a->t[i].known && a->t[i].n > *largest)
+			*largest = a->t[i].n;
+	if (nn_plan_make(nn, 3, outs, nout, &b, &e)) {
+		nn_plan_free(a);
+		return fixed1;
+	}
+	for (int i = 0; i < nn->nt && ok; i++) {
+		const struct nn_ptensor *x = &a->t[i], *y = &b->t[i];
+		if (!x->needed || x->known)
+			continue;
+		if (x->rank != y->rank)
+			ok = 0;
+		for (int d = 1; d < x->rank && ok; d++)
+			ok = x->dims[d] == y->dims[d];
+		if (ok && x->rank > 0)
+			ok = y->dims[0] == x->dims[0] || y->dims[0] == 3 * x->dims[0];
+	}
+	for (int k = 0; k < nn->nnode && ok; k++) {
+		const struct nn_node *nd = &nn->node[k];
+		int64_t ax = nd->a.axis;
+		if (nd->dead || !a->t[nd->out[0]].needed)
+			continue;
+		if (nd->op != OP_CONCAT && nd->op != OP_SOFTMAX)
+			continue;
+		if (b->t[nd->out[0]].known)
+			continue;
+		ax = ax < 0 ? ax + a->t[nd->out[0]].rank : ax;
+		if (ax == 0)
+			ok = 0;
+	}
+	nn_plan_free(a);
+	nn_plan_free(b);
+	return ok;
+}
+
 int
 tl_nn_run_io(struct tl_nn *nn, int n, const struct tl_nn_io *in, int nin,
     const struct tl_nn_io *out, int nout, struct tl_err *err)
 {
-	int outs[16], same;
+	struct tl_nn_io ci[16], co[16];
+	int outs[16], chunk = n, mb;
+	int64_t largest = 0;
 
 	if (!nn->finished)
 		return tl_err_set(err, "graph not finished");
-	if (n < 0 || nout < 1 || nout > 16)
-		return tl_err_set(err, "bad batch %d or %d outputs", n, nout);
-	for (int k = 0; k < nout; k++)
+	if (n < 0 || nout < 1 || nout > 16 || nin > 16)
+		return tl_err_set(err, "bad batch %d, %d inputs or %d outputs", n,
+		    nin, nout);
+	for (int k = 0; k < nout; k++) {
 		if ((outs[k] = nn_find(nn, out[k].name)) < 0)
 			return tl_err_set(err, "no tensor '%s'", out[k].name);
-	same = nn->plan->n == n && nn->plan->nouts == nout;
-	for (int k = 0; same && k < nout; k++)
-		same = nn->plan->outs[k] == outs[k];
-	if (!same) {
-		struct nn_plan *p;
-		for (int k = 0; k < nout; k++)
-			if (nn->t[outs[k]].producer == -2)
-				return tl_err_set(err, "tensor '%s' was fused at "
-				    "load into '%s'", out[k].name,
-				    nn->t[outs[k]].fused_into);
-		if (nn_plan_make(nn, n, outs, nout, &p, err))
-			return -1;
-		nn_plan_free(nn->plan);
-		nn->plan = p;
+		if (nn->t[outs[k]].producer == -2)
+			return tl_err_set(err, "tensor '%s' was fused at load into "
+			    "'%s'", out[k].name, nn->t[outs[k]].fused_into);
 	}
-	return nn_plan_run(nn, in, nin, out, nout, err);
+	/* Slices of images small enough for the cache: the largest
+	 * activation of a slice about 8 MB.  Same slices at any thread
+	 * count, so threads never change a result. */
+	if (n > 1 && (nn->sep_nouts != nout ||
+	    memcmp(nn->sep_outs, outs, nout * sizeof *outs) != 0)) {
+		nn->sep_ok = separable(nn, outs, nout, &nn->sep_largest);
+		memcpy(nn->sep_outs, outs, nout * sizeof *outs);
+		nn->sep_nouts = nout;
+	}
+	largest = nn->sep_largest;
+	if (n > 1 && nn->sep_ok) {
+		mb = largest > 0 ? (int)(((int64_t)2 << 20) / largest) : n;
+		mb = mb < 1 ? 1 : mb > n ? n : mb;
+		while (n % mb)
+			mb--;
+		chunk = mb;
+	}
+	nn->slices = 1;
+	if (use_plan(nn, n > 0 ? chunk : 0, outs, nout, err))
+		return -1;
+	nn->slices = n > 0 ? n / chunk : 1;
+	if (chunk == n || n == 0)
+		return nn_plan_run(nn, in, nin, out, nout, err);
+	memcpy(ci, in, nin * sizeof *in);
+	memcpy(co, out, nout * sizeof *out);
+	for (int s = 0; s < n; s += chunk) {
+		for (int k = 0; k < nin; k++) {
+			int t = nn_find(nn, in[k].name);
+			int64_t per = t >= 0 && nn->plan->t[t].rank > 0 ?
+			    nn->plan->t[t].n : 0;
+			ci[k].data = in[k].data + per * s / chunk;
+		}
+		for (int k = 0; k < nout; k++) {
+			int64_t per = nn->plan->t[outs[k]].n;
+			if (nn->plan->t[outs[k]].known || nn->plan->t[outs[k]].rank == 0)
+				return tl_err_set(err, "output '%s' does not depend on "
+				    "the batch", out[k].name);
+			co[k].data = out[k].data + per * s / chunk;
+		}
+		if (nn_plan_run(nn, ci, nin, co, nout, err))
+			return -1;
+	}
+	return 0;
 }

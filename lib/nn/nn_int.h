@@ -141,6 +141,10 @@ struct tl_nn {
 	int threads;
 	struct nn_pool *pool;
 	struct nn_plan *plan;
+	int slices;			/* last run: n = slices * plan->n */
+	int sep_outs[16], sep_nouts;	/* outputs separable() answered for */
+	int sep_ok;
+	int64_t sep_largest;
 	float *arena, *scratch;
 	int64_t arena_cap, scratch_cap;
 };

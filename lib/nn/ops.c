@@ -8,7 +8,7 @@
  * compiled for AVX-512, AVX2 and baseline x86-64 and picked at run time
  * (target_clones).  Elementwise operators take any layout through strides.
  */
-#pragma GCC optimize("O3")
+#pragma GCC optimize("O3", "fp-contract=fast")
 #include <math.h>
 #include <string.h>
 
@@ -298,8 +298,31 @@ struct conv_job {
 };
 
 /* Depthwise: w [KH*KW][C]; rows are (n, oy).  One output pixel at a time,
- * channels in blocks of DWB held in registers across the KH*KW taps. */
-#define DWB 32
+ * channels in blocks of B held in registers across the taps [ky0,ky1) x
+ * [kx0,kx1) that fall inside the image. */
+static inline __attribute__((always_inline)) void
+dw_block(const struct conv_job *j, const float *xrow, const float *wrow,
+    float *yo, int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1, int64_t c0,
+    float l, float h, const int B)
+{
+	float acc[64];
+	int64_t C = j->c, xs = j->dh * j->w_ * C, xd = j->dw * C;
+
+	for (int c = 0; c < B; c++)
+		acc[c] = j->bias ? j->bias[c0 + c] : 0;
+	for (int64_t ky = ky0; ky < ky1; ky++) {
+		const float *xp = xrow + ky * xs + kx0 * xd + c0;
+		const float *wp = wrow + (ky * j->kw + kx0) * C + c0;
+		for (int64_t kx = kx0; kx < kx1; kx++, xp += xd, wp += C)
+			for (int c = 0; c < B; c++)
+				acc[c] += xp[c] * wp[c];
+	}
+	for (int c = 0; c < B; c++) {
+		float v = acc[c] < l ? l : acc[c];
+		yo[c0 + c] = v > h ? h : v;
+	}
+}
+
 HOT static void
 dw_rows(void *ctx, int64_t lo, int64_t hi)
 {
@@ -308,55 +331,31 @@ dw_rows(void *ctx, int64_t lo, int64_t hi)
 	float l = j->act ? j->lo : -INFINITY, h = j->act ? j->hi : INFINITY;
 
 	for (int64_t r = lo; r < hi; r++) {
-		int64_t n = r / j->oh, oy = r % j->oh;
+		int64_t n = r / j->oh, oy = r % j->oh, iy0 = oy * j->sh - j->pt;
 		int64_t ky0 = 0, ky1 = j->kh;
-		/* the taps whose input row is inside the image */
-		while (ky0 < ky1 && oy * j->sh - j->pt + ky0 * j->dh < 0)
+		while (ky0 < ky1 && iy0 + ky0 * j->dh < 0)
 			ky0++;
-		while (ky1 > ky0 && oy * j->sh - j->pt + (ky1 - 1) * j->dh >= j->h)
+		while (ky1 > ky0 && iy0 + (ky1 - 1) * j->dh >= j->h)
 			ky1--;
 		for (int64_t ox = 0; ox < j->ow; ox++) {
-			float *restrict yo = j->y + ((r * j->ow) + ox) * C;
-			int64_t kx0 = 0, kx1 = j->kw, c0 = 0;
-			while (kx0 < kx1 && ox * j->sw - j->pl + kx0 * j->dw < 0)
+			float *yo = j->y + ((r * j->ow) + ox) * C;
+			int64_t ix0 = ox * j->sw - j->pl, kx0 = 0, kx1 = j->kw, c0 = 0;
+			/* tap (0,0) of this pixel, maybe outside the image: only
+			 * taps inside are dereferenced */
+			const float *xrow = j->x + ((n * j->h + iy0) * j->w_ + ix0) * C;
+			while (kx0 < kx1 && ix0 + kx0 * j->dw < 0)
 				kx0++;
-			while (kx1 > kx0 && ox * j->sw - j->pl + (kx1 - 1) * j->dw >=
-			    j->w_)
+			while (kx1 > kx0 && ix0 + (kx1 - 1) * j->dw >= j->w_)
 				kx1--;
-			for (; c0 + DWB <= C; c0 += DWB) {
-				float acc[DWB];
-				for (int c = 0; c < DWB; c++)
-					acc[c] = j->bias ? j->bias[c0 + c] : 0;
-				for (int64_t ky = ky0; ky < ky1; ky++) {
-					int64_t iy = oy * j->sh - j->pt + ky * j->dh;
-					for (int64_t kx = kx0; kx < kx1; kx++) {
-						int64_t ix = ox * j->sw - j->pl + kx * j->dw;
-						const float *restrict xp = j->x + ((n * j->h +
-						    iy) * j->w_ + ix) * C + c0;
-						const float *restrict wp = j->w + (ky * j->kw +
-						    kx) * C + c0;
-						for (int c = 0; c < DWB; c++)
-							acc[c] += xp[c] * wp[c];
-					}
-				}
-				for (int c = 0; c < DWB; c++) {
-					float v = acc[c] < l ? l : acc[c];
-					yo[c0 + c] = v > h ? h : v;
-				}
-			}
-			for (int64_t c = c0; c < C; c++) {
-				float a = j->bias ? j->bias[c] : 0;
-				for (int64_t ky = ky0; ky < ky1; ky++) {
-					int64_t iy = oy * j->sh - j->pt + ky * j->dh;
-					for (int64_t kx = kx0; kx < kx1; kx++) {
-						int64_t ix = ox * j->sw - j->pl + kx * j->dw;
-						a += j->x[((n * j->h + iy) * j->w_ + ix) * C + c] *
-						    j->w[(ky * j->kw + kx) * C + c];
-					}
-				}
-				a = a < l ? l : a;
-				yo[c] = a > h ? h : a;
-			}
+			for (; c0 + 64 <= C; c0 += 64)
+				dw_block(j, xrow, j->w, yo, ky0, ky1, kx0, kx1, c0, l, h,
+				    64);
+			for (; c0 + 16 <= C; c0 += 16)
+				dw_block(j, xrow, j->w, yo, ky0, ky1, kx0, kx1, c0, l, h,
+				    16);
+			for (; c0 < C; c0++)
+				dw_block(j, xrow, j->w, yo, ky0, ky1, kx0, kx1, c0, l, h,
+				    1);
 		}
 	}
 }
@@ -410,10 +409,13 @@ epilogue(const struct conv_job *j, int64_t lo, int64_t hi)
 /* Output pixels per GEMM: the im2col block and the output block stay in
  * L2 (~256 KB for both). */
 static int64_t
-conv_block_rows(int64_t kg, int64_t m)
+conv_block_rows(int64_t kg, int64_t m, int64_t rows)
 {
-	int64_t rb = ((int64_t)1 << 16) / (kg + m);
+	int64_t rb = ((int64_t)1 << 16) / (kg + m), few = (rows + 7) / 8;
 
+	/* at least 8 blocks when rows are few, for the threads */
+	few = (few + 15) & ~(int64_t)15;
+	rb = rb < few ? rb : few;
 	return rb < 16 ? 16 : rb > 1024 ? 1024 : rb;
 }
 
@@ -426,8 +428,8 @@ static void
 gemm_rows(void *ctx, int64_t blo, int64_t bhi)
 {
 	struct conv_job *j = ctx;
-	int64_t rb = conv_block_rows(j->kg, j->m), mg = j->m / j->groups;
-	int64_t rows = j->n * j->oh * j->ow, hi = bhi * rb < rows ? bhi * rb : rows;
+	int64_t rows = j->n * j->oh * j->ow, mg = j->m / j->groups;
+	int64_t rb = conv_block_rows(j->kg, j->m, rows), hi = bhi * rb < rows ? bhi * rb : rows;
 	float *col = NULL;
 
 	if (j->col)
@@ -514,10 +516,10 @@ conv_exec(struct nn_exec *e, const struct nn_step *s)
 	}
 	if (kind == 0) {
 		j.col = scr;
-		j.slot_size = conv_block_rows(j.kg, j.m) * j.kg;
+		j.slot_size = conv_block_rows(j.kg, j.m, rows) * j.kg;
 	}
-	nn_pool_for(e->nn->pool, (rows + conv_block_rows(j.kg, j.m) - 1) /
-	    conv_block_rows(j.kg, j.m), 1, gemm_rows, &j);
+	nn_pool_for(e->nn->pool, (rows + conv_block_rows(j.kg, j.m, rows) - 1) /
+	    conv_block_rows(j.kg, j.m, rows), 1, gemm_rows, &j);
 	return 0;
 }
 
@@ -875,7 +877,8 @@ nn_step_scratch(const struct tl_nn *nn, const struct nn_plan *p,
 		if (s->aux == NULL)
 			need += (w->n + 15) & ~(int64_t)15;
 		if (conv_kind(&nn->node[s->node], x, w) == 0)
-			need += threads * conv_block_rows(kg, w->dims[0]) * kg;
+			need += threads * conv_block_rows(kg, w->dims[0],
+			    p->t[s->out[0]].n / w->dims[0]) * kg;
 		return need;
 	case OP_BATCHNORM:
 		return 2 * p->t[s->in[0]].dims[1];
