@@ -45,8 +45,13 @@ enum tl_nn_layout {
 	TL_NN_NCHW
 };
 
+/* threads: the engine's worker threads (the caller's included); 0 means
+ * $OPENBLAS_NUM_THREADS if set, else the online cores.  The engine splits
+ * every GEMM itself, so a run sets OpenBLAS to one thread
+ * (openblas_set_num_threads(1): process-wide, OpenBLAS has no per-call
+ * setting).  The thread count never changes a result, bit for bit. */
 struct tl_nn_opts {
-	int threads;	/* worker threads; 0 = $OPENBLAS_NUM_THREADS, else cores */
+	int threads;
 };
 
 /* Fills o with the defaults (threads 0). */
@@ -164,6 +169,12 @@ int tl_nn_set_output(struct tl_nn *nn, const char *name, struct tl_err *err);
  * [n,H,W,C] float32 (NHWC, as images come; for a 4-D input) or plain C order
  * otherwise; out receives the output, n * (output size per image) floats,
  * 4-D outputs as [n,H,W,C].  n >= 1 replaces dim 0 of every input.
+ *
+ * A batch whose images never mix (checked once per output set: every
+ * computed tensor has the batch as dim 0 and no Concat/Softmax works along
+ * it; a model declared with a fixed batch of 1 counts) runs in slices of
+ * images sized for the cache, each image then computed exactly as in a
+ * batch of one; memory is that of a slice, not of n images.
  *
  * tl_nn_run_io is the general form: any number of named inputs and outputs,
  * each with its layout.  n > 0 sets dim 0 of every input; n == 0 runs at the
