@@ -958,9 +958,11 @@ nn_plan_make(struct tl_nn *nn, int n, const int *outs, int nouts,
 			goto fail;
 	}
 	for (int k = 0; k < nouts; k++)
-		if (nn->t[outs[k]].producer == -2)
-			return tl_err_set(err, "tensor '%s' was fused at load",
+		if (nn->t[outs[k]].producer == -2) {
+			tl_err_set(err, "tensor '%s' was fused at load",
 			    nn->t[outs[k]].name);
+			goto fail;
+		}
 	lifetimes(nn, p);
 	/* in place: an elementwise step whose input dies at it */
 	for (int s = 0; s < p->ns; s++) {
