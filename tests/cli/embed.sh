@@ -1,0 +1,84 @@
+# tests/cli/embed.sh - tl-embed on the default backbone: features and the
+# package's own probabilities agree with @tensorflow/tfjs (tests/model/*.json,
+# made by tests/model/reference.sh) through the whole ingest | embed path;
+# batch size and thread count do not change a bit; layers, pooling, header;
+# bad records and bad usage.
+PY=/usr/bin/python3
+M=$top/models/mobilenetv2
+if [ ! -f "$M/model.json" ]; then
+	fail "embed: models" "models/mobilenetv2 missing: run make model"
+	return 0 2>/dev/null || exit 0
+fi
+export TL_MODEL_PATH=$top/models
+mkdir -p "$T/img"
+for f in gradient noise shapes synthetic text; do cp "$top/tests/model/img/$f.png" "$T/img/"; done
+"$BIN/tl-ingest" "$T/img" > "$T/in.tl" 2>/dev/null
+
+# compare JSONL-with-emb to the tfjs reference: key is the JSON field holding
+# the reference vector of each image
+cmp_ref() { # name file key
+	$PY - "$2" "$top/tests/model/mobilenetv2.json" "$3" <<'PYEOF'
+import json, sys
+ref = {im["file"]: im for im in json.load(open(sys.argv[2]))["images"]}
+worst = 0.0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    got, want = r["emb"]["data"], ref[r["id"]][sys.argv[3]]
+    assert len(got) == len(want), (len(got), len(want))
+    scale = max(abs(w) for w in want)
+    for g, w in zip(got, want):
+        # 1e-4 relative to the largest value, as the engines' summation orders differ
+        worst = max(worst, abs(g - w) / (1e-4 * scale))
+print("%.3f" % worst)
+sys.exit(0 if worst <= 1.0 else 1)
+PYEOF
+}
+
+run "embed: default features" 0 "'$BIN/tl-embed' < '$T/in.tl' > '$T/e.tl'"
+"$BIN/tl-cat" --full "$T/e.tl" > "$T/e.jsonl"
+if w=$(cmp_ref x "$T/e.jsonl" features); then pass "embed: features match tfjs to 1e-4 (worst $w of the tolerance)"
+else fail "embed: features match tfjs" "worst $w of the tolerance"; fi
+
+run "embed: probabilities layer" 0 "'$BIN/tl-embed' -l dense_3 < '$T/in.tl' | '$BIN/tl-cat' --full > '$T/p.jsonl'"
+if w=$(cmp_ref x "$T/p.jsonl" probs); then pass "embed: 5-class probabilities match tfjs (worst $w of the tolerance)"
+else fail "embed: 5-class probabilities match tfjs" "worst $w"; fi
+
+"$BIN/tl-embed" -b 1 -j 1 < "$T/in.tl" > "$T/b1.tl" 2>/dev/null
+"$BIN/tl-embed" -b 3 -j 2 < "$T/in.tl" > "$T/b3.tl" 2>/dev/null
+same_file "embed: batch 1 x 1 thread = batch 32 x default threads" "$T/b1.tl" "$T/e.tl"
+same_file "embed: batch 3 x 2 threads = batch 32" "$T/b3.tl" "$T/e.tl"
+
+same "embed: header model and dims" \
+    "$("$BIN/tl-cat" --headers "$T/e.tl" | head -n 1 | jq -c '[.model.name, (.model.sha256|length), .dims, .layer, .pool, .preprocess.width]')" \
+    '["mobilenetv2",64,[1280],"out_relu","avg",224]'
+same "embed: img removed, other keys kept" \
+    "$("$BIN/tl-cat" "$T/e.tl" | head -n 1 | jq -c 'keys')" \
+    '["emb","height","id","phash","sha256","src","width"]'
+same "embed: --keep-image keeps img" \
+    "$("$BIN/tl-embed" --keep-image < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c 'has("img")')" true
+
+same "embed: --layer gives the spatial map" \
+    "$("$BIN/tl-embed" -l block_13_expand_relu < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '.emb.shape')" \
+    '[14,14,576]'
+same "embed: --pool avgmax doubles the vector" \
+    "$("$BIN/tl-embed" -p avgmax < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '.emb.shape')" '[2560]'
+same "embed: --list-layers" "$("$BIN/tl-embed" --list-layers | grep '^block_13_expand_relu	')" \
+    "block_13_expand_relu	Conv	14,14,576"
+
+# a record whose img is not an image: reported, dropped, the rest flow
+printf '{"id":"junk.jpg","img":{"base64":"aGVsbG8gd29ybGQ="}}\n' | "$BIN/tl-cat" --from-json > "$T/junk.tl"
+cat "$T/in.tl" "$T/junk.tl" > "$T/mixed.tl"
+run "embed: a bad record gives status 1" 1 "'$BIN/tl-embed' < '$T/mixed.tl' > '$T/m.tl'"
+has "embed: bad record message" "$T/err" "tl-embed: junk.jpg: not an image"
+has "embed: summary line" "$T/err" "tl-embed: 6 read, 1 skipped"
+same "embed: the good records still flow" "$("$BIN/tl-cat" -c label "$T/m.tl" | awk -F'\t' '{s+=$2} END {print s}')" 5
+run "embed: --max-bad 1 tolerates it" 0 "'$BIN/tl-embed' --max-bad 1 < '$T/mixed.tl' > /dev/null"
+
+run "embed: unknown model is a usage error" 2 "'$BIN/tl-embed' -m nosuch < '$T/in.tl'"
+has "embed: unknown model message" "$T/err" "model 'nosuch' not found"
+run "embed: unknown layer is a usage error" 2 "'$BIN/tl-embed' -l no_such_layer < '$T/in.tl'"
+run "embed: bad pool" 2 "'$BIN/tl-embed' -p median < '$T/in.tl'"
+head -c 3000 "$T/in.tl" > "$T/cut.tl"
+run "embed: truncated input" 1 "'$BIN/tl-embed' < '$T/cut.tl' > /dev/null"
+has "embed: truncated message" "$T/err" "truncated stream"
+run "embed: empty input" 1 "'$BIN/tl-embed' < /dev/null > /dev/null"
