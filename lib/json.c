@@ -11,6 +11,7 @@
  * Schema, comments or other JSON extensions.
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -909,6 +910,8 @@ encode_tensor(struct parser *ps, const msgpack_object *map, msgpack_object *data
 		    (type == TL_I32 && !(v >= INT32_MIN && v <= INT32_MAX && v == floor(v))))
 			return tl_err_set(ps->err, "value out of range for %s",
 			                  tl_dtype_name(type));
+		if (fabs(v) > FLT_MAX) /* no undefined double -> float narrowing */
+			v = v > 0 ? INFINITY : -INFINITY;
 		switch (type) {
 		case TL_U8:
 			q[0] = (unsigned char)v;
