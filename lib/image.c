@@ -23,6 +23,11 @@
  * grey.  Passed as a string to vips_thumbnail_buffer. */
 #define LOAD_OPTS "fail_on=error"
 
+/* tl_image_phash decodes to fit this box before averaging onto 32x32: a
+ * JPEG then decodes at 1/8 or 1/4 scale, and the hash agrees with that of a
+ * thumbnail (tl_image_thumbnail) to a bit or two. */
+#define PHASH_BOX 64
+
 static void
 quiet(const char *domain, GLogLevelFlags level, const char *msg, void *data)
 {
@@ -97,14 +102,12 @@ load_header(const void *buf, size_t len, const struct tl_image_opts *o,
 		g_object_unref(im);
 		return NULL;
 	}
-	if (format != NULL) {
-		/* "VipsForeignLoadJpegBuffer" -> "jpeg" */
+	if (format != NULL) { /* "VipsForeignLoadPngBuffer" -> "png" */
 		static const char *names[] = { "jpeg", "png", "gif", "webp", "tiff", "heif" };
-		static const char *klass[] = { "jpegload", "pngload", "gifload", "webpload",
-		                               "tiffload", "heifload" };
+
 		*format = "other";
 		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-			if (strstr(loader, klass[i]) == loader) /* nickname prefix */
+			if (strcasestr(loader, names[i]) != NULL)
 				*format = names[i];
 	}
 	return im;
@@ -241,59 +244,67 @@ thumb(const void *buf, size_t len, const struct tl_image_opts *o, int w, int h,
 	return 0;
 }
 
-int
-tl_image_thumbnail(const void *buf, size_t len, const struct tl_image_opts *o,
-                   int size, enum tl_fit fit, struct tl_image *out, struct tl_err *err)
+/* Grey (Rec. 601 luma) area average of RGB pixels onto a 32x32 grid:
+ * in [h][w][3] u8, any size (a pixel straddling cells is shared by overlap);
+ * out [32][32] in 0..255. */
+static void
+grey32(const unsigned char *rgb, int w, int h, double out[32][32])
 {
-	VipsImage *im;
-	int r;
+	double row[32], fx = 32.0 / w, fy = 32.0 / h;
 
-	out->pix = NULL;
-	if (size < 1 || size > VIPS_MAX_COORD)
-		return tl_err_set(err, "bad thumbnail size %d", size);
-	if (thumb(buf, len, o, size, size, VIPS_SIZE_BOTH,
-	          fit == TL_CROP_CENTRE ? VIPS_INTERESTING_CENTRE : VIPS_INTERESTING_NONE,
-	          &im, err) != 0)
-		return -1;
-	r = to_pixels(im, out, err, "cannot decode");
-	g_object_unref(im);
-	return r;
+	memset(out, 0, 32 * 32 * sizeof(double));
+	for (int y = 0; y < h; y++) {
+		const unsigned char *p = rgb + (size_t)y * w * 3;
+		double y0 = y * fy, y1 = (y + 1) * fy;
+
+		memset(row, 0, sizeof row);
+		for (int x = 0; x < w; x++, p += 3) {
+			double v = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+			double x0 = x * fx, x1 = (x + 1) * fx;
+
+			for (int i = (int)x0; i < 32 && i < x1; i++)
+				row[i] += v * (fmin(x1, i + 1) - fmax(x0, i));
+		}
+		for (int j = (int)y0; j < 32 && j < y1; j++) {
+			double wy = fmin(y1, j + 1) - fmax(y0, j);
+
+			for (int i = 0; i < 32; i++)
+				out[j][i] += row[i] * wy;
+		}
+	}
 }
 
-/* phash of 32x32 RGB pixels: in [32][32][3] u8. */
+/* The hash of a 32x32 grey image: DCT-II of x, the 8x8 lowest frequencies
+ * against their median (numpy's: the mean of the middle two). */
 static uint64_t
-phash32(const unsigned char *rgb)
+dct_hash(const double x[32][32])
 {
-	float x[32][32], d[8][32], tmp[8][32], c[64], s[64], med;
+	double d[8][32], tmp[8][32], c[64], s[64], med;
 	uint64_t h = 0;
 
-	for (int i = 0; i < 32 * 32; i++)
-		x[i / 32][i % 32] = 0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] +
-		                    0.114f * rgb[3 * i + 2];
 	/* DCT-II basis, rows 0..7 only: d[k][n] = cos(pi (2n+1) k / 64) */
 	for (int k = 0; k < 8; k++)
 		for (int n = 0; n < 32; n++)
-			d[k][n] = (float)cos(M_PI * (2 * n + 1) * k / 64.0);
+			d[k][n] = cos(M_PI * (2 * n + 1) * k / 64.0);
 	/* tmp[8][32] = d[8][32] . x[32][32]; c[8][8] = tmp . d^T */
 	for (int k = 0; k < 8; k++)
 		for (int n = 0; n < 32; n++) {
-			float a = 0;
+			double a = 0;
 			for (int m = 0; m < 32; m++)
 				a += d[k][m] * x[m][n];
 			tmp[k][n] = a;
 		}
 	for (int k = 0; k < 8; k++)
 		for (int l = 0; l < 8; l++) {
-			float a = 0;
+			double a = 0;
 			for (int n = 0; n < 32; n++)
 				a += tmp[k][n] * d[l][n];
 			c[8 * k + l] = a;
 		}
-	/* median of the 64, as numpy: mean of the two middle values */
 	memcpy(s, c, sizeof s);
 	for (int i = 1; i < 64; i++) /* insertion sort: 64 floats */
 		for (int j = i; j > 0 && s[j - 1] > s[j]; j--) {
-			float t = s[j];
+			double t = s[j];
 			s[j] = s[j - 1];
 			s[j - 1] = t;
 		}
@@ -304,27 +315,13 @@ phash32(const unsigned char *rgb)
 	return h;
 }
 
-/* hash of an oriented image of any size: squash to 32x32, normalise. */
-static int
-phash_image(VipsImage *in, uint64_t *hash, struct tl_err *err, const char *what)
+uint64_t
+tl_image_phash_pixels(const struct tl_image *im)
 {
-	VipsImage *small;
-	struct tl_image px;
+	double g[32][32];
 
-	if (in->Xsize == 32 && in->Ysize == 32) {
-		small = in;
-		g_object_ref(small);
-	} else if (vips_thumbnail_image(in, &small, 32, "height", 32, "size",
-	                                VIPS_SIZE_FORCE, NULL) != 0)
-		return vips_fail(err, what);
-	if (to_pixels(small, &px, err, what) != 0) {
-		g_object_unref(small);
-		return -1;
-	}
-	*hash = phash32(px.pix);
-	tl_image_free(&px);
-	g_object_unref(small);
-	return 0;
+	grey32(im->pix, im->width, im->height, g);
+	return dct_hash(g);
 }
 
 int
@@ -332,12 +329,88 @@ tl_image_phash(const void *buf, size_t len, const struct tl_image_opts *o,
                uint64_t *hash, struct tl_err *err)
 {
 	VipsImage *im;
+	struct tl_image px;
 	int r;
 
-	if (thumb(buf, len, o, 32, 32, VIPS_SIZE_FORCE, VIPS_INTERESTING_NONE, &im, err) != 0)
+	/* decoded small (shrink-on-load does most of it), then averaged onto
+	 * the 32x32 grid as the hash of a thumbnail is */
+	if (thumb(buf, len, o, PHASH_BOX, PHASH_BOX, VIPS_SIZE_DOWN, VIPS_INTERESTING_NONE,
+	          &im, err) != 0)
 		return -1;
-	r = phash_image(im, hash, err, "cannot decode"); /* the pixels come now */
+	r = to_pixels(im, &px, err, "cannot decode"); /* the pixels come now */
 	g_object_unref(im);
+	if (r != 0)
+		return -1;
+	*hash = tl_image_phash_pixels(&px);
+	tl_image_free(&px);
+	return 0;
+}
+
+/* The centre size x size of im into out (new pixels).  0 or -1. */
+static int
+crop_centre(const struct tl_image *im, int size, struct tl_image *out, struct tl_err *err)
+{
+	int x0 = (im->width - size) / 2, y0 = (im->height - size) / 2;
+
+	out->width = out->height = size;
+	if ((out->pix = malloc((size_t)size * size * 3)) == NULL)
+		return tl_err_set(err, "out of memory");
+	for (int y = 0; y < size; y++)
+		memcpy(out->pix + (size_t)y * size * 3,
+		       im->pix + ((size_t)(y0 + y) * im->width + x0) * 3, (size_t)size * 3);
+	return 0;
+}
+
+int
+tl_image_thumbnail(const void *buf, size_t len, const struct tl_image_opts *o,
+                   int size, enum tl_fit fit, struct tl_image *out, uint64_t *phash,
+                   struct tl_err *err)
+{
+	VipsImage *im;
+	struct tl_image whole;
+	int w, h, r;
+
+	out->pix = NULL;
+	if (size < 1 || size > VIPS_MAX_COORD)
+		return tl_err_set(err, "bad thumbnail size %d", size);
+	if (fit == TL_FIT) {
+		w = h = size;
+	} else { /* the box whose fitting image covers size x size: short side = size */
+		if (tl_image_probe(buf, len, o, &w, &h, NULL, err) != 0)
+			return -1;
+		if (w <= h) {
+			h = (int)fmin(ceil((double)h * size / w) + 1, VIPS_MAX_COORD);
+			w = size;
+		} else {
+			w = (int)fmin(ceil((double)w * size / h) + 1, VIPS_MAX_COORD);
+			h = size;
+		}
+	}
+	/* one decode: the whole image, scaled; the hash from all of it, the
+	 * pixels from its middle */
+	if (thumb(buf, len, o, w, h, VIPS_SIZE_BOTH, VIPS_INTERESTING_NONE, &im, err) != 0)
+		return -1;
+	r = to_pixels(im, &whole, err, "cannot decode");
+	g_object_unref(im);
+	if (r != 0)
+		return -1;
+	if (phash != NULL)
+		*phash = tl_image_phash_pixels(&whole);
+	if (fit == TL_FIT || (whole.width == size && whole.height == size)) {
+		*out = whole;
+		return 0;
+	}
+	if (whole.width < size || whole.height < size) { /* rounding: not seen, but */
+		tl_image_free(&whole);
+		if (thumb(buf, len, o, size, size, VIPS_SIZE_BOTH, VIPS_INTERESTING_CENTRE,
+		          &im, err) != 0)
+			return -1;
+		r = to_pixels(im, out, err, "cannot decode");
+		g_object_unref(im);
+		return r;
+	}
+	r = crop_centre(&whole, size, out, err);
+	tl_image_free(&whole);
 	return r;
 }
 
@@ -356,19 +429,6 @@ wrap(const struct tl_image *im, struct tl_err *err)
 	if (v == NULL)
 		vips_fail(err, "cannot wrap pixels");
 	return v;
-}
-
-int
-tl_image_phash_pixels(const struct tl_image *im, uint64_t *hash, struct tl_err *err)
-{
-	VipsImage *v;
-	int r;
-
-	if ((v = wrap(im, err)) == NULL)
-		return -1;
-	r = phash_image(v, hash, err, "cannot hash");
-	g_object_unref(v);
-	return r;
 }
 
 int

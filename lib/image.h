@@ -59,10 +59,13 @@ int tl_image_decode(const void *buf, size_t len, const struct tl_image_opts *o,
 
 /* Decodes straight to a size-pixel thumbnail (shrink-on-load: a large JPEG is
  * decoded at 1/2, 1/4 or 1/8 scale): [size,size,3] for TL_CROP_CENTRE, the
- * longer side size for TL_FIT.  Small images are enlarged.  0 or -1. */
+ * longer side size for TL_FIT.  Small images are enlarged.  When phash is
+ * not NULL it gets the perceptual hash of the whole image (uncropped) from
+ * the same decode (tl_image_phash_pixels of the scaled image: within a few
+ * bits of tl_image_phash's, which decodes at 32x32).  0 or -1. */
 int tl_image_thumbnail(const void *buf, size_t len, const struct tl_image_opts *o,
                        int size, enum tl_fit fit, struct tl_image *out,
-                       struct tl_err *err);
+                       uint64_t *phash, struct tl_err *err);
 
 /* 64-bit perceptual hash of the encoded image: oriented, grey (Rec. 601
  * luma), squashed to 32x32, 2-D DCT-II, the 8x8 lowest frequencies compared
@@ -72,8 +75,10 @@ int tl_image_thumbnail(const void *buf, size_t len, const struct tl_image_opts *
 int tl_image_phash(const void *buf, size_t len, const struct tl_image_opts *o,
                    uint64_t *hash, struct tl_err *err);
 
-/* The same hash of decoded pixels. */
-int tl_image_phash_pixels(const struct tl_image *im, uint64_t *hash, struct tl_err *err);
+/* The same hash of decoded pixels (any size; no libvips: cheap).  Grey is
+ * averaged over 32x32 cells, so the hash of a thumbnail is within a few bits
+ * of the hash of its original. */
+uint64_t tl_image_phash_pixels(const struct tl_image *im);
 
 /* Number of differing bits between two hashes (0..64). */
 int tl_phash_distance(uint64_t a, uint64_t b);

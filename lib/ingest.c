@@ -208,11 +208,12 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
 		tl_err_set(err, "duplicate of %s", first);
 		return 0;
 	}
-	if (tl_image_probe(it->data, it->len, &g->o.image, &w, &h, NULL, err) != 0 ||
-	    tl_image_phash(it->data, it->len, &g->o.image, &phash, err) != 0)
+	if (tl_image_probe(it->data, it->len, &g->o.image, &w, &h, NULL, err) != 0)
 		return -1;
-	if (g->o.size > 0 && tl_image_thumbnail(it->data, it->len, &g->o.image, g->o.size,
-	                                        g->o.fit, &im, err) != 0)
+	if (g->o.size == 0 ? /* the hash's decode is the check that the image is whole */
+	    tl_image_phash(it->data, it->len, &g->o.image, &phash, err) != 0 :
+	    tl_image_thumbnail(it->data, it->len, &g->o.image, g->o.size, g->o.fit, &im,
+	                       &phash, err) != 0)
 		return -1;
 	if (set_add(&g->ids, it->id, strlen(it->id), hid, it->src) != 0 ||
 	    (first == NULL && set_add(&g->hashes, sum, sizeof sum, hsum, it->id) != 0))
