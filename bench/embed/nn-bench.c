@@ -2,11 +2,19 @@
  * nn-bench.c - images per second of lib/nn on an ONNX model: random NHWC
  * input at the model's input size, one warm-up run, then timed runs.
  *   nn-bench model.onnx [batch [threads [runs]]]
- * Prints "model batch threads img/s" on one line.  Not part of make check.
+ * Prints "model batch threads img/s cpu-ms/img" on one line: wall-clock
+ * images per second and the process's CPU time (user+sys) per image over the
+ * timed runs, the steadier number on a loaded machine.  Not part of make
+ * check.  Build after `make`:
+ *   cc -O2 -Ilib -o nn-bench bench/embed/nn-bench.c build/libtl.a \
+ *     $(pkg-config --libs vips msgpack openblas libarchive libprotobuf-c \
+ *     jansson) -lm -pthread
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include <sys/resource.h>
 
 #include "nn/nn.h"
 
@@ -19,8 +27,9 @@ main(int argc, char **argv)
 	int64_t d[TL_NN_MAXRANK], per = 1, outper = 1;
 	int batch = argc > 2 ? atoi(argv[2]) : 32, runs = argc > 4 ? atoi(argv[4]) : 3, r;
 	struct timespec t0, t1;
+	struct rusage u0, u1;
 	float *in, *out;
-	double s;
+	double s, cpu;
 
 	if (argc < 2 || batch < 1 || runs < 1) {
 		fprintf(stderr, "usage: nn-bench model.onnx [batch [threads [runs]]]\n");
@@ -46,6 +55,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "nn-bench: %s\n", err.msg);
 		return 1;
 	}
+	getrusage(RUSAGE_SELF, &u0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < runs; i++)
 		if (tl_nn_run(nn, in, batch, out, &err)) {
@@ -53,8 +63,13 @@ main(int argc, char **argv)
 			return 1;
 		}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	getrusage(RUSAGE_SELF, &u1);
 	s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("%s %d %d %.1f\n", argv[1], batch, o.threads, runs * batch / s);
+	cpu = (u1.ru_utime.tv_sec - u0.ru_utime.tv_sec + u1.ru_stime.tv_sec -
+	    u0.ru_stime.tv_sec) + (u1.ru_utime.tv_usec - u0.ru_utime.tv_usec +
+	    u1.ru_stime.tv_usec - u0.ru_stime.tv_usec) / 1e6;
+	printf("%s %d %d %.1f %.2f\n", argv[1], batch, o.threads, runs * batch / s,
+	    1e3 * cpu / (runs * batch));
 	free(in);
 	free(out);
 	tl_nn_free(nn);

@@ -863,6 +863,9 @@ tl_nn_finish(struct tl_nn *nn, const struct tl_nn_opts *opts,
 	if (fuse(nn, err) || pack_weights(nn, err))
 		return -1;
 	nn->finished = 1;
+	nn->gemm_isa = nn_gemm_isa_best();
+	if ((nn->wpack = calloc(nn->nnode + 1, sizeof *nn->wpack)) == NULL)
+		return tl_err_set(err, "out of memory");
 	if ((nn->pool = nn_pool_new(nn->threads)) == NULL)
 		return tl_err_set(err, "cannot start %d threads", nn->threads);
 	nn->noutputs = 1;
@@ -884,6 +887,8 @@ tl_nn_free(struct tl_nn *nn)
 		}
 	}
 	for (int k = 0; k < nn->nnode; k++) {
+		if (nn->wpack)
+			free(nn->wpack[k]);
 		free(nn->node[k].name);
 		free(nn->node[k].op_type);
 		free(nn->node[k].in);
@@ -894,6 +899,7 @@ tl_nn_free(struct tl_nn *nn)
 	free(nn->outputs);
 	free(nn->weights);
 	free(nn->weights_i64);
+	free(nn->wpack);
 	nn_plan_free(nn->plan);
 	nn_pool_free(nn->pool);
 	free(nn->arena);

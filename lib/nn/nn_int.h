@@ -88,6 +88,34 @@ int nn_pool_threads(const struct nn_pool *p);
 void nn_pool_for(struct nn_pool *p, int64_t n, int64_t grain,
     void (*fn)(void *ctx, int64_t lo, int64_t hi), void *ctx);
 
+/*
+ * gemm.c: C[M,N] = epi(A[M,K] x B), A row-major with row stride lda (read
+ * in place), B packed by nn_gemm_pack from weights w [N][K/kk][kk] (a
+ * Conv's OIHW [Cout][Cin][KH*KW]; kk = 1 for a plain [N][K]) into
+ * nn_gemm_packed_size(K, N) floats, K then in (kk, K/kk) order as im2col
+ * lays out a pixel.  The epilogue
+ * per element: v = acc + bias[col]; if act, v = min(max(v, lo), hi); if res,
+ * v += res[row * ldr + col].  isa picks the kernel (nn_gemm_isa_best() for
+ * the fastest this CPU runs); each sums k in order, so a row's result does
+ * not depend on the rows computed with it.
+ */
+enum { NN_GEMM_C, NN_GEMM_AVX2, NN_GEMM_AVX512 };
+struct nn_gemm_epi {
+	const float *bias;	/* [N] or NULL */
+	int act;
+	float lo, hi;
+	const float *res;	/* [M][ldr] or NULL */
+	int64_t ldr;
+};
+int64_t nn_gemm_packed_size(int64_t k, int64_t n);
+void nn_gemm_pack(const float *w, int64_t n, int64_t k, int64_t kk,
+    float *bp);
+int nn_gemm_isa_best(void);
+int nn_gemm_isa_ok(int isa);
+void nn_gemm(int isa, int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *bp, float *c, int64_t ldc,
+    const struct nn_gemm_epi *e);
+
 /* One tensor as the plan sees it at a given N. */
 struct nn_ptensor {
 	int rank;
@@ -112,6 +140,8 @@ struct nn_step {
 	int in[8], nin;
 	int out[2], nout;
 	int alias;		/* output shares input 0's storage */
+	/* Conv: in[2] bias (-1 none), in[3] a residual added in the epilogue
+	 * (a fused Add; nin 4) */
 	const void *aux;	/* plan-time data: repacked weights, indices */
 };
 
@@ -147,6 +177,9 @@ struct tl_nn {
 	int64_t sep_largest;
 	float *arena, *scratch;
 	int64_t arena_cap, scratch_cap;
+	int gemm_isa;			/* nn_gemm kernel for this CPU */
+	float **wpack;			/* [nnode] packed Conv weights, made by
+					 * the first plan that needs them */
 };
 
 int nn_find(const struct tl_nn *nn, const char *name);
@@ -171,6 +204,15 @@ int nn_step_exec(struct nn_exec *x, const struct nn_step *s,
 /* Scratch (floats) a step needs beyond its tensors. */
 int64_t nn_step_scratch(const struct tl_nn *nn, const struct nn_plan *p,
     const struct nn_step *s, int threads);
+/* Convolution kinds: 0 im2col + GEMM, 1 depthwise, 2 pointwise GEMM on
+ * the input in place.  Weights are packed once per kind: depthwise as
+ * [KH*KW][C], the others per group for nn_gemm. */
+int nn_conv_kind(const struct nn_node *nd, const struct nn_ptensor *x,
+    const struct nn_ptensor *w);
+int64_t nn_conv_packed_size(int kind, const struct nn_ptensor *w,
+    int64_t group);
+void nn_conv_pack(int kind, const struct nn_ptensor *w, int64_t group,
+    const float *src, float *dst);
 /* Copies src (rank 4, nhwc or not) into dst of the other layout. */
 void nn_convert(struct nn_pool *pool, const float *src, float *dst,
     const int64_t dims[4], int to_nhwc);

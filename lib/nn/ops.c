@@ -289,11 +289,11 @@ act_run(struct nn_pool *pool, enum nn_op op, float *o, const float *a,
 /* ---- convolution ---- */
 
 struct conv_job {
-	const float *x, *w, *bias;
+	const float *x, *w, *bias, *res;
 	float *y, *col;
 	int64_t n, h, w_, c, oh, ow, m, kh, kw, sh, sw, dh, dw, pt, pl;
 	int64_t g, cg, row0, kg, groups, slot_size;
-	int act, slot;
+	int act, slot, isa;
 	float lo, hi;
 };
 
@@ -385,27 +385,6 @@ im2col(const struct conv_job *j, int64_t lo, int64_t hi, int64_t g,
 	}
 }
 
-/* y[rows][M] += bias, then the fused activation */
-HOT static void
-epilogue(const struct conv_job *j, int64_t lo, int64_t hi)
-{
-	int64_t M = j->m;
-	float l = j->act ? j->lo : -INFINITY, h = j->act ? j->hi : INFINITY;
-
-	for (int64_t r = lo; r < hi; r++) {
-		float *restrict y = j->y + r * M;
-		const float *restrict b = j->bias;
-		if (b)
-			for (int64_t c = 0; c < M; c++)
-				y[c] += b[c];
-		if (j->act)
-			for (int64_t c = 0; c < M; c++) {
-				float v = y[c] < l ? l : y[c];
-				y[c] = v > h ? h : v;
-			}
-	}
-}
-
 /* Output pixels per GEMM: the im2col block and the output block stay in
  * L2 (~256 KB for both). */
 static int64_t
@@ -420,16 +399,17 @@ conv_block_rows(int64_t kg, int64_t m, int64_t rows)
 }
 
 /* A thread's share of output pixels, blocks [blo, bhi) of a grid fixed by
- * the shapes alone (so the thread count never changes a result): GEMM then
- * bias/activation while the block is in cache.  Pointwise convolutions read
- * the input in place; others im2col the block into the thread's own slice
- * of scratch. */
+ * the shapes alone (so the thread count never changes a result), each one
+ * GEMM per group with bias, activation and residual in its epilogue.
+ * Pointwise convolutions read the input in place; others im2col the block
+ * into the thread's own slice of scratch. */
 static void
 gemm_rows(void *ctx, int64_t blo, int64_t bhi)
 {
 	struct conv_job *j = ctx;
 	int64_t rows = j->n * j->oh * j->ow, mg = j->m / j->groups;
 	int64_t rb = conv_block_rows(j->kg, j->m, rows), hi = bhi * rb < rows ? bhi * rb : rows;
+	int64_t gsize = nn_gemm_packed_size(j->kg, mg);
 	float *col = NULL;
 
 	if (j->col)
@@ -439,22 +419,26 @@ gemm_rows(void *ctx, int64_t blo, int64_t bhi)
 		int64_t nr = hi - r0 < rb ? hi - r0 : rb;
 		for (int64_t g = 0; g < j->groups; g++) {
 			const float *a = j->x + r0 * j->c;
+			int64_t lda = j->c;
+			struct nn_gemm_epi ep = {
+				.bias = j->bias ? j->bias + g * mg : NULL,
+				.act = j->act, .lo = j->lo, .hi = j->hi,
+				.res = j->res ? j->res + r0 * j->m + g * mg : NULL,
+				.ldr = j->m,
+			};
 			if (col) {
 				im2col(j, r0, r0 + nr, g, col);
 				a = col;
+				lda = j->kg;
 			}
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-			    (int)nr, (int)mg, (int)j->kg, 1.0f, a, (int)j->kg,
-			    j->w + g * mg * j->kg, (int)j->kg, 0.0f,
-			    j->y + r0 * j->m + g * mg, (int)j->m);
+			nn_gemm(j->isa, nr, mg, j->kg, a, lda, j->w + g * gsize,
+			    j->y + r0 * j->m + g * mg, j->m, &ep);
 		}
-		if (j->bias || j->act)
-			epilogue(j, r0, r0 + nr);
 	}
 }
 
-static int
-conv_kind(const struct nn_node *nd, const struct nn_ptensor *x,
+int
+nn_conv_kind(const struct nn_node *nd, const struct nn_ptensor *x,
     const struct nn_ptensor *w)
 {
 	const struct nn_attrs *A = &nd->a;
@@ -468,6 +452,36 @@ conv_kind(const struct nn_node *nd, const struct nn_ptensor *x,
 	return 0;
 }
 
+int64_t
+nn_conv_packed_size(int kind, const struct nn_ptensor *w, int64_t group)
+{
+	int64_t kg = w->dims[1] * w->dims[2] * w->dims[3];
+
+	if (kind == 1)
+		return w->n;
+	return group * nn_gemm_packed_size(kg, w->dims[0] / group);
+}
+
+void
+nn_conv_pack(int kind, const struct nn_ptensor *w, int64_t group,
+    const float *src, float *dst)
+{
+	int64_t co = w->dims[0], ci = w->dims[1], kk = w->dims[2] * w->dims[3];
+	int64_t mg = co / group, kg = ci * kk;
+
+	if (kind == 1) {
+		/* depthwise: [KH*KW][C] */
+		for (int64_t a = 0; a < co; a++)
+			for (int64_t q = 0; q < kk; q++)
+				dst[q * co + a] = src[a * kk + q];
+		return;
+	}
+	/* K in (ky, kx, ci) order, im2col's */
+	for (int64_t g = 0; g < group; g++)
+		nn_gemm_pack(src + g * mg * kg, mg, kg, kk,
+		    dst + g * nn_gemm_packed_size(kg, mg));
+}
+
 static int
 conv_exec(struct nn_exec *e, const struct nn_step *s)
 {
@@ -476,7 +490,7 @@ conv_exec(struct nn_exec *e, const struct nn_step *s)
 	const struct nn_ptensor *x = &e->p->t[s->in[0]], *w = &e->p->t[s->in[1]],
 	    *y = &e->p->t[s->out[0]];
 	struct conv_job j = { 0 };
-	int kind = conv_kind(nd, x, w);
+	int kind = nn_conv_kind(nd, x, w);
 	float *scr = e->scratch;
 	const float *wt = s->aux;
 	int64_t rows, kk = w->dims[2] * w->dims[3];
@@ -495,18 +509,13 @@ conv_exec(struct nn_exec *e, const struct nn_step *s)
 	j.cg = w->dims[1];
 	j.kg = kk * j.cg;
 	rows = j.n * j.oh * j.ow;
+	j.res = s->nin > 3 && s->in[3] >= 0 ? nn_data(e, s->in[3]) : NULL;
+	j.isa = e->nn->gemm_isa;
 	if (wt == NULL) {
-		/* weights computed at run time: repack like plan.c does */
-		const float *src = nn_data(e, s->in[1]);
-		float *r = scr;
-		int64_t co = w->dims[0], ci = w->dims[1];
-		scr += (w->n + 15) & ~(int64_t)15;
-		for (int64_t a = 0; a < co; a++)
-			for (int64_t b = 0; b < ci; b++)
-				for (int64_t q = 0; q < kk; q++)
-					r[kind == 1 ? q * co + a : (a * kk + q) * ci + b] =
-					    src[(a * ci + b) * kk + q];
-		wt = r;
+		/* weights computed at run time: pack as plan.c does */
+		nn_conv_pack(kind, w, A->group, nn_data(e, s->in[1]), scr);
+		wt = scr;
+		scr += (nn_conv_packed_size(kind, w, A->group) + 15) & ~(int64_t)15;
 	}
 	j.w = wt;
 	j.groups = A->group;
@@ -868,15 +877,18 @@ nn_step_scratch(const struct tl_nn *nn, const struct nn_plan *p,
 {
 	const struct nn_ptensor *x, *w;
 	int64_t need = 0, kg;
+	int kind;
 
 	switch (s->op) {
 	case OP_CONV:
 		x = &p->t[s->in[0]];
 		w = &p->t[s->in[1]];
 		kg = w->dims[1] * w->dims[2] * w->dims[3];
+		kind = nn_conv_kind(&nn->node[s->node], x, w);
 		if (s->aux == NULL)
-			need += (w->n + 15) & ~(int64_t)15;
-		if (conv_kind(&nn->node[s->node], x, w) == 0)
+			need += (nn_conv_packed_size(kind, w,
+			    nn->node[s->node].a.group) + 15) & ~(int64_t)15;
+		if (kind == 0)
 			need += threads * conv_block_rows(kg, w->dims[0],
 			    p->t[s->out[0]].n / w->dims[0]) * kg;
 		return need;

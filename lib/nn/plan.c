@@ -776,23 +776,23 @@ infer(struct tl_nn *nn, struct nn_plan *p, int k, struct tl_err *err)
 	s->alias = alias != 0;
 	s->aux = aux;
 	if (nd->op == OP_CONV && p->t[in[1]].known) {
+		/* packed once per graph for constant weights, per plan for
+		 * weights the plan computed */
 		struct nn_ptensor *w = &p->t[in[1]];
-		int64_t co = w->dims[0], ci = w->dims[1], kk = w->dims[2] * w->dims[3];
-		float *r;
-		if (kk == 1 && A->group == 1) {
-			s->aux = w->cf;
-		} else if ((r = own(p, w->n * sizeof *r)) == NULL) {
-			goto oom;
-		} else {
-			/* depthwise: [KH*KW][C]; otherwise OHWI [O][KH*KW][I] */
-			int dw = ci == 1 && A->group == co && co == x->dims[1];
-			for (int64_t a = 0; a < co; a++)
-				for (int64_t b = 0; b < ci; b++)
-					for (int64_t q = 0; q < kk; q++)
-						r[dw ? q * co + a : (a * kk + q) * ci + b] =
-						    w->cf[(a * ci + b) * kk + q];
-			s->aux = r;
+		int kind = nn_conv_kind(nd, &p->t[in[0]], w);
+		int64_t size = nn_conv_packed_size(kind, w, A->group);
+		int cache = nn->t[nd->in[1]].kind == K_CONST;
+		float *r = cache ? nn->wpack[k] : NULL;
+		if (r == NULL) {
+			r = cache ? aligned_alloc(64, ((size + 15) & ~(int64_t)15) *
+			    sizeof *r) : own(p, size * sizeof *r);
+			if (r == NULL)
+				goto oom;
+			nn_conv_pack(kind, w, A->group, w->cf, r);
+			if (cache)
+				nn->wpack[k] = r;
 		}
+		s->aux = r;
 	}
 	return 0;
 oom:
