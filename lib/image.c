@@ -2,10 +2,14 @@
  * image.c - libvips decoding to 8-bit sRGB RGB, thumbnails, the perceptual
  * hash, PNG/JPEG encoding.  See image.h for the pixel contract.
  *
- * Every libvips pipeline here hangs its intermediate images off one local
- * context object, so a single g_object_unref frees them all on every path.
- * libvips's error buffer is per thread; each failure copies it into err and
- * clears it, so one file's message never leaks into the next.
+ * One libvips pipeline per call where possible: libvips costs about a
+ * millisecond per pipeline, as much as decoding a small JPEG at 1/8 scale, so
+ * tl_image_thumbnail decodes once for both the pixels and the hash, and the
+ * hash itself (area averaging, DCT) is plain C over decoded pixels.
+ * normalise() hangs its intermediate images off one local context object, so
+ * a single g_object_unref frees them all on every path.  libvips's error
+ * buffer is per thread; each failure copies it into err and clears it, so one
+ * file's message never leaks into the next.
  *
  * Deliberately not here: ICC colour management beyond what libvips does by
  * default (CMYK through the embedded or fallback profile), animation (the

@@ -67,11 +67,13 @@ int tl_image_thumbnail(const void *buf, size_t len, const struct tl_image_opts *
                        int size, enum tl_fit fit, struct tl_image *out,
                        uint64_t *phash, struct tl_err *err);
 
-/* 64-bit perceptual hash of the encoded image: oriented, grey (Rec. 601
- * luma), squashed to 32x32, 2-D DCT-II, the 8x8 lowest frequencies compared
- * with their median; bit 63 - (8*row + col) is set when coefficient [row][col]
- * is above it (printed as %016llx it reads like Python imagehash's phash).
- * Re-encoding or resizing moves a few bits; a different picture about half. */
+/* 64-bit perceptual hash of the encoded image: oriented, decoded small
+ * (within 64x64), grey (Rec. 601 luma) averaged onto a 32x32 grid (aspect
+ * ignored), 2-D DCT-II, the 8x8 lowest frequencies compared with their
+ * median; bit 63 - (8*row + col) is set when coefficient [row][col] is above
+ * it (the layout of Python imagehash's phash, printed as %016llx).
+ * Re-encoding or resizing moves a few bits; a different picture about half.
+ * tests/unit/phash_ref.py states it in NumPy. */
 int tl_image_phash(const void *buf, size_t len, const struct tl_image_opts *o,
                    uint64_t *hash, struct tl_err *err);
 

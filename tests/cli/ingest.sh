@@ -212,3 +212,19 @@ case $BIN in
 		fail ingest-bounded-memory "300 images ${r_big} KB vs 30 images ${r_small} KB"
 	;;
 esac
+
+# --- with tl-cat, when it is built: the bytes in img are the files' own --------
+# pairs FILE: "sha256 label" of each record of a tldump, sorted
+pairs() {
+	sed 1d "$1" | while IFS= read -r l; do
+		printf '%s %s\n' "$(printf '%s\n' "$l" | field sha256 /dev/stdin)" \
+			"$(printf '%s\n' "$l" | field label /dev/stdin)"
+	done | sort
+}
+if [ -x "$BIN/tl-cat" ]; then
+	run ingest-cat-extract 0 "$I testdata/shapes 2>/dev/null | $BIN/tl-cat -x $T/x"
+	run ingest-cat-reingest 0 "$I $T/x > $T/x.tl"
+	$D "$T/x.tl" > "$T/x.txt"
+	# the same files, and the same labels but for root.png's: its folder now
+	same ingest-cat-roundtrip "$(pairs "$T/x.txt")" "$(pairs "$T/d.txt" | sed 's/ $/ unlabelled/')"
+fi
