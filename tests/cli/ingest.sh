@@ -210,6 +210,11 @@ case $BIN in
 	echo "peak RSS: 30 images ${r_small} KB, 300 images ${r_big} KB"
 	[ "$r_big" -lt $((r_small + 4096)) ] && pass ingest-bounded-memory ||
 		fail ingest-bounded-memory "300 images ${r_big} KB vs 30 images ${r_small} KB"
+	tar -czf "$T/small.tgz" -C "$T/small" x && tar -czf "$T/big.tgz" -C "$T/big" x
+	r_small=$(rss "$T/small.tgz") r_big=$(rss "$T/big.tgz")
+	echo "peak RSS, tar.gz: 30 images ${r_small} KB, 300 images ${r_big} KB"
+	[ "$r_big" -lt $((r_small + 4096)) ] && pass ingest-bounded-memory-archive ||
+		fail ingest-bounded-memory-archive "300 images ${r_big} KB vs 30 images ${r_small} KB"
 	;;
 esac
 
