@@ -12,6 +12,10 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <cblas.h>
 
 #include "nn_int.h"
@@ -323,42 +327,135 @@ dw_block(const struct conv_job *j, const float *xrow, const float *wrow,
 	}
 }
 
+/* One output pixel (n, oy, ox) of a depthwise convolution, any kernel,
+ * stride, dilation and padding. */
 HOT static void
+dw_pixel(const struct conv_job *j, int64_t n, int64_t oy, int64_t ox)
+{
+	int64_t C = j->c, iy0 = oy * j->sh - j->pt, ix0 = ox * j->sw - j->pl;
+	int64_t ky0 = 0, ky1 = j->kh, kx0 = 0, kx1 = j->kw, c0 = 0;
+	float l = j->act ? j->lo : -INFINITY, h = j->act ? j->hi : INFINITY;
+	float *yo = j->y + ((n * j->oh + oy) * j->ow + ox) * C;
+	/* tap (0,0) of this pixel, maybe outside the image: only taps inside
+	 * are dereferenced */
+	const float *xrow = j->x + ((n * j->h + iy0) * j->w_ + ix0) * C;
+
+	while (ky0 < ky1 && iy0 + ky0 * j->dh < 0)
+		ky0++;
+	while (ky1 > ky0 && iy0 + (ky1 - 1) * j->dh >= j->h)
+		ky1--;
+	while (kx0 < kx1 && ix0 + kx0 * j->dw < 0)
+		kx0++;
+	while (kx1 > kx0 && ix0 + (kx1 - 1) * j->dw >= j->w_)
+		kx1--;
+	for (; c0 + 64 <= C; c0 += 64)
+		dw_block(j, xrow, j->w, yo, ky0, ky1, kx0, kx1, c0, l, h, 64);
+	for (; c0 + 16 <= C; c0 += 16)
+		dw_block(j, xrow, j->w, yo, ky0, ky1, kx0, kx1, c0, l, h, 16);
+	for (; c0 < C; c0++)
+		dw_block(j, xrow, j->w, yo, ky0, ky1, kx0, kx1, c0, l, h, 1);
+}
+
+static void
 dw_rows(void *ctx, int64_t lo, int64_t hi)
 {
 	struct conv_job *j = ctx;
-	int64_t C = j->c;
-	float l = j->act ? j->lo : -INFINITY, h = j->act ? j->hi : INFINITY;
 
-	for (int64_t r = lo; r < hi; r++) {
-		int64_t n = r / j->oh, oy = r % j->oh, iy0 = oy * j->sh - j->pt;
-		int64_t ky0 = 0, ky1 = j->kh;
-		while (ky0 < ky1 && iy0 + ky0 * j->dh < 0)
-			ky0++;
-		while (ky1 > ky0 && iy0 + (ky1 - 1) * j->dh >= j->h)
-			ky1--;
-		for (int64_t ox = 0; ox < j->ow; ox++) {
-			float *yo = j->y + ((r * j->ow) + ox) * C;
-			int64_t ix0 = ox * j->sw - j->pl, kx0 = 0, kx1 = j->kw, c0 = 0;
-			/* tap (0,0) of this pixel, maybe outside the image: only
-			 * taps inside are dereferenced */
-			const float *xrow = j->x + ((n * j->h + iy0) * j->w_ + ix0) * C;
-			while (kx0 < kx1 && ix0 + kx0 * j->dw < 0)
-				kx0++;
-			while (kx1 > kx0 && ix0 + (kx1 - 1) * j->dw >= j->w_)
-				kx1--;
-			for (; c0 + 64 <= C; c0 += 64)
-				dw_block(j, xrow, j->w, yo, ky0, ky1, kx0, kx1, c0, l, h,
-				    64);
-			for (; c0 + 16 <= C; c0 += 16)
-				dw_block(j, xrow, j->w, yo, ky0, ky1, kx0, kx1, c0, l, h,
-				    16);
-			for (; c0 < C; c0++)
-				dw_block(j, xrow, j->w, yo, ky0, ky1, kx0, kx1, c0, l, h,
-				    1);
+	for (int64_t r = lo; r < hi; r++)
+		for (int64_t ox = 0; ox < j->ow; ox++)
+			dw_pixel(j, r / j->oh, r % j->oh, ox);
+}
+
+#if defined(__x86_64__)
+/* Depthwise 3x3, dilation 1, C a multiple of 16, AVX-512: channels in zmm
+ * lanes, PX output pixels side by side times NB blocks of 16 channels,
+ * every tap inside the image.  x: tap (0,0) of the first pixel; xs: input
+ * row stride; xd: input step between output pixels; w: [9][C] at the
+ * block's channel; y: the first pixel's output.  Same sums in the same
+ * order as dw_block (bias, then taps row by row). */
+#define TDW __attribute__((target("avx512f,fma"), always_inline)) static inline
+TDW void
+dw3_px(const int NB, const int PX, const float *x, int64_t xs, int64_t xd,
+    int64_t C, const float *w, const float *b, float *y, __m512 lo,
+    __m512 hi)
+{
+	__m512 acc[2][4];
+
+	for (int q = 0; q < NB; q++) {
+		__m512 bv = b ? _mm512_loadu_ps(b + 16 * q) : _mm512_setzero_ps();
+		for (int p = 0; p < PX; p++)
+			acc[p][q] = bv;
+	}
+	for (int ky = 0; ky < 3; ky++)
+		for (int kx = 0; kx < 3; kx++)
+			for (int q = 0; q < NB; q++) {
+				__m512 wv = _mm512_loadu_ps(w + (ky * 3 + kx) * C + 16 * q);
+				for (int p = 0; p < PX; p++)
+					acc[p][q] = _mm512_fmadd_ps(_mm512_loadu_ps(x +
+					    ky * xs + kx * C + p * xd + 16 * q), wv,
+					    acc[p][q]);
+			}
+	for (int p = 0; p < PX; p++)
+		for (int q = 0; q < NB; q++)
+			_mm512_storeu_ps(y + p * C + 16 * q, _mm512_min_ps(
+			    _mm512_max_ps(acc[p][q], lo), hi));
+}
+
+#define DW3(NB, PX) dw3_px(NB, PX, xp + c0, xs, xd, C, j->w + c0, \
+	j->bias ? j->bias + c0 : NULL, yp + c0, lo, hi)
+
+__attribute__((target("avx512f,fma"))) static void
+dw3_rows512(void *ctx, int64_t rlo, int64_t rhi)
+{
+	struct conv_job *j = ctx;
+	int64_t C = j->c, xs = j->w_ * C, xd = j->sw * C;
+	/* output columns whose taps are all inside: [oxa, oxb) */
+	int64_t oxa = (j->pl + j->sw - 1) / j->sw, oxb = j->w_ - 3 + j->pl < 0 ?
+	    0 : (j->w_ - 3 + j->pl) / j->sw + 1;
+	__m512 lo = _mm512_set1_ps(j->act ? j->lo : -INFINITY),
+	    hi = _mm512_set1_ps(j->act ? j->hi : INFINITY);
+
+	oxb = oxb < j->ow ? oxb : j->ow;
+	oxa = oxa < oxb ? oxa : oxb;
+	for (int64_t r = rlo; r < rhi; r++) {
+		int64_t n = r / j->oh, oy = r % j->oh, iy0 = oy * j->sh - j->pt, ox;
+		if (iy0 < 0 || iy0 + 3 > j->h) {
+			for (ox = 0; ox < j->ow; ox++)
+				dw_pixel(j, n, oy, ox);
+			continue;
 		}
+		for (ox = 0; ox < oxa; ox++)
+			dw_pixel(j, n, oy, ox);
+		for (; ox < oxb; ox += 2) {
+			const float *xp = j->x + ((n * j->h + iy0) * j->w_ + ox *
+			    j->sw - j->pl) * C;
+			float *yp = j->y + (r * j->ow + ox) * C;
+			int64_t c0 = 0;
+			if (ox + 1 < oxb) {
+				for (; c0 + 64 <= C; c0 += 64)
+					DW3(4, 2);
+				switch ((C - c0) / 16) {
+				case 3: DW3(3, 2); break;
+				case 2: DW3(2, 2); break;
+				case 1: DW3(1, 2); break;
+				default: break;
+				}
+			} else {
+				for (; c0 + 64 <= C; c0 += 64)
+					DW3(4, 1);
+				switch ((C - c0) / 16) {
+				case 3: DW3(3, 1); break;
+				case 2: DW3(2, 1); break;
+				case 1: DW3(1, 1); break;
+				default: break;
+				}
+			}
+		}
+		for (ox = oxb; ox < j->ow; ox++)
+			dw_pixel(j, n, oy, ox);
 	}
 }
+#endif
 
 /* im2col of output pixels [lo, hi) for group g into col
  * [hi-lo][KH*KW*Cg], in (ky, kx, ci) order to match OHWI weights. */
@@ -520,7 +617,13 @@ conv_exec(struct nn_exec *e, const struct nn_step *s)
 	j.w = wt;
 	j.groups = A->group;
 	if (kind == 1) {
-		nn_pool_for(e->nn->pool, j.n * j.oh, 1, dw_rows, &j);
+		void (*fn)(void *, int64_t, int64_t) = dw_rows;
+#if defined(__x86_64__)
+		if (j.isa == NN_GEMM_AVX512 && j.kh == 3 && j.kw == 3 &&
+		    j.dh == 1 && j.dw == 1 && j.c % 16 == 0)
+			fn = dw3_rows512;
+#endif
+		nn_pool_for(e->nn->pool, j.n * j.oh, 1, fn, &j);
 		return 0;
 	}
 	if (kind == 0) {

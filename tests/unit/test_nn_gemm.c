@@ -4,7 +4,10 @@
  * including odd M, N and K and every epilogue (bias, Relu/Clip clamp,
  * residual), with A and C strides wider than the rows.  Tolerance
  * 1e-5 * (1 + sum |a*b|).  Also checks that computing M in pieces gives the
- * same bits as in one call (the thread-split property).
+ * same bits as in one call (the thread-split property).  Depthwise 3x3
+ * convolutions (the AVX-512 kernel's interior path and the generic border
+ * path) through the builder against naive loops, strides 1 and 2, small
+ * and odd images, 1 and 2 threads giving the same bits.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -92,6 +95,76 @@ check(int isa, int64_t m, int64_t n, int64_t k, int epi, uint64_t *s)
 	return ok;
 }
 
+/* Depthwise 3x3 conv + bias + Clip(0,6) on [n,h,w,c], NHWC in and out. */
+static int
+check_dw(int64_t n, int64_t h, int64_t w, int64_t c, int stride, int64_t pad0,
+    int64_t pad1, uint64_t *s)
+{
+	int64_t in_dims[4] = { -1, c, h, w }, wd[4] = { c, 1, 3, 3 }, bd[1] = { c };
+	int64_t pads[4] = { pad0, pad0, pad1, pad1 }, strides[2] = { stride, stride };
+	int64_t oh = (h + pad0 + pad1 - 3) / stride + 1, ow = (w + pad0 + pad1 - 3) /
+	    stride + 1;
+	struct tl_nn_attr at[3] = {
+		{ .name = "group", .type = TL_NN_ATTR_INT, .i = c },
+		{ .name = "pads", .type = TL_NN_ATTR_INTS, .ints = pads, .n = 4 },
+		{ .name = "strides", .type = TL_NN_ATTR_INTS, .ints = strides, .n = 2 },
+	};
+	const char *cin[] = { "x", "w", "b" }, *cout[] = { "y" },
+	    *kin[] = { "y", "lo", "hi" }, *kout[] = { "z" };
+	float *x = malloc(n * h * w * c * sizeof *x), *wt = malloc(9 * c * sizeof *wt),
+	    *b = malloc(c * sizeof *b), *y = malloc(n * oh * ow * c * sizeof *y),
+	    *y2 = malloc(n * oh * ow * c * sizeof *y2), lo = 0, hi = 6;
+	struct tl_nn_opts o;
+	int ok = 1;
+
+	for (int64_t i = 0; i < n * h * w * c; i++)
+		x[i] = 4 * rndf(s);
+	for (int64_t i = 0; i < 9 * c; i++)
+		wt[i] = rndf(s);
+	for (int64_t i = 0; i < c; i++)
+		b[i] = rndf(s);
+	for (int threads = 1; threads <= 2 && ok; threads++) {
+		struct tl_nn *nn = tl_nn_new(NULL);
+		tl_nn_opts_init(&o);
+		o.threads = threads;
+		ok = nn && tl_nn_add_input(nn, "x", 4, in_dims, NULL) == 0 &&
+		    tl_nn_add_weights(nn, "w", 4, wd, wt, NULL) == 0 &&
+		    tl_nn_add_weights(nn, "b", 1, bd, b, NULL) == 0 &&
+		    tl_nn_add_weights(nn, "lo", 0, bd, &lo, NULL) == 0 &&
+		    tl_nn_add_weights(nn, "hi", 0, bd, &hi, NULL) == 0 &&
+		    tl_nn_add_node(nn, "dw", "Conv", cin, 3, cout, 1, at, 3,
+		    NULL) == 0 &&
+		    tl_nn_add_node(nn, "clip", "Clip", kin, 3, kout, 1, NULL, 0,
+		    NULL) == 0 &&
+		    tl_nn_add_output(nn, "z", NULL) == 0 &&
+		    tl_nn_finish(nn, &o, NULL) == 0 &&
+		    tl_nn_run(nn, x, (int)n, threads == 1 ? y : y2, NULL) == 0;
+		tl_nn_free(nn);
+	}
+	for (int64_t i = 0; ok && i < n * oh * ow * c; i++) {
+		int64_t ch = i % c, ox = i / c % ow, oy = i / c / ow % oh,
+		    im = i / c / ow / oh;
+		double v = b[ch];
+		for (int ky = 0; ky < 3; ky++)
+			for (int kx = 0; kx < 3; kx++) {
+				int64_t iy = oy * stride - pad0 + ky, ix = ox * stride -
+				    pad0 + kx;
+				if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+					v += (double)x[((im * h + iy) * w + ix) * c + ch] *
+					    wt[ch * 9 + ky * 3 + kx];
+			}
+		v = v < 0 ? 0 : v > 6 ? 6 : v;
+		ok = fabs(y[i] - v) <= 1e-5 * (1 + fabs(v)) + 1e-5;
+	}
+	ok = ok && memcmp(y, y2, n * oh * ow * c * sizeof *y) == 0;
+	if (!ok)
+		printf("# dw failed at n=%lld h=%lld w=%lld c=%lld s=%d pads %lld %lld\n",
+		    (long long)n, (long long)h, (long long)w, (long long)c, stride,
+		    (long long)pad0, (long long)pad1);
+	free(x), free(wt), free(b), free(y), free(y2);
+	return ok;
+}
+
 int
 main(void)
 {
@@ -124,5 +197,20 @@ main(void)
 		T_OK(name, ok);
 	}
 	T_OK("gemm best isa is supported", nn_gemm_isa_ok(nn_gemm_isa_best()));
+	{
+		static const int64_t cs[] = { 16, 32, 48, 80, 96, 144, 7, 17 };
+		int ok = 1;
+		for (int t = 0; t < 40 && ok; t++) {
+			int64_t p0 = rnd(&s) % 2, p1 = rnd(&s) % 2;
+			ok = check_dw(1 + rnd(&s) % 3, 3 - p0 - p1 + rnd(&s) % 12,
+			    3 - p0 - p1 + rnd(&s) % 12, cs[rnd(&s) % 8],
+			    1 + rnd(&s) % 2, p0, p1, &s);
+		}
+		ok = ok && check_dw(2, 14, 14, 96, 1, 1, 1, &s) &&
+		    check_dw(1, 15, 15, 144, 2, 0, 1, &s) &&
+		    check_dw(1, 3, 3, 32, 1, 0, 0, &s);
+		T_OK("depthwise 3x3 matches naive loops (strides 1-2, borders, "
+		    "threads 1 and 2 bitwise)", ok);
+	}
 	T_DONE();
 }
