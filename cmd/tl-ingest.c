@@ -40,6 +40,7 @@ struct opts {
 	struct tl_bad bad;
 	char **lists, **sets; /* point into argv; a set is "KEY\0VALUE" */
 	int nlists, nsets;
+	int nsources; /* lists and sources together */
 };
 
 static void
@@ -128,7 +129,8 @@ parse(int argc, char **argv, struct opts *o)
 	}
 	if (crop && o->ing.size == 0)
 		tl_usage_error(usage, "--crop and --fit need --size");
-	if (optind == argc && o->nlists == 0)
+	o->nsources = o->nlists + argc - optind;
+	if (o->nsources == 0)
 		tl_usage_error(usage, "no source given");
 }
 
@@ -149,6 +151,8 @@ ingest_source(const char *path, int list, struct opts *o, struct tl_ingest *g,
 		tl_bad_record(&o->bad, name, err.msg);
 		return;
 	}
+	if (o->nsources == 1 && tl_walk_count(wk) > 0) /* a percentage only then */
+		pr->total = tl_walk_count(wk);
 	while ((r = tl_walk_next(wk, &it, &err)) != 0) {
 		o->bad.seen++;
 		tl_progress_step(pr, 1);
