@@ -799,6 +799,62 @@ oom:
 	return tl_err_set(err, "out of memory");
 }
 
+/* Does a step before `before` write t (or is t a graph input)? */
+static int
+ready_before(const struct tl_nn *nn, const struct nn_plan *p, int t,
+    int before)
+{
+	if (t < nn->nt && nn->t[t].kind == K_INPUT)
+		return 1;
+	for (int s = 0; s < before; s++)
+		for (int j = 0; j < p->s[s].nout; j++)
+			if (p->s[s].out[j] == t)
+				return 1;
+	return 0;
+}
+
+/* Conv -> Add: a GEMM Conv whose output only an Add reads, the Add's other
+ * operand an activation of the same shape in NHWC already computed, adds
+ * it in the Conv's epilogue (in[3]) and the Add step goes. */
+static void
+fuse_residual(struct tl_nn *nn, struct nn_plan *p)
+{
+	for (int s = 0; s < p->ns; s++) {
+		struct nn_step *c = &p->s[s];
+		int t = c->out[0], uses = 0, a = -1, other;
+		struct nn_ptensor *ct = &p->t[t], *ot;
+		if (c->op != OP_CONV || c->nin > 3 || c->alias ||
+		    nn_conv_kind(&nn->node[c->node], &p->t[c->in[0]],
+		    &p->t[c->in[1]]) == 1)
+			continue;
+		for (int k = 0; k < p->nouts; k++)
+			uses += p->outs[k] == t ? 2 : 0;
+		for (int q = s + 1; q < p->ns; q++)
+			for (int j = 0; j < p->s[q].nin; j++)
+				if (p->s[q].in[j] == t) {
+					uses++;
+					a = q;
+				}
+		if (uses != 1 || p->s[a].op != OP_ADD || p->s[a].alias)
+			continue;
+		other = p->s[a].in[0] == t ? p->s[a].in[1] : p->s[a].in[0];
+		ot = &p->t[other];
+		if (ot->known || ot->rank != 4 || !ot->nhwc || !ct->nhwc ||
+		    memcmp(ot->dims, ct->dims, 4 * sizeof *ot->dims) ||
+		    !p->t[p->s[a].out[0]].nhwc ||
+		    memcmp(p->t[p->s[a].out[0]].dims, ct->dims,
+		    4 * sizeof *ct->dims) || !ready_before(nn, p, other, s))
+			continue;
+		if (c->nin < 3)
+			c->in[2] = -1;
+		c->in[3] = other;
+		c->nin = 4;
+		c->out[0] = p->s[a].out[0];
+		memmove(&p->s[a], &p->s[a + 1], (p->ns - a - 1) * sizeof *p->s);
+		p->ns--;
+	}
+}
+
 /* Memory: each root gets [first, last] steps; place the biggest first at
  * the lowest offset that no overlapping live buffer occupies. */
 static int
@@ -963,6 +1019,7 @@ nn_plan_make(struct tl_nn *nn, int n, const int *outs, int nouts,
 			    nn->t[outs[k]].name);
 			goto fail;
 		}
+	fuse_residual(nn, p);
 	lifetimes(nn, p);
 	/* in place: an elementwise step whose input dies at it */
 	for (int s = 0; s < p->ns; s++) {
