@@ -468,8 +468,19 @@ im2col(const struct conv_job *j, int64_t lo, int64_t hi, int64_t g,
 	for (int64_t p = lo; p < hi; p++) {
 		int64_t n = p / ohw, oy = p % ohw / j->ow, ox = p % j->ow;
 		float *dst = col + (p - lo) * j->kg;
+		int64_t ix0 = ox * j->sw - j->pl;
 		for (int64_t ky = 0; ky < j->kh; ky++) {
 			int64_t iy = oy * j->sh - j->pt + ky * j->dh;
+			if (j->dw == 1 && j->groups == 1 && iy >= 0 && iy < j->h &&
+			    ix0 >= 0 && ix0 + j->kw <= j->w_) {
+				/* the row of taps is one run of input */
+				const float *src = j->x + ((n * j->h + iy) * j->w_ +
+				    ix0) * j->c;
+				for (int64_t q = 0; q < j->kw * cg; q++)
+					dst[q] = src[q];
+				dst += j->kw * cg;
+				continue;
+			}
 			for (int64_t kx = 0; kx < j->kw; kx++, dst += cg) {
 				int64_t ix = ox * j->sw - j->pl + kx * j->dw;
 				if (iy < 0 || iy >= j->h || ix < 0 || ix >= j->w_)
@@ -806,6 +817,28 @@ concat_exec(struct nn_exec *e, const struct nn_step *s)
 	}
 }
 
+struct fc_job {
+	int isa;
+	int64_t m, n, k;
+	const float *a, *bp;
+	float *y;
+	struct nn_gemm_epi ep;
+};
+
+/* columns [48*lo, 48*hi) of a packed-B Gemm */
+static void
+fc_cols(void *ctx, int64_t lo, int64_t hi)
+{
+	struct fc_job *j = ctx;
+	int64_t c0 = 48 * lo, c1 = 48 * hi < j->n ? 48 * hi : j->n;
+	struct nn_gemm_epi ep = j->ep;
+
+	if (ep.bias)
+		ep.bias += c0;
+	nn_gemm(j->isa, j->m, c1 - c0, j->k, j->a, j->k, j->bp + c0 * j->k,
+	    j->y + c0, j->n, &ep);
+}
+
 static void
 gemm_exec(struct nn_exec *e, const struct nn_step *s)
 {
@@ -816,6 +849,17 @@ gemm_exec(struct nn_exec *e, const struct nn_step *s)
 	int64_t M = y->dims[0], N = y->dims[1], K = A->trans_a ? a->dims[0] :
 	    a->dims[1];
 	float *yd = nn_data(e, s->out[0]), beta = 0;
+
+	if (s->aux) {
+		/* packed B (plan.c's gemm_packable): C is a bias row */
+		struct fc_job j = { e->nn->gemm_isa, M, N, K, nn_data(e, s->in[0]),
+		    s->aux, yd, { 0 } };
+		if (s->nin > 2 && s->in[2] >= 0 && A->beta != 0)
+			j.ep.bias = nn_data(e, s->in[2]);
+		nn_pool_for(e->nn->pool, (N + 47) / 48, 1 + 49152 / (M * K + 1),
+		    fc_cols, &j);
+		return;
+	}
 
 	if (s->nin > 2 && s->in[2] >= 0 && A->beta != 0) {
 		const struct nn_ptensor *c = &e->p->t[s->in[2]];

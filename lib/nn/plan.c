@@ -298,6 +298,26 @@ alias_of(struct nn_plan *p, struct nn_ptensor *o, int in)
 	return 0;
 }
 
+/* Gemm with constant B, alpha 1, no transposed A, and C absent or a
+ * constant row added once (beta 1): runs as nn_gemm on packed B. */
+static int
+gemm_packable(const struct tl_nn *nn, const struct nn_plan *p,
+    const struct nn_node *nd, const int *in)
+{
+	const struct nn_attrs *A = &nd->a;
+	const struct nn_ptensor *b = &p->t[in[1]], *c;
+	int64_t n = A->trans_b ? b->dims[0] : b->dims[1];
+
+	if (nn->t[nd->in[1]].kind != K_CONST || b->dtype != DT_F32 ||
+	    A->trans_a || A->alpha != 1)
+		return 0;
+	if (nd->nin < 3 || in[2] < 0 || A->beta == 0)
+		return 1;
+	c = &p->t[in[2]];
+	return A->beta == 1 && c->known && c->dtype == DT_F32 && c->n == n &&
+	    c->dims[c->rank - 1] == n;
+}
+
 /* Shape inference for one node; fills p->t[out] and adds its step. */
 static int
 infer(struct tl_nn *nn, struct nn_plan *p, int k, struct tl_err *err)
@@ -791,6 +811,30 @@ infer(struct tl_nn *nn, struct nn_plan *p, int k, struct tl_err *err)
 			nn_conv_pack(kind, w, A->group, w->cf, r);
 			if (cache)
 				nn->wpack[k] = r;
+		}
+		s->aux = r;
+	}
+	if (nd->op == OP_GEMM && gemm_packable(nn, p, nd, in)) {
+		/* B constant: packed once for nn_gemm, C (if any) its bias */
+		struct nn_ptensor *b = &p->t[in[1]];
+		int64_t kk = A->trans_b ? b->dims[1] : b->dims[0],
+		    n = A->trans_b ? b->dims[0] : b->dims[1];
+		float *r = nn->wpack[k], *bt = NULL;
+		if (r == NULL) {
+			r = aligned_alloc(64, ((nn_gemm_packed_size(kk, n) + 15) &
+			    ~(int64_t)15) * sizeof *r);
+			if (!A->trans_b && (bt = malloc(b->n * sizeof *bt)) != NULL)
+				for (int64_t i = 0; i < kk; i++)
+					for (int64_t j = 0; j < n; j++)
+						bt[j * kk + i] = b->cf[i * n + j];
+			if (r == NULL || (!A->trans_b && bt == NULL)) {
+				free(r);
+				free(bt);
+				goto oom;
+			}
+			nn_gemm_pack(A->trans_b ? b->cf : bt, n, kk, 1, r);
+			free(bt);
+			nn->wpack[k] = r;
 		}
 		s->aux = r;
 	}
