@@ -56,16 +56,20 @@ pkgcheck:
 	@pkg-config --exists --print-errors $(PKGS) || { echo "missing libraries: run 'make deps'" >&2; exit 1; }
 
 $(B)/libtl.a: $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@.tmp
+	@ar rcs $@.tmp $^ && mv -f $@.tmp $@
 
+# linked under a temporary name and renamed, so a running test never sees a
+# half-written tool
 $(BIN)/tl-%: $(B)/cmd/tl-%.o $(B)/libtl.a
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(TL_LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@.tmp $^ $(TL_LDLIBS) && mv -f $@.tmp $@
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libtl.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(TL_LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@.tmp $^ $(TL_LDLIBS) && mv -f $@.tmp $@
 
 units: $(UNIT_BIN)
 

@@ -41,7 +41,8 @@ vwarn(const char *fmt, va_list ap)
 	for (char *p = line; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	fprintf(stderr, "%s: %s\n", prog, line);
+	/* on a terminal, wipe a progress line first so the message stands alone */
+	fprintf(stderr, "%s%s: %s\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", prog, line);
 }
 
 void

@@ -174,7 +174,7 @@ tl_ingest_header(const struct tl_ingest_opts *o, struct tl_rec *h)
 	map.type = MSGPACK_OBJECT_MAP;
 	map.via.map.size = 4;
 	map.via.map.ptr = kv;
-	return tl_rec_set_obj(h, "preprocess", &map);
+	return tl_rec_set_obj(h, "pix", &map);
 }
 
 static void

@@ -32,7 +32,7 @@ struct tl_ingest;
 struct tl_ingest *tl_ingest_new(const struct tl_ingest_opts *o, struct tl_err *err);
 void tl_ingest_free(struct tl_ingest *g); /* accepts NULL */
 
-/* Adds the "preprocess" header entry describing pix when o->size is set
+/* Adds the "pix" header entry describing pix when o->size is set
  * ({"resize":"thumbnail","size":N,"crop":"centre"|"fit","space":"srgb"}).
  * 0 or -1 (out of memory). */
 int tl_ingest_header(const struct tl_ingest_opts *o, struct tl_rec *h);

@@ -2,8 +2,11 @@
 # tools/fetch-model.sh - make model: puts the two Keras backbones shipped in the
 # npm package nsfwjs@4.4.0 into DIR (default models) in the standard TF.js
 # layers format:
-#   DIR/mobilenetv2/  MobileNetV2, 224x224, features: out_relu averaged, 1280-d
+#   DIR/mobilenetv2/  MobileNetV2, 224x224, features: block_16_project_BN averaged, 320-d
 #   DIR/inceptionv3/  InceptionV3, 299x299, features: mixed10 averaged, 2048-d
+# The feature layer and the resize mode are the defaults tl-embed uses; they
+# were chosen by measured transfer accuracy (bench/transfer/run, recorded in
+# tl-embed(1)), not by what the package itself does (out_relu, squash).
 # each with model.json, group1-shard*.bin (weights byte-exact, uint8-quantised
 # as shipped) and tl-model.json (preprocessing, feature layer, sha256 of files).
 #
@@ -26,9 +29,12 @@ sums() {
 	sed -n 's/^    "\([^"/]*\)": "\([0-9a-f]\{64\}\)",\{0,1\}$/\2  \1/p' "$1/tl-model.json"
 }
 
-# uptodate DIR: DIR has a tl-model.json whose checksums all match
+# uptodate DIR: DIR has a tl-model.json of this script's sidecar version whose
+# checksums all match
+SIDECAR=2
 uptodate() {
 	[ -f "$1/tl-model.json" ] || return 1
+	grep -q "^  \"sidecar\": $SIDECAR,\$" "$1/tl-model.json" || return 1
 	_s=$(sums "$1")
 	[ -n "$_s" ] && printf '%s\n' "$_s" | (cd "$1" && sha256sum -c --quiet --status -)
 }
@@ -63,15 +69,16 @@ got=$(sha256sum "$tmp/pkg.tgz" | cut -d' ' -f1)
 [ "$got" = "$TGZ_SHA256" ] || die "$PKG tarball sha256 is $got, want $TGZ_SHA256"
 tar -xzf "$tmp/pkg.tgz" -C "$tmp" || die "$PKG: cannot unpack tarball"
 
-# sidecar NAME SRC SIZE FEATLAYER DIM: tl-model.json on stdout, run in the model dir
+# sidecar NAME SRC SIZE FEATLAYER DIM RESIZE: tl-model.json on stdout, run in the model dir
 sidecar() {
 	cat <<EOF
 {
+  "sidecar": $SIDECAR,
   "name": "$1",
   "source": "npm $PKG package/dist/models/$2 (Keras 2.2.4)",
   "format": "tfjs-layers",
   "input": {"layer": "input_1", "height": $3, "width": $3, "channels": 3, "layout": "NHWC", "color": "RGB"},
-  "resize": {"mode": "bilinear", "align_corners": true, "note": "the whole image to ${3}x${3}, aspect ratio not kept, as nsfwjs does"},
+  "resize": {"mode": "crop", "size": $6, "note": "shorter side to $6, centre ${3}x${3}: transfers better than squashing the whole image (bilinear, align_corners) as nsfwjs does; tl-embed --squash does that"},
   "scale": "[0,1]",
   "scales": {
     "[0,1]": {"div": 255, "sub": 0, "note": "x/255, as nsfwjs does"},
@@ -92,13 +99,13 @@ EOF
 
 for m in $todo; do
 	case $m in
-	mobilenetv2) src=mobilenet_v2 size=224 feat=out_relu dim=1280 ;;
-	inceptionv3) src=inception_v3 size=299 feat=mixed10 dim=2048 ;;
+	mobilenetv2) src=mobilenet_v2 size=224 feat=block_16_project_BN dim=320 resize=256 ;;
+	inceptionv3) src=inception_v3 size=299 feat=mixed10 dim=2048 resize=342 ;;
 	esac
 	dst=$out/.tmp.$m.$$
 	rm -rf "$dst"
 	node "$here/nsfwjs-extract.js" "$tmp/package/dist/models/$src" "$dst" || die "$m: extraction failed"
-	(cd "$dst" && sidecar $m $src $size $feat $dim >tl-model.json.tmp && mv tl-model.json.tmp tl-model.json) ||
+	(cd "$dst" && sidecar $m $src $size $feat $dim $resize >tl-model.json.tmp && mv tl-model.json.tmp tl-model.json) ||
 		die "$m: cannot write tl-model.json"
 	uptodate "$dst" || die "$m: checksums do not verify after writing"
 	rm -rf "$out/$m" && mv "$dst" "$out/$m" || die "$out/$m: cannot replace"

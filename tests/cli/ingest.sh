@@ -165,7 +165,7 @@ same ingest-links-ids "$(field id "$T/ln.txt")" "cls/a.png"
 # --- pixels and hashes --------------------------------------------------------
 run ingest-size 0 "$I --size 16 testdata/shapes | $D > $T/p.txt"
 same ingest-size-header "$(head -n 1 "$T/p.txt")" \
-	"# tl=1	producer=tl-ingest 0.1.0	preprocess={resize:thumbnail,size:16,crop:centre,space:srgb}"
+	"# tl=1	producer=tl-ingest 0.1.0	pix={resize:thumbnail,size:16,crop:centre,space:srgb}"
 same ingest-size-shape "$(field pix "$T/p.txt" | sort -u)" "|u1[16,16,3]"
 same ingest-size-keys "$(rec circle/c1.png "$T/p.txt" | cut -f1-8 | sed 's/=[^	]*//g')" \
 	"id	src	label	sha256	width	height	phash	pix"
