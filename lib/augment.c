@@ -36,7 +36,7 @@ static const struct {
 	{ "medium", TL_FLIP_H, 10, 0.9, 1.2, 0.6, 1, 3.0 / 4, 4.0 / 3, 0.2, 0.2, 0.2, 5,
 	  1, 0.2, 0, 0 },
 	{ "heavy", TL_FLIP_H, 20, 0.8, 1.3, 0.35, 1, 3.0 / 4, 4.0 / 3, 0.3, 0.3, 0.4, 15,
-	  2, 0.3, 8, 0.25 },
+	  2, 0.3, 8, 0.12 },
 };
 
 int
@@ -339,13 +339,19 @@ photometric(VipsObject *ctx, const struct tl_aug_params *p, VipsImage *in, VipsI
 		x = t[0];
 	}
 	if (p->sat != 1 || p->hue != 0) {
-		double a[3] = { 1, p->sat, 1 }, b[3] = { 0, 0, p->hue };
+		/* LCh's C times sat and h plus hue is, in Lab, the (a, b) plane
+		 * turned and scaled: one matrix, no atan2 and sincos per pixel */
+		double h = p->hue * M_PI / 180, c = p->sat * cos(h), s = p->sat * sin(h);
+		VipsImage *m = vips_image_new_matrixv(3, 3, 1.0, 0.0, 0.0, 0.0, c, -s, 0.0, s, c);
 
-		if (vips_colourspace(x, &t[1], VIPS_INTERPRETATION_LCH, "source_space",
+		if (m == NULL)
+			return -1;
+		vips_object_local(ctx, m);
+		if (vips_colourspace(x, &t[1], VIPS_INTERPRETATION_LAB, "source_space",
 		                     VIPS_INTERPRETATION_sRGB, NULL) != 0 ||
-		    vips_linear(t[1], &t[2], a, b, 3, NULL) != 0 ||
+		    vips_recomb(t[1], &t[2], m, NULL) != 0 ||
 		    vips_colourspace(t[2], &t[3], VIPS_INTERPRETATION_sRGB, "source_space",
-		                     VIPS_INTERPRETATION_LCH, NULL) != 0)
+		                     VIPS_INTERPRETATION_LAB, NULL) != 0)
 			return -1;
 		x = t[3];
 	}
