@@ -1,0 +1,910 @@
+/*
+ * tlm.c - the trained-model file (tlm.h, tl-model(5)): one msgpack map,
+ * packed with its keys in a fixed order, read back whole with every shape
+ * checked against the class count and the dimensions before a float is
+ * copied; and the head's forward pass (OpenBLAS sgemm for the products).
+ *
+ * Not here: how the numbers are fitted (train.c, lbfgs.c, calib.c, ood.c).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cblas.h>
+
+#include "afile.h"
+#include "stream.h"
+#include "tensor.h"
+#include "tlm.h"
+
+static const char *const head_names[] = { "linear", "mlp" };
+static const char *const norm_names[] = { "none", "l2", "sqrt" };
+
+const char *
+tl_tlm_head_name(enum tl_tlm_head h)
+{
+	return head_names[h];
+}
+
+const char *
+tl_tlm_norm_name(enum tl_tlm_norm n)
+{
+	return norm_names[n];
+}
+
+int
+tl_tlm_norm_parse(const char *s, enum tl_tlm_norm *out)
+{
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, norm_names[i]) == 0) {
+			*out = (enum tl_tlm_norm)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Rows of W1: K for the linear head, H for the MLP. */
+static size_t
+rows1(const struct tl_tlm *m)
+{
+	return m->head == TL_TLM_MLP ? (size_t)m->hidden : (size_t)m->nclass;
+}
+
+/* Floats in the block: mean, scale, w1, b1, [w2, b2], [ood_w, ood_mu]. */
+static size_t
+block_size(const struct tl_tlm *m, int ood)
+{
+	size_t d = (size_t)m->dim, k = (size_t)m->nclass, a = rows1(m);
+	size_t n = 2 * d + a * d + a;
+
+	if (m->head == TL_TLM_MLP)
+		n += k * (size_t)m->hidden + k;
+	if (ood)
+		n += d * d + k * d;
+	return n;
+}
+
+/* Points the parameter pointers into m->params. */
+static void
+layout(struct tl_tlm *m, int ood)
+{
+	size_t d = (size_t)m->dim, k = (size_t)m->nclass, a = rows1(m);
+	float *p = m->params;
+
+	m->mean = p, p += d;
+	m->scale = p, p += d;
+	m->w1 = p, p += a * d;
+	m->b1 = p, p += a;
+	m->w2 = m->b2 = NULL;
+	if (m->head == TL_TLM_MLP) {
+		m->w2 = p, p += k * (size_t)m->hidden;
+		m->b2 = p, p += k;
+	}
+	m->ood_w = m->ood_mu = NULL;
+	if (ood) {
+		m->ood_w = p, p += d * d;
+		m->ood_mu = p, p += k * d;
+	}
+	m->nparams = (size_t)(p - m->params);
+}
+
+static char *
+arena_str(struct tl_rec *a, const char *s, size_t n)
+{
+	char *p = tl_rec_alloc(a, n + 1);
+
+	if (p != NULL) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+/* A stable copy of a msgpack value: the object itself in the arena (a
+ * record's kv array moves when it grows; its zone does not). */
+static const msgpack_object *
+arena_obj(struct tl_rec *a, const char *key, const msgpack_object *v)
+{
+	msgpack_object *o;
+
+	if (tl_rec_set_obj(a, key, v) < 0 || (o = tl_rec_alloc(a, sizeof *o)) == NULL)
+		return NULL;
+	*o = *tl_rec_get(a, key);
+	return o;
+}
+
+struct tl_tlm *
+tl_tlm_new(int nclass, const char *const *classes, int dim, enum tl_tlm_head head,
+           int hidden, struct tl_err *err)
+{
+	struct tl_tlm *m;
+
+	if (nclass < 2 || nclass > TL_TLM_MAX_CLASSES)
+		return tl_err_set(err, "%d classes: want 2 to %d", nclass, TL_TLM_MAX_CLASSES), NULL;
+	if (dim < 1 || dim > TL_TLM_MAX_DIM)
+		return tl_err_set(err, "embedding size %d: want 1 to %d", dim, TL_TLM_MAX_DIM), NULL;
+	if (head == TL_TLM_MLP && (hidden < 1 || hidden > TL_TLM_MAX_DIM))
+		return tl_err_set(err, "hidden size %d: want 1 to %d", hidden, TL_TLM_MAX_DIM), NULL;
+	if ((m = calloc(1, sizeof *m)) == NULL || (m->arena = tl_rec_new()) == NULL)
+		goto oom;
+	m->version = TL_TLM_VERSION;
+	m->nclass = nclass;
+	m->dim = dim;
+	m->head = head;
+	m->hidden = head == TL_TLM_MLP ? hidden : 0;
+	m->norm = TL_TLM_NORM_NONE;
+	m->temperature = 1;
+	m->version_tag = m->created = m->producer = "";
+	m->backbone.name = m->backbone.sha256 = m->backbone.layer = m->backbone.pool = "";
+	if ((m->classes = tl_rec_alloc(m->arena, (size_t)nclass * sizeof *m->classes)) == NULL)
+		goto oom;
+	for (int k = 0; k < nclass; k++)
+		if ((m->classes[k] = arena_str(m->arena, classes[k], strlen(classes[k]))) == NULL)
+			goto oom;
+	if ((m->params = calloc(block_size(m, 0), sizeof *m->params)) == NULL)
+		goto oom;
+	layout(m, 0);
+	for (int i = 0; i < dim; i++)
+		m->scale[i] = 1;
+	return m;
+oom:
+	tl_tlm_free(m);
+	tl_err_set(err, "out of memory");
+	return NULL;
+}
+
+int
+tl_tlm_alloc_ood(struct tl_tlm *m, struct tl_err *err)
+{
+	size_t old = block_size(m, 0), n = block_size(m, 1);
+	float *p;
+
+	if (m->ood_w != NULL) {
+		m->has_ood = 1;
+		return 0;
+	}
+	if ((p = realloc(m->params, n * sizeof *p)) == NULL)
+		return tl_err_set(err, "out of memory");
+	memset(p + old, 0, (n - old) * sizeof *p);
+	m->params = p;
+	layout(m, 1);
+	m->has_ood = 1;
+	return 0;
+}
+
+void
+tl_tlm_free(struct tl_tlm *m)
+{
+	if (m == NULL)
+		return;
+	free(m->params);
+	tl_rec_free(m->arena);
+	free(m);
+}
+
+/* ---- backbone ---------------------------------------------------------- */
+
+static const char *
+obj_str(struct tl_rec *a, const msgpack_object *o)
+{
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR)
+		return NULL;
+	return arena_str(a, o->via.str.ptr, o->via.str.size);
+}
+
+/* Fills b from a map holding "model" {name, sha256}, "layer", "pool",
+ * "dims", "preprocess" (a stream header, or the file's "backbone"); strings
+ * go into arena a.  -1 with err naming the missing part. */
+static int
+backbone_from(struct tl_tlm_backbone *b, struct tl_rec *a, const msgpack_object *map,
+              struct tl_err *err)
+{
+	const msgpack_object *mo = tl_obj_get(map, "model"), *d = tl_obj_get(map, "dims");
+	const msgpack_object *pp = tl_obj_get(map, "preprocess");
+	const char *s;
+
+	if ((b->name = obj_str(a, tl_obj_get(mo, "name"))) == NULL ||
+	    (b->sha256 = obj_str(a, tl_obj_get(mo, "sha256"))) == NULL)
+		return tl_err_set(err, "no \"model\" with \"name\" and \"sha256\"");
+	b->layer = (s = obj_str(a, tl_obj_get(map, "layer"))) ? s : "";
+	b->pool = (s = obj_str(a, tl_obj_get(map, "pool"))) ? s : "";
+	if (d == NULL || d->type != MSGPACK_OBJECT_ARRAY || d->via.array.size < 1 ||
+	    d->via.array.size > 3)
+		return tl_err_set(err, "no \"dims\" (1 to 3 sizes)");
+	b->ndims = (int)d->via.array.size;
+	for (int i = 0; i < b->ndims; i++) {
+		const msgpack_object *v = &d->via.array.ptr[i];
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 < 1 ||
+		    v->via.u64 > TL_TLM_MAX_DIM)
+			return tl_err_set(err, "\"dims\"[%d] is not a size", i);
+		b->dims[i] = v->via.u64;
+	}
+	b->preprocess = NULL;
+	if (pp != NULL && (b->preprocess = arena_obj(a, "preprocess", pp)) == NULL)
+		return tl_err_set(err, "out of memory");
+	return 0;
+}
+
+static uint64_t
+dims_product(const struct tl_tlm_backbone *b)
+{
+	uint64_t n = 1;
+
+	for (int i = 0; i < b->ndims; i++)
+		n *= b->dims[i];
+	return n;
+}
+
+/* A header record as a msgpack map object (a view, no copy). */
+static msgpack_object
+rec_obj(const struct tl_rec *r)
+{
+	msgpack_object o = { .type = MSGPACK_OBJECT_MAP };
+
+	o.via.map.size = (uint32_t)r->n;
+	o.via.map.ptr = r->kv;
+	return o;
+}
+
+int
+tl_tlm_set_backbone(struct tl_tlm *m, const struct tl_rec *header, struct tl_err *err)
+{
+	msgpack_object h = rec_obj(header);
+
+	if (backbone_from(&m->backbone, m->arena, &h, err) < 0)
+		return tl_err_prefix(err, "stream header");
+	if (dims_product(&m->backbone) != (uint64_t)m->dim)
+		return tl_err_set(err, "stream header: \"dims\" give %llu values, the embeddings %d",
+		    (unsigned long long)dims_product(&m->backbone), m->dim);
+	return 0;
+}
+
+static void
+describe(char *buf, size_t n, const struct tl_tlm_backbone *b)
+{
+	int off = snprintf(buf, n, "%s sha256 %.12s, layer %s, pool %s, dims [", b->name,
+	    b->sha256, *b->layer ? b->layer : "(none)", *b->pool ? b->pool : "(none)");
+
+	for (int i = 0; i < b->ndims && off > 0 && (size_t)off < n; i++)
+		off += snprintf(buf + off, n - off, "%s%llu", i ? "," : "",
+		    (unsigned long long)b->dims[i]);
+	if (off > 0 && (size_t)off < n)
+		snprintf(buf + off, n - off, "]");
+}
+
+int
+tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header, struct tl_err *err)
+{
+	struct tl_tlm_backbone s;
+	struct tl_rec *a;
+	msgpack_object h = rec_obj(header);
+	char want[400], got[400];
+	int same;
+
+	if ((a = tl_rec_new()) == NULL)
+		return tl_err_set(err, "out of memory");
+	if (backbone_from(&s, a, &h, err) < 0) {
+		tl_rec_free(a);
+		return tl_err_prefix(err, "stream header (not tl-embed output?)");
+	}
+	same = strcmp(s.sha256, m->backbone.sha256) == 0 && strcmp(s.layer, m->backbone.layer) == 0 &&
+	    strcmp(s.pool, m->backbone.pool) == 0 && s.ndims == m->backbone.ndims &&
+	    memcmp(s.dims, m->backbone.dims, sizeof s.dims[0] * (size_t)s.ndims) == 0;
+	describe(want, sizeof want, &m->backbone);
+	describe(got, sizeof got, &s);
+	tl_rec_free(a);
+	if (!same)
+		return tl_err_set(err, "backbone differs: the model wants embeddings of %s; "
+		    "the stream has %s", want, got);
+	return 0;
+}
+
+int
+tl_tlm_set_meta(struct tl_tlm *m, const msgpack_object *train, const char *version_tag,
+                const char *created, const char *producer, struct tl_err *err)
+{
+	if (train != NULL && (m->train = arena_obj(m->arena, "train", train)) == NULL)
+		return tl_err_set(err, "out of memory");
+	if ((version_tag && (m->version_tag = arena_str(m->arena, version_tag, strlen(version_tag))) == NULL) ||
+	    (created && (m->created = arena_str(m->arena, created, strlen(created))) == NULL) ||
+	    (producer && (m->producer = arena_str(m->arena, producer, strlen(producer))) == NULL))
+		return tl_err_set(err, "out of memory");
+	return 0;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static void
+pk_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+/* A <f4 tensor, little-endian whatever the host. */
+static void
+pk_tensor(msgpack_packer *pk, const float *v, int ndim, const uint64_t *shape)
+{
+	size_t n = 1;
+	unsigned char b[4];
+
+	for (int i = 0; i < ndim; i++)
+		n *= shape[i];
+	msgpack_pack_map(pk, 3);
+	pk_str(pk, "dtype");
+	pk_str(pk, "<f4");
+	pk_str(pk, "shape");
+	msgpack_pack_array(pk, (size_t)ndim);
+	for (int i = 0; i < ndim; i++)
+		msgpack_pack_uint64(pk, shape[i]);
+	pk_str(pk, "data");
+	msgpack_pack_bin(pk, n * 4);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &v[i], 4);
+		b[0] = (unsigned char)u, b[1] = (unsigned char)(u >> 8);
+		b[2] = (unsigned char)(u >> 16), b[3] = (unsigned char)(u >> 24);
+		msgpack_pack_bin_body(pk, b, 4);
+	}
+}
+
+static void
+pk_vec(msgpack_packer *pk, const char *key, const float *v, uint64_t a)
+{
+	pk_str(pk, key);
+	pk_tensor(pk, v, 1, &a);
+}
+
+static void
+pk_mat(msgpack_packer *pk, const char *key, const float *v, uint64_t r, uint64_t c)
+{
+	uint64_t s[2] = { r, c };
+
+	pk_str(pk, key);
+	pk_tensor(pk, v, 2, s);
+}
+
+static void
+pk_backbone(msgpack_packer *pk, const struct tl_tlm_backbone *b)
+{
+	msgpack_pack_map(pk, b->preprocess ? 5 : 4);
+	pk_str(pk, "model");
+	msgpack_pack_map(pk, 2);
+	pk_str(pk, "name");
+	pk_str(pk, b->name);
+	pk_str(pk, "sha256");
+	pk_str(pk, b->sha256);
+	pk_str(pk, "layer");
+	pk_str(pk, b->layer);
+	pk_str(pk, "pool");
+	pk_str(pk, b->pool);
+	pk_str(pk, "dims");
+	msgpack_pack_array(pk, (size_t)b->ndims);
+	for (int i = 0; i < b->ndims; i++)
+		msgpack_pack_uint64(pk, b->dims[i]);
+	if (b->preprocess) {
+		pk_str(pk, "preprocess");
+		msgpack_pack_object(pk, *b->preprocess);
+	}
+}
+
+int
+tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
+{
+	msgpack_packer pk;
+	uint64_t d = (uint64_t)m->dim, k = (uint64_t)m->nclass, a = rows1(m);
+
+	if (m->backbone.ndims < 1)
+		return tl_err_set(err, "model has no backbone description");
+	msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 10 + (m->has_ood ? 1 : 0) + (m->train ? 1 : 0));
+	pk_str(&pk, "tlm");
+	msgpack_pack_int(&pk, TL_TLM_VERSION);
+	pk_str(&pk, "version");
+	pk_str(&pk, m->version_tag);
+	pk_str(&pk, "created");
+	pk_str(&pk, m->created);
+	pk_str(&pk, "producer");
+	pk_str(&pk, m->producer);
+	pk_str(&pk, "classes");
+	msgpack_pack_array(&pk, (size_t)m->nclass);
+	for (int i = 0; i < m->nclass; i++)
+		pk_str(&pk, m->classes[i]);
+	pk_str(&pk, "dim");
+	msgpack_pack_uint64(&pk, d);
+	pk_str(&pk, "backbone");
+	pk_backbone(&pk, &m->backbone);
+	pk_str(&pk, "input");
+	msgpack_pack_map(&pk, 3);
+	pk_str(&pk, "norm");
+	pk_str(&pk, norm_names[m->norm]);
+	pk_vec(&pk, "mean", m->mean, d);
+	pk_vec(&pk, "scale", m->scale, d);
+	pk_str(&pk, "head");
+	msgpack_pack_map(&pk, m->head == TL_TLM_MLP ? 6 : 3);
+	pk_str(&pk, "type");
+	pk_str(&pk, head_names[m->head]);
+	pk_mat(&pk, "w1", m->w1, a, d);
+	pk_vec(&pk, "b1", m->b1, a);
+	if (m->head == TL_TLM_MLP) {
+		pk_str(&pk, "hidden");
+		msgpack_pack_uint64(&pk, (uint64_t)m->hidden);
+		pk_mat(&pk, "w2", m->w2, k, (uint64_t)m->hidden);
+		pk_vec(&pk, "b2", m->b2, k);
+	}
+	pk_str(&pk, "temperature");
+	msgpack_pack_double(&pk, (double)m->temperature);
+	if (m->has_ood) {
+		pk_str(&pk, "ood");
+		msgpack_pack_map(&pk, 5);
+		pk_mat(&pk, "whiten", m->ood_w, d, d);
+		pk_mat(&pk, "means", m->ood_mu, k, d);
+		pk_str(&pk, "threshold");
+		msgpack_pack_double(&pk, (double)m->ood_threshold);
+		pk_str(&pk, "keep");
+		msgpack_pack_double(&pk, (double)m->ood_keep);
+		pk_str(&pk, "shrinkage");
+		msgpack_pack_double(&pk, (double)m->ood_shrinkage);
+	}
+	if (m->train) {
+		pk_str(&pk, "train");
+		msgpack_pack_object(&pk, *m->train);
+	}
+	return 0;
+}
+
+int
+tl_tlm_save(const struct tl_tlm *m, const char *path, struct tl_err *err)
+{
+	msgpack_sbuffer buf;
+	struct tl_afile *a;
+	int rc = -1;
+
+	msgpack_sbuffer_init(&buf);
+	if (tl_tlm_pack(m, &buf, err) < 0)
+		goto out;
+	if ((a = tl_afile_open(path, err)) == NULL)
+		goto out;
+	if (fwrite(buf.data, 1, buf.size, tl_afile_fp(a)) != buf.size) {
+		tl_afile_abort(a);
+		tl_err_set(err, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = tl_afile_commit(a, err);
+out:
+	msgpack_sbuffer_destroy(&buf);
+	return rc;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+static int
+bad_key(struct tl_err *err, const char *key, const char *why)
+{
+	return tl_err_set(err, "bad key '%s': %s", key, why);
+}
+
+/* A <f4 tensor of exactly the given shape at map[key], copied into out. */
+static int
+get_tensor(const msgpack_object *map, const char *key, const char *name, float *out,
+           int ndim, uint64_t r, uint64_t c, struct tl_err *err)
+{
+	const msgpack_object *o = tl_obj_get(map, key);
+	struct tl_tensor t;
+	struct tl_err e;
+	char why[300];
+
+	if (o == NULL)
+		return tl_err_set(err, "missing key '%s'", name);
+	if (tl_tensor_view(o, &t, &e) < 0)
+		return bad_key(err, name, e.msg);
+	if (t.dtype != TL_F32 || t.ndim != ndim || t.shape[0] != r || (ndim == 2 && t.shape[1] != c)) {
+		if (ndim == 1)
+			snprintf(why, sizeof why, "want a <f4 tensor of shape [%llu]",
+			    (unsigned long long)r);
+		else
+			snprintf(why, sizeof why, "want a <f4 tensor of shape [%llu,%llu]",
+			    (unsigned long long)r, (unsigned long long)c);
+		return bad_key(err, name, why);
+	}
+	tl_tensor_to_f32(&t, out);
+	return 0;
+}
+
+static int
+get_num(const msgpack_object *map, const char *key, const char *name, double *v,
+        struct tl_err *err)
+{
+	const msgpack_object *o = tl_obj_get(map, key);
+
+	if (o == NULL)
+		return tl_err_set(err, "missing key '%s'", name);
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER: *v = (double)o->via.u64; return 0;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER: *v = (double)o->via.i64; return 0;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64: *v = o->via.f64; return 0;
+	default: return bad_key(err, name, "not a number");
+	}
+}
+
+static int
+get_size(const msgpack_object *map, const char *key, const char *name, long max, int *v,
+         struct tl_err *err)
+{
+	const msgpack_object *o = tl_obj_get(map, key);
+	char why[64];
+
+	if (o == NULL)
+		return tl_err_set(err, "missing key '%s'", name);
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 < 1 || o->via.u64 > (uint64_t)max) {
+		snprintf(why, sizeof why, "not a size from 1 to %ld", max);
+		return bad_key(err, name, why);
+	}
+	*v = (int)o->via.u64;
+	return 0;
+}
+
+/* Optional string key: "" when absent, -1 when present and not a string. */
+static int
+get_optstr(struct tl_rec *a, const msgpack_object *map, const char *key, const char **out,
+           struct tl_err *err)
+{
+	const msgpack_object *o = tl_obj_get(map, key);
+
+	*out = "";
+	if (o == NULL)
+		return 0;
+	if ((*out = obj_str(a, o)) == NULL)
+		return bad_key(err, key, "not a string");
+	return 0;
+}
+
+/* Parses the whole map (already copied into the temporary record f). */
+static struct tl_tlm *
+parse(const msgpack_object *top, struct tl_err *err)
+{
+	const msgpack_object *cl = tl_obj_get(top, "classes"), *in, *hd, *bb, *ood, *ty, *tr;
+	const char **names = NULL;
+	struct tl_tlm *m = NULL;
+	enum tl_tlm_head head;
+	enum tl_tlm_norm norm;
+	double v;
+	int dim, hidden = 0;
+	char buf[32];
+
+	if (cl == NULL)
+		return tl_err_set(err, "missing key 'classes'"), NULL;
+	if (cl->type != MSGPACK_OBJECT_ARRAY || cl->via.array.size < 2 ||
+	    cl->via.array.size > TL_TLM_MAX_CLASSES)
+		return bad_key(err, "classes", "not an array of 2 or more labels"), NULL;
+	for (uint32_t i = 0; i < cl->via.array.size; i++)
+		if (cl->via.array.ptr[i].type != MSGPACK_OBJECT_STR)
+			return bad_key(err, "classes", "a label is not a string"), NULL;
+	if (get_size(top, "dim", "dim", TL_TLM_MAX_DIM, &dim, err) < 0)
+		return NULL;
+	if ((bb = tl_obj_get(top, "backbone")) == NULL)
+		return tl_err_set(err, "missing key 'backbone'"), NULL;
+	if ((in = tl_obj_get(top, "input")) == NULL)
+		return tl_err_set(err, "missing key 'input'"), NULL;
+	if ((hd = tl_obj_get(top, "head")) == NULL)
+		return tl_err_set(err, "missing key 'head'"), NULL;
+	if ((ty = tl_obj_get(hd, "type")) == NULL)
+		return tl_err_set(err, "missing key 'head.type'"), NULL;
+	if (tl_obj_is_str(ty, "linear"))
+		head = TL_TLM_LINEAR;
+	else if (tl_obj_is_str(ty, "mlp"))
+		head = TL_TLM_MLP;
+	else
+		return bad_key(err, "head.type", "not \"linear\" or \"mlp\""), NULL;
+	if (head == TL_TLM_MLP &&
+	    get_size(hd, "hidden", "head.hidden", TL_TLM_MAX_DIM, &hidden, err) < 0)
+		return NULL;
+	if ((ty = tl_obj_get(in, "norm")) == NULL)
+		return tl_err_set(err, "missing key 'input.norm'"), NULL;
+	if (ty->type != MSGPACK_OBJECT_STR || ty->via.str.size >= sizeof buf)
+		return bad_key(err, "input.norm", "not \"none\", \"l2\" or \"sqrt\""), NULL;
+	memcpy(buf, ty->via.str.ptr, ty->via.str.size);
+	buf[ty->via.str.size] = '\0';
+	if (tl_tlm_norm_parse(buf, &norm) < 0)
+		return bad_key(err, "input.norm", "not \"none\", \"l2\" or \"sqrt\""), NULL;
+
+	if ((names = malloc(cl->via.array.size * sizeof *names)) == NULL)
+		return tl_err_set(err, "out of memory"), NULL;
+	for (uint32_t i = 0; i < cl->via.array.size; i++) {
+		const msgpack_object *s = &cl->via.array.ptr[i];
+		char *p = malloc(s->via.str.size + 1);
+		if (p == NULL) {
+			while (i-- > 0)
+				free((char *)names[i]);
+			free(names);
+			return tl_err_set(err, "out of memory"), NULL;
+		}
+		memcpy(p, s->via.str.ptr, s->via.str.size);
+		p[s->via.str.size] = '\0';
+		names[i] = p;
+	}
+	m = tl_tlm_new((int)cl->via.array.size, names, dim, head, hidden, err);
+	for (uint32_t i = 0; i < cl->via.array.size; i++)
+		free((char *)names[i]);
+	free(names);
+	if (m == NULL)
+		return NULL;
+	m->norm = norm;
+	if (backbone_from(&m->backbone, m->arena, bb, err) < 0) {
+		tl_err_prefix(err, "bad key 'backbone'");
+		goto fail;
+	}
+	if (dims_product(&m->backbone) != (uint64_t)dim) {
+		bad_key(err, "backbone.dims", "does not multiply to \"dim\"");
+		goto fail;
+	}
+	uint64_t k = (uint64_t)m->nclass, a = rows1(m), d = (uint64_t)dim;
+	if (get_tensor(in, "mean", "input.mean", m->mean, 1, d, 0, err) < 0 ||
+	    get_tensor(in, "scale", "input.scale", m->scale, 1, d, 0, err) < 0 ||
+	    get_tensor(hd, "w1", "head.w1", m->w1, 2, a, d, err) < 0 ||
+	    get_tensor(hd, "b1", "head.b1", m->b1, 1, a, 0, err) < 0)
+		goto fail;
+	if (head == TL_TLM_MLP &&
+	    (get_tensor(hd, "w2", "head.w2", m->w2, 2, k, (uint64_t)hidden, err) < 0 ||
+	     get_tensor(hd, "b2", "head.b2", m->b2, 1, k, 0, err) < 0))
+		goto fail;
+	if (get_num(top, "temperature", "temperature", &v, err) < 0)
+		goto fail;
+	if (!(v > 0 && v < 1e6)) {
+		bad_key(err, "temperature", "not a positive number");
+		goto fail;
+	}
+	m->temperature = (float)v;
+	if ((ood = tl_obj_get(top, "ood")) != NULL) {
+		if (tl_tlm_alloc_ood(m, err) < 0 ||
+		    get_tensor(ood, "whiten", "ood.whiten", m->ood_w, 2, d, d, err) < 0 ||
+		    get_tensor(ood, "means", "ood.means", m->ood_mu, 2, k, d, err) < 0 ||
+		    get_num(ood, "threshold", "ood.threshold", &v, err) < 0)
+			goto fail;
+		m->ood_threshold = (float)v;
+		if (get_num(ood, "keep", "ood.keep", &v, err) < 0)
+			goto fail;
+		m->ood_keep = (float)v;
+		if (get_num(ood, "shrinkage", "ood.shrinkage", &v, err) < 0)
+			goto fail;
+		m->ood_shrinkage = (float)v;
+	}
+	if (get_optstr(m->arena, top, "version", &m->version_tag, err) < 0 ||
+	    get_optstr(m->arena, top, "created", &m->created, err) < 0 ||
+	    get_optstr(m->arena, top, "producer", &m->producer, err) < 0)
+		goto fail;
+	if ((tr = tl_obj_get(top, "train")) != NULL &&
+	    (m->train = arena_obj(m->arena, "train", tr)) == NULL) {
+		tl_err_set(err, "out of memory");
+		goto fail;
+	}
+	return m;
+fail:
+	tl_tlm_free(m);
+	return NULL;
+}
+
+/* The whole file in memory: malloc'ed into *buf, its size in *len. */
+static int
+slurp(const char *path, unsigned char **buf, size_t *len, struct tl_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	size_t n;
+
+	*buf = NULL;
+	if (f == NULL)
+		return tl_err_set(err, "cannot open: %s", strerror(errno));
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return tl_err_set(err, "not a regular file");
+	}
+	if ((size_t)st.st_size > TL_TLM_MAX_BYTES) {
+		fclose(f);
+		return tl_err_set(err, "over %zu bytes", TL_TLM_MAX_BYTES);
+	}
+	if ((*buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		fclose(f);
+		return tl_err_set(err, "out of memory");
+	}
+	n = fread(*buf, 1, (size_t)st.st_size, f);
+	if (ferror(f) || n != (size_t)st.st_size) {
+		fclose(f);
+		free(*buf);
+		*buf = NULL;
+		return tl_err_set(err, "read error");
+	}
+	fclose(f);
+	*len = n;
+	return 0;
+}
+
+struct tl_tlm *
+tl_tlm_load(const char *path, struct tl_err *err)
+{
+	unsigned char *buf;
+	size_t len = 0, off = 0;
+	long long n;
+	msgpack_unpacked u;
+	const msgpack_object *ver;
+	struct tl_tlm *m = NULL;
+
+	if (slurp(path, &buf, &len, err) < 0)
+		return tl_err_prefix(err, "%s", path), NULL;
+	if (len == 0) {
+		free(buf);
+		return tl_err_set(err, "%s: empty file", path), NULL;
+	}
+	/* not a map at all: msgpack maps start 0x80..0x8f, 0xde, 0xdf */
+	if (!((buf[0] & 0xf0) == 0x80 || buf[0] == 0xde || buf[0] == 0xdf)) {
+		free(buf);
+		return tl_err_set(err, "%s: not a tl model file", path), NULL;
+	}
+	if ((n = tl_msgpack_measure(buf, len, TL_TLM_MAX_BYTES, err)) <= 0) {
+		free(buf);
+		if (n == 0)
+			tl_err_set(err, "truncated model file");
+		return tl_err_prefix(err, "%s", path), NULL;
+	}
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, (const char *)buf, (size_t)n, &off) != MSGPACK_UNPACK_SUCCESS) {
+		tl_err_set(err, "%s: malformed msgpack", path);
+		goto out;
+	}
+	if ((ver = tl_obj_get(&u.data, "tlm")) == NULL) {
+		tl_err_set(err, "%s: not a tl model file", path);
+		goto out;
+	}
+	if ((size_t)n != len) {
+		tl_err_set(err, "%s: trailing bytes after the model", path);
+		goto out;
+	}
+	if (ver->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ver->via.u64 != TL_TLM_VERSION) {
+		if (ver->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			tl_err_set(err, "%s: model format version %llu, this tl reads %d", path,
+			    (unsigned long long)ver->via.u64, TL_TLM_VERSION);
+		else
+			tl_err_set(err, "%s: model format version is not a number", path);
+		goto out;
+	}
+	if ((m = parse(&u.data, err)) == NULL)
+		tl_err_prefix(err, "%s", path);
+out:
+	msgpack_unpacked_destroy(&u);
+	free(buf);
+	return m;
+}
+
+/* ---- forward pass ------------------------------------------------------ */
+
+size_t
+tl_tlm_work_size(const struct tl_tlm *m, size_t n)
+{
+	return n * (2 * (size_t)m->dim + (size_t)m->hidden) + 1;
+}
+
+void
+tl_tlm_input(const struct tl_tlm *m, size_t n, const float *emb, float *x)
+{
+	size_t d = (size_t)m->dim;
+
+	for (size_t i = 0; i < n; i++) {
+		const float *e = emb + i * d;
+		float *o = x + i * d;
+		double ss = 0, inv = 1;
+		for (size_t j = 0; j < d; j++) {
+			float v = e[j];
+			if (m->norm == TL_TLM_NORM_SQRT)
+				v = v < 0 ? -sqrtf(-v) : sqrtf(v);
+			o[j] = v;
+			ss += (double)v * v;
+		}
+		if (m->norm != TL_TLM_NORM_NONE)
+			inv = 1 / fmax(sqrt(ss), 1e-12);
+		for (size_t j = 0; j < d; j++)
+			o[j] = ((float)(o[j] * inv) - m->mean[j]) * m->scale[j];
+	}
+}
+
+/* logits [n,K] from x [n,D] (already the head's input); h: [n,H] scratch. */
+static void
+head_forward(const struct tl_tlm *m, size_t n, const float *x, float *logits, float *h)
+{
+	int d = m->dim, k = m->nclass, hd = m->hidden;
+
+	if (m->head == TL_TLM_LINEAR) {
+		/* logits [n,K] = x [n,D] . W1^T [D,K] */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, k, d, 1, x, d, m->w1, d,
+		    0, logits, k);
+		for (size_t i = 0; i < n; i++)
+			for (int c = 0; c < k; c++)
+				logits[i * k + c] += m->b1[c];
+		return;
+	}
+	/* h [n,H] = relu(x [n,D] . W1^T [D,H] + b1); logits = h . W2^T [H,K] + b2 */
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, hd, d, 1, x, d, m->w1, d, 0,
+	    h, hd);
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < hd; j++) {
+			float v = h[i * hd + j] + m->b1[j];
+			h[i * hd + j] = v > 0 ? v : 0;
+		}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, k, hd, 1, h, hd, m->w2, hd,
+	    0, logits, k);
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < k; c++)
+			logits[i * k + c] += m->b2[c];
+}
+
+void
+tl_tlm_logits(const struct tl_tlm *m, size_t n, const float *emb, float *logits, float *work)
+{
+	float *x = work, *h = work + n * (size_t)m->dim;
+
+	tl_tlm_input(m, n, emb, x);
+	head_forward(m, n, x, logits, h);
+}
+
+void
+tl_tlm_softmax(size_t n, int nclass, const float *logits, float t, float *prob)
+{
+	for (size_t i = 0; i < n; i++) {
+		const float *z = logits + i * (size_t)nclass;
+		float *p = prob + i * (size_t)nclass;
+		double mx = z[0], s = 0;
+		for (int c = 1; c < nclass; c++)
+			if (z[c] > mx)
+				mx = z[c];
+		for (int c = 0; c < nclass; c++)
+			s += exp(((double)z[c] - mx) / t);
+		for (int c = 0; c < nclass; c++)
+			p[c] = (float)(exp(((double)z[c] - mx) / t) / s);
+	}
+}
+
+void
+tl_tlm_ood(const struct tl_tlm *m, size_t n, const float *x, float *ood, float *work)
+{
+	size_t d = (size_t)m->dim;
+	float *z = work + n * (d + (size_t)m->hidden);
+
+	if (!m->has_ood) {
+		memset(ood, 0, n * sizeof *ood);
+		return;
+	}
+	/* z [n,D] = x [n,D] . Wo^T [D,D] */
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)d, (int)d, 1, x, (int)d,
+	    m->ood_w, (int)d, 0, z, (int)d);
+	for (size_t i = 0; i < n; i++) {
+		double best = INFINITY;
+		for (int c = 0; c < m->nclass; c++) {
+			const float *mu = m->ood_mu + (size_t)c * d;
+			double s = 0;
+			for (size_t j = 0; j < d; j++) {
+				double t = (double)z[i * d + j] - mu[j];
+				s += t * t;
+			}
+			if (s < best)
+				best = s;
+		}
+		ood[i] = (float)sqrt(best);
+	}
+}
+
+void
+tl_tlm_predict(const struct tl_tlm *m, size_t n, const float *emb, float *prob, float *ood,
+               float *work)
+{
+	float *x = work, *h = work + n * (size_t)m->dim;
+
+	tl_tlm_input(m, n, emb, x);
+	head_forward(m, n, x, prob, h);
+	tl_tlm_softmax(n, m->nclass, prob, m->temperature, prob);
+	if (ood != NULL)
+		tl_tlm_ood(m, n, x, ood, work);
+}

@@ -1,0 +1,187 @@
+/*
+ * tlm.h - the trained-model file (tl-model(5)): what tl-train writes and
+ * tl-classify reads.  A head (multinomial logistic regression, or an MLP
+ * with one ReLU hidden layer) over a frozen backbone's embeddings, with the
+ * input normalisation it was trained with, a softmax temperature
+ * (calibration), out-of-distribution statistics, and the identity of the
+ * backbone whose embeddings it expects.
+ *
+ * The forward pass, for one embedding e [D] (D = product of the backbone's
+ * "dims"), is exactly:
+ *
+ *   u = e                               norm NONE
+ *   u = e / max(|e|_2, 1e-12)           norm L2
+ *   u = sign(e) sqrt|e|, then L2        norm SQRT
+ *   x = (u - mean) * scale              standardisation, [D] each (identity:
+ *                                       mean 0, scale 1)
+ *   linear: z = W1 x + b1               W1 [K,D], b1 [K]
+ *   mlp:    h = max(0, W1 x + b1)       W1 [H,D], b1 [H]
+ *           z = W2 h + b2               W2 [K,H], b2 [K]
+ *   prob = softmax(z / temperature)     [K], order = classes
+ *   ood  = min_k |Wo (x - mu_k)|_2      Mahalanobis distance to the nearest
+ *                                       class mean: Wo [D,D] whitens with
+ *                                       the shared shrunk covariance
+ *                                       (Wo = L^-1, Sigma = L L^T), mu_k
+ *                                       the class means in x space
+ *   accepted when ood <= ood_threshold  (the threshold keeps ood_keep of
+ *                                       the in-distribution val images)
+ *
+ * Ownership: a struct tl_tlm owns everything it points to (the parameters
+ * in one allocation, strings and msgpack objects in its own arena); pointers
+ * into it stay valid until tl_tlm_free.  The compute functions only read the
+ * model, so one model may be shared by threads, each with its own work
+ * buffer.  Nothing here prints or exits.
+ *
+ * Not here: training (train.h), reading streams (stream.h).
+ */
+#ifndef TL_TLM_H
+#define TL_TLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "err.h"
+#include "rec.h"
+
+#define TL_TLM_VERSION 1            /* the "tlm" key of the file */
+#define TL_TLM_MAX_BYTES ((size_t)1 << 31) /* largest model file read */
+#define TL_TLM_MAX_CLASSES 100000
+#define TL_TLM_MAX_DIM (1 << 20)     /* D and H */
+
+enum tl_tlm_head { TL_TLM_LINEAR, TL_TLM_MLP };
+enum tl_tlm_norm { TL_TLM_NORM_NONE, TL_TLM_NORM_L2, TL_TLM_NORM_SQRT };
+
+/* Which embeddings the head expects: copied from the header tl-embed wrote
+ * on the training stream. */
+struct tl_tlm_backbone {
+	const char *name;                /* header "model"."name", e.g. "mobilenetv2" */
+	const char *sha256;              /* header "model"."sha256", 64 hex digits */
+	const char *layer;               /* header "layer" ("" when absent) */
+	const char *pool;                /* header "pool" ("" when absent) */
+	int ndims;                       /* header "dims": 1 (pooled) or 3 ([H,W,C]) */
+	uint64_t dims[3];
+	const msgpack_object *preprocess; /* header "preprocess" map as tl-embed
+	                                   * wrote it (width, height, resize,
+	                                   * scale, mul, add); NULL when absent */
+};
+
+struct tl_tlm {
+	int version;                /* TL_TLM_VERSION once loaded */
+	int nclass;                 /* K >= 2 */
+	const char **classes;       /* [K] labels, order of prob/logits */
+	int dim;                    /* D, the embedding size */
+	enum tl_tlm_head head;
+	int hidden;                 /* H (TL_TLM_MLP), else 0 */
+	enum tl_tlm_norm norm;
+	struct tl_tlm_backbone backbone;
+
+	/* Parameters: all floats live in one block (params[0..nparams)), the
+	 * pointers below point into it. */
+	float *params;
+	size_t nparams;
+	float *mean, *scale;        /* [D], [D] */
+	float *w1, *b1;             /* [K,D],[K] or [H,D],[H] */
+	float *w2, *b2;             /* [K,H],[K] (MLP), else NULL */
+	float *ood_w;               /* [D,D] whitening, lower triangular; NULL: no OOD */
+	float *ood_mu;              /* [K,D] class means in x space */
+
+	float temperature;          /* > 0; 1 = uncalibrated */
+	int has_ood;                /* ood_w, ood_mu, ood_threshold are set */
+	float ood_threshold;        /* accept when ood <= this */
+	float ood_keep;             /* share of val kept at the threshold (0..1] */
+	float ood_shrinkage;        /* covariance shrinkage used (0..1) */
+
+	const char *version_tag;    /* "20261122T190501-3fa2c1d0"; "" if absent */
+	const char *created;        /* "2026-11-22T19:05:01Z" (UTC); "" if absent */
+	const char *producer;       /* "tl-train 0.1.0"; "" if absent */
+	/* Free-form training metadata (the file's "train" map: seed,
+	 * hyper-parameters, counts, metrics, ids_sha256); NULL if absent. */
+	const msgpack_object *train;
+
+	struct tl_rec *arena;       /* owns strings and msgpack objects above */
+};
+
+/* A new model with every parameter zero (scale 1, temperature 1, no OOD),
+ * classes[0..K) copied, the backbone empty.  hidden is ignored for
+ * TL_TLM_LINEAR.  NULL with err set on a bad size or out of memory.
+ * Free with tl_tlm_free. */
+struct tl_tlm *tl_tlm_new(int nclass, const char *const *classes, int dim,
+                          enum tl_tlm_head head, int hidden, struct tl_err *err);
+
+/* Allocates ood_w and ood_mu (zero) inside the parameter block if they are
+ * not there yet; sets has_ood.  0 or -1 (out of memory). */
+int tl_tlm_alloc_ood(struct tl_tlm *m, struct tl_err *err);
+
+void tl_tlm_free(struct tl_tlm *m); /* accepts NULL */
+
+/* Copies the backbone description from a stream header (tl-embed's "model",
+ * "layer", "pool", "dims", "preprocess") into m.backbone.  -1 when the
+ * header has no "model" with name and sha256, or when its dims do not
+ * multiply to m->dim. */
+int tl_tlm_set_backbone(struct tl_tlm *m, const struct tl_rec *header, struct tl_err *err);
+
+/* Checks that a stream header describes embeddings this model can read:
+ * same backbone sha256, layer, pool and dims.  0, or -1 with err saying
+ * what differs, e.g. "backbone differs: model mobilenetv2 sha256 3fa2...,
+ * layer block_16_project_BN, pool avg; stream ... layer out_relu ...". */
+int tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header,
+                        struct tl_err *err);
+
+/* Sets the free-form "train" metadata map (deep-copied) and the
+ * version/created/producer strings (copied; NULL leaves one as it is). */
+int tl_tlm_set_meta(struct tl_tlm *m, const msgpack_object *train, const char *version_tag,
+                    const char *created, const char *producer, struct tl_err *err);
+
+/* Reads a model file.  NULL with err set to "PATH: reason", reasons being
+ * exactly: "cannot open: <strerror>", "empty file", "truncated model file",
+ * "not a tl model file" (no "tlm" key, or not a msgpack map),
+ * "model format version N, this tl reads 1", "missing key 'K'",
+ * "bad key 'K': <why>" (wrong type, shape or size), "trailing bytes after
+ * the model", "malformed msgpack" / over the limits.  The caller (a tool)
+ * treats any failure as a usage error (exit 2). */
+struct tl_tlm *tl_tlm_load(const char *path, struct tl_err *err);
+
+/* Writes m to path atomically (afile.h): the old file stays on failure.
+ * 0 or -1 with err set. */
+int tl_tlm_save(const struct tl_tlm *m, const char *path, struct tl_err *err);
+
+/* The model as one msgpack map into buf (msgpack_sbuffer_init'ed by the
+ * caller, who frees it with msgpack_sbuffer_destroy).  Keys in a fixed
+ * order, so equal models give equal bytes.  0 or -1. */
+int tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err);
+
+/* Floats of work buffer the batch functions below need for n embeddings. */
+size_t tl_tlm_work_size(const struct tl_tlm *m, size_t n);
+
+/* in: emb [n,D]; out: x [n,D], normalised and standardised (head input).
+ * x may equal emb. */
+void tl_tlm_input(const struct tl_tlm *m, size_t n, const float *emb, float *x);
+
+/* in: emb [n,D]; out: logits [n,K] (before temperature).  work holds
+ * tl_tlm_work_size(m, n) floats. */
+void tl_tlm_logits(const struct tl_tlm *m, size_t n, const float *emb, float *logits,
+                   float *work);
+
+/* in: logits [n,K]; out: prob [n,K] = softmax(logits / t), t = temperature
+ * (pass m->temperature, or 1 for uncalibrated).  prob may equal logits. */
+void tl_tlm_softmax(size_t n, int nclass, const float *logits, float t, float *prob);
+
+/* in: x [n,D] as made by tl_tlm_input; out: ood [n], the Mahalanobis
+ * distance to the nearest class mean (0 for all when !m->has_ood).  work
+ * holds tl_tlm_work_size(m, n) floats. */
+void tl_tlm_ood(const struct tl_tlm *m, size_t n, const float *x, float *ood, float *work);
+
+/* Everything for classification: in emb [n,D]; out prob [n,K] (calibrated)
+ * and, if ood is not NULL, ood [n].  work: tl_tlm_work_size(m, n) floats. */
+void tl_tlm_predict(const struct tl_tlm *m, size_t n, const float *emb, float *prob,
+                    float *ood, float *work);
+
+/* "linear"/"mlp", "none"/"l2"/"sqrt": names in the file; parse returns -1
+ * when unknown. */
+const char *tl_tlm_head_name(enum tl_tlm_head h);
+const char *tl_tlm_norm_name(enum tl_tlm_norm n);
+int tl_tlm_norm_parse(const char *s, enum tl_tlm_norm *out);
+
+#endif
