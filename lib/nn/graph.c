@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include "nn_int.h"
 
 static const struct opdef {
@@ -866,7 +868,10 @@ tl_nn_finish(struct tl_nn *nn, const struct tl_nn_opts *opts,
 	nn->gemm_isa = nn_gemm_isa_best();
 	if ((nn->wpack = calloc(nn->nnode + 1, sizeof *nn->wpack)) == NULL)
 		return tl_err_set(err, "out of memory");
-	if ((nn->pool = nn_pool_new(nn->threads)) == NULL)
+	if ((nn->buf = calloc(nn->threads, sizeof *nn->buf)) == NULL)
+		return tl_err_set(err, "out of memory");
+	if ((nn->pool = nn_pool_new(nn->threads)) == NULL ||
+	    (nn->serial = nn_pool_new(1)) == NULL)
 		return tl_err_set(err, "cannot start %d threads", nn->threads);
 	nn->noutputs = 1;
 	nn->outputs[0] = first_out;
@@ -902,8 +907,12 @@ tl_nn_free(struct tl_nn *nn)
 	free(nn->wpack);
 	nn_plan_free(nn->plan);
 	nn_pool_free(nn->pool);
-	free(nn->arena);
-	free(nn->scratch);
+	nn_pool_free(nn->serial);
+	for (int i = 0; nn->buf && i < nn->threads; i++) {
+		free(nn->buf[i].arena);
+		free(nn->buf[i].scratch);
+	}
+	free(nn->buf);
 	free(nn);
 }
 
@@ -1087,6 +1096,63 @@ separable(struct tl_nn *nn, const int *outs, int nout, int64_t *largest)
 	return ok;
 }
 
+/* The inputs and outputs of slice `slice` (chunk images each). */
+static int
+slice_io(struct tl_nn *nn, const struct tl_nn_io *in, int nin,
+    const struct tl_nn_io *out, int nout, const int *outs, int slice,
+    int chunk, struct tl_nn_io *ci, struct tl_nn_io *co, struct tl_err *err)
+{
+	int64_t s = (int64_t)slice * chunk;
+
+	memcpy(ci, in, nin * sizeof *in);
+	memcpy(co, out, nout * sizeof *out);
+	for (int k = 0; k < nin; k++) {
+		int t = nn_find(nn, in[k].name);
+		int64_t per = t >= 0 && nn->plan->t[t].rank > 0 ?
+		    nn->plan->t[t].n : 0;
+		ci[k].data = in[k].data + per * s / chunk;
+	}
+	for (int k = 0; k < nout; k++) {
+		int64_t per = nn->plan->t[outs[k]].n;
+		if (nn->plan->t[outs[k]].known || nn->plan->t[outs[k]].rank == 0)
+			return tl_err_set(err, "output '%s' does not depend on "
+			    "the batch", out[k].name);
+		co[k].data = out[k].data + per * s / chunk;
+	}
+	return 0;
+}
+
+struct slice_job {
+	struct tl_nn *nn;
+	const struct tl_nn_io *in;
+	int nin;
+	const struct tl_nn_io *out;
+	int nout;
+	const int *outs;
+	int chunk, slot, failed;
+	struct tl_err err;
+};
+
+/* One thread's slices [lo, hi), serially, in its own buffers. */
+static void
+run_slices(void *ctx, int64_t lo, int64_t hi)
+{
+	struct slice_job *j = ctx;
+	struct tl_nn *nn = j->nn;
+	struct tl_nn_io ci[16], co[16];
+	struct tl_err e = { "" };
+	int slot = __atomic_fetch_add(&j->slot, 1, __ATOMIC_RELAXED);
+
+	for (int64_t s = lo; s < hi; s++)
+		if (slice_io(nn, j->in, j->nin, j->out, j->nout, j->outs, (int)s,
+		    j->chunk, ci, co, &e) || nn_plan_run(nn, nn->serial,
+		    &nn->buf[slot], ci, j->nin, co, j->nout, &e)) {
+			if (__atomic_exchange_n(&j->failed, 1, __ATOMIC_ACQ_REL) == 0)
+				j->err = e;
+			return;
+		}
+}
+
 int
 tl_nn_run_io(struct tl_nn *nn, int n, const struct tl_nn_io *in, int nin,
     const struct tl_nn_io *out, int nout, struct tl_err *err)
@@ -1129,24 +1195,29 @@ tl_nn_run_io(struct tl_nn *nn, int n, const struct tl_nn_io *in, int nin,
 		return -1;
 	nn->slices = n > 0 ? n / chunk : 1;
 	if (chunk == n || n == 0)
-		return nn_plan_run(nn, in, nin, out, nout, err);
-	memcpy(ci, in, nin * sizeof *in);
-	memcpy(co, out, nout * sizeof *out);
+		return nn_plan_run(nn, nn->pool, &nn->buf[0], in, nin, out, nout,
+		    err);
+	if (slice_io(nn, in, nin, out, nout, outs, 0, chunk, ci, co, err))
+		return -1;
+	if (nn->threads > 1 && nn->slices >= nn->threads) {
+		/* whole slices per thread: no barrier per layer, and each image
+		 * computed as in a serial run, so the bits do not change */
+		struct slice_job j = { nn, in, nin, out, nout, outs, chunk, 0, 0,
+		    { "" } };
+		if (openblas_get_num_threads() != 1)
+			openblas_set_num_threads(1);
+		nn_pool_for(nn->pool, nn->slices, 1, run_slices, &j);
+		if (j.failed) {
+			if (err)
+				*err = j.err;
+			return -1;
+		}
+		return 0;
+	}
 	for (int s = 0; s < n; s += chunk) {
-		for (int k = 0; k < nin; k++) {
-			int t = nn_find(nn, in[k].name);
-			int64_t per = t >= 0 && nn->plan->t[t].rank > 0 ?
-			    nn->plan->t[t].n : 0;
-			ci[k].data = in[k].data + per * s / chunk;
-		}
-		for (int k = 0; k < nout; k++) {
-			int64_t per = nn->plan->t[outs[k]].n;
-			if (nn->plan->t[outs[k]].known || nn->plan->t[outs[k]].rank == 0)
-				return tl_err_set(err, "output '%s' does not depend on "
-				    "the batch", out[k].name);
-			co[k].data = out[k].data + per * s / chunk;
-		}
-		if (nn_plan_run(nn, ci, nin, co, nout, err))
+		if (slice_io(nn, in, nin, out, nout, outs, s / chunk, chunk, ci, co,
+		    err) || nn_plan_run(nn, nn->pool, &nn->buf[0], ci, nin, co,
+		    nout, err))
 			return -1;
 	}
 	return 0;

@@ -158,6 +158,12 @@ struct nn_plan {
 	int *outs, nouts;		/* tensor indices the plan computes */
 };
 
+/* A run's working memory: the plan's arena and scratch, grown on demand. */
+struct nn_buf {
+	float *arena, *scratch;
+	int64_t arena_cap, scratch_cap;
+};
+
 struct tl_nn {
 	struct nn_tensor *t;
 	int nt, capt;
@@ -175,8 +181,10 @@ struct tl_nn {
 	int sep_outs[16], sep_nouts;	/* outputs separable() answered for */
 	int sep_ok;
 	int64_t sep_largest;
-	float *arena, *scratch;
-	int64_t arena_cap, scratch_cap;
+	struct nn_buf *buf;		/* [threads]: [0] for runs split over
+					 * the pool, one per thread when
+					 * slices of images run in parallel */
+	struct nn_pool *serial;		/* a pool of one: the caller only */
 	int gemm_isa;			/* nn_gemm kernel for this CPU */
 	float **wpack;			/* [nnode] packed Conv weights, made by
 					 * the first plan that needs them */
@@ -189,12 +197,16 @@ int64_t nn_numel(int rank, const int64_t *dims);
 void nn_plan_free(struct nn_plan *p);
 int nn_plan_make(struct tl_nn *nn, int n, const int *outs, int nouts,
     struct nn_plan **out, struct tl_err *err);
-int nn_plan_run(struct tl_nn *nn, const struct tl_nn_io *in, int nin,
+/* Runs nn->plan with pool's threads in b's memory; slices of images can
+ * run concurrently on separate bufs with nn->serial. */
+int nn_plan_run(struct tl_nn *nn, struct nn_pool *pool, struct nn_buf *b,
+    const struct tl_nn_io *in, int nin,
     const struct tl_nn_io *out, int nout, struct tl_err *err);
 
 /* ops.c: kernels over plan tensors.  Each returns 0, or -1 with err. */
 struct nn_exec {
 	struct tl_nn *nn;
+	struct nn_pool *pool;
 	struct nn_plan *p;
 	float *arena, *scratch;
 };

@@ -634,14 +634,14 @@ conv_exec(struct nn_exec *e, const struct nn_step *s)
 		    j.dh == 1 && j.dw == 1 && j.c % 16 == 0)
 			fn = dw3_rows512;
 #endif
-		nn_pool_for(e->nn->pool, j.n * j.oh, 1, fn, &j);
+		nn_pool_for(e->pool, j.n * j.oh, 1, fn, &j);
 		return 0;
 	}
 	if (kind == 0) {
 		j.col = scr;
 		j.slot_size = conv_block_rows(j.kg, j.m, rows) * j.kg;
 	}
-	nn_pool_for(e->nn->pool, (rows + conv_block_rows(j.kg, j.m, rows) - 1) /
+	nn_pool_for(e->pool, (rows + conv_block_rows(j.kg, j.m, rows) - 1) /
 	    conv_block_rows(j.kg, j.m, rows), 1, gemm_rows, &j);
 	return 0;
 }
@@ -750,9 +750,9 @@ pool_exec(struct nn_exec *e, const struct nn_step *s)
 	};
 
 	if (s->op == OP_GLOBALAVGPOOL || s->op == OP_GLOBALMAXPOOL)
-		nn_pool_for(e->nn->pool, j.n, 1, gpool_rows, &j);
+		nn_pool_for(e->pool, j.n, 1, gpool_rows, &j);
 	else
-		nn_pool_for(e->nn->pool, j.n * j.oh, 1, pool_rows, &j);
+		nn_pool_for(e->pool, j.n * j.oh, 1, pool_rows, &j);
 	return 0;
 }
 
@@ -856,7 +856,7 @@ gemm_exec(struct nn_exec *e, const struct nn_step *s)
 		    s->aux, yd, { 0 } };
 		if (s->nin > 2 && s->in[2] >= 0 && A->beta != 0)
 			j.ep.bias = nn_data(e, s->in[2]);
-		nn_pool_for(e->nn->pool, (N + 47) / 48, 1 + 49152 / (M * K + 1),
+		nn_pool_for(e->pool, (N + 47) / 48, 1 + 49152 / (M * K + 1),
 		    fc_cols, &j);
 		return;
 	}
@@ -1067,11 +1067,11 @@ nn_step_exec(struct nn_exec *e, const struct nn_step *s, struct tl_err *err)
 		bn_exec(e, s);
 		return 0;
 	case OP_RELU: case OP_SIGMOID: case OP_HARDSWISH:
-		act_run(e->nn->pool, s->op, nn_data(e, s->out[0]),
+		act_run(e->pool, s->op, nn_data(e, s->out[0]),
 		    nn_data(e, s->in[0]), y->n, 0, 0);
 		return 0;
 	case OP_HARDSIGMOID:
-		act_run(e->nn->pool, s->op, nn_data(e, s->out[0]),
+		act_run(e->pool, s->op, nn_data(e, s->out[0]),
 		    nn_data(e, s->in[0]), y->n, nd->a.alpha, nd->a.beta);
 		return 0;
 	case OP_CLIP:
@@ -1080,14 +1080,14 @@ nn_step_exec(struct nn_exec *e, const struct nn_step *s, struct tl_err *err)
 			lo = nn_data(e, s->in[1])[0];
 		if (s->nin > 2 && s->in[2] >= 0)
 			hi = nn_data(e, s->in[2])[0];
-		act_run(e->nn->pool, s->op, nn_data(e, s->out[0]),
+		act_run(e->pool, s->op, nn_data(e, s->out[0]),
 		    nn_data(e, s->in[0]), y->n, lo, hi);
 		return 0;
 	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
 		in[0] = &e->p->t[s->in[0]];
 		in[1] = &e->p->t[s->in[1]];
 		smap_make(&m, y, in, 2, NULL);
-		smap_run(e->nn->pool, &m, s->op == OP_ADD ? B_ADD : s->op == OP_SUB ?
+		smap_run(e->pool, &m, s->op == OP_ADD ? B_ADD : s->op == OP_SUB ?
 		    B_SUB : s->op == OP_MUL ? B_MUL : B_DIV, nn_data(e, s->out[0]),
 		    nn_data(e, s->in[0]), nn_data(e, s->in[1]));
 		return 0;
@@ -1095,7 +1095,7 @@ nn_step_exec(struct nn_exec *e, const struct nn_step *s, struct tl_err *err)
 	case OP_CONVERT:
 		in[0] = &e->p->t[s->in[0]];
 		smap_make(&m, y, in, 1, s->op == OP_TRANSPOSE ? nd->a.perm : NULL);
-		smap_run(e->nn->pool, &m, B_COPY, nn_data(e, s->out[0]),
+		smap_run(e->pool, &m, B_COPY, nn_data(e, s->out[0]),
 		    nn_data(e, s->in[0]), NULL);
 		return 0;
 	case OP_CONCAT:

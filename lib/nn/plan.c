@@ -1140,19 +1140,21 @@ ensure(float **buf, int64_t *cap, int64_t need, struct tl_err *err)
 }
 
 int
-nn_plan_run(struct tl_nn *nn, const struct tl_nn_io *in, int nin,
-    const struct tl_nn_io *out, int nout, struct tl_err *err)
+nn_plan_run(struct tl_nn *nn, struct nn_pool *pool, struct nn_buf *b,
+    const struct tl_nn_io *in, int nin, const struct tl_nn_io *out, int nout,
+    struct tl_err *err)
 {
 	struct nn_plan *p = nn->plan;
 	struct nn_exec x;
 
-	if (ensure(&nn->arena, &nn->arena_cap, p->arena_size, err) ||
-	    ensure(&nn->scratch, &nn->scratch_cap, p->scratch_size, err))
+	if (ensure(&b->arena, &b->arena_cap, p->arena_size, err) ||
+	    ensure(&b->scratch, &b->scratch_cap, p->scratch_size, err))
 		return -1;
 	/* the pool splits every GEMM; OpenBLAS must not split them again */
 	if (openblas_get_num_threads() != 1)
 		openblas_set_num_threads(1);
-	x.nn = nn, x.p = p, x.arena = nn->arena, x.scratch = nn->scratch;
+	x.nn = nn, x.pool = pool, x.p = p, x.arena = b->arena;
+	x.scratch = b->scratch;
 	for (int i = 0; i < nn->nt; i++) {
 		struct nn_ptensor *q = &p->t[i];
 		const struct tl_nn_io *io = NULL;
@@ -1166,7 +1168,7 @@ nn_plan_run(struct tl_nn *nn, const struct tl_nn_io *in, int nin,
 			    nn->t[i].name);
 		if (q->rank == 4 && io->layout == TL_NN_NCHW &&
 		    !layout_trivial(q->dims))
-			nn_convert(nn->pool, io->data, nn_data(&x, i), q->dims, 1);
+			nn_convert(pool, io->data, nn_data(&x, i), q->dims, 1);
 		else
 			memcpy(nn_data(&x, i), io->data, q->n * sizeof(float));
 	}
@@ -1181,10 +1183,10 @@ nn_plan_run(struct tl_nn *nn, const struct tl_nn_io *in, int nin,
 				out[k].data[e] = (float)q->ci[e];
 		} else if (q->rank == 4 && q->nhwc && !q->known &&
 		    out[k].layout == TL_NN_NCHW && !layout_trivial(q->dims))
-			nn_convert(nn->pool, nn_data(&x, t), out[k].data, q->dims, 0);
+			nn_convert(pool, nn_data(&x, t), out[k].data, q->dims, 0);
 		else if (q->rank == 4 && !q->nhwc && out[k].layout ==
 		    TL_NN_NHWC && !layout_trivial(q->dims))
-			nn_convert(nn->pool, nn_data(&x, t), out[k].data, q->dims, 1);
+			nn_convert(pool, nn_data(&x, t), out[k].data, q->dims, 1);
 		else
 			memcpy(out[k].data, nn_data(&x, t), q->n * sizeof(float));
 	}

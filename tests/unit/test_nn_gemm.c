@@ -211,6 +211,11 @@ main(void)
 		    check_dw(1, 3, 3, 32, 1, 0, 0, &s);
 		T_OK("depthwise 3x3 matches naive loops (strides 1-2, borders, "
 		    "threads 1 and 2 bitwise)", ok);
+		/* activations of 1M floats: the batch runs in slices, with 2
+		 * threads a slice per thread */
+		ok = check_dw(4, 128, 128, 64, 1, 1, 1, &s) &&
+		    check_dw(5, 128, 128, 64, 2, 0, 1, &s);
+		T_OK("depthwise batch in slices: threads 1 and 2 bitwise", ok);
 	}
 	T_DONE();
 }
