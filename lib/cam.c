@@ -7,17 +7,16 @@
 #include "cam.h"
 
 void
-tl_cam_compute(const float *map, int hw, int c, const float *wk, const float *mean,
-               const float *std, float *out)
+tl_cam_compute(const float *map, int hw, int c, const float *wk, const float *gain,
+               const float *mean, const float *scale, float *out)
 {
 	for (int i = 0; i < hw; i++) {
 		const float *m = map + (size_t)i * c;
 		double s = 0;
 
-		for (int j = 0; j < c; j++) {
-			double sd = std && std[j] != 0 ? std[j] : 1;
-			s += wk[j] * ((double)m[j] - (mean ? mean[j] : 0)) / sd;
-		}
+		for (int j = 0; j < c; j++)
+			s += wk[j] * ((gain ? gain[j] : 1) * (double)m[j] - (mean ? mean[j] : 0)) *
+			    (scale ? scale[j] : 1);
 		out[i] = (float)s;
 	}
 }

@@ -3,15 +3,19 @@
  * class was, for a linear head on globally average-pooled features.
  *
  * With pooled[c] = mean over the h*w positions of map[i,c], standardised
- * features z[c] = (pooled[c] - mean[c]) / std[c] and a linear head
- * logit[k] = sum_c W[k,c] z[c] + b[k], the logit is exactly the mean over the
- * positions of
+ * features x[c] = (pooled[c] - mean[c]) * scale[c] (scale = 1/std) and a
+ * linear head logit[k] = sum_c W[k,c] x[c] + b[k], the logit is exactly the
+ * mean over the positions of
  *
- *     cam[i] = sum_c W[k,c] * (map[i,c] - mean[c]) / std[c]
+ *     cam[i] = sum_c W[k,c] * (map[i,c] - mean[c]) * scale[c]
  *
  * plus b[k], because standardisation is affine per channel and pooling is a
  * mean.  So cam needs no backpropagation, costs one pass over the map, and
  * mean(cam) + b[k] is the logit the head computed (before its temperature).
+ * A normalisation of the pooled vector that is a per-channel factor for this
+ * image, u[c] = a[c] * pooled[c] (L2: a = 1/|pooled|; signed square root then
+ * L2: a[c] = sqrt|p[c]| / (|p[c]| n)), keeps this exact with map[i,c]
+ * replaced by a[c] * map[i,c]: the factors are constants of the image.
  * For stored maps cam is min-max normalised to 0..255 (tl_cam_to_u8); for a
  * person it is coloured (a jet colour map, blue low to red high) and blended
  * half and half over the region of the image the network saw.
@@ -26,10 +30,11 @@
 #include "model.h"
 
 /* map: [hw, c] f32 (NHWC, positions in row-major order); wk: [c] the head's
- * weights for class k; mean, std: [c] the standardisation (NULL: 0 and 1;
- * a std of 0 counts as 1); out: [hw] f32 (caller's). */
-void tl_cam_compute(const float *map, int hw, int c, const float *wk, const float *mean,
-                    const float *std, float *out);
+ * weights for class k; gain, mean, scale: [c] (NULL: 1, 0 and 1); out: [hw]
+ * f32 (caller's): out[i] = sum_c wk[c] * (gain[c] * map[i,c] - mean[c]) *
+ * scale[c]. */
+void tl_cam_compute(const float *map, int hw, int c, const float *wk, const float *gain,
+                    const float *mean, const float *scale, float *out);
 
 /* Min-max normalisation: out[i] = round(255 * (x[i] - min) / (max - min)), all
  * 0 when the map is flat (max == min) or holds a non-finite value. */

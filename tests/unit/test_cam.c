@@ -2,7 +2,7 @@
  * test_cam.c - lib/cam: on a synthetic [h,w,C] feature map with class-k
  * evidence in one corner and a linear head, the CAM of k peaks in that corner
  * (and the other class's elsewhere); the mean of the CAM plus the bias is the
- * head's logit on the average-pooled standardised features; min-max
+ * head's logit on the average-pooled, normalised, standardised features; min-max
  * normalisation; the jet colour map's ends; the region a centre crop saw;
  * the overlay's blend inside and darkening outside the region.
  */
@@ -46,12 +46,12 @@ test_peak(void)
 	/* head: class 0 likes channels 0,1; class 1 likes channel 2; both dislike 3 */
 	static const float wt[K][C] = { { 1.0f, 0.5f, -0.2f, -0.3f }, { -0.4f, 0.1f, 1.2f, -0.3f } };
 	static const float bias[K] = { 0.25f, -0.5f };
-	float mean[C] = { 1.2f, 1.1f, 0.9f, 1.0f }, sd[C] = { 2.0f, 0.5f, 1.5f, 0.0f };
+	float mean[C] = { 1.2f, 1.1f, 0.9f, 1.0f }, sc[C] = { 0.5f, 2.0f, 0.75f, 0.0f }, gain[C] = { 0.5f, 0.5f, 0.5f, 0.5f };
 	float map[H * W * C], cam[H * W], pooled[C] = { 0 };
 	unsigned char u[H * W];
 
 	make_map(map);
-	tl_cam_compute(map, H * W, C, wt[0], mean, sd, cam);
+	tl_cam_compute(map, H * W, C, wt[0], NULL, mean, sc, cam);
 	int p = argmax(cam, H * W);
 	T_OK("cam: class 0 peaks in the top-left corner", p / W < 2 && p % W < 2);
 	tl_cam_to_u8(cam, H * W, u);
@@ -62,25 +62,26 @@ test_peak(void)
 			lo = i;
 	T_EQ_INT("cam: u8 minimum is 0", u[lo], 0);
 
-	tl_cam_compute(map, H * W, C, wt[1], mean, sd, cam);
+	tl_cam_compute(map, H * W, C, wt[1], NULL, mean, sc, cam);
 	T_EQ_INT("cam: class 1 peaks at (5,3)", argmax(cam, H * W), 5 * W + 3);
 
-	/* exactness: mean(cam_k) + b_k == W_k . (avgpool(map) - mean) / std + b_k */
+	/* exactness: mean(cam_k) + b_k == W_k . (gain * avgpool(map) - mean) * scale + b_k
+	 * (gain: an L2 normalisation's 1/|pooled|, a constant of the image) */
 	for (int i = 0; i < H * W; i++)
 		for (int c = 0; c < C; c++)
 			pooled[c] += map[i * C + c] / (H * W);
 	for (int k = 0; k < K; k++) {
 		double logit = bias[k], m = 0;
 		for (int c = 0; c < C; c++)
-			logit += wt[k][c] * (pooled[c] - mean[c]) / (sd[c] != 0 ? sd[c] : 1);
-		tl_cam_compute(map, H * W, C, wt[k], mean, sd, cam);
+			logit += wt[k][c] * (gain[c] * pooled[c] - mean[c]) * sc[c];
+		tl_cam_compute(map, H * W, C, wt[k], gain, mean, sc, cam);
 		for (int i = 0; i < H * W; i++)
 			m += cam[i] / (H * W);
 		T_NEAR(k ? "cam: mean + bias = logit (class 1)" : "cam: mean + bias = logit (class 0)",
 		    m + bias[k], logit, 1e-5, 1e-5);
 	}
 	/* without standardisation it is the plain weighted sum */
-	tl_cam_compute(map, 1, C, wt[0], NULL, NULL, cam);
+	tl_cam_compute(map, 1, C, wt[0], NULL, NULL, NULL, cam);
 	T_NEAR("cam: no standardisation", cam[0],
 	    wt[0][0] * map[0] + wt[0][1] * map[1] + wt[0][2] * map[2] + wt[0][3] * map[3], 1e-6, 1e-6);
 }

@@ -1,0 +1,686 @@
+/*
+ * classify.c - a trained head over batches of records: embeddings as given,
+ * maps pooled here, or images through the model's own backbone (embed.h);
+ * the verdict keys, top-K, class activation maps and heat-map files.
+ *
+ * Deliberately not here: the head's arithmetic (tlm.c), the CAM formula and
+ * colours (cam.c), streams and options (cmd/tl-classify.c).
+ */
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib.h>
+
+#include "afile.h"
+#include "cam.h"
+#include "classify.h"
+#include "embed.h"
+#include "extract.h"
+#include "image.h"
+#include "tensor.h"
+
+#define HEATMAP_MAX 1024 /* longer side of a heat map, pixels */
+
+enum mode { MODE_NONE, MODE_EMB, MODE_IMAGE };
+
+struct tl_classifier {
+	struct tl_classify_opts o;
+	struct tl_tlm *m;
+	char sha256[65];           /* of the .tlm file */
+	const char *name;          /* its base name (points into o.model) */
+	int use_ood;               /* reject on ood */
+	double ood_thr;
+	enum mode mode;
+	struct tl_embedder *e;     /* MODE_IMAGE */
+	int map;                   /* inputs are maps [mh,mw,mc], pooled here */
+	enum tl_pool pool;         /* the model's pooling */
+	int mh, mw, mc;
+	struct tl_prep prep;       /* what the network saw (heat-map region) */
+	int batch, n;
+	struct tl_rec **recs;      /* MODE_EMB: [batch] queued copies */
+	float *emb;                /* [batch, D] pooled embeddings */
+	float *prob;               /* [batch, K] */
+	float *ood;                /* [batch] */
+	float *work;               /* tl_tlm_work_size(batch) */
+	float *mapbuf;             /* [mh*mw*mc] one map as f32 */
+	float *camf, *gain;        /* [mh*mw], [mc] */
+	unsigned char *cams;       /* [batch, mh*mw] */
+	int *order;                /* [K] for top-K */
+	struct tl_rec *out;
+	long long done, unknown;
+};
+
+static int
+file_sha256(const char *path, char hex[65], struct tl_err *err)
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	unsigned char buf[65536];
+	FILE *f = fopen(path, "rb");
+	size_t k;
+	int st = 0;
+
+	if (f == NULL || ck == NULL) {
+		if (ck)
+			g_checksum_free(ck);
+		return tl_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+	}
+	while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+		g_checksum_update(ck, buf, (gssize)k);
+	if (ferror(f))
+		st = tl_err_set(err, "%s: read error", path);
+	fclose(f);
+	snprintf(hex, 65, "%s", g_checksum_get_string(ck));
+	g_checksum_free(ck);
+	return st;
+}
+
+struct tl_classifier *
+tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
+{
+	struct tl_classifier *c = calloc(1, sizeof *c);
+	const char *slash;
+
+	if (c == NULL) {
+		tl_err_set(err, "out of memory");
+		return NULL;
+	}
+	c->o = *o;
+	if (c->o.cam_dir)
+		c->o.cam = 1;
+	c->batch = o->batch > 0 ? o->batch : 1;
+	slash = strrchr(o->model, '/');
+	c->name = slash ? slash + 1 : o->model;
+	if ((c->m = tl_tlm_load(o->model, err)) == NULL ||
+	    file_sha256(o->model, c->sha256, err) < 0)
+		goto fail;
+	if (!isnan(o->ood_threshold) && !c->m->has_ood) {
+		tl_err_set(err, "%s: --ood-threshold: the model has no OOD statistics", o->model);
+		goto fail;
+	}
+	c->ood_thr = isnan(o->ood_threshold) ? c->m->ood_threshold : o->ood_threshold;
+	c->use_ood = c->m->has_ood && o->reject;
+	if (c->o.top > c->m->nclass)
+		c->o.top = c->m->nclass;
+	if (c->o.cam) {
+		const struct tl_tlm_backbone *b = &c->m->backbone;
+		if (c->m->head != TL_TLM_LINEAR) {
+			tl_err_set(err, "%s: --cam: CAM needs a linear head (this model's head is %s)",
+			    o->model, tl_tlm_head_name(c->m->head));
+			goto fail;
+		}
+		if (b->ndims != 1 || strcmp(b->pool, "avg") != 0) {
+			tl_err_set(err, "%s: --cam: CAM needs a head on average-pooled features "
+			    "(this model's embeddings are pool %s)", o->model, *b->pool ? b->pool : "(none)");
+			goto fail;
+		}
+	}
+	if (c->o.cam_dir && mkdir(c->o.cam_dir, 0777) < 0 && errno != EEXIST) {
+		tl_err_set(err, "%s: cannot create: %s", c->o.cam_dir, strerror(errno));
+		goto fail;
+	}
+	if (c->o.cam_dir && tl_image_init(err) < 0)
+		goto fail;
+	c->recs = calloc((size_t)c->batch, sizeof *c->recs);
+	c->emb = malloc((size_t)c->batch * c->m->dim * sizeof *c->emb);
+	c->prob = malloc((size_t)c->batch * c->m->nclass * sizeof *c->prob);
+	c->ood = malloc((size_t)c->batch * sizeof *c->ood);
+	c->work = malloc(tl_tlm_work_size(c->m, (size_t)c->batch) * sizeof *c->work);
+	c->order = malloc((size_t)c->m->nclass * sizeof *c->order);
+	c->out = tl_rec_new();
+	if (!c->recs || !c->emb || !c->prob || !c->ood || !c->work || !c->order || !c->out) {
+		tl_err_set(err, "out of memory");
+		goto fail;
+	}
+	return c;
+fail:
+	tl_classifier_free(c);
+	return NULL;
+}
+
+void
+tl_classifier_free(struct tl_classifier *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; c->recs && i < c->batch; i++)
+		tl_rec_free(c->recs[i]);
+	free(c->recs);
+	tl_embedder_free(c->e);
+	tl_tlm_free(c->m);
+	free(c->emb);
+	free(c->prob);
+	free(c->ood);
+	free(c->work);
+	free(c->mapbuf);
+	free(c->camf);
+	free(c->gain);
+	free(c->cams);
+	free(c->order);
+	tl_rec_free(c->out);
+	free(c);
+}
+
+const struct tl_tlm *
+tl_classifier_model(const struct tl_classifier *c)
+{
+	return c->m;
+}
+
+static const char *
+obj_cstr(struct tl_rec *arena, const msgpack_object *o)
+{
+	char *s;
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR ||
+	    (s = tl_rec_alloc(arena, o->via.str.size + 1)) == NULL)
+		return NULL;
+	memcpy(s, o->via.str.ptr, o->via.str.size);
+	s[o->via.str.size] = '\0';
+	return s;
+}
+
+/* When header h describes maps [H,W,C] of the model's layer (pool none)
+ * and the model wants them pooled, rewrites h's "pool" and "dims" to what
+ * pooling here gives, so tl_tlm_check_header compares like with like, and
+ * notes the map's geometry in c.  0, or -1 when out of memory. */
+static int
+adapt_map_header(struct tl_classifier *c, struct tl_rec *h)
+{
+	const struct tl_tlm_backbone *b = &c->m->backbone;
+	const msgpack_object *d = tl_rec_get(h, "dims");
+	const char *pool = obj_cstr(h, tl_rec_get(h, "pool"));
+	msgpack_object dim = { .type = MSGPACK_OBJECT_POSITIVE_INTEGER };
+	msgpack_object arr = { .type = MSGPACK_OBJECT_ARRAY };
+	uint64_t v[3];
+
+	if (pool == NULL || strcmp(pool, "none") != 0 || b->ndims != 1 ||
+	    tl_pool_parse(b->pool, &c->pool) < 0 || c->pool == TL_POOL_NONE ||
+	    d == NULL || d->type != MSGPACK_OBJECT_ARRAY || d->via.array.size != 3)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (d->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    d->via.array.ptr[i].via.u64 < 1 || d->via.array.ptr[i].via.u64 > TL_TLM_MAX_DIM)
+			return 0;
+		v[i] = d->via.array.ptr[i].via.u64;
+	}
+	if (v[0] * v[1] * v[2] > (uint64_t)1 << 28)
+		return 0;
+	c->map = 1;
+	c->mh = (int)v[0], c->mw = (int)v[1], c->mc = (int)v[2];
+	dim.via.u64 = c->pool == TL_POOL_AVGMAX ? 2 * v[2] : v[2];
+	arr.via.array = (msgpack_object_array){ 1, &dim };
+	if (tl_rec_set_str(h, "pool", b->pool) < 0 || tl_rec_set_obj(h, "dims", &arr) < 0)
+		return -1;
+	return 0;
+}
+
+/* The preprocessing a header's "preprocess" map describes (width, height,
+ * resize; the crop's shorter side is not recorded: 8/7 of the width, as
+ * tl-embed makes it). */
+static void
+prep_from_header(struct tl_prep *p, const msgpack_object *pp)
+{
+	const msgpack_object *w = tl_obj_get(pp, "width"), *h = tl_obj_get(pp, "height");
+
+	memset(p, 0, sizeof *p);
+	p->width = w && w->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int)w->via.u64 : 224;
+	p->height = h && h->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int)h->via.u64 : 224;
+	p->mode = tl_obj_is_str(tl_obj_get(pp, "resize"), "squash") ? TL_RESIZE_SQUASH : TL_RESIZE_CROP;
+	p->resize = p->width * 8 / 7;
+}
+
+/* The preprocessing keys that must agree between the model's and the
+ * embedder's header: an empty string when they do, else the first key that
+ * differs. */
+static const char *
+prep_differs(const msgpack_object *want, const msgpack_object *got)
+{
+	static const char *const keys[] = { "width", "height", "resize", "scale" };
+
+	if (want == NULL)
+		return "";
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		const msgpack_object *a = tl_obj_get(want, keys[i]), *b = tl_obj_get(got, keys[i]);
+		if (a == NULL)
+			continue;
+		if (b == NULL || !msgpack_object_equal(*a, *b))
+			return keys[i];
+	}
+	return "";
+}
+
+static int
+start_images(struct tl_classifier *c, struct tl_err *err)
+{
+	const struct tl_tlm_backbone *b = &c->m->backbone;
+	const msgpack_object *pp = b->preprocess;
+	struct tl_embed_opts eo = { .batch = c->batch, .threads = c->o.threads, .keep_image = 1,
+	    .mode = -1, .max_pixels = c->o.max_pixels };
+	struct tl_rec *h = tl_rec_new(), *scale = tl_rec_new();
+	const char *what;
+	int st = -2;
+
+	if (h == NULL || scale == NULL) {
+		tl_err_set(err, "out of memory");
+		goto done;
+	}
+	eo.model = c->o.backbone ? c->o.backbone : b->name;
+	eo.layer = *b->layer ? b->layer : NULL;
+	eo.pool = TL_POOL_AVG;
+	if (*b->pool && tl_pool_parse(b->pool, &eo.pool) < 0) {
+		tl_err_set(err, "%s: unknown pool '%s' in the model", c->o.model, b->pool);
+		goto done;
+	}
+	if (c->o.cam)
+		eo.pool = TL_POOL_NONE;
+	if (tl_obj_is_str(tl_obj_get(pp, "resize"), "squash"))
+		eo.mode = TL_RESIZE_SQUASH;
+	else if (tl_obj_is_str(tl_obj_get(pp, "resize"), "crop"))
+		eo.mode = TL_RESIZE_CROP;
+	eo.scale = obj_cstr(scale, tl_obj_get(pp, "scale"));
+	if ((c->e = tl_embedder_new(&eo, err)) == NULL) {
+		tl_err_prefix(err, "%s: the model's backbone", c->o.model);
+		goto done;
+	}
+	c->prep = tl_embedder_model(c->e)->prep;
+	if (tl_embedder_header(c->e, h) < 0 || adapt_map_header(c, h) < 0) {
+		tl_err_set(err, "out of memory");
+		goto done;
+	}
+	if (tl_tlm_check_header(c->m, h, err) < 0) {
+		tl_err_prefix(err, "%s: backbone %s", c->o.model, tl_embedder_model(c->e)->path);
+		goto done;
+	}
+	if (*(what = prep_differs(pp, tl_rec_get(h, "preprocess")))) {
+		tl_err_set(err, "%s: backbone %s prepares images differently (preprocess %s) "
+		    "from the embeddings the model was trained on", c->o.model,
+		    tl_embedder_model(c->e)->path, what);
+		goto done;
+	}
+	st = 0;
+done:
+	tl_rec_free(h);
+	tl_rec_free(scale);
+	return st;
+}
+
+static int
+start_emb(struct tl_classifier *c, const struct tl_rec *in, struct tl_err *err)
+{
+	struct tl_rec *h = tl_rec_new();
+	int st = -1;
+
+	if (h == NULL || tl_rec_copy(h, in) < 0 || adapt_map_header(c, h) < 0) {
+		tl_rec_free(h);
+		return tl_err_set(err, "out of memory");
+	}
+	if (tl_tlm_check_header(c->m, h, err) < 0)
+		tl_err_prefix(err, "%s", c->o.model);
+	else if (c->o.cam && !c->map) {
+		tl_err_set(err, "--cam needs the feature map, but the input's emb is pooled: "
+		    "give tl-classify the images, or maps from tl-embed -l %s -p none",
+		    c->m->backbone.layer);
+		st = -2;
+	} else
+		st = 0;
+	prep_from_header(&c->prep, tl_rec_get(in, "preprocess"));
+	tl_rec_free(h);
+	return st;
+}
+
+static int
+header_keys(struct tl_classifier *c, struct tl_rec *out)
+{
+	int k = c->m->nclass;
+	msgpack_object *cl = tl_rec_alloc(out, (size_t)k * sizeof *cl);
+	msgpack_object arr = { .type = MSGPACK_OBJECT_ARRAY };
+	msgpack_object_kv kv[3];
+	msgpack_object map = { .type = MSGPACK_OBJECT_MAP };
+	const char *keys[3] = { "name", "sha256", "version" };
+	const char *vals[3] = { c->name, c->sha256, c->m->version_tag ? c->m->version_tag : "" };
+
+	if (cl == NULL)
+		return -1;
+	for (int i = 0; i < k; i++) {
+		cl[i].type = MSGPACK_OBJECT_STR;
+		cl[i].via.str.ptr = c->m->classes[i];
+		cl[i].via.str.size = (uint32_t)strlen(c->m->classes[i]);
+	}
+	arr.via.array = (msgpack_object_array){ (uint32_t)k, cl };
+	for (int i = 0; i < 3; i++) {
+		kv[i].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+		    .via.str = { (uint32_t)strlen(keys[i]), keys[i] } };
+		kv[i].val = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+		    .via.str = { (uint32_t)strlen(vals[i]), vals[i] } };
+	}
+	map.via.map = (msgpack_object_map){ 3, kv };
+	return tl_rec_set_obj(out, "classes", &arr) < 0 ||
+	    tl_rec_set_obj(out, "classifier", &map) < 0 ? -1 : 0;
+}
+
+int
+tl_classifier_start(struct tl_classifier *c, const struct tl_rec *in, struct tl_rec *out,
+                    struct tl_err *err)
+{
+	int st;
+	size_t hw;
+
+	if (tl_rec_get(in, "model") != NULL) {
+		c->mode = MODE_EMB;
+		st = start_emb(c, in, err);
+	} else {
+		c->mode = MODE_IMAGE;
+		st = start_images(c, err);
+	}
+	if (st < 0)
+		return st;
+	if (c->mode == MODE_EMB)
+		for (int i = 0; i < c->batch; i++)
+			if ((c->recs[i] = tl_rec_new()) == NULL)
+				return tl_err_set(err, "out of memory");
+	if (c->map) {
+		hw = (size_t)c->mh * c->mw;
+		c->mapbuf = malloc(hw * c->mc * sizeof *c->mapbuf);
+		c->camf = malloc(hw * sizeof *c->camf);
+		c->gain = malloc((size_t)c->mc * sizeof *c->gain);
+		c->cams = malloc((size_t)c->batch * hw);
+		if (!c->mapbuf || !c->camf || !c->gain || !c->cams)
+			return tl_err_set(err, "out of memory");
+	}
+	if (header_keys(c, out) < 0)
+		return tl_err_set(err, "out of memory");
+	return 0;
+}
+
+int
+tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_err *err)
+{
+	struct tl_tensor t;
+	uint64_t want = c->map ? (uint64_t)c->mh * c->mw * c->mc : (uint64_t)c->m->dim;
+
+	if (c->mode == MODE_IMAGE) {
+		if (tl_rec_get(rec, "img") == NULL && tl_rec_get(rec, "pix") == NULL)
+			return tl_err_set(err, "no emb, img or pix to classify");
+		return tl_embedder_add(c->e, rec, err);
+	}
+	if (tl_rec_get(rec, "emb") == NULL)
+		return tl_err_set(err, "no emb to classify");
+	if (tl_rec_tensor(rec, "emb", &t, err) < 0)
+		return tl_err_prefix(err, "emb");
+	if (t.count != want || (c->map && (t.ndim != 3 || t.shape[0] != (uint64_t)c->mh ||
+	    t.shape[1] != (uint64_t)c->mw)))
+		return tl_err_set(err, "emb has %llu values, the header says %llu",
+		    (unsigned long long)t.count, (unsigned long long)want);
+	if (tl_rec_copy(c->recs[c->n], rec) < 0)
+		return tl_err_set(err, "out of memory");
+	c->n++;
+	return 0;
+}
+
+int
+tl_classifier_pending(const struct tl_classifier *c)
+{
+	return c->mode == MODE_IMAGE ? tl_embedder_pending(c->e) : c->n;
+}
+
+int
+tl_classifier_full(const struct tl_classifier *c)
+{
+	return tl_classifier_pending(c) >= c->batch;
+}
+
+static const struct tl_rec *
+source(const struct tl_classifier *c, int i)
+{
+	return c->mode == MODE_IMAGE ? tl_embedder_result(c->e, i) : c->recs[i];
+}
+
+/* map [hw, C] -> v [C] or [2C] as the model pooled it */
+static void
+pool_map(enum tl_pool pool, const float *map, size_t hw, int nc, float *v)
+{
+	for (int ch = 0; ch < nc; ch++) {
+		double s = 0;
+		float mx = -FLT_MAX;
+		for (size_t i = 0; i < hw; i++) {
+			float x = map[i * nc + ch];
+			s += x;
+			mx = x > mx ? x : mx;
+		}
+		if (pool == TL_POOL_MAX)
+			v[ch] = mx;
+		else
+			v[ch] = (float)(s / hw);
+		if (pool == TL_POOL_AVGMAX)
+			v[nc + ch] = mx;
+	}
+}
+
+/* The per-channel factor a[c] with u = a * pooled, the model's normalisation
+ * of this image's pooled vector p [C] (tlm.h's forward pass). */
+static void
+norm_gain(const struct tl_tlm *m, const float *p, int nc, float *a)
+{
+	double ss = 0, inv = 1;
+
+	for (int j = 0; j < nc; j++) {
+		double v = m->norm == TL_TLM_NORM_SQRT ? sqrt(fabs(p[j])) : fabs(p[j]);
+		ss += v * v;
+	}
+	if (m->norm != TL_TLM_NORM_NONE)
+		inv = 1 / fmax(sqrt(ss), 1e-12);
+	for (int j = 0; j < nc; j++) {
+		if (m->norm == TL_TLM_NORM_SQRT)
+			a[j] = p[j] != 0 ? (float)(sqrt(fabs(p[j])) / fabs(p[j]) * inv) : 0;
+		else
+			a[j] = (float)inv;
+	}
+}
+
+static int
+best_class(const float *prob, int k)
+{
+	int b = 0;
+
+	for (int j = 1; j < k; j++)
+		if (prob[j] > prob[b])
+			b = j;
+	return b;
+}
+
+int
+tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
+{
+	int n, d = c->m->dim, k = c->m->nclass;
+	size_t hw = (size_t)c->mh * c->mw;
+	struct tl_tensor t;
+
+	if (c->mode == MODE_IMAGE && tl_embedder_run(c->e, err) < 0)
+		return -1;
+	n = tl_classifier_pending(c);
+	for (int i = 0; i < n; i++) {
+		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
+			return -1;
+		if (c->map) {
+			tl_tensor_to_f32(&t, c->mapbuf);
+			pool_map(c->pool, c->mapbuf, hw, c->mc, c->emb + (size_t)i * d);
+		} else
+			tl_tensor_to_f32(&t, c->emb + (size_t)i * d);
+	}
+	tl_tlm_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
+	if (!c->o.cam)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		int best = best_class(c->prob + (size_t)i * k, k);
+		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
+			return -1;
+		tl_tensor_to_f32(&t, c->mapbuf);
+		/* the pooled vector is in emb (avg: --cam requires it) */
+		norm_gain(c->m, c->emb + (size_t)i * d, c->mc, c->gain);
+		tl_cam_compute(c->mapbuf, (int)hw, c->mc, c->m->w1 + (size_t)best * d, c->gain,
+		    c->m->mean, c->m->scale, c->camf);
+		tl_cam_to_u8(c->camf, (int)hw, c->cams + (size_t)i * hw);
+	}
+	return 0;
+}
+
+/* "top": [[class, prob], ...] of the c->o.top best, ties by class order */
+static int
+set_top(struct tl_classifier *c, struct tl_rec *r, const float *prob)
+{
+	int k = c->m->nclass, t = c->o.top;
+	msgpack_object *pairs = tl_rec_alloc(r, (size_t)t * sizeof *pairs);
+	msgpack_object *cells = tl_rec_alloc(r, (size_t)t * 2 * sizeof *cells);
+	msgpack_object arr = { .type = MSGPACK_OBJECT_ARRAY };
+
+	if (pairs == NULL || cells == NULL)
+		return -1;
+	for (int j = 0; j < k; j++)
+		c->order[j] = j;
+	for (int a = 0; a < t; a++) { /* partial selection sort: t is small */
+		int b = a, tmp;
+		for (int j = a + 1; j < k; j++)
+			if (prob[c->order[j]] > prob[c->order[b]] ||
+			    (prob[c->order[j]] == prob[c->order[b]] && c->order[j] < c->order[b]))
+				b = j;
+		tmp = c->order[a], c->order[a] = c->order[b], c->order[b] = tmp;
+	}
+	for (int a = 0; a < t; a++) {
+		const char *s = c->m->classes[c->order[a]];
+		cells[2 * a] = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
+		    .via.str = { (uint32_t)strlen(s), s } };
+		cells[2 * a + 1] = (msgpack_object){ .type = MSGPACK_OBJECT_FLOAT64,
+		    .via.f64 = prob[c->order[a]] };
+		pairs[a] = (msgpack_object){ .type = MSGPACK_OBJECT_ARRAY,
+		    .via.array = { 2, cells + 2 * a } };
+	}
+	arr.via.array = (msgpack_object_array){ (uint32_t)t, pairs };
+	return tl_rec_set_obj(r, "top", &arr);
+}
+
+/* Writes the heat map of record r (cam u8 [mh,mw]) to cam_dir/NAME.png.
+ * -1: no image or undecodable; -2: writing failed. */
+static int
+heatmap(struct tl_classifier *c, const struct tl_rec *r, const unsigned char *cam,
+        struct tl_err *err)
+{
+	const msgpack_object *id = tl_rec_get(r, "id"), *img = tl_rec_get(r, "img");
+	struct tl_image_opts io = { .max_pixels = c->o.max_pixels };
+	struct tl_image im = { 0 }, hm = { 0 };
+	struct tl_cam_region reg;
+	struct tl_afile *af;
+	struct tl_tensor t;
+	char name[256], path[4096];
+	const unsigned char *pix;
+	void *png = NULL;
+	size_t len;
+	int w, h, st = -1;
+
+	if (id == NULL || id->type != MSGPACK_OBJECT_STR)
+		return tl_err_set(err, "heat map: no id to name it after");
+	if (tl_rec_get(r, "pix") != NULL) {
+		if (tl_rec_tensor(r, "pix", &t, err) < 0 || t.dtype != TL_U8 || t.ndim != 3 ||
+		    t.shape[2] != 3)
+			return tl_err_set(err, "heat map: pix is not a |u1 [H,W,3] tensor");
+		pix = t.data, h = (int)t.shape[0], w = (int)t.shape[1];
+	} else if (img != NULL && img->type == MSGPACK_OBJECT_BIN) {
+		if (tl_image_probe(img->via.bin.ptr, img->via.bin.size, &io, &w, &h, NULL, err) < 0 ||
+		    (w > HEATMAP_MAX || h > HEATMAP_MAX ?
+		     tl_image_thumbnail(img->via.bin.ptr, img->via.bin.size, &io, HEATMAP_MAX,
+		         TL_FIT, &im, NULL, err) :
+		     tl_image_decode(img->via.bin.ptr, img->via.bin.size, &io, &im, err)) < 0)
+			return tl_err_prefix(err, "heat map");
+		pix = im.pix, w = im.width, h = im.height;
+	} else
+		return tl_err_set(err, "heat map: no image (neither img nor pix; "
+		    "tl-embed drops them without --keep-image)");
+	hm.width = w, hm.height = h;
+	if ((hm.pix = malloc((size_t)w * h * 3)) == NULL) {
+		tl_image_free(&im);
+		return tl_err_set(err, "out of memory");
+	}
+	tl_cam_region(&c->prep, w, h, &reg);
+	tl_cam_overlay(pix, w, h, cam, c->mw, c->mh, &reg, hm.pix);
+	tl_image_free(&im);
+	if (tl_image_encode_png(&hm, &png, &len, err) < 0) {
+		tl_image_free(&hm);
+		return tl_err_prefix(err, "heat map");
+	}
+	tl_image_free(&hm);
+	tl_extract_safe_name(name, id->via.str.ptr, id->via.str.size);
+	snprintf(path, sizeof path, "%s/%s.png", c->o.cam_dir, name);
+	st = -2;
+	if ((af = tl_afile_open(path, err)) != NULL) {
+		if (fwrite(png, 1, len, tl_afile_fp(af)) != len) {
+			tl_err_set(err, "%s: %s", path, strerror(errno));
+			tl_afile_abort(af);
+		} else if (tl_afile_commit(af, err) == 0)
+			st = 0;
+	}
+	free(png);
+	return st;
+}
+
+int
+tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
+                     struct tl_err *err)
+{
+	struct tl_rec *r = c->out;
+	int k = c->m->nclass, best;
+	const float *prob = c->prob + (size_t)i * k;
+	size_t hw = (size_t)c->mh * c->mw;
+	uint64_t shape[2] = { (uint64_t)k, 0 };
+	const char *why = NULL;
+	float *p;
+
+	*out = r;
+	if (tl_rec_copy(r, source(c, i)) < 0)
+		return tl_err_set(err, "out of memory"), -2;
+	if (c->mode == MODE_IMAGE)
+		tl_rec_del(r, "emb");
+	best = best_class(prob, k);
+	if (c->o.reject && c->use_ood && c->ood[i] > c->ood_thr)
+		why = "ood";
+	else if (c->o.reject && prob[best] < c->o.min_conf)
+		why = "conf";
+	if ((p = tl_rec_set_tensor(r, "prob", TL_F32, 1, shape)) == NULL)
+		return tl_err_set(err, "out of memory"), -2;
+	memcpy(p, prob, (size_t)k * sizeof *p);
+	if (tl_rec_set_str(r, "pred", why ? "unknown" : c->m->classes[best]) < 0 ||
+	    tl_rec_set_f64(r, "conf", prob[best]) < 0 ||
+	    (c->m->has_ood ? tl_rec_set_f64(r, "ood", c->ood[i]) : (tl_rec_del(r, "ood"), 0)) < 0 ||
+	    (why ? tl_rec_set_str(r, "reject", why) : (tl_rec_del(r, "reject"), 0)) < 0 ||
+	    (c->o.top ? set_top(c, r, prob) : (tl_rec_del(r, "top"), 0)) < 0)
+		return tl_err_set(err, "out of memory"), -2;
+	if (c->o.cam) {
+		shape[0] = (uint64_t)c->mh, shape[1] = (uint64_t)c->mw;
+		if ((p = tl_rec_set_tensor(r, "cam", TL_U8, 2, shape)) == NULL)
+			return tl_err_set(err, "out of memory"), -2;
+		memcpy(p, c->cams + (size_t)i * hw, hw);
+	} else
+		tl_rec_del(r, "cam");
+	c->done++;
+	c->unknown += why != NULL;
+	if (c->o.cam_dir)
+		return heatmap(c, r, c->cams + (size_t)i * hw, err);
+	return 0;
+}
+
+void
+tl_classifier_reset(struct tl_classifier *c)
+{
+	if (c->mode == MODE_IMAGE)
+		tl_embedder_reset(c->e);
+	c->n = 0;
+}
+
+void
+tl_classifier_counts(const struct tl_classifier *c, long long *done, long long *unknown)
+{
+	*done = c->done;
+	*unknown = c->unknown;
+}
