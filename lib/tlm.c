@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <cblas.h>
+#include <glib.h>
 
 #include "afile.h"
 #include "stream.h"
@@ -478,6 +479,27 @@ tl_tlm_save(const struct tl_tlm *m, const char *path, struct tl_err *err)
 out:
 	msgpack_sbuffer_destroy(&buf);
 	return rc;
+}
+
+int
+tl_tlm_sha256(const struct tl_tlm *m, char hex[65], struct tl_err *err)
+{
+	struct tl_tlm c = *m;
+	msgpack_sbuffer buf;
+	GChecksum *ck;
+
+	c.version_tag = c.created = "";
+	msgpack_sbuffer_init(&buf);
+	if (tl_tlm_pack(&c, &buf, err) < 0) {
+		msgpack_sbuffer_destroy(&buf);
+		return -1;
+	}
+	ck = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(ck, (const guchar *)buf.data, (gssize)buf.size);
+	snprintf(hex, 65, "%s", g_checksum_get_string(ck));
+	g_checksum_free(ck);
+	msgpack_sbuffer_destroy(&buf);
+	return 0;
 }
 
 /* ---- reading ----------------------------------------------------------- */

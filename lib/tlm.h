@@ -152,6 +152,10 @@ int tl_tlm_save(const struct tl_tlm *m, const char *path, struct tl_err *err);
  * order, so equal models give equal bytes.  0 or -1. */
 int tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err);
 
+/* sha256 (64 hex digits) of tl_tlm_pack's bytes with the version tag and
+ * creation date left empty: the content, for the default version tag. */
+int tl_tlm_sha256(const struct tl_tlm *m, char hex[65], struct tl_err *err);
+
 /* Floats of work buffer the batch functions below need for n embeddings. */
 size_t tl_tlm_work_size(const struct tl_tlm *m, size_t n);
 

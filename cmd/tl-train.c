@@ -1,0 +1,292 @@
+/*
+ * tl-train - labelled embeddings in, a trained head out (tl-train(1),
+ * tl-model(5)).  Options and wiring only: the training set and the fitting
+ * are lib/trainset.c and lib/train.c, the file lib/tlm.c.  Reads the whole
+ * input before training: it holds every train and val embedding in memory.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "json.h"
+#include "stream.h"
+#include "train.h"
+
+#define PRODUCER "tl-train " TL_VERSION
+#define HOLDOUT 0.2 /* share of train held out for val when the stream has no val */
+
+static const char usage[] =
+	"tl-train -o model.tlm [--hidden N [--dropout P] [--epochs N] [--batch N] [--lr R]]\n"
+	"       [--l2 L] [--label-smoothing E] [--balance] [--norm none|l2|sqrt]\n"
+	"       [--no-standardize] [--max-iter N] [--keep F] [--shrinkage S] [--no-ood]\n"
+	"       [--init old.tlm] [--seed N] [--version-tag S] [--log FILE] [-q]\n"
+	"       [--max-bad N[%]] [--strict] [file ...]";
+
+static const char help[] =
+	"Reads a whole stream of labelled embeddings (tl-embed output with split set by\n"
+	"tl-split) and fits a classifier head on split=train, using split=val to choose\n"
+	"the L2 strength, calibrate (temperature) and set the OOD threshold.  Without val\n"
+	"records it holds out a stratified 20% of train.  Test and unlabelled records are\n"
+	"counted and ignored.  Progress and a summary go to stderr.\n\n"
+	"  -o, --output FILE      the model file to write (atomically)\n"
+	"      --hidden N         an MLP with N hidden units (default: linear head)\n"
+	"      --dropout P        MLP dropout on the hidden layer (0.5)\n"
+	"      --epochs N         MLP epochs (100); --batch N (32); --lr R peak (0.001)\n"
+	"      --l2 L             L2 penalty / weight decay (default: chosen by val log loss)\n"
+	"      --label-smoothing E  targets (1-E) one-hot + E/K (0)\n"
+	"      --balance          weight classes inversely to their counts\n"
+	"      --norm N           per-embedding normalisation: none, l2, sqrt (l2)\n"
+	"      --no-standardize   no per-feature mean/std scaling\n"
+	"      --max-iter N       L-BFGS iterations for the linear head (500)\n"
+	"      --keep F           share of val images the OOD threshold accepts (0.95)\n"
+	"      --shrinkage S      covariance shrinkage 0..1 (default Ledoit-Wolf)\n"
+	"      --no-ood           no OOD statistics\n"
+	"      --init FILE        start from this model (same backbone required)\n"
+	"      --seed N           the seed (0)\n"
+	"      --version-tag S    the model's version (default: UTC time and content hash)\n"
+	"      --log FILE         append a JSON line describing the run to FILE\n"
+	"  -q, --quiet            only the summary on stderr\n"
+	"      --max-bad N[%]     exit 0 with up to N (or N%) bad records\n"
+	"      --strict           stop at the first bad record\n"
+	"  -h, --help             this help\n"
+	"  -V, --version          the version\n";
+
+struct opts {
+	struct tl_train_opts t;
+	struct tl_bad bad;
+	const char *out, *init, *tag, *log;
+	int quiet;
+};
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	enum { HIDDEN = 256, DROPOUT, EPOCHS, BATCH, LR, L2, SMOOTH, BALANCE, NORM, NOSTD, MAXIT,
+	       KEEP, SHRINK, NOOOD, INIT, SEED, TAG, LOG, MAXBAD, STRICT };
+	static const struct option lo[] = {
+		{ "output", required_argument, NULL, 'o' }, { "hidden", required_argument, NULL, HIDDEN },
+		{ "dropout", required_argument, NULL, DROPOUT }, { "epochs", required_argument, NULL, EPOCHS },
+		{ "batch", required_argument, NULL, BATCH }, { "lr", required_argument, NULL, LR },
+		{ "l2", required_argument, NULL, L2 }, { "label-smoothing", required_argument, NULL, SMOOTH },
+		{ "balance", no_argument, NULL, BALANCE }, { "norm", required_argument, NULL, NORM },
+		{ "no-standardize", no_argument, NULL, NOSTD }, { "max-iter", required_argument, NULL, MAXIT },
+		{ "keep", required_argument, NULL, KEEP }, { "shrinkage", required_argument, NULL, SHRINK },
+		{ "no-ood", no_argument, NULL, NOOOD }, { "init", required_argument, NULL, INIT },
+		{ "seed", required_argument, NULL, SEED }, { "version-tag", required_argument, NULL, TAG },
+		{ "log", required_argument, NULL, LOG }, { "quiet", no_argument, NULL, 'q' },
+		{ "max-bad", required_argument, NULL, MAXBAD }, { "strict", no_argument, NULL, STRICT },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 } };
+	int c;
+
+	memset(o, 0, sizeof *o);
+	tl_train_defaults(&o->t);
+	tl_bad_init(&o->bad);
+	while ((c = getopt_long(argc, argv, "o:qhV", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->out = optarg; break;
+		case HIDDEN:
+			o->t.hidden = (int)tl_opt_int(usage, "--hidden", optarg, 1, 65536);
+			o->t.head = TL_TLM_MLP;
+			break;
+		case DROPOUT: o->t.dropout = tl_opt_double(usage, "--dropout", optarg, 0, 0.95); break;
+		case EPOCHS: o->t.epochs = (int)tl_opt_int(usage, "--epochs", optarg, 1, 100000); break;
+		case BATCH: o->t.batch = (int)tl_opt_int(usage, "--batch", optarg, 1, 65536); break;
+		case LR: o->t.lr = tl_opt_double(usage, "--lr", optarg, 1e-9, 10); break;
+		case L2: o->t.l2 = tl_opt_double(usage, "--l2", optarg, 0, 1e6); break;
+		case SMOOTH: o->t.label_smoothing = tl_opt_double(usage, "--label-smoothing", optarg, 0, 0.99); break;
+		case BALANCE: o->t.balance = 1; break;
+		case NORM:
+			if (tl_tlm_norm_parse(optarg, &o->t.norm) < 0)
+				tl_usage_error(usage, "--norm: '%s' is not none, l2 or sqrt", optarg);
+			break;
+		case NOSTD: o->t.standardize = 0; break;
+		case MAXIT: o->t.max_iter = (int)tl_opt_int(usage, "--max-iter", optarg, 1, 1000000); break;
+		case KEEP: o->t.keep = tl_opt_double(usage, "--keep", optarg, 0.01, 1); break;
+		case SHRINK: o->t.shrinkage = tl_opt_double(usage, "--shrinkage", optarg, 0, 1); break;
+		case NOOOD: o->t.ood = 0; break;
+		case INIT: o->init = optarg; break;
+		case SEED: o->t.seed = (uint64_t)tl_opt_int(usage, "--seed", optarg, 0, LLONG_MAX); break;
+		case TAG: o->tag = optarg; break;
+		case LOG: o->log = optarg; break;
+		case 'q': o->quiet = 1; break;
+		case MAXBAD:
+			if (tl_bad_parse(&o->bad, optarg) != 0)
+				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
+			break;
+		case STRICT: o->bad.strict = 1; break;
+		case 'h':
+			printf("usage: %s\n\n%s", usage, help);
+			tl_cli_close_stdout();
+			exit(TL_EXIT_OK);
+		case 'V':
+			printf("%s\n", PRODUCER);
+			tl_cli_close_stdout();
+			exit(TL_EXIT_OK);
+		default:
+			tl_usage_error(usage, NULL);
+		}
+	}
+	if (o->out == NULL)
+		tl_usage_error(usage, "no model file: give -o FILE");
+	if (o->tag && (*o->tag == '\0' || strlen(o->tag) > 128))
+		tl_usage_error(usage, "--version-tag: want 1 to 128 characters");
+}
+
+static void
+progress(void *ctx, const char *line)
+{
+	if (!*(const int *)ctx)
+		tl_warn("%s", line);
+}
+
+/* Reads every record into ts; bad ones are reported and dropped. */
+static void
+read_all(struct tl_reader *r, struct tl_trainset *ts, struct tl_bad *bad)
+{
+	struct tl_rec *rec = tl_rec_new();
+	struct tl_err err;
+	char where[64];
+	const char *id;
+	int rc;
+
+	if (rec == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	while ((rc = tl_reader_next(r, rec, &err)) != 0) {
+		if (rc < 0)
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
+		bad->seen++;
+		if (tl_trainset_add(ts, rec, &err) >= 0)
+			continue;
+		if (strcmp(err.msg, "out of memory") == 0)
+			tl_die(TL_EXIT_DATA, "out of memory");
+		if ((id = tl_rec_str(rec, "id")) == NULL) {
+			snprintf(where, sizeof where, "record %lld", bad->seen);
+			id = where;
+		}
+		tl_bad_record(bad, id, err.msg);
+	}
+	tl_rec_free(rec);
+}
+
+static void
+summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_train_report *p)
+{
+	long long ntr = 0, nva = 0;
+
+	for (int c = 0; c < ts->nclass; c++)
+		ntr += ts->count[2 * c], nva += ts->count[2 * c + 1];
+	tl_warn("%d classes, %lld train, %lld val%s; ignored: %lld test, %lld unlabelled, %lld other",
+	    ts->nclass, ntr, nva, ts->held_out ? " (no val split: 20% of train held out)" : "",
+	    ts->ignored[TL_USE_TEST], ts->ignored[TL_USE_UNLABELLED], ts->ignored[TL_USE_OTHER]);
+	for (int c = 0; c < ts->nclass; c++)
+		tl_warn("  %-20s %6lld train %6lld val", ts->classes[c], ts->count[2 * c],
+		    ts->count[2 * c + 1]);
+	if (o->init)
+		tl_warn("--init: weights of %d of %d classes inherited", p->inherited, ts->nclass);
+	tl_warn("%s head, l2 %.3g%s, %d %s", tl_tlm_head_name(o->t.head), p->l2,
+	    o->t.l2 < 0 && o->t.head == TL_TLM_LINEAR ? " (chosen by val log loss)" : "", p->iters,
+	    o->t.head == TL_TLM_LINEAR ? "iterations" : "epochs (best)");
+	tl_warn("train: accuracy %.4f, log loss %.4f", p->train.acc, p->train.logloss);
+	tl_warn("val:   accuracy %.4f, log loss %.4f, ECE %.4f", p->val_raw.acc,
+	    p->val_raw.logloss, p->val_raw.ece);
+	tl_warn("calibrated (T = %.3f): log loss %.4f, ECE %.4f", p->temperature,
+	    p->val_cal.logloss, p->val_cal.ece);
+	if (o->t.ood)
+		tl_warn("OOD threshold %.4g keeps %.1f%% of val", p->ood_threshold, 100 * p->ood_kept);
+}
+
+/* Date (SOURCE_DATE_EPOCH or now), version tag, metadata; then the file
+ * and the --log line. */
+static void
+finish(const struct opts *o, struct tl_tlm *m, const struct tl_trainset *ts,
+       const struct tl_train_report *rep)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	time_t now = sde && *sde ? (time_t)strtoll(sde, NULL, 10) : time(NULL);
+	char created[32], stamp[32], tag[160], hex[65];
+	struct tl_rec *meta = tl_rec_new();
+	struct tl_err err;
+	struct tm tm;
+	FILE *f;
+
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+	if (meta == NULL || tl_train_meta(&o->t, ts, rep, HOLDOUT, meta) < 0)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	msgpack_object mo = { .type = MSGPACK_OBJECT_MAP, .via.map = { (uint32_t)meta->n, meta->kv } };
+	if (tl_tlm_set_meta(m, &mo, NULL, created, PRODUCER, &err) < 0 ||
+	    tl_tlm_sha256(m, hex, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	snprintf(tag, sizeof tag, "%s-%.8s", stamp, hex);
+	if (tl_tlm_set_meta(m, NULL, o->tag ? o->tag : tag, NULL, NULL, &err) < 0 ||
+	    tl_tlm_save(m, o->out, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	tl_warn("wrote %s (version %s)", o->out, m->version_tag);
+	if (o->log) {
+		struct tl_rec *line = tl_rec_new();
+		if (line == NULL || tl_rec_set_str(line, "time", created) < 0 ||
+		    tl_rec_set_str(line, "version", m->version_tag) < 0 ||
+		    tl_rec_set_str(line, "model", o->out) < 0 ||
+		    tl_rec_set_str(line, "backbone", m->backbone.name) < 0 ||
+		    tl_rec_set_str(line, "layer", m->backbone.layer) < 0)
+			tl_die(TL_EXIT_DATA, "out of memory");
+		for (size_t i = 0; i < meta->n; i++) {
+			const msgpack_object_str *k = &meta->kv[i].key.via.str;
+			char key[256];
+			snprintf(key, sizeof key, "%.*s", (int)k->size, k->ptr);
+			if (tl_rec_set_obj(line, key, &meta->kv[i].val) < 0)
+				tl_die(TL_EXIT_DATA, "out of memory");
+		}
+		if ((f = fopen(o->log, "a")) == NULL)
+			tl_die(TL_EXIT_DATA, "%s: %s", o->log, strerror(errno));
+		if (tl_json_write_rec(f, line, 0, &err) < 0 || fclose(f) != 0)
+			tl_die(TL_EXIT_DATA, "%s: write error", o->log);
+		tl_rec_free(line);
+	}
+	tl_rec_free(meta);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct tl_reader *r;
+	struct tl_trainset *ts;
+	struct tl_tlm *init = NULL, *m;
+	struct tl_train_report rep;
+	struct tl_err err;
+
+	tl_cli_init(argv[0]);
+	parse(argc, argv, &o);
+	if (o.init && (init = tl_tlm_load(o.init, &err)) == NULL)
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
+	o.t.init = init;
+	o.t.log = progress;
+	o.t.log_ctx = &o.quiet;
+	if ((r = tl_reader_open(argv + optind, argc - optind, &err)) == NULL)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	if (init && tl_tlm_check_header(init, tl_reader_header(r), &err) < 0)
+		tl_die(TL_EXIT_DATA, "--init %s: %s", o.init, err.msg);
+	if ((ts = tl_trainset_new()) == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	read_all(r, ts, &o.bad);
+	if (tl_trainset_finish(ts, HOLDOUT, o.t.seed, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	if ((m = tl_train(&o.t, ts, &rep, &err)) == NULL ||
+	    tl_tlm_set_backbone(m, tl_reader_header(r), &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	summary(&o, ts, &rep);
+	finish(&o, m, ts, &rep);
+	tl_warn("%lld read, %lld skipped", o.bad.seen, o.bad.bad);
+	tl_reader_close(r);
+	tl_trainset_free(ts);
+	tl_tlm_free(m);
+	tl_tlm_free(init);
+	return tl_bad_status(&o.bad);
+}

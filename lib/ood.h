@@ -1,0 +1,32 @@
+/*
+ * ood.h - out-of-distribution statistics for a trained head (tlm.h): class
+ * means and one covariance shared by all classes (pooled within-class),
+ * shrunk toward a multiple of the identity (Ledoit-Wolf by default), whose
+ * inverse Cholesky factor whitens; the score is the Mahalanobis distance to
+ * the nearest class mean (Lee et al. 2018, with a shared covariance), and
+ * the threshold a quantile of the scores of in-distribution held-out data.
+ *
+ * Not here: the score at prediction time (tl_tlm_ood), deciding what to do
+ * with a rejected record (tl-classify).
+ */
+#ifndef TL_OOD_H
+#define TL_OOD_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "tlm.h"
+
+/* in: x [n,D] head inputs (tl_tlm_input), y [n] in 0..K-1.  Fills m's
+ * ood_w and ood_mu (allocating them) and ood_shrinkage; shrinkage < 0
+ * chooses it by the Ledoit-Wolf formula, else uses it (0..1).  Classes
+ * without a sample get the overall mean.  -1 when out of memory or the
+ * covariance is singular (shrinkage 0 with n <= D). */
+int tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shrinkage,
+               struct tl_err *err);
+
+/* The smallest score s among score[0..n) such that at least keep * n of
+ * them are <= s (keep in (0,1]); +inf when n == 0.  score is not changed. */
+double tl_ood_threshold(size_t n, const float *score, double keep);
+
+#endif
