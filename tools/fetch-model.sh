@@ -3,7 +3,7 @@
 # npm package nsfwjs@4.4.0 into DIR (default models) in the standard TF.js
 # layers format:
 #   DIR/mobilenetv2/  MobileNetV2, 224x224, features: block_16_project_BN averaged, 320-d
-#   DIR/inceptionv3/  InceptionV3, 299x299, features: mixed10 averaged, 2048-d
+#   DIR/inceptionv3/  InceptionV3, 299x299, features: mixed9 averaged, 2048-d
 # The feature layer and the resize mode are the defaults tl-embed uses; they
 # were chosen by measured transfer accuracy (bench/transfer/run, recorded in
 # tl-embed(1)), not by what the package itself does (out_relu, squash).
@@ -31,7 +31,7 @@ sums() {
 
 # uptodate DIR: DIR has a tl-model.json of this script's sidecar version whose
 # checksums all match
-SIDECAR=2
+SIDECAR=3
 uptodate() {
 	[ -f "$1/tl-model.json" ] || return 1
 	grep -q "^  \"sidecar\": $SIDECAR,\$" "$1/tl-model.json" || return 1
@@ -100,7 +100,7 @@ EOF
 for m in $todo; do
 	case $m in
 	mobilenetv2) src=mobilenet_v2 size=224 feat=block_16_project_BN dim=320 resize=256 ;;
-	inceptionv3) src=inception_v3 size=299 feat=mixed10 dim=2048 resize=342 ;;
+	inceptionv3) src=inception_v3 size=299 feat=mixed9 dim=2048 resize=342 ;;
 	esac
 	dst=$out/.tmp.$m.$$
 	rm -rf "$dst"
