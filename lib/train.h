@@ -97,7 +97,7 @@ struct tl_train_opts {
 };
 
 /* The L2 grid: lambda of (lambda/2)|W|^2 added to the mean loss. */
-#define TL_TRAIN_L2_GRID { 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1 }
+#define TL_TRAIN_L2_GRID { 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1, 3 }
 
 void tl_train_defaults(struct tl_train_opts *o);
 
