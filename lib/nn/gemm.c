@@ -138,22 +138,31 @@ tile512(const int MR, const int NP, int64_t k, const float *a, int64_t lda,
 	}
 }
 
+/* Rows in tiles of 8, or of 7 and 8 when that avoids a short last tile
+ * (49 rows: 7 tiles of 7), short tiles first. */
+#define TILE512(MR, NP) tile512(MR, NP, k, a + i * lda, lda, b, \
+	c + i * ldc + col, ldc, nc, col, &er)
 #define ROWS512(NP) do {						\
-	int64_t i = 0;							\
+	int64_t i = 0, nt = (m + 7) / 8, n7 = nt * 8 - m;		\
+	if (n7 > nt)							\
+		n7 = 0;							\
+	for (; n7 > 0; n7--, i += 7) {					\
+		er.res = e->res ? e->res + i * e->ldr : NULL;		\
+		TILE512(7, NP);						\
+	}								\
 	for (; i + 8 <= m; i += 8) {					\
 		er.res = e->res ? e->res + i * e->ldr : NULL;		\
-		tile512(8, NP, k, a + i * lda, lda, b, c + i * ldc + col,	\
-		    ldc, nc, col, &er);					\
+		TILE512(8, NP);						\
 	}								\
 	er.res = e->res ? e->res + i * e->ldr : NULL;			\
 	switch (m - i) {						\
-	case 7: tile512(7, NP, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break; \
-	case 6: tile512(6, NP, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break; \
-	case 5: tile512(5, NP, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break; \
-	case 4: tile512(4, NP, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break; \
-	case 3: tile512(3, NP, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break; \
-	case 2: tile512(2, NP, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break; \
-	case 1: tile512(1, NP, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break; \
+	case 7: TILE512(7, NP); break;					\
+	case 6: TILE512(6, NP); break;					\
+	case 5: TILE512(5, NP); break;					\
+	case 4: TILE512(4, NP); break;					\
+	case 3: TILE512(3, NP); break;					\
+	case 2: TILE512(2, NP); break;					\
+	case 1: TILE512(1, NP); break;					\
 	default: break;							\
 	}								\
 } while (0)

@@ -296,7 +296,7 @@ struct conv_job {
 	const float *x, *w, *bias, *res;
 	float *y, *col;
 	int64_t n, h, w_, c, oh, ow, m, kh, kw, sh, sw, dh, dw, pt, pl;
-	int64_t g, cg, row0, kg, groups, slot_size;
+	int64_t g, cg, row0, kg, groups, slot_size, rb;
 	int act, slot, isa;
 	float lo, hi;
 };
@@ -401,6 +401,52 @@ dw3_px(const int NB, const int PX, const float *x, int64_t xs, int64_t xd,
 			    _mm512_max_ps(acc[p][q], lo), hi));
 }
 
+/* A border pixel: only taps [ky0,ky1) x [kx0,kx1) are inside. */
+TDW void
+dw3_edge(const int NB, const float *x, int64_t xs, int64_t C, const float *w,
+    const float *b, float *y, int64_t ky0, int64_t ky1, int64_t kx0,
+    int64_t kx1, __m512 lo, __m512 hi)
+{
+	__m512 acc[4];
+
+	for (int q = 0; q < NB; q++)
+		acc[q] = b ? _mm512_loadu_ps(b + 16 * q) : _mm512_setzero_ps();
+	for (int64_t ky = ky0; ky < ky1; ky++)
+		for (int64_t kx = kx0; kx < kx1; kx++)
+			for (int q = 0; q < NB; q++)
+				acc[q] = _mm512_fmadd_ps(_mm512_loadu_ps(x + ky * xs +
+				    kx * C + 16 * q), _mm512_loadu_ps(w + (ky * 3 +
+				    kx) * C + 16 * q), acc[q]);
+	for (int q = 0; q < NB; q++)
+		_mm512_storeu_ps(y + 16 * q, _mm512_min_ps(_mm512_max_ps(acc[q],
+		    lo), hi));
+}
+
+#define DWE(NB) dw3_edge(NB, xp + c0, xs, C, j->w + c0, \
+	j->bias ? j->bias + c0 : NULL, yp + c0, ky0, ky1, kx0, kx1, lo, hi)
+
+__attribute__((target("avx512f,fma"))) static void
+dw3_pixel512(const struct conv_job *j, int64_t n, int64_t oy, int64_t ox,
+    __m512 lo, __m512 hi)
+{
+	int64_t C = j->c, xs = j->w_ * C, iy0 = oy * j->sh - j->pt,
+	    ix0 = ox * j->sw - j->pl, c0 = 0;
+	int64_t ky0 = iy0 < 0 ? -iy0 : 0, ky1 = iy0 + 3 > j->h ? j->h - iy0 : 3;
+	int64_t kx0 = ix0 < 0 ? -ix0 : 0, kx1 = ix0 + 3 > j->w_ ? j->w_ - ix0 : 3;
+	/* tap (0,0), maybe outside the image: only taps inside are read */
+	const float *xp = j->x + ((n * j->h + iy0) * j->w_ + ix0) * C;
+	float *yp = j->y + ((n * j->oh + oy) * j->ow + ox) * C;
+
+	for (; c0 + 64 <= C; c0 += 64)
+		DWE(4);
+	switch ((C - c0) / 16) {
+	case 3: DWE(3); break;
+	case 2: DWE(2); break;
+	case 1: DWE(1); break;
+	default: break;
+	}
+}
+
 #define DW3(NB, PX) dw3_px(NB, PX, xp + c0, xs, xd, C, j->w + c0, \
 	j->bias ? j->bias + c0 : NULL, yp + c0, lo, hi)
 
@@ -421,11 +467,11 @@ dw3_rows512(void *ctx, int64_t rlo, int64_t rhi)
 		int64_t n = r / j->oh, oy = r % j->oh, iy0 = oy * j->sh - j->pt, ox;
 		if (iy0 < 0 || iy0 + 3 > j->h) {
 			for (ox = 0; ox < j->ow; ox++)
-				dw_pixel(j, n, oy, ox);
+				dw3_pixel512(j, n, oy, ox, lo, hi);
 			continue;
 		}
 		for (ox = 0; ox < oxa; ox++)
-			dw_pixel(j, n, oy, ox);
+			dw3_pixel512(j, n, oy, ox, lo, hi);
 		for (; ox < oxb; ox += 2) {
 			const float *xp = j->x + ((n * j->h + iy0) * j->w_ + ox *
 			    j->sw - j->pl) * C;
@@ -452,7 +498,7 @@ dw3_rows512(void *ctx, int64_t rlo, int64_t rhi)
 			}
 		}
 		for (ox = oxb; ox < j->ow; ox++)
-			dw_pixel(j, n, oy, ox);
+			dw3_pixel512(j, n, oy, ox, lo, hi);
 	}
 }
 #endif
@@ -493,17 +539,22 @@ im2col(const struct conv_job *j, int64_t lo, int64_t hi, int64_t g,
 	}
 }
 
-/* Output pixels per GEMM: the im2col block and the output block stay in
- * L2 (~256 KB for both). */
+/* Output pixels per GEMM: the input (or im2col) block and the output
+ * block stay in L2 (~256 KB for both); with several threads at least 4
+ * blocks each.  Blocks are even and multiples of the 8-row tile.  The
+ * blocks never change a result (each element sums its k in order), only
+ * the speed. */
 static int64_t
-conv_block_rows(int64_t kg, int64_t m, int64_t rows)
+conv_block_rows(int64_t kg, int64_t m, int64_t rows, int threads)
 {
-	int64_t rb = ((int64_t)1 << 16) / (kg + m), few = (rows + 7) / 8;
+	int64_t rb = ((int64_t)1 << 16) / (kg + m), nb;
 
-	/* at least 8 blocks when rows are few, for the threads */
-	few = (few + 15) & ~(int64_t)15;
-	rb = rb < few ? rb : few;
-	return rb < 16 ? 16 : rb > 1024 ? 1024 : rb;
+	if (threads > 1 && rb > (rows + 4 * threads - 1) / (4 * threads))
+		rb = (rows + 4 * threads - 1) / (4 * threads);
+	rb = rb < 8 ? 8 : rb > 1024 ? 1024 : rb;
+	nb = (rows + rb - 1) / rb;
+	rb = (rows + nb - 1) / nb;
+	return (rb + 7) & ~(int64_t)7;
 }
 
 /* A thread's share of output pixels, blocks [blo, bhi) of a grid fixed by
@@ -516,7 +567,7 @@ gemm_rows(void *ctx, int64_t blo, int64_t bhi)
 {
 	struct conv_job *j = ctx;
 	int64_t rows = j->n * j->oh * j->ow, mg = j->m / j->groups;
-	int64_t rb = conv_block_rows(j->kg, j->m, rows), hi = bhi * rb < rows ? bhi * rb : rows;
+	int64_t rb = j->rb, hi = bhi * rb < rows ? bhi * rb : rows;
 	int64_t gsize = nn_gemm_packed_size(j->kg, mg);
 	float *col = NULL;
 
@@ -637,12 +688,12 @@ conv_exec(struct nn_exec *e, const struct nn_step *s)
 		nn_pool_for(e->pool, j.n * j.oh, 1, fn, &j);
 		return 0;
 	}
+	j.rb = conv_block_rows(j.kg, j.m, rows, nn_pool_threads(e->pool));
 	if (kind == 0) {
 		j.col = scr;
-		j.slot_size = conv_block_rows(j.kg, j.m, rows) * j.kg;
+		j.slot_size = j.rb * j.kg;
 	}
-	nn_pool_for(e->pool, (rows + conv_block_rows(j.kg, j.m, rows) - 1) /
-	    conv_block_rows(j.kg, j.m, rows), 1, gemm_rows, &j);
+	nn_pool_for(e->pool, (rows + j.rb - 1) / j.rb, 1, gemm_rows, &j);
 	return 0;
 }
 
@@ -1035,9 +1086,14 @@ nn_step_scratch(const struct tl_nn *nn, const struct nn_plan *p,
 		if (s->aux == NULL)
 			need += (nn_conv_packed_size(kind, w,
 			    nn->node[s->node].a.group) + 15) & ~(int64_t)15;
-		if (kind == 0)
-			need += threads * conv_block_rows(kg, w->dims[0],
-			    p->t[s->out[0]].n / w->dims[0]) * kg;
+		if (kind == 0) {
+			/* serial runs (slices in parallel) use one slot */
+			int64_t rows = p->t[s->out[0]].n / w->dims[0],
+			    one = conv_block_rows(kg, w->dims[0], rows, 1),
+			    all = threads * conv_block_rows(kg, w->dims[0], rows,
+			    threads);
+			need += (one > all ? one : all) * kg;
+		}
 		return need;
 	case OP_BATCHNORM:
 		return 2 * p->t[s->in[0]].dims[1];
