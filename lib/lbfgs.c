@@ -94,7 +94,7 @@ tl_lbfgs(size_t n, double *x, tl_lbfgs_fn f, void *ctx, const struct tl_lbfgs_op
 			gd = dot(n, g, d), k = 0;
 		}
 		step = k == 0 ? fmin(1, 1 / sqrt(dot(n, g, g))) : 1;
-		for (int t = 0; t < 40; t++) {
+		for (int t = 0; t < 12; t++) {
 			for (size_t i = 0; i < n; i++)
 				xn[i] = x[i] + step * d[i];
 			fn = f(ctx, xn, gn), evals++;

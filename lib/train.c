@@ -214,7 +214,7 @@ fit_linear(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct 
 	double *th = malloc(np * sizeof *th), *best = malloc(np * sizeof *best), best_ll = INFINITY;
 	float *z = malloc(f->va.n * (size_t)f->k * sizeof *z + 1);
 	float *work = malloc(eval_work(m, f->va.n) * sizeof *work);
-	struct tl_lbfgs_opts lo = { .max_iter = f->o->max_iter, .gtol = 1e-6, .ftol = 1e-10,
+	struct tl_lbfgs_opts lo = { .max_iter = f->o->max_iter, .gtol = 1e-5, .ftol = 1e-9,
 	                            .every = f->o->log_every, .log = lbfgs_log };
 	struct tl_lbfgs_result res;
 	int rc = -1;
