@@ -49,7 +49,7 @@ tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shri
            struct tl_err *err)
 {
 	size_t p = (size_t)m->dim, k = (size_t)m->nclass;
-	double *mu, *xc, *s, *cnt, tr = 0, sh;
+	double *mu, *xc, *s, *a, *cnt, tr = 0, sh;
 	int pi = (int)p, info = 0;
 
 	if (n == 0)
@@ -59,8 +59,9 @@ tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shri
 	mu = calloc(k * p + k, sizeof *mu);
 	xc = malloc(n * p * sizeof *xc);
 	s = calloc(p * p, sizeof *s);
-	if (mu == NULL || xc == NULL || s == NULL) {
-		free(mu), free(xc), free(s);
+	a = malloc(p * p * sizeof *a);
+	if (mu == NULL || xc == NULL || s == NULL || a == NULL) {
+		free(mu), free(xc), free(s), free(a);
 		return tl_err_set(err, "out of memory");
 	}
 	cnt = mu + k * p;
@@ -91,33 +92,42 @@ tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shri
 	sh = shrinkage >= 0 ? shrinkage : ledoit_wolf(n, p, xc, s);
 	for (size_t j = 0; j < p; j++)
 		tr += s[j + j * p];
-	/* lower triangle from the upper, then (1 - sh) S + sh mu I */
+	/* full symmetric S from the upper triangle */
 	for (size_t j = 0; j < p; j++)
-		for (size_t i = 0; i < p; i++) {
-			double v = i <= j ? s[i + j * p] : s[j + i * p];
-			s[i + j * p] = (1 - sh) * v + (i == j ? sh * (tr / (double)p + 1e-12) : 0);
-		}
-	dpotrf_("L", &pi, s, &pi, &info);
-	if (info == 0)
-		dtrtri_("L", "N", &pi, s, &pi, &info);
+		for (size_t i = j + 1; i < p; i++)
+			s[i + j * p] = s[j + i * p];
+	/* (1 - sh) S + sh mu I, factored; when too few samples make it
+	 * singular, more shrinkage (1 is mu I, always positive definite) */
+	for (;;) {
+		double mu_ = tr / (double)p > 1e-12 ? tr / (double)p : 1;
+		for (size_t j = 0; j < p; j++)
+			for (size_t i = 0; i < p; i++)
+				a[i + j * p] = (1 - sh) * s[i + j * p] + (i == j ? sh * mu_ : 0);
+		dpotrf_("L", &pi, a, &pi, &info);
+		if (info == 0)
+			dtrtri_("L", "N", &pi, a, &pi, &info);
+		if (info == 0 || sh >= 1)
+			break;
+		sh = sh < 0.05 ? 0.1 : fmin(1, 2 * sh);
+	}
 	if (info != 0) {
-		free(mu), free(xc), free(s);
-		return tl_err_set(err, "the feature covariance is singular (give a shrinkage above 0)");
+		free(mu), free(xc), free(s), free(a);
+		return tl_err_set(err, "the feature covariance cannot be inverted");
 	}
 	/* W [D,D] row-major lower: W[i][j] = L^-1 (i,j) */
 	for (size_t i = 0; i < p; i++)
 		for (size_t j = 0; j < p; j++)
-			m->ood_w[i * p + j] = j <= i ? (float)s[i + j * p] : 0;
+			m->ood_w[i * p + j] = j <= i ? (float)a[i + j * p] : 0;
 	/* whitened means: ood_mu[c] = W mu_c */
 	for (size_t c = 0; c < k; c++)
 		for (size_t i = 0; i < p; i++) {
-			double a = 0;
+			double v = 0;
 			for (size_t j = 0; j <= i; j++)
-				a += s[i + j * p] * mu[c * p + j];
-			m->ood_mu[c * p + i] = (float)a;
+				v += a[i + j * p] * mu[c * p + j];
+			m->ood_mu[c * p + i] = (float)v;
 		}
 	m->ood_shrinkage = (float)sh;
-	free(mu), free(xc), free(s);
+	free(mu), free(xc), free(s), free(a);
 	return 0;
 }
 

@@ -20,8 +20,9 @@
 /* in: x [n,D] head inputs (tl_tlm_input), y [n] in 0..K-1.  Fills m's
  * ood_w and ood_mu (allocating them) and ood_shrinkage; shrinkage < 0
  * chooses it by the Ledoit-Wolf formula, else uses it (0..1).  Classes
- * without a sample get the overall mean.  -1 when out of memory or the
- * covariance is singular (shrinkage 0 with n <= D). */
+ * without a sample get the overall mean.  When the shrunk covariance is
+ * singular (too few samples), the shrinkage is raised until it is not (1:
+ * a multiple of the identity).  -1 when out of memory. */
 int tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shrinkage,
                struct tl_err *err);
 
