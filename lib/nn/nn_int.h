@@ -140,6 +140,13 @@ struct nn_step {
 	int in[8], nin;
 	int out[2], nout;
 	int alias;		/* output shares input 0's storage */
+	int skip;		/* computed inside a later step (pre) */
+	int pre, mid;		/* depthwise Conv: 1 + index of the
+				 * pointwise Conv step it runs band by band
+				 * before it (0: none), and that step's
+				 * output tensor, never stored whole; in[0]
+				 * is then the pointwise Conv's input and
+				 * in[4] its bias (-1 none) */
 	/* Conv: in[2] bias (-1 none), in[3] a residual added in the epilogue
 	 * (a fused Add; nin 4) */
 	const void *aux;	/* plan-time data: repacked weights, indices */

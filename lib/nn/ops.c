@@ -505,35 +505,49 @@ dw3_rows512(void *ctx, int64_t rlo, int64_t rhi)
 
 /* im2col of output pixels [lo, hi) for group g into col
  * [hi-lo][KH*KW*Cg], in (ky, kx, ci) order to match OHWI weights. */
-static void
+HOT static void
 im2col(const struct conv_job *j, int64_t lo, int64_t hi, int64_t g,
     float *col)
 {
-	int64_t cg = j->cg, ohw = j->oh * j->ow;
+	int64_t cg = j->cg, ohw = j->oh * j->ow, run = j->kw * cg;
+	int64_t n = lo / ohw, oy = lo % ohw / j->ow, ox = lo % j->ow;
+	int runs = j->dw == 1 && j->groups == 1;
 
 	for (int64_t p = lo; p < hi; p++) {
-		int64_t n = p / ohw, oy = p % ohw / j->ow, ox = p % j->ow;
-		float *dst = col + (p - lo) * j->kg;
+		float *restrict dst = col + (p - lo) * j->kg;
 		int64_t ix0 = ox * j->sw - j->pl;
+		int inx = runs && ix0 >= 0 && ix0 + j->kw <= j->w_;
 		for (int64_t ky = 0; ky < j->kh; ky++) {
 			int64_t iy = oy * j->sh - j->pt + ky * j->dh;
-			if (j->dw == 1 && j->groups == 1 && iy >= 0 && iy < j->h &&
-			    ix0 >= 0 && ix0 + j->kw <= j->w_) {
+			const float *restrict row;
+			if (iy < 0 || iy >= j->h) {
+				memset(dst, 0, run * sizeof *dst);
+				dst += run;
+				continue;
+			}
+			row = j->x + (n * j->h + iy) * j->w_ * j->c;
+			if (inx) {
 				/* the row of taps is one run of input */
-				const float *src = j->x + ((n * j->h + iy) * j->w_ +
-				    ix0) * j->c;
-				for (int64_t q = 0; q < j->kw * cg; q++)
+				const float *restrict src = row + ix0 * j->c;
+				for (int64_t q = 0; q < run; q++)
 					dst[q] = src[q];
-				dst += j->kw * cg;
+				dst += run;
 				continue;
 			}
 			for (int64_t kx = 0; kx < j->kw; kx++, dst += cg) {
-				int64_t ix = ox * j->sw - j->pl + kx * j->dw;
-				if (iy < 0 || iy >= j->h || ix < 0 || ix >= j->w_)
+				int64_t ix = ix0 + kx * j->dw;
+				if (ix < 0 || ix >= j->w_)
 					memset(dst, 0, cg * sizeof *dst);
 				else
-					memcpy(dst, j->x + ((n * j->h + iy) * j->w_ +
-					    ix) * j->c + g * cg, cg * sizeof *dst);
+					memcpy(dst, row + ix * j->c + g * cg,
+					    cg * sizeof *dst);
+			}
+		}
+		if (++ox == j->ow) {
+			ox = 0;
+			if (++oy == j->oh) {
+				oy = 0;
+				n++;
 			}
 		}
 	}
@@ -641,13 +655,87 @@ nn_conv_pack(int kind, const struct nn_ptensor *w, int64_t group,
 		    dst + g * nn_gemm_packed_size(kg, mg));
 }
 
+/* A pointwise Conv fused into the depthwise one after it (plan.c's
+ * fuse_expand): units are (image, chunk of output rows); each keeps the
+ * expanded input rows it needs in a band of rcap rows, computes new rows
+ * with nn_gemm as the band slides down and runs the depthwise kernel on
+ * the rows the band covers. */
+struct band_job {
+	struct conv_job dw;	/* x: set per band */
+	void (*fn)(void *, int64_t, int64_t);
+	const float *x;		/* pointwise input [N,H,W,cin] */
+	const float *ew;	/* packed pointwise weights */
+	struct nn_gemm_epi ep;
+	int64_t cin, rcap, nchunk, slot_size;
+	float *buf;
+	int slot;
+};
+
+/* Band rows: about 256 KB of expanded input, at least one kernel height. */
+static int64_t
+band_rows(int64_t ek, int64_t w, int64_t c)
+{
+	int64_t r = ((int64_t)1 << 16) / (w * c + 1);
+
+	return r < ek ? ek : r;
+}
+
+static void
+band_units(void *ctx, int64_t lo, int64_t hi)
+{
+	struct band_job *b = ctx;
+	const struct conv_job *d = &b->dw;
+	int64_t row = d->w_ * d->c, per = (d->oh + b->nchunk - 1) / b->nchunk;
+	int64_t ek = (d->kh - 1) * d->dh + 1;
+	float *buf = b->buf + __atomic_fetch_add(&b->slot, 1,
+	    __ATOMIC_RELAXED) * b->slot_size;
+
+	for (int64_t u = lo; u < hi; u++) {
+		int64_t n = u / b->nchunk, oy = u % b->nchunk * per,
+		    oy1 = oy + per < d->oh ? oy + per : d->oh, ylo = 0, yhi = 0;
+		for (int first = 1; oy < oy1; first = 0) {
+			int64_t a = oy * d->sh - d->pt, ob = oy, need;
+			struct conv_job j = *d;
+			a = a < 0 ? 0 : a;
+			if (first || a >= yhi) {
+				ylo = yhi = a;
+			} else if (a > ylo) {
+				memmove(buf, buf + (a - ylo) * row,
+				    (yhi - a) * row * sizeof *buf);
+				ylo = a;
+			}
+			/* output rows [oy, ob) whose input rows fit the band */
+			for (;;) {
+				need = ob * d->sh - d->pt + ek;
+				need = need < d->h ? need : d->h;
+				if (ob >= oy1 || need - ylo > b->rcap)
+					break;
+				ob++;
+			}
+			need = (ob - 1) * d->sh - d->pt + ek;
+			need = need < d->h ? need : d->h;
+			if (need > yhi) {
+				nn_gemm(d->isa, (need - yhi) * d->w_, d->c, b->cin,
+				    b->x + (n * d->h + yhi) * d->w_ * b->cin, b->cin,
+				    b->ew, buf + (yhi - ylo) * row, d->c, &b->ep);
+				yhi = need;
+			}
+			/* row ylo of image n at buf; only rows in the band are
+			 * read */
+			j.x = buf - (n * d->h + ylo) * row;
+			b->fn(&j, n * d->oh + oy, n * d->oh + ob);
+			oy = ob;
+		}
+	}
+}
+
 static int
 conv_exec(struct nn_exec *e, const struct nn_step *s)
 {
 	const struct nn_node *nd = &e->nn->node[s->node];
 	const struct nn_attrs *A = &nd->a;
-	const struct nn_ptensor *x = &e->p->t[s->in[0]], *w = &e->p->t[s->in[1]],
-	    *y = &e->p->t[s->out[0]];
+	const struct nn_ptensor *x = &e->p->t[s->pre ? s->mid : s->in[0]],
+	    *w = &e->p->t[s->in[1]], *y = &e->p->t[s->out[0]];
 	struct conv_job j = { 0 };
 	int kind = nn_conv_kind(nd, x, w);
 	float *scr = e->scratch;
@@ -685,6 +773,28 @@ conv_exec(struct nn_exec *e, const struct nn_step *s)
 		    j.dh == 1 && j.dw == 1 && j.c % 16 == 0)
 			fn = dw3_rows512;
 #endif
+		if (s->pre) {
+			const struct nn_step *ps = &e->p->s[s->pre - 1];
+			const struct nn_node *pn = &e->nn->node[ps->node];
+			int threads = nn_pool_threads(e->pool);
+			struct band_job b = { .dw = j, .fn = fn };
+			b.x = nn_data(e, s->in[0]);
+			b.ew = ps->aux;
+			b.ep.bias = s->in[4] >= 0 ? nn_data(e, s->in[4]) : NULL;
+			b.ep.act = pn->act != ACT_NONE;
+			b.ep.lo = pn->act_min, b.ep.hi = pn->act_max;
+			b.cin = e->p->t[s->in[0]].dims[1];
+			b.rcap = band_rows((j.kh - 1) * j.dh + 1, j.w_, j.c);
+			b.slot_size = b.rcap * j.w_ * j.c;
+			b.buf = scr;
+			/* with threads, chunks of rows too when images are few
+			 * (rows shared by two chunks are computed twice, the
+			 * same way) */
+			b.nchunk = threads > 1 ? (4 * threads + j.n - 1) / j.n : 1;
+			b.nchunk = b.nchunk < j.oh ? b.nchunk : j.oh;
+			nn_pool_for(e->pool, j.n * b.nchunk, 1, band_units, &b);
+			return 0;
+		}
 		nn_pool_for(e->pool, j.n * j.oh, 1, fn, &j);
 		return 0;
 	}
@@ -1077,10 +1187,17 @@ nn_step_scratch(const struct tl_nn *nn, const struct nn_plan *p,
 	int64_t need = 0, kg;
 	int kind;
 
+	if (s->skip)
+		return 0;
 	switch (s->op) {
 	case OP_CONV:
-		x = &p->t[s->in[0]];
+		x = &p->t[s->pre ? s->mid : s->in[0]];
 		w = &p->t[s->in[1]];
+		if (s->pre) {
+			int64_t kh = w->dims[2], dh = nn->node[s->node].a.dil[0];
+			return threads * band_rows((kh - 1) * dh + 1, x->dims[3],
+			    x->dims[1]) * x->dims[3] * x->dims[1];
+		}
 		kg = w->dims[1] * w->dims[2] * w->dims[3];
 		kind = nn_conv_kind(&nn->node[s->node], x, w);
 		if (s->aux == NULL)
@@ -1111,7 +1228,7 @@ nn_step_exec(struct nn_exec *e, const struct nn_step *s, struct tl_err *err)
 	struct smap m;
 	float lo, hi;
 
-	if (s->alias)
+	if (s->alias || s->skip)
 		return 0;
 	switch (s->op) {
 	case OP_CONV:

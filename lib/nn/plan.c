@@ -899,6 +899,48 @@ fuse_residual(struct tl_nn *nn, struct nn_plan *p)
 	}
 }
 
+/* Pointwise Conv -> depthwise Conv (MobileNet's expansion): when only the
+ * depthwise step reads the expanded tensor and both have packed weights,
+ * the depthwise step computes the rows it needs band by band into scratch
+ * the size of L2, so the tensor (six times the block's channels) is never
+ * written out whole.  Same kernels, same sums. */
+static void
+fuse_expand(struct tl_nn *nn, struct nn_plan *p)
+{
+	for (int s = 0; s < p->ns; s++) {
+		struct nn_step *d = &p->s[s], *e = NULL;
+		int t = d->in[0], uses = 0, q;
+		if (d->op != OP_CONV || d->alias || d->skip || d->pre ||
+		    d->nin > 3 || d->aux == NULL ||
+		    nn_conv_kind(&nn->node[d->node], &p->t[t], &p->t[d->in[1]]) != 1)
+			continue;
+		for (q = s - 1; q >= 0 && e == NULL; q--)
+			if (p->s[q].nout == 1 && p->s[q].out[0] == t)
+				e = &p->s[q];
+		if (e == NULL || e->op != OP_CONV || e->alias || e->skip ||
+		    e->pre || e->nin > 3 || e->aux == NULL ||
+		    nn_conv_kind(&nn->node[e->node], &p->t[e->in[0]],
+		    &p->t[e->in[1]]) != 2 || p->t[t].root != t)
+			continue;
+		for (int k = 0; k < p->nouts; k++)
+			uses += p->outs[k] == t ? 2 : 0;
+		for (int r = 0; r < p->ns; r++)
+			for (int j = 0; j < p->s[r].nin; j++)
+				uses += p->s[r].in[j] == t;
+		if (uses != 1)
+			continue;
+		d->pre = (int)(e - p->s) + 1;
+		d->mid = t;
+		d->in[0] = e->in[0];
+		if (d->nin < 3)
+			d->in[2] = -1;
+		d->in[3] = -1;
+		d->in[4] = e->nin > 2 ? e->in[2] : -1;
+		d->nin = 5;
+		e->skip = 1;
+	}
+}
+
 /* Memory: each root gets [first, last] steps; place the biggest first at
  * the lowest offset that no overlapping live buffer occupies. */
 static int
@@ -969,6 +1011,8 @@ lifetimes(struct tl_nn *nn, struct nn_plan *p)
 			p->t[i].first = p->t[i].last = 0;
 	for (int s = 0; s < ns; s++) {
 		struct nn_step *st = &p->s[s];
+		if (st->skip)
+			continue;
 		for (int j = 0; j < st->nin; j++) {
 			int r;
 			if (st->in[j] < 0)
@@ -1064,6 +1108,7 @@ nn_plan_make(struct tl_nn *nn, int n, const int *outs, int nouts,
 			goto fail;
 		}
 	fuse_residual(nn, p);
+	fuse_expand(nn, p);
 	lifetimes(nn, p);
 	/* in place: an elementwise step whose input dies at it */
 	for (int s = 0; s < p->ns; s++) {
