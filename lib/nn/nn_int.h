@@ -215,6 +215,10 @@ struct nn_exec {
 	struct tl_nn *nn;
 	struct nn_pool *pool;
 	struct nn_plan *p;
+	/* graph inputs read in place from the caller's buffers (never
+	 * written: no step works in place on an input) */
+	int ndirect, direct_t[16];
+	const float *direct[16];
 	float *arena, *scratch;
 };
 float *nn_data(struct nn_exec *x, int t);

@@ -1165,6 +1165,9 @@ nn_data(struct nn_exec *x, int t)
 
 	if (q->known)
 		return (float *)q->cf;
+	for (int k = 0; k < x->ndirect; k++)
+		if (x->direct_t[k] == q->root)
+			return (float *)x->direct[k];
 	return x->arena + x->p->t[q->root].off;
 }
 
@@ -1200,6 +1203,7 @@ nn_plan_run(struct tl_nn *nn, struct nn_pool *pool, struct nn_buf *b,
 		openblas_set_num_threads(1);
 	x.nn = nn, x.pool = pool, x.p = p, x.arena = b->arena;
 	x.scratch = b->scratch;
+	x.ndirect = 0;
 	for (int i = 0; i < nn->nt; i++) {
 		struct nn_ptensor *q = &p->t[i];
 		const struct tl_nn_io *io = NULL;
@@ -1214,7 +1218,10 @@ nn_plan_run(struct tl_nn *nn, struct nn_pool *pool, struct nn_buf *b,
 		if (q->rank == 4 && io->layout == TL_NN_NCHW &&
 		    !layout_trivial(q->dims))
 			nn_convert(pool, io->data, nn_data(&x, i), q->dims, 1);
-		else
+		else if (x.ndirect < 16 && q->root == i) {
+			x.direct_t[x.ndirect] = i;
+			x.direct[x.ndirect++] = io->data;
+		} else
 			memcpy(nn_data(&x, i), io->data, q->n * sizeof(float));
 	}
 	for (int s = 0; s < p->ns; s++)
