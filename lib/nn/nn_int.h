@@ -147,6 +147,12 @@ struct nn_step {
 				 * output tensor, never stored whole; in[0]
 				 * is then the pointwise Conv's input and
 				 * in[4] its bias (-1 none) */
+	int post, mid2;		/* depthwise Conv: 1 + index of the
+				 * pointwise Conv step it feeds band by band
+				 * (0: none) and the depthwise output, never
+				 * stored whole; out[0] is then that step's
+				 * output, in[5] its bias, in[6] its
+				 * residual (-1 none) */
 	/* Conv: in[2] bias (-1 none), in[3] a residual added in the epilogue
 	 * (a fused Add; nin 4) */
 	const void *aux;	/* plan-time data: repacked weights, indices */

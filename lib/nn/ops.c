@@ -664,9 +664,12 @@ struct band_job {
 	struct conv_job dw;	/* x: set per band */
 	void (*fn)(void *, int64_t, int64_t);
 	const float *x;		/* pointwise input [N,H,W,cin] */
-	const float *ew;	/* packed pointwise weights */
+	const float *ew;	/* packed pointwise weights, NULL: no pre */
 	struct nn_gemm_epi ep;
-	int64_t cin, rcap, nchunk, slot_size;
+	const float *pw;	/* packed projection weights, NULL: no post */
+	float *py;		/* projection output [N,OH,OW,cout] */
+	struct nn_gemm_epi pep;
+	int64_t cin, cout, rcap, nchunk, slot_size;
 	float *buf;
 	int slot;
 };
@@ -688,7 +691,7 @@ band_units(void *ctx, int64_t lo, int64_t hi)
 	int64_t row = d->w_ * d->c, per = (d->oh + b->nchunk - 1) / b->nchunk;
 	int64_t ek = (d->kh - 1) * d->dh + 1;
 	float *buf = b->buf + __atomic_fetch_add(&b->slot, 1,
-	    __ATOMIC_RELAXED) * b->slot_size;
+	    __ATOMIC_RELAXED) * b->slot_size, *dwbuf = buf + b->rcap * row;
 
 	for (int64_t u = lo; u < hi; u++) {
 		int64_t n = u / b->nchunk, oy = u % b->nchunk * per,
@@ -708,13 +711,14 @@ band_units(void *ctx, int64_t lo, int64_t hi)
 			for (;;) {
 				need = ob * d->sh - d->pt + ek;
 				need = need < d->h ? need : d->h;
-				if (ob >= oy1 || need - ylo > b->rcap)
+				if (ob >= oy1 || need - ylo > b->rcap ||
+				    ob - oy >= b->rcap)
 					break;
 				ob++;
 			}
 			need = (ob - 1) * d->sh - d->pt + ek;
 			need = need < d->h ? need : d->h;
-			if (need > yhi) {
+			if (b->ew && need > yhi) {
 				nn_gemm(d->isa, (need - yhi) * d->w_, d->c, b->cin,
 				    b->x + (n * d->h + yhi) * d->w_ * b->cin, b->cin,
 				    b->ew, buf + (yhi - ylo) * row, d->c, &b->ep);
@@ -722,8 +726,21 @@ band_units(void *ctx, int64_t lo, int64_t hi)
 			}
 			/* row ylo of image n at buf; only rows in the band are
 			 * read */
-			j.x = buf - (n * d->h + ylo) * row;
+			if (b->ew)
+				j.x = buf - (n * d->h + ylo) * row;
+			/* output row oy at dwbuf, then projected */
+			if (b->pw)
+				j.y = dwbuf - (n * d->oh + oy) * d->ow * d->c;
 			b->fn(&j, n * d->oh + oy, n * d->oh + ob);
+			if (b->pw) {
+				int64_t o = (n * d->oh + oy) * d->ow;
+				struct nn_gemm_epi pep = b->pep;
+				if (pep.res)
+					pep.res += o * b->cout;
+				nn_gemm(d->isa, (ob - oy) * d->ow, b->cout, d->c,
+				    dwbuf, d->c, b->pw, b->py + o * b->cout, b->cout,
+				    &pep);
+			}
 			oy = ob;
 		}
 	}
@@ -735,7 +752,8 @@ conv_exec(struct nn_exec *e, const struct nn_step *s)
 	const struct nn_node *nd = &e->nn->node[s->node];
 	const struct nn_attrs *A = &nd->a;
 	const struct nn_ptensor *x = &e->p->t[s->pre ? s->mid : s->in[0]],
-	    *w = &e->p->t[s->in[1]], *y = &e->p->t[s->out[0]];
+	    *w = &e->p->t[s->in[1]],
+	    *y = &e->p->t[s->post ? s->mid2 : s->out[0]];
 	struct conv_job j = { 0 };
 	int kind = nn_conv_kind(nd, x, w);
 	float *scr = e->scratch;
@@ -773,19 +791,36 @@ conv_exec(struct nn_exec *e, const struct nn_step *s)
 		    j.dh == 1 && j.dw == 1 && j.c % 16 == 0)
 			fn = dw3_rows512;
 #endif
-		if (s->pre) {
-			const struct nn_step *ps = &e->p->s[s->pre - 1];
-			const struct nn_node *pn = &e->nn->node[ps->node];
+		if (s->pre || s->post) {
 			int threads = nn_pool_threads(e->pool);
 			struct band_job b = { .dw = j, .fn = fn };
-			b.x = nn_data(e, s->in[0]);
-			b.ew = ps->aux;
-			b.ep.bias = s->in[4] >= 0 ? nn_data(e, s->in[4]) : NULL;
-			b.ep.act = pn->act != ACT_NONE;
-			b.ep.lo = pn->act_min, b.ep.hi = pn->act_max;
-			b.cin = e->p->t[s->in[0]].dims[1];
 			b.rcap = band_rows((j.kh - 1) * j.dh + 1, j.w_, j.c);
-			b.slot_size = b.rcap * j.w_ * j.c;
+			if (s->pre) {
+				const struct nn_step *ps = &e->p->s[s->pre - 1];
+				const struct nn_node *pn = &e->nn->node[ps->node];
+				b.x = nn_data(e, s->in[0]);
+				b.ew = ps->aux;
+				b.ep.bias = s->in[4] >= 0 ? nn_data(e, s->in[4]) :
+				    NULL;
+				b.ep.act = pn->act != ACT_NONE;
+				b.ep.lo = pn->act_min, b.ep.hi = pn->act_max;
+				b.cin = e->p->t[s->in[0]].dims[1];
+			}
+			if (s->post) {
+				const struct nn_step *ps = &e->p->s[s->post - 1];
+				const struct nn_node *pn = &e->nn->node[ps->node];
+				b.pw = ps->aux;
+				b.py = nn_data(e, s->out[0]);
+				b.cout = e->p->t[s->out[0]].dims[1];
+				b.pep.bias = s->in[5] >= 0 ? nn_data(e, s->in[5]) :
+				    NULL;
+				b.pep.act = pn->act != ACT_NONE;
+				b.pep.lo = pn->act_min, b.pep.hi = pn->act_max;
+				b.pep.res = s->in[6] >= 0 ? nn_data(e, s->in[6]) :
+				    NULL;
+				b.pep.ldr = b.cout;
+			}
+			b.slot_size = b.rcap * (j.w_ + j.ow) * j.c;
 			b.buf = scr;
 			/* with threads, chunks of rows too when images are few
 			 * (rows shared by two chunks are computed twice, the
@@ -1193,10 +1228,11 @@ nn_step_scratch(const struct tl_nn *nn, const struct nn_plan *p,
 	case OP_CONV:
 		x = &p->t[s->pre ? s->mid : s->in[0]];
 		w = &p->t[s->in[1]];
-		if (s->pre) {
+		if (s->pre || s->post) {
 			int64_t kh = w->dims[2], dh = nn->node[s->node].a.dil[0];
+			int64_t ow = p->t[s->post ? s->mid2 : s->out[0]].dims[3];
 			return threads * band_rows((kh - 1) * dh + 1, x->dims[3],
-			    x->dims[1]) * x->dims[3] * x->dims[1];
+			    x->dims[1]) * (x->dims[3] + ow) * x->dims[1];
 		}
 		kg = w->dims[1] * w->dims[2] * w->dims[3];
 		kind = nn_conv_kind(&nn->node[s->node], x, w);

@@ -941,6 +941,51 @@ fuse_expand(struct tl_nn *nn, struct nn_plan *p)
 	}
 }
 
+/* Depthwise Conv -> pointwise Conv (MobileNet's projection): when only
+ * the pointwise step reads the depthwise output, the depthwise step feeds
+ * it band by band (with its bias, activation and residual) and the
+ * depthwise output is never stored whole. */
+static void
+fuse_project(struct tl_nn *nn, struct nn_plan *p)
+{
+	for (int s = 0; s < p->ns; s++) {
+		struct nn_step *d = &p->s[s], *c = NULL;
+		int t = d->out[0], uses = 0, res;
+		if (d->op != OP_CONV || d->alias || d->skip || d->post ||
+		    d->aux == NULL || (!d->pre && d->nin > 3) ||
+		    nn_conv_kind(&nn->node[d->node], &p->t[d->pre ? d->mid :
+		    d->in[0]], &p->t[d->in[1]]) != 1 || p->t[t].root != t)
+			continue;
+		for (int k = 0; k < p->nouts; k++)
+			uses += p->outs[k] == t ? 2 : 0;
+		for (int q = 0; q < p->ns; q++)
+			for (int j = 0; j < p->s[q].nin; j++)
+				if (p->s[q].in[j] == t) {
+					uses++;
+					c = &p->s[q];
+				}
+		if (uses != 1 || c->in[0] != t || c->op != OP_CONV || c->alias ||
+		    c->skip || c->pre || c->aux == NULL ||
+		    nn_conv_kind(&nn->node[c->node], &p->t[t], &p->t[c->in[1]]) != 2)
+			continue;
+		res = c->nin > 3 ? c->in[3] : -1;
+		if (res >= 0 && !ready_before(nn, p, res, s))
+			continue;
+		d->post = (int)(c - p->s) + 1;
+		d->mid2 = t;
+		if (!d->pre) {
+			if (d->nin < 3)
+				d->in[2] = -1;
+			d->in[3] = d->in[4] = -1;
+		}
+		d->in[5] = c->nin > 2 ? c->in[2] : -1;
+		d->in[6] = res;
+		d->nin = 7;
+		d->out[0] = c->out[0];
+		c->skip = 1;
+	}
+}
+
 /* Memory: each root gets [first, last] steps; place the biggest first at
  * the lowest offset that no overlapping live buffer occupies. */
 static int
@@ -1109,6 +1154,7 @@ nn_plan_make(struct tl_nn *nn, int n, const int *outs, int nouts,
 		}
 	fuse_residual(nn, p);
 	fuse_expand(nn, p);
+	fuse_project(nn, p);
 	lifetimes(nn, p);
 	/* in place: an elementwise step whose input dies at it */
 	for (int s = 0; s < p->ns; s++) {
