@@ -46,10 +46,12 @@ enum tl_nn_layout {
 };
 
 /* threads: the engine's worker threads (the caller's included); 0 means
- * $OPENBLAS_NUM_THREADS if set, else the online cores.  The engine splits
- * every GEMM itself, so a run sets OpenBLAS to one thread
- * (openblas_set_num_threads(1): process-wide, OpenBLAS has no per-call
- * setting).  The thread count never changes a result, bit for bit. */
+ * $OPENBLAS_NUM_THREADS if set, else the online cores.  Convolutions and
+ * Gemm with constant weights run on the engine's own kernels; it splits the
+ * rest itself too, so a run sets OpenBLAS (MatMul, other Gemm) to one
+ * thread (openblas_set_num_threads(1): process-wide, OpenBLAS has no
+ * per-call setting).  The thread count never changes a result, bit for
+ * bit. */
 struct tl_nn_opts {
 	int threads;
 };
@@ -174,7 +176,8 @@ int tl_nn_set_output(struct tl_nn *nn, const char *name, struct tl_err *err);
  * computed tensor has the batch as dim 0 and no Concat/Softmax works along
  * it; a model declared with a fixed batch of 1 counts) runs in slices of
  * images sized for the cache, each image then computed exactly as in a
- * batch of one; memory is that of a slice, not of n images.
+ * batch of one; with at least as many slices as threads, each thread runs
+ * whole slices.  Memory is that of a slice per thread, not of n images.
  *
  * tl_nn_run_io is the general form: any number of named inputs and outputs,
  * each with its layout.  n > 0 sets dim 0 of every input; n == 0 runs at the

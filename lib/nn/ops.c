@@ -1,12 +1,17 @@
 /*
  * ops.c - the kernels, one per operator, over plan tensors whose shapes the
  * plan has already checked.  4-D activations are NHWC ("nhwc" tensors):
- * a 1x1 convolution is one GEMM [N*H*W,Cin] x [Cin,Cout], other
- * convolutions im2col a block of output pixels then GEMM, depthwise
- * convolution and pooling vectorise over channels.  Dense work goes to
- * OpenBLAS; the rest is split over the engine's thread pool.  Hot loops are
- * compiled for AVX-512, AVX2 and baseline x86-64 and picked at run time
- * (target_clones).  Elementwise operators take any layout through strides.
+ * a 1x1 convolution is one GEMM [N*H*W,Cin] x [Cin,Cout] on the input in
+ * place, other convolutions im2col a block of output pixels then GEMM, both
+ * on gemm.c's kernels with bias, activation and residual in the epilogue;
+ * depthwise convolution and pooling vectorise over channels (3x3 depthwise
+ * has its own AVX-512 kernel), and a depthwise Conv the plan fused with
+ * the pointwise Convs around it computes them band by band.  Gemm with
+ * constant B uses gemm.c too; MatMul and other Gemm go to OpenBLAS.  Work
+ * is split over the engine's thread pool.  Hot loops are compiled for
+ * AVX-512, AVX2 and baseline x86-64 and picked at run time (target_clones
+ * or the gemm.c ISA).  Elementwise operators take any layout through
+ * strides.
  */
 #pragma GCC optimize("O3", "fp-contract=fast")
 #include <math.h>
