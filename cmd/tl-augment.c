@@ -121,19 +121,10 @@ parse(int argc, char **argv, struct opts *o)
 		case SEED: a->seed = (uint64_t)tl_opt_int(usage, "--seed", optarg, 0, INT64_MAX); break;
 		case MAXPIX: a->image.max_pixels = tl_opt_int(usage, "--max-pixels", optarg, 1,
 		    1LL << 40); break;
-		case MAXBAD:
-			if (tl_bad_parse(&o->bad, optarg) != 0)
-				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
-			break;
+		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
-		case 'h':
-			printf("usage: %s\n\n%s", usage, help);
-			tl_cli_close_stdout();
-			exit(TL_EXIT_OK);
-		case 'V':
-			printf("tl-augment %s\n", TL_VERSION);
-			tl_cli_close_stdout();
-			exit(TL_EXIT_OK);
+		case 'h': tl_cli_help(usage, help);
+		case 'V': tl_cli_version();
 		default:
 			if (c < PRESET || c >= NOPT)
 				tl_usage_error(usage, NULL);

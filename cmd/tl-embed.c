@@ -17,27 +17,21 @@ static const char usage[] =
     "                [--squash | --crop] [--scale s] [--max-pixels n] [--max-bad n[%]]\n"
     "                [--strict] [--list-layers] [file ...]";
 
-static void
-help(void)
-{
-	printf("usage: %s\n\n"
-	    "Adds \"emb\" (a backbone's features) to every image record.\n\n"
-	    "  -m, --model NAME|PATH  backbone: a name in $TL_MODEL_PATH, the share dir or\n"
-	    "                         ./models, or a .onnx / model.json path (mobilenetv2)\n"
-	    "  -l, --layer NAME       emit this layer's [H,W,C] map instead of the default\n"
-	    "  -p, --pool avg|max|avgmax|none  map to vector (default avg; none with --layer)\n"
-	    "  -b, --batch N          images per run (32)\n"
-	    "  -j, --threads N        threads (default $TL_THREADS, else the cores)\n"
-	    "      --keep-image       keep img/pix in the output\n"
-	    "      --squash, --crop   resize the whole image, or shorter side + centre crop\n"
-	    "      --scale S          [0,1], [-1,1] or imagenet (default: the model's)\n"
-	    "      --max-pixels N     refuse images declaring more pixels (100000000)\n"
-	    "      --max-bad N|N%%     tolerate that many bad records with status 0\n"
-	    "      --strict           stop at the first bad record\n"
-	    "      --list-layers      print the model's layers and shapes, then exit\n",
-	    usage);
-	exit(0);
-}
+static const char help[] =
+    "Adds \"emb\" (a backbone's features) to every image record.\n\n"
+    "  -m, --model NAME|PATH  backbone: a name in $TL_MODEL_PATH, the share dir or\n"
+    "                         ./models, or a .onnx / model.json path (mobilenetv2)\n"
+    "  -l, --layer NAME       emit this layer's [H,W,C] map instead of the default\n"
+    "  -p, --pool avg|max|avgmax|none  map to vector (default avg; none with --layer)\n"
+    "  -b, --batch N          images per run (32)\n"
+    "  -j, --threads N        threads (default $TL_THREADS, else the cores)\n"
+    "      --keep-image       keep img/pix in the output\n"
+    "      --squash, --crop   resize the whole image, or shorter side + centre crop\n"
+    "      --scale S          [0,1], [-1,1] or imagenet (default: the model's)\n"
+    "      --max-pixels N     refuse images declaring more pixels (100000000)\n"
+    "      --max-bad N|N%     tolerate that many bad records with status 0\n"
+    "      --strict           stop at the first bad record\n"
+    "      --list-layers      print the model's layers and shapes, then exit\n";
 
 static void list_layers(struct tl_embed_opts *o);
 static void embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad);
@@ -78,14 +72,11 @@ main(int argc, char **argv)
 		case 's': o.scale = optarg; break;
 		case 'P': o.max_pixels = (unsigned long long)tl_opt_int(usage, "--max-pixels",
 		    optarg, 1, 1LL << 40); break;
-		case 'B':
-			if (tl_bad_parse(&bad, optarg) < 0)
-				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
-			break;
+		case 'B': tl_bad_opt(&bad, usage, optarg); break;
 		case 'X': bad.strict = 1; break;
 		case 'L': list = 1; break;
-		case 'h': help(); break;
-		case 'V': printf("tl-embed %s\n", TL_VERSION); return 0;
+		case 'h': tl_cli_help(usage, help);
+		case 'V': tl_cli_version();
 		default: tl_usage_error(usage, NULL);
 		}
 	}

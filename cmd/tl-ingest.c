@@ -109,20 +109,13 @@ parse(int argc, char **argv, struct opts *o)
 			o->lists[o->nlists++] = optarg;
 			break;
 		case 'b':
-			if (tl_bad_parse(&o->bad, optarg) != 0)
-				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
+			tl_bad_opt(&o->bad, usage, optarg);
 			break;
 		case 'x':
 			o->bad.strict = 1;
 			break;
-		case 'h':
-			printf("usage: %s\n\n%s", usage, help);
-			tl_cli_close_stdout();
-			exit(TL_EXIT_OK);
-		case 'V':
-			printf("tl-ingest %s\n", TL_VERSION);
-			tl_cli_close_stdout();
-			exit(TL_EXIT_OK);
+		case 'h': tl_cli_help(usage, help);
+		case 'V': tl_cli_version();
 		default:
 			tl_usage_error(usage, NULL);
 		}

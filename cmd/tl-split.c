@@ -146,19 +146,10 @@ parse(int argc, char **argv, struct opts *o)
 		case HOLDOUT: o->sp.holdout_small = 1; break;
 		case IGNORE: o->ignore[o->sp.nignore++] = optarg; break;
 		case 'o': output_opt(o, optarg); nout++; break;
-		case MAXBAD:
-			if (tl_bad_parse(&o->bad, optarg) != 0)
-				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
-			break;
+		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
-		case 'h':
-			printf("usage: %s\n\n%s", usage, help);
-			tl_cli_close_stdout();
-			exit(TL_EXIT_OK);
-		case 'V':
-			printf("%s\n", PRODUCER);
-			tl_cli_close_stdout();
-			exit(TL_EXIT_OK);
+		case 'h': tl_cli_help(usage, help);
+		case 'V': tl_cli_version();
 		default:
 			tl_usage_error(usage, NULL);
 		}

@@ -114,19 +114,10 @@ parse(int argc, char **argv, struct opts *o)
 		case TAG: o->tag = optarg; break;
 		case LOG: o->log = optarg; break;
 		case 'q': o->quiet = 1; break;
-		case MAXBAD:
-			if (tl_bad_parse(&o->bad, optarg) != 0)
-				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
-			break;
+		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
-		case 'h':
-			printf("usage: %s\n\n%s", usage, help);
-			tl_cli_close_stdout();
-			exit(TL_EXIT_OK);
-		case 'V':
-			printf("%s\n", PRODUCER);
-			tl_cli_close_stdout();
-			exit(TL_EXIT_OK);
+		case 'h': tl_cli_help(usage, help);
+		case 'V': tl_cli_version();
 		default:
 			tl_usage_error(usage, NULL);
 		}

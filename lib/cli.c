@@ -81,6 +81,22 @@ tl_usage_error(const char *usage, const char *fmt, ...)
 }
 
 void
+tl_cli_help(const char *usage, const char *help)
+{
+	printf("usage: %s\n\n%s", usage, help);
+	tl_cli_close_stdout();
+	exit(TL_EXIT_OK);
+}
+
+void
+tl_cli_version(void)
+{
+	printf("%s %s\n", prog, TL_VERSION);
+	tl_cli_close_stdout();
+	exit(TL_EXIT_OK);
+}
+
+void
 tl_cli_write_failed(const struct tl_err *err)
 {
 	if (errno == EPIPE)
@@ -128,6 +144,13 @@ tl_bad_parse(struct tl_bad *b, const char *arg)
 		return -1;
 	b->max_bad = (long long)v;
 	return 0;
+}
+
+void
+tl_bad_opt(struct tl_bad *b, const char *usage, const char *arg)
+{
+	if (tl_bad_parse(b, arg) < 0)
+		tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", arg);
 }
 
 void

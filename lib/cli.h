@@ -40,6 +40,11 @@ void tl_die(int status, const char *fmt, ...)
 void tl_usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/* --help: "usage: USAGE\n\nHELP" on stdout; --version: "prog VERSION".
+ * Both close stdout (checked) and exit 0. */
+void tl_cli_help(const char *usage, const char *help) __attribute__((noreturn));
+void tl_cli_version(void) __attribute__((noreturn));
+
 /* After a failed write to stdout: exits 0 quietly when the reader went away
  * (EPIPE), else prints err and exits 1. */
 void tl_cli_write_failed(const struct tl_err *err) __attribute__((noreturn));
@@ -59,6 +64,8 @@ struct tl_bad {
 void tl_bad_init(struct tl_bad *b);
 /* Parses --max-bad's value: "N" or "N%".  -1 when malformed. */
 int tl_bad_parse(struct tl_bad *b, const char *arg);
+/* The same for an option value: a malformed one is a usage error. */
+void tl_bad_opt(struct tl_bad *b, const char *usage, const char *arg);
 /* Reports one bad record ("prog: subject: reason") and counts it; exits 1 at
  * once under --strict. */
 void tl_bad_record(struct tl_bad *b, const char *subject, const char *reason);
