@@ -1,0 +1,380 @@
+/*
+ * tl-report - how good a classifier's verdicts are (tl-report(1)): metrics
+ * with 95% intervals as text or JSON, --assert gates, a history file and
+ * --compare, class coverage for a stream without verdicts, and --usage for
+ * the bulk-identification log.  Options and wiring only: the metrics are
+ * lib/metrics.c, the rendering lib/report.c, history and compare
+ * lib/history.c, the log lib/usage.c.  Reads the whole input before
+ * reporting: it holds id, label, verdict, confidence, OOD score and the K
+ * probabilities of every record.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "history.h"
+#include "metrics.h"
+#include "report.h"
+#include "stream.h"
+#include "usage.h"
+
+#define PRODUCER "tl-report " TL_VERSION
+#define MAX_ASSERT 256
+
+static const char usage[] =
+	"tl-report [--json] [--ood-label L] [--top-k K] [--bins N] [--bootstrap N]\n"
+	"       [--seed N] [--show N] [--history FILE] [--assert COND]... [--coverage]\n"
+	"       [--min-count N] [--max-bad N[%]] [--strict] [file ...]\n"
+	"       tl-report --compare A.json B.json\n"
+	"       tl-report --usage LOG [--max-bad N[%]] [--strict]";
+
+static const char help[] =
+	"Reads a whole stream of labelled records with verdicts (tl-classify output:\n"
+	"label, prob and/or pred, conf, ood) and reports accuracy (\"unknown\" counts as\n"
+	"wrong), coverage, accuracy on accepted, balanced accuracy, macro and weighted\n"
+	"F1, log loss, top-k accuracy, ECE, per-class precision/recall/F1, the\n"
+	"confusion matrix, reliability table, accuracy by confidence, the most confused\n"
+	"pairs and top losses, each headline metric with a 95% interval (Wilson or\n"
+	"bootstrap) and the majority-class baseline.  Without any verdict in the\n"
+	"stream: class coverage (counts per class against --min-count).\n\n"
+	"      --json             JSON instead of text (with the per-record list)\n"
+	"      --ood-label L      records labelled L are out-of-distribution: AUROC of ood\n"
+	"      --top-k K          k of top-k accuracy (3)\n"
+	"      --bins N           ECE and reliability bins (15)\n"
+	"      --bootstrap N      bootstrap replicates (1000; 0: none)\n"
+	"      --seed N           bootstrap seed (0)\n"
+	"      --show N           confused pairs and top losses shown (10)\n"
+	"      --history FILE     append this evaluation to FILE (JSON Lines)\n"
+	"      --assert COND      e.g. 'accuracy>=0.93', 'recall[bees]>=0.9': exit 3 if false\n"
+	"      --coverage         class coverage even when records carry verdicts\n"
+	"      --min-count N      class coverage: the count a class should reach (100)\n"
+	"      --compare A B      what changed between two --json evaluations\n"
+	"      --usage LOG        summarise a bulk-identification log (JSON Lines)\n"
+	"      --max-bad N[%]     exit 0 with up to N (or N%) bad records\n"
+	"      --strict           stop at the first bad record\n"
+	"  -h, --help             this help\n"
+	"  -V, --version          the version\n";
+
+struct opts {
+	struct tl_eval_opts ev;
+	struct tl_bad bad;
+	const char *ood_label, *history, *compare[2], *usage_log;
+	struct tl_assert asserts[MAX_ASSERT];
+	int nassert, json, coverage;
+	long long min_count;
+};
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	enum { JSON = 256, OOD, TOPK, BINS, BOOT, SEED, SHOW, HIST, ASSERT, COVER, MINCOUNT,
+	       COMPARE, USAGE, MAXBAD, STRICT };
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, JSON }, { "ood-label", required_argument, NULL, OOD },
+		{ "top-k", required_argument, NULL, TOPK }, { "bins", required_argument, NULL, BINS },
+		{ "bootstrap", required_argument, NULL, BOOT }, { "seed", required_argument, NULL, SEED },
+		{ "show", required_argument, NULL, SHOW }, { "history", required_argument, NULL, HIST },
+		{ "assert", required_argument, NULL, ASSERT }, { "coverage", no_argument, NULL, COVER },
+		{ "min-count", required_argument, NULL, MINCOUNT },
+		{ "compare", required_argument, NULL, COMPARE }, { "usage", required_argument, NULL, USAGE },
+		{ "max-bad", required_argument, NULL, MAXBAD }, { "strict", no_argument, NULL, STRICT },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 } };
+	struct tl_err err;
+	int c, other = 0;
+
+	memset(o, 0, sizeof *o);
+	tl_eval_defaults(&o->ev);
+	tl_bad_init(&o->bad);
+	o->min_count = 100;
+	while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
+		switch (c) {
+		case JSON: o->json = 1, other = 1; break;
+		case OOD: o->ood_label = optarg, other = 1; break;
+		case TOPK: o->ev.top_k = (int)tl_opt_int(usage, "--top-k", optarg, 1, TL_EVAL_MAXCLASS), other = 1; break;
+		case BINS: o->ev.bins = (int)tl_opt_int(usage, "--bins", optarg, 1, 1000), other = 1; break;
+		case BOOT: o->ev.boot = (int)tl_opt_int(usage, "--bootstrap", optarg, 0, 1000000), other = 1; break;
+		case SEED: o->ev.seed = (uint64_t)tl_opt_int(usage, "--seed", optarg, 0, LLONG_MAX), other = 1; break;
+		case SHOW: o->ev.nshow = (int)tl_opt_int(usage, "--show", optarg, 0, 1000000), other = 1; break;
+		case HIST: o->history = optarg, other = 1; break;
+		case ASSERT:
+			if (o->nassert == MAX_ASSERT)
+				tl_usage_error(usage, "--assert: at most %d", MAX_ASSERT);
+			if (tl_assert_parse(optarg, &o->asserts[o->nassert++], &err) < 0)
+				tl_usage_error(usage, "--assert: %s", err.msg);
+			other = 1;
+			break;
+		case COVER: o->coverage = 1, other = 1; break;
+		case MINCOUNT: o->min_count = tl_opt_int(usage, "--min-count", optarg, 0, LLONG_MAX), other = 1; break;
+		case COMPARE: o->compare[0] = optarg; break;
+		case USAGE: o->usage_log = optarg; break;
+		case MAXBAD:
+			if (tl_bad_parse(&o->bad, optarg) != 0)
+				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
+			break;
+		case STRICT: o->bad.strict = 1; break;
+		case 'h':
+			printf("usage: %s\n\n%s", usage, help);
+			tl_cli_close_stdout();
+			exit(TL_EXIT_OK);
+		case 'V':
+			printf("%s\n", PRODUCER);
+			tl_cli_close_stdout();
+			exit(TL_EXIT_OK);
+		default:
+			tl_usage_error(usage, NULL);
+		}
+	}
+	if (o->compare[0] && o->usage_log)
+		tl_usage_error(usage, "give --compare or --usage, not both");
+	if (o->compare[0]) {
+		if (optind != argc - 1 || other)
+			tl_usage_error(usage, "--compare takes two files: --compare A.json B.json");
+		o->compare[1] = argv[optind];
+	} else if (o->usage_log && (optind != argc || other)) {
+		tl_usage_error(usage, "--usage takes the log alone");
+	}
+}
+
+/* A string of a map in the header: h[outer][inner], or "". */
+static const char *
+header_str(const struct tl_rec *h, const char *outer, const char *inner, char *buf, size_t n)
+{
+	const msgpack_object *m = tl_rec_get(h, outer), *v;
+
+	buf[0] = '\0';
+	if (m && m->type == MSGPACK_OBJECT_MAP && (v = tl_obj_get(m, inner)) != NULL &&
+	    v->type == MSGPACK_OBJECT_STR)
+		snprintf(buf, n, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+	return buf;
+}
+
+/* The set for the header's classes (in the order of prob). */
+static struct tl_evalset *
+new_set(const struct tl_rec *h, const char *ood_label)
+{
+	const msgpack_object *cl = tl_rec_get(h, "classes");
+	const char **names = NULL;
+	struct tl_evalset *s;
+	int k = 0;
+
+	if (cl && cl->type == MSGPACK_OBJECT_ARRAY) {
+		if (cl->via.array.size > TL_EVAL_MAXCLASS)
+			tl_die(TL_EXIT_DATA, "the header holds %u classes, more than %d",
+			       cl->via.array.size, TL_EVAL_MAXCLASS);
+		if ((names = calloc(cl->via.array.size + 1, sizeof *names)) == NULL)
+			tl_die(TL_EXIT_DATA, "out of memory");
+		for (uint32_t i = 0; i < cl->via.array.size; i++) {
+			const msgpack_object *v = &cl->via.array.ptr[i];
+			char *s;
+			if (v->type != MSGPACK_OBJECT_STR)
+				tl_die(TL_EXIT_DATA, "the header's classes are not all strings");
+			if ((s = strndup(v->via.str.ptr, v->via.str.size)) == NULL)
+				tl_die(TL_EXIT_DATA, "out of memory");
+			names[k++] = s;
+		}
+	}
+	if ((s = tl_evalset_new(names, k, ood_label)) == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	for (int i = 0; i < k; i++)
+		free((char *)names[i]);
+	free(names);
+	return s;
+}
+
+/* Reads every record into s; bad ones are reported and dropped. */
+static void
+read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_bad *bad)
+{
+	struct tl_rec *rec = tl_rec_new();
+	struct tl_err err;
+	char where[64];
+	const char *id;
+	int rc;
+
+	if (rec == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	while ((rc = tl_reader_next(r, rec, &err)) != 0) {
+		if (rc < 0)
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
+		bad->seen++;
+		if ((rc = tl_evalset_add(s, rec, &err)) >= 0)
+			continue;
+		if (rc == -2)
+			tl_die(TL_EXIT_DATA, "out of memory");
+		if ((id = tl_rec_str(rec, "id")) == NULL) {
+			snprintf(where, sizeof where, "record %lld", bad->seen);
+			id = where;
+		}
+		tl_bad_record(bad, id, err.msg);
+	}
+	tl_rec_free(rec);
+}
+
+/* --usage LOG: one line at a time into the tallies. */
+static int
+usage_report(const struct opts *o)
+{
+	struct tl_bad bad = o->bad;
+	struct tl_usage *u = tl_usage_new();
+	FILE *f = strcmp(o->usage_log, "-") == 0 ? stdin : fopen(o->usage_log, "r");
+	struct tl_err err;
+	char *line = NULL, where[64];
+	size_t cap = 0;
+	ssize_t len;
+	long long ln = 0;
+	int rc;
+
+	if (f == NULL)
+		tl_die(TL_EXIT_DATA, "%s: %s", o->usage_log, strerror(errno));
+	if (u == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		ln++;
+		if ((rc = tl_usage_add(u, line, (size_t)len, &err)) == 1)
+			continue;
+		bad.seen++;
+		if (rc == -2)
+			tl_die(TL_EXIT_DATA, "out of memory");
+		if (rc < 0) {
+			snprintf(where, sizeof where, "%s:%lld", o->usage_log, ln);
+			tl_bad_record(&bad, where, err.msg);
+		}
+	}
+	if (ferror(f))
+		tl_die(TL_EXIT_DATA, "%s: read error", o->usage_log);
+	if (f != stdin)
+		fclose(f);
+	free(line);
+	tl_usage_text(stdout, u, o->usage_log, bad.bad);
+	tl_usage_free(u);
+	tl_cli_close_stdout();
+	return tl_bad_status(&bad);
+}
+
+/* --history FILE: the evaluation as one JSON line, appended atomically. */
+static void
+append_history(const struct opts *o, const struct tl_report_meta *m, const struct tl_eval *ev,
+               const struct tl_evalset *s)
+{
+	struct tl_err err;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	if (ev)
+		tl_report_json(f, m, ev, s, TL_REPORT_HISTORY);
+	else
+		tl_coverage_json(f, m, s, TL_REPORT_HISTORY);
+	if (fclose(f) != 0)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	if (tl_history_append(o->history, buf, len, &err) < 0)
+		tl_die(TL_EXIT_DATA, "--history: %s", err.msg);
+	free(buf);
+}
+
+/* The ISO date of the run: $SOURCE_DATE_EPOCH when set (reproducible runs). */
+static void
+run_date(char buf[32])
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	time_t t = time(NULL);
+	struct tm tm;
+	char *end;
+
+	if (e && *e) {
+		long long v = strtoll(e, &end, 10);
+		if (*end == '\0' && v >= 0)
+			t = (time_t)v;
+	}
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Checks every --assert; the failures go to stderr.  1 if all hold. */
+static int
+check(const struct opts *o, const struct tl_eval *ev, const struct tl_evalset *s)
+{
+	struct tl_err err;
+	int ok = 1;
+
+	for (int i = 0; i < o->nassert; i++)
+		if (!tl_assert_check(&o->asserts[i], ev, s, o->min_count, &err)) {
+			tl_warn("assertion failed: %s", err.msg);
+			ok = 0;
+		}
+	return ok;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct tl_reader *r;
+	struct tl_evalset *s;
+	struct tl_eval ev;
+	struct tl_report_meta m = { 0 };
+	struct tl_err err;
+	char model[256], backbone[256], date[32], dataset[65];
+	int ok;
+
+	tl_cli_init(argv[0]);
+	parse(argc, argv, &o);
+	if (o.compare[0]) {
+		if (tl_history_compare(stdout, o.compare[0], o.compare[1], &err) < 0)
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
+		tl_cli_close_stdout();
+		return TL_EXIT_OK;
+	}
+	if (o.usage_log)
+		return usage_report(&o);
+	if ((r = tl_reader_open(argv + optind, argc - optind, &err)) == NULL)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	s = new_set(tl_reader_header(r), o.ood_label);
+	read_all(r, s, &o.bad);
+	if (tl_evalset_finish(s, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	o.coverage |= !tl_evalset_has_verdicts(s);
+	if (!o.coverage)
+		for (size_t i = 0; i < tl_evalset_count(s); i++) {
+			struct tl_eval_rec e;
+			tl_evalset_record(s, i, &e);
+			if (e.pred == -2)
+				tl_bad_record(&o.bad, e.id, "no pred and no prob");
+		}
+	run_date(date);
+	tl_evalset_sha256(s, dataset);
+	m.model = header_str(tl_reader_header(r), "classifier", "version", model, sizeof model);
+	if (!*m.model)
+		m.model = header_str(tl_reader_header(r), "classifier", "name", model, sizeof model);
+	m.backbone = header_str(tl_reader_header(r), "model", "name", backbone, sizeof backbone);
+	m.date = date, m.dataset = dataset, m.ood_label = o.ood_label;
+	m.records = o.bad.seen, m.unlabelled = tl_evalset_unlabelled(s), m.bad = o.bad.bad;
+	m.min_count = o.min_count;
+	if (o.coverage) {
+		(o.json ? tl_coverage_json(stdout, &m, s, TL_REPORT_RECORDS) : tl_coverage_text(stdout, &m, s));
+	} else {
+		if (tl_eval_run(s, &o.ev, &ev, &err) < 0)
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
+		(o.json ? tl_report_json(stdout, &m, &ev, s, TL_REPORT_RECORDS) : tl_report_text(stdout, &m, &ev, s));
+	}
+	if (o.history)
+		append_history(&o, &m, o.coverage ? NULL : &ev, s);
+	ok = check(&o, o.coverage ? NULL : &ev, s);
+	tl_cli_close_stdout();
+	if (o.bad.bad > 0 || o.bad.seen == 0)
+		tl_warn("%lld read, %lld unlabelled, %lld bad", o.bad.seen, m.unlabelled, o.bad.bad);
+	if (!o.coverage)
+		tl_eval_free(&ev);
+	tl_evalset_free(s);
+	tl_reader_close(r);
+	if (tl_bad_status(&o.bad) != 0)
+		return tl_bad_status(&o.bad);
+	return ok ? TL_EXIT_OK : TL_EXIT_CHECK;
+}
