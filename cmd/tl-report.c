@@ -22,7 +22,6 @@
 #include "stream.h"
 #include "usage.h"
 
-#define PRODUCER "tl-report " TL_VERSION
 #define MAX_ASSERT 256
 
 static const char usage[] =
@@ -112,19 +111,10 @@ parse(int argc, char **argv, struct opts *o)
 		case MINCOUNT: o->min_count = tl_opt_int(usage, "--min-count", optarg, 0, LLONG_MAX), other = 1; break;
 		case COMPARE: o->compare[0] = optarg; break;
 		case USAGE: o->usage_log = optarg; break;
-		case MAXBAD:
-			if (tl_bad_parse(&o->bad, optarg) != 0)
-				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
-			break;
+		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
-		case 'h':
-			printf("usage: %s\n\n%s", usage, help);
-			tl_cli_close_stdout();
-			exit(TL_EXIT_OK);
-		case 'V':
-			printf("%s\n", PRODUCER);
-			tl_cli_close_stdout();
-			exit(TL_EXIT_OK);
+		case 'h': tl_cli_help(usage, help);
+		case 'V': tl_cli_version();
 		default:
 			tl_usage_error(usage, NULL);
 		}

@@ -204,8 +204,10 @@ right(json_t *r)
 static void
 flip_line(FILE *f, json_t *x, json_t *y)
 {
-	fprintf(f, "  %s: %s, %s -> %s (conf ", jstr(x, "id"), jstr(x, "label"), jstr(x, "pred"),
-	        jstr(y, "pred"));
+	fprintf(f, "  %s: %s", jstr(x, "id"), jstr(x, "label"));
+	if (strcmp(jstr(x, "label"), jstr(y, "label")) != 0)
+		fprintf(f, " (now %s)", jstr(y, "label"));
+	fprintf(f, ", %s -> %s (conf ", jstr(x, "pred"), jstr(y, "pred"));
 	cell(f, 0, jnum(x, "conf"), 0);
 	fputs(" -> ", f);
 	cell(f, 0, jnum(y, "conf"), 0);

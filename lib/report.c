@@ -97,7 +97,6 @@ header_text(FILE *f, const struct tl_report_meta *m)
 	fprintf(f, "model     %s%s%s%s\n", *m->model ? m->model : "(not named)",
 	        *m->backbone ? " (backbone " : "", m->backbone, *m->backbone ? ")" : "");
 	fprintf(f, "dataset   %.16s (sha256 of ids and labels)\n", m->dataset);
-	fprintf(f, "date      %s\n", m->date);
 }
 
 void

@@ -8,8 +8,10 @@ usage: gen.py [SEED [VERSION]]    (defaults 42, v1)
 noisy logits (float32 values, so they survive the stream's <f4 exactly),
 pred the top class or "unknown" below confidence 0.45, conf the top
 probability, ood a score that is higher for the 30 records labelled "other"
-(out of distribution), and 10 records without a label.  The same SEED gives
-the same file; sklearn_ref.py computes the reference metrics from it.
+(out of distribution), and 10 records without a label.  The ids, labels and
+OOD records are always the same (seed 42); SEED drives the classifier's
+noise, so two SEEDs are two models on one dataset.  The same SEED gives the
+same file; sklearn_ref.py computes the reference metrics from it.
 """
 import json
 import sys
@@ -19,6 +21,7 @@ import numpy as np
 seed = int(sys.argv[1]) if len(sys.argv) > 1 else 42
 version = sys.argv[2] if len(sys.argv) > 2 else "v1"
 classes = ["ants", "bees", "flies", "wasps"]
+data = np.random.default_rng(42)
 rng = np.random.default_rng(seed)
 print(json.dumps({"tl": 1, "classes": classes,
                   "classifier": {"name": "gen.tlm", "sha256": "0" * 64, "version": version},
@@ -43,14 +46,14 @@ def record(i, label, shift, ood_mu):
 
 
 # ids are numbered in a shuffled order so that sorting matters
-ids = rng.permutation(440)
+ids = data.permutation(440)
 for j in range(440):
     i = int(ids[j])
     if j < 400:
-        y = int(rng.choice(4, p=[0.4, 0.3, 0.2, 0.1]))
+        y = int(data.choice(4, p=[0.4, 0.3, 0.2, 0.1]))
         print(json.dumps(record(i, classes[y], y, 0.0)))
     elif j < 430:
         print(json.dumps(record(i, "other", None, 1.5)))
     else:
-        y = int(rng.integers(4))
+        y = int(data.integers(4))
         print(json.dumps(record(i, None, y, 0.0)))
