@@ -134,7 +134,7 @@ main(int argc, char **argv)
 	struct tl_bad bad;
 	struct tl_rec *h, *rec;
 	struct tl_reader *r;
-	struct tl_writer *w;
+	struct tl_writer *w = NULL;
 	struct tl_err err;
 	long long done, unknown;
 	int st;
@@ -145,13 +145,19 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	if ((r = tl_reader_open(argv + optind, argc - optind, &err)) == NULL)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
-	if ((h = tl_rec_new()) == NULL || (rec = tl_rec_new()) == NULL ||
-	    tl_header_init(h, PRODUCER, tl_reader_header(r)) < 0)
+	if ((h = tl_rec_new()) == NULL || tl_header_init(h, PRODUCER, tl_reader_header(r)) < 0)
 		tl_die(TL_EXIT_DATA, "out of memory");
-	if ((st = tl_classifier_start(c, tl_reader_header(r), h, &err)) < 0)
+	st = tl_classifier_start(c, tl_reader_header(r), h, &err);
+	if (st == 0 && (w = tl_writer_open(stdout, "stdout", h, &err)) == NULL)
+		st = -2;
+	if (st < 0) { /* freed first: the sanitizer build checks for leaks */
+		tl_rec_free(h);
+		tl_reader_close(r);
+		tl_classifier_free(c);
 		tl_die(st == -2 ? TL_EXIT_USAGE : TL_EXIT_DATA, "%s", err.msg);
-	if ((w = tl_writer_open(stdout, "stdout", h, &err)) == NULL)
-		tl_die(TL_EXIT_USAGE, "%s", err.msg);
+	}
+	if ((rec = tl_rec_new()) == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
 	while ((st = tl_reader_next(r, rec, &err)) == 1) {
 		bad.seen++;
 		if (tl_classifier_add(c, rec, &err) < 0) {

@@ -1,0 +1,207 @@
+# tests/cli/classify.sh - tl-classify: the verdict keys and header on a
+# synthetic model (tests/cli/mktlm.c: a nearest-centroid head made here, no
+# tl-train needed) over synthetic emb streams from tl-cat --from-json;
+# rejection (--min-conf, the model's OOD threshold, --ood-threshold,
+# --no-reject), --top, temperature; spatial maps pooled here and their CAM
+# peaking where the evidence is; exit statuses and messages.  Then, on the
+# default backbone (models/), images in: the same verdict as tl-embed |
+# tl-classify, --cam, --cam-dir heat maps.  The man page's examples run in
+# tests/cli/man.sh.
+C=$BIN/tl-classify
+M=$T/mktlm
+cc -std=c11 -D_GNU_SOURCE -I"$top/lib" -o "$M" "$top/tests/cli/mktlm.c" "$top/build/libtl.a" \
+	$(pkg-config --cflags --libs vips msgpack openblas libarchive libprotobuf-c jansson) \
+	-lm -pthread || fail classify-mktlm "cannot build tests/cli/mktlm.c"
+SHA=00000000000000000000000000000000000000000000000000000000000000ab
+OTHER=00000000000000000000000000000000000000000000000000000000000000cd
+hdr() { # sha dims pool
+	printf '{"tl":1,"model":{"name":"fake","sha256":"%s"},"dims":%s,"layer":"L","pool":"%s"}\n' "$1" "$2" "$3"
+}
+v3() { # id label a b c
+	printf '{"id":"%s","label":"%s","emb":{"dtype":"<f4","shape":[3],"data":[%s,%s,%s]}}\n' "$@"
+}
+{
+	hdr $SHA '[3]' avg
+	for i in 0 1 2 3; do
+		v3 a$i ant $((3 + i % 2)).$i 0.1 0
+		v3 b$i bee 0 $((3 + i % 2)).$i 0.2
+	done
+} | "$BIN/tl-cat" --from-json > "$T/train.tl"
+"$M" "$T/train.tl" "$T/m.tlm" || fail classify-mktlm "cannot make m.tlm"
+"$M" -t 3 "$T/train.tl" "$T/hot.tlm"
+"$M" -o none "$T/train.tl" "$T/nood.tlm"
+"$M" -H 4 "$T/train.tl" "$T/mlp.tlm"
+"$M" -n l2 "$T/train.tl" "$T/l2.tlm"
+# test records: clear ants and bees, an ambiguous one, a stranger
+{
+	hdr $SHA '[3]' avg
+	v3 ant1 ant 3.5 0.1 0
+	v3 bee1 bee 0 3.5 0.2
+	v3 mid "" 1.7 1.7 0.1
+	v3 far "" 40 -30 9
+} | "$BIN/tl-cat" --from-json > "$T/test.tl"
+
+run "classify: emb stream" 0 "'$C' -m '$T/m.tlm' '$T/test.tl' > '$T/o.tl'"
+"$BIN/tl-cat" "$T/o.tl" > "$T/o.jsonl"
+same "classify: pred" "$(jq -r .pred "$T/o.jsonl" | tr '\n' ' ')" "ant bee unknown unknown "
+same "classify: keys added, others kept" "$(head -n 1 "$T/o.jsonl" | jq -c 'keys')" \
+    '["conf","emb","id","label","ood","pred","prob"]'
+same "classify: prob is <f4 [K] summing to 1" \
+    "$("$BIN/tl-cat" --full "$T/o.tl" | head -n 1 | jq -c '[.prob.dtype, .prob.shape, (.prob.data | add * 1000 | round)]')" \
+    '["<f4",[2],1000]'
+same "classify: conf is the best probability" \
+    "$("$BIN/tl-cat" --full "$T/o.tl" | jq -c '((.prob.data | max) - .conf) | fabs < 1e-7' | sort -u)" true
+same "classify: header classes and classifier" \
+    "$("$BIN/tl-cat" --headers "$T/o.tl" | head -n 1 | jq -c '[.classes, .classifier.name, (.classifier.sha256 | length), .classifier.version, .model.sha256 == "'$SHA'"]')" \
+    '[["ant","bee"],"m.tlm",64,"test-1",true]'
+same "classify: classifier sha256 is the file's" \
+    "$("$BIN/tl-cat" --headers "$T/o.tl" | head -n 1 | jq -r .classifier.sha256)" \
+    "$(sha256sum < "$T/m.tlm" | cut -d' ' -f1)"
+same "classify: why unknown (reject)" "$(jq -r '.reject // "-"' "$T/o.jsonl" | tr '\n' ' ')" "- - ood ood "
+
+# mid: conf 0.51, ood 1.7 (the model's threshold is 0.39); far: conf 1.0, ood 92
+run "classify: --no-reject" 0 "'$C' -m '$T/m.tlm' --no-reject '$T/test.tl' | '$BIN/tl-cat' -f pred,reject > '$T/nr'"
+same "classify: --no-reject keeps the best class" "$(cut -f1 "$T/nr" | tr '\n' ' ')" "ant bee ant bee "
+same "classify: --no-reject adds no reject key" "$(cut -f2 "$T/nr" | sort -u)" ""
+run "classify: --min-conf 0.9" 0 "'$C' -m '$T/m.tlm' --min-conf 0.9 --ood-threshold 1e9 '$T/test.tl' | '$BIN/tl-cat' -f pred,reject > '$T/mc'"
+same "classify: --min-conf rejects the unsure" "$(tr '\t' : < "$T/mc" | tr '\n' ' ')" "ant: bee: unknown:conf bee: "
+run "classify: --ood-threshold 0" 0 "'$C' -m '$T/m.tlm' --ood-threshold 0 '$T/test.tl' | '$BIN/tl-cat' -f pred,reject > '$T/ot'"
+same "classify: --ood-threshold 0 rejects all" "$(tr '\t' : < "$T/ot" | tr '\n' ' ')" "unknown:ood unknown:ood unknown:ood unknown:ood "
+same "classify: the model's threshold lets the training data in" \
+    "$("$C" -m "$T/m.tlm" "$T/train.tl" | "$BIN/tl-cat" -c pred | tr '\t\n' ': ')" "ant:4 bee:4 "
+run "classify: no OOD statistics" 0 "'$C' -m '$T/nood.tlm' '$T/test.tl' > '$T/no.tl'"
+same "classify: no ood key without OOD statistics" "$("$BIN/tl-cat" "$T/no.tl" | jq -c 'has("ood")' | sort -u)" false
+run "classify: --ood-threshold needs OOD statistics" 2 "'$C' -m '$T/nood.tlm' --ood-threshold 3 '$T/test.tl'"
+has "classify: no OOD statistics message" "$T/err" "--ood-threshold: the model has no OOD statistics"
+
+# top-K: sorted, K clamped to the number of classes
+same "classify: --top 1" "$("$C" -m "$T/m.tlm" --top 1 "$T/test.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '[(.top | length), .top[0][0]]')" '[1,"ant"]'
+same "classify: --top 5 gives all K, best first" \
+    "$("$C" -m "$T/m.tlm" --top 5 "$T/test.tl" | "$BIN/tl-cat" | sed -n 2p | jq -c '[.top[][0], (.top[0][1] >= .top[1][1]), (.top[0][1] == .conf)]')" \
+    '["bee","ant",true,true]'
+run "classify: --top 0 is a usage error" 2 "'$C' -m '$T/m.tlm' --top 0 '$T/test.tl'"
+
+# temperature: a hotter model is less sure of the same verdict
+same "classify: temperature lowers conf" \
+    "$("$C" -m "$T/hot.tlm" --no-reject "$T/test.tl" | "$BIN/tl-cat" -f pred,conf | head -n 1 | cut -f1),$(awk -v a="$("$C" -m "$T/hot.tlm" "$T/test.tl" | "$BIN/tl-cat" -f conf | head -n 1)" -v b="$(jq -r .conf "$T/o.jsonl" | head -n 1)" 'BEGIN { print (a < b) }')" "ant,1"
+run "classify: l2-normalised model" 0 "'$C' -m '$T/l2.tlm' '$T/train.tl' | '$BIN/tl-cat' -c pred > '$T/l2'"
+same "classify: l2 model on its training data" "$(tr '\t\n' ': ' < "$T/l2")" "ant:4 bee:4 "
+
+# spatial maps [2,2,3] whose average is a training vector: pooled here, the
+# same verdict; the CAM of pred peaks where the evidence was put
+m223() { # id label cell(0..3) ch value: value*4 at cell's channel ch, else as the pooled vector
+	_c=$3 _ch=$4 _v=$5 _d=
+	for i in 0 1 2 3; do for ch in 0 1 2; do
+		case $ch in 0) x=0 ;; 1) x=0.1 ;; 2) x=0 ;; esac
+		[ "$2" = bee ] && case $ch in 0) x=0 ;; 1) x=0 ;; 2) x=0.2 ;; esac
+		[ "$ch" = "$_ch" ] && { [ "$i" = "$_c" ] && x=$(awk -v v="$_v" 'BEGIN { print v * 4 }') || x=0; }
+		_d=$_d${_d:+,}$x
+	done; done
+	printf '{"id":"%s","label":"%s","emb":{"dtype":"<f4","shape":[2,2,3],"data":[%s]}}\n' "$1" "$2" "$_d"
+}
+{
+	hdr $SHA '[2,2,3]' none
+	m223 antmap ant 0 0 3.5
+	m223 beemap bee 3 1 3.5
+	m223 antmap2 ant 2 0 4
+} | "$BIN/tl-cat" --from-json > "$T/map.tl"
+run "classify: [H,W,C] maps pooled as the model wants" 0 "'$C' -m '$T/m.tlm' --cam '$T/map.tl' > '$T/mo.tl'"
+same "classify: maps give the pooled verdict" "$("$BIN/tl-cat" -f pred "$T/mo.tl" | tr '\n' ' ')" "ant bee ant "
+same "classify: map conf = pooled conf" "$("$BIN/tl-cat" -f conf "$T/mo.tl" | head -n 1)" "$(jq -r .conf "$T/o.jsonl" | head -n 1)"
+same "classify: cam is |u1 [2,2]" "$("$BIN/tl-cat" "$T/mo.tl" | head -n 1 | jq -c '[.cam.dtype, .cam.shape]')" '["|u1",[2,2]]'
+same "classify: cam peaks where the evidence is" \
+    "$("$BIN/tl-cat" --full "$T/mo.tl" | jq -r '.cam.data | index(max)' | tr '\n' ' ')" "0 3 2 "
+same "classify: cam is min-max normalised" \
+    "$("$BIN/tl-cat" --full "$T/mo.tl" | jq -c '[.cam.data | min, max]' | sort -u)" "[0,255]"
+run "classify: --cam on an L2 model" 0 "'$C' -m '$T/l2.tlm' --cam '$T/map.tl' > '$T/ml2.tl'"
+same "classify: L2 model's cam peaks where the evidence is" \
+    "$("$BIN/tl-cat" --full "$T/ml2.tl" | jq -r '.cam.data | index(max)' | tr '\n' ' ')" "0 3 2 "
+
+# errors
+run "classify: no -m" 2 "'$C' < '$T/test.tl'"
+has "classify: no -m message" "$T/err" "no model: give -m model.tlm"
+run "classify: missing model file" 2 "'$C' -m '$T/nosuch.tlm' < '$T/test.tl'"
+has "classify: missing model message" "$T/err" "tl-classify: $T/nosuch.tlm: cannot open"
+head -c 200 "$T/m.tlm" > "$T/cut.tlm"
+run "classify: truncated model file" 2 "'$C' -m '$T/cut.tlm' < '$T/test.tl'"
+has "classify: truncated model message" "$T/err" "truncated model file"
+printf 'hello, I am not a model\n' > "$T/junk.tlm"
+run "classify: corrupted model file" 2 "'$C' -m '$T/junk.tlm' < '$T/test.tl'"
+has "classify: corrupted model message" "$T/err" "$T/junk.tlm: "
+{ hdr $OTHER '[3]' avg; v3 x ant 1 2 3; } | "$BIN/tl-cat" --from-json > "$T/other.tl"
+run "classify: emb of another backbone" 1 "'$C' -m '$T/m.tlm' '$T/other.tl' > '$T/x.tl'"
+has "classify: another backbone message" "$T/err" "backbone differs"
+same "classify: nothing written for another backbone" "$(wc -c < "$T/x.tl")" 0
+{ hdr $SHA '[3]' max; v3 x ant 1 2 3; } | "$BIN/tl-cat" --from-json > "$T/maxpool.tl"
+run "classify: emb pooled differently" 1 "'$C' -m '$T/m.tlm' '$T/maxpool.tl'"
+has "classify: pool named in the message" "$T/err" "pool max"
+{ hdr $SHA '[3]' avg; v3 ok ant 3 0 0; printf '{"id":"noemb","label":"ant"}\n'
+  printf '{"id":"short","emb":{"dtype":"<f4","shape":[2],"data":[1,2]}}\n'; v3 ok2 bee 0 3 0; } |
+	"$BIN/tl-cat" --from-json > "$T/bad.tl"
+run "classify: records without emb are bad records" 1 "'$C' -m '$T/m.tlm' '$T/bad.tl' > '$T/b.tl'"
+has "classify: no emb message" "$T/err" "tl-classify: noemb: no emb to classify"
+has "classify: wrong emb size message" "$T/err" "tl-classify: short: emb has 2 values, the header says 3"
+has "classify: summary line" "$T/err" "tl-classify: 4 read, 2 skipped, 2 classified, "
+same "classify: the good records still flow" "$("$BIN/tl-cat" -f id "$T/b.tl" | tr '\n' ' ')" "ok ok2 "
+run "classify: --max-bad 2 tolerates them" 0 "'$C' -m '$T/m.tlm' --max-bad 2 '$T/bad.tl' > /dev/null"
+run "classify: --strict stops at the first" 1 "'$C' -m '$T/m.tlm' --strict '$T/bad.tl' > /dev/null"
+run "classify: --cam on pooled emb" 2 "'$C' -m '$T/m.tlm' --cam '$T/test.tl'"
+has "classify: --cam on pooled emb says why" "$T/err" "--cam needs the feature map, but the input's emb is pooled"
+run "classify: --cam with an MLP head" 2 "'$C' -m '$T/mlp.tlm' --cam '$T/map.tl'"
+has "classify: --cam MLP message" "$T/err" "CAM needs a linear head"
+run "classify: MLP head classifies" 0 "'$C' -m '$T/mlp.tlm' '$T/test.tl' > /dev/null"
+run "classify: --min-conf out of range" 2 "'$C' -m '$T/m.tlm' --min-conf 1.5 '$T/test.tl'"
+head -c 150 "$T/test.tl" > "$T/cut.tl"
+run "classify: truncated input" 1 "'$C' -m '$T/m.tlm' < '$T/cut.tl' > /dev/null"
+has "classify: truncated message" "$T/err" "truncated stream"
+run "classify: --help" 0 "'$C' --help"
+has "classify: --help shows the usage" "$T/out" "usage: tl-classify -m model.tlm"
+
+# bounded memory: peak RSS on a 110 MB stream within 10 MB of that on a tiny
+# one (prlimit --as cannot be used: OpenBLAS spins on failing mmaps)
+if [ -x /usr/bin/time ] && [ "$BIN" = "$top/bin" ]; then
+	awk 'BEGIN { printf "{\"tl\":1,\"model\":{\"name\":\"fake\",\"sha256\":\"%s\"},\"dims\":[3],\"layer\":\"L\",\"pool\":\"avg\"}\n", "'$SHA'"
+	    for (i = 0; i < 200000; i++) printf "{\"id\":\"r%d\",\"pad\":\"%0500d\",\"emb\":{\"dtype\":\"<f4\",\"shape\":[3],\"data\":[%d,1,0]}}\n", i, 0, i % 5 }' |
+		"$BIN/tl-cat" --from-json > "$T/big.tl"
+	small=$(/usr/bin/time -f %M "$C" -m "$T/m.tlm" "$T/test.tl" 2>&1 >/dev/null | tail -n 1)
+	big=$(/usr/bin/time -f %M "$C" -m "$T/m.tlm" "$T/big.tl" 2>&1 >/dev/null | tail -n 1)
+	if [ "$big" -lt $((small + 10240)) ]; then pass "classify: streams (peak RSS ${big} KB on 110 MB, ${small} KB on 4 records)"
+	else fail "classify: streams" "peak RSS ${big} KB on 110 MB, ${small} KB on 4 records"; fi
+	rm -f "$T/big.tl"
+fi
+
+# the default backbone: images in
+if [ ! -f "$top/models/mobilenetv2/model.json" ]; then
+	fail "classify: models" "models/mobilenetv2 missing: run make model"
+	return 0 2>/dev/null || exit 0
+fi
+export TL_MODEL_PATH=$top/models
+"$BIN/tl-ingest" "$TD/shapes" > "$T/s.tl" 2>/dev/null
+"$BIN/tl-embed" < "$T/s.tl" > "$T/e.tl"
+"$BIN/tl-cat" -b --label circle "$T/e.tl" > "$T/cq.tl"
+"$BIN/tl-cat" -b --label square "$T/e.tl" >> "$T/cq.tl"
+"$M" "$T/cq.tl" "$T/shapes.tlm" || fail classify-mktlm "cannot make shapes.tlm"
+run "classify: images through the model's backbone" 0 "'$C' -m '$T/shapes.tlm' < '$T/s.tl' > '$T/si.tl'"
+"$C" -m "$T/shapes.tlm" < "$T/e.tl" > "$T/se.tl"
+same "classify: images = tl-embed | tl-classify" \
+    "$("$BIN/tl-cat" -f id,pred,conf,ood "$T/si.tl")" "$("$BIN/tl-cat" -f id,pred,conf,ood "$T/se.tl")"
+same "classify: labelled shapes get their label" \
+    "$("$BIN/tl-cat" -f label,pred "$T/si.tl" | awk -F'\t' '$1 != "" && $1 != $2' | wc -l)" 0
+same "classify: images are kept, no emb added" "$("$BIN/tl-cat" "$T/si.tl" | head -n 1 | jq -c '[has("img"), has("emb")]')" '[true,false]'
+same "classify: image output header has no backbone model" \
+    "$("$BIN/tl-cat" --headers "$T/si.tl" | head -n 1 | jq -c '[has("model"), .classes]')" '[false,["circle","square"]]'
+run "classify: --cam-dir" 0 "'$C' -m '$T/shapes.tlm' --cam-dir '$T/cams' < '$T/s.tl' > '$T/sc.tl'"
+same "classify: cam of the 7x7 map" "$("$BIN/tl-cat" "$T/sc.tl" | jq -c '.cam.shape' | sort -u)" "[7,7]"
+same "classify: --cam does not change the verdict" \
+    "$("$BIN/tl-cat" -f id,pred,conf "$T/sc.tl")" "$("$BIN/tl-cat" -f id,pred,conf "$T/si.tl")"
+same "classify: one heat map per image" "$(ls "$T/cams" | tr '\n' ' ')" \
+    "circle_big_c3.png.png circle_c1.png.png circle_c2.png.png root.png.png square_dark_s3.png.png square_s1-copy.png.png square_s2.jpg.png "
+same "classify: heat map has the image's size" "$(vipsheader -f width "$T/cams/circle_c1.png.png")x$(vipsheader -f height "$T/cams/circle_c1.png.png")" "64x48"
+printf '{"id":"noimage","label":"circle"}\n' | "$BIN/tl-cat" --from-json | cat "$T/s.tl" - > "$T/sn.tl"
+run "classify: an image record without image" 1 "'$C' -m '$T/shapes.tlm' < '$T/sn.tl' > /dev/null"
+has "classify: no image message" "$T/err" "tl-classify: noimage: no emb, img or pix to classify"
+run "classify: backbone not found" 2 "TL_MODEL_PATH=/nonexistent '$C' -m '$T/shapes.tlm' --backbone nosuch < '$T/s.tl'"
+has "classify: backbone not found message" "$T/err" "the model's backbone"
+cp -R "$top/models/mobilenetv2" "$T/mn2" && echo " " >> "$T/mn2/model.json"
+run "classify: a different backbone file" 2 "'$C' -m '$T/shapes.tlm' --backbone '$T/mn2' < '$T/s.tl'"
+has "classify: different backbone message" "$T/err" "backbone differs"
