@@ -31,6 +31,8 @@ tl_json_double(FILE *f, double v)
 			break;
 	}
 	fputs(buf, f);
+	if (strpbrk(buf, ".e") == NULL)
+		fputs(".0", f); /* reads back as a float, as json.h does */
 }
 
 void

@@ -278,11 +278,10 @@ tl_usage_text(FILE *f, struct tl_usage *u, const char *name, long long bad)
 		table(f, d, nd, u->n, "day", 1);
 		table(f, c, nc, u->n, "predicted", 0);
 		table(f, m, nm, u->n, "model", 1);
-		fprintf(f, "\n%-9s %8s %7s\n", "conf", "n", "share");
+		fprintf(f, "\n%-7s %8s %7s\n", "conf", "n", "share");
 		for (int b = 0; b < NBIN; b++)
-			fprintf(f, "%.1f-%.1f%c %8lld %6.1f%%\n", b / (double)NBIN, (b + 1) / (double)NBIN,
-			        b == NBIN - 1 ? ']' : ')', u->bins[b],
-			        u->nconf ? 100.0 * u->bins[b] / u->nconf : 0.0);
+			fprintf(f, "%.1f-%.1f %8lld %6.1f%%\n", b / (double)NBIN, (b + 1) / (double)NBIN,
+			        u->bins[b], u->nconf ? 100.0 * u->bins[b] / u->nconf : 0.0);
 		if (u->nconf > 0) {
 			qsort(u->conf, u->nconf, sizeof *u->conf, cmp_double);
 			fprintf(f, "quantiles p10 %.4f, p50 %.4f, p90 %.4f (%zu with conf)\n",

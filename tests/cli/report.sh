@@ -1,0 +1,240 @@
+# tests/cli/report.sh - tl-report on streams built here: its metrics against
+# scikit-learn's on tests/report/gen.py's set (reference committed in
+# tests/report/expected.json, tolerance 1e-9); "unknown" counted wrong and
+# reported; intervals named; --assert (exit 3, the failing condition named);
+# --history appended atomically and --compare between two evaluations (the
+# records that flipped, checked against a count made here); --usage on a
+# transaction log (exact text); class coverage (exact text); bad records,
+# broken input and usage errors.
+
+R=$BIN/tl-report
+C=$BIN/tl-cat
+PY=/usr/bin/python3
+O="--ood-label other" # gen.py's out-of-distribution records
+export SOURCE_DATE_EPOCH=1700000000
+
+# lines NAME WANT: $T/out as one line, newlines shown as |
+lines() { same "$1" "$(tr '\n' '|' <"$T/out")" "$2"; }
+# jq_py NAME FILE EXPR WANT: a Python expression over the JSON object d of FILE
+jq_py() { same "$1" "$($PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(($3))" "$2" 2>&1)" "$4"; }
+
+# --- usage -------------------------------------------------------------------
+run report-help 0 "$R --help"
+has report-help-usage "$T/out" "usage: tl-report [--json] [--ood-label L] [--top-k K] [--bins N] [--bootstrap N]"
+run report-version 0 "$R --version"
+same report-version-text "$(cat "$T/out")" "tl-report 0.1.0"
+for bad in "--top-k 0" "--bins 0" "--bootstrap -1" "--seed x" "--min-count -1" "--assert accuracy" \
+	"--assert 'accuracy=0.9'" "--assert 'recall[>0.9'" "--assert '>=1'" "--assert 'f1>=x'" \
+	"--compare a" "--compare a b c" "--compare a --json b" "--usage log x" "--usage log --json" \
+	"--usage a --compare b c" "--max-bad lots" "--bogus"; do
+	run "report-usage[$bad]" 2 "$R $bad < /dev/null"
+	has "report-usage-try[$bad]" "$T/err" "Try 'tl-report --help'"
+done
+run report-usage-assert-msg 2 "$R --assert 'accuracy=0.9' </dev/null"
+has report-usage-assert-text "$T/err" "tl-report: --assert: 'accuracy=0.9': no operator (>=, <=, >, <, ==) after the name"
+
+# --- against scikit-learn -----------------------------------------------------
+$PY "$top/tests/report/gen.py" >"$T/set.jsonl"
+$C --from-json <"$T/set.jsonl" >"$T/set.tl"
+run report-sklearn 0 "$R --json --ood-label other --top-k 2 $T/set.tl >$T/got.json"
+run report-sklearn-match 0 "$PY $top/tests/report/check.py $T/got.json $top/tests/report/expected.json 1e-9"
+[ -s "$T/out" ] && echo "  $(tr '\n' '|' <"$T/out")"
+jq_py report-json-counts "$T/got.json" \
+	'[d["counts"][k] for k in ("records","evaluated","unlabelled","bad","ood","unknown","accepted","with_prob")]' \
+	"[440, 400, 10, 0, 30, 52, 348, 400]"
+jq_py report-json-methods "$T/got.json" \
+	'[d["metrics"][k]["method"] for k in ("accuracy","coverage","balanced_accuracy","log_loss","auroc","top_k_accuracy")]' \
+	"['wilson', 'wilson', 'bootstrap', 'bootstrap', 'bootstrap', 'wilson']"
+jq_py report-json-ci "$T/got.json" \
+	'all(m["lo"] <= m["value"] <= m["hi"] for m in d["metrics"].values() if m["method"])' "True"
+jq_py report-json-unknown "$T/got.json" \
+	'd["metrics"]["accuracy"]["value"] == d["counts"]["correct"] / d["counts"]["evaluated"] and d["metrics"]["accepted_accuracy"]["value"] == d["counts"]["correct"] / d["counts"]["accepted"]' "True"
+jq_py report-json-records "$T/got.json" 'len(d["records"]), sorted(d["records"][0])' \
+	"(430, ['conf', 'id', 'label', 'pred'])"
+jq_py report-json-baseline "$T/got.json" 'd["majority"], d["metrics"]["baseline"]["value"]' "('ants', 0.365)"
+jq_py report-json-meta "$T/got.json" 'd["tl_report"], d["kind"], d["model"], d["backbone"], d["date"]' \
+	"(1, 'evaluation', 'v1', 'synthetic', '2023-11-14T22:13:20Z')"
+jq_py report-json-sha "$T/got.json" 'd["dataset_sha256"]' \
+	"$(grep -v '"tl"' "$T/set.jsonl" | $PY -c '
+import hashlib, json, sys
+rs = [json.loads(l) for l in sys.stdin]
+s = "".join("%s\t%s\n" % p for p in sorted((r["id"], r["label"]) for r in rs if r.get("label")))
+print(hashlib.sha256(s.encode()).hexdigest())')"
+
+# --- text: the same numbers, aligned; deterministic -------------------------------
+run report-text 0 "$R --ood-label other --top-k 2 $T/set.tl"
+cp "$T/out" "$T/text1"
+has report-text-acc "$T/out" "accuracy                0.7325  [0.6871, 0.7735]  Wilson"
+has report-text-unknown "$T/out" "unknown   52 of 400 predicted \"unknown\" (counted wrong in accuracy)"
+has report-text-records "$T/out" "records   440 read: 400 evaluated, 10 unlabelled (not evaluated), 0 bad, 30 labelled other (OOD)"
+has report-text-boot "$T/out" "bootstrap (1000, seed 0)"
+has report-text-baseline "$T/out" "baseline (ants)         0.3650"
+has report-text-confusion "$T/out" "confusion (rows: label, columns: prediction)"
+run report-text-again 0 "$R --ood-label other --top-k 2 $T/set.tl"
+same_file report-deterministic "$T/out" "$T/text1"
+run report-seed 0 "$R --json --seed 5 --ood-label other --top-k 2 $T/set.tl >$T/seed5.json"
+jq_py report-seed-differs "$T/seed5.json" \
+	"d['metrics']['macro_f1']['lo'] != json.load(open('$T/got.json'))['metrics']['macro_f1']['lo']" "True"
+run report-noboot 0 "$R $O --json --bootstrap 0 $T/set.tl >$T/noboot.json"
+jq_py report-noboot-null "$T/noboot.json" 'd["metrics"]["macro_f1"]["method"], d["metrics"]["accuracy"]["method"]' "(None, 'wilson')"
+run report-pipe 0 "$R $O $T/set.tl | head -c 1 >/dev/null"
+
+# --- --assert -----------------------------------------------------------------
+run report-assert-ok 0 "$R $O --assert 'accuracy>=0.7' --assert 'recall[wasps]>0.8' --assert 'unknown==52' $T/set.tl"
+run report-assert-fail 3 "$R $O --assert 'accuracy>=0.93' --assert 'recall[bees]>=0.5' --assert 'log_loss<=0.1' $T/set.tl"
+has report-assert-report "$T/out" "accuracy                0.7325"
+same report-assert-stdout-first "$(head -c 6 "$T/out")" "model "
+same report-assert-msg "$(cat "$T/err")" "tl-report: assertion failed: accuracy>=0.93: accuracy is 0.7325
+tl-report: assertion failed: log_loss<=0.1: log_loss is 0.58683645"
+run report-assert-noname 3 "$R $O --assert 'acuracy>=0.5' $T/set.tl"
+same report-assert-noname-msg "$(cat "$T/err")" "tl-report: assertion failed: acuracy>=0.5: no metric 'acuracy'"
+run report-assert-noclass 3 "$R $O --assert 'recall[moths]>=0.5' --json $T/set.tl"
+same report-assert-noclass-msg "$(cat "$T/err")" "tl-report: assertion failed: recall[moths]>=0.5: no class 'moths'"
+grep -v '"label": "other"' "$T/set.jsonl" | $C --from-json >"$T/inset.tl"
+run report-assert-auroc 3 "$R --assert 'auroc>=0.5' $T/inset.tl"
+has report-assert-auroc-msg "$T/err" "auroc>=0.5: auroc cannot be computed on this input"
+
+# --- --history and --compare ----------------------------------------------------
+mkdir -p "$T/h"
+printf '{"tl_report":1,"kind":"evaluation","metrics":{}}' >"$T/h/hist.jsonl" # no newline at the end
+run report-history-1 0 "$R --history $T/h/hist.jsonl --ood-label other --json $T/set.tl >$T/a.json"
+$PY "$top/tests/report/gen.py" 7 v2 | $C --from-json >"$T/set2.tl"
+run report-history-2 0 "$R --history $T/h/hist.jsonl --ood-label other --json $T/set2.tl >$T/b.json"
+same report-history-lines "$(wc -l <"$T/h/hist.jsonl")" 3
+same report-history-no-temp "$(ls -A "$T/h")" "hist.jsonl"
+run report-history-json 0 "$PY -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' $T/h/hist.jsonl"
+same report-history-entry "$(sed -n 3p "$T/h/hist.jsonl" | $PY -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+print(d["model"], d["date"], d["dataset_sha256"][:8], "records" in d, "top_losses" in d, round(d["metrics"]["accuracy"]["value"], 4))')" \
+	"v2 2023-11-14T22:13:20Z $($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["dataset_sha256"][:8])' "$T/got.json") False False 0.7225"
+run report-compare 0 "$R --compare $T/a.json $T/b.json"
+has report-compare-model "$T/out" "model     v1 -> v2"
+has report-compare-dataset "$T/out" "dataset   same ("
+has report-compare-acc "$T/out" "accuracy                0.7325    0.7225   -0.0100"
+has report-compare-class "$T/out" "recall A  recall B    change"
+flips=$($PY -c '
+import json, sys
+a = {r["id"]: r for r in json.load(open(sys.argv[1]))["records"]}
+b = {r["id"]: r for r in json.load(open(sys.argv[2]))["records"]}
+ok = lambda r: r["label"] == r["pred"]
+print("flipped: %d right -> wrong, %d wrong -> right" % (
+    sum(ok(a[i]) and not ok(b[i]) for i in a), sum(not ok(a[i]) and ok(b[i]) for i in a)))' "$T/a.json" "$T/b.json")
+has report-compare-flips "$T/out" "$flips"
+has report-compare-in-both "$T/out" "records: 430 in both, 0 only in A, 0 only in B"
+same report-compare-flip-lines "$(grep -c '^  img/' "$T/out")" \
+	"$(echo "$flips" | sed 's/flipped: \([0-9]*\) right -> wrong, \([0-9]*\).*/\1 + \2/' | xargs expr)"
+run report-compare-history 0 "$R --compare $T/a.json $T/h/hist.jsonl"
+has report-compare-history-msg "$T/out" "records: B lacks the per-record list (a history entry): no flips shown"
+echo '{"x":1}' >"$T/notev.json"
+run report-compare-bad 1 "$R --compare $T/a.json $T/notev.json"
+same report-compare-bad-msg "$(cat "$T/err")" "tl-report: $T/notev.json: not an evaluation of tl-report --json or --history"
+run report-compare-missing 1 "$R --compare $T/a.json $T/none.json"
+has report-compare-missing-msg "$T/err" "none.json: No such file or directory"
+
+# --- --usage: the bulk-identification log -------------------------------------------
+cat >"$T/tx.jsonl" <<'EOF'
+{"time":"2024-05-01T08:00:00Z","id":"a","sha256":"00","model":"v1","pred":"ants","conf":0.95,"ood":1.0}
+{"time":"2024-05-01T09:00:00Z","id":"b","sha256":"01","model":"v1","pred":"bees","conf":0.85,"ood":2.0}
+{"time":"2024-05-01T10:00:00Z","id":"c","sha256":"02","model":"v1","pred":"unknown","conf":0.4,"ood":9.0}
+
+{"time":1714636800,"id":"d","sha256":"03","model":"v2","pred":"ants","conf":0.75,"ood":1.5}
+{"time":"2024-05-02T12:00:00Z","id":"e","sha256":"04","model":"v2","pred":"ants","conf":0.99,"ood":0.5}
+EOF
+run report-usage 0 "$R --usage $T/tx.jsonl"
+sed "s|$T/||" "$T/out" >"$T/usage.txt"
+cat >"$T/usage.want" <<'EOF'
+usage log tx.jsonl: 5 identifications from 2024-05-01 to 2024-05-02, 0 bad lines
+unknown   1 (20.0%)
+
+day               n   share  unknown     rate mean conf
+2024-05-01        3   60.0%        1    33.3%    0.7333
+2024-05-02        2   40.0%        0     0.0%    0.8700
+
+predicted        n   share mean conf
+ants             3   60.0%    0.8967
+bees             1   20.0%    0.8500
+unknown          1   20.0%    0.4000
+
+model        n   share  unknown     rate mean conf
+v1           3   60.0%        1    33.3%    0.7333
+v2           2   40.0%        0     0.0%    0.8700
+
+conf           n   share
+0.0-0.1        0    0.0%
+0.1-0.2        0    0.0%
+0.2-0.3        0    0.0%
+0.3-0.4        0    0.0%
+0.4-0.5        1   20.0%
+0.5-0.6        0    0.0%
+0.6-0.7        0    0.0%
+0.7-0.8        1   20.0%
+0.8-0.9        1   20.0%
+0.9-1.0        2   40.0%
+quantiles p10 0.5400, p50 0.8500, p90 0.9740 (5 with conf)
+EOF
+same_file report-usage-text "$T/usage.txt" "$T/usage.want"
+printf '%s\n' '{"time":"2024-05-03","pred":"ants"}' '{"time":"yesterday","pred":"ants"}' \
+	'{"time":"2024-05-03"}' 'not json' '{"time":"2024-05-03","pred":"bees","conf":2}' >>"$T/tx.jsonl"
+run report-usage-bad 1 "$R --usage $T/tx.jsonl"
+same report-usage-bad-msg "$(sed "s|$T/||g" "$T/err")" "tl-report: tx.jsonl:8: no \"time\" (YYYY-MM-DD... or seconds since 1970)
+tl-report: tx.jsonl:9: no \"pred\" string
+tl-report: tx.jsonl:10: not JSON: '[' or '{' expected near 'not'
+tl-report: tx.jsonl:11: \"conf\" is not a number from 0 to 1"
+has report-usage-bad-count "$T/out" "6 identifications from 2024-05-01 to 2024-05-03, 4 bad lines"
+run report-usage-maxbad 0 "$R --usage $T/tx.jsonl --max-bad 4"
+run report-usage-strict 1 "$R --usage $T/tx.jsonl --strict"
+same report-usage-strict-out "$(cat "$T/out")" ""
+run report-usage-missing 1 "$R --usage $T/nolog.jsonl"
+
+# --- class coverage: a labelled stream without verdicts ------------------------------
+printf '%s\n' '{"tl":1,"classes":["ants","bees","moths"]}' '{"id":"1","label":"ants"}' \
+	'{"id":"2","label":"ants"}' '{"id":"3","label":"bees"}' '{"id":"4"}' '{"id":"5","label":"ants"}' |
+	$C --from-json >"$T/cov.tl"
+run report-coverage 0 "$R --min-count 2 $T/cov.tl"
+cat >"$T/cov.want" <<'EOF'
+class coverage: 4 labelled records in 3 classes, 1 unlabelled, 0 bad
+2 of 3 classes have fewer than 2 (--min-count)
+
+class      count    short
+ants           3        -
+bees           1        1
+moths          0        2
+EOF
+same_file report-coverage-text "$T/out" "$T/cov.want"
+run report-coverage-default 0 "$R $T/cov.tl"
+has report-coverage-default-100 "$T/out" "3 of 3 classes have fewer than 100 (--min-count)"
+run report-coverage-json 0 "$R --json --min-count 2 $T/cov.tl"
+jq_py report-coverage-json-keys "$T/out" 'd["kind"], d["classes"], d["classes_below"], d["min_count"]' \
+	"('coverage', {'ants': 3, 'bees': 1, 'moths': 0}, 2, 2)"
+run report-coverage-assert 3 "$R --min-count 2 --assert 'classes_below==0' --assert 'count[ants]>=3' $T/cov.tl"
+same report-coverage-assert-msg "$(cat "$T/err")" "tl-report: assertion failed: classes_below==0: classes_below is 2"
+
+# --- unknown counting and bad input -------------------------------------------------
+printf '%s\n' '{"tl":1,"classes":["x","y"]}' \
+	'{"id":"1","label":"x","pred":"x","conf":0.9}' '{"id":"2","label":"x","pred":"unknown","conf":0.3}' \
+	'{"id":"3","label":"y","pred":"unknown","conf":0.2}' '{"id":"4","label":"y","pred":"y","conf":0.8}' \
+	'{"id":"5","pred":"y"}' '{"id":"6","label":"y"}' '{"id":"7","label":"z","pred":"y"}' \
+	'{"id":"8","label":"x","pred":"x","conf":"high"}' |
+	$C --from-json >"$T/mixed.tl"
+run report-bad 1 "$R --json --bootstrap 0 $T/mixed.tl"
+same report-bad-msg "$(cat "$T/err")" "tl-report: 7: label 'z' is not one of the header's classes
+tl-report: 8: conf is not a number from 0 to 1
+tl-report: 6: no pred and no prob
+tl-report: 8 read, 1 unlabelled, 3 bad"
+jq_py report-bad-counts "$T/out" \
+	'd["counts"]["evaluated"], d["counts"]["unknown"], d["counts"]["unlabelled"], d["counts"]["bad"], d["metrics"]["accuracy"]["value"], d["metrics"]["coverage"]["value"], d["metrics"]["accepted_accuracy"]["value"]' \
+	"(4, 2, 1, 3, 0.5, 0.5, 1.0)"
+run report-bad-maxbad 0 "$R --max-bad 3 $T/mixed.tl"
+has report-bad-maxbad-text "$T/out" "unknown   2 of 4 predicted \"unknown\" (counted wrong in accuracy)"
+run report-bad-maxbad-pct 1 "$R --max-bad 30% $T/mixed.tl"
+run report-bad-strict 1 "$R --strict $T/mixed.tl"
+same report-bad-strict-out "$(cat "$T/out")" ""
+run report-truncated 1 "head -c 200 $T/set.tl | $R"
+has report-truncated-msg "$T/err" "truncated"
+run report-empty 1 "$R </dev/null"
+has report-empty-msg "$T/err" "tl-report: stdin: empty input"
+printf '%s\n' '{"tl":1,"classes":["x","y"]}' '{"id":"1","label":"x","prob":{"dtype":"<f4","shape":[3],"data":[0.1,0.2,0.7]}}' |
+	$C --from-json >"$T/shape.tl"
+run report-bad-prob 1 "$R $T/shape.tl"
+has report-bad-prob-msg "$T/err" "tl-report: 1: prob is not <f4 [2] (the header's 2 classes)"
