@@ -127,7 +127,8 @@ tl_report_text(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 	metric_line(f, "weighted F1", &ev->weighted_f1, ev);
 	metric_line(f, "log loss", &ev->log_loss, ev);
 	snprintf(buf, sizeof buf, "top-%d accuracy", ev->top_k_k);
-	metric_line(f, buf, &ev->top_k, ev);
+	if (ev->top_k_k < k) /* else 1 by definition */
+		metric_line(f, buf, &ev->top_k, ev);
 	snprintf(buf, sizeof buf, "ECE (%d bins)", ev->bins);
 	metric_line(f, buf, &ev->ece, ev);
 	if (m->ood_label) {
