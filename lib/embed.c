@@ -39,6 +39,36 @@ tl_pool_parse(const char *s, enum tl_pool *p)
 	return -1;
 }
 
+/* The images must be prepared at the size the network takes: a graph with
+ * a fixed input size overrides the default 224x224 of a model without a
+ * sidecar, and contradicts a sidecar that says otherwise. */
+static int
+fit_input(struct tl_embedder *e, struct tl_err *err)
+{
+	struct tl_prep *p = &e->model.prep;
+	int64_t d[TL_NN_MAXRANK];
+	int rank = tl_nn_input_shape(e->nn, d, err);
+
+	if (rank < 0)
+		return -1;
+	if (rank != 4 || d[1] != 3)
+		return tl_err_set(err, "%s: the network's input is not [N,3,H,W] images",
+		    e->model.path);
+	if (d[2] <= 0 || d[3] <= 0 || (d[2] == p->height && d[3] == p->width))
+		return 0;
+	if (e->model.has_sidecar)
+		return tl_err_set(err, "%s: tl-model.json says %dx%d but the network takes "
+		    "%lldx%lld", e->model.path, p->width, p->height, (long long)d[3],
+		    (long long)d[2]);
+	if (d[2] > 4096 || d[3] > 4096)
+		return tl_err_set(err, "%s: input %lldx%lld is too large", e->model.path,
+		    (long long)d[3], (long long)d[2]);
+	p->height = (int)d[2];
+	p->width = (int)d[3];
+	p->resize = (p->width > p->height ? p->width : p->height) * 8 / 7;
+	return 0;
+}
+
 struct tl_embedder *
 tl_embedder_new(const struct tl_embed_opts *o, struct tl_err *err)
 {
@@ -65,6 +95,8 @@ tl_embedder_new(const struct tl_embed_opts *o, struct tl_err *err)
 	no.threads = o->threads;
 	snprintf(e->layer, sizeof e->layer, "%s", o->layer ? o->layer : e->model.layer);
 	if ((e->nn = tl_model_load(&e->model, e->layer, &no, err)) == NULL)
+		goto fail;
+	if (fit_input(e, err) < 0)
 		goto fail;
 	if ((rank = tl_nn_output_shape(e->nn, d, err)) < 0)
 		goto fail;

@@ -203,6 +203,7 @@ read_sidecar(struct tl_model *m, struct tl_err *err)
 		return 0;
 	if ((root = json_load_file(p, 0, &je)) == NULL)
 		return tl_err_set(err, "%s:%d: %s", p, je.line, je.text);
+	m->has_sidecar = 1;
 	v = json_object_get(root, "input");
 	w = (int)json_integer_value(json_object_get(v, "width"));
 	h = (int)json_integer_value(json_object_get(v, "height"));

@@ -47,6 +47,7 @@ struct tl_model {
 	struct tl_prep prep;      /* from the sidecar or the defaults */
 	char layer[128];          /* feature layer; "" = the graph's output */
 	int dim;                  /* features' size if the sidecar says, else 0 */
+	int has_sidecar;          /* the preprocessing came from tl-model.json */
 };
 
 /* Resolves spec (a name or a path) and reads the model's description and

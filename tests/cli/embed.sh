@@ -85,3 +85,24 @@ head -c 3000 "$T/in.tl" > "$T/cut.tl"
 run "embed: truncated input" 1 "'$BIN/tl-embed' < '$T/cut.tl' > /dev/null"
 has "embed: truncated message" "$T/err" "truncated stream"
 run "embed: empty input" 1 "'$BIN/tl-embed' < /dev/null > /dev/null"
+
+# An ONNX model without a sidecar and a fixed 32x32 input: images are prepared
+# at the network's size (regression: they were prepared at 224x224 and read as
+# 32x32, so later images of a batch saw another image's pixels).
+"$BIN/tl-ingest" "$TD/shapes" > "$T/sh.tl" 2>/dev/null
+"$BIN/tl-embed" -m "$top/tests/nn/tiny.onnx" -l feat -p avg -b 1 < "$T/sh.tl" | "$BIN/tl-cat" --full > "$T/t1.jsonl"
+"$BIN/tl-embed" -m "$top/tests/nn/tiny.onnx" -l feat -p avg -b 3 < "$T/sh.tl" | "$BIN/tl-cat" --full > "$T/t3.jsonl"
+if $PY - "$T/t1.jsonl" "$T/t3.jsonl" <<'PYEOF'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) > 3, (len(a), len(b))
+for x, y in zip(a, b):
+    assert x["id"] == y["id"]
+    d = max(abs(p - q) for p, q in zip(x["emb"]["data"], y["emb"]["data"]))
+    assert d <= 1e-6, (x["id"], d)
+PYEOF
+then pass "embed: onnx fixed input, batch 1 = batch 3"; else fail "embed: onnx fixed input, batch 1 = batch 3" "embeddings differ"; fi
+same "embed: onnx input size from the graph" \
+    "$("$BIN/tl-embed" -m "$top/tests/nn/tiny.onnx" < "$T/sh.tl" | "$BIN/tl-cat" --headers | head -n 1 | jq -c '[.preprocess.width, .preprocess.height, .preprocess.scale]')" \
+    '[32,32,"imagenet"]'
