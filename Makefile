@@ -93,6 +93,11 @@ deps:
 model:
 	@sh tools/fetch-model.sh models
 
+# the whole pipeline on letters rendered at demo time (pipelines/demo/Makefile);
+# DATA=dir runs it on your own dir/<label>/ images instead
+demo: all model
+	@$(MAKE) --no-print-directory -C pipelines/demo BIN=$(abspath $(BIN)) $(if $(DATA),DATA=$(abspath $(DATA)))
+
 bench: all
 	@for b in bench/*/run; do echo "== $$b"; sh $$b || exit 1; done
 
@@ -110,5 +115,5 @@ uninstall:
 clean:
 	rm -rf build build-san bin bin-san
 
-.PHONY: pkgcheck all check units valgrind fuzz deps model bench install uninstall clean
+.PHONY: pkgcheck all check units valgrind fuzz deps model demo bench install uninstall clean
 .SECONDARY:

@@ -6,6 +6,7 @@ set -e
 PKGS="build-essential pkg-config libvips-dev libvips-tools libopenblas-dev
 libmsgpack-dev libarchive-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libonnx-dev libonnx-testdata mandoc jq zip p7zip-full fonts-dejavu-core
+fonts-dejavu-extra fonts-liberation2 fonts-freefont-ttf
 python3-torch python3-torchvision python3-onnx python3-numpy python3-sklearn
 python3-msgpack time clang"
 missing=
