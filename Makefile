@@ -23,11 +23,13 @@ BIN     := bin
 SANFLAGS :=
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-TL_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
+# Evaluated once, on first use, not when the Makefile is read: `make deps demo`
+# on a fresh machine must see the libraries that deps has just installed.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
+TL_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
               -Ilib -I$(B)/gen -DTL_SHAREDIR='"$(SHAREDIR)"' $(PKG_CFLAGS) $(SANFLAGS) -pthread
-TL_LDLIBS  := $(PKG_LIBS) -lm -pthread
+TL_LDLIBS  = $(PKG_LIBS) -lm -pthread
 
 LIB_SRC   := $(sort $(wildcard lib/*.c lib/*/*.c))
 GEN_SRC   := $(B)/gen/onnx.pb-c.c
