@@ -4,9 +4,11 @@
  * --compare, class coverage for a stream without verdicts, and --usage for
  * the bulk-identification log.  Options and wiring only: the metrics are
  * lib/metrics.c, the rendering lib/report.c, history and compare
- * lib/history.c, the log lib/usage.c.  Reads the whole input before
+ * lib/history.c, the log lib/usage.c, the --html page lib/html.c.  Reads
+ * the whole input before
  * reporting: it holds id, label, verdict, confidence, OOD score and the K
- * probabilities of every record.
+ * probabilities of every record (with --html, also the images of the
+ * --show largest losses so far).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,7 @@
 
 #include "cli.h"
 #include "history.h"
+#include "html.h"
 #include "metrics.h"
 #include "report.h"
 #include "stream.h"
@@ -26,10 +29,10 @@
 
 static const char usage[] =
 	"tl-report [--json] [--ood-label L] [--top-k K] [--bins N] [--bootstrap N]\n"
-	"       [--seed N] [--show N] [--history FILE] [--assert COND]... [--coverage]\n"
-	"       [--min-count N] [--max-bad N[%]] [--strict] [file ...]\n"
+	"       [--seed N] [--show N] [--history FILE] [--html FILE] [--assert COND]...\n"
+	"       [--coverage] [--min-count N] [--max-bad N[%]] [--strict] [file ...]\n"
 	"       tl-report --compare A.json B.json\n"
-	"       tl-report --usage LOG [--max-bad N[%]] [--strict]";
+	"       tl-report --usage LOG [--html FILE] [--max-bad N[%]] [--strict]";
 
 static const char help[] =
 	"Reads a whole stream of labelled records with verdicts (tl-classify output:\n"
@@ -48,6 +51,7 @@ static const char help[] =
 	"      --seed N           bootstrap seed (0)\n"
 	"      --show N           confused pairs and top losses shown (10)\n"
 	"      --history FILE     append this evaluation to FILE (JSON Lines)\n"
+	"      --html FILE        also write the report as one HTML page with charts\n"
 	"      --assert COND      e.g. 'accuracy>=0.93', 'recall[bees]>=0.9': exit 3 if false\n"
 	"      --coverage         class coverage even when records carry verdicts\n"
 	"      --min-count N      class coverage: the count a class should reach (100)\n"
@@ -61,7 +65,7 @@ static const char help[] =
 struct opts {
 	struct tl_eval_opts ev;
 	struct tl_bad bad;
-	const char *ood_label, *history, *compare[2], *usage_log;
+	const char *ood_label, *history, *compare[2], *usage_log, *html;
 	struct tl_assert asserts[MAX_ASSERT];
 	int nassert, json, coverage;
 	long long min_count;
@@ -71,7 +75,7 @@ static void
 parse(int argc, char **argv, struct opts *o)
 {
 	enum { JSON = 256, OOD, TOPK, BINS, BOOT, SEED, SHOW, HIST, ASSERT, COVER, MINCOUNT,
-	       COMPARE, USAGE, MAXBAD, STRICT };
+	       COMPARE, USAGE, MAXBAD, STRICT, HTML };
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, JSON }, { "ood-label", required_argument, NULL, OOD },
 		{ "top-k", required_argument, NULL, TOPK }, { "bins", required_argument, NULL, BINS },
@@ -81,6 +85,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "min-count", required_argument, NULL, MINCOUNT },
 		{ "compare", required_argument, NULL, COMPARE }, { "usage", required_argument, NULL, USAGE },
 		{ "max-bad", required_argument, NULL, MAXBAD }, { "strict", no_argument, NULL, STRICT },
+		{ "html", required_argument, NULL, HTML },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
 	struct tl_err err;
@@ -113,6 +118,7 @@ parse(int argc, char **argv, struct opts *o)
 		case USAGE: o->usage_log = optarg; break;
 		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
+		case HTML: o->html = optarg; break;
 		case 'h': tl_cli_help(usage, help);
 		case 'V': tl_cli_version();
 		default:
@@ -122,7 +128,7 @@ parse(int argc, char **argv, struct opts *o)
 	if (o->compare[0] && o->usage_log)
 		tl_usage_error(usage, "give --compare or --usage, not both");
 	if (o->compare[0]) {
-		if (optind != argc - 1 || other)
+		if (optind != argc - 1 || other || o->html)
 			tl_usage_error(usage, "--compare takes two files: --compare A.json B.json");
 		o->compare[1] = argv[optind];
 	} else if (o->usage_log && (optind != argc || other)) {
@@ -176,9 +182,10 @@ new_set(const struct tl_rec *h, const char *ood_label)
 	return s;
 }
 
-/* Reads every record into s; bad ones are reported and dropped. */
+/* Reads every record into s; bad ones are reported and dropped.  shots
+ * (NULL: none) keeps the images of the largest losses. */
 static void
-read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_bad *bad)
+read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_shots *shots, struct tl_bad *bad)
 {
 	struct tl_rec *rec = tl_rec_new();
 	struct tl_err err;
@@ -192,7 +199,10 @@ read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_bad *bad)
 		if (rc < 0)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		bad->seen++;
-		if ((rc = tl_evalset_add(s, rec, &err)) >= 0)
+		if ((rc = tl_evalset_add(s, rec, &err)) == 0 &&
+		    tl_shots_offer(shots, s, tl_evalset_count(s) - 1, rec) < 0)
+			rc = -2;
+		if (rc >= 0)
 			continue;
 		if (rc == -2)
 			tl_die(TL_EXIT_DATA, "out of memory");
@@ -241,6 +251,8 @@ usage_report(const struct opts *o)
 		fclose(f);
 	free(line);
 	tl_usage_text(stdout, u, o->usage_log, bad.bad);
+	if (o->html && tl_html_usage(o->html, u, o->usage_log, bad.bad, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	tl_usage_free(u);
 	tl_cli_close_stdout();
 	return tl_bad_status(&bad);
@@ -308,6 +320,7 @@ main(int argc, char **argv)
 	struct opts o;
 	struct tl_reader *r;
 	struct tl_evalset *s;
+	struct tl_shots *shots = NULL;
 	struct tl_eval ev;
 	struct tl_report_meta m = { 0 };
 	struct tl_err err;
@@ -327,7 +340,9 @@ main(int argc, char **argv)
 	if ((r = tl_reader_open(argv + optind, argc - optind, &err)) == NULL)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	s = new_set(tl_reader_header(r), o.ood_label);
-	read_all(r, s, &o.bad);
+	if (o.html && (shots = tl_shots_new(o.ev.nshow, tl_reader_header(r))) == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	read_all(r, s, shots, &o.bad);
 	if (tl_evalset_finish(s, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	o.coverage |= !tl_evalset_has_verdicts(s);
@@ -356,12 +371,16 @@ main(int argc, char **argv)
 	}
 	if (o.history)
 		append_history(&o, &m, o.coverage ? NULL : &ev, s);
+	if (o.html && (o.coverage ? tl_html_coverage(o.html, &m, s, &err)
+	                          : tl_html_report(o.html, &m, &ev, s, shots, o.history, &err)) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	ok = check(&o, o.coverage ? NULL : &ev, s);
 	tl_cli_close_stdout();
 	if (o.bad.bad > 0 || o.bad.seen == 0)
 		tl_warn("%lld read, %lld unlabelled, %lld bad", o.bad.seen, m.unlabelled, o.bad.bad);
 	if (!o.coverage)
 		tl_eval_free(&ev);
+	tl_shots_free(shots);
 	tl_evalset_free(s);
 	tl_reader_close(r);
 	if (tl_bad_status(&o.bad) != 0)

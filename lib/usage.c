@@ -291,3 +291,30 @@ tl_usage_text(FILE *f, struct tl_usage *u, const char *name, long long bad)
 	}
 	free(d), free(c), free(m);
 }
+
+int
+tl_usage_rows(struct tl_usage *u, enum tl_usage_by by, struct tl_usage_row **rows, size_t *n)
+{
+	GHashTable *h = by == TL_USAGE_DAY ? u->day : by == TL_USAGE_CLASS ? u->cls : u->model;
+	struct tally **t = sorted(h, by == TL_USAGE_CLASS ? by_count : by_key, n);
+
+	*rows = NULL;
+	if (t == NULL || (*rows = malloc((*n + 1) * sizeof **rows)) == NULL) {
+		free(t);
+		*n = 0;
+		return -1;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		(*rows)[i].key = t[i]->key;
+		(*rows)[i].n = t[i]->n, (*rows)[i].unknown = t[i]->unknown;
+		(*rows)[i].mean_conf = t[i]->nconf ? t[i]->conf / t[i]->nconf : NAN;
+	}
+	free(t);
+	return 0;
+}
+
+void
+tl_usage_totals(const struct tl_usage *u, long long *n, long long *unknown)
+{
+	*n = u->n, *unknown = u->unknown;
+}

@@ -30,6 +30,22 @@ void tl_usage_free(struct tl_usage *u); /* accepts NULL */
  * why); -2 out of memory. */
 int tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err);
 
+/* One tally, as tl_usage_rows gives them. */
+struct tl_usage_row {
+	const char *key;      /* the day (YYYY-MM-DD), predicted class or model; owned by u */
+	long long n, unknown; /* identifications, of which "unknown" */
+	double mean_conf;     /* NaN when none had a conf */
+};
+
+enum tl_usage_by { TL_USAGE_DAY, TL_USAGE_CLASS, TL_USAGE_MODEL };
+
+/* The tallies per day (in date order), per predicted class (most frequent
+ * first) or per model (by name) into *rows[*n]: malloc'd, the caller frees
+ * the array (not the keys).  -1 when out of memory. */
+int tl_usage_rows(struct tl_usage *u, enum tl_usage_by by, struct tl_usage_row **rows, size_t *n);
+/* Identifications in all, and of them "unknown". */
+void tl_usage_totals(const struct tl_usage *u, long long *n, long long *unknown);
+
 /* The summary as text; bad is the number of bad lines, for the top line. */
 void tl_usage_text(FILE *f, struct tl_usage *u, const char *name, long long bad);
 
