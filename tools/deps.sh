@@ -8,7 +8,7 @@ libmsgpack-dev libarchive-dev libjansson-dev libprotobuf-c-dev protobuf-c-compil
 libonnx-dev libonnx-testdata mandoc jq zip p7zip-full fonts-dejavu-core
 fonts-dejavu-extra fonts-liberation2 fonts-freefont-ttf
 python3-torch python3-torchvision python3-onnx python3-numpy python3-sklearn
-python3-msgpack time clang"
+python3-msgpack time clang chromium"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
