@@ -457,8 +457,9 @@ per_class(FILE *f, const struct tl_eval *ev)
 	char tip[300];
 
 	section(f, "classes", "Per-class precision, recall and F1");
+	fputs("<div class=\"charts\">\n", f);
 	if (ev->k <= MAX_CHART_CLASS) {
-		p.width = ev->k * 70 + 120 > 1100 ? 1100 : ev->k * 70 + 120 < 460 ? 460 : ev->k * 70 + 120;
+		p.width = ev->k * 70 + 120 > 1100 ? 1100 : ev->k * 70 + 120 < 520 ? 520 : ev->k * 70 + 120;
 		p.height = 300, p.ymin = 0, p.ymax = 1.08, p.ncat = ev->k, p.cats = ev->classes;
 		p.ylabel = "score", p.legend = 1;
 		tl_svg_begin(f, &p);
@@ -482,7 +483,7 @@ per_class(FILE *f, const struct tl_eval *ev)
 		fprintf(f, "<td class=\"num\">%lld</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
 		        "</td></tr>\n", st->support, st->predicted, st->unknown);
 	}
-	fputs("</table>\n</section>\n", f);
+	fputs("</table>\n</div>\n</section>\n", f);
 }
 
 static void
@@ -529,7 +530,7 @@ calibration(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s)
 	memset(&p, 0, sizeof p);
 	p.width = 500, p.height = 360, p.xmin = 0, p.xmax = 1, p.ymin = 0, p.ymax = max > 0 ? max * 1.1 : 1;
 	p.title = "Confidence of right and wrong verdicts", p.xlabel = "confidence", p.ylabel = "records";
-	p.legend = 1;
+	p.legend = 1, p.yint = 1;
 	tl_svg_begin(f, &p);
 	for (int b = 0; b < 20; b++) {
 		snprintf(tip, sizeof tip, "%.2f-%.2f: %.0f right", b / 20.0, (b + 1) / 20.0, right[b]);
@@ -837,7 +838,7 @@ tl_html_coverage(const char *path, const struct tl_report_meta *m, const struct 
 		cl[c] = tl_evalset_class(s, c), max = n[c] > max ? n[c] : max;
 	if (k > 0 && k <= MAX_CHART_CLASS) {
 		p.width = k * 50 + 120 > 1100 ? 1100 : k * 50 + 120 < 460 ? 460 : k * 50 + 120;
-		p.height = 300, p.ncat = k, p.cats = cl, p.ylabel = "records";
+		p.height = 300, p.ncat = k, p.cats = cl, p.ylabel = "records", p.yint = 1;
 		p.ymax = 1.1 * (double)(max > m->min_count ? max : m->min_count) + 1;
 		tl_svg_begin(f, &p);
 		for (int c = 0; c < k; c++)
@@ -916,8 +917,8 @@ tl_html_usage(const char *path, struct tl_usage *u, const char *name, long long 
 	for (size_t i = 0; i < nd; i++)
 		cats[i] = d[i].key, max = d[i].n > max ? d[i].n : max;
 	ncat = nd;
-	p.width = 560, p.height = 320, p.ymax = 1.1 * max, p.ncat = (int)ncat, p.cats = cats;
-	p.title = "Identifications per day", p.ylabel = "identifications";
+	p.width = 520, p.height = 320, p.ymax = 1.1 * max, p.ncat = (int)ncat, p.cats = cats;
+	p.title = "Identifications per day", p.ylabel = "identifications", p.yint = 1;
 	tl_svg_begin(f, &p);
 	for (size_t i = 0; i < nd; i++) {
 		snprintf(tip, sizeof tip, "%s: %lld", d[i].key, d[i].n);
@@ -927,7 +928,7 @@ tl_html_usage(const char *path, struct tl_usage *u, const char *name, long long 
 	for (size_t i = 0; i < nd; i++)
 		x[i] = i + 0.5, y[i] = (double)d[i].unknown / d[i].n;
 	memset(&p, 0, sizeof p);
-	p.width = 560, p.height = 320, p.ymax = 1, p.ncat = (int)ncat, p.cats = cats;
+	p.width = 520, p.height = 320, p.ymax = 1, p.ncat = (int)ncat, p.cats = cats;
 	p.title = "Unknown rate per day", p.ypercent = 1;
 	tl_svg_begin(f, &p);
 	tl_svg_line(f, &p, x, y, (int)nd, "#e15759", 1, 0);
@@ -943,6 +944,7 @@ tl_html_usage(const char *path, struct tl_usage *u, const char *name, long long 
 	memset(&p, 0, sizeof p);
 	p.width = ncat * 60 + 120 > 1100 ? 1100 : ncat * 60 + 120 < 460 ? 460 : (int)ncat * 60 + 120;
 	p.height = 300, p.ymax = 1.1 * c[0].n, p.ncat = (int)ncat, p.cats = cats, p.ylabel = "identifications";
+	p.yint = 1;
 	tl_svg_begin(f, &p);
 	for (size_t i = 0; i < ncat; i++) {
 		snprintf(tip, sizeof tip, "%s: %lld", c[i].key, c[i].n);

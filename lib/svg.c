@@ -157,6 +157,8 @@ tl_svg_begin(FILE *f, struct tl_svg_plot *p)
 	        "stroke=\"#999\"/>", p->l, p->t, p->r - p->l, p->b - p->t);
 	/* y grid and ticks */
 	step = nice_step(p->ymax - p->ymin, 5);
+	if (p->yint && step < 1)
+		step = 1;
 	for (double v = ceil(p->ymin / step - 1e-9) * step; v <= p->ymax + step * 1e-9; v += step) {
 		double y = py(p, v);
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>",

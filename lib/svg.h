@@ -31,6 +31,7 @@ struct tl_svg_plot {
 	const char *const *cats;      /* [ncat] their labels; NULL or "" entries: none */
 	int xpercent, ypercent;       /* tick labels as percentages of 1 */
 	int legend;                   /* 1: keep a band above the plot for tl_svg_legend */
+	int yint;                     /* y counts things: integer ticks */
 	/* ---- set by tl_svg_begin */
 	double l, t, r, b;            /* the plot area, px */
 };
