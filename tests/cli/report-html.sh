@@ -122,7 +122,7 @@ has html-coverage-svg "$T/facts" "svg 1 bad 0"
 has html-coverage-class "$T/cov.html" "<td class=\"txt\">b&amp;es</td>"
 
 # --- memory: --show images kept, whatever the stream's length -----------------------
-# 300 wrong verdicts each with a 300 kB image (not decodable: shown as a note)
+# 300 wrong verdicts each with a 390 kB image (not decodable: shown as a note)
 # against 10 of them: peak RSS within 12 MB
 if [ -x /usr/bin/time ] && [ "$BIN" = "$top/bin" ]; then
 	big() {
@@ -136,7 +136,7 @@ if [ -x /usr/bin/time ] && [ "$BIN" = "$top/bin" ]; then
 	small=$(/usr/bin/time -f %M $R --show 3 --html "$T/m.html" "$T/small.tl" 2>&1 >/dev/null | tail -n 1)
 	large=$(/usr/bin/time -f %M $R --show 3 --html "$T/m.html" "$T/large.tl" 2>&1 >/dev/null | tail -n 1)
 	if [ $((large - small)) -lt 12000 ]; then pass html-bounded-memory
-	else fail html-bounded-memory "peak RSS $small kB on 3 MB, $large kB on 90 MB"; fi
+	else fail html-bounded-memory "peak RSS $small kB on 4 MB, $large kB on 118 MB"; fi
 	has html-undecodable-note "$T/m.html" "image not shown: "
 	same html-undecodable-count "$(grep -c '<figure class="shot">' "$T/m.html")" 3
 	rm -f "$T/small.tl" "$T/large.tl"
