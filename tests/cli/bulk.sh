@@ -115,7 +115,7 @@ wait "$holder"
 
 # the results are for people: filters and extraction for labelling
 run "bulk: tl-cat reads the results as one stream" 0 "tl-cat -c pred '$T/ref.d/results.tl'"
-nsq=$(grep -c ' square$' "$T/ref")
+nsq=$(awk -F'\t' '$2 == "square"' "$T/ref" | wc -l)
 run "bulk: tl-cat --pred --max-conf --extract" 0 \
     "tl-cat --pred square --max-conf 1 --extract '$T/review' '$T/ref.d/results.tl'"
 same "bulk: the square predictions extracted" "$(find "$T/review" -type f | wc -l)" "$nsq"
