@@ -173,8 +173,7 @@ embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
 	while ((st = tl_reader_next(r, rec, &err)) == 1) {
 		bad->seen++;
 		if (tl_embedder_add(e, rec, &err) < 0) {
-			const char *id = tl_rec_str(rec, "id");
-			tl_bad_record(bad, id ? id : "(record without id)", err.msg);
+			tl_bad_rec(bad, rec, err.msg);
 			continue;
 		}
 		if (tl_embedder_full(e)) {

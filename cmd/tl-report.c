@@ -189,8 +189,6 @@ read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_shots *shots, stru
 {
 	struct tl_rec *rec = tl_rec_new();
 	struct tl_err err;
-	char where[64];
-	const char *id;
 	int rc;
 
 	if (rec == NULL)
@@ -206,11 +204,7 @@ read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_shots *shots, stru
 			continue;
 		if (rc == -2)
 			tl_die(TL_EXIT_DATA, "out of memory");
-		if ((id = tl_rec_str(rec, "id")) == NULL) {
-			snprintf(where, sizeof where, "record %lld", bad->seen);
-			id = where;
-		}
-		tl_bad_record(bad, id, err.msg);
+		tl_bad_rec(bad, rec, err.msg);
 	}
 	tl_rec_free(rec);
 }

@@ -185,8 +185,6 @@ read_all(struct tl_reader *r, struct tl_split *s, struct tl_bad *bad)
 {
 	struct tl_rec *rec = NULL;
 	struct tl_err err;
-	char where[64];
-	const char *id;
 	int rc, oom;
 
 	for (;;) {
@@ -203,11 +201,7 @@ read_all(struct tl_reader *r, struct tl_split *s, struct tl_bad *bad)
 		}
 		if (oom)
 			tl_die(TL_EXIT_DATA, "out of memory");
-		if ((id = tl_rec_str(rec, "id")) == NULL) {
-			snprintf(where, sizeof where, "record %lld", bad->seen);
-			id = where;
-		}
-		tl_bad_record(bad, id, err.msg);
+		tl_bad_rec(bad, rec, err.msg);
 	}
 	tl_rec_free(rec);
 }

@@ -141,8 +141,6 @@ read_all(struct tl_reader *r, struct tl_trainset *ts, struct tl_bad *bad)
 {
 	struct tl_rec *rec = tl_rec_new();
 	struct tl_err err;
-	char where[64];
-	const char *id;
 	int rc;
 
 	if (rec == NULL)
@@ -155,11 +153,7 @@ read_all(struct tl_reader *r, struct tl_trainset *ts, struct tl_bad *bad)
 			continue;
 		if (strcmp(err.msg, "out of memory") == 0)
 			tl_die(TL_EXIT_DATA, "out of memory");
-		if ((id = tl_rec_str(rec, "id")) == NULL) {
-			snprintf(where, sizeof where, "record %lld", bad->seen);
-			id = where;
-		}
-		tl_bad_record(bad, id, err.msg);
+		tl_bad_rec(bad, rec, err.msg);
 	}
 	tl_rec_free(rec);
 }

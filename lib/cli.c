@@ -162,6 +162,19 @@ tl_bad_record(struct tl_bad *b, const char *subject, const char *reason)
 		tl_die(TL_EXIT_DATA, "stopping at the first bad record (--strict)");
 }
 
+void
+tl_bad_rec(struct tl_bad *b, struct tl_rec *rec, const char *reason)
+{
+	const char *id = tl_rec_str(rec, "id");
+	char where[64];
+
+	if (id == NULL) {
+		snprintf(where, sizeof where, "record %lld", b->seen);
+		id = where;
+	}
+	tl_bad_record(b, id, reason);
+}
+
 int
 tl_bad_status(const struct tl_bad *b)
 {

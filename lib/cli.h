@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "rec.h"
 
 #define TL_VERSION "0.1.0"
 
@@ -69,6 +70,9 @@ void tl_bad_opt(struct tl_bad *b, const char *usage, const char *arg);
 /* Reports one bad record ("prog: subject: reason") and counts it; exits 1 at
  * once under --strict. */
 void tl_bad_record(struct tl_bad *b, const char *subject, const char *reason);
+/* tl_bad_record for a stream record, named by its id, or "record N" (the
+ * b->seen-th) when it has none. */
+void tl_bad_rec(struct tl_bad *b, struct tl_rec *rec, const char *reason);
 /* The exit status for the run: 0 if no bad record or within the budget. */
 int tl_bad_status(const struct tl_bad *b);
 
