@@ -2,7 +2,7 @@
 # tools/fetch-model.sh - make model: puts the two Keras backbones shipped in the
 # npm package nsfwjs@4.4.0 into DIR (default models) in the standard TF.js
 # layers format:
-#   DIR/mobilenetv2/  MobileNetV2, 224x224, features: block_16_project_BN averaged, 320-d
+#   DIR/mobilenetv2/  MobileNetV2, 224x224, features: block_13_expand_relu averaged, 576-d
 #   DIR/inceptionv3/  InceptionV3, 299x299, features: mixed9 averaged, 2048-d
 # The feature layer and the resize mode are the defaults tl-embed uses; they
 # were chosen by measured transfer accuracy (bench/transfer/run, recorded in
@@ -31,7 +31,7 @@ sums() {
 
 # uptodate DIR: DIR has a tl-model.json of this script's sidecar version whose
 # checksums all match
-SIDECAR=3
+SIDECAR=4
 uptodate() {
 	[ -f "$1/tl-model.json" ] || return 1
 	grep -q "^  \"sidecar\": $SIDECAR,\$" "$1/tl-model.json" || return 1
@@ -99,7 +99,7 @@ EOF
 
 for m in $todo; do
 	case $m in
-	mobilenetv2) src=mobilenet_v2 size=224 feat=block_16_project_BN dim=320 resize=256 ;;
+	mobilenetv2) src=mobilenet_v2 size=224 feat=block_13_expand_relu dim=576 resize=256 ;;
 	inceptionv3) src=inception_v3 size=299 feat=mixed9 dim=2048 resize=342 ;;
 	esac
 	dst=$out/.tmp.$m.$$

@@ -191,7 +191,7 @@ same "classify: images are kept, no emb added" "$("$BIN/tl-cat" "$T/si.tl" | hea
 same "classify: image output header has no backbone model" \
     "$("$BIN/tl-cat" --headers "$T/si.tl" | head -n 1 | jq -c '[has("model"), .classes]')" '[false,["circle","square"]]'
 run "classify: --cam-dir" 0 "'$C' -m '$T/shapes.tlm' --cam-dir '$T/cams' < '$T/s.tl' > '$T/sc.tl'"
-same "classify: cam of the 7x7 map" "$("$BIN/tl-cat" "$T/sc.tl" | jq -c '.cam.shape' | sort -u)" "[7,7]"
+same "classify: cam of the default layer's 14x14 map" "$("$BIN/tl-cat" "$T/sc.tl" | jq -c '.cam.shape' | sort -u)" "[14,14]"
 same "classify: --cam does not change the verdict" \
     "$("$BIN/tl-cat" -f id,pred,conf "$T/sc.tl")" "$("$BIN/tl-cat" -f id,pred,conf "$T/si.tl")"
 same "classify: one heat map per image" "$(ls "$T/cams" | tr '\n' ' ')" \

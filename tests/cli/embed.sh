@@ -2,7 +2,7 @@
 # package's own probabilities agree with @tensorflow/tfjs (tests/model/*.json,
 # made by tests/model/reference.sh) through the whole ingest | embed path;
 # batch size and thread count do not change a bit; layers, pooling, header;
-# bad records and bad usage.  The default feature layer (block_16_project_BN,
+# bad records and bad usage.  The default feature layer (block_13_expand_relu,
 # chosen by bench/transfer/run) is not the tfjs reference's out_relu, so the
 # reference comparison names its layer.
 PY=/usr/bin/python3
@@ -53,7 +53,7 @@ same_file "embed: batch 3 x 2 threads = batch 32" "$T/b3.tl" "$T/e.tl"
 
 same "embed: header model and dims" \
     "$("$BIN/tl-cat" --headers "$T/e.tl" | head -n 1 | jq -c '[.model.name, (.model.sha256|length), .dims, .layer, .pool, .preprocess.width]')" \
-    '["mobilenetv2",64,[320],"block_16_project_BN","avg",224]'
+    '["mobilenetv2",64,[576],"block_13_expand_relu","avg",224]'
 same "embed: img removed, other keys kept" \
     "$("$BIN/tl-cat" "$T/e.tl" | head -n 1 | jq -c 'keys')" \
     '["emb","height","id","phash","sha256","src","width"]'
@@ -64,7 +64,7 @@ same "embed: --layer gives the spatial map" \
     "$("$BIN/tl-embed" -l block_13_expand_relu < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '.emb.shape')" \
     '[14,14,576]'
 same "embed: --pool avgmax doubles the vector" \
-    "$("$BIN/tl-embed" -p avgmax < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '.emb.shape')" '[640]'
+    "$("$BIN/tl-embed" -p avgmax < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '.emb.shape')" '[1152]'
 same "embed: --list-layers" "$("$BIN/tl-embed" --list-layers | grep '^block_13_expand_relu	')" \
     "block_13_expand_relu	Conv	14,14,576"
 
