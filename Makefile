@@ -97,7 +97,7 @@ model:
 
 # the whole pipeline on letters rendered at demo time (pipelines/demo/Makefile);
 # DATA=dir runs it on your own dir/<label>/ images instead
-demo: all model
+demo: deps all model
 	@$(MAKE) --no-print-directory -C pipelines/demo BIN=$(abspath $(BIN)) $(if $(DATA),DATA=$(abspath $(DATA)))
 
 bench: all
