@@ -51,7 +51,7 @@ same "demo: aug.tl: train and its variants, val and test" "$(count "$O/aug.tl" s
 same "demo: emb.tl: the same records" "$(count "$O/emb.tl" split)" "test=$te train=$((tr * (1 + K))) val=$va"
 same "demo: emb.tl: all with features" "$("$C" -f emb "$O/emb.tl" | grep -c '"shape":\[576\]')" $((tr * (1 + K) + va + te))
 test -s "$O/model.tlm" && pass "demo: model.tlm" || fail "demo: model.tlm" "no model"
-same "demo: test-emb.tl: the test split" "$(count "$O/test-emb.tl" split)" "test=$te"
+same "demo: test-img.tl: the test split" "$(count "$O/test-img.tl" split)" "test=$te"
 same "demo: test.tl: a verdict on each" "$("$C" -f pred "$O/test.tl" | grep -c .)" "$te"
 has "demo: report.txt" "$O/report.txt" "accuracy"
 
