@@ -13,7 +13,7 @@
 #include "stream.h"
 
 static const char usage[] =
-    "tl-embed [-m model] [-l layer] [-p pool] [-b batch] [-j threads] [--keep-image]\n"
+    "tl-embed [-m model] [-l layer | --cut] [-p pool] [-b batch] [-j threads] [--keep-image]\n"
     "                [--squash | --crop] [--scale s] [--max-pixels n] [--max-bad n[%]]\n"
     "                [--strict] [--list-layers] [file ...]";
 
@@ -22,7 +22,9 @@ static const char help[] =
     "  -m, --model NAME|PATH  backbone: a name in $TL_MODEL_PATH, the share dir or\n"
     "                         ./models, or a .onnx / model.json path (mobilenetv2)\n"
     "  -l, --layer NAME       emit this layer's [H,W,C] map instead of the default\n"
-    "  -p, --pool avg|max|avgmax|none  map to vector (default avg; none with --layer)\n"
+    "      --cut              emit the map at the model's fine-tuning cut, for\n"
+    "                         tl-train --finetune and its models (tl-model.json)\n"
+    "  -p, --pool avg|max|avgmax|none  map to vector (default avg; none with --layer, --cut)\n"
     "  -b, --batch N          images per run (32)\n"
     "  -j, --threads N        threads (default $TL_THREADS, else the cores)\n"
     "      --keep-image       keep img/pix in the output\n"
@@ -47,7 +49,8 @@ main(int argc, char **argv)
 		{ "scale", required_argument, NULL, 's' }, { "max-pixels", required_argument, NULL, 'P' },
 		{ "max-bad", required_argument, NULL, 'B' }, { "strict", no_argument, NULL, 'X' },
 		{ "list-layers", no_argument, NULL, 'L' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+		{ "version", no_argument, NULL, 'V' }, { "cut", no_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct tl_embed_opts o = { .model = "mobilenetv2", .batch = 32, .mode = -1,
 	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT };
@@ -75,12 +78,15 @@ main(int argc, char **argv)
 		case 'B': tl_bad_opt(&bad, usage, optarg); break;
 		case 'X': bad.strict = 1; break;
 		case 'L': list = 1; break;
+		case 'c': o.cut = 1; break;
 		case 'h': tl_cli_help(usage, help);
 		case 'V': tl_cli_version();
 		default: tl_usage_error(usage, NULL);
 		}
 	}
-	o.pool = o.layer ? TL_POOL_NONE : TL_POOL_AVG;
+	if (o.cut && o.layer)
+		tl_usage_error(usage, "--cut and --layer: give one");
+	o.pool = o.layer || o.cut ? TL_POOL_NONE : TL_POOL_AVG;
 	if (pool && tl_pool_parse(pool, &o.pool) < 0)
 		tl_usage_error(usage, "--pool: '%s' is not avg, max, avgmax or none", pool);
 	if (list)

@@ -93,7 +93,13 @@ tl_embedder_new(const struct tl_embed_opts *o, struct tl_err *err)
 	}
 	tl_nn_opts_init(&no);
 	no.threads = o->threads;
-	snprintf(e->layer, sizeof e->layer, "%s", o->layer ? o->layer : e->model.layer);
+	if (o->cut && e->model.ft_from[0] == '\0') {
+		tl_err_set(err, "%s: the model names no fine-tuning cut (tl-model.json \"finetune\"); "
+		    "give the layer with -l", e->model.name);
+		goto fail;
+	}
+	snprintf(e->layer, sizeof e->layer, "%s",
+	    o->cut ? e->model.ft_from : o->layer ? o->layer : e->model.layer);
 	if ((e->nn = tl_model_load(&e->model, e->layer, &no, err)) == NULL)
 		goto fail;
 	if (fit_input(e, err) < 0)

@@ -21,6 +21,8 @@ enum tl_pool { TL_POOL_NONE, TL_POOL_AVG, TL_POOL_MAX, TL_POOL_AVGMAX };
 struct tl_embed_opts {
 	const char *model;      /* name or path (model.h) */
 	const char *layer;      /* NULL: the model's feature layer */
+	int cut;                /* layer = the model's fine-tuning cut (model.h
+	                         * ft_from); an error when it names none */
 	enum tl_pool pool;      /* how a spatial map becomes a vector */
 	int batch;              /* records per run */
 	int threads;            /* 0: engine default */

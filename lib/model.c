@@ -233,6 +233,11 @@ read_sidecar(struct tl_model *m, struct tl_err *err)
 		snprintf(m->layer, sizeof m->layer, "%s",
 		    json_string_value(json_object_get(v, "layer")));
 	m->dim = (int)json_integer_value(json_object_get(v, "dim"));
+	v = json_object_get(root, "finetune");
+	if (json_is_string(json_object_get(v, "from")) && json_is_string(json_object_get(v, "to"))) {
+		snprintf(m->ft_from, sizeof m->ft_from, "%s", json_string_value(json_object_get(v, "from")));
+		snprintf(m->ft_to, sizeof m->ft_to, "%s", json_string_value(json_object_get(v, "to")));
+	}
 	if (json_is_string(json_object_get(root, "name")))
 		snprintf(m->name, sizeof m->name, "%s",
 		    json_string_value(json_object_get(root, "name")));

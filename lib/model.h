@@ -47,6 +47,10 @@ struct tl_model {
 	struct tl_prep prep;      /* from the sidecar or the defaults */
 	char layer[128];          /* feature layer; "" = the graph's output */
 	int dim;                  /* features' size if the sidecar says, else 0 */
+	char ft_from[128];        /* fine-tuning: the cut (maps tl-embed --cut
+	                           * gives) and the tail's end; "" when the
+	                           * sidecar names none */
+	char ft_to[128];
 	int has_sidecar;          /* the preprocessing came from tl-model.json */
 };
 

@@ -139,6 +139,7 @@ tl_tlm_new(int nclass, const char *const *classes, int dim, enum tl_tlm_head hea
 	m->temperature = 1;
 	m->version_tag = m->created = m->producer = "";
 	m->backbone.name = m->backbone.sha256 = m->backbone.layer = m->backbone.pool = "";
+	m->tail.from = m->tail.to = "";
 	if ((m->classes = tl_rec_alloc(m->arena, (size_t)nclass * sizeof *m->classes)) == NULL)
 		goto oom;
 	for (int k = 0; k < nclass; k++)
@@ -181,8 +182,57 @@ tl_tlm_free(struct tl_tlm *m)
 	if (m == NULL)
 		return;
 	free(m->params);
+	free(m->tail_block);
 	tl_rec_free(m->arena);
 	free(m);
+}
+
+/* ---- tail -------------------------------------------------------------- */
+
+int
+tl_tlm_alloc_tail(struct tl_tlm *m, const char *from, const char *to, int n,
+                  const uint64_t *sizes, struct tl_err *err)
+{
+	size_t total = 0;
+	float *p;
+
+	if (m->tail.n != 0 || n < 1 || n > TL_TLM_MAX_TAIL)
+		return tl_err_set(err, "a tail of %d parameters: want 1 to %d, once", n, TL_TLM_MAX_TAIL);
+	for (int i = 0; i < n; i++)
+		total += sizes[i];
+	if ((m->tail_block = malloc(total * sizeof *m->tail_block + 1)) == NULL ||
+	    (m->tail.p = tl_rec_alloc(m->arena, (size_t)n * sizeof *m->tail.p)) == NULL ||
+	    (m->tail.from = arena_str(m->arena, from, strlen(from))) == NULL ||
+	    (m->tail.to = arena_str(m->arena, to, strlen(to))) == NULL)
+		return tl_err_set(err, "out of memory");
+	memset(m->tail.p, 0, (size_t)n * sizeof *m->tail.p);
+	p = m->tail_block;
+	for (int i = 0; i < n; i++) {
+		m->tail.p[i].data = p;
+		m->tail.p[i].node = m->tail.p[i].what = "";
+		p += sizes[i];
+	}
+	m->tail.n = n;
+	return 0;
+}
+
+int
+tl_tlm_set_tparam(struct tl_tlm *m, int i, const char *node, const char *what, int ndim,
+                  const uint64_t *shape, const float *data, struct tl_err *err)
+{
+	struct tl_tlm_tparam *t = &m->tail.p[i];
+	size_t n = 1;
+
+	if (ndim < 1 || ndim > 4)
+		return tl_err_set(err, "tail parameter of rank %d", ndim);
+	for (int j = 0; j < ndim; j++)
+		n *= shape[j], t->shape[j] = shape[j];
+	t->ndim = ndim;
+	if ((t->node = arena_str(m->arena, node, strlen(node))) == NULL ||
+	    (t->what = arena_str(m->arena, what, strlen(what))) == NULL)
+		return tl_err_set(err, "out of memory");
+	memcpy(t->data, data, n * sizeof *data);
+	return 0;
 }
 
 /* ---- backbone ---------------------------------------------------------- */
@@ -256,7 +306,7 @@ tl_tlm_set_backbone(struct tl_tlm *m, const struct tl_rec *header, struct tl_err
 
 	if (backbone_from(&m->backbone, m->arena, &h, err) < 0)
 		return tl_err_prefix(err, "stream header");
-	if (dims_product(&m->backbone) != (uint64_t)m->dim)
+	if (m->tail.n == 0 && dims_product(&m->backbone) != (uint64_t)m->dim)
 		return tl_err_set(err, "stream header: \"dims\" give %llu values, the embeddings %d",
 		    (unsigned long long)dims_product(&m->backbone), m->dim);
 	return 0;
@@ -393,6 +443,28 @@ pk_backbone(msgpack_packer *pk, const struct tl_tlm_backbone *b)
 	}
 }
 
+static void
+pk_tail(msgpack_packer *pk, const struct tl_tlm_tail *t)
+{
+	pk_str(pk, "tail");
+	msgpack_pack_map(pk, 3);
+	pk_str(pk, "from");
+	pk_str(pk, t->from);
+	pk_str(pk, "to");
+	pk_str(pk, t->to);
+	pk_str(pk, "params");
+	msgpack_pack_array(pk, (size_t)t->n);
+	for (int i = 0; i < t->n; i++) {
+		msgpack_pack_map(pk, 3);
+		pk_str(pk, "node");
+		pk_str(pk, t->p[i].node);
+		pk_str(pk, "what");
+		pk_str(pk, t->p[i].what);
+		pk_str(pk, "value");
+		pk_tensor(pk, t->p[i].data, t->p[i].ndim, t->p[i].shape);
+	}
+}
+
 int
 tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 {
@@ -402,7 +474,7 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 	if (m->backbone.ndims < 1)
 		return tl_err_set(err, "model has no backbone description");
 	msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 10 + (m->has_ood ? 1 : 0) + (m->train ? 1 : 0));
+	msgpack_pack_map(&pk, 10 + (m->has_ood ? 1 : 0) + (m->train ? 1 : 0) + (m->tail.n ? 1 : 0));
 	pk_str(&pk, "tlm");
 	msgpack_pack_int(&pk, TL_TLM_VERSION);
 	pk_str(&pk, "version");
@@ -419,6 +491,8 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 	msgpack_pack_uint64(&pk, d);
 	pk_str(&pk, "backbone");
 	pk_backbone(&pk, &m->backbone);
+	if (m->tail.n)
+		pk_tail(&pk, &m->tail);
 	pk_str(&pk, "input");
 	msgpack_pack_map(&pk, 3);
 	pk_str(&pk, "norm");
@@ -586,11 +660,69 @@ get_optstr(struct tl_rec *a, const msgpack_object *map, const char *key, const c
 	return 0;
 }
 
+/* The "tail" map: from, to, params [{node, what, value}]. */
+static int
+parse_tail(struct tl_tlm *m, const msgpack_object *map, struct tl_err *err)
+{
+	const msgpack_object *ps = tl_obj_get(map, "params");
+	const char *from, *to;
+	uint64_t *sizes;
+	struct tl_tensor *tv;
+	struct tl_err e;
+	int n, rc = -1;
+
+	if ((from = obj_str(m->arena, tl_obj_get(map, "from"))) == NULL ||
+	    (to = obj_str(m->arena, tl_obj_get(map, "to"))) == NULL)
+		return bad_key(err, "tail", "no \"from\" and \"to\" strings");
+	if (ps == NULL || ps->type != MSGPACK_OBJECT_ARRAY || ps->via.array.size < 1 ||
+	    ps->via.array.size > TL_TLM_MAX_TAIL)
+		return bad_key(err, "tail.params", "not an array of 1 to 4096 parameters");
+	n = (int)ps->via.array.size;
+	sizes = malloc((size_t)n * sizeof *sizes);
+	tv = malloc((size_t)n * sizeof *tv);
+	if (sizes == NULL || tv == NULL) {
+		tl_err_set(err, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		const msgpack_object *v = tl_obj_get(&ps->via.array.ptr[i], "value");
+		char key[48];
+		snprintf(key, sizeof key, "tail.params[%d]", i);
+		if (v == NULL || tl_tensor_view(v, &tv[i], &e) < 0 || tv[i].dtype != TL_F32 ||
+		    tv[i].ndim < 1 || tv[i].ndim > 4 ||
+		    obj_str(m->arena, tl_obj_get(&ps->via.array.ptr[i], "node")) == NULL ||
+		    obj_str(m->arena, tl_obj_get(&ps->via.array.ptr[i], "what")) == NULL) {
+			bad_key(err, key, "want {node, what, value: <f4 tensor of rank 1 to 4}");
+			goto out;
+		}
+		sizes[i] = 1;
+		for (int j = 0; j < tv[i].ndim; j++)
+			sizes[i] *= tv[i].shape[j];
+	}
+	if (tl_tlm_alloc_tail(m, from, to, n, sizes, err) < 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		const msgpack_object *p = &ps->via.array.ptr[i];
+		struct tl_tlm_tparam *t = &m->tail.p[i];
+		t->node = obj_str(m->arena, tl_obj_get(p, "node"));
+		t->what = obj_str(m->arena, tl_obj_get(p, "what"));
+		t->ndim = tv[i].ndim;
+		for (int j = 0; j < t->ndim; j++)
+			t->shape[j] = tv[i].shape[j];
+		tl_tensor_to_f32(&tv[i], t->data);
+	}
+	rc = 0;
+out:
+	free(sizes);
+	free(tv);
+	return rc;
+}
+
 /* Parses the whole map (already copied into the temporary record f). */
 static struct tl_tlm *
 parse(const msgpack_object *top, struct tl_err *err)
 {
-	const msgpack_object *cl = tl_obj_get(top, "classes"), *in, *hd, *bb, *ood, *ty, *tr;
+	const msgpack_object *cl = tl_obj_get(top, "classes"), *in, *hd, *bb, *ood, *ty, *tr, *tl;
 	const char **names = NULL;
 	struct tl_tlm *m = NULL;
 	enum tl_tlm_head head;
@@ -661,7 +793,9 @@ parse(const msgpack_object *top, struct tl_err *err)
 		tl_err_prefix(err, "bad key 'backbone'");
 		goto fail;
 	}
-	if (dims_product(&m->backbone) != (uint64_t)dim) {
+	if ((tl = tl_obj_get(top, "tail")) != NULL && parse_tail(m, tl, err) < 0)
+		goto fail;
+	if (m->tail.n == 0 && dims_product(&m->backbone) != (uint64_t)dim) {
 		bad_key(err, "backbone.dims", "does not multiply to \"dim\"");
 		goto fail;
 	}

@@ -67,6 +67,28 @@ struct tl_tlm_backbone {
 	                                   * scale, mul, add); NULL when absent */
 };
 
+/* A fine-tuned end of the backbone (tl-train --finetune): the Conv weights
+ * (BatchNormalization folded in) of the backbone's nodes that compute tensor
+ * `to` from tensor `from`, replacing the backbone's own.  A model with a
+ * tail reads the backbone's maps at `from` (backbone.layer = from, pool
+ * "none", dims [H,W,C]), and e above is `to` averaged over H and W, as the
+ * tuned tail computes it (nn/tail.h); dim is then C of `to`. */
+struct tl_tlm_tparam {
+	const char *node;           /* the Conv node's name in the backbone */
+	const char *what;           /* "W" or "B" */
+	int ndim;
+	uint64_t shape[4];
+	float *data;                /* into the model's tail block */
+};
+
+struct tl_tlm_tail {
+	const char *from, *to;      /* "" when the model has no tail */
+	int n;                      /* parameters; 0: no tail */
+	struct tl_tlm_tparam *p;
+};
+
+#define TL_TLM_MAX_TAIL 4096        /* tail parameters read from a file */
+
 struct tl_tlm {
 	int version;                /* TL_TLM_VERSION once loaded */
 	int nclass;                 /* K >= 2 */
@@ -100,6 +122,9 @@ struct tl_tlm {
 	 * hyper-parameters, counts, metrics, ids_sha256); NULL if absent. */
 	const msgpack_object *train;
 
+	struct tl_tlm_tail tail;     /* n = 0: the head reads the embeddings directly */
+	float *tail_block;          /* owns the tail's parameter data */
+
 	struct tl_rec *arena;       /* owns strings and msgpack objects above */
 };
 
@@ -116,10 +141,19 @@ int tl_tlm_alloc_ood(struct tl_tlm *m, struct tl_err *err);
 
 void tl_tlm_free(struct tl_tlm *m); /* accepts NULL */
 
+/* Gives m a tail of n parameters from tensor `from` to `to` (copied), each
+ * set next with tl_tlm_set_tparam; sizes[i] is parameter i's element count.
+ * 0 or -1 (out of memory, or a tail already set). */
+int tl_tlm_alloc_tail(struct tl_tlm *m, const char *from, const char *to, int n,
+                      const uint64_t *sizes, struct tl_err *err);
+/* Sets tail parameter i: names copied, data (shape's product floats) copied. */
+int tl_tlm_set_tparam(struct tl_tlm *m, int i, const char *node, const char *what, int ndim,
+                      const uint64_t *shape, const float *data, struct tl_err *err);
+
 /* Copies the backbone description from a stream header (tl-embed's "model",
  * "layer", "pool", "dims", "preprocess") into m.backbone.  -1 when the
  * header has no "model" with name and sha256, or when its dims do not
- * multiply to m->dim. */
+ * multiply to m->dim (a model with a tail reads maps: any dims). */
 int tl_tlm_set_backbone(struct tl_tlm *m, const struct tl_rec *header, struct tl_err *err);
 
 /* Checks that a stream header describes embeddings this model can read:

@@ -31,7 +31,7 @@ sums() {
 
 # uptodate DIR: DIR has a tl-model.json of this script's sidecar version whose
 # checksums all match
-SIDECAR=4
+SIDECAR=5
 uptodate() {
 	[ -f "$1/tl-model.json" ] || return 1
 	grep -q "^  \"sidecar\": $SIDECAR,\$" "$1/tl-model.json" || return 1
@@ -69,7 +69,7 @@ got=$(sha256sum "$tmp/pkg.tgz" | cut -d' ' -f1)
 [ "$got" = "$TGZ_SHA256" ] || die "$PKG tarball sha256 is $got, want $TGZ_SHA256"
 tar -xzf "$tmp/pkg.tgz" -C "$tmp" || die "$PKG: cannot unpack tarball"
 
-# sidecar NAME SRC SIZE FEATLAYER DIM RESIZE: tl-model.json on stdout, run in the model dir
+# sidecar NAME SRC SIZE FEATLAYER DIM RESIZE [FINETUNE-LINE]: tl-model.json on stdout, run in the model dir
 sidecar() {
 	cat <<EOF
 {
@@ -84,7 +84,7 @@ sidecar() {
     "[0,1]": {"div": 255, "sub": 0, "note": "x/255, as nsfwjs does"},
     "[-1,1]": {"div": 127.5, "sub": 1, "note": "x/127.5 - 1"}
   },
-  "features": {"layer": "$4", "pool": "global_average", "dim": $5},
+  "features": {"layer": "$4", "pool": "global_average", "dim": $5},$7
   "head": {"layer": "dense_3", "activation": "softmax", "classes": ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"], "note": "the package's NSFW classifier; not part of the features"},
   "sha256": {
 EOF
@@ -99,13 +99,15 @@ EOF
 
 for m in $todo; do
 	case $m in
-	mobilenetv2) src=mobilenet_v2 size=224 feat=block_13_expand_relu dim=576 resize=256 ;;
-	inceptionv3) src=inception_v3 size=299 feat=mixed9 dim=2048 resize=342 ;;
+	mobilenetv2) src=mobilenet_v2 size=224 feat=block_13_expand_relu dim=576 resize=256
+		ft='
+  "finetune": {"from": "block_12_add", "to": "out_relu", "note": "tl-train --finetune trains blocks 13-16 and Conv_1 on maps at block_12_add (tl-embed --cut), features out_relu averaged"},' ;;
+	inceptionv3) src=inception_v3 size=299 feat=mixed9 dim=2048 resize=342 ft= ;;
 	esac
 	dst=$out/.tmp.$m.$$
 	rm -rf "$dst"
 	node "$here/nsfwjs-extract.js" "$tmp/package/dist/models/$src" "$dst" || die "$m: extraction failed"
-	(cd "$dst" && sidecar $m $src $size $feat $dim $resize >tl-model.json.tmp && mv tl-model.json.tmp tl-model.json) ||
+	(cd "$dst" && sidecar $m $src $size $feat $dim $resize "$ft" >tl-model.json.tmp && mv tl-model.json.tmp tl-model.json) ||
 		die "$m: cannot write tl-model.json"
 	uptodate "$dst" || die "$m: checksums do not verify after writing"
 	rm -rf "$out/$m" && mv "$dst" "$out/$m" || die "$out/$m: cannot replace"
