@@ -1,0 +1,1333 @@
+/*
+ * tail.c - the trainable end of a backbone (tail.h).  tl_tail_new walks the
+ * finished graph back from `to`, copies the nodes that depend on `from`
+ * into a short list of ops over NHWC maps (Conv weights as parameters,
+ * BatchNormalization already folded in, Relu/Clip as the Conv's fused
+ * activation), folds a zero Pad into the Convs that read it, and lays out
+ * memory; forward runs the ops in order, backward runs them in reverse,
+ * each op differentiated by hand.
+ *
+ * Memory.  Maps are [n,H,W,C] floats.  A forward with keep writes every map
+ * of all n images into one kept block (the input copied too, so the caller
+ * may reuse its buffer), which backward reads.  Everything else works on
+ * chunks of images in an arena whose maps share storage when they are not
+ * live at the same time (the engine's plan does the same): a forward
+ * without keep needs a layer pair and the residuals held across it, a
+ * backward the gradients live at one op.  im2col works in blocks of rows,
+ * so its scratch does not grow with n either.
+ *
+ * Maths.  Dense convolutions are OpenBLAS sgemm (1x1 stride 1 directly on
+ * the maps, others on im2col blocks in (ky,kx,ci) order against weights
+ * repacked to [Cout][KH][KW][Cin] at each call, since the caller changes
+ * them between calls); depthwise ones are direct loops vectorised over
+ * channels.  An activation's gradient passes where lo < y < hi for its
+ * output y (the same set as lo < x < hi for the input: PyTorch's relu6 and
+ * relu agree); at the boundaries it is 0.  Sums over images and pixels run
+ * in a fixed order split by channels or rows, so the thread count changes
+ * only what OpenBLAS itself changes.
+ *
+ * What it does not: BatchNormalization in training mode (the folded
+ * statistics stay frozen), gradients of the input maps, grouped
+ * convolutions other than depthwise, Add with broadcasting, optimisers.
+ */
+#pragma GCC optimize("O3", "fp-contract=fast")
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "nn_int.h"
+#include "tail.h"
+
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HOT
+#endif
+
+/* Floats of arena a chunk of images may use (16 MB): 1x1 convolutions on
+ * 7x7 maps still see hundreds of GEMM rows, and the working set of a
+ * forward without keep stays small. */
+#define CHUNK_FLOATS ((int64_t)1 << 22)
+/* Floats of one im2col block (4 MB). */
+#define COL_FLOATS ((int64_t)1 << 20)
+/* Channels per unit when work is split by channels: one cache line. */
+#define CU 16
+
+enum tt_kind { TT_CONV, TT_DW, TT_ADD, TT_PAD, TT_ACT };
+
+/* One map of the tail, per image [H,W,C]; map 0 is the input (`from`). */
+struct tt_map {
+	int64_t h, w, c, size;
+	int prod;		/* op writing it, -1 for the input */
+	int used;		/* read by an op or the output */
+	int64_t kbase;		/* kept block: starts at n * kbase */
+	int64_t foff, goff;	/* arena offsets per image: forward, gradient */
+};
+
+struct tt_op {
+	enum tt_kind kind;
+	char *name;		/* the graph node's */
+	int in[2], out;
+	int64_t kh, kw, sh, sw, dh, dw;
+	int64_t pt, pl, pb, pr;	/* Conv and Pad */
+	int act;		/* Conv and TT_ACT: clamp to [lo, hi] */
+	float lo, hi;
+	int pw, pbias;		/* parameter indices, -1 none */
+	const float *src_w, *src_b;	/* graph weights, until copied */
+	int dead;		/* a Pad folded into the Convs after it */
+};
+
+struct tl_tail {
+	struct tt_map *m;
+	int nm, to;
+	struct tt_op *op;
+	int nop, nconv;
+	struct tl_tail_param *p;
+	int np;
+	float *params;		/* every w, then every g: one block */
+	int threads;
+	struct nn_pool *pool;
+	int64_t kper;		/* kept floats per image */
+	int64_t aper;		/* arena floats per image */
+	int chunk;		/* images per chunk */
+	float *keep;		/* kept maps of `kept` images */
+	int64_t keep_cap;
+	int kept;
+	float *arena;
+	int64_t arena_cap;
+	float *scratch;		/* [scratch_n], sized at creation */
+	int64_t scratch_n;
+	float **x, **g;		/* [nm]: a chunk's maps and gradients */
+	double *acc;		/* [C of `to`]: pooling sums */
+};
+
+/* ---- building ---- */
+
+static int
+unsupported(const struct nn_node *nd, const char *why, struct tl_err *err)
+{
+	return tl_err_set(err, "node '%s' (%s): not supported in a trainable "
+	    "tail%s%s%s", nd->name, nd->op_type, why ? " (" : "",
+	    why ? why : "", why ? ")" : "");
+}
+
+/* A tensor that can end the cut: exists, computed or an input, not fused
+ * away. */
+static int
+cut_tensor(const struct tl_nn *nn, const char *name, struct tl_err *err)
+{
+	int i = nn_find(nn, name);
+
+	if (i < 0)
+		return tl_err_set(err, "no tensor '%s'", name);
+	if (nn->t[i].producer == -2)
+		return tl_err_set(err, "tensor '%s' was fused at load; its "
+		    "activated output is '%s'", name, nn->t[i].fused_into);
+	if (nn->t[i].kind == K_CONST)
+		return tl_err_set(err, "tensor '%s' is a constant", name);
+	return i;
+}
+
+static int
+new_map(struct tl_tail *t, const struct nn_ptensor *pt, int prod,
+    const char *name, struct tl_err *err)
+{
+	struct tt_map *m = &t->m[t->nm];
+
+	if (pt->rank != 4)
+		return tl_err_set(err, "tensor '%s': rank %d, a trainable tail "
+		    "works on 4-D maps", name, pt->rank);
+	memset(m, 0, sizeof *m);
+	m->c = pt->dims[1], m->h = pt->dims[2], m->w = pt->dims[3];
+	m->size = m->h * m->w * m->c;
+	m->prod = prod;
+	return t->nm++;
+}
+
+/* A float constant of n elements, or a value the plan computed from
+ * constants (an exporter's arithmetic on weights). */
+static int
+known_f32(const struct nn_plan *pl, int ti, int64_t n)
+{
+	return ti >= 0 && pl->t[ti].known && pl->t[ti].dtype == DT_F32 &&
+	    (n < 0 || pl->t[ti].n == n);
+}
+
+/* One graph node as an op; its output map made from the plan's shape. */
+static int
+add_op(struct tl_tail *t, const struct tl_nn *nn, const struct nn_plan *pl,
+    int k, int *gmap, struct tl_err *err)
+{
+	const struct nn_node *nd = &nn->node[k];
+	const struct nn_attrs *A = &nd->a;
+	struct tt_op *o = &t->op[t->nop];
+	const struct tt_map *x;
+	int y;
+
+	if (nd->nout != 1)
+		return unsupported(nd, "more than one output", err);
+	if (nd->op == OP_IDENTITY) {
+		gmap[nd->out[0]] = gmap[nd->in[0]];
+		return 0;
+	}
+	memset(o, 0, sizeof *o);
+	o->in[0] = gmap[nd->in[0]];
+	o->in[1] = -1;
+	o->pw = o->pbias = -1;
+	o->lo = -INFINITY, o->hi = INFINITY;
+	o->sh = o->sw = o->dh = o->dw = o->kh = o->kw = 1;
+	if (o->in[0] < 0)
+		return unsupported(nd, "its first input is a constant", err);
+	x = &t->m[o->in[0]];
+	switch (nd->op) {
+	case OP_CONV: {
+		const struct nn_ptensor *w = &pl->t[nd->in[1]];
+		int64_t cout = w->dims[0];
+		int bi = nd->nin > 2 ? nd->in[2] : -1;
+		if (!known_f32(pl, nd->in[1], -1) || w->rank != 4)
+			return unsupported(nd, "weights are not a constant", err);
+		if (bi >= 0 && !known_f32(pl, bi, cout))
+			return unsupported(nd, "bias is not a constant", err);
+		if (A->group == 1 && w->dims[1] == x->c)
+			o->kind = TT_CONV;
+		else if (A->group == x->c && w->dims[1] == 1 && cout == x->c)
+			o->kind = TT_DW;
+		else
+			return unsupported(nd, "grouped convolution other than "
+			    "depthwise", err);
+		o->kh = w->dims[2], o->kw = w->dims[3];
+		o->sh = A->stride[0], o->sw = A->stride[1];
+		o->dh = A->dil[0], o->dw = A->dil[1];
+		/* resolved from auto_pad by the plan */
+		o->pt = A->pads[0], o->pl = A->pads[1];
+		o->pb = A->pads[2], o->pr = A->pads[3];
+		if (nd->act != ACT_NONE)
+			o->act = 1, o->lo = nd->act_min, o->hi = nd->act_max;
+		o->src_w = w->cf;
+		o->src_b = bi >= 0 ? pl->t[bi].cf : NULL;
+		t->nconv++;
+		break;
+	}
+	case OP_ADD:
+		o->kind = TT_ADD;
+		o->in[1] = gmap[nd->in[1]];
+		if (o->in[1] < 0)
+			return unsupported(nd, "adds a constant", err);
+		if (t->m[o->in[1]].h != x->h || t->m[o->in[1]].w != x->w ||
+		    t->m[o->in[1]].c != x->c)
+			return unsupported(nd, "operands of different shapes", err);
+		break;
+	case OP_PAD: {
+		const int64_t *v = A->padv;	/* N,C,H,W begins, then ends */
+		float value = A->pad_value;
+		if (A->opset >= 11 && nd->nin > 2 && nd->in[2] >= 0) {
+			if (!known_f32(pl, nd->in[2], 1))
+				return unsupported(nd, "non-constant value", err);
+			value = pl->t[nd->in[2]].cf[0];
+		}
+		if (A->pad_mode != PM_CONSTANT || value != 0)
+			return unsupported(nd, "only zero padding", err);
+		if (A->npadv != 8 || v[0] || v[1] || v[4] || v[5])
+			return unsupported(nd, "pads outside H and W", err);
+		o->kind = TT_PAD;
+		o->pt = v[2], o->pl = v[3], o->pb = v[6], o->pr = v[7];
+		break;
+	}
+	case OP_RELU:
+		o->kind = TT_ACT;
+		o->act = 1, o->lo = 0;
+		break;
+	case OP_CLIP:
+		o->kind = TT_ACT;
+		o->act = 1, o->lo = A->minv, o->hi = A->maxv;
+		if (nd->nin > 1 && nd->in[1] >= 0) {
+			if (!known_f32(pl, nd->in[1], 1))
+				return unsupported(nd, "min is not a constant", err);
+			o->lo = pl->t[nd->in[1]].cf[0];
+		}
+		if (nd->nin > 2 && nd->in[2] >= 0) {
+			if (!known_f32(pl, nd->in[2], 1))
+				return unsupported(nd, "max is not a constant", err);
+			o->hi = pl->t[nd->in[2]].cf[0];
+		}
+		break;
+	default:
+		return unsupported(nd, NULL, err);
+	}
+	if ((y = new_map(t, &pl->t[nd->out[0]], t->nop, nn->t[nd->out[0]].name,
+	    err)) < 0)
+		return -1;
+	/* the plan's shape must be what this op computes */
+	{
+		const struct tt_map *Y = &t->m[y];
+		int64_t oh = x->h, ow = x->w, oc = x->c;
+		if (o->kind == TT_CONV || o->kind == TT_DW) {
+			oh = (x->h + o->pt + o->pb - (o->kh - 1) * o->dh - 1) / o->sh + 1;
+			ow = (x->w + o->pl + o->pr - (o->kw - 1) * o->dw - 1) / o->sw + 1;
+			oc = pl->t[nd->in[1]].dims[0];
+		} else if (o->kind == TT_PAD) {
+			oh = x->h + o->pt + o->pb;
+			ow = x->w + o->pl + o->pr;
+		}
+		if (Y->h != oh || Y->w != ow || Y->c != oc)
+			return unsupported(nd, "unexpected output shape", err);
+	}
+	o->out = y;
+	gmap[nd->out[0]] = y;
+	if ((o->name = strdup(nd->name)) == NULL)
+		return tl_err_set(err, "out of memory");
+	t->nop++;
+	return 0;
+}
+
+/* A zero Pad read only by Convs becomes their padding: no map to keep. */
+static void
+fold_pads(struct tl_tail *t)
+{
+	for (int k = 0; k < t->nop; k++) {
+		struct tt_op *p = &t->op[k];
+		int convs = 0, others = 0;
+		if (p->kind != TT_PAD || p->out == t->to)
+			continue;
+		for (int j = k + 1; j < t->nop; j++) {
+			const struct tt_op *c = &t->op[j];
+			if (c->dead)
+				continue;
+			if ((c->kind == TT_CONV || c->kind == TT_DW) &&
+			    c->in[0] == p->out)
+				convs++;
+			else if (c->in[0] == p->out || c->in[1] == p->out)
+				others++;
+		}
+		if (convs == 0 || others)
+			continue;
+		for (int j = k + 1; j < t->nop; j++) {
+			struct tt_op *c = &t->op[j];
+			if (c->dead || c->in[0] != p->out)
+				continue;
+			c->in[0] = p->in[0];
+			c->pt += p->pt, c->pl += p->pl;
+			c->pb += p->pb, c->pr += p->pr;
+		}
+		p->dead = 1;
+	}
+}
+
+/* Offsets for maps live over steps [s, e] so that maps live at the same
+ * time never share floats: first fit, in order of start.  Sizes are per
+ * image; scaled by a chunk's image count the maps stay apart.  Returns the
+ * floats needed. */
+static int64_t
+place(int nm, const int *s, const int *e, const int64_t *size, int64_t *off)
+{
+	int64_t total = 0;
+	char *done = calloc(nm, 1);
+	int *order = malloc(nm * sizeof *order), no = 0;
+
+	if (done == NULL || order == NULL) {
+		free(done);
+		free(order);
+		return -1;
+	}
+	for (int i = 0; i < nm; i++)
+		if (s[i] >= 0 && size[i] > 0)
+			order[no++] = i;
+	for (int a = 1; a < no; a++)	/* insertion sort by start */
+		for (int b = a; b > 0 && s[order[b]] < s[order[b - 1]]; b--) {
+			int tmp = order[b];
+			order[b] = order[b - 1];
+			order[b - 1] = tmp;
+		}
+	for (int a = 0; a < no; a++) {
+		int i = order[a];
+		int64_t best = -1;
+		/* candidates: 0 and the end of every placed overlapping map */
+		for (int c = -1; c < nm; c++) {
+			int64_t o;
+			int ok = 1;
+			if (c >= 0 && (!done[c] || s[c] > e[i] || s[i] > e[c]))
+				continue;
+			o = c < 0 ? 0 : off[c] + size[c];
+			for (int d = 0; d < nm && ok; d++)
+				if (done[d] && s[d] <= e[i] && s[i] <= e[d] &&
+				    o < off[d] + size[d] && off[d] < o + size[i])
+					ok = 0;
+			if (ok && (best < 0 || o < best))
+				best = o;
+		}
+		off[i] = best;
+		done[i] = 1;
+		if (best + size[i] > total)
+			total = best + size[i];
+	}
+	free(done);
+	free(order);
+	return total;
+}
+
+/* Rows of one im2col block for op o. */
+static int64_t
+col_rows(const struct tl_tail *t, const struct tt_op *o)
+{
+	int64_t k = o->kh * o->kw * t->m[o->in[0]].c;
+
+	return COL_FLOATS / k > 0 ? COL_FLOATS / k : 1;
+}
+
+static int
+direct(const struct tt_op *o)
+{
+	return o->kh == 1 && o->kw == 1 && o->sh == 1 && o->sw == 1 &&
+	    o->pt == 0 && o->pl == 0 && o->pb == 0 && o->pr == 0;
+}
+
+/* Liveness, arena and kept sizes, scratch; parameters copied from the
+ * graph or the plan (so before the plan is freed). */
+static int
+layout(struct tl_tail *t, struct tl_err *err)
+{
+	int nm = t->nm, nop = t->nop;
+	int *fs = malloc(nm * sizeof *fs), *fe = malloc(nm * sizeof *fe);
+	int *gs = malloc(nm * sizeof *gs), *ge = malloc(nm * sizeof *ge);
+	int64_t *size = malloc(nm * sizeof *size), *off = malloc(nm * sizeof *off);
+	int64_t fper, gper, np = 0, per;
+	int rc = -1;
+
+	if (!fs || !fe || !gs || !ge || !size || !off)
+		goto oom;
+	for (int i = 0; i < nm; i++) {
+		fs[i] = fe[i] = gs[i] = ge[i] = -1;
+		size[i] = t->m[i].size;
+	}
+	t->m[t->to].used = 1;
+	for (int k = 0; k < nop; k++) {
+		const struct tt_op *o = &t->op[k];
+		if (o->dead)
+			continue;
+		fs[o->out] = k;
+		for (int j = 0; j < 2; j++) {
+			int i = o->in[j];
+			if (i < 0)
+				continue;
+			t->m[i].used = 1;
+			if (fe[i] < k)
+				fe[i] = k;
+			/* backward step nop-k: the gradient of i is written
+			 * first by its last reader */
+			if (gs[i] < 0 || nop - k < gs[i])
+				gs[i] = nop - k;
+		}
+	}
+	fe[t->to] = nop;
+	gs[t->to] = 0;
+	for (int i = 1; i < nm; i++)
+		if (t->m[i].used && t->m[i].prod >= 0)
+			ge[i] = nop - t->m[i].prod;
+	/* the input is read in place (forward) and needs no gradient */
+	fs[0] = gs[0] = -1;
+	for (int i = 0; i < nm; i++)
+		if (!t->m[i].used)
+			fs[i] = gs[i] = -1;
+	if ((fper = place(nm, fs, fe, size, off)) < 0)
+		goto oom;
+	for (int i = 0; i < nm; i++)
+		t->m[i].foff = off[i];
+	if ((gper = place(nm, gs, ge, size, off)) < 0)
+		goto oom;
+	for (int i = 0; i < nm; i++)
+		t->m[i].goff = off[i];
+	t->aper = fper > gper ? fper : gper;
+	t->kper = 0;
+	for (int i = 0; i < nm; i++)
+		if (t->m[i].used) {
+			t->m[i].kbase = t->kper;
+			t->kper += t->m[i].size;
+		}
+	per = CHUNK_FLOATS / (t->aper > 0 ? t->aper : 1);
+	t->chunk = per < 1 ? 1 : per > 65536 ? 65536 : (int)per;
+
+	/* scratch: repacked weights and their gradient, im2col blocks */
+	t->scratch_n = 1;
+	for (int k = 0; k < nop; k++) {
+		const struct tt_op *o = &t->op[k];
+		int64_t cin = t->m[o->in[0]].c, cout = t->m[o->out].c, need = 0;
+		int64_t kk = o->kh * o->kw;
+		if (o->dead)
+			continue;
+		if (o->kind == TT_CONV && !direct(o))
+			need = 2 * cout * kk * cin + 2 * col_rows(t, o) * kk * cin;
+		else if (o->kind == TT_DW)
+			need = 2 * kk * cout + cout;
+		if (need > t->scratch_n)
+			t->scratch_n = need;
+		if (o->kind == TT_CONV || o->kind == TT_DW)
+			np += kk * cin * cout / (o->kind == TT_DW ? cin : 1) +
+			    (o->src_b ? cout : 0);
+	}
+	t->scratch = malloc(t->scratch_n * sizeof *t->scratch);
+	t->x = calloc(nm, sizeof *t->x);
+	t->g = calloc(nm, sizeof *t->g);
+	t->acc = malloc(t->m[t->to].c * sizeof *t->acc);
+	t->p = calloc(2 * t->nconv + 1, sizeof *t->p);
+	t->params = calloc(2 * np + 1, sizeof *t->params);
+	if (!t->scratch || !t->x || !t->g || !t->acc || !t->p || !t->params)
+		goto oom;
+
+	/* parameters in execution order, W then B; w then g in one block */
+	{
+		float *w = t->params, *g = t->params + np;
+		int ci = 0;
+		for (int k = 0; k < nop; k++) {
+			struct tt_op *o = &t->op[k];
+			int64_t cin = t->m[o->in[0]].c, cout = t->m[o->out].c;
+			struct tl_tail_param *p;
+			if (o->kind != TT_CONV && o->kind != TT_DW)
+				continue;
+			o->pw = t->np;
+			p = &t->p[t->np++];
+			p->node = o->name, p->what = "W", p->rank = 4;
+			p->dims[0] = cout;
+			p->dims[1] = o->kind == TT_DW ? 1 : cin;
+			p->dims[2] = o->kh, p->dims[3] = o->kw;
+			p->n = p->dims[0] * p->dims[1] * p->dims[2] * p->dims[3];
+			p->depth = t->nconv - 1 - ci++;
+			p->w = w, p->g = g;
+			memcpy(w, o->src_w, p->n * sizeof *w);
+			w += p->n, g += p->n;
+			if (o->src_b == NULL)
+				continue;
+			o->pbias = t->np;
+			p = &t->p[t->np++];
+			p->node = o->name, p->what = "B", p->rank = 1;
+			p->dims[0] = p->n = cout;
+			p->depth = t->p[o->pw].depth;
+			p->w = w, p->g = g;
+			memcpy(w, o->src_b, p->n * sizeof *w);
+			w += p->n, g += p->n;
+		}
+		for (int k = 0; k < nop; k++)
+			t->op[k].src_w = t->op[k].src_b = NULL;
+	}
+	rc = 0;
+	goto out;
+oom:
+	tl_err_set(err, "out of memory");
+out:
+	free(fs), free(fe), free(gs), free(ge), free(size), free(off);
+	return rc;
+}
+
+struct tl_tail *
+tl_tail_new(const struct tl_nn *nn, const char *from, const char *to,
+    struct tl_err *err)
+{
+	struct tl_tail *t = NULL;
+	struct nn_plan *pl = NULL;
+	char *dep = NULL, *need = NULL, *in_tail = NULL;
+	int *gmap = NULL;
+	int fi, ti, nin = 0;
+
+	if (!nn->finished) {
+		tl_err_set(err, "graph not finished");
+		return NULL;
+	}
+	if ((fi = cut_tensor(nn, from, err)) < 0 ||
+	    (ti = cut_tensor(nn, to, err)) < 0)
+		return NULL;
+	dep = calloc(nn->nt, 1);
+	need = calloc(nn->nt, 1);
+	in_tail = calloc(nn->nnode + 1, 1);
+	gmap = malloc(nn->nt * sizeof *gmap);
+	if (!dep || !need || !in_tail || !gmap)
+		goto oom;
+	/* what depends on `from` (nodes are in topological order) */
+	dep[fi] = 1;
+	for (int k = 0; k < nn->nnode; k++) {
+		const struct nn_node *nd = &nn->node[k];
+		int d = 0;
+		if (nd->dead)
+			continue;
+		for (int j = 0; j < nd->nin; j++)
+			d |= nd->in[j] >= 0 && dep[nd->in[j]];
+		for (int j = 0; j < nd->nout && d; j++)
+			if (nd->out[j] != fi)
+				dep[nd->out[j]] = 1;
+	}
+	if (ti == fi || !dep[ti]) {
+		tl_err_set(err, "tensor '%s' does not depend on '%s'", to, from);
+		goto fail;
+	}
+	/* shapes, values computed from constants and Conv pads resolved
+	 * from auto_pad, from a plan of `to`; making one writes only the
+	 * graph's caches (packed weights, resolved pads), as a run would */
+	if (nn_plan_make((struct tl_nn *)nn, 1, &ti, 1, &pl, err))
+		goto fail;
+	/* what `to` needs of it; every other input must be a constant */
+	need[ti] = 1;
+	for (int k = nn->nnode - 1; k >= 0; k--) {
+		const struct nn_node *nd = &nn->node[k];
+		int wanted = 0;
+		if (nd->dead)
+			continue;
+		for (int j = 0; j < nd->nout; j++)
+			wanted |= need[nd->out[j]] && dep[nd->out[j]] &&
+			    nd->out[j] != fi;
+		if (!wanted)
+			continue;
+		in_tail[k] = 1;
+		nin++;
+		for (int j = 0; j < nd->nin; j++) {
+			int i = nd->in[j];
+			if (i < 0)
+				continue;
+			if (dep[i])
+				need[i] = 1;
+			else if (!pl->t[i].known) {
+				tl_err_set(err, "node '%s' (%s): input '%s' is "
+				    "neither computed from '%s' nor a constant",
+				    nd->name, nd->op_type, nn->t[i].name, from);
+				goto fail;
+			}
+		}
+	}
+	if ((t = calloc(1, sizeof *t)) == NULL)
+		goto oom;
+	t->m = calloc(nin + 1, sizeof *t->m);
+	t->op = calloc(nin + 1, sizeof *t->op);
+	if (!t->m || !t->op)
+		goto oom;
+	for (int i = 0; i < nn->nt; i++)
+		gmap[i] = -1;
+	if ((gmap[fi] = new_map(t, &pl->t[fi], -1, from, err)) < 0)
+		goto fail;
+	for (int k = 0; k < nn->nnode; k++)
+		if (in_tail[k] && add_op(t, nn, pl, k, gmap, err))
+			goto fail;
+	t->to = gmap[ti];
+	fold_pads(t);
+	if (layout(t, err))
+		goto fail;
+	t->threads = nn->threads > 0 ? nn->threads : 1;
+	if ((t->pool = nn_pool_new(t->threads)) == NULL) {
+		tl_err_set(err, "cannot start %d threads", t->threads);
+		goto fail;
+	}
+	nn_plan_free(pl);
+	free(dep), free(need), free(in_tail), free(gmap);
+	return t;
+oom:
+	tl_err_set(err, "out of memory");
+fail:
+	nn_plan_free(pl);
+	free(dep), free(need), free(in_tail), free(gmap);
+	tl_tail_free(t);
+	return NULL;
+}
+
+void
+tl_tail_free(struct tl_tail *t)
+{
+	if (t == NULL)
+		return;
+	for (int k = 0; t->op && k < t->nop; k++)
+		free(t->op[k].name);
+	nn_pool_free(t->pool);
+	free(t->m);
+	free(t->op);
+	free(t->p);
+	free(t->params);
+	free(t->keep);
+	free(t->arena);
+	free(t->scratch);
+	free(t->x);
+	free(t->g);
+	free(t->acc);
+	free(t);
+}
+
+void
+tl_tail_in_shape(const struct tl_tail *t, int64_t hwc[3])
+{
+	hwc[0] = t->m[0].h, hwc[1] = t->m[0].w, hwc[2] = t->m[0].c;
+}
+
+int64_t
+tl_tail_out_dim(const struct tl_tail *t)
+{
+	return t->m[t->to].c;
+}
+
+int
+tl_tail_nparams(const struct tl_tail *t)
+{
+	return t->np;
+}
+
+struct tl_tail_param *
+tl_tail_param(struct tl_tail *t, int i)
+{
+	return i >= 0 && i < t->np ? &t->p[i] : NULL;
+}
+
+int
+tl_tail_depth(const struct tl_tail *t)
+{
+	return t->nconv;
+}
+
+int64_t
+tl_tail_keep_bytes(const struct tl_tail *t, int n)
+{
+	return (int64_t)n * t->kper * (int64_t)sizeof(float);
+}
+
+void
+tl_tail_zero_grad(struct tl_tail *t)
+{
+	for (int i = 0; i < t->np; i++)
+		memset(t->p[i].g, 0, t->p[i].n * sizeof *t->p[i].g);
+}
+
+/* ---- kernels: each takes a chunk of m images, maps in t->x, t->g ---- */
+
+struct job {
+	const struct tl_tail *t;
+	const struct tt_op *o;
+	int64_t m;			/* images */
+	const float *x, *w, *b, *y;
+	float *out, *gx, *dw, *db;
+	int64_t r0;			/* im2col block's first row */
+	float *col;
+	int op;				/* elementwise: which */
+};
+
+/* The output pixel of row r (n, oy, ox) as its input origin. */
+static inline void
+pixel(const struct tt_op *o, const struct tt_map *Y, int64_t r, int64_t *n,
+    int64_t *iy0, int64_t *ix0)
+{
+	int64_t hw = Y->h * Y->w;
+
+	*n = r / hw;
+	*iy0 = r % hw / Y->w * o->sh - o->pt;
+	*ix0 = r % Y->w * o->sw - o->pl;
+}
+
+/* col [rows][KH][KW][Cin] for output rows [r0+lo, r0+hi). */
+HOT static void
+im2col_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct job *j = ctx;
+	const struct tt_op *o = j->o;
+	const struct tt_map *X = &j->t->m[o->in[0]], *Y = &j->t->m[o->out];
+	int64_t C = X->c, K = o->kh * o->kw * C;
+
+	for (int64_t r = lo; r < hi; r++) {
+		float *dst = j->col + r * K;
+		int64_t n, iy0, ix0;
+		pixel(o, Y, j->r0 + r, &n, &iy0, &ix0);
+		for (int64_t ky = 0; ky < o->kh; ky++) {
+			int64_t iy = iy0 + ky * o->dh;
+			for (int64_t kx = 0; kx < o->kw; kx++, dst += C) {
+				int64_t ix = ix0 + kx * o->dw;
+				if (iy < 0 || iy >= X->h || ix < 0 || ix >= X->w)
+					memset(dst, 0, C * sizeof *dst);
+				else
+					memcpy(dst, j->x + ((n * X->h + iy) * X->w +
+					    ix) * C, C * sizeof *dst);
+			}
+		}
+	}
+}
+
+/* gx += col2im(col) for block rows, channel units [lo, hi): each input
+ * element sums its taps in row order whatever the split. */
+HOT static void
+col2im_units(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct job *j = ctx;
+	const struct tt_op *o = j->o;
+	const struct tt_map *X = &j->t->m[o->in[0]], *Y = &j->t->m[o->out];
+	int64_t C = X->c, K = o->kh * o->kw * C, rows = j->m;
+	int64_t c0 = lo * CU, c1 = hi * CU < C ? hi * CU : C;
+
+	for (int64_t r = 0; r < rows; r++) {
+		const float *src = j->col + r * K;
+		int64_t n, iy0, ix0;
+		pixel(o, Y, j->r0 + r, &n, &iy0, &ix0);
+		for (int64_t ky = 0; ky < o->kh; ky++) {
+			int64_t iy = iy0 + ky * o->dh;
+			for (int64_t kx = 0; kx < o->kw; kx++, src += C) {
+				int64_t ix = ix0 + kx * o->dw;
+				float *restrict d;
+				const float *restrict s = src;
+				if (iy < 0 || iy >= X->h || ix < 0 || ix >= X->w)
+					continue;
+				d = j->gx + ((n * X->h + iy) * X->w + ix) * C;
+				for (int64_t c = c0; c < c1; c++)
+					d[c] += s[c];
+			}
+		}
+	}
+}
+
+/* y[r][c] = act(y[r][c] + b[c]) over rows [lo, hi) of width C. */
+HOT static void
+bias_act_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct job *j = ctx;
+	const struct tt_op *o = j->o;
+	int64_t C = j->t->m[o->out].c;
+	float lo_ = o->lo, hi_ = o->hi;
+
+	for (int64_t r = lo; r < hi; r++) {
+		float *restrict y = j->out + r * C;
+		const float *restrict b = j->b;
+		if (b)
+			for (int64_t c = 0; c < C; c++)
+				y[c] += b[c];
+		if (o->act)
+			for (int64_t c = 0; c < C; c++) {
+				float v = y[c] < lo_ ? lo_ : y[c];
+				y[c] = v > hi_ ? hi_ : v;
+			}
+	}
+}
+
+enum { EW_ADD, EW_CLAMP, EW_MASK, EW_ACC, EW_ACC_MASKED };
+
+/* Elementwise over [lo, hi): out = x + y; out = clamp(x); out *= (y in
+ * (lo,hi)) (a gradient through an activation, in place); gx += x;
+ * gx += x where y in (lo,hi). */
+HOT static void
+ew_range(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct job *j = ctx;
+	const float *restrict x = j->x, *restrict y = j->y;
+	float *restrict out = j->out, *restrict gx = j->gx;
+	float l = j->o->lo, h = j->o->hi;
+
+	switch (j->op) {
+	case EW_ADD:
+		for (int64_t i = lo; i < hi; i++)
+			out[i] = x[i] + y[i];
+		break;
+	case EW_CLAMP:
+		for (int64_t i = lo; i < hi; i++) {
+			float v = x[i] < l ? l : x[i];
+			out[i] = v > h ? h : v;
+		}
+		break;
+	case EW_MASK:
+		for (int64_t i = lo; i < hi; i++)
+			out[i] = y[i] > l && y[i] < h ? out[i] : 0;
+		break;
+	case EW_ACC:
+		for (int64_t i = lo; i < hi; i++)
+			gx[i] += x[i];
+		break;
+	case EW_ACC_MASKED:
+		for (int64_t i = lo; i < hi; i++)
+			gx[i] += y[i] > l && y[i] < h ? x[i] : 0;
+		break;
+	}
+}
+
+static void
+ew(struct tl_tail *t, const struct tt_op *o, int op, int64_t n,
+    const float *x, const float *y, float *out, float *gx)
+{
+	struct job j = { .t = t, .o = o, .x = x, .y = y, .out = out, .gx = gx,
+	    .op = op };
+
+	nn_pool_for(t->pool, n, 1 << 15, ew_range, &j);
+}
+
+/* db[c] += sum over rows of g[r][c], channel units [lo, hi). */
+HOT static void
+colsum_units(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct job *j = ctx;
+	int64_t C = j->t->m[j->o->out].c, rows = j->m;
+	int64_t c0 = lo * CU, c1 = hi * CU < C ? hi * CU : C;
+	float *restrict db = j->db;
+
+	for (int64_t r = 0; r < rows; r++) {
+		const float *restrict g = j->y + r * C;
+		for (int64_t c = c0; c < c1; c++)
+			db[c] += g[c];
+	}
+}
+
+/* Depthwise forward, rows (n, oy) [lo, hi); w [KH*KW][C]. */
+HOT static void
+dw_fwd_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct job *j = ctx;
+	const struct tt_op *o = j->o;
+	const struct tt_map *X = &j->t->m[o->in[0]], *Y = &j->t->m[o->out];
+	int64_t C = X->c;
+	float l = o->lo, h = o->hi;
+
+	for (int64_t row = lo; row < hi; row++) {
+		int64_t n = row / Y->h, oy = row % Y->h;
+		for (int64_t ox = 0; ox < Y->w; ox++) {
+			float *restrict y = j->out + ((n * Y->h + oy) * Y->w + ox) * C;
+			for (int64_t c = 0; c < C; c++)
+				y[c] = j->b ? j->b[c] : 0;
+			for (int64_t ky = 0; ky < o->kh; ky++) {
+				int64_t iy = oy * o->sh - o->pt + ky * o->dh;
+				if (iy < 0 || iy >= X->h)
+					continue;
+				for (int64_t kx = 0; kx < o->kw; kx++) {
+					int64_t ix = ox * o->sw - o->pl + kx * o->dw;
+					const float *restrict x, *restrict w;
+					if (ix < 0 || ix >= X->w)
+						continue;
+					x = j->x + ((n * X->h + iy) * X->w + ix) * C;
+					w = j->w + (ky * o->kw + kx) * C;
+					for (int64_t c = 0; c < C; c++)
+						y[c] += x[c] * w[c];
+				}
+			}
+			if (o->act)
+				for (int64_t c = 0; c < C; c++) {
+					float v = y[c] < l ? l : y[c];
+					y[c] = v > h ? h : v;
+				}
+		}
+	}
+}
+
+/* Depthwise backward for channel units [lo, hi): dw [KH*KW][C], db [C]
+ * and gx (when wanted) from the masked output gradient j->y; each channel
+ * sums over images and pixels in order, whoever computes it. */
+HOT static void
+dw_bwd_units(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct job *j = ctx;
+	const struct tt_op *o = j->o;
+	const struct tt_map *X = &j->t->m[o->in[0]], *Y = &j->t->m[o->out];
+	int64_t C = X->c, c0 = lo * CU, c1 = hi * CU < C ? hi * CU : C;
+
+	for (int64_t n = 0; n < j->m; n++)
+		for (int64_t oy = 0; oy < Y->h; oy++)
+			for (int64_t ox = 0; ox < Y->w; ox++) {
+				const float *restrict g = j->y +
+				    ((n * Y->h + oy) * Y->w + ox) * C;
+				for (int64_t c = c0; c < c1; c++)
+					j->db[c] += g[c];
+				for (int64_t ky = 0; ky < o->kh; ky++) {
+					int64_t iy = oy * o->sh - o->pt + ky * o->dh;
+					if (iy < 0 || iy >= X->h)
+						continue;
+					for (int64_t kx = 0; kx < o->kw; kx++) {
+						int64_t ix = ox * o->sw - o->pl + kx * o->dw;
+						int64_t at = ((n * X->h + iy) * X->w + ix) * C;
+						const float *restrict x, *restrict w;
+						float *restrict dw;
+						if (ix < 0 || ix >= X->w)
+							continue;
+						x = j->x + at;
+						w = j->w + (ky * o->kw + kx) * C;
+						dw = j->dw + (ky * o->kw + kx) * C;
+						for (int64_t c = c0; c < c1; c++)
+							dw[c] += g[c] * x[c];
+						if (j->gx) {
+							float *restrict gx = j->gx + at;
+							for (int64_t c = c0; c < c1; c++)
+								gx[c] += g[c] * w[c];
+						}
+					}
+				}
+			}
+}
+
+/* Grains: about 64k multiply-adds per part, so small maps stay on one
+ * thread. */
+static int64_t
+grain(int64_t work_per_item)
+{
+	int64_t g = ((int64_t)1 << 16) / (work_per_item > 0 ? work_per_item : 1);
+
+	return g > 0 ? g : 1;
+}
+
+static void
+blas_threads(const struct tl_tail *t)
+{
+	/* process-wide: the engine sets 1 during its runs */
+	if (openblas_get_num_threads() != t->threads)
+		openblas_set_num_threads(t->threads);
+}
+
+/* w [Cout][Cin][KK] -> wr [Cout][KK][Cin] */
+static void
+repack(const float *w, float *wr, int64_t cout, int64_t cin, int64_t kk)
+{
+	for (int64_t o = 0; o < cout; o++)
+		for (int64_t c = 0; c < cin; c++)
+			for (int64_t k = 0; k < kk; k++)
+				wr[(o * kk + k) * cin + c] = w[(o * cin + c) * kk + k];
+}
+
+static void
+conv_fwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
+{
+	const struct tt_map *X = &t->m[o->in[0]], *Y = &t->m[o->out];
+	const float *x = t->x[o->in[0]], *w = t->p[o->pw].w;
+	float *y = t->x[o->out];
+	int64_t M = m * Y->h * Y->w, cin = X->c, cout = Y->c, kk = o->kh * o->kw;
+	int64_t K = kk * cin;
+	struct job j = { .t = t, .o = o, .m = m, .x = x,
+	    .b = o->pbias >= 0 ? t->p[o->pbias].w : NULL, .out = y };
+
+	if (direct(o))
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, cout, cin,
+		    1, x, cin, w, cin, 0, y, cout);
+	else {
+		float *wr = t->scratch, *col = wr + 2 * cout * K;
+		int64_t rb = col_rows(t, o);
+		repack(w, wr, cout, cin, kk);
+		j.col = col;
+		for (int64_t r0 = 0; r0 < M; r0 += rb) {
+			int64_t rows = M - r0 < rb ? M - r0 : rb;
+			j.r0 = r0;
+			nn_pool_for(t->pool, rows, grain(K), im2col_rows, &j);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows,
+			    cout, K, 1, col, K, wr, K, 0, y + r0 * cout, cout);
+		}
+	}
+	if (j.b || o->act)
+		nn_pool_for(t->pool, M, grain(cout), bias_act_rows, &j);
+}
+
+static void
+dw_fwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
+{
+	const struct tt_map *Y = &t->m[o->out];
+	int64_t C = Y->c, kk = o->kh * o->kw;
+	const float *w = t->p[o->pw].w;
+	float *wr = t->scratch;
+	struct job j = { .t = t, .o = o, .m = m, .x = t->x[o->in[0]], .w = wr,
+	    .b = o->pbias >= 0 ? t->p[o->pbias].w : NULL, .out = t->x[o->out] };
+
+	for (int64_t c = 0; c < C; c++)
+		for (int64_t k = 0; k < kk; k++)
+			wr[k * C + c] = w[c * kk + k];
+	nn_pool_for(t->pool, m * Y->h, grain(Y->w * kk * C), dw_fwd_rows, &j);
+}
+
+static void
+pad_fwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
+{
+	const struct tt_map *X = &t->m[o->in[0]], *Y = &t->m[o->out];
+	const float *x = t->x[o->in[0]];
+	float *y = t->x[o->out];
+
+	memset(y, 0, m * Y->size * sizeof *y);
+	for (int64_t n = 0; n < m; n++)
+		for (int64_t iy = 0; iy < X->h; iy++)
+			memcpy(y + ((n * Y->h + iy + o->pt) * Y->w + o->pl) * Y->c,
+			    x + (n * X->h + iy) * X->w * X->c,
+			    X->w * X->c * sizeof *y);
+}
+
+static void
+run_forward(struct tl_tail *t, int64_t m)
+{
+	for (int k = 0; k < t->nop; k++) {
+		const struct tt_op *o = &t->op[k];
+		int64_t n = m * t->m[o->out].size;
+		if (o->dead)
+			continue;
+		switch (o->kind) {
+		case TT_CONV:
+			conv_fwd(t, o, m);
+			break;
+		case TT_DW:
+			dw_fwd(t, o, m);
+			break;
+		case TT_ADD:
+			ew(t, o, EW_ADD, n, t->x[o->in[0]], t->x[o->in[1]],
+			    t->x[o->out], NULL);
+			break;
+		case TT_PAD:
+			pad_fwd(t, o, m);
+			break;
+		case TT_ACT:
+			ew(t, o, EW_CLAMP, n, t->x[o->in[0]], NULL, t->x[o->out],
+			    NULL);
+			break;
+		}
+	}
+}
+
+/* out [m][C]: `to` averaged over H and W. */
+static void
+pool_out(struct tl_tail *t, int64_t m, float *out)
+{
+	const struct tt_map *T = &t->m[t->to];
+	int64_t hw = T->h * T->w, C = T->c;
+
+	for (int64_t n = 0; n < m; n++) {
+		const float *x = t->x[t->to] + n * T->size;
+		for (int64_t c = 0; c < C; c++)
+			t->acc[c] = 0;
+		for (int64_t p = 0; p < hw; p++)
+			for (int64_t c = 0; c < C; c++)
+				t->acc[c] += x[p * C + c];
+		for (int64_t c = 0; c < C; c++)
+			out[n * C + c] = (float)(t->acc[c] / hw);
+	}
+}
+
+/* Images per chunk for a batch of n: chunks as even as the cap allows. */
+static int
+chunk_of(const struct tl_tail *t, int n)
+{
+	int k = (n + t->chunk - 1) / t->chunk;
+
+	return (n + k - 1) / k;
+}
+
+static int
+grow(float **p, int64_t *cap, int64_t n, struct tl_err *err)
+{
+	float *q;
+
+	if (n <= *cap)
+		return 0;
+	free(*p);
+	*cap = 0;
+	if ((*p = q = aligned_alloc(64, ((n + 15) & ~(int64_t)15) *
+	    sizeof *q)) == NULL)
+		return tl_err_set(err, "out of memory");
+	*cap = n;
+	return 0;
+}
+
+int
+tl_tail_forward(struct tl_tail *t, const float *in, int n, float *out,
+    int keep, struct tl_err *err)
+{
+	int64_t C = t->m[t->to].c;
+	int chunk;
+
+	if (n < 1)
+		return tl_err_set(err, "batch of %d maps", n);
+	blas_threads(t);
+	if (keep) {
+		/* every map of all n images at once: the largest GEMMs */
+		t->kept = 0;
+		if (grow(&t->keep, &t->keep_cap, n * t->kper, err))
+			return -1;
+		for (int i = 0; i < t->nm; i++)
+			t->x[i] = t->m[i].used ? t->keep + n * t->m[i].kbase : NULL;
+		memcpy(t->x[0], in, n * t->m[0].size * sizeof *in);
+		run_forward(t, n);
+		pool_out(t, n, out);
+		t->kept = n;
+		return 0;
+	}
+	chunk = chunk_of(t, n);
+	if (grow(&t->arena, &t->arena_cap, (int64_t)chunk * t->aper, err))
+		return -1;
+	for (int s = 0; s < n; s += chunk) {
+		int m = n - s < chunk ? n - s : chunk;
+		for (int i = 1; i < t->nm; i++)
+			t->x[i] = t->m[i].used ? t->arena + m * t->m[i].foff : NULL;
+		t->x[0] = (float *)(in + s * t->m[0].size);	/* only read */
+		run_forward(t, m);
+		pool_out(t, m, out + s * C);
+	}
+	return 0;
+}
+
+/* ---- backward ---- */
+
+static void
+conv_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
+{
+	const struct tt_map *X = &t->m[o->in[0]], *Y = &t->m[o->out];
+	const float *x = t->x[o->in[0]], *w = t->p[o->pw].w;
+	float *gy = t->g[o->out], *gw = t->p[o->pw].g;
+	float *gx = o->in[0] != 0 ? t->g[o->in[0]] : NULL;
+	int64_t M = m * Y->h * Y->w, cin = X->c, cout = Y->c, kk = o->kh * o->kw;
+	int64_t K = kk * cin;
+	struct job j = { .t = t, .o = o, .m = M, .y = gy };
+
+	if (o->act)
+		ew(t, o, EW_MASK, M * cout, NULL, t->x[o->out], gy, NULL);
+	if (o->pbias >= 0) {
+		j.db = t->p[o->pbias].g;
+		nn_pool_for(t->pool, (cout + CU - 1) / CU, grain(M * CU),
+		    colsum_units, &j);
+	}
+	if (direct(o)) {
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cout, cin, M,
+		    1, gy, cout, x, cin, 1, gw, cin);
+		if (gx)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M,
+			    cin, cout, 1, gy, cout, w, cin, 1, gx, cin);
+	} else {
+		float *wr = t->scratch, *dwr = wr + cout * K;
+		float *col = dwr + cout * K, *dcol;
+		int64_t rb = col_rows(t, o);
+		dcol = col + rb * K;
+		repack(w, wr, cout, cin, kk);
+		memset(dwr, 0, cout * K * sizeof *dwr);
+		j.x = x, j.col = col, j.gx = gx;
+		for (int64_t r0 = 0; r0 < M; r0 += rb) {
+			int64_t rows = M - r0 < rb ? M - r0 : rb;
+			j.r0 = r0;
+			j.col = col;
+			nn_pool_for(t->pool, rows, grain(K), im2col_rows, &j);
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cout, K,
+			    rows, 1, gy + r0 * cout, cout, col, K, 1, dwr, K);
+			if (!gx)
+				continue;
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows,
+			    K, cout, 1, gy + r0 * cout, cout, wr, K, 0, dcol, K);
+			j.col = dcol;
+			j.m = rows;
+			nn_pool_for(t->pool, (cin + CU - 1) / CU, grain(rows * kk *
+			    CU), col2im_units, &j);
+		}
+		for (int64_t oc = 0; oc < cout; oc++)
+			for (int64_t c = 0; c < cin; c++)
+				for (int64_t k = 0; k < kk; k++)
+					gw[(oc * cin + c) * kk + k] +=
+					    dwr[(oc * kk + k) * cin + c];
+	}
+}
+
+static void
+dw_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
+{
+	const struct tt_map *Y = &t->m[o->out];
+	int64_t C = Y->c, kk = o->kh * o->kw;
+	const float *w = t->p[o->pw].w;
+	float *wr = t->scratch, *dwr = wr + kk * C, *db = dwr + kk * C;
+	float *gw = t->p[o->pw].g, *gy = t->g[o->out];
+	struct job j = { .t = t, .o = o, .m = m, .x = t->x[o->in[0]], .w = wr,
+	    .y = gy, .dw = dwr, .db = db,
+	    .gx = o->in[0] != 0 ? t->g[o->in[0]] : NULL };
+
+	if (o->act)
+		ew(t, o, EW_MASK, m * Y->size, NULL, t->x[o->out], gy, NULL);
+	for (int64_t c = 0; c < C; c++)
+		for (int64_t k = 0; k < kk; k++)
+			wr[k * C + c] = w[c * kk + k];
+	memset(dwr, 0, (kk + 1) * C * sizeof *dwr);
+	nn_pool_for(t->pool, (C + CU - 1) / CU, grain(m * Y->h * Y->w * kk * CU),
+	    dw_bwd_units, &j);
+	for (int64_t c = 0; c < C; c++)
+		for (int64_t k = 0; k < kk; k++)
+			gw[c * kk + k] += dwr[k * C + c];
+	if (o->pbias >= 0)
+		for (int64_t c = 0; c < C; c++)
+			t->p[o->pbias].g[c] += db[c];
+}
+
+static void
+pad_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
+{
+	const struct tt_map *X = &t->m[o->in[0]], *Y = &t->m[o->out];
+	const float *gy = t->g[o->out];
+	float *gx = t->g[o->in[0]];
+	int64_t row = X->w * X->c;
+
+	for (int64_t n = 0; n < m; n++)
+		for (int64_t iy = 0; iy < X->h; iy++) {
+			const float *s = gy + ((n * Y->h + iy + o->pt) * Y->w +
+			    o->pl) * Y->c;
+			float *d = gx + (n * X->h + iy) * row;
+			for (int64_t i = 0; i < row; i++)
+				d[i] += s[i];
+		}
+}
+
+/* One chunk of m images whose maps are in t->x. */
+static void
+run_backward(struct tl_tail *t, int64_t m, const float *dout)
+{
+	const struct tt_map *T = &t->m[t->to];
+	int64_t hw = T->h * T->w, C = T->c;
+	float *gt = t->g[t->to];
+
+	for (int64_t n = 0; n < m; n++)
+		for (int64_t p = 0; p < hw; p++)
+			for (int64_t c = 0; c < C; c++)
+				gt[(n * hw + p) * C + c] = dout[n * C + c] / hw;
+	for (int k = t->nop - 1; k >= 0; k--) {
+		const struct tt_op *o = &t->op[k];
+		int64_t n = m * t->m[o->out].size;
+		if (o->dead)
+			continue;
+		/* gradients first written here start at zero */
+		for (int j = 0; j < 2; j++) {
+			int i = o->in[j], first = 1;
+			if (i <= 0 || (j == 1 && i == o->in[0]))
+				continue;
+			for (int l = k + 1; l < t->nop && first; l++)
+				first = t->op[l].dead || (t->op[l].in[0] != i &&
+				    t->op[l].in[1] != i);
+			if (first)
+				memset(t->g[i], 0, m * t->m[i].size * sizeof(float));
+		}
+		switch (o->kind) {
+		case TT_CONV:
+			conv_bwd(t, o, m);
+			break;
+		case TT_DW:
+			dw_bwd(t, o, m);
+			break;
+		case TT_ADD:
+			for (int j = 0; j < 2; j++)
+				if (o->in[j] > 0)
+					ew(t, o, EW_ACC, n, t->g[o->out], NULL, NULL,
+					    t->g[o->in[j]]);
+			break;
+		case TT_PAD:
+			if (o->in[0] > 0)
+				pad_bwd(t, o, m);
+			break;
+		case TT_ACT:
+			if (o->in[0] > 0)
+				ew(t, o, EW_ACC_MASKED, n, t->g[o->out],
+				    t->x[o->out], NULL, t->g[o->in[0]]);
+			break;
+		}
+	}
+}
+
+int
+tl_tail_backward(struct tl_tail *t, const float *dout, struct tl_err *err)
+{
+	int n = t->kept, chunk;
+	int64_t C = t->m[t->to].c;
+
+	if (n < 1)
+		return tl_err_set(err, "backward without a forward that kept "
+		    "its activations");
+	if (t->to == 0)
+		return 0;	/* nothing trainable between the cut and `to` */
+	blas_threads(t);
+	chunk = chunk_of(t, n);
+	if (grow(&t->arena, &t->arena_cap, (int64_t)chunk * t->aper, err))
+		return -1;
+	for (int s = 0; s < n; s += chunk) {
+		int m = n - s < chunk ? n - s : chunk;
+		for (int i = 0; i < t->nm; i++) {
+			t->x[i] = t->m[i].used ? t->keep + n * t->m[i].kbase +
+			    s * t->m[i].size : NULL;
+			t->g[i] = t->m[i].used && i > 0 ? t->arena +
+			    m * t->m[i].goff : NULL;
+		}
+		run_backward(t, m, dout + s * C);
+	}
+	return 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * tail.h - the trainable end of a backbone, for fine-tuning: the nodes of a
+ * finished graph that compute tensor `to` from tensor `from` (a cut), copied
+ * out with their weights (BatchNormalization already folded into the Conv,
+ * so a Conv's W and B are the folded ones), run on feature maps taken at the
+ * cut, with the output averaged over H and W, and differentiated by
+ * backpropagation.  The rest of the network stays frozen: its maps at the
+ * cut are computed once (tl-embed -l FROM -p none) and the tail is trained
+ * on them, which is what makes fine-tuning the last blocks cheap.
+ *
+ * Supported in the tail: Conv (2-D, group 1 or depthwise group = C, any
+ * kernel, stride, dilation, pads) with its fused Relu/Clip, Add of two
+ * activations of the same shape, Pad with constant zeros on H and W,
+ * Relu, Clip, Identity (and Dropout, as in inference).  Anything else
+ * between the cut and `to` is an error naming the node.  An activation's
+ * gradient passes where min < y < max; at the boundaries it is 0.
+ *
+ * Layout: maps NHWC ([n,H,W,C], as tl-embed writes them), parameters in
+ * ONNX layout (Conv W [Cout, Cin/group, KH, KW], B [Cout]).  Dense maths
+ * by OpenBLAS (sgemm, im2col for kernels > 1x1); results do not depend on
+ * the thread count beyond OpenBLAS's own summation order.
+ *
+ * Threads: the graph's (tl_nn_opts threads; by default $OPENBLAS_NUM_THREADS
+ * or the online cores), for the tail's own loops and for OpenBLAS:
+ * tl_tail_forward and tl_tail_backward set OpenBLAS's thread count, which
+ * is process-wide, to that number at each call (an engine run sets it to
+ * 1 and leaves it there).
+ *
+ * Ownership: a struct tl_tail owns copies of everything; the graph it came
+ * from may be freed.  Not safe for concurrent calls.  Nothing prints.
+ */
+#ifndef TL_NN_TAIL_H
+#define TL_NN_TAIL_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "nn.h"
+
+struct tl_tail;
+
+/* One parameter tensor: a Conv's W or B, in execution order of the nodes,
+ * W then B.  B only where the Conv has a bias (every Conv that had a
+ * BatchNormalization folded into it does).  A weight tensor two Convs
+ * share becomes two parameters.  w and g (the gradient, same size) belong
+ * to the tail; w starts as the graph's (folded) values, and the caller may
+ * change it between calls. */
+struct tl_tail_param {
+	const char *node;	/* the Conv node's name in the graph */
+	const char *what;	/* "W" or "B" */
+	int rank;
+	int64_t dims[4];
+	int64_t n;		/* elements */
+	int depth;		/* 0 for the last Conv of the tail, 1 for the
+				 * one before, ...: for discriminative
+				 * learning rates */
+	float *w, *g;
+};
+
+/* Copies the part of nn (finished) between `from` and `to`.  Every node
+ * needed for `to` that depends on `from` is taken; each of their other
+ * inputs must be a constant (or computed from constants only).  NULL with
+ * err: a name not in the graph or fused away at load (the message names
+ * the tensor to use), `to` not depending on `from`, an input from outside
+ * the cut, a node of an unsupported kind ("node 'x' (Gemm): not supported
+ * in a trainable tail"; an unsupported variant adds why in parentheses),
+ * a map that is not 4-D, out of memory.  Shapes come from the graph's
+ * input size; making the tail writes only nn's caches (packed weights,
+ * Conv pads resolved from auto_pad), as a run would. */
+struct tl_tail *tl_tail_new(const struct tl_nn *nn, const char *from,
+    const char *to, struct tl_err *err);
+void tl_tail_free(struct tl_tail *t); /* accepts NULL */
+
+/* One input map's shape [H,W,C] and the output size (C of `to`). */
+void tl_tail_in_shape(const struct tl_tail *t, int64_t hwc[3]);
+int64_t tl_tail_out_dim(const struct tl_tail *t);
+
+/* The parameters: index 0 .. tl_tail_nparams()-1. */
+int tl_tail_nparams(const struct tl_tail *t);
+struct tl_tail_param *tl_tail_param(struct tl_tail *t, int i);
+int tl_tail_depth(const struct tl_tail *t); /* number of Conv nodes */
+
+/* Runs n maps in (n*H*W*C floats, NHWC) and writes out [n, out_dim]: `to`
+ * averaged over H and W.  With keep != 0 every activation of the n maps
+ * (the input copied too: in may change afterwards) stays for
+ * tl_tail_backward until the next forward with keep; that block grows with
+ * n (tl_tail_keep_bytes) and is kept for reuse.  Without keep, and in
+ * backward, the working memory is bounded: chunks of images whose maps
+ * share an arena when not live at the same time (about 16 MB).  -1 with
+ * err when n < 1 or out of memory. */
+int tl_tail_forward(struct tl_tail *t, const float *in, int n, float *out,
+    int keep, struct tl_err *err);
+int64_t tl_tail_keep_bytes(const struct tl_tail *t, int n);
+
+/* After tl_tail_forward(keep != 0) of n maps: dout [n, out_dim] is dL/dout;
+ * adds dL/dparam into every param's g (tl_tail_zero_grad clears them),
+ * using the parameters' current w (leave them alone between the forward
+ * and the backward).  No gradient for the input maps.  -1 with err when
+ * out of memory or when no kept forward precedes it. */
+int tl_tail_backward(struct tl_tail *t, const float *dout, struct tl_err *err);
+void tl_tail_zero_grad(struct tl_tail *t);
+
+#endif
