@@ -9,7 +9,8 @@
  *
  * Memory.  Maps are [n,H,W,C] floats.  A forward with keep writes every map
  * of all n images into one kept block (the input copied too, so the caller
- * may reuse its buffer), which backward reads.  Everything else works on
+ * may reuse its buffer), which backward reads, and where tl_tail_map finds
+ * `to` for class activation maps.  Everything else works on
  * chunks of images in an arena whose maps share storage when they are not
  * live at the same time (the engine's plan does the same): a forward
  * without keep needs a layer pair and the residuals held across it, a
@@ -657,6 +658,21 @@ int64_t
 tl_tail_out_dim(const struct tl_tail *t)
 {
 	return t->m[t->to].c;
+}
+
+void
+tl_tail_out_shape(const struct tl_tail *t, int64_t hwc[3])
+{
+	hwc[0] = t->m[t->to].h, hwc[1] = t->m[t->to].w, hwc[2] = t->m[t->to].c;
+}
+
+/* `to` of the images the last forward with keep ran, [n,H,W,C]: one
+ * contiguous map in the kept block (class activation maps read it). */
+const float *
+tl_tail_map(const struct tl_tail *t, int64_t hwc[3])
+{
+	tl_tail_out_shape(t, hwc);
+	return t->kept > 0 ? t->keep + t->kept * t->m[t->to].kbase : NULL;
 }
 
 int

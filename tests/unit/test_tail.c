@@ -30,6 +30,11 @@
 
 #define DIR "tests/nn/"
 
+/* lib/classify.c reads the kept `to` map for its heat maps; declared here
+ * until tail.h declares them */
+void tl_tail_out_shape(const struct tl_tail *t, int64_t hwc[3]);
+const float *tl_tail_map(const struct tl_tail *t, int64_t hwc[3]);
+
 /* xorshift64*, state passed explicitly; uniform in [-1, 1) */
 static float
 urand(uint64_t *s)
@@ -374,11 +379,12 @@ gradcheck(const char *label, struct tl_tail *t, const float *in, int n,
 }
 
 /* The engine's `from` maps (NHWC, caller frees *fm) and its `to`
- * averaged over H,W, through tl_nn_set_output and tl_nn_run. */
+ * averaged over H,W, through tl_nn_set_output and tl_nn_run; with tmap,
+ * `to` itself too (caller frees *tmap). */
 static int
 engine_maps(struct tl_nn *nn, const char *from, const char *to,
     const float *x, int n, float **fm, float *pooled, int64_t fsize,
-    struct tl_err *err)
+    float **tmap, struct tl_err *err)
 {
 	int64_t d[TL_NN_MAXRANK], hw, c;
 	float *tm = NULL;
@@ -403,7 +409,10 @@ engine_maps(struct tl_nn *nn, const char *from, const char *to,
 				s += tm[(k * hw + p) * c + q];
 			pooled[k * c + q] = (float)(s / hw);
 		}
-	free(tm);
+	if (tmap)
+		*tmap = tm;
+	else
+		free(tm);
 	return 0;
 }
 
@@ -416,7 +425,9 @@ small_graph(const struct gdef *g, uint64_t seed)
 	struct tl_err err = { "" };
 	int n = 3, r;
 	int64_t hwc[3], c, fsize;
-	float *x, *fm = NULL, *want, *got, *got2;
+	float *x, *fm = NULL, *tm = NULL, *want, *got, *got2;
+	const float *map;
+	int64_t mhwc[3];
 	double worst = 0;
 	char name[256];
 
@@ -443,7 +454,7 @@ small_graph(const struct gdef *g, uint64_t seed)
 	got = malloc(n * c * sizeof *got);
 	got2 = malloc(n * c * sizeof *got2);
 	fill(x, n * g->c * g->h * g->w, g->xscale, &b.rng);
-	r = engine_maps(nn, g->from, g->to, x, n, &fm, want, fsize, &err);
+	r = engine_maps(nn, g->from, g->to, x, n, &fm, want, fsize, &tm, &err);
 	snprintf(name, sizeof name, "tail %s: engine run", g->label);
 	T_EQ_INT(name, r, 0);
 	if (r)
@@ -459,11 +470,17 @@ small_graph(const struct gdef *g, uint64_t seed)
 	snprintf(name, sizeof name, "tail %s: forward with keep equals "
 	    "without", g->label);
 	T_OK(name, r == 0 && close_rel(got2, got, n * c, 1e-6, &worst));
+	map = r == 0 ? tl_tail_map(t, mhwc) : NULL;
+	snprintf(name, sizeof name, "tail %s: kept map of `to` equals the "
+	    "engine's to 1e-5", g->label);
+	T_OK(name, map && mhwc[2] == c && close_rel(map, tm, n * mhwc[0] *
+	    mhwc[1] * c, 1e-5, &worst));
 	if (r == 0)
 		gradcheck(g->label, t, fm, n, &b.rng, 0);
 	tl_tail_free(t);
 	free(x);
 	free(fm);
+	free(tm);
 	free(want);
 	free(got);
 	free(got2);
@@ -714,7 +731,7 @@ mobilenet(void)
 	/* the model's input is [-1,1]: random images */
 	fill(x, N * S * S * 3, 1, &rng);
 	rc = engine_maps(nn, "block_12_add", "out_relu", x, N, &fm, want,
-	    FH * FH * FC, &err);
+	    FH * FH * FC, NULL, &err);
 	T_EQ_INT("tail mobilenetv2: engine run", rc, 0);
 	if (rc) {
 		printf("  %s\n", err.msg);
@@ -764,7 +781,7 @@ errors(void)
 	struct tl_nn *nn;
 	struct tl_tail *t;
 	struct tl_err err = { "" };
-	int64_t zd[4] = { -1, 4, 6, 6 }, kd[4] = { 1, 4, 1, 1 };
+	int64_t zd[4] = { -1, 4, 6, 6 }, kd[4] = { 1, 4, 1, 1 }, hwc[3];
 	float k[4] = { 1, 2, 3, 4 }, x[4 * 36], out[4];
 
 	/* x -> a (1x1, Relu fused) -> Sigmoid -> b -> y */
@@ -789,6 +806,8 @@ errors(void)
 	T_EQ_STR("tail errors: a constant", new_err(nn, "x", "a/W", &err),
 	    "tensor 'a/W' is a constant");
 	t = nn ? tl_tail_new(nn, "s", "y", &err) : NULL;
+	T_OK("tail errors: no kept map before a forward with keep",
+	    t && tl_tail_map(t, hwc) == NULL);
 	T_OK("tail errors: backward before any forward fails",
 	    t && tl_tail_backward(t, out, &err) == -1 &&
 	    strstr(err.msg, "kept") != NULL);
