@@ -1135,9 +1135,10 @@ tl_tail_forward(struct tl_tail *t, const float *in, int n, float *out,
 	if (n < 1)
 		return tl_err_set(err, "batch of %d maps", n);
 	blas_threads(t);
+	/* what was kept belongs to the last forward only */
+	t->kept = 0;
 	if (keep) {
 		/* every map of all n images at once: the largest GEMMs */
-		t->kept = 0;
 		if (grow(&t->keep, &t->keep_cap, n * t->kper, err))
 			return -1;
 		for (int i = 0; i < t->nm; i++)

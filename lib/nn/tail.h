@@ -74,6 +74,13 @@ void tl_tail_free(struct tl_tail *t); /* accepts NULL */
 /* One input map's shape [H,W,C] and the output size (C of `to`). */
 void tl_tail_in_shape(const struct tl_tail *t, int64_t hwc[3]);
 int64_t tl_tail_out_dim(const struct tl_tail *t);
+/* The shape [H,W,C] of `to` before the averaging. */
+void tl_tail_out_shape(const struct tl_tail *t, int64_t hwc[3]);
+
+/* After tl_tail_forward(keep != 0) of n maps: `to` of those n images,
+ * [n,H,W,C] (hwc receives H,W,C), valid until the next forward; NULL when
+ * the last forward kept nothing.  Class activation maps read it. */
+const float *tl_tail_map(const struct tl_tail *t, int64_t hwc[3]);
 
 /* The parameters: index 0 .. tl_tail_nparams()-1. */
 int tl_tail_nparams(const struct tl_tail *t);
@@ -83,8 +90,8 @@ int tl_tail_depth(const struct tl_tail *t); /* number of Conv nodes */
 /* Runs n maps in (n*H*W*C floats, NHWC) and writes out [n, out_dim]: `to`
  * averaged over H and W.  With keep != 0 every activation of the n maps
  * (the input copied too: in may change afterwards) stays for
- * tl_tail_backward until the next forward with keep; that block grows with
- * n (tl_tail_keep_bytes) and is kept for reuse.  Without keep, and in
+ * tl_tail_backward and tl_tail_map until the next forward; that block
+ * grows with n (tl_tail_keep_bytes) and is kept for reuse.  Without keep, and in
  * backward, the working memory is bounded: chunks of images whose maps
  * share an arena when not live at the same time (about 16 MB).  -1 with
  * err when n < 1 or out of memory. */

@@ -30,11 +30,6 @@
 
 #define DIR "tests/nn/"
 
-/* lib/classify.c reads the kept `to` map for its heat maps; declared here
- * until tail.h declares them */
-void tl_tail_out_shape(const struct tl_tail *t, int64_t hwc[3]);
-const float *tl_tail_map(const struct tl_tail *t, int64_t hwc[3]);
-
 /* xorshift64*, state passed explicitly; uniform in [-1, 1) */
 static float
 urand(uint64_t *s)
@@ -817,6 +812,11 @@ errors(void)
 	    tl_tail_backward(t, out, &err) == -1);
 	T_OK("tail errors: a batch of 0 fails",
 	    t && tl_tail_forward(t, x, 0, out, 1, &err) == -1);
+	T_OK("tail errors: a forward without keep ends what was kept",
+	    t && tl_tail_forward(t, x, 1, out, 1, &err) == 0 &&
+	    tl_tail_map(t, hwc) != NULL &&
+	    tl_tail_forward(t, x, 1, out, 0, &err) == 0 &&
+	    tl_tail_map(t, hwc) == NULL && tl_tail_backward(t, out, &err) == -1);
 	tl_tail_free(t);
 	tl_tail_free(NULL);
 	tl_nn_free(nn);
