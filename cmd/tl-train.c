@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "json.h"
 #include "stream.h"
+#include "finetune.h"
 #include "train.h"
 
 #define PRODUCER "tl-train " TL_VERSION
@@ -23,6 +24,8 @@ static const char usage[] =
 	"tl-train -o model.tlm [--hidden N [--dropout P] [--epochs N] [--batch N] [--lr R]]\n"
 	"       [--l2 L] [--label-smoothing E] [--balance] [--norm none|l2|sqrt]\n"
 	"       [--no-standardize] [--max-iter N] [--keep F] [--shrinkage S] [--no-ood]\n"
+	"       [--finetune [--ft-epochs N] [--ft-lr R] [--ft-head-lr R] [--ft-decay F]\n"
+	"       [--ft-wd W] [--ft-smoothing E] [--finetune-to LAYER]]\n"
 	"       [--init old.tlm] [--seed N] [--version-tag S] [--log FILE] [-q]\n"
 	"       [--max-bad N[%]] [--strict] [file ...]";
 
@@ -45,6 +48,15 @@ static const char help[] =
 	"      --keep F           share of val images the OOD threshold accepts (0.95)\n"
 	"      --shrinkage S      covariance shrinkage 0..1 (default Ledoit-Wolf)\n"
 	"      --no-ood           no OOD statistics\n"
+	"      --finetune         also train the end of the backbone, on maps from\n"
+	"                         tl-embed --cut (see FINE-TUNING in tl-train(1))\n"
+	"      --ft-epochs N      joint epochs of tail and head (10)\n"
+	"      --ft-lr R          peak rate of the tail's last Conv (0.0005)\n"
+	"      --ft-head-lr R     peak rate of the head (0.001)\n"
+	"      --ft-decay F       rate factor per Conv toward the cut (1)\n"
+	"      --ft-wd W          AdamW weight decay while fine-tuning (0.01)\n"
+	"      --ft-smoothing E   label smoothing while fine-tuning (0.1)\n"
+	"      --finetune-to L    the tail's end (default: the backbone's, tl-model.json)\n"
 	"      --init FILE        start from this model (same backbone required)\n"
 	"      --seed N           the seed (0)\n"
 	"      --version-tag S    the model's version (default: UTC time and content hash)\n"
@@ -57,6 +69,8 @@ static const char help[] =
 
 struct opts {
 	struct tl_train_opts t;
+	struct tl_ft_opts ft;
+	int finetune;
 	struct tl_bad bad;
 	const char *out, *init, *tag, *log;
 	int quiet;
@@ -66,7 +80,8 @@ static void
 parse(int argc, char **argv, struct opts *o)
 {
 	enum { HIDDEN = 256, DROPOUT, EPOCHS, BATCH, LR, L2, SMOOTH, BALANCE, NORM, NOSTD, MAXIT,
-	       KEEP, SHRINK, NOOOD, INIT, SEED, TAG, LOG, MAXBAD, STRICT };
+	       KEEP, SHRINK, NOOOD, INIT, SEED, TAG, LOG, MAXBAD, STRICT, FT, FTEP, FTLR, FTHLR,
+	       FTDECAY, FTWD, FTSMOOTH, FTTO };
 	static const struct option lo[] = {
 		{ "output", required_argument, NULL, 'o' }, { "hidden", required_argument, NULL, HIDDEN },
 		{ "dropout", required_argument, NULL, DROPOUT }, { "epochs", required_argument, NULL, EPOCHS },
@@ -80,11 +95,16 @@ parse(int argc, char **argv, struct opts *o)
 		{ "log", required_argument, NULL, LOG }, { "quiet", no_argument, NULL, 'q' },
 		{ "max-bad", required_argument, NULL, MAXBAD }, { "strict", no_argument, NULL, STRICT },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 } };
+		{ "finetune", no_argument, NULL, FT }, { "ft-epochs", required_argument, NULL, FTEP },
+		{ "ft-lr", required_argument, NULL, FTLR }, { "ft-head-lr", required_argument, NULL, FTHLR },
+		{ "ft-decay", required_argument, NULL, FTDECAY }, { "ft-wd", required_argument, NULL, FTWD },
+		{ "ft-smoothing", required_argument, NULL, FTSMOOTH },
+		{ "finetune-to", required_argument, NULL, FTTO }, { NULL, 0, NULL, 0 } };
 	int c;
 
 	memset(o, 0, sizeof *o);
 	tl_train_defaults(&o->t);
+	tl_ft_defaults(&o->ft);
 	tl_bad_init(&o->bad);
 	while ((c = getopt_long(argc, argv, "o:qhV", lo, NULL)) != -1) {
 		switch (c) {
@@ -114,6 +134,16 @@ parse(int argc, char **argv, struct opts *o)
 		case TAG: o->tag = optarg; break;
 		case LOG: o->log = optarg; break;
 		case 'q': o->quiet = 1; break;
+		case FT: o->finetune = 1; break;
+		case FTEP: o->ft.epochs = (int)tl_opt_int(usage, "--ft-epochs", optarg, 0, 100000); break;
+		case FTLR: o->ft.lr = tl_opt_double(usage, "--ft-lr", optarg, 0, 10); break;
+		case FTHLR: o->ft.head_lr = tl_opt_double(usage, "--ft-head-lr", optarg, 0, 10); break;
+		case FTDECAY: o->ft.decay = tl_opt_double(usage, "--ft-decay", optarg, 0, 10); break;
+		case FTWD: o->ft.wd = tl_opt_double(usage, "--ft-wd", optarg, 0, 10); break;
+		case FTSMOOTH:
+			o->ft.label_smoothing = tl_opt_double(usage, "--ft-smoothing", optarg, 0, 0.99);
+			break;
+		case FTTO: o->ft.to = optarg; break;
 		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
 		case 'h': tl_cli_help(usage, help);
@@ -124,6 +154,11 @@ parse(int argc, char **argv, struct opts *o)
 	}
 	if (o->out == NULL)
 		tl_usage_error(usage, "no model file: give -o FILE");
+	o->ft.batch = o->t.batch;
+	if (!o->finetune)
+		o->ft.epochs = 0;
+	if (o->finetune && o->t.head != TL_TLM_LINEAR)
+		tl_usage_error(usage, "--finetune trains a linear head: drop --hidden");
 	if (o->tag && (*o->tag == '\0' || strlen(o->tag) > 128))
 		tl_usage_error(usage, "--version-tag: want 1 to 128 characters");
 }
@@ -159,7 +194,8 @@ read_all(struct tl_reader *r, struct tl_trainset *ts, struct tl_bad *bad)
 }
 
 static void
-summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_train_report *p)
+summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_train_report *p,
+        const struct tl_ft_report *f)
 {
 	long long ntr = 0, nva = 0;
 
@@ -173,6 +209,18 @@ summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_trai
 		    ts->count[2 * c + 1]);
 	if (o->init)
 		tl_warn("--init: weights of %d of %d classes inherited", p->inherited, ts->nclass);
+	if (f != NULL && o->ft.epochs > 0)
+		tl_warn("fine-tuned %s -> %s: %d Convs, %lld parameters, %d epoch%s, kept epoch %d; "
+		    "val accuracy %.4f log loss %.4f frozen, %.4f and %.4f with the joint head", f->from,
+		    f->to, f->convs, f->params, o->ft.epochs, o->ft.epochs == 1 ? "" : "s", f->best_epoch,
+		    f->frozen.val_raw.acc,
+		    f->frozen.val_raw.logloss, f->joint_val.acc, f->joint_val.logloss);
+	else if (f != NULL && o->init)
+		tl_warn("the tail %s -> %s of the --init model (%d Convs), not trained further", f->from,
+		    f->to, f->convs);
+	else if (f != NULL)
+		tl_warn("the tail %s -> %s (%d Convs) with the backbone's own weights (--ft-epochs 0)",
+		    f->from, f->to, f->convs);
 	tl_warn("%s head, l2 %.3g%s, %d %s", tl_tlm_head_name(o->t.head), p->l2,
 	    o->t.l2 < 0 && o->t.head == TL_TLM_LINEAR ? " (chosen by val log loss)" : "", p->iters,
 	    o->t.head == TL_TLM_LINEAR ? "iterations" : "epochs (best)");
@@ -189,7 +237,7 @@ summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_trai
  * and the --log line. */
 static void
 finish(const struct opts *o, struct tl_tlm *m, const struct tl_trainset *ts,
-       const struct tl_train_report *rep)
+       const struct tl_train_report *rep, const struct tl_ft_report *frep)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	time_t now = sde && *sde ? (time_t)strtoll(sde, NULL, 10) : time(NULL);
@@ -202,7 +250,8 @@ finish(const struct opts *o, struct tl_tlm *m, const struct tl_trainset *ts,
 	gmtime_r(&now, &tm);
 	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
-	if (meta == NULL || tl_train_meta(&o->t, ts, rep, HOLDOUT, meta) < 0)
+	if (meta == NULL || tl_train_meta(&o->t, ts, rep, HOLDOUT, meta) < 0 ||
+	    (frep != NULL && tl_ft_meta(&o->ft, frep, meta) < 0))
 		tl_die(TL_EXIT_DATA, "out of memory");
 	msgpack_object mo = { .type = MSGPACK_OBJECT_MAP, .via.map = { (uint32_t)meta->n, meta->kv } };
 	if (tl_tlm_set_meta(m, &mo, NULL, created, PRODUCER, &err) < 0 ||
@@ -245,7 +294,9 @@ main(int argc, char **argv)
 	struct tl_trainset *ts;
 	struct tl_tlm *init = NULL, *m;
 	struct tl_train_report rep;
+	struct tl_ft_report frep;
 	struct tl_err err;
+	int tail;
 
 	tl_cli_init(argv[0]);
 	parse(argc, argv, &o);
@@ -263,11 +314,13 @@ main(int argc, char **argv)
 	read_all(r, ts, &o.bad);
 	if (tl_trainset_finish(ts, HOLDOUT, o.t.seed, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
-	if ((m = tl_train(&o.t, ts, &rep, &err)) == NULL ||
-	    tl_tlm_set_backbone(m, tl_reader_header(r), &err) < 0)
+	tail = o.finetune || (init && init->tail.n > 0);
+	m = tail ? tl_ft_train(&o.t, &o.ft, ts, tl_reader_header(r), &rep, &frep, &err)
+	         : tl_train(&o.t, ts, &rep, &err);
+	if (m == NULL || tl_tlm_set_backbone(m, tl_reader_header(r), &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
-	summary(&o, ts, &rep);
-	finish(&o, m, ts, &rep);
+	summary(&o, ts, &rep, tail ? &frep : NULL);
+	finish(&o, m, ts, &rep, tail ? &frep : NULL);
 	tl_warn("%lld read, %lld skipped", o.bad.seen, o.bad.bad);
 	tl_reader_close(r);
 	tl_trainset_free(ts);

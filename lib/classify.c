@@ -20,6 +20,7 @@
 #include "classify.h"
 #include "embed.h"
 #include "extract.h"
+#include "finetune.h"
 #include "image.h"
 #include "tensor.h"
 
@@ -36,6 +37,11 @@ struct tl_classifier {
 	double ood_thr;
 	enum mode mode;
 	struct tl_embedder *e;     /* MODE_IMAGE */
+	struct tl_tail *tail;      /* a fine-tuned model's end of the backbone:
+	                            * its inputs are maps at the cut, its
+	                            * output the head's embedding */
+	size_t tin;                /* floats per map at the cut */
+	float *tmaps;              /* [batch, tin] */
 	int map;                   /* inputs are maps [mh,mw,mc], pooled here */
 	enum tl_pool pool;         /* the model's pooling */
 	int mh, mw, mc;
@@ -78,6 +84,28 @@ file_sha256(const char *path, char hex[65], struct tl_err *err)
 	return st;
 }
 
+/* The tuned tail of a fine-tuned model: the backbone's nodes from the cut,
+ * with the model's weights; the CAM geometry is its output map's. */
+static int
+open_tail(struct tl_classifier *c, struct tl_err *err)
+{
+	const struct tl_tlm *m = c->m;
+	int64_t hwc[3];
+
+	c->tail = tl_ft_open(c->o.backbone ? c->o.backbone : m->backbone.name, m->backbone.sha256,
+	    m->tail.from, m->tail.to, NULL, 0, err);
+	if (c->tail == NULL || tl_ft_restore(c->tail, m, err) < 0)
+		return tl_err_prefix(err, "%s: the fine-tuned backbone", c->o.model);
+	if (tl_tail_out_dim(c->tail) != m->dim)
+		return tl_err_set(err, "%s: the tail gives %lld values, the head reads %d", c->o.model,
+		    (long long)tl_tail_out_dim(c->tail), m->dim);
+	tl_tail_in_shape(c->tail, hwc);
+	c->tin = (size_t)(hwc[0] * hwc[1] * hwc[2]);
+	tl_tail_out_shape(c->tail, hwc);
+	c->mh = (int)hwc[0], c->mw = (int)hwc[1], c->mc = (int)hwc[2];
+	return 0;
+}
+
 struct tl_classifier *
 tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 {
@@ -105,6 +133,8 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 	c->use_ood = c->m->has_ood && o->reject;
 	if (c->o.top > c->m->nclass)
 		c->o.top = c->m->nclass;
+	if (c->m->tail.n > 0 && open_tail(c, err) < 0)
+		goto fail;
 	if (c->o.cam) {
 		const struct tl_tlm_backbone *b = &c->m->backbone;
 		if (c->m->head != TL_TLM_LINEAR) {
@@ -112,7 +142,7 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 			    o->model, tl_tlm_head_name(c->m->head));
 			goto fail;
 		}
-		if (b->ndims != 1 || strcmp(b->pool, "avg") != 0) {
+		if (c->tail == NULL && (b->ndims != 1 || strcmp(b->pool, "avg") != 0)) {
 			tl_err_set(err, "%s: --cam: CAM needs a head on average-pooled features "
 			    "(this model's embeddings are pool %s)", o->model, *b->pool ? b->pool : "(none)");
 			goto fail;
@@ -131,7 +161,10 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 	c->work = malloc(tl_tlm_work_size(c->m, (size_t)c->batch) * sizeof *c->work);
 	c->order = malloc((size_t)c->m->nclass * sizeof *c->order);
 	c->out = tl_rec_new();
-	if (!c->recs || !c->emb || !c->prob || !c->ood || !c->work || !c->order || !c->out) {
+	if (c->tail)
+		c->tmaps = malloc((size_t)c->batch * c->tin * sizeof *c->tmaps);
+	if (!c->recs || !c->emb || !c->prob || !c->ood || !c->work || !c->order || !c->out ||
+	    (c->tail && !c->tmaps)) {
 		tl_err_set(err, "out of memory");
 		goto fail;
 	}
@@ -150,6 +183,8 @@ tl_classifier_free(struct tl_classifier *c)
 		tl_rec_free(c->recs[i]);
 	free(c->recs);
 	tl_embedder_free(c->e);
+	tl_tail_free(c->tail);
+	free(c->tmaps);
 	tl_tlm_free(c->m);
 	free(c->emb);
 	free(c->prob);
@@ -318,9 +353,11 @@ start_emb(struct tl_classifier *c, const struct tl_rec *in, struct tl_err *err)
 		tl_rec_free(h);
 		return tl_err_set(err, "out of memory");
 	}
-	if (tl_tlm_check_header(c->m, h, err) < 0)
+	if (tl_tlm_check_header(c->m, h, err) < 0) {
 		tl_err_prefix(err, "%s", c->o.model);
-	else if (c->o.cam && !c->map) {
+		if (c->tail && strlen(err->msg) + 80 < sizeof err->msg)
+			strcat(err->msg, " (a fine-tuned model reads images, or maps from tl-embed --cut)");
+	} else if (c->o.cam && !c->map && !c->tail) {
 		tl_err_set(err, "--cam needs the feature map, but the input's emb is pooled: "
 		    "give tl-classify the images, or maps from tl-embed -l %s -p none",
 		    c->m->backbone.layer);
@@ -382,7 +419,7 @@ tl_classifier_start(struct tl_classifier *c, const struct tl_rec *in, struct tl_
 		for (int i = 0; i < c->batch; i++)
 			if ((c->recs[i] = tl_rec_new()) == NULL)
 				return tl_err_set(err, "out of memory");
-	if (c->map) {
+	if (c->map || (c->tail && c->o.cam)) {
 		hw = (size_t)c->mh * c->mw;
 		c->mapbuf = malloc(hw * c->mc * sizeof *c->mapbuf);
 		c->camf = malloc(hw * sizeof *c->camf);
@@ -400,7 +437,8 @@ int
 tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_err *err)
 {
 	struct tl_tensor t;
-	uint64_t want = c->map ? (uint64_t)c->mh * c->mw * c->mc : (uint64_t)c->m->dim;
+	uint64_t want = c->tail ? (uint64_t)c->tin : c->map ? (uint64_t)c->mh * c->mw * c->mc :
+	    (uint64_t)c->m->dim;
 
 	if (c->mode == MODE_IMAGE) {
 		if (tl_rec_get(rec, "img") == NULL && tl_rec_get(rec, "pix") == NULL)
@@ -411,7 +449,7 @@ tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_e
 		return tl_err_set(err, "no emb to classify");
 	if (tl_rec_tensor(rec, "emb", &t, err) < 0)
 		return tl_err_prefix(err, "emb");
-	if (t.count != want || (c->map && (t.ndim != 3 || t.shape[0] != (uint64_t)c->mh ||
+	if (t.count != want || (c->map && !c->tail && (t.ndim != 3 || t.shape[0] != (uint64_t)c->mh ||
 	    t.shape[1] != (uint64_t)c->mw)))
 		return tl_err_set(err, "emb has %llu values, the header says %llu",
 		    (unsigned long long)t.count, (unsigned long long)want);
@@ -492,6 +530,38 @@ best_class(const float *prob, int k)
 	return b;
 }
 
+/* A fine-tuned model's batch: the maps at the cut through the tuned tail,
+ * the head, and CAM on the tail's output map. */
+static int
+run_tail(struct tl_classifier *c, int n, struct tl_err *err)
+{
+	int d = c->m->dim, k = c->m->nclass;
+	size_t hw = (size_t)c->mh * c->mw;
+	struct tl_tensor t;
+	int64_t hwc[3];
+	const float *maps;
+
+	for (int i = 0; i < n; i++) {
+		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
+			return -1;
+		tl_tensor_to_f32(&t, c->tmaps + (size_t)i * c->tin);
+	}
+	if (tl_tail_forward(c->tail, c->tmaps, n, c->emb, c->o.cam, err) < 0)
+		return -1;
+	tl_tlm_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
+	if (!c->o.cam)
+		return 0;
+	maps = tl_tail_map(c->tail, hwc);
+	for (int i = 0; i < n; i++) {
+		int best = best_class(c->prob + (size_t)i * k, k);
+		norm_gain(c->m, c->emb + (size_t)i * d, c->mc, c->gain);
+		tl_cam_compute(maps + (size_t)i * hw * c->mc, (int)hw, c->mc,
+		    c->m->w1 + (size_t)best * d, c->gain, c->m->mean, c->m->scale, c->camf);
+		tl_cam_to_u8(c->camf, (int)hw, c->cams + (size_t)i * hw);
+	}
+	return 0;
+}
+
 int
 tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 {
@@ -502,6 +572,8 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 	if (c->mode == MODE_IMAGE && tl_embedder_run(c->e, err) < 0)
 		return -1;
 	n = tl_classifier_pending(c);
+	if (c->tail)
+		return run_tail(c, n, err);
 	for (int i = 0; i < n; i++) {
 		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
 			return -1;

@@ -80,8 +80,8 @@ logf_(const struct fit *f, const char *fmt, ...)
 
 /* Adds sum_i w_i (logsumexp(z_i) - sum_c t_ic z_ic) with smoothed targets
  * t, turning z [n,K] into dL/dz in place; returns the loss. */
-static double
-xent(size_t n, int k, float *z, const int *y, const float *w, double eps)
+double
+tl_train_xent(size_t n, int k, float *z, const int *y, const float *w, double eps)
 {
 	double loss = 0;
 
@@ -119,7 +119,7 @@ linear_loss(void *ctx, const double *th, double *g)
 	for (size_t i = 0; i < n; i++)
 		for (int c = 0; c < f->k; c++)
 			f->z[i * (size_t)f->k + c] += (float)th[kd + (size_t)c];
-	loss = xent(n, f->k, f->z, f->tr.y, f->tr.w, f->o->label_smoothing);
+	loss = tl_train_xent(n, f->k, f->z, f->tr.y, f->tr.w, f->o->label_smoothing);
 	/* dW [K,D] = dz^T [K,n] . x [n,D] */
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, f->k, f->d, (int)n, 1, f->z, f->k,
 	    f->tr.x, f->d, 0, f->gf, f->d);
@@ -262,8 +262,8 @@ out:
 
 /* ---- the MLP ----------------------------------------------------------- */
 
-static double
-one_cycle(double lr, long t, long total)
+double
+tl_train_one_cycle(double lr, long t, long total)
 {
 	long up = (long)(0.3 * (double)total);
 	double lo = lr / 25, end = lr / 1e5;
@@ -321,7 +321,7 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 		}
 		for (size_t b0 = 0; b0 < n; b0 += (size_t)bs, t++) {
 			int B = (int)(n - b0 < (size_t)bs ? n - b0 : (size_t)bs);
-			double wsum = 0, lr = one_cycle(o->lr, t, steps);
+			double wsum = 0, lr = tl_train_one_cycle(o->lr, t, steps);
 			float *gW1 = gw, *gb1 = gW1 + (size_t)h * d, *gW2 = gb1 + h, *gb2 = gW2 + (size_t)k * h;
 			for (int i = 0; i < B; i++) {
 				size_t r = perm[b0 + (size_t)i];
@@ -347,7 +347,7 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 			for (int i = 0; i < B; i++)
 				for (int c = 0; c < k; c++)
 					dz[i * k + c] += m->b2[c];
-			eloss += wsum * xent((size_t)B, k, dz, yb, wb, o->label_smoothing);
+			eloss += wsum * tl_train_xent((size_t)B, k, dz, yb, wb, o->label_smoothing);
 			/* gW2 [K,H] = dz^T . hid; dh [B,H] = dz . W2, masked like hid */
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, h, B, 1, dz, k, hid, h, 0,
 			    gW2, h);
@@ -503,7 +503,9 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 	work = malloc(eval_work(m, f.tr.n + f.va.n) * sizeof *work);
 	if (f.wf == NULL || f.gf == NULL || f.z == NULL || z == NULL || work == NULL || sc == NULL)
 		goto oom;
-	if ((o->head == TL_TLM_LINEAR ? fit_linear(&f, m, rep, err) : fit_mlp(&f, m, rep, err)) < 0)
+	if (o->keep_head && rep->inherited == ts->nclass)
+		rep->l2 = o->l2;
+	else if ((o->head == TL_TLM_LINEAR ? fit_linear(&f, m, rep, err) : fit_mlp(&f, m, rep, err)) < 0)
 		goto out;
 	/* calibration on val: the logits at T = 1, then T */
 	eval(m, &f.tr, z, work, 1, &rep->train);

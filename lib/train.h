@@ -91,6 +91,8 @@ struct tl_train_opts {
 	double keep;            /* OOD: share of val accepted */
 	double shrinkage;       /* OOD: < 0 Ledoit-Wolf */
 	const struct tl_tlm *init; /* continue from this model (NULL: fresh) */
+	int keep_head;          /* with init: its head as it is, only the
+	                         * temperature and OOD statistics fitted */
 	int log_every;          /* iterations (linear) or epochs (MLP) between lines */
 	tl_train_log log;
 	void *log_ctx;
@@ -116,6 +118,15 @@ struct tl_train_report {
  * metadata on the returned model.  NULL with err set. */
 struct tl_tlm *tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
                         struct tl_train_report *rep, struct tl_err *err);
+
+/* Shared with the fine-tuning (finetune.c).  tl_train_xent: adds sum_i
+ * w_i (logsumexp(z_i) - sum_c t_ic z_ic) over n rows of logits z [n,K] with
+ * targets t smoothed by eps, turns z into dL/dz in place, returns the loss.
+ * tl_train_one_cycle: the rate at step t of total under the one-cycle
+ * schedule peaking at lr (cosine up over 30% of the steps from lr/25,
+ * cosine down to lr/1e5). */
+double tl_train_xent(size_t n, int k, float *z, const int *y, const float *w, double eps);
+double tl_train_one_cycle(double lr, long t, long total);
 
 /* The file's "train" map into meta (cleared first): seed, hyper-parameters
  * (head, hidden, dropout, norm, standardize, l2 and whether it was chosen,

@@ -1,0 +1,550 @@
+/*
+ * finetune.c - tl-train --finetune (finetune.h): the tail and a linear head
+ * trained together on maps at the cut, between two ordinary tl_train fits.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "finetune.h"
+#include "model.h"
+#include "rng.h"
+
+#define FT_BATCH_FEATURES 32 /* maps per tail run when only features are wanted */
+
+void
+tl_ft_defaults(struct tl_ft_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->epochs = 10;
+	o->batch = 32;
+	o->lr = 5e-4; /* hymenoptera: 1e-3 swings val log loss 0.40-0.68 between epochs */
+	o->head_lr = 1e-3;
+	o->decay = 1;
+	o->wd = 1e-2;
+	o->label_smoothing = 0.1;
+}
+
+struct tl_tail *
+tl_ft_open(const char *name, const char *sha256, const char *from, const char *to,
+           char *to_out, size_t n, struct tl_err *err)
+{
+	struct tl_model m;
+	struct tl_nn *nn;
+	struct tl_tail *t;
+
+	if (tl_model_open(name, &m, err) < 0)
+		return NULL;
+	if (sha256 != NULL && strcmp(m.sha256, sha256) != 0)
+		return tl_err_set(err, "backbone %s: its files have sha256 %.12s, the embeddings "
+		    "were made by %.12s", name, m.sha256, sha256), NULL;
+	if (to == NULL || *to == '\0')
+		to = m.ft_to;
+	if (*to == '\0')
+		return tl_err_set(err, "backbone %s names no end for fine-tuning (tl-model.json "
+		    "\"finetune\"): give --finetune-to LAYER", name), NULL;
+	if ((nn = tl_model_load(&m, to, NULL, err)) == NULL)
+		return NULL;
+	t = tl_tail_new(nn, from, to, err);
+	tl_nn_free(nn);
+	if (to_out != NULL)
+		snprintf(to_out, n, "%s", to);
+	return t;
+}
+
+int
+tl_ft_features(struct tl_tail *t, const float *x, size_t n, float *f, struct tl_err *err)
+{
+	int64_t hwc[3];
+	size_t in, c = (size_t)tl_tail_out_dim(t);
+
+	tl_tail_in_shape(t, hwc);
+	in = (size_t)(hwc[0] * hwc[1] * hwc[2]);
+	for (size_t i = 0; i < n; i += FT_BATCH_FEATURES) {
+		int b = (int)(n - i < FT_BATCH_FEATURES ? n - i : FT_BATCH_FEATURES);
+		if (tl_tail_forward(t, x + i * in, b, f + i * c, 0, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+tl_ft_restore(struct tl_tail *t, const struct tl_tlm *m, struct tl_err *err)
+{
+	int n = tl_tail_nparams(t);
+
+	if (m->tail.n != n)
+		return tl_err_set(err, "the model's tail has %d parameters, this backbone's %d",
+		    m->tail.n, n);
+	for (int i = 0; i < n; i++) {
+		struct tl_tail_param *p = tl_tail_param(t, i);
+		const struct tl_tlm_tparam *q = &m->tail.p[i];
+		int same = strcmp(p->node, q->node) == 0 && strcmp(p->what, q->what) == 0 &&
+		    p->rank == q->ndim;
+		for (int j = 0; same && j < p->rank; j++)
+			same = (uint64_t)p->dims[j] == q->shape[j];
+		if (!same)
+			return tl_err_set(err, "the model's tail parameter %d (%s %s) does not match "
+			    "the backbone's (%s %s)", i, q->node, q->what, p->node, p->what);
+		memcpy(p->w, q->data, (size_t)p->n * sizeof *p->w);
+	}
+	return 0;
+}
+
+/* The tail's parameters into m. */
+static int
+store(struct tl_tlm *m, struct tl_tail *t, const char *from, const char *to, struct tl_err *err)
+{
+	int n = tl_tail_nparams(t);
+	uint64_t *sizes = malloc((size_t)n * sizeof *sizes), shape[4];
+	int rc = -1;
+
+	if (sizes == NULL)
+		return tl_err_set(err, "out of memory");
+	for (int i = 0; i < n; i++)
+		sizes[i] = (uint64_t)tl_tail_param(t, i)->n;
+	if (tl_tlm_alloc_tail(m, from, to, n, sizes, err) < 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		struct tl_tail_param *p = tl_tail_param(t, i);
+		for (int j = 0; j < p->rank; j++)
+			shape[j] = (uint64_t)p->dims[j];
+		if (tl_tlm_set_tparam(m, i, p->node, p->what, p->rank, shape, p->w, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(sizes);
+	return rc;
+}
+
+/* ---- the joint training ------------------------------------------------ */
+
+struct joint {
+	struct tl_tail *t;
+	struct tl_tlm *m;
+	const struct tl_ft_opts *o;
+	int b, c, k;              /* batch, features, classes */
+	size_t in;                /* floats per map */
+	float *x, *f, *u, *z, *d; /* batch: maps, features, head inputs, logits, dL/dfeat */
+	float *gw, *gb;           /* head gradients [K,C], [K] */
+	float *wts;               /* [B] 1/B */
+	float **am, **av;         /* AdamW moments per tail parameter */
+	float *hm, *hv;           /* and for the head: W then b */
+	long step, steps;
+};
+
+/* One step on the rows idx[0..b): forward, loss, backward, AdamW.  Returns
+ * the batch's mean loss, or -1 (err) when the tail fails. */
+static double
+step(struct joint *j, const float *maps, const int *labels, const size_t *idx, int b,
+     struct tl_err *err)
+{
+	struct tl_tlm *m = j->m;
+	int c = j->c, k = j->k, l2 = m->norm == TL_TLM_NORM_L2;
+	double loss, c1, c2;
+
+	for (int i = 0; i < b; i++)
+		memcpy(j->x + (size_t)i * j->in, maps + idx[i] * j->in, j->in * sizeof *j->x);
+	if (tl_tail_forward(j->t, j->x, b, j->f, 1, err) < 0)
+		return -1;
+	/* u: the head input (normalised, standardised); z = u W^T + b */
+	for (int i = 0; i < b; i++) {
+		float *f = j->f + (size_t)i * c, *u = j->u + (size_t)i * c;
+		double s = 0;
+		for (int q = 0; q < c; q++)
+			s += (double)f[q] * f[q];
+		s = l2 ? 1 / fmax(sqrt(s), 1e-12) : 1;
+		for (int q = 0; q < c; q++)
+			u[q] = (float)(f[q] * s - m->mean[q]) * m->scale[q];
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, k, c, 1, j->u, c, m->w1, c, 0,
+	    j->z, k);
+	for (int i = 0; i < b; i++) {
+		for (int q = 0; q < k; q++)
+			j->z[i * k + q] += m->b1[q];
+		j->wts[i] = 1.0f / (float)b;
+	}
+	{
+		int ys[4096];
+		for (int i = 0; i < b; i++)
+			ys[i] = labels[idx[i]];
+		loss = tl_train_xent((size_t)b, k, j->z, ys, j->wts, j->o->label_smoothing);
+	}
+	/* head gradients, then dL/du = dz W, back through the standardisation
+	 * and the L2 normalisation: df = (du - v (v . du)) / |f|, v = f/|f| */
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, c, b, 1, j->z, k, j->u, c, 0,
+	    j->gw, c);
+	for (int q = 0; q < k; q++) {
+		double s = 0;
+		for (int i = 0; i < b; i++)
+			s += j->z[i * k + q];
+		j->gb[q] = (float)s;
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, c, k, 1, j->z, k, m->w1, c, 0,
+	    j->d, c);
+	for (int i = 0; i < b; i++) {
+		float *f = j->f + (size_t)i * c, *d = j->d + (size_t)i * c;
+		double nf = 0, dot = 0;
+		for (int q = 0; q < c; q++)
+			d[q] *= m->scale[q], nf += (double)f[q] * f[q];
+		if (!l2)
+			continue;
+		nf = fmax(sqrt(nf), 1e-12);
+		for (int q = 0; q < c; q++)
+			dot += (double)f[q] / nf * d[q];
+		for (int q = 0; q < c; q++)
+			d[q] = (float)((d[q] - f[q] / nf * dot) / nf);
+	}
+	tl_tail_zero_grad(j->t);
+	if (tl_tail_backward(j->t, j->d, err) < 0)
+		return -1;
+	/* AdamW: decoupled decay on weights, not biases */
+	j->step++;
+	c1 = 1 - pow(0.9, (double)j->step), c2 = 1 - pow(0.999, (double)j->step);
+	for (int pi = 0; pi < tl_tail_nparams(j->t); pi++) {
+		struct tl_tail_param *p = tl_tail_param(j->t, pi);
+		double lr = tl_train_one_cycle(j->o->lr * pow(j->o->decay, p->depth), j->step - 1,
+		    j->steps);
+		double wd = strcmp(p->what, "W") == 0 ? j->o->wd : 0;
+		float *am = j->am[pi], *av = j->av[pi];
+		for (int64_t i = 0; i < p->n; i++) {
+			am[i] = 0.9f * am[i] + 0.1f * p->g[i];
+			av[i] = 0.999f * av[i] + 0.001f * p->g[i] * p->g[i];
+			p->w[i] -= (float)(lr * ((am[i] / c1) / (sqrt(av[i] / c2) + 1e-8) + wd * p->w[i]));
+		}
+	}
+	{
+		double lr = tl_train_one_cycle(j->o->head_lr, j->step - 1, j->steps);
+		size_t nw = (size_t)k * (size_t)c;
+		for (size_t i = 0; i < nw + (size_t)k; i++) {
+			float g = i < nw ? j->gw[i] : j->gb[i - nw];
+			float *w = i < nw ? &m->w1[i] : &m->b1[i - nw];
+			j->hm[i] = 0.9f * j->hm[i] + 0.1f * g;
+			j->hv[i] = 0.999f * j->hv[i] + 0.001f * g * g;
+			*w -= (float)(lr * ((j->hm[i] / c1) / (sqrt(j->hv[i] / c2) + 1e-8) +
+			    (i < nw ? j->o->wd * *w : 0)));
+		}
+	}
+	return loss;
+}
+
+/* Val metrics of the jointly trained head at T = 1, the val maps run
+ * through the tail one at a time into e. */
+static int
+joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_metrics *vm,
+          struct tl_err *err)
+{
+	size_t nv = 0, c = (size_t)j->c, k = (size_t)j->k, r = 0;
+	float *e, *p, *work;
+	int *y;
+
+	for (size_t i = 0; i < ts->n; i++)
+		nv += ts->val[i] == 1;
+	memset(vm, 0, sizeof *vm);
+	if (nv == 0)
+		return 0;
+	e = malloc(nv * c * sizeof *e);
+	p = malloc(nv * k * sizeof *p);
+	y = malloc(nv * sizeof *y);
+	work = malloc(tl_tlm_work_size(j->m, nv) * sizeof *work);
+	if (e == NULL || p == NULL || y == NULL || work == NULL) {
+		free(e), free(p), free(y), free(work);
+		return tl_err_set(err, "out of memory");
+	}
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->val[i] == 1) {
+			if (tl_tail_forward(j->t, ts->x + i * j->in, 1, e + r * c, 0, err) < 0) {
+				free(e), free(p), free(y), free(work);
+				return -1;
+			}
+			y[r++] = ts->y[i];
+		}
+	tl_tlm_logits(j->m, nv, e, p, work);
+	tl_tlm_softmax(nv, j->k, p, 1, p);
+	tl_metrics_eval(nv, j->k, p, y, vm);
+	free(e), free(p), free(y), free(work);
+	return 0;
+}
+
+/* Every tail parameter, then the head's W and b, into *buf (allocated on
+ * first use). */
+static int
+snapshot(struct joint *j, float **buf)
+{
+	size_t n = (size_t)j->k * (size_t)j->c + (size_t)j->k, off = 0;
+
+	for (int i = 0; i < tl_tail_nparams(j->t); i++)
+		n += (size_t)tl_tail_param(j->t, i)->n;
+	if (*buf == NULL && (*buf = malloc(n * sizeof **buf)) == NULL)
+		return -1;
+	for (int i = 0; i < tl_tail_nparams(j->t); i++) {
+		struct tl_tail_param *p = tl_tail_param(j->t, i);
+		memcpy(*buf + off, p->w, (size_t)p->n * sizeof *p->w);
+		off += (size_t)p->n;
+	}
+	memcpy(*buf + off, j->m->w1, (size_t)j->k * (size_t)j->c * sizeof *j->m->w1);
+	memcpy(*buf + off + (size_t)j->k * (size_t)j->c, j->m->b1, (size_t)j->k * sizeof *j->m->b1);
+	return 0;
+}
+
+static void
+restore(struct joint *j, const float *buf)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < tl_tail_nparams(j->t); i++) {
+		struct tl_tail_param *p = tl_tail_param(j->t, i);
+		memcpy(p->w, buf + off, (size_t)p->n * sizeof *p->w);
+		off += (size_t)p->n;
+	}
+	memcpy(j->m->w1, buf + off, (size_t)j->k * (size_t)j->c * sizeof *j->m->w1);
+	memcpy(j->m->b1, buf + off + (size_t)j->k * (size_t)j->c, (size_t)j->k * sizeof *j->m->b1);
+}
+
+static int
+joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
+            const struct tl_train_opts *to, const struct tl_ft_opts *o, float *feat,
+            struct tl_metrics *vm, int *best_epoch, struct tl_err *err)
+{
+	float *best = NULL;
+	double best_ll;
+	struct joint j = { .t = t, .m = m, .o = o, .b = o->batch, .c = m->dim, .k = m->nclass };
+	int np = tl_tail_nparams(t), rc = -1;
+	size_t ntr = 0, *idx = NULL;
+	int64_t hwc[3];
+	struct tl_rng rng;
+	char line[256];
+
+	tl_tail_in_shape(t, hwc);
+	j.in = (size_t)(hwc[0] * hwc[1] * hwc[2]);
+	for (size_t i = 0; i < ts->n; i++)
+		ntr += ts->val[i] == 0;
+	if (j.b > 4096)
+		j.b = 4096;
+	j.x = malloc((size_t)j.b * j.in * sizeof *j.x);
+	j.f = malloc((size_t)j.b * (size_t)j.c * 3 * sizeof *j.f);
+	j.z = malloc((size_t)j.b * (size_t)j.k * sizeof *j.z);
+	j.gw = malloc(((size_t)j.k * (size_t)j.c + (size_t)j.k) * sizeof *j.gw);
+	j.wts = malloc((size_t)j.b * sizeof *j.wts);
+	j.am = calloc((size_t)np, sizeof *j.am);
+	j.av = calloc((size_t)np, sizeof *j.av);
+	j.hm = calloc(2 * ((size_t)j.k * (size_t)j.c + (size_t)j.k), sizeof *j.hm);
+	idx = malloc((ntr + 1) * sizeof *idx);
+	if (j.x == NULL || j.f == NULL || j.z == NULL || j.gw == NULL || j.wts == NULL ||
+	    j.am == NULL || j.av == NULL || j.hm == NULL || idx == NULL)
+		goto oom;
+	j.u = j.f + (size_t)j.b * (size_t)j.c;
+	j.d = j.u + (size_t)j.b * (size_t)j.c;
+	j.gb = j.gw + (size_t)j.k * (size_t)j.c;
+	j.hv = j.hm + (size_t)j.k * (size_t)j.c + (size_t)j.k;
+	for (int i = 0; i < np; i++) {
+		int64_t n = tl_tail_param(t, i)->n;
+		if ((j.am[i] = calloc((size_t)n, sizeof **j.am)) == NULL ||
+		    (j.av[i] = calloc((size_t)n, sizeof **j.av)) == NULL)
+			goto oom;
+	}
+	ntr = 0;
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->val[i] == 0)
+			idx[ntr++] = i;
+	j.steps = (long)o->epochs * (long)((ntr + (size_t)j.b - 1) / (size_t)j.b);
+	tl_rng_seed(&rng, to->seed ^ 0x66696e65 /* "fine" */);
+	/* epoch 0 is the untouched tail with the frozen head: the kept state
+	 * is the epoch with the best val log loss, so tuning never ends worse
+	 * on val than not tuning */
+	if (snapshot(&j, &best) < 0 || joint_val(&j, ts, vm, err) < 0)
+		goto out;
+	best_ll = vm->logloss, *best_epoch = 0;
+	for (int ep = 0; ep < o->epochs; ep++) {
+		double sum = 0;
+		for (size_t i = ntr - 1; i > 0; i--) { /* Fisher-Yates */
+			size_t r = (size_t)(tl_rng_u64(&rng) % (i + 1)), tmp = idx[i];
+			idx[i] = idx[r], idx[r] = tmp;
+		}
+		for (size_t b0 = 0; b0 < ntr; b0 += (size_t)j.b) {
+			int b = (int)(ntr - b0 < (size_t)j.b ? ntr - b0 : (size_t)j.b);
+			double l = step(&j, ts->x, ts->y, idx + b0, b, err);
+			if (l < 0)
+				goto out;
+			sum += l * b;
+		}
+		if (joint_val(&j, ts, vm, err) < 0)
+			goto out;
+		snprintf(line, sizeof line, "fine-tune epoch %d: loss %.4f, val accuracy %.4f log loss %.4f",
+		    ep + 1, sum / (double)ntr, vm->acc, vm->logloss);
+		if (to->log)
+			to->log(to->log_ctx, line);
+		if (vm->logloss < best_ll) {
+			best_ll = vm->logloss, *best_epoch = ep + 1;
+			if (snapshot(&j, &best) < 0)
+				goto oom;
+		}
+	}
+	restore(&j, best);
+	if (joint_val(&j, ts, vm, err) < 0)
+		goto out;
+	rc = tl_ft_features(t, ts->x, ts->n, feat, err);
+	goto out;
+oom:
+	tl_err_set(err, "out of memory");
+out:
+	for (int i = 0; j.am && j.av && i < np; i++)
+		free(j.am[i]), free(j.av[i]);
+	free(j.am), free(j.av), free(j.x), free(j.f), free(j.z), free(j.gw), free(j.wts);
+	free(j.hm), free(idx), free(best);
+	return rc;
+}
+
+/* ---- the whole ---------------------------------------------------------- */
+
+static const char *
+header_str(const struct tl_rec *h, const char *map, const char *key, char *buf, size_t n)
+{
+	const msgpack_object *o = tl_rec_get(h, map);
+
+	if (key != NULL)
+		o = tl_obj_get(o, key);
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR)
+		return NULL;
+	snprintf(buf, n, "%.*s", (int)o->via.str.size, o->via.str.ptr);
+	return buf;
+}
+
+struct tl_tlm *
+tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
+            const struct tl_trainset *ts, const struct tl_rec *header,
+            struct tl_train_report *rep, struct tl_ft_report *frep, struct tl_err *err)
+{
+	char name[128], sha[80], from[128];
+	const char *end;
+	char endbuf[128];
+	struct tl_tail *t;
+	struct tl_trainset fs = *ts; /* the same records, x = the tail's features */
+	struct tl_train_opts o1 = *to;
+	struct tl_tlm *m = NULL, *head = NULL;
+	float *feat = NULL;
+	int64_t hwc[3];
+
+	memset(frep, 0, sizeof *frep);
+	if (header_str(header, "model", "name", name, sizeof name) == NULL ||
+	    header_str(header, "model", "sha256", sha, sizeof sha) == NULL ||
+	    header_str(header, "layer", NULL, from, sizeof from) == NULL)
+		return tl_err_set(err, "stream header: no backbone \"model\" and \"layer\" "
+		    "(--finetune reads tl-embed --cut output)"), NULL;
+	if (to->head != TL_TLM_LINEAR || to->norm == TL_TLM_NORM_SQRT)
+		return tl_err_set(err, "--finetune trains a linear head with --norm l2 or none"), NULL;
+	if (to->init != NULL && to->init->tail.n > 0 && fo->to == NULL)
+		end = to->init->tail.to;
+	else
+		end = fo->to;
+	if ((t = tl_ft_open(name, sha, from, end, endbuf, sizeof endbuf, err)) == NULL)
+		return NULL;
+	end = endbuf;
+	tl_tail_in_shape(t, hwc);
+	if ((int64_t)ts->dim != hwc[0] * hwc[1] * hwc[2]) {
+		tl_err_set(err, "the embeddings have %d values, the maps at %s %lld: want "
+		    "tl-embed --cut (or -l %s -p none) output", ts->dim, from,
+		    (long long)(hwc[0] * hwc[1] * hwc[2]), from);
+		goto out;
+	}
+	if (to->init != NULL && to->init->tail.n > 0) {
+		if (strcmp(to->init->tail.from, from) != 0 || strcmp(to->init->tail.to, end) != 0) {
+			tl_err_set(err, "--init model's tail runs from %s to %s, this one from %s to %s",
+			    to->init->tail.from, to->init->tail.to, from, end);
+			goto out;
+		}
+		if (tl_ft_restore(t, to->init, err) < 0)
+			goto out;
+	} else if (to->init != NULL) {
+		tl_err_set(err, "--init model has no tail (it was not fine-tuned)");
+		goto out;
+	}
+	snprintf(frep->from, sizeof frep->from, "%s", from);
+	snprintf(frep->to, sizeof frep->to, "%s", end);
+	frep->convs = tl_tail_depth(t);
+	for (int i = 0; i < tl_tail_nparams(t); i++)
+		frep->params += tl_tail_param(t, i)->n;
+	fs.dim = (int)tl_tail_out_dim(t);
+	if ((feat = malloc(ts->n * (size_t)fs.dim * sizeof *feat + 1)) == NULL) {
+		tl_err_set(err, "out of memory");
+		goto out;
+	}
+	fs.x = feat;
+	if (tl_ft_features(t, ts->x, ts->n, feat, err) < 0)
+		goto out;
+	if (fo->epochs > 0) {
+		o1.ood = 0;
+		if ((head = tl_train(&o1, &fs, &frep->frozen, err)) == NULL ||
+		    joint_train(t, head, ts, to, fo, feat, &frep->joint_val, &frep->best_epoch, err) < 0)
+			goto out;
+	}
+	/* the head trained with the tail, calibrated on the tuned features;
+	 * without joint epochs a head fitted on them */
+	o1 = *to;
+	if (head != NULL) {
+		o1.init = head;
+		o1.keep_head = 1;
+		o1.l2 = frep->frozen.l2;
+	}
+	if ((m = tl_train(&o1, &fs, rep, err)) == NULL || store(m, t, from, end, err) < 0) {
+		tl_tlm_free(m);
+		m = NULL;
+	}
+out:
+	tl_tlm_free(head);
+	tl_tail_free(t);
+	free(feat);
+	return m;
+}
+
+/* A map of the record sub under key of parent (deep copy). */
+static int
+put_map(struct tl_rec *parent, const char *key, const struct tl_rec *sub)
+{
+	msgpack_object o = { .type = MSGPACK_OBJECT_MAP };
+
+	o.via.map.size = (uint32_t)sub->n;
+	o.via.map.ptr = sub->kv;
+	return tl_rec_set_obj(parent, key, &o);
+}
+
+static int
+put_metrics(struct tl_rec *parent, const char *key, const struct tl_metrics *m)
+{
+	struct tl_rec *r = tl_rec_new();
+	int rc = r == NULL || tl_rec_set_f64(r, "accuracy", m->acc) < 0 ||
+	    tl_rec_set_f64(r, "log_loss", m->logloss) < 0 || tl_rec_set_f64(r, "ece", m->ece) < 0 ||
+	    put_map(parent, key, r) < 0 ? -1 : 0;
+
+	tl_rec_free(r);
+	return rc;
+}
+
+int
+tl_ft_meta(const struct tl_ft_opts *o, const struct tl_ft_report *r, struct tl_rec *meta)
+{
+	struct tl_rec *f = tl_rec_new();
+	int rc = -1;
+
+	if (f == NULL || tl_rec_set_str(f, "from", r->from) < 0 || tl_rec_set_str(f, "to", r->to) < 0 ||
+	    tl_rec_set_u64(f, "convs", (uint64_t)r->convs) < 0 ||
+	    tl_rec_set_u64(f, "params", (uint64_t)r->params) < 0 ||
+	    tl_rec_set_u64(f, "epochs", (uint64_t)o->epochs) < 0 ||
+	    tl_rec_set_u64(f, "best_epoch", (uint64_t)r->best_epoch) < 0 ||
+	    tl_rec_set_u64(f, "batch", (uint64_t)o->batch) < 0 ||
+	    tl_rec_set_f64(f, "lr", o->lr) < 0 || tl_rec_set_f64(f, "head_lr", o->head_lr) < 0 ||
+	    tl_rec_set_f64(f, "decay", o->decay) < 0 || tl_rec_set_f64(f, "wd", o->wd) < 0 ||
+	    tl_rec_set_f64(f, "label_smoothing", o->label_smoothing) < 0)
+		goto out;
+	if (o->epochs > 0 && (put_metrics(f, "frozen_val", &r->frozen.val_raw) < 0 ||
+	    put_metrics(f, "joint_val", &r->joint_val) < 0))
+		goto out;
+	rc = put_map(meta, "finetune", f);
+out:
+	tl_rec_free(f);
+	return rc;
+}

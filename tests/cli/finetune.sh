@@ -1,0 +1,99 @@
+# tests/cli/finetune.sh - tl-train --finetune on letters (tools/demo-data.py,
+# 14 of each of A B C E H): maps at the cut from tl-embed --cut train the
+# backbone's last blocks with the head; the epoch kept is the one with the
+# best val log loss, and the model's head is the one trained with it; the model
+# carries its tail and classifies images and cut maps alike (same verdicts,
+# same confidences); without training (--ft-epochs 0) the tail is the
+# backbone's own, so the model agrees with a plain head on tl-embed -l
+# out_relu features; --cam works on the tail's map; --init continues from a
+# tuned model; the same input and SOURCE_DATE_EPOCH give the same bytes;
+# pooled embeddings, an MLP head, a model without a fine-tuning cut and
+# pooled input to a tuned model are refused with clear messages.
+if [ ! -f "$top/models/mobilenetv2/model.json" ]; then
+	fail "finetune: models" "models/mobilenetv2 missing: run make model"
+	return 0 2>/dev/null || exit 0
+fi
+PY=/usr/bin/python3
+F=$T/ft
+N=14 EP=3
+if [ "${TL_VALGRIND:-}" = 1 ]; then
+	N=4 EP=1
+fi
+mkdir -p "$F"
+$PY "$top/tools/demo-data.py" -n $N "$F/letters" > /dev/null 2>&1
+"$BIN/tl-ingest" "$F/letters" 2>/dev/null | "$BIN/tl-split" --dup-distance -1 2>/dev/null > "$F/split.tl"
+"$BIN/tl-augment" -k 1 -s 256 --flip none --crop-scale 0.8:1 < "$F/split.tl" 2>/dev/null > "$F/aug.tl"
+"$BIN/tl-embed" --cut < "$F/aug.tl" > "$F/cut.tl" 2>/dev/null
+same "finetune: tl-embed --cut gives the maps at block_12_add" \
+    "$("$BIN/tl-cat" --headers -n 0 "$F/cut.tl" | head -n 1 | jq -c '[.layer, .pool, .dims]')" '["block_12_add","none",[14,14,96]]'
+
+export SOURCE_DATE_EPOCH=1700000000
+run "finetune: trains" 0 "'$BIN/tl-train' --finetune --ft-epochs $EP -o '$F/ft.tlm' '$F/cut.tl'"
+has "finetune: says what it tuned" "$T/err" "tl-train: fine-tuned block_12_add -> out_relu: 13 Convs, "
+best=$(sed -n 's/.*kept epoch \([0-9]*\);.*/\1/p' "$T/err")
+same "finetune: a line per epoch, and the kept one" \
+    "$(grep -c 'fine-tune epoch [0-9]*: loss' "$T/err") $(test -n "$best" && echo kept)" "$EP kept"
+# the kept epoch has the lowest val log loss of epochs 0..EP (0: frozen), and
+# the final model's uncalibrated val log loss is that epoch's
+same "finetune: the kept epoch is the best, and the model is that epoch's" \
+    "$(awk -v best="$best" '
+        /fine-tuned/ { for (i = 1; i <= NF; i++) if ($i == "frozen,") f = $(i - 1) }
+        /fine-tune epoch/ { e = $4; sub(":", "", e); ll[e] = $NF }
+        /val:   accuracy/ { v = $NF; sub(",", "", v); v = $(NF - 2); sub(",", "", v) }
+        END { ll[0] = f; m = 0; for (e in ll) if (ll[e] + 0 < ll[m] + 0) m = e
+              printf "%s %s", (m == best) ? "best" : "not best: " m " vs " best, (ll[best] == v) ? "same" : "differs: " ll[best] " vs " v }' "$T/err")" \
+    "best same"
+same "finetune: the model's tail" \
+    "$($PY -c "
+import msgpack, sys
+m = msgpack.unpack(open(sys.argv[1], 'rb'))
+t = m['tail']
+print(t['from'], t['to'], len(t['params']), t['params'][0]['node'], t['params'][0]['what'], m['dim'],
+      m['backbone']['layer'], m['backbone']['pool'], m['backbone']['dims'], sorted(m['train']['finetune'])[:5])" "$F/ft.tlm")" \
+    "block_12_add out_relu 26 block_13_expand W 1280 block_12_add none [14, 14, 96] ['batch', 'best_epoch', 'convs', 'decay', 'epochs']"
+
+run "finetune: same input, same bytes" 0 "'$BIN/tl-train' -q --finetune --ft-epochs $EP -o '$F/ft2.tlm' '$F/cut.tl'"
+same_file "finetune: deterministic" "$F/ft.tlm" "$F/ft2.tlm"
+
+# verdicts from cut maps and from the images themselves
+"$BIN/tl-classify" -m "$F/ft.tlm" < "$F/cut.tl" 2>/dev/null | "$BIN/tl-cat" --split test -f id,pred,conf > "$F/v-maps.tsv"
+"$BIN/tl-classify" -m "$F/ft.tlm" < "$F/split.tl" 2>/dev/null | "$BIN/tl-cat" --split test -f id,pred,conf > "$F/v-img.tsv"
+same "finetune: test records classified" "$(wc -l < "$F/v-img.tsv" | tr -d ' ')" \
+    "$("$BIN/tl-cat" --split test -c split "$F/split.tl" | cut -f2)"
+same_file "finetune: images and cut maps give the same verdicts" "$F/v-maps.tsv" "$F/v-img.tsv"
+
+run "finetune: --cam on a tuned model" 0 "'$BIN/tl-classify' --cam -m '$F/ft.tlm' < '$F/split.tl' > '$F/cam.tl'"
+same "finetune: the heat map is the tail's 7x7 map" \
+    "$("$BIN/tl-cat" -f cam "$F/cam.tl" | head -n 1 | jq -c .shape)" "[7,7]"
+
+# untrained tail = the backbone: a head on tl-embed -l out_relu features
+run "finetune: --ft-epochs 0" 0 "'$BIN/tl-train' --finetune --ft-epochs 0 -o '$F/ft0.tlm' '$F/cut.tl'"
+"$BIN/tl-embed" -l out_relu -p avg < "$F/aug.tl" 2>/dev/null > "$F/out.tl"
+"$BIN/tl-train" -q -o "$F/plain.tlm" "$F/out.tl" 2>/dev/null
+"$BIN/tl-classify" -m "$F/ft0.tlm" < "$F/cut.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip emb,img,pix > "$F/p0.jsonl"
+"$BIN/tl-classify" -m "$F/plain.tlm" < "$F/out.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip emb,img,pix > "$F/p1.jsonl"
+same "finetune: an untrained tail is the backbone (same verdicts, probabilities within 0.01: two L-BFGS fits)" \
+    "$($PY -c "
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+ok = len(a) == len(b) > 0 and all(x['id'] == y['id'] for x, y in zip(a, b))
+d = max(abs(p - q) for x, y in zip(a, b) for p, q in zip(x['prob']['data'], y['prob']['data'])) if ok else -1
+ok = ok and all(x['pred'] == y['pred'] for x, y in zip(a, b))
+print('ok' if ok and d < 1e-2 else 'differ: %d %d %g' % (len(a), len(b), d))" "$F/p0.jsonl" "$F/p1.jsonl")" ok
+
+run "finetune: --init a tuned model, tail kept" 0 "'$BIN/tl-train' --init '$F/ft.tlm' -o '$F/i.tlm' '$F/cut.tl'"
+has "finetune: --init says it kept the tail" "$T/err" "the tail block_12_add -> out_relu of the --init model (13 Convs), not trained further"
+run "finetune: --init a tuned model, tuned again" 0 "'$BIN/tl-train' --init '$F/ft.tlm' --finetune --ft-epochs 1 -o '$F/i2.tlm' '$F/cut.tl'"
+
+"$BIN/tl-embed" < "$F/split.tl" 2>/dev/null > "$F/pooled.tl"
+run "finetune: pooled embeddings refused" 1 "'$BIN/tl-train' --finetune -o '$F/x.tlm' '$F/pooled.tl'"
+has "finetune: pooled message" "$T/err" "tl-train: the embeddings have 576 values, the maps at block_13_expand_relu 112896: want tl-embed --cut (or -l block_13_expand_relu -p none) output"
+run "finetune: an MLP head refused" 2 "'$BIN/tl-train' --finetune --hidden 8 -o '$F/x.tlm' '$F/cut.tl'"
+has "finetune: MLP message" "$T/err" "tl-train: --finetune trains a linear head: drop --hidden"
+run "finetune: tuned model on pooled input" 1 "'$BIN/tl-classify' -m '$F/ft.tlm' < '$F/pooled.tl'"
+has "finetune: pooled input message" "$T/err" "(a fine-tuned model reads images, or maps from tl-embed --cut)"
+run "finetune: no cut in inceptionv3's sidecar" 2 "'$BIN/tl-embed' -m inceptionv3 --cut < '$F/split.tl'"
+has "finetune: no cut message" "$T/err" "tl-embed: inceptionv3: the model names no fine-tuning cut (tl-model.json \"finetune\"); give the layer with -l"
+test ! -e "$F/x.tlm" && pass "finetune: no model written on failure" || fail "finetune: no model written on failure" "x.tlm exists"
+unset SOURCE_DATE_EPOCH
