@@ -42,6 +42,9 @@ struct tl_classifier {
 	                            * output the head's embedding */
 	size_t tin;                /* floats per map at the cut */
 	float *tmaps;              /* [batch, tin] */
+	struct tl_tail *otail;     /* the untouched tail to the model's OOD
+	                            * layer (tlm.h ood_layer), or NULL */
+	float *of;                 /* [batch, ood_dim]: its features */
 	int map;                   /* inputs are maps [mh,mw,mc], pooled here */
 	enum tl_pool pool;         /* the model's pooling */
 	int mh, mw, mc;
@@ -96,6 +99,15 @@ open_tail(struct tl_classifier *c, struct tl_err *err)
 	    m->tail.from, m->tail.to, NULL, 0, err);
 	if (c->tail == NULL || tl_ft_restore(c->tail, m, err) < 0)
 		return tl_err_prefix(err, "%s: the fine-tuned backbone", c->o.model);
+	if (*m->ood_layer) {
+		c->otail = tl_ft_open(c->o.backbone ? c->o.backbone : m->backbone.name,
+		    m->backbone.sha256, m->tail.from, m->ood_layer, NULL, 0, err);
+		if (c->otail == NULL)
+			return tl_err_prefix(err, "%s: the OOD layer %s", c->o.model, m->ood_layer);
+		if (tl_tail_out_dim(c->otail) != m->ood_dim)
+			return tl_err_set(err, "%s: the OOD layer %s gives %lld values, the model has %d",
+			    c->o.model, m->ood_layer, (long long)tl_tail_out_dim(c->otail), m->ood_dim);
+	}
 	if (tl_tail_out_dim(c->tail) != m->dim)
 		return tl_err_set(err, "%s: the tail gives %lld values, the head reads %d", c->o.model,
 		    (long long)tl_tail_out_dim(c->tail), m->dim);
@@ -163,8 +175,10 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 	c->out = tl_rec_new();
 	if (c->tail)
 		c->tmaps = malloc((size_t)c->batch * c->tin * sizeof *c->tmaps);
+	if (c->otail)
+		c->of = malloc((size_t)c->batch * (size_t)c->m->ood_dim * sizeof *c->of);
 	if (!c->recs || !c->emb || !c->prob || !c->ood || !c->work || !c->order || !c->out ||
-	    (c->tail && !c->tmaps)) {
+	    (c->tail && !c->tmaps) || (c->otail && !c->of)) {
 		tl_err_set(err, "out of memory");
 		goto fail;
 	}
@@ -184,7 +198,9 @@ tl_classifier_free(struct tl_classifier *c)
 	free(c->recs);
 	tl_embedder_free(c->e);
 	tl_tail_free(c->tail);
+	tl_tail_free(c->otail);
 	free(c->tmaps);
+	free(c->of);
 	tl_tlm_free(c->m);
 	free(c->emb);
 	free(c->prob);
@@ -549,6 +565,13 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 	if (tl_tail_forward(c->tail, c->tmaps, n, c->emb, c->o.cam, err) < 0)
 		return -1;
 	tl_tlm_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
+	if (c->otail) {
+		/* after the tail's forward: its kept map is read below */
+		if (tl_tail_forward(c->otail, c->tmaps, n, c->of, 0, err) < 0)
+			return -1;
+		tl_tlm_ood_input(c->m, (size_t)n, c->of, c->of);
+		tl_tlm_ood(c->m, (size_t)n, c->of, c->ood, c->work);
+	}
 	if (!c->o.cam)
 		return 0;
 	maps = tl_tail_map(c->tail, hwc);

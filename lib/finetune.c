@@ -11,6 +11,7 @@
 
 #include "finetune.h"
 #include "model.h"
+#include "ood.h"
 #include "rng.h"
 
 #define FT_BATCH_FEATURES 32 /* maps per tail run when only features are wanted */
@@ -399,6 +400,86 @@ out:
 	return rc;
 }
 
+/* ---- OOD in the backbone's own features ------------------------------- */
+
+/* The untouched tail from the cut to the backbone's feature layer (its
+ * sidecar's "features"), when that layer lies inside the tail: tuning makes
+ * the end's features tell the classes apart, not tell what is neither (on
+ * hymenoptera the tuned out_relu rejected 21 of 53 foreign images, the
+ * backbone's block_13_expand_relu 53).  NULL when there is none. */
+static struct tl_tail *
+open_ood_tail(const char *name, const char *sha, const char *from, const char *end, char *layer,
+              size_t n)
+{
+	struct tl_model mo;
+	struct tl_tail *t;
+
+	if (tl_model_open(name, &mo, NULL) < 0 || mo.layer[0] == '\0' || strcmp(mo.layer, end) == 0 ||
+	    strcmp(mo.layer, from) == 0)
+		return NULL;
+	if ((t = tl_ft_open(name, sha, from, mo.layer, NULL, 0, NULL)) != NULL)
+		snprintf(layer, n, "%s", mo.layer);
+	return t;
+}
+
+/* The OOD statistics of m in the space of ot's features: fitted on the
+ * train maps, the threshold keeping `keep` of val. */
+static int
+ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
+          const struct tl_train_opts *o, const char *layer, struct tl_train_report *rep,
+          struct tl_err *err)
+{
+	size_t od = (size_t)tl_tail_out_dim(ot), ntr = 0, nva = 0, r = 0, v = 0;
+	float *f = malloc(ts->n * od * sizeof *f + 1), *x = malloc(ts->n * od * sizeof *x + 1);
+	float *work = NULL, *sc = malloc((ts->n + 1) * sizeof *sc);
+	int *y = malloc((ts->n + 1) * sizeof *y), rc = -1;
+	double *mu = calloc(2 * od, sizeof *mu);
+
+	if (f == NULL || x == NULL || sc == NULL || y == NULL || mu == NULL ||
+	    tl_tlm_alloc_ood_space(m, layer, (int)od, err) < 0 ||
+	    (work = malloc(tl_tlm_work_size(m, ts->n) * sizeof *work)) == NULL) {
+		tl_err_set(err, "out of memory");
+		goto out;
+	}
+	if (tl_ft_features(ot, ts->x, ts->n, f, err) < 0)
+		goto out;
+	/* train rows first, then val rows; the mean and scale from train */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < ts->n; i++)
+			if (ts->val[i] == pass) {
+				memcpy(x + r * od, f + i * od, od * sizeof *x);
+				y[r++] = ts->y[i];
+				ntr += pass == 0, nva += pass == 1;
+			}
+	tl_tlm_ood_input(m, r, x, x); /* normalised only: mean 0, scale 1 */
+	for (size_t i = 0; i < ntr; i++)
+		for (size_t j = 0; j < od; j++)
+			mu[j] += x[i * od + j] / (double)ntr;
+	for (size_t i = 0; i < ntr; i++)
+		for (size_t j = 0; j < od; j++)
+			mu[od + j] += (x[i * od + j] - mu[j]) * (x[i * od + j] - mu[j]) / (double)ntr;
+	for (size_t j = 0; j < od; j++) {
+		m->ood_mean[j] = (float)mu[j];
+		m->ood_scale[j] = sqrt(mu[od + j]) > 1e-6 ? (float)(1 / sqrt(mu[od + j])) : 1;
+	}
+	for (size_t i = 0; i < r * od; i++)
+		x[i] = (x[i] - m->ood_mean[i % od]) * m->ood_scale[i % od];
+	if (tl_ood_fit(m, ntr, x, y, o->shrinkage, err) < 0)
+		goto out;
+	tl_tlm_ood(m, nva, x + ntr * od, sc, work);
+	m->ood_keep = (float)o->keep;
+	m->ood_threshold = nva ? (float)tl_ood_threshold(nva, sc, o->keep) : INFINITY;
+	rep->ood_threshold = m->ood_threshold;
+	rep->ood_kept = 0;
+	for (v = 0; v < nva; v++)
+		rep->ood_kept += sc[v] <= m->ood_threshold;
+	rep->ood_kept = nva ? rep->ood_kept / (double)nva : 1;
+	rc = 0;
+out:
+	free(f), free(x), free(work), free(sc), free(y), free(mu);
+	return rc;
+}
+
 /* ---- the whole ---------------------------------------------------------- */
 
 static const char *
@@ -419,9 +500,11 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
             const struct tl_trainset *ts, const struct tl_rec *header,
             struct tl_train_report *rep, struct tl_ft_report *frep, struct tl_err *err)
 {
-	char name[128], sha[80], from[128];
+	char name[128], sha[80], from[128], layer[128];
 	const char *end;
 	char endbuf[128];
+	struct tl_tail *ot = NULL;
+	int ood_in_tail;
 	struct tl_tail *t;
 	struct tl_trainset fs = *ts; /* the same records, x = the tail's features */
 	struct tl_train_opts o1 = *to;
@@ -444,6 +527,8 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 	if ((t = tl_ft_open(name, sha, from, end, endbuf, sizeof endbuf, err)) == NULL)
 		return NULL;
 	end = endbuf;
+	ot = open_ood_tail(name, sha, from, end, layer, sizeof layer);
+	ood_in_tail = ot != NULL;
 	tl_tail_in_shape(t, hwc);
 	if ((int64_t)ts->dim != hwc[0] * hwc[1] * hwc[2]) {
 		tl_err_set(err, "the embeddings have %d values, the maps at %s %lld: want "
@@ -490,13 +575,16 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 		o1.keep_head = 1;
 		o1.l2 = frep->frozen.l2;
 	}
-	if ((m = tl_train(&o1, &fs, rep, err)) == NULL || store(m, t, from, end, err) < 0) {
+	o1.ood = o1.ood && !ood_in_tail;
+	if ((m = tl_train(&o1, &fs, rep, err)) == NULL || store(m, t, from, end, err) < 0 ||
+	    (to->ood && ood_in_tail && ood_space(m, ot, ts, to, layer, rep, err) < 0)) {
 		tl_tlm_free(m);
 		m = NULL;
 	}
 out:
 	tl_tlm_free(head);
 	tl_tail_free(t);
+	tl_tail_free(ot);
 	free(feat);
 	return m;
 }

@@ -48,7 +48,7 @@ int
 tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shrinkage,
            struct tl_err *err)
 {
-	size_t p = (size_t)m->dim, k = (size_t)m->nclass;
+	size_t p = (size_t)m->ood_dim, k = (size_t)m->nclass;
 	double *mu, *xc, *s, *a, *cnt, tr = 0, sh;
 	int pi = (int)p, info = 0;
 

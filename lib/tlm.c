@@ -139,7 +139,8 @@ tl_tlm_new(int nclass, const char *const *classes, int dim, enum tl_tlm_head hea
 	m->temperature = 1;
 	m->version_tag = m->created = m->producer = "";
 	m->backbone.name = m->backbone.sha256 = m->backbone.layer = m->backbone.pool = "";
-	m->tail.from = m->tail.to = "";
+	m->tail.from = m->tail.to = m->ood_layer = "";
+	m->ood_dim = dim;
 	if ((m->classes = tl_rec_alloc(m->arena, (size_t)nclass * sizeof *m->classes)) == NULL)
 		goto oom;
 	for (int k = 0; k < nclass; k++)
@@ -176,6 +177,27 @@ tl_tlm_alloc_ood(struct tl_tlm *m, struct tl_err *err)
 	return 0;
 }
 
+int
+tl_tlm_alloc_ood_space(struct tl_tlm *m, const char *layer, int od, struct tl_err *err)
+{
+	size_t d = (size_t)od, k = (size_t)m->nclass;
+
+	if (m->ood_w != NULL || od < 1 || od > TL_TLM_MAX_DIM)
+		return tl_err_set(err, "an OOD space of %d values: want 1 to %d, once", od, TL_TLM_MAX_DIM);
+	if ((m->ood_block = calloc(2 * d + d * d + k * d, sizeof *m->ood_block)) == NULL ||
+	    (m->ood_layer = arena_str(m->arena, layer, strlen(layer))) == NULL)
+		return tl_err_set(err, "out of memory");
+	m->ood_dim = od;
+	m->ood_mean = m->ood_block;
+	m->ood_scale = m->ood_mean + d;
+	m->ood_w = m->ood_scale + d;
+	m->ood_mu = m->ood_w + d * d;
+	for (size_t j = 0; j < d; j++)
+		m->ood_scale[j] = 1;
+	m->has_ood = 1;
+	return 0;
+}
+
 void
 tl_tlm_free(struct tl_tlm *m)
 {
@@ -183,6 +205,7 @@ tl_tlm_free(struct tl_tlm *m)
 		return;
 	free(m->params);
 	free(m->tail_block);
+	free(m->ood_block);
 	tl_rec_free(m->arena);
 	free(m);
 }
@@ -514,10 +537,17 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 	pk_str(&pk, "temperature");
 	msgpack_pack_double(&pk, (double)m->temperature);
 	if (m->has_ood) {
+		uint64_t od = (uint64_t)m->ood_dim;
 		pk_str(&pk, "ood");
-		msgpack_pack_map(&pk, 5);
-		pk_mat(&pk, "whiten", m->ood_w, d, d);
-		pk_mat(&pk, "means", m->ood_mu, k, d);
+		msgpack_pack_map(&pk, *m->ood_layer ? 8 : 5);
+		if (*m->ood_layer) {
+			pk_str(&pk, "layer");
+			pk_str(&pk, m->ood_layer);
+			pk_vec(&pk, "mean", m->ood_mean, od);
+			pk_vec(&pk, "scale", m->ood_scale, od);
+		}
+		pk_mat(&pk, "whiten", m->ood_w, od, od);
+		pk_mat(&pk, "means", m->ood_mu, k, od);
 		pk_str(&pk, "threshold");
 		msgpack_pack_double(&pk, (double)m->ood_threshold);
 		pk_str(&pk, "keep");
@@ -817,9 +847,26 @@ parse(const msgpack_object *top, struct tl_err *err)
 	}
 	m->temperature = (float)v;
 	if ((ood = tl_obj_get(top, "ood")) != NULL) {
-		if (tl_tlm_alloc_ood(m, err) < 0 ||
-		    get_tensor(ood, "whiten", "ood.whiten", m->ood_w, 2, d, d, err) < 0 ||
-		    get_tensor(ood, "means", "ood.means", m->ood_mu, 2, k, d, err) < 0 ||
+		const msgpack_object *ol = tl_obj_get(ood, "layer"), *om = tl_obj_get(ood, "mean");
+		struct tl_tensor mt;
+		uint64_t od = d;
+		if (ol != NULL) {
+			struct tl_err e;
+			const char *layer = obj_str(m->arena, ol);
+			if (layer == NULL || om == NULL || tl_tensor_view(om, &mt, &e) < 0 ||
+			    mt.ndim != 1 || mt.shape[0] < 1 || mt.shape[0] > TL_TLM_MAX_DIM) {
+				bad_key(err, "ood", "a \"layer\" string wants a \"mean\" vector");
+				goto fail;
+			}
+			od = mt.shape[0];
+			if (tl_tlm_alloc_ood_space(m, layer, (int)od, err) < 0 ||
+			    get_tensor(ood, "mean", "ood.mean", m->ood_mean, 1, od, 0, err) < 0 ||
+			    get_tensor(ood, "scale", "ood.scale", m->ood_scale, 1, od, 0, err) < 0)
+				goto fail;
+		}
+		if ((ol == NULL && tl_tlm_alloc_ood(m, err) < 0) ||
+		    get_tensor(ood, "whiten", "ood.whiten", m->ood_w, 2, od, od, err) < 0 ||
+		    get_tensor(ood, "means", "ood.means", m->ood_mu, 2, k, od, err) < 0 ||
 		    get_num(ood, "threshold", "ood.threshold", &v, err) < 0)
 			goto fail;
 		m->ood_threshold = (float)v;
@@ -938,16 +985,33 @@ out:
 
 /* ---- forward pass ------------------------------------------------------ */
 
+static void normalise(const struct tl_tlm *m, size_t d, const float *mean, const float *scale,
+                      size_t n, const float *emb, float *x);
+
 size_t
 tl_tlm_work_size(const struct tl_tlm *m, size_t n)
 {
-	return n * (2 * (size_t)m->dim + (size_t)m->hidden) + 1;
+	size_t d = (size_t)m->dim, od = (size_t)m->ood_dim;
+
+	return n * (d + (size_t)m->hidden + (od > d ? od : d)) + 1;
 }
 
 void
 tl_tlm_input(const struct tl_tlm *m, size_t n, const float *emb, float *x)
 {
-	size_t d = (size_t)m->dim;
+	normalise(m, (size_t)m->dim, m->mean, m->scale, n, emb, x);
+}
+
+void
+tl_tlm_ood_input(const struct tl_tlm *m, size_t n, const float *f, float *x)
+{
+	normalise(m, (size_t)m->ood_dim, m->ood_mean, m->ood_scale, n, f, x);
+}
+
+static void
+normalise(const struct tl_tlm *m, size_t d, const float *mean, const float *scale, size_t n,
+          const float *emb, float *x)
+{
 
 	for (size_t i = 0; i < n; i++) {
 		const float *e = emb + i * d;
@@ -963,7 +1027,7 @@ tl_tlm_input(const struct tl_tlm *m, size_t n, const float *emb, float *x)
 		if (m->norm != TL_TLM_NORM_NONE)
 			inv = 1 / fmax(sqrt(ss), 1e-12);
 		for (size_t j = 0; j < d; j++)
-			o[j] = ((float)(o[j] * inv) - m->mean[j]) * m->scale[j];
+			o[j] = ((float)(o[j] * inv) - mean[j]) * scale[j];
 	}
 }
 
@@ -1026,8 +1090,8 @@ tl_tlm_softmax(size_t n, int nclass, const float *logits, float t, float *prob)
 void
 tl_tlm_ood(const struct tl_tlm *m, size_t n, const float *x, float *ood, float *work)
 {
-	size_t d = (size_t)m->dim;
-	float *z = work + n * (d + (size_t)m->hidden);
+	size_t d = (size_t)m->ood_dim;
+	float *z = work + n * ((size_t)m->dim + (size_t)m->hidden);
 
 	if (!m->has_ood) {
 		memset(ood, 0, n * sizeof *ood);
@@ -1061,6 +1125,6 @@ tl_tlm_predict(const struct tl_tlm *m, size_t n, const float *emb, float *prob, 
 	tl_tlm_input(m, n, emb, x);
 	head_forward(m, n, x, prob, h);
 	tl_tlm_softmax(n, m->nclass, prob, m->temperature, prob);
-	if (ood != NULL)
+	if (ood != NULL && !*m->ood_layer)
 		tl_tlm_ood(m, n, x, ood, work);
 }

@@ -114,6 +114,16 @@ struct tl_tlm {
 	float ood_threshold;        /* accept when ood <= this */
 	float ood_keep;             /* share of val kept at the threshold (0..1] */
 	float ood_shrinkage;        /* covariance shrinkage used (0..1) */
+	/* OOD in its own space (a fine-tuned model: the tuned features tell
+	 * the classes apart, but the backbone's own features tell what is
+	 * neither): ood_layer is the backbone layer, computed with the
+	 * backbone's weights from the tail's input and averaged, normalised
+	 * like e, then (f - ood_mean) * ood_scale; ood_dim its size.  "" and
+	 * ood_dim = dim when the OOD space is x itself. */
+	const char *ood_layer;
+	int ood_dim;
+	float *ood_mean, *ood_scale;  /* [ood_dim] each, in ood_block */
+	float *ood_block;
 
 	const char *version_tag;    /* "20261122T190501-3fa2c1d0"; "" if absent */
 	const char *created;        /* "2026-11-22T19:05:01Z" (UTC); "" if absent */
@@ -138,6 +148,15 @@ struct tl_tlm *tl_tlm_new(int nclass, const char *const *classes, int dim,
 /* Allocates ood_w and ood_mu (zero) inside the parameter block if they are
  * not there yet; sets has_ood.  0 or -1 (out of memory). */
 int tl_tlm_alloc_ood(struct tl_tlm *m, struct tl_err *err);
+
+/* Gives m an OOD space of its own (see ood_layer): ood_mean, ood_scale,
+ * ood_w [od,od], ood_mu [K,od] in ood_block (mean 0, scale 1, the rest
+ * zero); sets has_ood.  Only before any OOD allocation.  0 or -1. */
+int tl_tlm_alloc_ood_space(struct tl_tlm *m, const char *layer, int od, struct tl_err *err);
+
+/* in: f [n,ood_dim], the ood_layer features; out: x [n,ood_dim], the OOD
+ * space's input (normalised by m->norm, then ood_mean and ood_scale). */
+void tl_tlm_ood_input(const struct tl_tlm *m, size_t n, const float *f, float *x);
 
 void tl_tlm_free(struct tl_tlm *m); /* accepts NULL */
 
@@ -206,13 +225,14 @@ void tl_tlm_logits(const struct tl_tlm *m, size_t n, const float *emb, float *lo
  * (pass m->temperature, or 1 for uncalibrated).  prob may equal logits. */
 void tl_tlm_softmax(size_t n, int nclass, const float *logits, float t, float *prob);
 
-/* in: x [n,D] as made by tl_tlm_input; out: ood [n], the Mahalanobis
- * distance to the nearest class mean (0 for all when !m->has_ood).  work
- * holds tl_tlm_work_size(m, n) floats. */
+/* in: x [n,D] as made by tl_tlm_input (with an OOD space of its own: [n,
+ * ood_dim] from tl_tlm_ood_input); out: ood [n], the Mahalanobis distance
+ * to the nearest class mean (0 for all when !m->has_ood).  work holds
+ * tl_tlm_work_size(m, n) floats. */
 void tl_tlm_ood(const struct tl_tlm *m, size_t n, const float *x, float *ood, float *work);
 
 /* Everything for classification: in emb [n,D]; out prob [n,K] (calibrated)
- * and, if ood is not NULL, ood [n].  work: tl_tlm_work_size(m, n) floats. */
+ * and, if ood is not NULL and the OOD space is x, ood [n].  work: tl_tlm_work_size(m, n) floats. */
 void tl_tlm_predict(const struct tl_tlm *m, size_t n, const float *emb, float *prob,
                     float *ood, float *work);
 

@@ -3,7 +3,8 @@
 # backbone's last blocks with the head; the epoch kept is the one with the
 # best val log loss, and the model's head is the one trained with it; the model
 # carries its tail and classifies images and cut maps alike (same verdicts,
-# same confidences); without training (--ft-epochs 0) the tail is the
+# confidences and OOD scores); its OOD space is the backbone's own
+# block_13_expand_relu (recomputed here from tl-embed's features); without training (--ft-epochs 0) the tail is the
 # backbone's own, so the model agrees with a plain head on tl-embed -l
 # out_relu features; --cam works on the tail's map; --init continues from a
 # tuned model; the same input and SOURCE_DATE_EPOCH give the same bytes;
@@ -56,11 +57,33 @@ run "finetune: same input, same bytes" 0 "'$BIN/tl-train' -q --finetune --ft-epo
 same_file "finetune: deterministic" "$F/ft.tlm" "$F/ft2.tlm"
 
 # verdicts from cut maps and from the images themselves
-"$BIN/tl-classify" -m "$F/ft.tlm" < "$F/cut.tl" 2>/dev/null | "$BIN/tl-cat" --split test -f id,pred,conf > "$F/v-maps.tsv"
-"$BIN/tl-classify" -m "$F/ft.tlm" < "$F/split.tl" 2>/dev/null | "$BIN/tl-cat" --split test -f id,pred,conf > "$F/v-img.tsv"
+"$BIN/tl-classify" -m "$F/ft.tlm" < "$F/cut.tl" 2>/dev/null | "$BIN/tl-cat" --split test -f id,pred,conf,ood > "$F/v-maps.tsv"
+"$BIN/tl-classify" -m "$F/ft.tlm" < "$F/split.tl" 2>/dev/null | "$BIN/tl-cat" --split test -f id,pred,conf,ood > "$F/v-img.tsv"
 same "finetune: test records classified" "$(wc -l < "$F/v-img.tsv" | tr -d ' ')" \
     "$("$BIN/tl-cat" --split test -c split "$F/split.tl" | cut -f2)"
-same_file "finetune: images and cut maps give the same verdicts" "$F/v-maps.tsv" "$F/v-img.tsv"
+same_file "finetune: images and cut maps give the same verdicts and OOD scores" "$F/v-maps.tsv" "$F/v-img.tsv"
+same "finetune: OOD in the backbone's own features (block_13_expand_relu)" \
+    "$($PY -c "
+import msgpack, sys
+o = msgpack.unpack(open(sys.argv[1], 'rb'))['ood']
+print(o['layer'], o['mean']['shape'], o['whiten']['shape'], o['means']['shape'])" "$F/ft.tlm")" \
+    "block_13_expand_relu [576] [576, 576] [5, 576]"
+# the OOD score recomputed from tl-embed's own block_13_expand_relu features
+"$BIN/tl-embed" < "$F/split.tl" 2>/dev/null | "$BIN/tl-cat" --split test --full --strip img,pix > "$F/b13.jsonl"
+"$BIN/tl-classify" -m "$F/ft.tlm" < "$F/split.tl" 2>/dev/null | "$BIN/tl-cat" --split test --full --strip img,pix,prob,cam > "$F/ood.jsonl"
+same "finetune: the OOD score is the Mahalanobis distance on the backbone's features (1e-3)" \
+    "$($PY -c "
+import json, sys, msgpack, numpy as np
+m = msgpack.unpack(open(sys.argv[1], 'rb'))
+t = lambda v: np.frombuffer(v['data'], v['dtype']).reshape(v['shape']).astype(np.float64)
+o = m['ood']
+E = np.array([json.loads(l)['emb']['data'] for l in open(sys.argv[2])])
+got = np.array([json.loads(l)['ood'] for l in open(sys.argv[3])])
+U = E / np.linalg.norm(E, axis=1, keepdims=True)
+X = (U - t(o['mean'])) * t(o['scale'])
+Z = X @ t(o['whiten']).T
+d = np.sqrt(np.min([((Z - mu) ** 2).sum(1) for mu in t(o['means'])], axis=0))
+print('ok' if len(got) > 0 and np.max(np.abs(d - got) / np.maximum(1, np.abs(d))) < 1e-3 else 'differ %s %s' % (d[:3], got[:3]))" "$F/ft.tlm" "$F/b13.jsonl" "$F/ood.jsonl")" ok
 
 run "finetune: --cam on a tuned model" 0 "'$BIN/tl-classify' --cam -m '$F/ft.tlm' < '$F/split.tl' > '$F/cam.tl'"
 same "finetune: the heat map is the tail's 7x7 map" \
@@ -72,14 +95,15 @@ run "finetune: --ft-epochs 0" 0 "'$BIN/tl-train' --finetune --ft-epochs 0 -o '$F
 "$BIN/tl-train" -q -o "$F/plain.tlm" "$F/out.tl" 2>/dev/null
 "$BIN/tl-classify" -m "$F/ft0.tlm" < "$F/cut.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip emb,img,pix > "$F/p0.jsonl"
 "$BIN/tl-classify" -m "$F/plain.tlm" < "$F/out.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip emb,img,pix > "$F/p1.jsonl"
-same "finetune: an untrained tail is the backbone (same verdicts, probabilities within 0.01: two L-BFGS fits)" \
+same "finetune: an untrained tail is the backbone (same best classes, probabilities within 0.01: two L-BFGS fits)" \
     "$($PY -c "
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1])]
 b = [json.loads(l) for l in open(sys.argv[2])]
 ok = len(a) == len(b) > 0 and all(x['id'] == y['id'] for x, y in zip(a, b))
 d = max(abs(p - q) for x, y in zip(a, b) for p, q in zip(x['prob']['data'], y['prob']['data'])) if ok else -1
-ok = ok and all(x['pred'] == y['pred'] for x, y in zip(a, b))
+am = lambda v: max(range(len(v)), key=v.__getitem__)
+ok = ok and all(am(x['prob']['data']) == am(y['prob']['data']) for x, y in zip(a, b))
 print('ok' if ok and d < 1e-2 else 'differ: %d %d %g' % (len(a), len(b), d))" "$F/p0.jsonl" "$F/p1.jsonl")" ok
 
 run "finetune: --init a tuned model, tail kept" 0 "'$BIN/tl-train' --init '$F/ft.tlm' -o '$F/i.tlm' '$F/cut.tl'"
