@@ -202,7 +202,8 @@ add_const(struct tl_nn *nn, const char *name, int rank, const int64_t *dims,
 	t->kind = K_CONST;
 	t->dtype = dt;
 	t->rank = rank;
-	memcpy(t->dims, dims, rank * sizeof *dims);
+	if (rank > 0) /* a scalar may come with dims NULL */
+		memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
 	t->n = n;
 	if (dt == DT_F32)
 		t->f = copy;
