@@ -170,6 +170,24 @@ progress(void *ctx, const char *line)
 		tl_warn("%s", line);
 }
 
+/* Unpooled maps ([H,W,C], pool "none") are what --finetune reads; as flat
+ * embeddings they make a head of H*W*C inputs whose OOD covariance alone
+ * takes (H*W*C)^2 doubles: 5.7 GB at the mobilenetv2 cut. */
+static void
+refuse_maps(const struct tl_rec *h)
+{
+	const msgpack_object *pool = tl_rec_get(h, "pool"), *d = tl_rec_get(h, "dims");
+	const msgpack_object *layer = tl_rec_get(h, "layer");
+
+	if (!tl_obj_is_str(pool, "none") || d == NULL || d->type != MSGPACK_OBJECT_ARRAY ||
+	    d->via.array.size != 3)
+		return;
+	tl_die(TL_EXIT_DATA, "the embeddings are unpooled maps of %.*s: give --finetune to train "
+	    "the backbone's end on them, or pool them (tl-embed -p avg)",
+	    layer && layer->type == MSGPACK_OBJECT_STR ? (int)layer->via.str.size : 1,
+	    layer && layer->type == MSGPACK_OBJECT_STR ? layer->via.str.ptr : "?");
+}
+
 /* Reads every record into ts; bad ones are reported and dropped. */
 static void
 read_all(struct tl_reader *r, struct tl_trainset *ts, struct tl_bad *bad)
@@ -309,6 +327,8 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	if (init && tl_tlm_check_header(init, tl_reader_header(r), &err) < 0)
 		tl_die(TL_EXIT_DATA, "--init %s: %s", o.init, err.msg);
+	if (!o.finetune && !(init && init->tail.n > 0))
+		refuse_maps(tl_reader_header(r));
 	if ((ts = tl_trainset_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	read_all(r, ts, &o.bad);

@@ -113,6 +113,8 @@ run "finetune: --init a tuned model, tuned again" 0 "'$BIN/tl-train' --init '$F/
 "$BIN/tl-embed" < "$F/split.tl" 2>/dev/null > "$F/pooled.tl"
 run "finetune: pooled embeddings refused" 1 "'$BIN/tl-train' --finetune -o '$F/x.tlm' '$F/pooled.tl'"
 has "finetune: pooled message" "$T/err" "tl-train: the embeddings have 576 values, the maps at block_13_expand_relu 112896: want tl-embed --cut (or -l block_13_expand_relu -p none) output"
+run "finetune: maps without --finetune refused" 1 "'$BIN/tl-train' -o '$F/x.tlm' '$F/cut.tl'"
+has "finetune: maps message" "$T/err" "tl-train: the embeddings are unpooled maps of block_12_add: give --finetune to train the backbone's end on them, or pool them (tl-embed -p avg)"
 run "finetune: an MLP head refused" 2 "'$BIN/tl-train' --finetune --hidden 8 -o '$F/x.tlm' '$F/cut.tl'"
 has "finetune: MLP message" "$T/err" "tl-train: --finetune trains a linear head: drop --hidden"
 run "finetune: tuned model on pooled input" 1 "'$BIN/tl-classify' -m '$F/ft.tlm' < '$F/pooled.tl'"
