@@ -853,6 +853,10 @@ parse(const msgpack_object *top, struct tl_err *err)
 		if (ol != NULL) {
 			struct tl_err e;
 			const char *layer = obj_str(m->arena, ol);
+			if (m->tail.n == 0) { /* only a tail's input can give that layer */
+				bad_key(err, "ood.layer", "a model without a tail");
+				goto fail;
+			}
 			if (layer == NULL || om == NULL || tl_tensor_view(om, &mt, &e) < 0 ||
 			    mt.ndim != 1 || mt.shape[0] < 1 || mt.shape[0] > TL_TLM_MAX_DIM) {
 				bad_key(err, "ood", "a \"layer\" string wants a \"mean\" vector");

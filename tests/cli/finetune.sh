@@ -121,5 +121,13 @@ run "finetune: tuned model on pooled input" 1 "'$BIN/tl-classify' -m '$F/ft.tlm'
 has "finetune: pooled input message" "$T/err" "(a fine-tuned model reads images, or maps from tl-embed --cut)"
 run "finetune: no cut in inceptionv3's sidecar" 2 "'$BIN/tl-embed' -m inceptionv3 --cut < '$F/split.tl'"
 has "finetune: no cut message" "$T/err" "tl-embed: inceptionv3: the model names no fine-tuning cut (tl-model.json \"finetune\"); give the layer with -l"
+$PY -c "
+import msgpack, sys
+m = msgpack.unpack(open(sys.argv[1], 'rb'))
+del m['tail']
+m['backbone']['dims'] = [m['dim']]
+open(sys.argv[2], 'wb').write(msgpack.packb(m, use_bin_type=True))" "$F/ft.tlm" "$F/notail.tlm"
+run "finetune: an OOD layer without a tail is a bad model" 2 "'$BIN/tl-classify' -m '$F/notail.tlm' < '$F/split.tl'"
+has "finetune: OOD layer message" "$T/err" "notail.tlm: bad key 'ood.layer': a model without a tail"
 test ! -e "$F/x.tlm" && pass "finetune: no model written on failure" || fail "finetune: no model written on failure" "x.tlm exists"
 unset SOURCE_DATE_EPOCH
