@@ -546,12 +546,26 @@ best_class(const float *prob, int k)
 	return b;
 }
 
+/* Record i's class activation map for its best class into c->cams, from
+ * its feature map [mh*mw, mc]; the pooled vector is in c->emb (average:
+ * --cam requires it). */
+static void
+cam_one(struct tl_classifier *c, int i, const float *map)
+{
+	int d = c->m->dim, k = c->m->nclass, best = best_class(c->prob + (size_t)i * k, k);
+	size_t hw = (size_t)c->mh * c->mw;
+
+	norm_gain(c->m, c->emb + (size_t)i * d, c->mc, c->gain);
+	tl_cam_compute(map, (int)hw, c->mc, c->m->w1 + (size_t)best * d, c->gain, c->m->mean,
+	    c->m->scale, c->camf);
+	tl_cam_to_u8(c->camf, (int)hw, c->cams + (size_t)i * hw);
+}
+
 /* A fine-tuned model's batch: the maps at the cut through the tuned tail,
  * the head, and CAM on the tail's output map. */
 static int
 run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 {
-	int d = c->m->dim, k = c->m->nclass;
 	size_t hw = (size_t)c->mh * c->mw;
 	struct tl_tensor t;
 	int64_t hwc[3];
@@ -575,20 +589,15 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 	if (!c->o.cam)
 		return 0;
 	maps = tl_tail_map(c->tail, hwc);
-	for (int i = 0; i < n; i++) {
-		int best = best_class(c->prob + (size_t)i * k, k);
-		norm_gain(c->m, c->emb + (size_t)i * d, c->mc, c->gain);
-		tl_cam_compute(maps + (size_t)i * hw * c->mc, (int)hw, c->mc,
-		    c->m->w1 + (size_t)best * d, c->gain, c->m->mean, c->m->scale, c->camf);
-		tl_cam_to_u8(c->camf, (int)hw, c->cams + (size_t)i * hw);
-	}
+	for (int i = 0; i < n; i++)
+		cam_one(c, i, maps + (size_t)i * hw * c->mc);
 	return 0;
 }
 
 int
 tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 {
-	int n, d = c->m->dim, k = c->m->nclass;
+	int n, d = c->m->dim;
 	size_t hw = (size_t)c->mh * c->mw;
 	struct tl_tensor t;
 
@@ -610,15 +619,10 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 	if (!c->o.cam)
 		return 0;
 	for (int i = 0; i < n; i++) {
-		int best = best_class(c->prob + (size_t)i * k, k);
 		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
 			return -1;
 		tl_tensor_to_f32(&t, c->mapbuf);
-		/* the pooled vector is in emb (avg: --cam requires it) */
-		norm_gain(c->m, c->emb + (size_t)i * d, c->mc, c->gain);
-		tl_cam_compute(c->mapbuf, (int)hw, c->mc, c->m->w1 + (size_t)best * d, c->gain,
-		    c->m->mean, c->m->scale, c->camf);
-		tl_cam_to_u8(c->camf, (int)hw, c->cams + (size_t)i * hw);
+		cam_one(c, i, c->mapbuf);
 	}
 	return 0;
 }

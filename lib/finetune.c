@@ -234,14 +234,14 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 }
 
 /* Val metrics of the jointly trained head at T = 1, the val maps run
- * through the tail one at a time into e. */
+ * through the tail a batch at a time (through j->x) into e. */
 static int
 joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_metrics *vm,
           struct tl_err *err)
 {
 	size_t nv = 0, c = (size_t)j->c, k = (size_t)j->k, r = 0;
 	float *e, *p, *work;
-	int *y;
+	int *y, b = 0, rc = -1;
 
 	for (size_t i = 0; i < ts->n; i++)
 		nv += ts->val[i] == 1;
@@ -253,22 +253,27 @@ joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_metrics *vm,
 	y = malloc(nv * sizeof *y);
 	work = malloc(tl_tlm_work_size(j->m, nv) * sizeof *work);
 	if (e == NULL || p == NULL || y == NULL || work == NULL) {
-		free(e), free(p), free(y), free(work);
-		return tl_err_set(err, "out of memory");
+		tl_err_set(err, "out of memory");
+		goto out;
 	}
-	for (size_t i = 0; i < ts->n; i++)
+	for (size_t i = 0; i < ts->n; i++) {
 		if (ts->val[i] == 1) {
-			if (tl_tail_forward(j->t, ts->x + i * j->in, 1, e + r * c, 0, err) < 0) {
-				free(e), free(p), free(y), free(work);
-				return -1;
-			}
-			y[r++] = ts->y[i];
+			memcpy(j->x + (size_t)b * j->in, ts->x + i * j->in, j->in * sizeof *j->x);
+			y[r + (size_t)b++] = ts->y[i];
 		}
+		if (b > 0 && (b == j->b || i + 1 == ts->n)) {
+			if (tl_tail_forward(j->t, j->x, b, e + r * c, 0, err) < 0)
+				goto out;
+			r += (size_t)b, b = 0;
+		}
+	}
 	tl_tlm_logits(j->m, nv, e, p, work);
 	tl_tlm_softmax(nv, j->k, p, 1, p);
 	tl_metrics_eval(nv, j->k, p, y, vm);
+	rc = 0;
+out:
 	free(e), free(p), free(y), free(work);
-	return 0;
+	return rc;
 }
 
 /* Every tail parameter, then the head's W and b, into *buf (allocated on
@@ -433,9 +438,8 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 	float *f = malloc(ts->n * od * sizeof *f + 1), *x = malloc(ts->n * od * sizeof *x + 1);
 	float *work = NULL, *sc = malloc((ts->n + 1) * sizeof *sc);
 	int *y = malloc((ts->n + 1) * sizeof *y), rc = -1;
-	double *mu = calloc(2 * od, sizeof *mu);
 
-	if (f == NULL || x == NULL || sc == NULL || y == NULL || mu == NULL ||
+	if (f == NULL || x == NULL || sc == NULL || y == NULL ||
 	    tl_tlm_alloc_ood_space(m, layer, (int)od, err) < 0 ||
 	    (work = malloc(tl_tlm_work_size(m, ts->n) * sizeof *work)) == NULL) {
 		tl_err_set(err, "out of memory");
@@ -452,15 +456,9 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 				ntr += pass == 0, nva += pass == 1;
 			}
 	tl_tlm_ood_input(m, r, x, x); /* normalised only: mean 0, scale 1 */
-	for (size_t i = 0; i < ntr; i++)
-		for (size_t j = 0; j < od; j++)
-			mu[j] += x[i * od + j] / (double)ntr;
-	for (size_t i = 0; i < ntr; i++)
-		for (size_t j = 0; j < od; j++)
-			mu[od + j] += (x[i * od + j] - mu[j]) * (x[i * od + j] - mu[j]) / (double)ntr;
-	for (size_t j = 0; j < od; j++) {
-		m->ood_mean[j] = (float)mu[j];
-		m->ood_scale[j] = sqrt(mu[od + j]) > 1e-6 ? (float)(1 / sqrt(mu[od + j])) : 1;
+	if (tl_train_stats(ntr, od, x, m->ood_mean, m->ood_scale) < 0) {
+		tl_err_set(err, "out of memory");
+		goto out;
 	}
 	for (size_t i = 0; i < r * od; i++)
 		x[i] = (x[i] - m->ood_mean[i % od]) * m->ood_scale[i % od];
@@ -476,7 +474,7 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 	rep->ood_kept = nva ? rep->ood_kept / (double)nva : 1;
 	rc = 0;
 out:
-	free(f), free(x), free(work), free(sc), free(y), free(mu);
+	free(f), free(x), free(work), free(sc), free(y);
 	return rc;
 }
 
@@ -589,36 +587,13 @@ out:
 	return m;
 }
 
-/* A map of the record sub under key of parent (deep copy). */
-static int
-put_map(struct tl_rec *parent, const char *key, const struct tl_rec *sub)
-{
-	msgpack_object o = { .type = MSGPACK_OBJECT_MAP };
-
-	o.via.map.size = (uint32_t)sub->n;
-	o.via.map.ptr = sub->kv;
-	return tl_rec_set_obj(parent, key, &o);
-}
-
-static int
-put_metrics(struct tl_rec *parent, const char *key, const struct tl_metrics *m)
-{
-	struct tl_rec *r = tl_rec_new();
-	int rc = r == NULL || tl_rec_set_f64(r, "accuracy", m->acc) < 0 ||
-	    tl_rec_set_f64(r, "log_loss", m->logloss) < 0 || tl_rec_set_f64(r, "ece", m->ece) < 0 ||
-	    put_map(parent, key, r) < 0 ? -1 : 0;
-
-	tl_rec_free(r);
-	return rc;
-}
-
 int
 tl_ft_meta(const struct tl_ft_opts *o, const struct tl_ft_report *r, struct tl_rec *meta)
 {
-	struct tl_rec *f = tl_rec_new();
+	struct tl_rec *f = tl_rec_new(), *tmp = tl_rec_new();
 	int rc = -1;
 
-	if (f == NULL || tl_rec_set_str(f, "from", r->from) < 0 || tl_rec_set_str(f, "to", r->to) < 0 ||
+	if (f == NULL || tmp == NULL || tl_rec_set_str(f, "from", r->from) < 0 || tl_rec_set_str(f, "to", r->to) < 0 ||
 	    tl_rec_set_u64(f, "convs", (uint64_t)r->convs) < 0 ||
 	    tl_rec_set_u64(f, "params", (uint64_t)r->params) < 0 ||
 	    tl_rec_set_u64(f, "epochs", (uint64_t)o->epochs) < 0 ||
@@ -628,11 +603,13 @@ tl_ft_meta(const struct tl_ft_opts *o, const struct tl_ft_report *r, struct tl_r
 	    tl_rec_set_f64(f, "decay", o->decay) < 0 || tl_rec_set_f64(f, "wd", o->wd) < 0 ||
 	    tl_rec_set_f64(f, "label_smoothing", o->label_smoothing) < 0)
 		goto out;
-	if (o->epochs > 0 && (put_metrics(f, "frozen_val", &r->frozen.val_raw) < 0 ||
-	    put_metrics(f, "joint_val", &r->joint_val) < 0))
+	if (o->epochs > 0 &&
+	    (tl_train_meta_metrics(f, tmp, "frozen_val", &r->frozen.val_raw) < 0 ||
+	    tl_train_meta_metrics(f, tmp, "joint_val", &r->joint_val) < 0))
 		goto out;
-	rc = put_map(meta, "finetune", f);
+	rc = tl_train_meta_map(meta, "finetune", f);
 out:
 	tl_rec_free(f);
+	tl_rec_free(tmp);
 	return rc;
 }

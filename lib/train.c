@@ -434,34 +434,33 @@ make_set(const struct tl_trainset *ts, const struct tl_tlm *m, int which, int ba
 	return 0;
 }
 
-/* mean and scale of the normalised train embeddings, in place in m. */
-static void
-standardise(struct tl_tlm *m, const struct set *raw, int on)
+int
+tl_train_stats(size_t n, size_t d, const float *x, float *mean, float *scale)
 {
-	size_t d = (size_t)m->dim, n = raw->n;
-	double *mu = calloc(2 * d, sizeof *mu), *var;
+	double *mu, *var;
 
-	if (mu == NULL)
-		return;
+	if (n < 2)
+		return 0;
+	if ((mu = calloc(2 * d, sizeof *mu)) == NULL)
+		return -1;
 	var = mu + d;
-	if (on && n > 1) {
-		for (size_t i = 0; i < n; i++)
-			for (size_t j = 0; j < d; j++)
-				mu[j] += raw->x[i * d + j];
+	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < d; j++)
-			mu[j] /= (double)n;
-		for (size_t i = 0; i < n; i++)
-			for (size_t j = 0; j < d; j++) {
-				double t = raw->x[i * d + j] - mu[j];
-				var[j] += t * t;
-			}
+			mu[j] += x[i * d + j];
+	for (size_t j = 0; j < d; j++)
+		mu[j] /= (double)n;
+	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < d; j++) {
-			double sd = sqrt(var[j] / (double)n);
-			m->mean[j] = (float)mu[j];
-			m->scale[j] = sd > 1e-6 ? (float)(1 / sd) : 1;
+			double t = x[i * d + j] - mu[j];
+			var[j] += t * t;
 		}
+	for (size_t j = 0; j < d; j++) {
+		double sd = sqrt(var[j] / (double)n);
+		mean[j] = (float)mu[j];
+		scale[j] = sd > 1e-6 ? (float)(1 / sd) : 1;
 	}
 	free(mu);
+	return 0;
 }
 
 struct tl_tlm *
@@ -489,8 +488,11 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 		/* normalised only (mean 0, scale 1), then the statistics */
 		if (make_set(ts, m, 0, o->balance, &f.tr) < 0)
 			goto oom;
-		standardise(m, &f.tr, o->standardize);
+		if (o->standardize && tl_train_stats(f.tr.n, (size_t)ts->dim, f.tr.x, m->mean,
+		    m->scale) < 0)
+			goto oom;
 		free(f.tr.x), free(f.tr.y), free(f.tr.w);
+		f.tr.x = NULL, f.tr.y = NULL, f.tr.w = NULL;
 	}
 	if (make_set(ts, m, 0, o->balance, &f.tr) < 0 || make_set(ts, m, 1, 0, &f.va) < 0)
 		goto oom;
@@ -540,9 +542,8 @@ out:
 
 /* ---- metadata ---------------------------------------------------------- */
 
-/* Sets key of parent to the map sub (deep copy). */
-static int
-set_map(struct tl_rec *parent, const char *key, const struct tl_rec *sub)
+int
+tl_train_meta_map(struct tl_rec *parent, const char *key, const struct tl_rec *sub)
 {
 	msgpack_object o = { .type = MSGPACK_OBJECT_MAP };
 
@@ -551,15 +552,15 @@ set_map(struct tl_rec *parent, const char *key, const struct tl_rec *sub)
 	return tl_rec_set_obj(parent, key, &o);
 }
 
-static int
-set_metrics(struct tl_rec *parent, struct tl_rec *tmp, const char *key,
-            const struct tl_metrics *m)
+int
+tl_train_meta_metrics(struct tl_rec *parent, struct tl_rec *tmp, const char *key,
+                      const struct tl_metrics *m)
 {
 	tl_rec_clear(tmp);
 	if (tl_rec_set_f64(tmp, "accuracy", m->acc) < 0 ||
 	    tl_rec_set_f64(tmp, "log_loss", m->logloss) < 0 || tl_rec_set_f64(tmp, "ece", m->ece) < 0)
 		return -1;
-	return set_map(parent, key, tmp);
+	return tl_train_meta_map(parent, key, tmp);
 }
 
 int
@@ -596,27 +597,29 @@ tl_train_meta(const struct tl_train_opts *o, const struct tl_trainset *ts,
 		tl_rec_clear(b);
 		if (tl_rec_set_u64(b, "train", (uint64_t)ts->count[2 * c]) < 0 ||
 		    tl_rec_set_u64(b, "val", (uint64_t)ts->count[2 * c + 1]) < 0 ||
-		    set_map(a, ts->classes[c], b) < 0)
+		    tl_train_meta_map(a, ts->classes[c], b) < 0)
 			goto out;
 	}
-	if (set_map(meta, "counts", a) < 0)
+	if (tl_train_meta_map(meta, "counts", a) < 0)
 		goto out;
 	tl_rec_clear(a);
 	if (tl_rec_set_u64(a, "test", (uint64_t)ts->ignored[TL_USE_TEST]) < 0 ||
 	    tl_rec_set_u64(a, "unlabelled", (uint64_t)ts->ignored[TL_USE_UNLABELLED]) < 0 ||
 	    tl_rec_set_u64(a, "other", (uint64_t)ts->ignored[TL_USE_OTHER]) < 0 ||
-	    set_map(meta, "ignored", a) < 0 ||
+	    tl_train_meta_map(meta, "ignored", a) < 0 ||
 	    tl_rec_set_u64(meta, "iterations", (uint64_t)rep->iters) < 0 ||
 	    tl_rec_set_f64(meta, "temperature", rep->temperature) < 0)
 		goto out;
 	tl_rec_clear(a);
-	if (set_metrics(a, b, "train", &rep->train) < 0 || set_metrics(a, b, "val", &rep->val_raw) < 0 ||
-	    set_metrics(a, b, "val_calibrated", &rep->val_cal) < 0 || set_map(meta, "metrics", a) < 0)
+	if (tl_train_meta_metrics(a, b, "train", &rep->train) < 0 ||
+	    tl_train_meta_metrics(a, b, "val", &rep->val_raw) < 0 ||
+	    tl_train_meta_metrics(a, b, "val_calibrated", &rep->val_cal) < 0 ||
+	    tl_train_meta_map(meta, "metrics", a) < 0)
 		goto out;
 	if (o->ood) {
 		tl_rec_clear(a);
 		if (tl_rec_set_f64(a, "threshold", rep->ood_threshold) < 0 ||
-		    tl_rec_set_f64(a, "kept", rep->ood_kept) < 0 || set_map(meta, "ood", a) < 0)
+		    tl_rec_set_f64(a, "kept", rep->ood_kept) < 0 || tl_train_meta_map(meta, "ood", a) < 0)
 			goto out;
 	}
 	tl_trainset_ids_sha256(ts, hex);

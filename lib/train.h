@@ -128,6 +128,17 @@ struct tl_tlm *tl_train(const struct tl_train_opts *o, const struct tl_trainset 
 double tl_train_xent(size_t n, int k, float *z, const int *y, const float *w, double eps);
 double tl_train_one_cycle(double lr, long t, long total);
 
+/* Per-feature statistics of x [n,d] (n >= 2, else nothing is written):
+ * mean, and scale = 1/standard deviation (1 where it is below 1e-6).
+ * 0 or -1 (out of memory). */
+int tl_train_stats(size_t n, size_t d, const float *x, float *mean, float *scale);
+
+/* Metadata helpers: key of parent = the map sub (deep copy); key of parent
+ * = {accuracy, log_loss, ece} of m, built in tmp.  0 or -1 (out of memory). */
+int tl_train_meta_map(struct tl_rec *parent, const char *key, const struct tl_rec *sub);
+int tl_train_meta_metrics(struct tl_rec *parent, struct tl_rec *tmp, const char *key,
+                          const struct tl_metrics *m);
+
 /* The file's "train" map into meta (cleared first): seed, hyper-parameters
  * (head, hidden, dropout, norm, standardize, l2 and whether it was chosen,
  * label_smoothing, balance, max_iter or epochs/batch/lr, keep, shrinkage,
