@@ -29,6 +29,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from make_torch_ref import random_bn
+
 def cb(i, o, k=1, s=1, g=1, p=None):
     return [nn.Conv2d(i, o, k, s, (k - 1) // 2 if p is None else p, groups=g, bias=False),
             nn.BatchNorm2d(o)]
@@ -65,12 +67,7 @@ def fold(seq):
 def main(out):
     torch.manual_seed(3)
     m = Net().eval()
-    for mod in m.modules():
-        if isinstance(mod, nn.BatchNorm2d):
-            mod.weight.data.uniform_(0.5, 1.5)
-            mod.bias.data.uniform_(-0.2, 0.2)
-            mod.running_mean.uniform_(-0.2, 0.2)
-            mod.running_var.uniform_(0.5, 1.5)
+    random_bn(m)
     x = torch.randn(2, 3, 20, 20)
     dout = torch.randn(2, 32)
     with torch.no_grad():

@@ -69,15 +69,19 @@ class Tiny(nn.Module):
         g = torch.cat([F.adaptive_avg_pool2d(a, 1), F.adaptive_max_pool2d(z, 1)], 1)
         return F.softmax(s.fc(torch.flatten(g, 1)), 1), feat
 
-def main(out):
-    torch.manual_seed(1)
-    m = Tiny().eval()
+def random_bn(m):
+    """BatchNorm statistics away from the identity, so folding them is tested"""
     for mod in m.modules():
         if isinstance(mod, nn.BatchNorm2d):
             mod.weight.data.uniform_(0.5, 1.5)
             mod.bias.data.uniform_(-0.2, 0.2)
             mod.running_mean.uniform_(-0.2, 0.2)
             mod.running_var.uniform_(0.5, 1.5)
+
+def main(out):
+    torch.manual_seed(1)
+    m = Tiny().eval()
+    random_bn(m)
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         prob, feat = m(x)
@@ -91,4 +95,5 @@ def main(out):
     prob.numpy().astype("<f4").tofile(out + "/tiny.out.f32")
     feat.numpy().astype("<f4").tofile(out + "/tiny.feat.f32")
 
-main(sys.argv[1] if len(sys.argv) > 1 else ".")
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else ".")

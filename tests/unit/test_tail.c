@@ -26,6 +26,7 @@
 #include "model.h"
 #include "nn/nn.h"
 #include "nn/tail.h"
+#include "ref.h"
 #include "t.h"
 
 #define DIR "tests/nn/"
@@ -526,33 +527,7 @@ params_and_checker(void)
 
 /* ---- PyTorch ---- */
 
-static float *
-load_f32(const char *path, size_t n)
-{
-	FILE *f = fopen(path, "rb");
-	float *v = malloc(n * sizeof *v);
 
-	if (f == NULL || v == NULL || fread(v, sizeof *v, n, f) != n ||
-	    fgetc(f) != EOF) {
-		free(v);
-		v = NULL;
-	}
-	if (f)
-		fclose(f);
-	return v;
-}
-
-/* [n,c,h,w] -> [n,h,w,c] */
-static void
-to_nhwc(const float *s, float *d, int n, int c, int h, int w)
-{
-	for (int a = 0; a < n; a++)
-		for (int k = 0; k < c; k++)
-			for (int y = 0; y < h; y++)
-				for (int x = 0; x < w; x++)
-					d[((a * h + y) * w + x) * c + k] =
-					    s[((a * c + k) * h + y) * w + x];
-}
 
 static void
 torch_peer(void)
