@@ -239,9 +239,12 @@ summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_trai
 	else if (f != NULL)
 		tl_warn("the tail %s -> %s (%d Convs) with the backbone's own weights (--ft-epochs 0)",
 		    f->from, f->to, f->convs);
-	tl_warn("%s head, l2 %.3g%s, %d %s", tl_tlm_head_name(o->t.head), p->l2,
-	    o->t.l2 < 0 && o->t.head == TL_TLM_LINEAR ? " (chosen by val log loss)" : "", p->iters,
-	    o->t.head == TL_TLM_LINEAR ? "iterations" : "epochs (best)");
+	if (f != NULL && o->ft.epochs > 0)
+		tl_warn("linear head trained with the tail from the frozen fit (l2 %.3g)", p->l2);
+	else
+		tl_warn("%s head, l2 %.3g%s, %d %s", tl_tlm_head_name(o->t.head), p->l2,
+		    o->t.l2 < 0 && o->t.head == TL_TLM_LINEAR ? " (chosen by val log loss)" : "",
+		    p->iters, o->t.head == TL_TLM_LINEAR ? "iterations" : "epochs (best)");
 	tl_warn("train: accuracy %.4f, log loss %.4f", p->train.acc, p->train.logloss);
 	tl_warn("val:   accuracy %.4f, log loss %.4f, ECE %.4f", p->val_raw.acc,
 	    p->val_raw.logloss, p->val_raw.ece);

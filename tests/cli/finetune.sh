@@ -31,6 +31,7 @@ same "finetune: tl-embed --cut gives the maps at block_12_add" \
 export SOURCE_DATE_EPOCH=1700000000
 run "finetune: trains" 0 "'$BIN/tl-train' --finetune --ft-epochs $EP -o '$F/ft.tlm' '$F/cut.tl'"
 has "finetune: says what it tuned" "$T/err" "tl-train: fine-tuned block_12_add -> out_relu: 13 Convs, "
+has "finetune: says whose head it is" "$T/err" "tl-train: linear head trained with the tail from the frozen fit (l2 "
 best=$(sed -n 's/.*kept epoch \([0-9]*\);.*/\1/p' "$T/err")
 same "finetune: a line per epoch, and the kept one" \
     "$(grep -c 'fine-tune epoch [0-9]*: loss' "$T/err") $(test -n "$best" && echo kept)" "$EP kept"
