@@ -26,8 +26,8 @@ static const char usage[] =
 static const char help[] =
 	"Writes each train record as its original and K random variants, pixels 'pix'\n"
 	"[N,N,3] with 'aug' saying what was done; other records pass through untouched.\n\n"
-	"  -k, --copies K         variants per train record (4)\n"
-	"  -s, --size N           output side in pixels (224)\n"
+	"  -k, --copies K         variants per train record (10)\n"
+	"  -s, --size N           output side in pixels (256)\n"
 	"      --preset NAME      none, light, medium (default) or heavy; flags override\n"
 	"      --flip h|v|hv|none mirror each axis named with probability 1/2\n"
 	"      --rotate DEG       rotate by up to DEG degrees either way\n"
@@ -104,9 +104,14 @@ parse(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof *o);
 	tl_bad_init(&o->bad);
-	o->copies = 4;
+	/* hymenoptera, fine-tuned by the defaults, seeds 0-4: 4 variants
+	 * 0.882 val accuracy, 10 variants 0.895 (at the same 800 steps) */
+	o->copies = 10;
 	o->rows = 8;
-	a->size = 224;
+	/* the default backbone's resize side: tl-embed centre-crops a variant
+	 * to 224 as it crops every photo, so train and val are framed alike
+	 * (hymenoptera, fine-tuned: 0.902 val accuracy at 256, 0.882 at 224) */
+	a->size = 256;
 	a->min_size = -1;
 	a->image.max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT;
 	while ((c = getopt_long(argc, argv, "k:s:hV", lo, NULL)) != -1) {

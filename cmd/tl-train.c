@@ -24,8 +24,8 @@ static const char usage[] =
 	"tl-train -o model.tlm [--hidden N [--dropout P] [--epochs N] [--batch N] [--lr R]]\n"
 	"       [--l2 L] [--label-smoothing E] [--balance] [--norm none|l2|sqrt]\n"
 	"       [--no-standardize] [--max-iter N] [--keep F] [--shrinkage S] [--no-ood]\n"
-	"       [--finetune [--ft-epochs N] [--ft-lr R] [--ft-head-lr R] [--ft-decay F]\n"
-	"       [--ft-wd W] [--ft-smoothing E] [--finetune-to LAYER]]\n"
+	"       [--finetune] [--ft-epochs N] [--ft-lr R] [--ft-head-lr R] [--ft-decay F]\n"
+	"       [--ft-wd W] [--ft-smoothing E] [--finetune-to LAYER]\n"
 	"       [--init old.tlm] [--seed N] [--version-tag S] [--log FILE] [-q]\n"
 	"       [--max-bad N[%]] [--strict] [file ...]";
 
@@ -34,7 +34,8 @@ static const char help[] =
 	"tl-split) and fits a classifier head on split=train, using split=val to choose\n"
 	"the L2 strength, calibrate (temperature) and set the OOD threshold.  Without val\n"
 	"records it holds out a stratified 20% of train.  Test and unlabelled records are\n"
-	"counted and ignored.  Progress and a summary go to stderr.\n\n"
+	"counted and ignored.  Maps from tl-embed --cut fine-tune the backbone's last\n"
+	"blocks with the head.  Progress and a summary go to stderr.\n\n"
 	"  -o, --output FILE      the model file to write (atomically)\n"
 	"      --hidden N         an MLP with N hidden units (default: linear head)\n"
 	"      --dropout P        MLP dropout on the hidden layer (0.5)\n"
@@ -48,10 +49,11 @@ static const char help[] =
 	"      --keep F           share of val images the OOD threshold accepts (0.95)\n"
 	"      --shrinkage S      covariance shrinkage 0..1 (default Ledoit-Wolf)\n"
 	"      --no-ood           no OOD statistics\n"
-	"      --finetune         also train the end of the backbone, on maps from\n"
-	"                         tl-embed --cut (see FINE-TUNING in tl-train(1))\n"
-	"      --ft-epochs N      joint epochs of tail and head (10)\n"
-	"      --ft-lr R          peak rate of the tail's last Conv (0.0005)\n"
+	"      --finetune         insist on fine-tuning (it is what maps from tl-embed\n"
+	"                         --cut get anyway; see FINE-TUNING in tl-train(1))\n"
+	"      --ft-epochs N      joint epochs of tail and head (default: enough for\n"
+	"                         800 steps, 5 to 200; 0: the tail as it is)\n"
+	"      --ft-lr R          peak rate of the tail's last Conv (0.001)\n"
 	"      --ft-head-lr R     peak rate of the head (0.001)\n"
 	"      --ft-decay F       rate factor per Conv toward the cut (1)\n"
 	"      --ft-wd W          AdamW weight decay while fine-tuning (0.01)\n"
@@ -155,8 +157,6 @@ parse(int argc, char **argv, struct opts *o)
 	if (o->out == NULL)
 		tl_usage_error(usage, "no model file: give -o FILE");
 	o->ft.batch = o->t.batch;
-	if (!o->finetune)
-		o->ft.epochs = 0;
 	if (o->finetune && o->t.head != TL_TLM_LINEAR)
 		tl_usage_error(usage, "--finetune trains a linear head: drop --hidden");
 	if (o->tag && (*o->tag == '\0' || strlen(o->tag) > 128))
@@ -170,22 +170,17 @@ progress(void *ctx, const char *line)
 		tl_warn("%s", line);
 }
 
-/* Unpooled maps ([H,W,C], pool "none") are what --finetune reads; as flat
- * embeddings they make a head of H*W*C inputs whose OOD covariance alone
- * takes (H*W*C)^2 doubles: 5.7 GB at the mobilenetv2 cut. */
-static void
-refuse_maps(const struct tl_rec *h)
+/* Unpooled maps ([H,W,C], pool "none"), as tl-embed --cut writes, are
+ * read as a request to fine-tune from where they were cut: as flat
+ * embeddings they would make a head of H*W*C inputs whose OOD covariance
+ * alone takes (H*W*C)^2 doubles, 5.7 GB at the mobilenetv2 cut. */
+static int
+is_maps(const struct tl_rec *h)
 {
-	const msgpack_object *pool = tl_rec_get(h, "pool"), *d = tl_rec_get(h, "dims");
-	const msgpack_object *layer = tl_rec_get(h, "layer");
+	const msgpack_object *d = tl_rec_get(h, "dims");
 
-	if (!tl_obj_is_str(pool, "none") || d == NULL || d->type != MSGPACK_OBJECT_ARRAY ||
-	    d->via.array.size != 3)
-		return;
-	tl_die(TL_EXIT_DATA, "the embeddings are unpooled maps of %.*s: give --finetune to train "
-	    "the backbone's end on them, or pool them (tl-embed -p avg)",
-	    layer && layer->type == MSGPACK_OBJECT_STR ? (int)layer->via.str.size : 1,
-	    layer && layer->type == MSGPACK_OBJECT_STR ? layer->via.str.ptr : "?");
+	return tl_obj_is_str(tl_rec_get(h, "pool"), "none") && d != NULL &&
+	    d->type == MSGPACK_OBJECT_ARRAY && d->via.array.size == 3;
 }
 
 /* Reads every record into ts; bad ones are reported and dropped. */
@@ -227,10 +222,11 @@ summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_trai
 		    ts->count[2 * c + 1]);
 	if (o->init)
 		tl_warn("--init: weights of %d of %d classes inherited", p->inherited, ts->nclass);
-	if (f != NULL && o->ft.epochs > 0)
-		tl_warn("fine-tuned %s -> %s: %d Convs, %lld parameters, %d epoch%s, kept epoch %d; "
+	if (f != NULL && f->epochs > 0)
+		tl_warn("fine-tuned %s -> %s: %d Convs, %lld parameters, %d epoch%s%s, kept epoch %d; "
 		    "val accuracy %.4f log loss %.4f frozen, %.4f and %.4f with the joint head", f->from,
-		    f->to, f->convs, f->params, o->ft.epochs, o->ft.epochs == 1 ? "" : "s", f->best_epoch,
+		    f->to, f->convs, f->params, f->epochs, f->epochs == 1 ? "" : "s",
+		    o->ft.epochs < 0 ? " (auto)" : "", f->best_epoch,
 		    f->frozen.val_raw.acc,
 		    f->frozen.val_raw.logloss, f->joint_val.acc, f->joint_val.logloss);
 	else if (f != NULL && o->init)
@@ -239,7 +235,7 @@ summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_trai
 	else if (f != NULL)
 		tl_warn("the tail %s -> %s (%d Convs) with the backbone's own weights (--ft-epochs 0)",
 		    f->from, f->to, f->convs);
-	if (f != NULL && o->ft.epochs > 0)
+	if (f != NULL && f->epochs > 0)
 		tl_warn("linear head trained with the tail from the frozen fit (l2 %.3g)", p->l2);
 	else
 		tl_warn("%s head, l2 %.3g%s, %d %s", tl_tlm_head_name(o->t.head), p->l2,
@@ -330,14 +326,15 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	if (init && tl_tlm_check_header(init, tl_reader_header(r), &err) < 0)
 		tl_die(TL_EXIT_DATA, "--init %s: %s", o.init, err.msg);
-	if (!o.finetune && !(init && init->tail.n > 0))
-		refuse_maps(tl_reader_header(r));
+	tail = o.finetune || is_maps(tl_reader_header(r)) || (init && init->tail.n > 0);
+	if (tail && o.t.head != TL_TLM_LINEAR)
+		tl_die(TL_EXIT_USAGE, "maps from tl-embed --cut fine-tune a linear head: drop --hidden, "
+		    "or give pooled embeddings");
 	if ((ts = tl_trainset_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	read_all(r, ts, &o.bad);
 	if (tl_trainset_finish(ts, HOLDOUT, o.t.seed, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
-	tail = o.finetune || (init && init->tail.n > 0);
 	m = tail ? tl_ft_train(&o.t, &o.ft, ts, tl_reader_header(r), &rep, &frep, &err)
 	         : tl_train(&o.t, ts, &rep, &err);
 	if (m == NULL || tl_tlm_set_backbone(m, tl_reader_header(r), &err) < 0)

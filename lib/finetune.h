@@ -27,7 +27,9 @@
 #include "train.h"
 
 struct tl_ft_opts {
-	int epochs;              /* joint epochs; 0: the tail stays as it is */
+	int epochs;              /* joint epochs; 0: the tail stays as it is; -1:
+	                          * enough for min_steps steps (tl_ft_epochs) */
+	int min_steps;           /* steps the automatic epoch count reaches */
 	int batch;               /* maps per step */
 	double lr;               /* peak rate of the tail's last Conv */
 	double head_lr;          /* peak rate of the head */
@@ -39,9 +41,14 @@ struct tl_ft_opts {
 
 void tl_ft_defaults(struct tl_ft_opts *o);
 
+/* The joint epochs o asks for with ntrain train maps: o->epochs, or when
+ * it is -1 the fewest that make o->min_steps steps, within [5, 200]. */
+int tl_ft_epochs(const struct tl_ft_opts *o, size_t ntrain);
+
 struct tl_ft_report {
 	struct tl_train_report frozen;   /* the head on the untouched tail */
 	struct tl_metrics joint_val;     /* the jointly trained head, T = 1, at the kept epoch */
+	int epochs;                      /* joint epochs run (tl_ft_epochs) */
 	int best_epoch;                  /* the kept epoch: best val log loss (0: untouched) */
 	int convs;                       /* Conv nodes in the tail */
 	long long params;                /* tail parameters trained */
@@ -71,7 +78,7 @@ struct tl_tlm *tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_op
                            struct tl_train_report *rep, struct tl_ft_report *frep,
                            struct tl_err *err);
 
-/* Adds "finetune" {from, to, convs, params, epochs, best_epoch, batch, lr, head_lr,
+/* Adds "finetune" {from, to, convs, params, epochs (run), best_epoch, batch, lr, head_lr,
  * decay, wd, label_smoothing, frozen_val, joint_val: {accuracy, log_loss,
  * ece}} to meta (the file's "train" map).  0 or -1 (out of memory). */
 int tl_ft_meta(const struct tl_ft_opts *o, const struct tl_ft_report *r, struct tl_rec *meta);

@@ -46,19 +46,19 @@ run augment-default 0 "$A < in.tl > out.tl"
 same augment-default-stderr "$(cat "$T/err")" ""
 $C -f id,split,of,aug out.tl > ids.tsv
 same augment-ids "$(cut -f1 ids.tsv | tr '\n' ' ')" \
-	"ants/a1.png ants/a1.png#aug1 ants/a1.png#aug2 ants/a1.png#aug3 ants/a1.png#aug4 \
-ants/a2.png ants/a2.png#aug1 ants/a2.png#aug2 ants/a2.png#aug3 ants/a2.png#aug4 \
-bees/b1.png bees/b1.png#aug1 bees/b1.png#aug2 bees/b1.png#aug3 bees/b1.png#aug4 \
+	"ants/a1.png ants/a1.png#aug1 ants/a1.png#aug2 ants/a1.png#aug3 ants/a1.png#aug4 ants/a1.png#aug5 ants/a1.png#aug6 ants/a1.png#aug7 ants/a1.png#aug8 ants/a1.png#aug9 ants/a1.png#aug10 \
+ants/a2.png ants/a2.png#aug1 ants/a2.png#aug2 ants/a2.png#aug3 ants/a2.png#aug4 ants/a2.png#aug5 ants/a2.png#aug6 ants/a2.png#aug7 ants/a2.png#aug8 ants/a2.png#aug9 ants/a2.png#aug10 \
+bees/b1.png bees/b1.png#aug1 bees/b1.png#aug2 bees/b1.png#aug3 bees/b1.png#aug4 bees/b1.png#aug5 bees/b1.png#aug6 bees/b1.png#aug7 bees/b1.png#aug8 bees/b1.png#aug9 bees/b1.png#aug10 \
 ants/v1.png bees/t1.png n1.png "
 same augment-of "$(grep '#aug3' ids.tsv | cut -f3 | tr '\n' ' ')" "ants/a1.png ants/a2.png bees/b1.png "
 same augment-original-aug "$(grep -c '^ants/a1.png	train		$' ids.tsv)" 1
-same augment-variants-described "$(grep '#aug' ids.tsv | cut -f4 | grep -c '^crop=')" 12
-same augment-pix "$($C -f pix out.tl | grep -c '"shape":\[224,224,3\]')" 15
+same augment-variants-described "$(grep '#aug' ids.tsv | cut -f4 | grep -c '^crop=')" 30
+same augment-pix "$($C -f pix out.tl | grep -c '"shape":\[256,256,3\]')" 33
 $C --split train -f id,img,sha256,label out.tl > keys.tsv
 same augment-no-img "$(cut -f2 keys.tsv | sort -u | tr '\n' ' ')" " "
 same augment-sha256-original-only "$(grep -c '#aug.*	[0-9a-f]\{64\}	' keys.tsv)/$(grep -c '^ants/a1.png	.*[0-9a-f]\{64\}' keys.tsv)" "0/1"
 same augment-label-kept "$(grep '^bees/b1.png#aug2' keys.tsv | cut -f4)" "bees"
-same augment-trailer "$($C --headers out.tl | tail -n 1)" '{"tl":1,"end":18}'
+same augment-trailer "$($C --headers out.tl | tail -n 1)" '{"tl":1,"end":36}'
 
 # not train (val, test, no split): untouched, byte for byte
 $C --full in.tl | grep -v '"split":"train"' > pass.want

@@ -1,14 +1,14 @@
 # tests/cli/finetune.sh - tl-train --finetune on letters (tools/demo-data.py,
 # 14 of each of A B C E H): maps at the cut from tl-embed --cut train the
-# backbone's last blocks with the head; the epoch kept is the one with the
+# backbone's last blocks with the head, --finetune or not; the epoch kept is the one with the
 # best val log loss, and the model's head is the one trained with it; the model
 # carries its tail and classifies images and cut maps alike (same verdicts,
 # confidences and OOD scores); its OOD space is the backbone's own
 # block_13_expand_relu (recomputed here from tl-embed's features); without training (--ft-epochs 0) the tail is the
 # backbone's own, so the model agrees with a plain head on tl-embed -l
-# out_relu features; --cam works on the tail's map; --init continues from a
-# tuned model; the same input and SOURCE_DATE_EPOCH give the same bytes;
-# pooled embeddings, an MLP head, a model without a fine-tuning cut and
+# block_15_expand_relu features (the tail's end); --cam works on the tail's map; --init continues from a
+# tuned model, or keeps its tail with --ft-epochs 0; the same input and SOURCE_DATE_EPOCH give the same bytes;
+# pooled embeddings with --finetune, an MLP head on maps, a model without a fine-tuning cut and
 # pooled input to a tuned model are refused with clear messages.
 if [ ! -f "$top/models/mobilenetv2/model.json" ]; then
 	fail "finetune: models" "models/mobilenetv2 missing: run make model"
@@ -30,7 +30,7 @@ same "finetune: tl-embed --cut gives the maps at block_12_add" \
 
 export SOURCE_DATE_EPOCH=1700000000
 run "finetune: trains" 0 "'$BIN/tl-train' --finetune --ft-epochs $EP -o '$F/ft.tlm' '$F/cut.tl'"
-has "finetune: says what it tuned" "$T/err" "tl-train: fine-tuned block_12_add -> out_relu: 13 Convs, "
+has "finetune: says what it tuned" "$T/err" "tl-train: fine-tuned block_12_add -> block_15_expand_relu: 7 Convs, 626432 parameters, $EP epoch"
 has "finetune: says whose head it is" "$T/err" "tl-train: linear head trained with the tail from the frozen fit (l2 "
 best=$(sed -n 's/.*kept epoch \([0-9]*\);.*/\1/p' "$T/err")
 same "finetune: a line per epoch, and the kept one" \
@@ -52,7 +52,7 @@ m = msgpack.unpack(open(sys.argv[1], 'rb'))
 t = m['tail']
 print(t['from'], t['to'], len(t['params']), t['params'][0]['node'], t['params'][0]['what'], m['dim'],
       m['backbone']['layer'], m['backbone']['pool'], m['backbone']['dims'], sorted(m['train']['finetune'])[:5])" "$F/ft.tlm")" \
-    "block_12_add out_relu 26 block_13_expand W 1280 block_12_add none [14, 14, 96] ['batch', 'best_epoch', 'convs', 'decay', 'epochs']"
+    "block_12_add block_15_expand_relu 14 block_13_expand W 960 block_12_add none [14, 14, 96] ['batch', 'best_epoch', 'convs', 'decay', 'epochs']"
 
 run "finetune: same input, same bytes" 0 "'$BIN/tl-train' -q --finetune --ft-epochs $EP -o '$F/ft2.tlm' '$F/cut.tl'"
 same_file "finetune: deterministic" "$F/ft.tlm" "$F/ft2.tlm"
@@ -90,9 +90,9 @@ run "finetune: --cam on a tuned model" 0 "'$BIN/tl-classify' --cam -m '$F/ft.tlm
 same "finetune: the heat map is the tail's 7x7 map" \
     "$("$BIN/tl-cat" -f cam "$F/cam.tl" | head -n 1 | jq -c .shape)" "[7,7]"
 
-# untrained tail = the backbone: a head on tl-embed -l out_relu features
+# untrained tail = the backbone: a head on the features at the tail's end
 run "finetune: --ft-epochs 0" 0 "'$BIN/tl-train' --finetune --ft-epochs 0 -o '$F/ft0.tlm' '$F/cut.tl'"
-"$BIN/tl-embed" -l out_relu -p avg < "$F/aug.tl" 2>/dev/null > "$F/out.tl"
+"$BIN/tl-embed" -l block_15_expand_relu -p avg < "$F/aug.tl" 2>/dev/null > "$F/out.tl"
 "$BIN/tl-train" -q -o "$F/plain.tlm" "$F/out.tl" 2>/dev/null
 "$BIN/tl-classify" -m "$F/ft0.tlm" < "$F/cut.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip emb,img,pix > "$F/p0.jsonl"
 "$BIN/tl-classify" -m "$F/plain.tlm" < "$F/out.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip emb,img,pix > "$F/p1.jsonl"
@@ -107,17 +107,19 @@ am = lambda v: max(range(len(v)), key=v.__getitem__)
 ok = ok and all(am(x['prob']['data']) == am(y['prob']['data']) for x, y in zip(a, b))
 print('ok' if ok and d < 1e-2 else 'differ: %d %d %g' % (len(a), len(b), d))" "$F/p0.jsonl" "$F/p1.jsonl")" ok
 
-run "finetune: --init a tuned model, tail kept" 0 "'$BIN/tl-train' --init '$F/ft.tlm' -o '$F/i.tlm' '$F/cut.tl'"
-has "finetune: --init says it kept the tail" "$T/err" "the tail block_12_add -> out_relu of the --init model (13 Convs), not trained further"
+run "finetune: --init a tuned model, tail kept" 0 "'$BIN/tl-train' --init '$F/ft.tlm' --ft-epochs 0 -o '$F/i.tlm' '$F/cut.tl'"
+has "finetune: --init says it kept the tail" "$T/err" "the tail block_12_add -> block_15_expand_relu of the --init model (7 Convs), not trained further"
 run "finetune: --init a tuned model, tuned again" 0 "'$BIN/tl-train' --init '$F/ft.tlm' --finetune --ft-epochs 1 -o '$F/i2.tlm' '$F/cut.tl'"
 
 "$BIN/tl-embed" < "$F/split.tl" 2>/dev/null > "$F/pooled.tl"
 run "finetune: pooled embeddings refused" 1 "'$BIN/tl-train' --finetune -o '$F/x.tlm' '$F/pooled.tl'"
 has "finetune: pooled message" "$T/err" "tl-train: the embeddings have 576 values, the maps at block_13_expand_relu 112896: want tl-embed --cut (or -l block_13_expand_relu -p none) output"
-run "finetune: maps without --finetune refused" 1 "'$BIN/tl-train' -o '$F/x.tlm' '$F/cut.tl'"
-has "finetune: maps message" "$T/err" "tl-train: the embeddings are unpooled maps of block_12_add: give --finetune to train the backbone's end on them, or pool them (tl-embed -p avg)"
+run "finetune: maps fine-tune without --finetune" 0 "'$BIN/tl-train' --ft-epochs $EP -o '$F/nf.tlm' '$F/cut.tl'"
+same_file "finetune: maps without --finetune, the same model" "$F/ft.tlm" "$F/nf.tlm"
 run "finetune: an MLP head refused" 2 "'$BIN/tl-train' --finetune --hidden 8 -o '$F/x.tlm' '$F/cut.tl'"
 has "finetune: MLP message" "$T/err" "tl-train: --finetune trains a linear head: drop --hidden"
+run "finetune: an MLP head on maps refused" 2 "'$BIN/tl-train' --hidden 8 -o '$F/x.tlm' '$F/cut.tl'"
+same "finetune: MLP on maps message" "$(cat "$T/err")" "tl-train: maps from tl-embed --cut fine-tune a linear head: drop --hidden, or give pooled embeddings"
 run "finetune: tuned model on pooled input" 1 "'$BIN/tl-classify' -m '$F/ft.tlm' < '$F/pooled.tl'"
 has "finetune: pooled input message" "$T/err" "(a fine-tuned model reads images, or maps from tl-embed --cut)"
 run "finetune: no cut in inceptionv3's sidecar" 2 "'$BIN/tl-embed' -m inceptionv3 --cut < '$F/split.tl'"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "calib.h"
+#include "finetune.h"
 #include "ood.h"
 #include "rng.h"
 #include "tensor.h"
@@ -458,6 +459,29 @@ test_holdout(void)
 	tl_trainset_free(b);
 }
 
+/* Fine-tuning's length: fixed epochs as given; automatic ones reach
+ * min_steps steps (hymenoptera: 1225 maps, 39 steps an epoch, 21 epochs;
+ * 2695 maps, 85 steps, 10), within [5, 200]. */
+static void
+test_ft_epochs(void)
+{
+	struct tl_ft_opts o;
+
+	tl_ft_defaults(&o);
+	T_OK("ft epochs: auto by default", o.epochs == -1 && o.min_steps == 800 && o.batch == 32);
+	T_OK("ft epochs: 1225 maps", tl_ft_epochs(&o, 1225) == 21);
+	T_OK("ft epochs: 2695 maps", tl_ft_epochs(&o, 2695) == 10);
+	T_OK("ft epochs: 800 steps exactly", tl_ft_epochs(&o, 32 * 80) == 10);
+	T_OK("ft epochs: 81 steps an epoch, still 10", tl_ft_epochs(&o, 32 * 80 + 1) == 10);
+	T_OK("ft epochs: at least 5", tl_ft_epochs(&o, 100000) == 5);
+	T_OK("ft epochs: at most 200", tl_ft_epochs(&o, 10) == 200);
+	T_OK("ft epochs: no maps", tl_ft_epochs(&o, 0) == 200);
+	o.epochs = 0;
+	T_OK("ft epochs: 0 as given", tl_ft_epochs(&o, 1225) == 0);
+	o.epochs = 3;
+	T_OK("ft epochs: 3 as given", tl_ft_epochs(&o, 1225) == 3);
+}
+
 int
 main(void)
 {
@@ -470,6 +494,7 @@ main(void)
 	test_temperature();
 	test_ood();
 	test_holdout();
+	test_ft_epochs();
 	test_mlp_and_files(dir);
 	test_bad_files(dir);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
