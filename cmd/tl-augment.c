@@ -110,7 +110,8 @@ parse(int argc, char **argv, struct opts *o)
 	o->rows = 8;
 	/* the default backbone's resize side: tl-embed centre-crops a variant
 	 * to 224 as it crops every photo, so train and val are framed alike
-	 * (hymenoptera, fine-tuned: 0.902 val accuracy at 256, 0.882 at 224) */
+	 * (hymenoptera, fine-tuned on 4 variants for 20 epochs, seeds 0-1: 0.902
+	 * val accuracy at 256, 0.882 at 224) */
 	a->size = 256;
 	a->min_size = -1;
 	a->image.max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT;

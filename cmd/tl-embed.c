@@ -23,7 +23,7 @@ static const char help[] =
     "                         ./models, or a .onnx / model.json path (mobilenetv2)\n"
     "  -l, --layer NAME       emit this layer's [H,W,C] map instead of the default\n"
     "      --cut              emit the map at the model's fine-tuning cut, for\n"
-    "                         tl-train --finetune and its models (tl-model.json)\n"
+    "                         tl-train (fine-tuning) and its models (tl-model.json)\n"
     "  -p, --pool avg|max|avgmax|none  map to vector (default avg; none with --layer, --cut)\n"
     "  -b, --batch N          images per run (32)\n"
     "  -j, --threads N        threads (default $TL_THREADS, else the cores)\n"

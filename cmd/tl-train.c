@@ -330,6 +330,9 @@ main(int argc, char **argv)
 	if (tail && o.t.head != TL_TLM_LINEAR)
 		tl_die(TL_EXIT_USAGE, "maps from tl-embed --cut fine-tune a linear head: drop --hidden, "
 		    "or give pooled embeddings");
+	if (tail && tl_ft_check(tl_reader_header(r), &o.t, &o.ft, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s%s", err.msg, o.finetune ? "" :
+		    " (for a head on frozen features, pool the maps: tl-embed -p avg)");
 	if ((ts = tl_trainset_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	read_all(r, ts, &o.bad);

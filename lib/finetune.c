@@ -1,5 +1,5 @@
 /*
- * finetune.c - tl-train --finetune (finetune.h): the tail and a linear head
+ * finetune.c - tl-train fine-tuning on maps from tl-embed --cut (finetune.h): the tail and a linear head
  * trained together on maps at the cut, between two ordinary tl_train fits.
  */
 #include <math.h>
@@ -514,12 +514,59 @@ header_str(const struct tl_rec *h, const char *map, const char *key, char *buf, 
 	return buf;
 }
 
+/* The tail a run on a stream with this header would train, its backbone
+ * and cut read from the header (name, sha and from, each 128 bytes), its end
+ * from --finetune-to, the --init model's tail, or the sidecar (into end). */
+static struct tl_tail *
+open_run_tail(const struct tl_rec *header, const struct tl_train_opts *to,
+              const struct tl_ft_opts *fo, char *name, char *sha, char *from, char *end,
+              struct tl_err *err)
+{
+	const msgpack_object *d = tl_rec_get(header, "dims");
+	struct tl_tail *t;
+	int64_t hwc[3], n = 1;
+
+	if (header_str(header, "model", "name", name, 128) == NULL ||
+	    header_str(header, "model", "sha256", sha, 128) == NULL ||
+	    header_str(header, "layer", NULL, from, 128) == NULL)
+		return tl_err_set(err, "stream header: no backbone \"model\" and \"layer\" "
+		    "(fine-tuning reads tl-embed --cut output)"), NULL;
+	if (to->head != TL_TLM_LINEAR || to->norm == TL_TLM_NORM_SQRT)
+		return tl_err_set(err, "fine-tuning trains a linear head with --norm l2 or none"), NULL;
+	if ((t = tl_ft_open(name, sha, from, to->init != NULL && to->init->tail.n > 0 &&
+	    fo->to == NULL ? to->init->tail.to : fo->to, end, 128, err)) == NULL)
+		return NULL;
+	tl_tail_in_shape(t, hwc);
+	for (uint32_t i = 0; d != NULL && d->type == MSGPACK_OBJECT_ARRAY && i < d->via.array.size; i++)
+		n *= d->via.array.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+		    (int64_t)d->via.array.ptr[i].via.u64 : 0;
+	if (d != NULL && n != hwc[0] * hwc[1] * hwc[2]) {
+		tl_err_set(err, "the embeddings have %lld values, the maps at %s %lld: want "
+		    "tl-embed --cut (or -l %s -p none) output", (long long)n, from,
+		    (long long)(hwc[0] * hwc[1] * hwc[2]), from);
+		tl_tail_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int
+tl_ft_check(const struct tl_rec *header, const struct tl_train_opts *to,
+            const struct tl_ft_opts *fo, struct tl_err *err)
+{
+	char name[128], sha[128], from[128], end[128];
+	struct tl_tail *t = open_run_tail(header, to, fo, name, sha, from, end, err);
+
+	tl_tail_free(t);
+	return t != NULL ? 0 : -1;
+}
+
 struct tl_tlm *
 tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
             const struct tl_trainset *ts, const struct tl_rec *header,
             struct tl_train_report *rep, struct tl_ft_report *frep, struct tl_err *err)
 {
-	char name[128], sha[80], from[128], layer[128];
+	char name[128], sha[128], from[128], layer[128];
 	const char *end;
 	char endbuf[128];
 	struct tl_tail *ot = NULL;
@@ -533,18 +580,7 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 	int64_t hwc[3];
 
 	memset(frep, 0, sizeof *frep);
-	if (header_str(header, "model", "name", name, sizeof name) == NULL ||
-	    header_str(header, "model", "sha256", sha, sizeof sha) == NULL ||
-	    header_str(header, "layer", NULL, from, sizeof from) == NULL)
-		return tl_err_set(err, "stream header: no backbone \"model\" and \"layer\" "
-		    "(--finetune reads tl-embed --cut output)"), NULL;
-	if (to->head != TL_TLM_LINEAR || to->norm == TL_TLM_NORM_SQRT)
-		return tl_err_set(err, "--finetune trains a linear head with --norm l2 or none"), NULL;
-	if (to->init != NULL && to->init->tail.n > 0 && fo->to == NULL)
-		end = to->init->tail.to;
-	else
-		end = fo->to;
-	if ((t = tl_ft_open(name, sha, from, end, endbuf, sizeof endbuf, err)) == NULL)
+	if ((t = open_run_tail(header, to, fo, name, sha, from, endbuf, err)) == NULL)
 		return NULL;
 	end = endbuf;
 	ot = open_ood_tail(name, sha, from, end, layer, sizeof layer);

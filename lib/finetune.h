@@ -1,5 +1,5 @@
 /*
- * finetune.h - tl-train --finetune: the end of the backbone (nn/tail.h)
+ * finetune.h - tl-train on maps (tl-embed --cut): the end of the backbone (nn/tail.h)
  * trained together with a linear head, fastai-style, on maps taken at the
  * cut (tl-embed --cut).
  *
@@ -68,6 +68,12 @@ int tl_ft_features(struct tl_tail *t, const float *x, size_t n, float *f, struct
 /* The model's tail parameters into t, checked against t's nodes and shapes
  * (a model tuned on another backbone or cut is refused). */
 int tl_ft_restore(struct tl_tail *t, const struct tl_tlm *m, struct tl_err *err);
+
+/* What tl_ft_train would refuse before it reads a record: a header without
+ * backbone and layer, a head it cannot train, no tail from that layer to the
+ * end (a backbone that names none), maps of another size.  0 or -1 with err. */
+int tl_ft_check(const struct tl_rec *header, const struct tl_train_opts *to,
+                const struct tl_ft_opts *fo, struct tl_err *err);
 
 /* The whole of tl-train --finetune (see above) on ts (finished, x = maps at
  * the cut named by the header's "layer"): returns the final model with its

@@ -67,7 +67,7 @@ struct tl_tlm_backbone {
 	                                   * scale, mul, add); NULL when absent */
 };
 
-/* A fine-tuned end of the backbone (tl-train --finetune): the Conv weights
+/* A fine-tuned end of the backbone (tl-train fine-tuning on maps): the Conv weights
  * (BatchNormalization folded in) of the backbone's nodes that compute tensor
  * `to` from tensor `from`, replacing the backbone's own.  A model with a
  * tail reads the backbone's maps at `from` (backbone.layer = from, pool

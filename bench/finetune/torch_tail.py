@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/finetune/torch_tail.py - the PyTorch peer of tl-train --finetune.
+"""bench/finetune/torch_tail.py - the PyTorch peer of tl-train fine-tuning.
 
 usage: torch_tail.py [--threads T] [--epochs E] [--batch B] [--format cl|nchw]
                      [--ref REF.tl] [--seed N] MODELDIR MAPS.tl
@@ -9,7 +9,7 @@ Builds MobileNetV2's tail, block_12_add [14,14,96] -> out_relu [7,7,1280]
 (model.json and its weightsManifest: uint8 weights dequantised as
 q * scale + min, BatchNorm folded into the Convs with eps 1e-3, Keras 'same'
 padding: (0,1,0,1) before a stride-2 depthwise Conv, (1,1,1,1) otherwise),
-then does what tl-train --finetune does per epoch on the train and val maps
+then does what tl-train fine-tuning does per epoch on the train and val maps
 of MAPS.tl (tl-embed --cut output): shuffle, and per batch of B (32) train
 maps the forward, average pool, L2 normalisation and standardisation, a
 linear head, cross-entropy (label smoothing 0.1), backward and an AdamW step

@@ -3,7 +3,7 @@
 # that are clearly not ants or bees, made with the vips CLI only: 16 lines of
 # text (8 fonts), 6 colour gaussian noises, 6 sine gratings, 4 colour
 # gradients, 2 zone plates, 2 eye patterns, 2 grey ramps, 8 drawn faces.
-# With testdata/shapes they are the foreign set of `make ood`.
+# With testdata/shapes they are the foreign set of `make` and `make frozen`.
 set -eu
 out=${1:?usage: foreign.sh DIR}
 mkdir -p "$out"

@@ -118,6 +118,19 @@ run "finetune: maps fine-tune without --finetune" 0 "'$BIN/tl-train' --ft-epochs
 same_file "finetune: maps without --finetune, the same model" "$F/ft.tlm" "$F/nf.tlm"
 run "finetune: an MLP head refused" 2 "'$BIN/tl-train' --finetune --hidden 8 -o '$F/x.tlm' '$F/cut.tl'"
 has "finetune: MLP message" "$T/err" "tl-train: --finetune trains a linear head: drop --hidden"
+# refused before any record is read: the header, then a record too small to
+# be a map, which read_all would report as bad
+$PY -c "
+import msgpack, sys
+u = msgpack.Unpacker(open(sys.argv[1], 'rb'), raw=False, max_buffer_size=1 << 30)
+h, r = next(u), next(u)
+r['emb'] = {'dtype': '<f4', 'shape': [1], 'data': b'\\0\\0\\0\\0'}
+sys.stdout.buffer.write(msgpack.packb(h, use_bin_type=True) + msgpack.packb(r, use_bin_type=True) +
+    msgpack.packb({'tl': 1, 'end': 1}))" "$F/cut.tl" > "$F/headonly.tl"
+run "finetune: --norm sqrt on maps refused before reading" 1 "'$BIN/tl-train' --norm sqrt -o '$F/x.tlm' '$F/headonly.tl'"
+same "finetune: --norm sqrt message" "$(cat "$T/err")" "tl-train: fine-tuning trains a linear head with --norm l2 or none (for a head on frozen features, pool the maps: tl-embed -p avg)"
+run "finetune: a tail end that is no layer, refused before reading" 1 "'$BIN/tl-train' --finetune --finetune-to nosuch -o '$F/x.tlm' '$F/headonly.tl'"
+has "finetune: no such end message" "$T/err" "nosuch"
 run "finetune: an MLP head on maps refused" 2 "'$BIN/tl-train' --hidden 8 -o '$F/x.tlm' '$F/cut.tl'"
 same "finetune: MLP on maps message" "$(cat "$T/err")" "tl-train: maps from tl-embed --cut fine-tune a linear head: drop --hidden, or give pooled embeddings"
 run "finetune: tuned model on pooled input" 1 "'$BIN/tl-classify' -m '$F/ft.tlm' < '$F/pooled.tl'"
