@@ -1,6 +1,7 @@
 /*
- * finetune.c - tl-train fine-tuning on maps from tl-embed --cut (finetune.h): the tail and a linear head
- * trained together on maps at the cut, between two ordinary tl_train fits.
+ * finetune.c - tl-train's fine-tuning (finetune.h): the tail and a linear
+ * head trained together on maps at the cut (tl-embed --cut), between two
+ * ordinary tl_train fits.
  */
 #include <math.h>
 #include <stdio.h>
@@ -339,7 +340,7 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 	float *best = NULL;
 	double best_ll;
 	struct joint j = { .t = t, .m = m, .o = o, .b = o->batch, .c = m->dim, .k = m->nclass };
-	int np = tl_tail_nparams(t), rc = -1, epochs;
+	int np = tl_tail_nparams(t), rc = -1;
 	size_t ntr = 0, *idx = NULL;
 	int64_t hwc[3];
 	struct tl_rng rng;
@@ -377,8 +378,7 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 	for (size_t i = 0; i < ts->n; i++)
 		if (ts->val[i] == 0)
 			idx[ntr++] = i;
-	epochs = tl_ft_epochs(o, ntr);
-	j.steps = (long)epochs * (long)((ntr + (size_t)j.b - 1) / (size_t)j.b);
+	j.steps = (long)o->epochs * (long)((ntr + (size_t)j.b - 1) / (size_t)j.b);
 	tl_rng_seed(&rng, to->seed ^ 0x66696e65 /* "fine" */);
 	/* epoch 0 is the untouched tail with the frozen head: the kept state
 	 * is the epoch with the best val log loss, so tuning never ends worse
@@ -386,7 +386,7 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 	if (snapshot(&j, &best) < 0 || joint_val(&j, ts, vm, err) < 0)
 		goto out;
 	best_ll = vm->logloss, *best_epoch = 0;
-	for (int ep = 0; ep < epochs; ep++) {
+	for (int ep = 0; ep < o->epochs; ep++) {
 		double sum = 0;
 		for (size_t i = ntr - 1; i > 0; i--) { /* Fisher-Yates */
 			size_t r = (size_t)(tl_rng_u64(&rng) % (i + 1)), tmp = idx[i];
@@ -574,6 +574,7 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 	struct tl_tail *t;
 	struct tl_trainset fs = *ts; /* the same records, x = the tail's features */
 	struct tl_train_opts o1 = *to;
+	struct tl_ft_opts fr = *fo; /* with the epochs resolved */
 	struct tl_tlm *m = NULL, *head = NULL;
 	float *feat = NULL;
 	size_t ntrain = 0;
@@ -619,11 +620,11 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 		goto out;
 	for (size_t i = 0; i < ts->n; i++)
 		ntrain += ts->val[i] == 0;
-	frep->epochs = tl_ft_epochs(fo, ntrain);
-	if (frep->epochs > 0) {
+	frep->epochs = fr.epochs = tl_ft_epochs(fo, ntrain);
+	if (fr.epochs > 0) {
 		o1.ood = 0;
 		if ((head = tl_train(&o1, &fs, &frep->frozen, err)) == NULL ||
-		    joint_train(t, head, ts, to, fo, feat, &frep->joint_val, &frep->best_epoch, err) < 0)
+		    joint_train(t, head, ts, to, &fr, feat, &frep->joint_val, &frep->best_epoch, err) < 0)
 			goto out;
 	}
 	/* the head trained with the tail, calibrated on the tuned features;

@@ -1,5 +1,5 @@
 /*
- * finetune.h - tl-train on maps (tl-embed --cut): the end of the backbone (nn/tail.h)
+ * finetune.h - tl-train's fine-tuning: the end of the backbone (nn/tail.h)
  * trained together with a linear head, fastai-style, on maps taken at the
  * cut (tl-embed --cut).
  *
