@@ -8,6 +8,7 @@
  * five-byte hostile input from reserving gigabytes.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -134,6 +135,22 @@ tl_msgpack_measure(const unsigned char *p, size_t len, size_t max, struct tl_err
 	if (off > len)
 		return 0;
 	return (long long)off;
+}
+
+size_t
+tl_max_record(void)
+{
+	const char *lim = getenv("TL_MAX_RECORD");
+	unsigned long long v;
+	char *end;
+
+	if (lim == NULL || *lim == '\0')
+		return TL_MAX_RECORD_DEFAULT;
+	errno = 0;
+	v = strtoull(lim, &end, 10);
+	if (*end != '\0' || errno != 0 || v < 1024)
+		return TL_MAX_RECORD_DEFAULT;
+	return (size_t)v;
 }
 
 /* ---- reader ---- */
@@ -306,7 +323,6 @@ static struct tl_reader *
 reader_start(char *const *paths, int n, FILE *given, const char *name, struct tl_err *err)
 {
 	struct tl_reader *r = calloc(1, sizeof *r);
-	const char *lim = getenv("TL_MAX_RECORD");
 	msgpack_object o;
 	int st;
 
@@ -316,13 +332,7 @@ reader_start(char *const *paths, int n, FILE *given, const char *name, struct tl
 	}
 	r->paths = paths;
 	r->npaths = n > 0 ? n : 1;
-	r->max = TL_MAX_RECORD_DEFAULT;
-	if (lim != NULL && *lim) {
-		char *end;
-		unsigned long long v = strtoull(lim, &end, 10);
-		if (*end == '\0' && v >= 1024)
-			r->max = (size_t)v;
-	}
+	r->max = tl_max_record();
 	if (n <= 0)
 		r->paths = NULL, r->npaths = 1;
 	r->given = given;
@@ -472,6 +482,69 @@ tl_rec_pack(const struct tl_rec *r, msgpack_sbuffer *buf)
 		    msgpack_pack_object(&pk, r->kv[i].val) < 0)
 			return -1;
 	return 0;
+}
+
+/* Bytes msgpack_pack_object writes for a length-prefixed value of n
+ * elements or bytes, given the largest n of its 1-byte ("fix") form (or 0
+ * for none) and of its 8- and 16-bit forms (0: no 8-bit form). */
+static uint64_t
+pack_len(uint64_t n, uint64_t fix, uint64_t max8)
+{
+	if (n < fix)
+		return 1;
+	if (max8 != 0 && n < max8)
+		return 2;
+	return n < 65536 ? 3 : 5;
+}
+
+static uint64_t
+packed_size(const msgpack_object *o)
+{
+	uint64_t n = 0;
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return o->via.u64 < 128 ? 1 : o->via.u64 < 256 ? 2 : o->via.u64 < 65536 ? 3 :
+		       o->via.u64 <= UINT32_MAX ? 5 : 9;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return o->via.i64 >= -32 ? 1 : o->via.i64 >= INT8_MIN ? 2 :
+		       o->via.i64 >= INT16_MIN ? 3 : o->via.i64 >= INT32_MIN ? 5 : 9;
+	case MSGPACK_OBJECT_FLOAT32:
+		return 5;
+	case MSGPACK_OBJECT_FLOAT64:
+		return 9;
+	case MSGPACK_OBJECT_STR:
+		return pack_len(o->via.str.size, 32, 256) + o->via.str.size;
+	case MSGPACK_OBJECT_BIN:
+		return pack_len(o->via.bin.size, 0, 256) + o->via.bin.size;
+	case MSGPACK_OBJECT_EXT: /* fixext 1, 2, 4, 8, 16; else ext 8/16/32 */
+		switch (o->via.ext.size) {
+		case 1: case 2: case 4: case 8: case 16:
+			return 2 + o->via.ext.size;
+		}
+		return pack_len(o->via.ext.size, 0, 256) + 1 + o->via.ext.size;
+	case MSGPACK_OBJECT_ARRAY:
+		for (uint32_t i = 0; i < o->via.array.size; i++)
+			n += packed_size(&o->via.array.ptr[i]);
+		return pack_len(o->via.array.size, 16, 0) + n;
+	case MSGPACK_OBJECT_MAP:
+		for (uint32_t i = 0; i < o->via.map.size; i++)
+			n += packed_size(&o->via.map.ptr[i].key) +
+			     packed_size(&o->via.map.ptr[i].val);
+		return pack_len(o->via.map.size, 16, 0) + n;
+	default: /* nil, boolean */
+		return 1;
+	}
+}
+
+uint64_t
+tl_rec_packed_size(const struct tl_rec *r)
+{
+	uint64_t n = pack_len(r->n, 16, 0);
+
+	for (size_t i = 0; i < r->n; i++)
+		n += packed_size(&r->kv[i].key) + packed_size(&r->kv[i].val);
+	return n;
 }
 
 static int

@@ -85,6 +85,14 @@ unsigned long long tl_writer_count(const struct tl_writer *w);
  * tools that hash or size records.  Caller frees buf->data (msgpack_sbuffer). */
 int tl_rec_pack(const struct tl_rec *r, msgpack_sbuffer *buf);
 
+/* The bytes tl_rec_pack writes for r, counted without packing it. */
+uint64_t tl_rec_packed_size(const struct tl_rec *r);
+
+/* The largest record readers accept: TL_MAX_RECORD when it is a whole number
+ * of bytes >= 1024, else TL_MAX_RECORD_DEFAULT.  Writers that can drop a
+ * record (tl-ingest) check against it, so that what they write is read. */
+size_t tl_max_record(void);
+
 /* Measures the msgpack object at p[0..len): returns its size in bytes, 0 when
  * more bytes are needed, -1 when malformed or over the limits (err says why). */
 long long tl_msgpack_measure(const unsigned char *p, size_t len, size_t max_bytes,

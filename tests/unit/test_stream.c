@@ -273,6 +273,73 @@ test_measure(void)
 	T_EQ_INT("measure: over limit", tl_msgpack_measure((const unsigned char *)"\xc5\x01\x00", 3, 100, &err), -1);
 }
 
+/* tl_rec_packed_size agrees with tl_rec_pack on each side of every length
+ * and integer boundary of msgpack's encodings. */
+static void
+test_packed_size(void)
+{
+	static const uint64_t lens[] = { 0, 1, 2, 4, 8, 15, 16, 31, 32, 255, 256, 65535, 65536, 70000 };
+	static const int64_t ints[] = { -1, -32, -33, -128, -129, -32768, -32769, INT32_MIN,
+	                                (int64_t)INT32_MIN - 1, INT64_MIN };
+	static const uint64_t uints[] = { 0, 127, 128, 255, 256, 65535, 65536, UINT32_MAX,
+	                                  (uint64_t)UINT32_MAX + 1, UINT64_MAX };
+	struct tl_rec *r = tl_rec_new();
+	char *big = calloc(1, 70000), key[32];
+	msgpack_object *elems = calloc(70000, sizeof *elems), o;
+	msgpack_sbuffer sb;
+	int bad = 0, n = 0;
+
+	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		snprintf(key, sizeof key, "s%zu", i);
+		tl_rec_set_strn(r, key, big, lens[i]);
+		key[0] = 'b';
+		tl_rec_set_bin(r, key, big, lens[i]);
+		key[0] = 'a';
+		o = (msgpack_object){ .type = MSGPACK_OBJECT_ARRAY,
+		                      .via.array = { (uint32_t)lens[i], elems } };
+		tl_rec_set_obj(r, key, &o);
+		key[0] = 'm';
+		o = (msgpack_object){ .type = MSGPACK_OBJECT_MAP,
+		                      .via.map = { (uint32_t)lens[i] / 2,
+		                                   (msgpack_object_kv *)elems } };
+		tl_rec_set_obj(r, key, &o);
+		key[0] = 'e';
+		o = (msgpack_object){ .type = MSGPACK_OBJECT_EXT,
+		                      .via.ext = { 7, (uint32_t)lens[i], big } };
+		tl_rec_set_obj(r, key, &o);
+	}
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+		snprintf(key, sizeof key, "i%zu", i);
+		tl_rec_set_i64(r, key, ints[i]);
+		key[0] = 'u';
+		tl_rec_set_u64(r, key, uints[i]);
+	}
+	tl_rec_set_f64(r, "f", 0.5);
+	tl_rec_set_bool(r, "t", 1);
+	o = (msgpack_object){ .type = MSGPACK_OBJECT_FLOAT32, .via.f64 = 0.5 };
+	tl_rec_set_obj(r, "g", &o);
+	/* the record itself: 16 keys and more are a map 16 */
+	T_OK("packed size: many keys", r->n >= 16);
+	for (size_t k = r->n; k > 0; k--) { /* every prefix of the record, down to 1 key */
+		size_t keep = r->n;
+		uint64_t want;
+
+		r->n = k;
+		msgpack_sbuffer_init(&sb);
+		tl_rec_pack(r, &sb);
+		want = sb.size;
+		msgpack_sbuffer_destroy(&sb);
+		bad += tl_rec_packed_size(r) != want;
+		n++;
+		r->n = keep;
+	}
+	T_EQ_INT("packed size: equals the packed bytes", bad, 0);
+	T_OK("packed size: prefixes tried", n > 60);
+	free(big);
+	free(elems);
+	tl_rec_free(r);
+}
+
 static void
 test_tensor_invalid(void)
 {
@@ -302,6 +369,7 @@ main(void)
 	test_concat();
 	test_broken();
 	test_measure();
+	test_packed_size();
 	test_tensor_invalid();
 	{
 		char cmd[300];
