@@ -75,13 +75,135 @@ vips_fail(struct tl_err *err, const char *what)
 	return tl_err_set(err, "%s: %s", what, p);
 }
 
+/* The libvips loaders tl uses, by nickname: the ones libvips does not mark
+ * untrusted.  Any other loader libvips finds (PDF, SVG, ImageMagick, ...) is
+ * refused here, whatever vips_block_untrusted_set does in this version. */
+static const char *safe_loaders[] = { "jpegload_buffer", "pngload_buffer", "gifload_buffer",
+                                      "webpload_buffer", "tiffload_buffer", "heifload_buffer" };
+
+/* In the messages about images of other formats. */
+#define SAFE_FORMATS "JPEG, PNG, GIF, WebP, TIFF and HEIF/AVIF"
+
+/* What a file that no safe loader takes is, by libvips's nickname for the
+ * loader that would read it; image: it is an image, of a format tl does not
+ * read. */
+static const struct {
+	const char *nick, *what;
+	int image;
+} unsafe_loaders[] = {
+	{ "pdfload_buffer", "a PDF document", 0 },   { "svgload_buffer", "an SVG drawing", 1 },
+	{ "jp2kload_buffer", "a JPEG 2000 image", 1 }, { "jxlload_buffer", "a JPEG XL image", 1 },
+	{ "radload_buffer", "a Radiance HDR image", 1 },
+};
+
+/* What some common files are, from their first bytes (after libvips found
+ * no loader, or only ImageMagick, which claims nearly anything). */
+static const struct {
+	size_t off, len;
+	const char *magic, *what;
+	int image;
+} magics[] = {
+	{ 0, 5, "%PDF-", "a PDF document", 0 },
+	{ 0, 4, "PK\3\4", "a zip archive", 0 },
+	{ 0, 4, "PK\5\6", "a zip archive", 0 },
+	{ 0, 2, "\x1f\x8b", "a gzip file", 0 },
+	{ 0, 3, "BZh", "a bzip2 file", 0 },
+	{ 0, 6, "\xfd" "7zXZ\0", "an xz file", 0 },
+	{ 0, 4, "\x28\xb5\x2f\xfd", "a zstd file", 0 },
+	{ 0, 6, "7z\xbc\xaf\x27\x1c", "a 7z archive", 0 },
+	{ 0, 4, "Rar!", "a RAR archive", 0 },
+	{ 257, 5, "ustar", "a tar archive", 0 },
+	{ 0, 4, "\x7f" "ELF", "an ELF executable", 0 },
+	{ 4, 4, "ftyp", "an MP4 or QuickTime file", 0 }, /* HEIF/AVIF were taken */
+	{ 0, 4, "OggS", "an Ogg file", 0 },
+	{ 0, 3, "ID3", "an MP3 file", 0 },
+	{ 0, 2, "BM", "a BMP image", 1 },
+	{ 0, 4, "8BPS", "a Photoshop document", 1 },
+};
+
+/* Sets err to "not an image: what", or for an image of another format
+ * "what: tl reads ...".  Returns -1. */
+static int
+refuse(const char *what, int image, struct tl_err *err)
+{
+	if (image)
+		return tl_err_set(err, "%s: tl reads " SAFE_FORMATS, what);
+	return tl_err_set(err, "not an image: %s", what);
+}
+
+/* Is loader (a GType name) one of safe_loaders?  *nick gets its nickname. */
+static int
+is_safe(const char *loader, const char **nick)
+{
+	*nick = vips_nickname_find(g_type_from_name(loader));
+	for (size_t i = 0; *nick != NULL && i < sizeof safe_loaders / sizeof safe_loaders[0]; i++)
+		if (strcmp(*nick, safe_loaders[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Sets err to what the file starting with p[0..n) is, when no safe loader
+ * reads it (nick: the unsafe loader libvips found, or NULL).  Returns -1. */
+static int
+not_an_image(const unsigned char *p, size_t n, const char *nick, struct tl_err *err)
+{
+	const gchar *end;
+	size_t zeros = 0, i;
+
+	for (i = 0; nick != NULL && i < sizeof unsafe_loaders / sizeof unsafe_loaders[0]; i++)
+		if (strcmp(nick, unsafe_loaders[i].nick) == 0)
+			return refuse(unsafe_loaders[i].what, unsafe_loaders[i].image, err);
+	for (i = 0; i < sizeof magics / sizeof magics[0]; i++)
+		if (n >= magics[i].off + magics[i].len &&
+		    memcmp(p + magics[i].off, magics[i].magic, magics[i].len) == 0)
+			return refuse(magics[i].what, magics[i].image, err);
+	while (zeros < n && p[zeros] == 0)
+		zeros++;
+	if (zeros == n)
+		return tl_err_set(err, "not an image: %s %zu bytes are all zero",
+		                  n < TL_IMAGE_HEAD ? "its" : "its first", n);
+	/* text: UTF-8 (a character cut at the end of p aside), no control
+	 * character but white space */
+	g_utf8_validate((const gchar *)p, n, &end);
+	for (i = 0; i < n && (p[i] >= 0x20 || (p[i] != 0 && strchr("\t\n\r\f", p[i]))); i++)
+		;
+	if (i == n && (size_t)(end - (const gchar *)p) + 4 > n) {
+		const char *t = (const char *)p, *e = (const char *)p + n;
+
+		while (t < e && g_ascii_isspace(*t))
+			t++;
+		if ((e - t >= 14 && g_ascii_strncasecmp(t, "<!doctype html", 14) == 0) ||
+		    (e - t >= 5 && g_ascii_strncasecmp(t, "<html", 5) == 0))
+			return tl_err_set(err, "not an image: an HTML page");
+		return tl_err_set(err, "not an image: a text file");
+	}
+	if (nick != NULL && strcmp(nick, "magickload_buffer") != 0)
+		return tl_err_set(err, "a format tl does not read (libvips's %s): tl reads "
+		                  SAFE_FORMATS, nick);
+	return tl_err_set(err, "not an image (unknown format)");
+}
+
+int
+tl_image_sniff(const void *head, size_t n, struct tl_err *err)
+{
+	const char *loader, *nick = NULL;
+
+	if (n == 0)
+		return tl_err_set(err, "empty file");
+	loader = vips_foreign_find_load_buffer(head, n);
+	vips_error_clear();
+	if (loader != NULL && is_safe(loader, &nick))
+		return 0;
+	return not_an_image(head, MIN(n, TL_IMAGE_HEAD), nick, err);
+}
+
 /* The lazily loaded image (header read, no pixels yet), size checked.  The
  * image refers to buf, which must outlive it.  NULL with err set. */
 static VipsImage *
 load_header(const void *buf, size_t len, const struct tl_image_opts *o,
             const char **format, struct tl_err *err)
 {
-	const char *loader;
+	const char *loader, *nick = NULL;
 	VipsImage *im;
 	unsigned long long npix;
 
@@ -89,9 +211,10 @@ load_header(const void *buf, size_t len, const struct tl_image_opts *o,
 		tl_err_set(err, "empty file");
 		return NULL;
 	}
-	if ((loader = vips_foreign_find_load_buffer(buf, len)) == NULL) {
-		vips_error_clear();
-		tl_err_set(err, "not an image (unknown format)");
+	loader = vips_foreign_find_load_buffer(buf, len);
+	vips_error_clear();
+	if (loader == NULL || !is_safe(loader, &nick)) {
+		not_an_image(buf, MIN(len, TL_IMAGE_HEAD), nick, err);
 		return NULL;
 	}
 	im = vips_image_new_from_buffer(buf, len, LOAD_OPTS, NULL);

@@ -8,8 +8,11 @@
  * anything past three bands dropped.  Before any pixel is decoded the header
  * is read and its declared size checked against opts->max_pixels, so a
  * hostile file declaring 100000x100000 costs nothing.  Only the safe libvips
- * loaders are enabled (JPEG, PNG, GIF, WebP, TIFF, HEIF/AVIF); the
- * "untrusted" ones (PDF, SVG, ImageMagick, ...) are blocked by tl_image_init.
+ * loaders are used (JPEG, PNG, GIF, WebP, TIFF, HEIF/AVIF): a file another
+ * loader would read (PDF, SVG, ImageMagick, ...) is refused, by name, before
+ * libvips reads more than its first bytes (and tl_image_init blocks the
+ * "untrusted" loaders besides).  tl_image_sniff judges a file from its first
+ * TL_IMAGE_HEAD bytes, so a caller need not read a large non-image whole.
  * A truncated or corrupt file is an error, never a grey-filled image.
  *
  * Ownership: pixel buffers and encoded buffers returned here are the
@@ -27,6 +30,7 @@
 #include "err.h"
 
 #define TL_IMAGE_MAX_PIXELS_DEFAULT 100000000ULL /* 100 megapixels */
+#define TL_IMAGE_HEAD 4096 /* bytes tl_image_sniff needs at most */
 
 enum tl_fit {
 	TL_CROP_CENTRE, /* cover size x size, then crop the middle: [size,size,3] */
@@ -46,6 +50,14 @@ struct tl_image {
  * operation cache (buffers are reused by callers) and libvips's own warnings
  * on stderr (errors reach the caller through err instead).  0 or -1. */
 int tl_image_init(struct tl_err *err);
+
+/* Judges a file from its first bytes head[0..n) (n: TL_IMAGE_HEAD, or the
+ * whole file when shorter; more is allowed, only so many are looked at by
+ * the message): 0 when a safe loader takes it, -1 with err saying what it
+ * is otherwise ("empty file", "not an image: a PDF document", "not an image:
+ * a text file", "not an image (unknown format)", ...).  Reads no pixel:
+ * libvips's own detection (vips_foreign_find_load_buffer) on the bytes. */
+int tl_image_sniff(const void *head, size_t n, struct tl_err *err);
 
 /* Reads the header only: size after EXIF orientation, checked against
  * max_pixels.  *format gets the loader's short name ("jpeg", "png", ...;

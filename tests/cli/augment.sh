@@ -137,7 +137,7 @@ has augment-preview-unwritable-msg "$T/err" "tl-augment: --preview: nosuchdir/s.
   echo '{"id":"nothing.png","split":"train"}'
   $C --full in.tl | tail -n 1; } | $C --from-json > bad.tl
 run augment-bad 1 "$A -k 1 --size 16 < bad.tl > b.tl"
-same augment-bad-msg "$(cat "$T/err")" "tl-augment: bad.png: not an image (unknown format)
+same augment-bad-msg "$(cat "$T/err")" "tl-augment: bad.png: not an image: a text file
 tl-augment: nothing.png: no img or pix
 tl-augment: 4 read, 2 skipped"
 same augment-bad-rest "$($C -f id b.tl | tr '\n' ' ')" "ants/a1.png ants/a1.png#aug1 n1.png "

@@ -115,7 +115,7 @@ has ingest-id-twice-sum "$T/err" "tl-ingest: 16 read, 7 skipped, 2 duplicates dr
 bad_err="tl-ingest: testdata/bad/badcrc.png: cannot decode: libpng read error
 tl-ingest: testdata/bad/empty.jpg: empty file
 tl-ingest: testdata/bad/huge.png: image too large: 100000x100000 pixels, limit 100000000
-tl-ingest: testdata/bad/text.jpg: not an image (unknown format)
+tl-ingest: testdata/bad/text.jpg: not an image: a text file
 tl-ingest: testdata/bad/truncated.jpg: cannot decode: Premature end of input file
 tl-ingest: testdata/bad/truncated.png: cannot decode: libpng read error
 tl-ingest: 16 read, 6 skipped"

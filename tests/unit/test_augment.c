@@ -433,7 +433,7 @@ test_records(void)
 	tl_rec_set_str(in, "id", "bad");
 	tl_rec_set_bin(in, "img", "notanimage", 10);
 	T_OK("undecodable img fails", tl_augmenter_load(a, in, &err) == -1);
-	T_EQ_STR("undecodable img message", err.msg, "not an image (unknown format)");
+	T_EQ_STR("undecodable img message", err.msg, "not an image: a text file");
 	tl_rec_del(in, "img");
 	T_OK("no picture fails", tl_augmenter_load(a, in, &err) == -1);
 	T_EQ_STR("no picture message", err.msg, "no img or pix");

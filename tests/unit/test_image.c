@@ -102,7 +102,42 @@ main(void)
 	T_EQ_INT("empty", tl_image_decode(png, 0, &o, &out, &err), -1);
 	T_EQ_STR("empty-msg", err.msg, "empty file");
 	T_EQ_INT("garbage", tl_image_phash("not an image at all", 19, &o, &h1, &err), -1);
-	T_EQ_STR("garbage-msg", err.msg, "not an image (unknown format)");
+	T_EQ_STR("garbage-msg", err.msg, "not an image: a text file");
+	/* the first bytes are enough to tell; what is not an image tl reads is
+	 * said, and never reaches a libvips loader (poppler, rsvg, ImageMagick) */
+	T_EQ_INT("sniff-png", tl_image_sniff(png, 16, &err), 0);
+	T_EQ_INT("sniff-jpeg", tl_image_sniff(jpg, 16, &err), 0);
+	{
+		static const struct {
+			const char *name, *bytes, *msg;
+			size_t len;
+		} c[] = {
+			{ "sniff-empty", "", "empty file", 0 },
+			{ "sniff-pdf", "%PDF-1.4\n%\xe2\xe3\n1 0 obj", "not an image: a PDF document", 19 },
+			{ "sniff-svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+			  "an SVG drawing: tl reads JPEG, PNG, GIF, WebP, TIFF and HEIF/AVIF", 41 },
+			{ "sniff-zip", "PK\3\4\24\0\0\0\10\0", "not an image: a zip archive", 10 },
+			{ "sniff-gzip", "\x1f\x8b\10\0\0\0\0\0", "not an image: a gzip file", 8 },
+			{ "sniff-elf", "\x7f" "ELF\2\1\1\0", "not an image: an ELF executable", 8 },
+			{ "sniff-html", "\n  <!DOCTYPE html><html>", "not an image: an HTML page", 24 },
+			{ "sniff-text", "cat\tdog\r\n\xc3\xa9t\xc3", "not an image: a text file", 12 },
+			{ "sniff-zeros", "\0\0\0\0\0\0\0\0", "not an image: its 8 bytes are all zero", 8 },
+			{ "sniff-bmp", "BM\x36\0\0\0\0\0\0\0\x36\0\0\0",
+			  "a BMP image: tl reads JPEG, PNG, GIF, WebP, TIFF and HEIF/AVIF", 14 },
+			{ "sniff-binary", "\x01\x02\x03\x04\xfe\xff\0\x10", "not an image (unknown format)", 8 },
+		};
+		for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+			char name[64];
+
+			T_EQ_INT(c[i].name, tl_image_sniff(c[i].bytes, c[i].len, &err), -1);
+			snprintf(name, sizeof name, "%s-msg", c[i].name);
+			T_EQ_STR(name, err.msg, c[i].msg);
+			/* the decoders say the same as the sniff */
+			snprintf(name, sizeof name, "%s-probe", c[i].name);
+			T_OK(name, tl_image_probe(c[i].bytes, c[i].len, &o, &w, &h, NULL, &err) == -1 &&
+			           strcmp(err.msg, c[i].msg) == 0);
+		}
+	}
 	T_EQ_INT("truncated-png", tl_image_decode(png, npng / 2, &o, &out, &err), -1);
 	T_OK("truncated-png-nopix", out.pix == NULL);
 	T_EQ_INT("truncated-jpeg", tl_image_phash(jpg, njpg * 2 / 3, &o, &h1, &err), -1);
