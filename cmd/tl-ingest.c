@@ -13,6 +13,9 @@
 #include "stream.h"
 #include "walk.h"
 
+/* The largest image file read with --size (without it, TL_MAX_RECORD). */
+#define TL_MAX_FILE ((size_t)1 << 30)
+
 static const char usage[] =
 	"tl-ingest [--strict] [--keep-duplicates] [--label L] [--size N [--crop centre | --fit]]\n"
 	"       [--max-pixels N] [--max-bad N[%]] [--set KEY=VALUE]... [--list FILE]... [source ...]";
@@ -63,7 +66,6 @@ parse(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof *o);
 	tl_bad_init(&o->bad);
 	o->ing.image.max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT;
-	o->walk.max_bytes = TL_MAX_RECORD_DEFAULT - (1 << 20); /* room for the other keys */
 	if ((o->lists = calloc(argc, sizeof *o->lists)) == NULL ||
 	    (o->sets = calloc(argc, sizeof *o->sets)) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
@@ -122,6 +124,18 @@ parse(int argc, char **argv, struct opts *o)
 	}
 	if (crop && o->ing.size == 0)
 		tl_usage_error(usage, "--crop and --fit need --size");
+	o->ing.sets = o->sets;
+	o->ing.nsets = o->nsets;
+	o->ing.max_record = tl_max_record();
+	/* a file is read whole: into the record, so TL_MAX_RECORD is its limit
+	   too; or, for pix, only to be decoded, within a fixed limit */
+	if (o->ing.size == 0) {
+		o->walk.max_bytes = o->ing.max_record;
+		o->walk.max_name = "TL_MAX_RECORD";
+	} else {
+		o->walk.max_bytes = TL_MAX_FILE;
+		o->walk.max_name = "the limit on an image file";
+	}
 	o->nsources = o->nlists + argc - optind;
 	if (o->nsources == 0)
 		tl_usage_error(usage, "no source given");
@@ -133,7 +147,7 @@ ingest_source(const char *path, int list, struct opts *o, struct tl_ingest *g,
               struct tl_writer *w, struct tl_rec *rec, struct tl_progress *pr,
               long long *ndup)
 {
-	const char *name = list && strcmp(path, "-") == 0 ? "stdin" : path;
+	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
 	struct tl_walk *wk;
 	struct tl_item it;
 	struct tl_err err;
@@ -149,6 +163,10 @@ ingest_source(const char *path, int list, struct opts *o, struct tl_ingest *g,
 	while ((r = tl_walk_next(wk, &it, &err)) != 0) {
 		o->bad.seen++;
 		tl_progress_step(pr, 1);
+		/* judged from the first bytes before the rest is read */
+		if (r > 0 && (tl_image_sniff(it.data, it.len, &err) != 0 ||
+		              tl_walk_read(wk, &it, &err) != 0))
+			r = -1;
 		if (r > 0)
 			r = tl_ingest_item(g, &it, rec, &err);
 		if (r < 0) {
@@ -160,9 +178,6 @@ ingest_source(const char *path, int list, struct opts *o, struct tl_ingest *g,
 			(*ndup)++;
 			continue;
 		}
-		for (int i = 0; i < o->nsets; i++) /* "KEY\0VALUE" */
-			if (tl_rec_set_str(rec, o->sets[i], o->sets[i] + strlen(o->sets[i]) + 1) != 0)
-				tl_die(TL_EXIT_DATA, "out of memory");
 		if (tl_writer_put(w, rec, &err) != 0)
 			tl_cli_write_failed(&err);
 	}
@@ -195,7 +210,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < o.nlists; i++)
 		ingest_source(o.lists[i], 1, &o, g, w, rec, &pr, &ndup);
 	for (int i = optind; i < argc; i++)
-		ingest_source(argv[i], strcmp(argv[i], "-") == 0, &o, g, w, rec, &pr, &ndup);
+		ingest_source(argv[i], 0, &o, g, w, rec, &pr, &ndup);
 	tl_progress_end(&pr);
 	if (tl_writer_close(w, &err) != 0)
 		tl_cli_write_failed(&err);

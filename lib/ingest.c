@@ -17,6 +17,7 @@
 #include <glib.h>
 
 #include "ingest.h"
+#include "stream.h"
 #include "tensor.h"
 
 struct slot {
@@ -193,7 +194,7 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
                struct tl_err *err)
 {
 	unsigned char sum[32];
-	uint64_t hid = fnv1a(it->id, strlen(it->id)), hsum, phash;
+	uint64_t hid = fnv1a(it->id, strlen(it->id)), hsum, phash, size;
 	const char *first;
 	struct tl_image im = { 0 };
 	int w, h;
@@ -215,9 +216,6 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
 	    tl_image_thumbnail(it->data, it->len, &g->o.image, g->o.size, g->o.fit, &im,
 	                       &phash, err) != 0)
 		return -1;
-	if (set_add(&g->ids, it->id, strlen(it->id), hid, it->src) != 0 ||
-	    (first == NULL && set_add(&g->hashes, sum, sizeof sum, hsum, it->id) != 0))
-		goto oom;
 	if (tl_rec_set_str(rec, "id", it->id) != 0 ||
 	    tl_rec_set_str(rec, "src", it->src) != 0 ||
 	    (it->label != NULL && tl_rec_set_str(rec, "label", it->label) != 0) ||
@@ -238,6 +236,21 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
 		memcpy(pix, im.pix, (size_t)im.width * im.height * 3);
 		tl_image_free(&im);
 	}
+	for (int i = 0; i < g->o.nsets; i++) /* "KEY\0VALUE" */
+		if (tl_rec_set_str(rec, g->o.sets[i],
+		                   g->o.sets[i] + strlen(g->o.sets[i]) + 1) != 0)
+			goto oom;
+	if ((size = tl_rec_packed_size(rec)) > g->o.max_record) {
+		char a[32], b[32];
+
+		tl_walk_bytes(a, sizeof a, size);
+		tl_walk_bytes(b, sizeof b, g->o.max_record);
+		tl_rec_clear(rec);
+		return tl_err_set(err, "record of %s passes TL_MAX_RECORD (%s)", a, b);
+	}
+	if (set_add(&g->ids, it->id, strlen(it->id), hid, it->src) != 0 ||
+	    (first == NULL && set_add(&g->hashes, sum, sizeof sum, hsum, it->id) != 0))
+		goto oom;
 	return 1;
 oom:
 	tl_image_free(&im);

@@ -8,11 +8,21 @@
  * errno, so the error is reported in its sorted place like any other bad
  * item.  Archives are streamed with libarchive and never listed first.
  *
+ * Every item is read in two steps: its first TL_WALK_HEAD bytes with its
+ * names (tl_walk_next), the rest only when the caller asks (tl_walk_read),
+ * so a large file that is not an image costs a few kilobytes to refuse.
+ *
+ * Standard input and other pipes are read once, as a stream: their first
+ * bytes are read to tell an archive from a file list (or, for a path, from a
+ * single file), and handed back to whoever reads the rest (libarchive
+ * through a read callback, the list through fopencookie).
+ *
  * Not here: any judgement of the bytes (image.h does that).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +37,12 @@
 
 enum kind { W_DIR, W_LIST, W_ARCHIVE, W_FILE };
 
+/* Where the current item's bytes come from. */
+enum cur { C_NONE, C_FD, C_STREAM, C_MEMBER };
+
+#define PEEK 512     /* bytes read to recognise an archive (tar's magic is at 257) */
+#define BLOCK 65536  /* libarchive's reads from a stream */
+
 struct entry {
 	char *id;    /* owned */
 	char *label; /* owned; NULL: none (or from the path, for a directory) */
@@ -35,17 +51,30 @@ struct entry {
 
 struct tl_walk {
 	enum kind kind;
-	char *root; /* the path as given (a directory without its trailing '/') */
-	const char *label;
+	char *root; /* the path as given (a directory without its trailing '/'),
+	               "stdin" for standard input */
+	const char *label, *max_name;
 	size_t max_bytes;
 	struct entry *e;
 	size_t n, cap, next;
 	struct archive *ar;
 	int done;
-	unsigned char *buf; /* the current file; grows to the largest one */
+	/* a stream (standard input, a pipe): pre[preoff..npre) was read to
+	   recognise it and comes first, then sfd */
+	int sfd, sfd_own;
+	unsigned char *pre, *block;
+	size_t npre, preoff;
+	/* the current item: have bytes of it in buf, eof when that is all */
+	enum cur cur;
+	int fd, eof;
+	size_t have;
+	long long size;
+	unsigned char *buf; /* grows to the largest file */
 	size_t bufcap;
 	char *names; /* src\0id\0label\0 of the current item */
 	size_t namescap;
+	char *idbuf; /* an archive member's id */
+	size_t idcap;
 };
 
 static int
@@ -151,17 +180,15 @@ scan(struct tl_walk *w, const char *rel, struct tl_err *err)
 	return 0;
 }
 
+/* Reads the file list f into w->e. */
 static int
-read_list(struct tl_walk *w, const char *path, struct tl_err *err)
+read_list(struct tl_walk *w, FILE *f, struct tl_err *err)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char *line = NULL, *tab;
 	size_t cap = 0;
 	ssize_t len;
 	int r = 0;
 
-	if (f == NULL)
-		return tl_err_set(err, "%s", strerror(errno));
 	while (r == 0 && (len = getline(&line, &cap, f)) >= 0) {
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
@@ -178,24 +205,15 @@ read_list(struct tl_walk *w, const char *path, struct tl_err *err)
 	else if (r != 0)
 		tl_err_set(err, "out of memory");
 	free(line);
-	if (f != stdin)
-		fclose(f);
 	return r;
 }
 
-/* An archive, judged from its first bytes: the compressed or archive formats
- * libarchive reads.  Anything else given as a file is a single image. */
+/* An archive, judged from its first bytes b[0..n): the compressed or
+ * archive formats libarchive reads.  Anything else given as a file is a
+ * single image; on standard input, a file list. */
 static int
-is_archive(const char *path)
+is_archive(const unsigned char *b, size_t n)
 {
-	unsigned char b[512];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (f == NULL)
-		return 0;
-	n = fread(b, 1, sizeof b, f);
-	fclose(f);
 	return (n >= 2 && b[0] == 0x1f && (b[1] == 0x8b || b[1] == 0x9d)) || /* gzip, Z */
 	       (n >= 3 && memcmp(b, "BZh", 3) == 0) ||
 	       (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0) ||
@@ -209,58 +227,207 @@ is_archive(const char *path)
 	       (n >= 262 && memcmp(b + 257, "ustar", 5) == 0);
 }
 
-struct tl_walk *
-tl_walk_open(const char *path, int list, const struct tl_walk_opts *o, struct tl_err *err)
+/* Reads up to n bytes of the stream: what was peeked first, then sfd.
+ * Returns the count, 0 at the end, -1 (errno). */
+static ssize_t
+stream_read(struct tl_walk *w, void *p, size_t n)
+{
+	ssize_t k;
+
+	if (w->preoff < w->npre) {
+		k = (ssize_t)(n < w->npre - w->preoff ? n : w->npre - w->preoff);
+		memcpy(p, w->pre + w->preoff, k);
+		w->preoff += k;
+		return k;
+	}
+	do
+		k = read(w->sfd, p, n);
+	while (k < 0 && errno == EINTR);
+	return k;
+}
+
+/* libarchive's read callback over the stream. */
+static la_ssize_t
+archive_read_stream(struct archive *a, void *client, const void **buf)
+{
+	struct tl_walk *w = client;
+	ssize_t k;
+
+	if (w->preoff < w->npre) {
+		*buf = w->pre + w->preoff;
+		k = (ssize_t)(w->npre - w->preoff);
+		w->preoff = w->npre;
+		return k;
+	}
+	*buf = w->block;
+	if ((k = stream_read(w, w->block, BLOCK)) < 0)
+		archive_set_error(a, errno, "%s", strerror(errno));
+	return k;
+}
+
+/* fopencookie's read over the stream, for a file list. */
+static ssize_t
+cookie_read(void *client, char *p, size_t n)
+{
+	return stream_read(client, p, n);
+}
+
+static struct archive *
+archive_new(struct tl_err *err)
+{
+	struct archive *ar = archive_read_new();
+
+	if (ar == NULL) {
+		tl_err_set(err, "out of memory");
+		return NULL;
+	}
+	archive_read_support_filter_all(ar);
+	archive_read_support_format_all(ar);
+	return ar;
+}
+
+/* Reads the stream fd (closed at the end when own): an archive when its
+ * first bytes say so, else a file list (list) or a single file named by
+ * w->root. */
+static int
+open_stream(struct tl_walk *w, int fd, int own, int list, struct tl_err *err)
+{
+	cookie_io_functions_t io = { .read = cookie_read };
+	struct stat st;
+	ssize_t k;
+	FILE *f;
+	int r;
+
+	w->sfd = fd;
+	w->sfd_own = own;
+	if ((w->pre = malloc(PEEK)) == NULL || (w->block = malloc(BLOCK)) == NULL)
+		return tl_err_set(err, "out of memory");
+	while (w->npre < PEEK) {
+		if ((k = read(fd, w->pre + w->npre, PEEK - w->npre)) < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return tl_err_set(err, "%s", strerror(errno));
+		if (k == 0)
+			break;
+		w->npre += k;
+	}
+	if (is_archive(w->pre, w->npre)) {
+		w->kind = W_ARCHIVE;
+		if ((w->ar = archive_new(err)) == NULL)
+			return -1;
+		/* a regular file on standard input (tl-ingest - <a.7z) can seek:
+		   back to its start, and libarchive reads it as a file */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    lseek(fd, 0, SEEK_CUR) == (off_t)w->npre && lseek(fd, 0, SEEK_SET) == 0)
+			r = archive_read_open_fd(w->ar, fd, BLOCK);
+		else
+			r = archive_read_open(w->ar, w, NULL, archive_read_stream, NULL);
+		if (r != ARCHIVE_OK)
+			return tl_err_set(err, "%s", archive_error_string(w->ar));
+		return 0;
+	}
+	if (!list) {
+		w->kind = W_FILE;
+		if (add(w, w->root, strlen(w->root), NULL, 0) != 0)
+			return tl_err_set(err, "out of memory");
+		return 0;
+	}
+	w->kind = W_LIST;
+	if ((f = fopencookie(w, "r", io)) == NULL)
+		return tl_err_set(err, "%s", strerror(errno));
+	r = read_list(w, f, err);
+	fclose(f);
+	return r;
+}
+
+static struct tl_walk *
+walk_new(const char *root, const struct tl_walk_opts *o, struct tl_err *err)
 {
 	struct tl_walk *w = calloc(1, sizeof *w);
-	struct stat st;
-	size_t n;
 
-	if (w == NULL || (w->root = strdup(path)) == NULL) {
+	if (w == NULL || (w->root = strdup(root)) == NULL) {
 		free(w);
 		tl_err_set(err, "out of memory");
 		return NULL;
 	}
 	w->label = o->label;
 	w->max_bytes = o->max_bytes;
+	w->max_name = o->max_name != NULL ? o->max_name : "the limit";
+	w->sfd = w->fd = -1;
+	return w;
+}
+
+struct tl_walk *
+tl_walk_open(const char *path, int list, const struct tl_walk_opts *o, struct tl_err *err)
+{
+	int in = strcmp(path, "-") == 0, fd, r = 0;
+	struct tl_walk *w = walk_new(in ? "stdin" : path, o, err);
+	unsigned char head[PEEK];
+	struct stat st;
+	ssize_t n;
+	FILE *f;
+
+	if (w == NULL)
+		return NULL;
 	if (list) {
 		w->kind = W_LIST;
-		if (read_list(w, path, err) != 0)
-			goto fail;
+		if ((f = in ? stdin : fopen(path, "r")) == NULL)
+			r = tl_err_set(err, "%s", strerror(errno));
+		else
+			r = read_list(w, f, err);
+		if (f != NULL && f != stdin)
+			fclose(f);
+	} else if (in) {
+		r = open_stream(w, STDIN_FILENO, 0, 1, err);
 	} else if (stat(path, &st) != 0) {
-		tl_err_set(err, "%s", strerror(errno));
-		goto fail;
+		r = tl_err_set(err, "%s", strerror(errno));
 	} else if (S_ISDIR(st.st_mode)) {
 		w->kind = W_DIR;
 		for (n = strlen(w->root); n > 1 && w->root[n - 1] == '/'; n--)
 			w->root[n - 1] = '\0';
-		if (scan(w, "", err) != 0)
-			goto fail;
-	} else if (is_archive(path)) {
+		r = scan(w, "", err);
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = tl_err_set(err, "%s", strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) { /* a pipe, a device: read once */
+		r = open_stream(w, fd, 1, 0, err);
+	} else if ((n = pread(fd, head, sizeof head, 0)) >= 0 && is_archive(head, n)) {
+		close(fd);
 		w->kind = W_ARCHIVE;
-		if ((w->ar = archive_read_new()) == NULL) {
-			tl_err_set(err, "out of memory");
-			goto fail;
-		}
-		archive_read_support_filter_all(w->ar);
-		archive_read_support_format_all(w->ar);
-		if (archive_read_open_filename(w->ar, path, 1 << 16) != ARCHIVE_OK) {
-			tl_err_set(err, "%s", archive_error_string(w->ar));
-			goto fail;
-		}
+		if ((w->ar = archive_new(err)) == NULL)
+			r = -1;
+		else if (archive_read_open_filename(w->ar, path, BLOCK) != ARCHIVE_OK)
+			r = tl_err_set(err, "%s", archive_error_string(w->ar));
 	} else {
+		close(fd);
 		w->kind = W_FILE;
-		if (add(w, path, strlen(path), NULL, 0) != 0) {
-			tl_err_set(err, "out of memory");
-			goto fail;
-		}
+		if (add(w, path, strlen(path), NULL, 0) != 0)
+			r = tl_err_set(err, "out of memory");
+	}
+	if (r != 0) {
+		tl_walk_close(w);
+		return NULL;
 	}
 	if (w->kind != W_ARCHIVE)
 		qsort(w->e, w->n, sizeof *w->e, cmp_entry);
 	return w;
-fail:
-	tl_walk_close(w);
-	return NULL;
+}
+
+struct tl_walk *
+tl_walk_open_mem(const void *buf, size_t len, const char *name, const struct tl_walk_opts *o,
+                 struct tl_err *err)
+{
+	struct tl_walk *w = walk_new(name, o, err);
+
+	if (w == NULL)
+		return NULL;
+	w->kind = W_ARCHIVE;
+	if ((w->ar = archive_new(err)) == NULL ||
+	    (archive_read_open_memory(w->ar, buf, len) != ARCHIVE_OK &&
+	     tl_err_set(err, "%s", archive_error_string(w->ar)))) {
+		tl_walk_close(w);
+		return NULL;
+	}
+	return w;
 }
 
 /* Sets the current item's names: src = a sep b; label may be NULL (none,
@@ -288,48 +455,66 @@ set_names(struct tl_walk *w, struct tl_item *it, const char *a, const char *sep,
 	return 0;
 }
 
-/* Reads the file at it->src into w->buf.  0 or -1 (err). */
-static int
-read_file(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
+/* Closes the current item's file, if any. */
+static void
+end_item(struct tl_walk *w)
 {
-	struct stat st;
-	size_t n = 0;
-	ssize_t k;
-	int fd;
+	if (w->cur == C_FD && w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	w->cur = C_NONE;
+}
 
-	if ((fd = open(it->src, O_RDONLY | O_CLOEXEC)) < 0)
-		return tl_err_set(err, "%s", strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return tl_err_set(err, "not a regular file");
-	}
-	if ((unsigned long long)st.st_size > w->max_bytes) {
-		close(fd);
-		return tl_err_set(err, "file too large (%lld bytes)", (long long)st.st_size);
-	}
-	for (;;) {
-		if (grow((void **)&w->buf, &w->bufcap, n + 65536, 1) != 0) {
-			close(fd);
+/* Reads the current item into w->buf until it holds want bytes or the item
+ * ends (w->eof).  0 or -1 (err). */
+static int
+fill(struct tl_walk *w, size_t want, struct tl_err *err)
+{
+	la_ssize_t k;
+
+	while (!w->eof && w->have < want) {
+		size_t room;
+
+		if (w->have == w->bufcap &&
+		    grow((void **)&w->buf, &w->bufcap, w->have + BLOCK, 1) != 0)
 			return tl_err_set(err, "out of memory");
-		}
-		if ((k = read(fd, w->buf + n, w->bufcap - n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return tl_err_set(err, "%s", strerror(errno));
+		room = w->bufcap - w->have < want - w->have ? w->bufcap - w->have : want - w->have;
+		if (w->cur == C_MEMBER)
+			k = archive_read_data(w->ar, w->buf + w->have, room);
+		else if (w->cur == C_STREAM)
+			k = stream_read(w, w->buf + w->have, room);
+		else
+			do
+				k = read(w->fd, w->buf + w->have, room);
+			while (k < 0 && errno == EINTR);
+		if (k < 0) {
+			w->eof = 1;
+			if (w->cur != C_MEMBER)
+				return tl_err_set(err, "%s", strerror(errno));
+			if (k == ARCHIVE_FATAL)
+				w->done = 1;
+			return tl_err_set(err, "%s", archive_error_string(w->ar));
 		}
 		if (k == 0)
-			break;
-		n += k;
-		if (n > w->max_bytes) {
-			close(fd);
-			return tl_err_set(err, "file too large (over %zu bytes)", w->max_bytes);
-		}
+			w->eof = 1;
+		w->have += k;
 	}
-	close(fd);
-	it->data = w->buf;
-	it->len = n;
 	return 0;
+}
+
+/* Starts the item whose source w->cur says (size: declared, or -1) and
+ * reads its first bytes into it.  1 or -1 (err). */
+static int
+head(struct tl_walk *w, struct tl_item *it, long long size, struct tl_err *err)
+{
+	w->have = 0;
+	w->eof = 0;
+	it->size = size;
+	if (fill(w, TL_WALK_HEAD, err) != 0)
+		return -1;
+	it->data = w->buf;
+	it->len = w->have;
+	return 1;
 }
 
 static int
@@ -337,7 +522,8 @@ next_listed(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 {
 	struct entry *e;
 	const char *slash;
-	int r;
+	struct stat st;
+	int r, fd;
 
 	if (w->next >= w->n)
 		return 0;
@@ -355,17 +541,63 @@ next_listed(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 		return tl_err_set(err, "out of memory");
 	if (e->err != 0)
 		return tl_err_set(err, "%s", strerror(e->err));
-	return read_file(w, it, err) == 0 ? 1 : -1;
+	if (w->kind == W_FILE && w->sfd >= 0) { /* the single file of a stream */
+		w->cur = C_STREAM;
+		return head(w, it, -1, err);
+	}
+	if ((fd = open(it->src, O_RDONLY | O_CLOEXEC)) < 0)
+		return tl_err_set(err, "%s", strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return tl_err_set(err, "not a regular file");
+	}
+	w->fd = fd;
+	w->cur = C_FD;
+	return head(w, it, (long long)st.st_size, err);
+}
+
+/* The id of archive member path name into w->idbuf: its components but the
+ * empty and "." ones, joined by '/'.  0: take it; 1: skip it silently (not
+ * an image name, or a hidden or __MACOSX component); 2: it has a ".."
+ * component; -1: out of memory. */
+static int
+member_id(struct tl_walk *w, const char *name)
+{
+	const char *p, *q, *base;
+	size_t n = 0, k;
+	int dotdot = 0;
+
+	if (grow((void **)&w->idbuf, &w->idcap, strlen(name) + 1, 1) != 0)
+		return -1;
+	for (p = name; *p != '\0'; p = *q ? q + 1 : q) {
+		q = strchrnul(p, '/');
+		k = (size_t)(q - p);
+		if (k == 0 || (k == 1 && p[0] == '.'))
+			continue;
+		if (k == 2 && p[0] == '.' && p[1] == '.') {
+			dotdot = 1;
+			continue;
+		}
+		if (p[0] == '.' || (k == 8 && memcmp(p, "__MACOSX", 8) == 0))
+			return 1;
+		if (n > 0)
+			w->idbuf[n++] = '/';
+		memcpy(w->idbuf + n, p, k);
+		n += k;
+	}
+	w->idbuf[n] = '\0';
+	base = strrchr(w->idbuf, '/');
+	if (n == 0 || !is_image_name(base ? base + 1 : w->idbuf))
+		return 1;
+	return dotdot ? 2 : 0;
 }
 
 static int
 next_member(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 {
 	struct archive_entry *ae;
-	const char *name, *p, *slash;
-	size_t n = 0;
-	la_ssize_t k;
-	int r, skip;
+	const char *name, *slash;
+	int r;
 
 	while (!w->done) {
 		r = archive_read_next_header(w->ar, &ae);
@@ -378,47 +610,69 @@ next_member(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 			it->src = w->root;
 			it->id = w->root;
 			it->label = NULL;
+			if (w->pre != NULL && w->npre >= 6 && memcmp(w->pre, "7z\xbc\xaf\x27\x1c", 6) == 0)
+				return tl_err_set(err, "a 7z archive is read from a file, not a pipe (%s)",
+				                  archive_error_string(w->ar));
 			return tl_err_set(err, "%s", archive_error_string(w->ar));
 		}
 		if (r < ARCHIVE_WARN || archive_entry_filetype(ae) != AE_IFREG)
 			continue;
 		if ((name = archive_entry_pathname(ae)) == NULL)
 			continue;
-		while (*name == '/' || (name[0] == '.' && name[1] == '/'))
-			name += name[0] == '/' ? 1 : 2;
-		skip = !is_image_name(name);
-		for (p = name; !skip && p != NULL; p = strchr(p, '/'), p = p ? p + 1 : p)
-			skip = *p == '.' || strncmp(p, "__MACOSX/", 9) == 0;
-		if (skip)
-			continue;
-		slash = strchr(name, '/');
-		if (set_names(w, it, w->root, "!", name, name, slash ? name : NULL,
-		              slash ? (size_t)(slash - name) : 0) != 0)
+		if ((r = member_id(w, name)) < 0)
 			return tl_err_set(err, "out of memory");
-		if (archive_entry_size_is_set(ae) &&
-		    (unsigned long long)archive_entry_size(ae) > w->max_bytes)
-			return tl_err_set(err, "file too large (%lld bytes)",
-			                  (long long)archive_entry_size(ae));
-		for (;;) {
-			if (grow((void **)&w->buf, &w->bufcap, n + 65536, 1) != 0)
-				return tl_err_set(err, "out of memory");
-			k = archive_read_data(w->ar, w->buf + n, w->bufcap - n);
-			if (k == 0)
-				break;
-			if (k < 0) {
-				if (k == ARCHIVE_FATAL)
-					w->done = 1;
-				return tl_err_set(err, "%s", archive_error_string(w->ar));
-			}
-			n += k;
-			if (n > w->max_bytes)
-				return tl_err_set(err, "file too large (over %zu bytes)",
-				                  w->max_bytes);
-		}
-		it->data = w->buf;
-		it->len = n;
-		return 1;
+		if (r == 1)
+			continue;
+		slash = strchr(w->idbuf, '/');
+		if (set_names(w, it, w->root, "!", name, w->idbuf, slash ? w->idbuf : NULL,
+		              slash ? (size_t)(slash - w->idbuf) : 0) != 0)
+			return tl_err_set(err, "out of memory");
+		if (r == 2)
+			return tl_err_set(err, "member path has a '..' component");
+		w->cur = C_MEMBER;
+		return head(w, it, archive_entry_size_is_set(ae) ?
+		            (long long)archive_entry_size(ae) : -1, err);
 	}
+	return 0;
+}
+
+void
+tl_walk_bytes(char *buf, size_t cap, unsigned long long n)
+{
+	static const char *unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)n;
+	int u = -1;
+
+	if (n < 10240) {
+		snprintf(buf, cap, "%llu bytes", n);
+		return;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (n % (1ULL << (10 * (u + 1))) == 0)
+		snprintf(buf, cap, "%.0f %s", v, unit[u]);
+	else
+		snprintf(buf, cap, "%.1f %s", v, unit[u]);
+}
+
+int
+tl_walk_read(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
+{
+	char a[32], b[32];
+
+	tl_walk_bytes(b, sizeof b, w->max_bytes);
+	if (it->size >= 0 && (unsigned long long)it->size > w->max_bytes) {
+		tl_walk_bytes(a, sizeof a, (unsigned long long)it->size);
+		return tl_err_set(err, "file of %s passes %s (%s)", a, w->max_name, b);
+	}
+	if (fill(w, w->max_bytes < SIZE_MAX ? w->max_bytes + 1 : SIZE_MAX, err) != 0)
+		return -1;
+	if (w->have > w->max_bytes)
+		return tl_err_set(err, "file larger than %s (%s)", w->max_name, b);
+	it->data = w->buf;
+	it->len = w->have;
 	return 0;
 }
 
@@ -427,6 +681,8 @@ tl_walk_next(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 {
 	it->data = NULL;
 	it->len = 0;
+	it->size = -1;
+	end_item(w);
 	if (w->kind == W_ARCHIVE)
 		return next_member(w, it, err);
 	return next_listed(w, it, err);
@@ -448,10 +704,16 @@ tl_walk_close(struct tl_walk *w)
 		free(w->e[i].label);
 	}
 	free(w->e);
+	end_item(w);
 	if (w->ar != NULL)
 		archive_read_free(w->ar);
+	if (w->sfd_own && w->sfd >= 0)
+		close(w->sfd);
+	free(w->pre);
+	free(w->block);
 	free(w->root);
 	free(w->buf);
 	free(w->names);
+	free(w->idbuf);
 	free(w);
 }
