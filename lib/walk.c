@@ -287,8 +287,8 @@ archive_new(struct tl_err *err)
 }
 
 /* Reads the stream fd (closed at the end when own): an archive when its
- * first bytes say so, else a file list (list) or a single file named by
- * w->root. */
+ * first bytes say so, else a file list (when list, and those bytes hold no
+ * NUL: text) or a single file named by w->root. */
 static int
 open_stream(struct tl_walk *w, int fd, int own, int list, struct tl_err *err)
 {
@@ -326,7 +326,7 @@ open_stream(struct tl_walk *w, int fd, int own, int list, struct tl_err *err)
 			return tl_err_set(err, "%s", archive_error_string(w->ar));
 		return 0;
 	}
-	if (!list) {
+	if (!list || memchr(w->pre, '\0', w->npre) != NULL) {
 		w->kind = W_FILE;
 		if (add(w, w->root, strlen(w->root), NULL, 0) != 0)
 			return tl_err_set(err, "out of memory");

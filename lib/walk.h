@@ -24,9 +24,10 @@
  * directories not.  A list names its files explicitly: every line is taken.
  *
  * Streams: "-" is standard input, an archive when its first bytes are those
- * of an archive (tar and its compressions, zip, 7z, cpio, rar), else a file
- * list; a path that is not a regular file (a pipe, /dev/stdin) is an archive
- * or a single file by the same test.  Either is read once, in order: a zip
+ * of an archive (tar and its compressions, zip, 7z, cpio, rar), a single file
+ * ("stdin") when they hold a NUL byte, else a file list (text); a path that
+ * is not a regular file (a pipe, /dev/stdin) is an archive or else a single
+ * file.  Either is read once, in order: a zip
  * whose members only its central directory describes, or a 7z, needs a file.
  *
  * Reading: tl_walk_next gives an item's names and its first TL_WALK_HEAD

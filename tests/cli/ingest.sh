@@ -218,6 +218,115 @@ case $BIN in
 	;;
 esac
 
+# --- TL_MAX_RECORD: what readers refuse is not written --------------------------
+# The record of a/big.jpg packs to n bytes: the stream of $T/one less that of
+# an empty directory (same header and trailer; $T/rec's paths are as long).
+mkdir -p "$T/one/a" "$T/rec/a" "$T/none"
+cp testdata/phash/q90.jpg "$T/one/a/big.jpg"
+cp testdata/phash/q90.jpg "$T/rec/a/big.jpg"
+cp testdata/shapes/circle/c1.png "$T/rec/a/c1.png"
+$I "$T/none" > "$T/none.tl" 2>/dev/null
+$I "$T/one" > "$T/one.tl" 2>/dev/null
+n=$(( $(wc -c < "$T/one.tl") - $(wc -c < "$T/none.tl") ))
+run ingest-max-record 1 "TL_MAX_RECORD=$((n - 1)) $I $T/rec > $T/mr.tl"
+same ingest-max-record-msg "$(cat "$T/err")" "tl-ingest: $T/rec/a/big.jpg: record of $n bytes passes TL_MAX_RECORD ($((n - 1)) bytes)
+tl-ingest: 2 read, 1 skipped"
+# the records after it are read under the same limit
+run ingest-max-record-read 0 "TL_MAX_RECORD=$((n - 1)) $D $T/mr.tl > $T/mr.txt"
+same ingest-max-record-rest "$(field id "$T/mr.txt")" "a/c1.png"
+run ingest-max-record-fits 0 "TL_MAX_RECORD=$n $I $T/rec > $T/mr2.tl"
+run ingest-max-record-fits-read 0 "TL_MAX_RECORD=$n $D $T/mr2.tl > $T/mr2.txt"
+same ingest-max-record-fits-ids "$(field id "$T/mr2.txt" | tr '\n' ' ')" "a/big.jpg a/c1.png "
+# the --set fields count
+run ingest-max-record-set 1 "TL_MAX_RECORD=$n $I --set k=v $T/rec > /dev/null"
+has ingest-max-record-set-msg "$T/err" "a/big.jpg: record of $((n + 4)) bytes passes TL_MAX_RECORD ($n bytes)"
+# a file larger than the limit is refused before it is read
+run ingest-max-record-file 1 "TL_MAX_RECORD=3423 $I $T/rec > /dev/null"
+has ingest-max-record-file-msg "$T/err" "tl-ingest: $T/rec/a/big.jpg: file of 3424 bytes passes TL_MAX_RECORD (3423 bytes)"
+
+# --- large files: judged from their first bytes, never read whole ----------------
+# 300 MB each, sparse: zeros, and a PNG signature followed by zeros
+mkdir -p "$T/huge/x"
+: > "$T/huge/x/big.png"
+cat testdata/bad/quad.png > "$T/huge/x/big.png"
+truncate -s 300M "$T/huge/x/big.png"
+truncate -s 300M "$T/huge/x/zero.jpg"
+huge_err() { # SRC PREFIX: the messages for $T/huge read as SRC (members: PREFIX)
+	printf '%s\n' "tl-ingest: $1$2x/big.png: file of 300 MiB passes TL_MAX_RECORD (100 MiB)" \
+		"tl-ingest: $1$2x/zero.jpg: not an image: its first 4096 bytes are all zero" \
+		"tl-ingest: 2 read, 2 skipped"
+}
+# peak RSS measured in the same runs, but under ASan (shadow memory)
+case $BIN in *-san) tm= ;; *) tm="/usr/bin/time -o $T/rss -f %M" ;; esac
+bounded() { # NAME WHAT: peak RSS of the last run far below the files' size
+	[ -z "$tm" ] && return
+	_kb=$(tail -n 1 "$T/rss") # after "Command exited with non-zero status 1"
+	echo "peak RSS over two 300 MB files, $2: $_kb KB"
+	[ "$_kb" -lt 100000 ] && pass "$1" || fail "$1" "$_kb KB"
+}
+run ingest-huge 1 "TL_MAX_RECORD=104857600 $tm $I $T/huge > /dev/null"
+same ingest-huge-msg "$(cat "$T/err")" "$(huge_err "$T/huge/" "")"
+bounded ingest-huge-bounded directory
+# the same members in a tar on a pipe
+run ingest-huge-tar 1 "tar -c -C $T/huge x | TL_MAX_RECORD=104857600 $tm $I - > /dev/null"
+same ingest-huge-tar-msg "$(cat "$T/err")" "$(huge_err stdin !)"
+bounded ingest-huge-tar-bounded "tar on a pipe"
+rm -rf "$T/huge"
+
+# --- archive member paths -------------------------------------------------------
+# '..' is reported and counted; a leading '/', '.' and empty components are
+# dropped from the id (src keeps the path as the archive has it)
+python3 - "$T/paths" <<'PY' || fail ingest-paths-make "python3 could not write the archives"
+import io, sys, tarfile, zipfile
+a = open('testdata/shapes/circle/c1.png', 'rb').read()
+b = open('testdata/shapes/square/s2.jpg', 'rb').read()
+c = open('testdata/bad/quad.png', 'rb').read()
+names = [('../up.png', a), ('/abs/b.jpg', b), ('x/../../y.png', a), ('./d//./e.png', c),
+         ('.hidden/f.png', a)]
+with tarfile.open(sys.argv[1] + '.tar', 'w') as t:
+    for n, d in names:
+        i = tarfile.TarInfo(n); i.size = len(d); t.addfile(i, io.BytesIO(d))
+with zipfile.ZipFile(sys.argv[1] + '.zip', 'w') as z:
+    for n, d in names:
+        z.writestr(zipfile.ZipInfo(n), d)
+PY
+for a in tar zip; do
+	run "ingest-paths-$a" 1 "$I $T/paths.$a > $T/paths.tl"
+	$D "$T/paths.tl" > "$T/paths.txt"
+	same "ingest-paths-$a-msg" "$(cat "$T/err")" "tl-ingest: $T/paths.$a!../up.png: member path has a '..' component
+tl-ingest: $T/paths.$a!x/../../y.png: member path has a '..' component
+tl-ingest: 4 read, 2 skipped"
+	same "ingest-paths-$a-ids" "$(cut -f1-3 "$T/paths.txt" | sed 1d)" "id=abs/b.jpg	src=$T/paths.$a!/abs/b.jpg	label=abs
+id=d/e.png	src=$T/paths.$a!./d//./e.png	label=d"
+done
+
+# --- archives on standard input and other pipes ------------------------------------
+sort "$T/d.nosrc" > "$T/d.sorted"
+for how in "tar -c -C testdata/shapes . | $I -" "tar -cz -C testdata/shapes . | $I -" \
+	"tar -cJ -C testdata/shapes . | $I /dev/stdin" "(cd testdata/shapes && zip -qr - .) | $I -" \
+	"$I - < testdata/shapes.7z" "cat testdata/shapes.zip | $I -"; do
+	run "ingest-stdin[$how]" 0 "$how | $D > $T/in.txt"
+	cut -f1,3- "$T/in.txt" | sort > "$T/in.nosrc"
+	same_file "ingest-stdin-records[$how]" "$T/in.nosrc" "$T/d.sorted"
+	has "ingest-stdin-dup[$how]" "$T/err" "square/s1.png: duplicate of square/s1-copy.png"
+done
+same ingest-stdin-src "$(tar -c -C testdata/shapes . | $I - 2>/dev/null | $D | field src /dev/stdin | grep c1)" \
+	"stdin!./circle/c1.png"
+mkfifo "$T/fifo"
+tar -c -C testdata/shapes . > "$T/fifo" &
+run ingest-fifo 0 "timeout 30 $I $T/fifo > $T/in.tl" # once opened it twice, and hung
+kill $! 2>/dev/null; wait
+$D "$T/in.tl" > "$T/in.txt"
+same ingest-fifo-src "$(field src "$T/in.txt" | grep c1)" "$T/fifo!./circle/c1.png"
+run ingest-stdin-7z-pipe 1 "cat testdata/shapes.7z | $I - > /dev/null"
+has ingest-stdin-7z-pipe-msg "$T/err" "tl-ingest: stdin: a 7z archive is read from a file, not a pipe ("
+# not an archive: an image (binary) is one file, text a list of names
+run ingest-stdin-image 0 "cat testdata/bad/quad.png | $I - | $D > $T/in.txt"
+same ingest-stdin-image-rec "$(fields stdin "$T/in.txt" src width height)" "src=stdin	width=40	height=24"
+run ingest-stdin-text 1 "printf 'hello\n' | $I /dev/stdin > /dev/null"
+same ingest-stdin-text-msg "$(cat "$T/err")" "tl-ingest: /dev/stdin: not an image: a text file
+tl-ingest: 1 read, 1 skipped"
+
 # --- with tl-cat, when it is built: the bytes in img are the files' own --------
 # pairs FILE: "sha256 label" of each record of a tldump, sorted
 pairs() {
