@@ -320,6 +320,19 @@ $D "$T/in.tl" > "$T/in.txt"
 same ingest-fifo-src "$(field src "$T/in.txt" | grep c1)" "$T/fifo!./circle/c1.png"
 run ingest-stdin-7z-pipe 1 "cat testdata/shapes.7z | $I - > /dev/null"
 has ingest-stdin-7z-pipe-msg "$T/err" "tl-ingest: stdin: a 7z archive is read from a file, not a pipe ("
+# a zip written to a pipe does not say its members' sizes before their data:
+# the read stops at the limit
+python3 -c '
+import sys, zipfile
+with zipfile.ZipFile(sys.stdout.buffer, "w") as z:
+    for n in ["circle/c1.png", "square/s2.jpg"]:
+        with z.open(n, "w") as f:
+            f.write(open("testdata/shapes/" + n, "rb").read())
+' | cat > "$T/piped.zip"
+run ingest-stdin-unsized 1 "cat $T/piped.zip | TL_MAX_RECORD=1024 $I - > $T/in.tl"
+same ingest-stdin-unsized-msg "$(cat "$T/err")" "tl-ingest: stdin!square/s2.jpg: file larger than TL_MAX_RECORD (1024 bytes)
+tl-ingest: 2 read, 1 skipped"
+same ingest-stdin-unsized-rest "$($D "$T/in.tl" | field id /dev/stdin)" "circle/c1.png"
 # not an archive: an image (binary) is one file, text a list of names
 run ingest-stdin-image 0 "cat testdata/bad/quad.png | $I - | $D > $T/in.txt"
 same ingest-stdin-image-rec "$(fields stdin "$T/in.txt" src width height)" "src=stdin	width=40	height=24"
