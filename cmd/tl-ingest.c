@@ -22,8 +22,10 @@ static const char usage[] =
 
 static const char help[] =
 	"Reads images from directories (label = first folder under the root), archives\n"
-	"(tar, tar.gz, zip, 7z, ...) and file lists ('-' or --list FILE: path[TAB label]\n"
-	"per line), and writes one record per image on stdout.\n\n"
+	"(tar, tar.gz, zip, 7z, ...) and file lists (--list FILE: path[TAB label] per\n"
+	"line), and writes one record per image on stdout.  '-' is stdin: an archive, an\n"
+	"image or a file list, told by its first bytes.  Records larger than\n"
+	"TL_MAX_RECORD (default 1 GiB) are skipped as bad.\n\n"
 	"  -l, --label L          label every image L\n"
 	"  -s, --size N           decoded pixels 'pix' [N,N,3] instead of the file in 'img'\n"
 	"      --crop centre      with --size: cover NxN and crop the middle (default)\n"
