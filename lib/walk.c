@@ -407,7 +407,7 @@ tl_walk_open(const char *path, int list, const struct tl_walk_opts *o, struct tl
 		tl_walk_close(w);
 		return NULL;
 	}
-	if (w->kind != W_ARCHIVE)
+	if (w->n > 0) /* qsort may not be given NULL, even for no element */
 		qsort(w->e, w->n, sizeof *w->e, cmp_entry);
 	return w;
 }

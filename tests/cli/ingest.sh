@@ -225,7 +225,8 @@ mkdir -p "$T/one/a" "$T/rec/a" "$T/none"
 cp testdata/phash/q90.jpg "$T/one/a/big.jpg"
 cp testdata/phash/q90.jpg "$T/rec/a/big.jpg"
 cp testdata/shapes/circle/c1.png "$T/rec/a/c1.png"
-$I "$T/none" > "$T/none.tl" 2>/dev/null
+run ingest-empty-dir 0 "$I $T/none > $T/none.tl"
+same ingest-empty-dir-msg "$(cat "$T/err")" "tl-ingest: 0 read, 0 skipped"
 $I "$T/one" > "$T/one.tl" 2>/dev/null
 n=$(( $(wc -c < "$T/one.tl") - $(wc -c < "$T/none.tl") ))
 run ingest-max-record 1 "TL_MAX_RECORD=$((n - 1)) $I $T/rec > $T/mr.tl"
