@@ -51,6 +51,10 @@ struct tl_classifier {
 	struct tl_prep prep;       /* what the network saw (heat-map region) */
 	int batch, n;
 	struct tl_rec **recs;      /* MODE_EMB: [batch] queued copies */
+	struct tl_err *why;        /* [batch]: why record i of the batch is bad,
+	                            * when failed[i] (MODE_IMAGE: the backbone
+	                            * gave a non-finite emb) */
+	unsigned char *failed;     /* [batch] */
 	float *emb;                /* [batch, D] pooled embeddings */
 	float *prob;               /* [batch, K] */
 	float *ood;                /* [batch] */
@@ -167,6 +171,8 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 	if (c->o.cam_dir && tl_image_init(err) < 0)
 		goto fail;
 	c->recs = calloc((size_t)c->batch, sizeof *c->recs);
+	c->why = calloc((size_t)c->batch, sizeof *c->why);
+	c->failed = calloc((size_t)c->batch, sizeof *c->failed);
 	c->emb = malloc((size_t)c->batch * c->m->dim * sizeof *c->emb);
 	c->prob = malloc((size_t)c->batch * c->m->nclass * sizeof *c->prob);
 	c->ood = malloc((size_t)c->batch * sizeof *c->ood);
@@ -177,7 +183,7 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 		c->tmaps = malloc((size_t)c->batch * c->tin * sizeof *c->tmaps);
 	if (c->otail)
 		c->of = malloc((size_t)c->batch * (size_t)c->m->ood_dim * sizeof *c->of);
-	if (!c->recs || !c->emb || !c->prob || !c->ood || !c->work || !c->order || !c->out ||
+	if (!c->recs || !c->why || !c->failed || !c->emb || !c->prob || !c->ood || !c->work || !c->order || !c->out ||
 	    (c->tail && !c->tmaps) || (c->otail && !c->of)) {
 		tl_err_set(err, "out of memory");
 		goto fail;
@@ -196,6 +202,8 @@ tl_classifier_free(struct tl_classifier *c)
 	for (int i = 0; c->recs && i < c->batch; i++)
 		tl_rec_free(c->recs[i]);
 	free(c->recs);
+	free(c->why);
+	free(c->failed);
 	tl_embedder_free(c->e);
 	tl_tail_free(c->tail);
 	tl_tail_free(c->otail);
@@ -464,7 +472,7 @@ tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_e
 	if (tl_rec_get(rec, "emb") == NULL)
 		return tl_err_set(err, "no emb to classify");
 	if (tl_rec_tensor(rec, "emb", &t, err) < 0)
-		return tl_err_prefix(err, "emb");
+		return -1;
 	if (t.count != want || (c->map && !c->tail && (t.ndim != 3 || t.shape[0] != (uint64_t)c->mh ||
 	    t.shape[1] != (uint64_t)c->mw)))
 		return tl_err_set(err, "emb has %llu values, the header says %llu",
@@ -572,9 +580,13 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 	const float *maps;
 
 	for (int i = 0; i < n; i++) {
-		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
+		float *x = c->tmaps + (size_t)i * c->tin;
+		if (c->failed[i])
+			memset(x, 0, c->tin * sizeof *x);
+		else if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
 			return -1;
-		tl_tensor_to_f32(&t, c->tmaps + (size_t)i * c->tin);
+		else
+			tl_tensor_to_f32(&t, x);
 	}
 	if (tl_tail_forward(c->tail, c->tmaps, n, c->emb, c->o.cam, err) < 0)
 		return -1;
@@ -590,7 +602,8 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 		return 0;
 	maps = tl_tail_map(c->tail, hwc);
 	for (int i = 0; i < n; i++)
-		cam_one(c, i, maps + (size_t)i * hw * c->mc);
+		if (!c->failed[i])
+			cam_one(c, i, maps + (size_t)i * hw * c->mc);
 	return 0;
 }
 
@@ -604,9 +617,19 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 	if (c->mode == MODE_IMAGE && tl_embedder_run(c->e, err) < 0)
 		return -1;
 	n = tl_classifier_pending(c);
+	/* records queued as emb were checked by tl_classifier_add; those the
+	 * backbone made are checked here, and a bad one leaves the batch */
+	for (int i = 0; i < n; i++)
+		if ((c->failed[i] = c->mode == MODE_IMAGE &&
+		    tl_rec_tensor(source(c, i), "emb", &t, &c->why[i]) < 0))
+			tl_err_prefix(&c->why[i], "the backbone's output");
 	if (c->tail)
 		return run_tail(c, n, err);
 	for (int i = 0; i < n; i++) {
+		if (c->failed[i]) {
+			memset(c->emb + (size_t)i * d, 0, (size_t)d * sizeof *c->emb);
+			continue;
+		}
 		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
 			return -1;
 		if (c->map) {
@@ -619,6 +642,8 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 	if (!c->o.cam)
 		return 0;
 	for (int i = 0; i < n; i++) {
+		if (c->failed[i])
+			continue;
 		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
 			return -1;
 		tl_tensor_to_f32(&t, c->mapbuf);
@@ -739,6 +764,11 @@ tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
 	*out = r;
 	if (tl_rec_copy(r, source(c, i)) < 0)
 		return tl_err_set(err, "out of memory"), -2;
+	if (c->failed[i]) {
+		if (err != NULL)
+			*err = c->why[i];
+		return -3;
+	}
 	if (c->mode == MODE_IMAGE)
 		tl_rec_del(r, "emb");
 	best = best_class(prob, k);

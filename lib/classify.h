@@ -71,7 +71,9 @@ int tl_classifier_run(struct tl_classifier *c, struct tl_err *err);
  * valid until the next call) and, with cam_dir, writes its heat map.
  * 0; -1 when the heat map cannot be made for this record (no image,
  * undecodable: *out is still good, err says why); -2 when writing failed
- * (disk full, permissions: stop). */
+ * (disk full, permissions: stop); -3 when the record is bad (the backbone
+ * gave it a NaN or infinite emb: err says why, *out is the input record,
+ * not to be written). */
 int tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
                          struct tl_err *err);
 void tl_classifier_reset(struct tl_classifier *c); /* empties the queue */

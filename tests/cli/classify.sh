@@ -145,6 +145,20 @@ has "classify: summary line" "$T/err" "tl-classify: 4 read, 2 skipped, 2 classif
 same "classify: the good records still flow" "$("$BIN/tl-cat" -f id "$T/b.tl" | tr '\n' ' ')" "ok ok2 "
 run "classify: --max-bad 2 tolerates them" 0 "'$C' -m '$T/m.tlm' --max-bad 2 '$T/bad.tl' > /dev/null"
 run "classify: --strict stops at the first" 1 "'$C' -m '$T/m.tlm' --strict '$T/bad.tl' > /dev/null"
+# a NaN or an infinity in an emb, pooled or a map: a bad record named with
+# the value's index; the records around it flow
+{ hdr $SHA '[3]' avg; v3 ok ant 3 0 0
+  printf '{"id":"nan","emb":{"dtype":"<f4","shape":[3],"data":[1,null,0]}}\n'; v3 ok2 bee 0 3 0; } |
+	"$BIN/tl-cat" --from-json > "$T/nan.tl"
+run "classify: a NaN emb is a bad record" 1 "'$C' -m '$T/m.tlm' '$T/nan.tl' > '$T/n.tl'"
+same "classify: NaN message" "$(grep -v ' read, ' "$T/err")" "tl-classify: nan: emb[1] is NaN"
+same "classify: the records around the NaN flow" "$("$BIN/tl-cat" -f id "$T/n.tl" | tr '\n' ' ')" "ok ok2 "
+{ hdr $SHA '[2,2,3]' none; m223 antmap ant 0 0 3.5
+  printf '{"id":"infmap","emb":{"dtype":"<f4","shape":[2,2,3],"data":[0,0,0,0,0,0,0,0,0,0,1e999,0]}}\n'; } |
+	"$BIN/tl-cat" --from-json > "$T/infmap.tl"
+run "classify: an infinite map value is a bad record" 1 "'$C' -m '$T/m.tlm' '$T/infmap.tl' > '$T/n.tl'"
+has "classify: infinite map message" "$T/err" "tl-classify: infmap: emb[1,1,1] is inf"
+same "classify: the map before it flows" "$("$BIN/tl-cat" -f id "$T/n.tl")" "antmap"
 run "classify: --cam on pooled emb" 2 "'$C' -m '$T/m.tlm' --cam '$T/test.tl'"
 has "classify: --cam on pooled emb says why" "$T/err" "--cam needs the feature map, but the input's emb is pooled"
 run "classify: --cam with an MLP head" 2 "'$C' -m '$T/mlp.tlm' --cam '$T/map.tl'"
@@ -169,6 +183,23 @@ if [ -x /usr/bin/time ] && [ "$BIN" = "$top/bin" ]; then
 	else fail "classify: streams" "peak RSS ${big} KB on 110 MB, ${small} KB on 4 records"; fi
 	rm -f "$T/big.tl"
 fi
+
+# a backbone that computes a NaN (tests/nn/tiny.onnx with the bias of the
+# first channel of its "feat" Conv set to NaN, at byte 22034 of the file):
+# each image is a bad record, never a verdict on a NaN embedding
+mkdir -p "$T/nan"
+cp "$top/tests/nn/tiny.onnx" "$T/nan/tiny.onnx"
+printf '\000\000\300\177' | dd of="$T/nan/tiny.onnx" bs=1 seek=22034 conv=notrunc 2>/dev/null
+"$BIN/tl-ingest" "$TD/shapes" > "$T/s.tl" 2>/dev/null
+"$BIN/tl-embed" -m "$top/tests/nn/tiny.onnx" -l feat -p avg < "$T/s.tl" 2>/dev/null |
+	"$BIN/tl-cat" --headers --full | jq -c 'select(.tl or .label)' |
+	sed "s/$(sha256sum < "$top/tests/nn/tiny.onnx" | cut -c1-64)/$(sha256sum < "$T/nan/tiny.onnx" | cut -c1-64)/" |
+	"$BIN/tl-cat" --from-json > "$T/tiny.tl"
+"$M" "$T/tiny.tl" "$T/tiny.tlm" || fail classify-mktlm "cannot make tiny.tlm"
+run "classify: a backbone computing NaN: bad records" 1 "'$C' -m '$T/tiny.tlm' --backbone '$T/nan/tiny.onnx' < '$T/s.tl' > '$T/n.tl'"
+has "classify: backbone NaN message" "$T/err" "tl-classify: circle/c1.png: the backbone's output: emb[0] is NaN"
+has "classify: backbone NaN summary" "$T/err" "tl-classify: 7 read, 7 skipped, 0 classified, 0 unknown"
+same "classify: no verdict on a NaN embedding" "$("$BIN/tl-cat" -c id "$T/n.tl" | wc -l | tr -d ' ')" 0
 
 # the default backbone: images in
 if [ ! -f "$top/models/mobilenetv2/model.json" ]; then

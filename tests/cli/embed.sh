@@ -106,3 +106,15 @@ then pass "embed: onnx fixed input, batch 1 = batch 3"; else fail "embed: onnx f
 same "embed: onnx input size from the graph" \
     "$("$BIN/tl-embed" -m "$top/tests/nn/tiny.onnx" < "$T/sh.tl" | "$BIN/tl-cat" --headers | head -n 1 | jq -c '[.preprocess.width, .preprocess.height, .preprocess.scale]')" \
     '[32,32,"imagenet"]'
+
+# a backbone that computes a NaN (tiny.onnx with the bias of the first
+# channel of its "feat" Conv set to NaN, at byte 22034 of the file): no
+# embedding holding one is written; each record is bad, named with the value
+mkdir -p "$T/nan"
+cp "$top/tests/nn/tiny.onnx" "$T/nan/tiny.onnx"
+printf '\000\000\300\177' | dd of="$T/nan/tiny.onnx" bs=1 seek=22034 conv=notrunc 2>/dev/null
+run "embed: a backbone computing NaN: bad records" 1 "'$BIN/tl-embed' -m '$T/nan/tiny.onnx' -l feat -p none < '$T/sh.tl' > '$T/nan.tl'"
+has "embed: NaN message" "$T/err" "tl-embed: circle/c1.png: the backbone's output: emb[0,0,0] is NaN"
+has "embed: NaN summary" "$T/err" "tl-embed: 7 read, 7 skipped"
+same "embed: no NaN embedding written" "$("$BIN/tl-cat" -c id "$T/nan.tl" | wc -l | tr -d ' ')" 0
+run "embed: --max-bad 7 tolerates them" 0 "'$BIN/tl-embed' -m '$T/nan/tiny.onnx' -l feat -p avg --max-bad 7 < '$T/sh.tl' > /dev/null"
