@@ -161,6 +161,21 @@ test_temperature(void)
 	T_OK("calib: ECE lower on held-out data", after.ece < before.ece / 2);
 	T_OK("calib: log loss lower on held-out data", after.logloss < before.logloss);
 	T_NEAR("calib: T = 1 for calibrated logits", tl_calib_temperature(N, K, z, y) / 3, 1, 0.1, 0);
+	T_EQ_INT("calib: T of calibrated logits is not at a bound",
+	    tl_calib_at_bound(tl_calib_temperature(N, K, z, y)), 0);
+	/* every label the argmax: the NLL falls as T does, to the lower bound;
+	 * every label the argmin: it falls as T grows, to the upper one */
+	for (int i = 0; i < N; i++)
+		y[i] = 0, y2[i] = K - 1;
+	for (int i = 0; i < N; i++)
+		for (int c = 0; c < K; c++)
+			z[i * K + c] = (float)(K - c);
+	t = tl_calib_temperature(N, K, z, y);
+	T_NEAR("calib: all right: T at the lower bound", t, TL_CALIB_TMIN, 1e-5, 0);
+	T_EQ_INT("calib: all right: said to be at the lower bound", tl_calib_at_bound(t), -1);
+	t = tl_calib_temperature(N, K, z, y2);
+	T_NEAR("calib: all wrong: T at the upper bound", t, TL_CALIB_TMAX, 1e-3, 0);
+	T_EQ_INT("calib: all wrong: said to be at the upper bound", tl_calib_at_bound(t), 1);
 }
 
 /* Three Gaussian classes in 10-d; keep 0.9 of val, test on fresh points. */
