@@ -5,11 +5,11 @@
  * input before training: it holds every train and val embedding in memory.
  */
 #include <errno.h>
-#include <sys/stat.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "afile.h"

@@ -54,8 +54,8 @@ void tl_trainset_free(struct tl_trainset *ts); /* accepts NULL */
  * a label, a split of "train" or "val" (no split counts as train) and an
  * "emb"; counts and ignores it (returns TEST, UNLABELLED or OTHER) when its
  * split is test (or anything else) or it has no label.  -1 with err for a
- * bad record: no id, no emb, emb not a tensor, emb size differing from the
- * first one's. */
+ * bad record: no id, no emb, emb not a tensor or holding a NaN or an
+ * infinity (tl_rec_tensor), emb size differing from the first one's. */
 int tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err *err);
 
 /* After the last add: sorts the class list, indexes labels, and when no
