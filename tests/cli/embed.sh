@@ -77,6 +77,10 @@ has "embed: summary line" "$T/err" "tl-embed: 6 read, 1 skipped"
 same "embed: the good records still flow" "$("$BIN/tl-cat" -c label "$T/m.tl" | awk -F'\t' '{s+=$2} END {print s}')" 5
 run "embed: --max-bad 1 tolerates it" 0 "'$BIN/tl-embed' --max-bad 1 < '$T/mixed.tl' > /dev/null"
 
+run "embed: -V" 0 "'$BIN/tl-embed' -V"
+same "embed: -V prints the version" "$(cat "$T/out")" "tl-embed 0.1.0"
+run "embed: -h" 0 "'$BIN/tl-embed' -h"
+has "embed: -h prints the usage" "$T/out" "usage: tl-embed [-m model]"
 run "embed: unknown model is a usage error" 2 "'$BIN/tl-embed' -m nosuch < '$T/in.tl'"
 has "embed: unknown model message" "$T/err" "model 'nosuch' not found"
 run "embed: unknown layer is a usage error" 2 "'$BIN/tl-embed' -l no_such_layer < '$T/in.tl'"
