@@ -463,8 +463,8 @@ tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_e
 	}
 	if (tl_rec_get(rec, "emb") == NULL)
 		return tl_err_set(err, "no emb to classify");
-	if (tl_rec_tensor(rec, "emb", &t, err) < 0)
-		return tl_err_prefix(err, "emb");
+	if (tl_rec_tensor(rec, "emb", &t, err) < 0) /* err says "emb: ..." */
+		return -1;
 	if (t.count != want || (c->map && !c->tail && (t.ndim != 3 || t.shape[0] != (uint64_t)c->mh ||
 	    t.shape[1] != (uint64_t)c->mw)))
 		return tl_err_set(err, "emb has %llu values, the header says %llu",

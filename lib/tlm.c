@@ -335,11 +335,23 @@ tl_tlm_set_backbone(struct tl_tlm *m, const struct tl_rec *header, struct tl_err
 	return 0;
 }
 
-static void
-describe(char *buf, size_t n, const struct tl_tlm_backbone *b)
+/* Hex digits of two hashes to print so that the reader sees them differ:
+ * 12, or up to the first digit where they part (12 when equal). */
+static int
+hash_digits(const char *a, const char *b)
 {
-	int off = snprintf(buf, n, "%s sha256 %.12s, layer %s, pool %s, dims [", b->name,
-	    b->sha256, *b->layer ? b->layer : "(none)", *b->pool ? b->pool : "(none)");
+	int n = 0;
+
+	while (a[n] && a[n] == b[n])
+		n++;
+	return a[n] != b[n] && n + 1 > 12 ? n + 1 : 12;
+}
+
+static void
+describe(char *buf, size_t n, const struct tl_tlm_backbone *b, int digits)
+{
+	int off = snprintf(buf, n, "%s sha256 %.*s, layer %s, pool %s, dims [", b->name,
+	    digits, b->sha256, *b->layer ? b->layer : "(none)", *b->pool ? b->pool : "(none)");
 
 	for (int i = 0; i < b->ndims && off > 0 && (size_t)off < n; i++)
 		off += snprintf(buf + off, n - off, "%s%llu", i ? "," : "",
@@ -351,11 +363,12 @@ describe(char *buf, size_t n, const struct tl_tlm_backbone *b)
 int
 tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header, struct tl_err *err)
 {
+	const struct tl_tlm_backbone *b = &m->backbone;
 	struct tl_tlm_backbone s;
 	struct tl_rec *a;
 	msgpack_object h = rec_obj(header);
-	char want[400], got[400];
-	int same;
+	char want[400], got[400], what[64] = "";
+	int digits;
 
 	if ((a = tl_rec_new()) == NULL)
 		return tl_err_set(err, "out of memory");
@@ -363,15 +376,22 @@ tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header, struct 
 		tl_rec_free(a);
 		return tl_err_prefix(err, "stream header (not tl-embed output?)");
 	}
-	same = strcmp(s.sha256, m->backbone.sha256) == 0 && strcmp(s.layer, m->backbone.layer) == 0 &&
-	    strcmp(s.pool, m->backbone.pool) == 0 && s.ndims == m->backbone.ndims &&
-	    memcmp(s.dims, m->backbone.dims, sizeof s.dims[0] * (size_t)s.ndims) == 0;
-	describe(want, sizeof want, &m->backbone);
-	describe(got, sizeof got, &s);
+	/* what: the fields that differ, named as in tl-stream(5)'s header */
+	if (strcmp(s.sha256, b->sha256) != 0)
+		strcat(what, ", sha256");
+	if (strcmp(s.layer, b->layer) != 0)
+		strcat(what, ", layer");
+	if (strcmp(s.pool, b->pool) != 0)
+		strcat(what, ", pool");
+	if (s.ndims != b->ndims || memcmp(s.dims, b->dims, sizeof s.dims[0] * (size_t)s.ndims) != 0)
+		strcat(what, ", dims");
+	digits = hash_digits(b->sha256, s.sha256);
+	describe(want, sizeof want, b, digits);
+	describe(got, sizeof got, &s, digits);
 	tl_rec_free(a);
-	if (!same)
-		return tl_err_set(err, "backbone differs: the model wants embeddings of %s; "
-		    "the stream has %s", want, got);
+	if (*what)
+		return tl_err_set(err, "backbone differs (%s): the model wants embeddings of %s; "
+		    "the stream has %s", what + 2, want, got);
 	return 0;
 }
 

@@ -177,8 +177,10 @@ int tl_tlm_set_backbone(struct tl_tlm *m, const struct tl_rec *header, struct tl
 
 /* Checks that a stream header describes embeddings this model can read:
  * same backbone sha256, layer, pool and dims.  0, or -1 with err saying
- * what differs, e.g. "backbone differs: model mobilenetv2 sha256 3fa2...,
- * layer block_16_project_BN, pool avg; stream ... layer out_relu ...". */
+ * what differs, e.g. "backbone differs (layer): the model wants embeddings
+ * of mobilenetv2 sha256 3fa2c1d0e4b5, layer block_16_project_BN, pool avg,
+ * dims [320]; the stream has ... layer out_relu ...": the hashes with 12
+ * digits, or as many as it takes to tell them apart. */
 int tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header,
                         struct tl_err *err);
 

@@ -130,11 +130,12 @@ run "classify: corrupted model file" 2 "'$C' -m '$T/junk.tlm' < '$T/test.tl'"
 has "classify: corrupted model message" "$T/err" "$T/junk.tlm: "
 { hdr $OTHER '[3]' avg; v3 x ant 1 2 3; } | "$BIN/tl-cat" --from-json > "$T/other.tl"
 run "classify: emb of another backbone" 1 "'$C' -m '$T/m.tlm' '$T/other.tl' > '$T/x.tl'"
-has "classify: another backbone message" "$T/err" "backbone differs"
+has "classify: another backbone message" "$T/err" \
+    "tl-classify: $T/m.tlm: backbone differs (sha256): the model wants embeddings of fake sha256 ${SHA%b}, layer L, pool avg, dims [3]; the stream has fake sha256 ${OTHER%d}, layer L, pool avg, dims [3]"
 same "classify: nothing written for another backbone" "$(wc -c < "$T/x.tl")" 0
 { hdr $SHA '[3]' max; v3 x ant 1 2 3; } | "$BIN/tl-cat" --from-json > "$T/maxpool.tl"
 run "classify: emb pooled differently" 1 "'$C' -m '$T/m.tlm' '$T/maxpool.tl'"
-has "classify: pool named in the message" "$T/err" "pool max"
+has "classify: pool named in the message" "$T/err" "backbone differs (pool): the model wants embeddings of fake sha256 000000000000, layer L, pool avg, dims [3]; the stream has fake sha256 000000000000, layer L, pool max, dims [3]"
 { hdr $SHA '[3]' avg; v3 ok ant 3 0 0; printf '{"id":"noemb","label":"ant"}\n'
   printf '{"id":"short","emb":{"dtype":"<f4","shape":[2],"data":[1,2]}}\n'; v3 ok2 bee 0 3 0; } |
 	"$BIN/tl-cat" --from-json > "$T/bad.tl"
@@ -145,6 +146,9 @@ has "classify: summary line" "$T/err" "tl-classify: 4 read, 2 skipped, 2 classif
 same "classify: the good records still flow" "$("$BIN/tl-cat" -f id "$T/b.tl" | tr '\n' ' ')" "ok ok2 "
 run "classify: --max-bad 2 tolerates them" 0 "'$C' -m '$T/m.tlm' --max-bad 2 '$T/bad.tl' > /dev/null"
 run "classify: --strict stops at the first" 1 "'$C' -m '$T/m.tlm' --strict '$T/bad.tl' > /dev/null"
+{ hdr $SHA '[3]' avg; printf '{"id":"str","emb":"x"}\n'; } | "$BIN/tl-cat" --from-json > "$T/stremb.tl"
+run "classify: emb not a tensor" 1 "'$C' -m '$T/m.tlm' '$T/stremb.tl' > /dev/null"
+has "classify: emb not a tensor message (one prefix)" "$T/err" "tl-classify: str: emb: tensor is not a map"
 run "classify: --cam on pooled emb" 2 "'$C' -m '$T/m.tlm' --cam '$T/test.tl'"
 has "classify: --cam on pooled emb says why" "$T/err" "--cam needs the feature map, but the input's emb is pooled"
 run "classify: --cam with an MLP head" 2 "'$C' -m '$T/mlp.tlm' --cam '$T/map.tl'"

@@ -37,7 +37,7 @@ run "train: --init with a new class" 0 "'$BIN/tl-train' --init '$T/m.tlm' -o '$T
 has "train: --init inherits the shared classes" "$T/err" "--init: weights of 3 of 4 classes inherited"
 $SYN --n 300 --dim 16 --classes 3 --sha 1111111111111111111111111111111111111111111111111111111111111111 > "$T/other.tl"
 run "train: --init refuses another backbone" 1 "'$BIN/tl-train' --init '$T/m.tlm' -o '$T/x.tlm' '$T/other.tl'"
-has "train: --init message" "$T/err" "tl-train: --init $T/m.tlm: backbone differs: the model wants embeddings of synth sha256 000000000000, layer feat, pool avg, dims [16]; the stream has synth sha256 111111111111, layer feat, pool avg, dims [16]"
+has "train: --init message" "$T/err" "tl-train: --init $T/m.tlm: backbone differs (sha256): the model wants embeddings of synth sha256 000000000000, layer feat, pool avg, dims [16]; the stream has synth sha256 111111111111, layer feat, pool avg, dims [16]"
 head -c 700 "$T/m.tlm" > "$T/cut.tlm"
 run "train: --init truncated model is a usage error" 2 "'$BIN/tl-train' --init '$T/cut.tlm' -o '$T/x.tlm' '$T/s.tl'"
 has "train: truncated model message" "$T/err" "tl-train: $T/cut.tlm: truncated model file"

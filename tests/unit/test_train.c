@@ -309,7 +309,7 @@ test_mlp_and_files(const char *dir)
 		struct tl_rec *h2 = header("def", "feat", 8);
 		T_OK("file: --init check refuses another backbone", tl_tlm_check_header(back, h2, &err) < 0);
 		T_EQ_STR("file: --init message", err.msg,
-		    "backbone differs: the model wants embeddings of synth sha256 abc, layer feat, "
+		    "backbone differs (sha256): the model wants embeddings of synth sha256 abc, layer feat, "
 		    "pool avg, dims [8]; the stream has synth sha256 def, layer feat, pool avg, dims [8]");
 		tl_rec_free(h2);
 	}
