@@ -286,8 +286,10 @@ tl_model_load(const struct tl_model *m, const char *layer, const struct tl_nn_op
 		return NULL;
 	if (*layer && tl_nn_add_output(nn, layer, err) < 0)
 		goto fail;
-	if (tl_nn_finish(nn, opts, err) < 0)
+	if (tl_nn_finish(nn, opts, err) < 0) { /* the graph's fault: name the file */
+		tl_err_prefix(err, "%s", m->path);
 		goto fail;
+	}
 	if (*layer && tl_nn_set_output(nn, layer, err) < 0)
 		goto fail;
 	return nn;
