@@ -54,10 +54,25 @@ same "classify: conf is the best probability" \
 same "classify: header classes and classifier" \
     "$("$BIN/tl-cat" --headers "$T/o.tl" | head -n 1 | jq -c '[.classes, .classifier.name, (.classifier.sha256 | length), .classifier.version, .model.sha256 == "'$SHA'"]')" \
     '[["ant","bee"],"m.tlm",64,"test-1",true]'
+same "classify: header classifier names the backbone" \
+    "$("$BIN/tl-cat" --headers "$T/o.tl" | head -n 1 | jq -r .classifier.backbone)" fake
 same "classify: classifier sha256 is the file's" \
     "$("$BIN/tl-cat" --headers "$T/o.tl" | head -n 1 | jq -r .classifier.sha256)" \
     "$(sha256sum < "$T/m.tlm" | cut -d' ' -f1)"
 same "classify: why unknown (reject)" "$(jq -r '.reject // "-"' "$T/o.jsonl" | tr '\n' ' ')" "- - ood ood "
+
+# input classes the model does not know: a warning naming both lists, the
+# output's classes are the model's; a subset of the model's is quiet
+{ printf '{"tl":1,"classes":["ant","bee","wasp"],"model":{"name":"fake","sha256":"%s"},"dims":[3],"layer":"L","pool":"avg"}\n' $SHA
+  v3 ant1 ant 3.5 0.1 0; v3 w1 wasp 0 0 3; } | "$BIN/tl-cat" --from-json > "$T/wasp.tl"
+run "classify: input classes the model lacks" 0 "'$C' -m '$T/m.tlm' '$T/wasp.tl' > '$T/wo.tl'"
+same "classify: input classes warning" "$(cat "$T/err")" \
+    "tl-classify: the input's classes [ant, bee, wasp] are not all among the model's [ant, bee]; the output header has the model's"
+same "classify: output classes are the model's" "$("$BIN/tl-cat" --headers "$T/wo.tl" | head -n 1 | jq -c .classes)" '["ant","bee"]'
+{ printf '{"tl":1,"classes":["bee"],"model":{"name":"fake","sha256":"%s"},"dims":[3],"layer":"L","pool":"avg"}\n' $SHA
+  v3 bee1 bee 0 3.5 0.2; } | "$BIN/tl-cat" --from-json > "$T/bees.tl"
+run "classify: input classes a subset of the model's" 0 "'$C' -m '$T/m.tlm' '$T/bees.tl' > /dev/null"
+same "classify: no warning for a subset" "$(cat "$T/err")" ""
 
 # mid: conf 0.51, ood 1.7 (the model's threshold is 0.39); far: conf 1.0, ood 92
 run "classify: --no-reject" 0 "'$C' -m '$T/m.tlm' --no-reject '$T/test.tl' | '$BIN/tl-cat' -f pred,reject > '$T/nr'"
@@ -193,7 +208,9 @@ same "classify: labelled shapes get their label" \
     "$("$BIN/tl-cat" -f label,pred "$T/si.tl" | awk -F'\t' '$1 != "" && $1 != $2' | wc -l)" 0
 same "classify: images are kept, no emb added" "$("$BIN/tl-cat" "$T/si.tl" | head -n 1 | jq -c '[has("img"), has("emb")]')" '[true,false]'
 same "classify: image output header has no backbone model" \
-    "$("$BIN/tl-cat" --headers "$T/si.tl" | head -n 1 | jq -c '[has("model"), .classes]')" '[false,["circle","square"]]'
+    "$("$BIN/tl-cat" --headers "$T/si.tl" | head -n 1 | jq -c '[has("model"), .classes, .classifier.backbone]')" '[false,["circle","square"],"mobilenetv2"]'
+same "classify: tl-report names the backbone of images classified" \
+    "$("$BIN/tl-report" --json < "$T/si.tl" | jq -r .backbone)" mobilenetv2
 run "classify: --cam-dir" 0 "'$C' -m '$T/shapes.tlm' --cam-dir '$T/cams' < '$T/s.tl' > '$T/sc.tl'"
 same "classify: cam of the default layer's 14x14 map" "$("$BIN/tl-cat" "$T/sc.tl" | jq -c '.cam.shape' | sort -u)" "[14,14]"
 same "classify: --cam does not change the verdict" \
