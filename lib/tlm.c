@@ -1,8 +1,9 @@
 /*
  * tlm.c - the trained-model file (tlm.h, tl-model(5)): one msgpack map,
- * packed with its keys in a fixed order, read back whole with every shape
- * checked against the class count and the dimensions before a float is
- * copied; and the head's forward pass (OpenBLAS sgemm for the products).
+ * packed with its keys in a fixed order and its checksum last, read back
+ * whole, the checksum checked before anything else and every shape checked
+ * against the class count and the dimensions before a float is copied; and
+ * the head's forward pass (OpenBLAS sgemm for the products).
  *
  * Not here: how the numbers are fitted (train.c, lbfgs.c, calib.c, ood.c).
  */
@@ -508,6 +509,46 @@ pk_tail(msgpack_packer *pk, const struct tl_tlm_tail *t)
 	}
 }
 
+/* The checksum, the map's last key: "sha256", the sha256 in lowercase hex
+ * of every byte before that key, framed always the same way (fixstr key,
+ * str8 value) so that a reader finds it in the file's last CK_LEN bytes
+ * before it trusts a byte of the rest. */
+#define CK_LEN 73
+static const unsigned char ck_frame[9] = { 0xa6, 's', 'h', 'a', '2', '5', '6', 0xd9, 64 };
+
+static void
+checksum_hex(const void *p, size_t n, char hex[65])
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(ck, p, (gssize)n);
+	memcpy(hex, g_checksum_get_string(ck), 65);
+	g_checksum_free(ck);
+}
+
+static int
+checksum_append(msgpack_sbuffer *buf)
+{
+	char hex[65];
+
+	checksum_hex(buf->data, buf->size, hex);
+	return msgpack_sbuffer_write(buf, (const char *)ck_frame, sizeof ck_frame) < 0 ||
+	    msgpack_sbuffer_write(buf, hex, 64) < 0 ? -1 : 0;
+}
+
+/* 1: buf ends with a checksum that matches; 0: it ends with one that does
+ * not; -1: it does not end with one. */
+static int
+checksum_check(const unsigned char *buf, size_t len)
+{
+	char hex[65];
+
+	if (len < CK_LEN + 1 || memcmp(buf + len - CK_LEN, ck_frame, sizeof ck_frame) != 0)
+		return -1;
+	checksum_hex(buf, len - CK_LEN, hex);
+	return memcmp(hex, buf + len - 64, 64) == 0;
+}
+
 int
 tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 {
@@ -517,7 +558,7 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 	if (m->backbone.ndims < 1)
 		return tl_err_set(err, "model has no backbone description");
 	msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 10 + (m->has_ood ? 1 : 0) + (m->train ? 1 : 0) + (m->tail.n ? 1 : 0));
+	msgpack_pack_map(&pk, 11 + (m->has_ood ? 1 : 0) + (m->train ? 1 : 0) + (m->tail.n ? 1 : 0));
 	pk_str(&pk, "tlm");
 	msgpack_pack_int(&pk, TL_TLM_VERSION);
 	pk_str(&pk, "version");
@@ -579,7 +620,7 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 		pk_str(&pk, "train");
 		msgpack_pack_object(&pk, *m->train);
 	}
-	return 0;
+	return checksum_append(buf);
 }
 
 int
@@ -960,12 +1001,20 @@ tl_tlm_load(const char *path, struct tl_err *err)
 	msgpack_unpacked u;
 	const msgpack_object *ver;
 	struct tl_tlm *m = NULL;
+	int ck;
 
 	if (slurp(path, &buf, &len, err) < 0)
 		return tl_err_prefix(err, "%s", path), NULL;
 	if (len == 0) {
 		free(buf);
 		return tl_err_set(err, "%s: empty file", path), NULL;
+	}
+	/* first the checksum, so that a corrupted byte is called that and not
+	 * whatever its parse would say; without the checksum at the end, the
+	 * parse says what is wrong, and a file that parses is refused below */
+	if ((ck = checksum_check(buf, len)) == 0) {
+		free(buf);
+		return tl_err_set(err, "%s: corrupted (checksum mismatch)", path), NULL;
 	}
 	/* not a map at all: msgpack maps start 0x80..0x8f, 0xde, 0xdf */
 	if (!((buf[0] & 0xf0) == 0x80 || buf[0] == 0xde || buf[0] == 0xdf)) {
@@ -997,6 +1046,14 @@ tl_tlm_load(const char *path, struct tl_err *err)
 			    (unsigned long long)ver->via.u64, TL_TLM_VERSION);
 		else
 			tl_err_set(err, "%s: model format version is not a number", path);
+		goto out;
+	}
+	if (ck < 0) {
+		if (tl_obj_get(&u.data, "sha256") != NULL)
+			tl_err_set(err, "%s: corrupted (checksum mismatch)", path);
+		else
+			tl_err_set(err, "%s: no checksum (corrupted, or written by an older tl-train: "
+			    "train it again)", path);
 		goto out;
 	}
 	if ((m = parse(&u.data, err)) == NULL)

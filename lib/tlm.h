@@ -189,8 +189,11 @@ int tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header,
 int tl_tlm_set_meta(struct tl_tlm *m, const msgpack_object *train, const char *version_tag,
                     const char *created, const char *producer, struct tl_err *err);
 
-/* Reads a model file.  NULL with err set to "PATH: reason", reasons being
- * exactly: "cannot open: <strerror>", "empty file", "truncated model file",
+/* Reads a model file, its checksum first (tl-model(5): the last key,
+ * "sha256", of every byte before it).  NULL with err set to "PATH: reason",
+ * reasons being exactly: "cannot open: <strerror>", "empty file",
+ * "corrupted (checksum mismatch)", "no checksum (corrupted, or written by
+ * an older tl-train: train it again)", "truncated model file",
  * "not a tl model file" (no "tlm" key, or not a msgpack map),
  * "model format version N, this tl reads 1", "missing key 'K'",
  * "bad key 'K': <why>" (wrong type, shape or size), "trailing bytes after
@@ -203,8 +206,9 @@ struct tl_tlm *tl_tlm_load(const char *path, struct tl_err *err);
 int tl_tlm_save(const struct tl_tlm *m, const char *path, struct tl_err *err);
 
 /* The model as one msgpack map into buf (msgpack_sbuffer_init'ed by the
- * caller, who frees it with msgpack_sbuffer_destroy).  Keys in a fixed
- * order, so equal models give equal bytes.  0 or -1. */
+ * caller, who frees it with msgpack_sbuffer_destroy), ending with its
+ * checksum.  Keys in a fixed order, so equal models give equal bytes.
+ * 0 or -1. */
 int tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err);
 
 /* sha256 (64 hex digits) of tl_tlm_pack's bytes with the version tag and

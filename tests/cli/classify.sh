@@ -143,6 +143,41 @@ has "classify: truncated model message" "$T/err" "truncated model file"
 printf 'hello, I am not a model\n' > "$T/junk.tlm"
 run "classify: corrupted model file" 2 "'$C' -m '$T/junk.tlm' < '$T/test.tl'"
 has "classify: corrupted model message" "$T/err" "$T/junk.tlm: "
+# a model file with flipped bits: refused by its checksum (tl-model(5)).
+# flip IN OUT OFFSET:XOR ...: OUT is IN with those bytes XORed
+flip() {
+	/usr/bin/python3 -c 'import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+for a in sys.argv[3:]:
+    o, x = map(int, a.split(":"))
+    b[o % len(b)] ^= x
+open(sys.argv[2], "wb").write(b)' "$@"
+}
+size=$(wc -c < "$T/m.tlm")
+for f in 0:1 1:128 $((size / 3)):4 $((size / 2)):16 $((size - 74)):1 $((size - 1)):2; do
+	flip "$T/m.tlm" "$T/f.tlm" "$f"
+	run "classify: a flipped bit at ${f%:*} of $size" 2 "'$C' -m '$T/f.tlm' < '$T/test.tl'"
+	same "classify: flipped bit at ${f%:*} message" "$(cat "$T/err")" "tl-classify: $T/f.tlm: corrupted (checksum mismatch)"
+done
+flip "$T/m.tlm" "$T/f.tlm" 40:1 $((size / 4)):2 $((size / 2)):8 $((size / 2 + 1)):64 $((size - 80)):128
+run "classify: five flipped bits in the body" 2 "'$C' -m '$T/f.tlm' < '$T/test.tl'"
+same "classify: five flipped bits message" "$(cat "$T/err")" "tl-classify: $T/f.tlm: corrupted (checksum mismatch)"
+# 20 single bytes changed at offsets drawn with a fixed seed, over the whole
+# file (the checksum's own frame included): every one refused, status 2
+caught=0 said=
+for f in $(/usr/bin/python3 -c 'import random, sys
+r = random.Random(20)
+print(" ".join("%d:%d" % (r.randrange(int(sys.argv[1])), r.randrange(1, 256)) for _ in range(20)))' "$size"); do
+	flip "$T/m.tlm" "$T/f.tlm" "$f"
+	"$C" -m "$T/f.tlm" < "$T/test.tl" > /dev/null 2> "$T/err"
+	st=$?
+	if [ $st = 2 ] && grep -q "^tl-classify: $T/f.tlm: " "$T/err"; then caught=$((caught + 1))
+	else said="$said ${f%:*}:status=$st:$(head -c 100 "$T/err")"; fi
+done
+same "classify: 20 single-byte changes of the model, all refused" "$caught$said" 20
+flip "$T/m.tlm" "$T/f.tlm" 0:0
+same_file "classify: the test's flip changes nothing with XOR 0" "$T/f.tlm" "$T/m.tlm"
+
 { hdr $OTHER '[3]' avg; v3 x ant 1 2 3; } | "$BIN/tl-cat" --from-json > "$T/other.tl"
 run "classify: emb of another backbone" 1 "'$C' -m '$T/m.tlm' '$T/other.tl' > '$T/x.tl'"
 has "classify: another backbone message" "$T/err" \
@@ -224,5 +259,10 @@ has "classify: no image message" "$T/err" "tl-classify: noimage: no emb, img or 
 run "classify: backbone not found" 2 "TL_MODEL_PATH=/nonexistent '$C' -m '$T/shapes.tlm' --backbone nosuch < '$T/s.tl'"
 has "classify: backbone not found message" "$T/err" "the model's backbone"
 cp -R "$top/models/mobilenetv2" "$T/mn2" && echo " " >> "$T/mn2/model.json"
+run "classify: a backbone file changed" 2 "'$C' -m '$T/shapes.tlm' --backbone '$T/mn2' < '$T/s.tl'"
+same "classify: changed backbone message" "$(cat "$T/err")" \
+    "tl-classify: $T/shapes.tlm: the model's backbone: $T/mn2/model.json: corrupted (sha256 mismatch; run make model)"
+# the same change recorded in its tl-model.json: another backbone, not a corrupted one
+sed -i "s/\"model.json\": \"[0-9a-f]*\"/\"model.json\": \"$(sha256sum < "$T/mn2/model.json" | cut -d' ' -f1)\"/" "$T/mn2/tl-model.json"
 run "classify: a different backbone file" 2 "'$C' -m '$T/shapes.tlm' --backbone '$T/mn2' < '$T/s.tl'"
-has "classify: different backbone message" "$T/err" "backbone differs"
+has "classify: different backbone message" "$T/err" "backbone differs (sha256)"

@@ -90,6 +90,23 @@ run "embed: truncated input" 1 "'$BIN/tl-embed' < '$T/cut.tl' > /dev/null"
 has "embed: truncated message" "$T/err" "truncated stream"
 run "embed: empty input" 1 "'$BIN/tl-embed' < /dev/null > /dev/null"
 
+# a backbone corrupted on disk: every file is checked against the sha256
+# tl-model.json recorded when make model wrote it, before a weight is used
+for f in model.json:0 model.json:60000 group1-shard1of1.bin:0 group1-shard1of1.bin:1300000 \
+	group1-shard1of1.bin:2619460; do
+	rm -rf "$T/bb" && mkdir "$T/bb" && cp -R "$M" "$T/bb/" || fail "embed: copy the backbone" "$M"
+	$PY -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[int(sys.argv[2])] ^= 8; open(p, "wb").write(b)' \
+	    "$T/bb/mobilenetv2/${f%:*}" "${f#*:}"
+	run "embed: backbone $f flipped" 2 "TL_MODEL_PATH='$T/bb' '$BIN/tl-embed' < '$T/in.tl' > /dev/null"
+	same "embed: backbone $f flipped message" "$(cat "$T/err")" \
+	    "tl-embed: $T/bb/mobilenetv2/${f%:*}: corrupted (sha256 mismatch; run make model)"
+done
+rm -rf "$T/bb" && mkdir "$T/bb" && cp -R "$M" "$T/bb/" && rm "$T/bb/mobilenetv2/group1-shard1of1.bin"
+run "embed: backbone shard missing" 2 "TL_MODEL_PATH='$T/bb' '$BIN/tl-embed' < '$T/in.tl' > /dev/null"
+same "embed: backbone shard missing message" "$(cat "$T/err")" \
+    "tl-embed: $T/bb/mobilenetv2/group1-shard1of1.bin: missing (tl-model.json records it; run make model)"
+rm -rf "$T/bb"
+
 # An ONNX model without a sidecar and a fixed 32x32 input: images are prepared
 # at the network's size (regression: they were prepared at 224x224 and read as
 # 32x32, so later images of a batch saw another image's pixels).

@@ -24,3 +24,32 @@ node = st(1, "x") + st(1, "w") + st(2, "y") + st(3, "c") + st(4, "Conv")
 graph = ld(1, node) + st(2, "g") + ld(5, w) + ld(11, info("x", (1, 1, 8, 8))) + ld(12, info("y", ()))
 sys.stdout.buffer.write(vi(1, 7) + ld(8, vi(2, 13)) + ld(7, graph))
 PY
+
+# toy.tlm: a model of a toy stream (tl-model(5)'s example); flip.tlm: one
+# byte of it changed; nock.tlm: re-packed without its checksum
+{ echo '{"tl":1,"model":{"name":"toy","sha256":"0"},"dims":[2],"layer":"x","pool":"avg"}'
+  for i in $(seq 0 39); do
+    printf '{"id":"%d","label":"c%d","emb":{"dtype":"<f4","shape":[2],"data":[%d.0,1.0]}}\n' \
+        $i $((i % 2)) $((i % 2 * 3 + i % 4))
+  done; } | tl-cat --from-json > toy.tl
+tl-train -q -o toy.tlm toy.tl
+/usr/bin/python3 - <<'PY'
+import msgpack
+b = bytearray(open("toy.tlm", "rb").read())
+m = msgpack.unpackb(bytes(b))
+del m["sha256"]
+open("nock.tlm", "wb").write(msgpack.packb(m))
+b[len(b) // 2] ^= 1
+open("flip.tlm", "wb").write(b)
+PY
+
+# bb/mobilenetv2: the default backbone with one byte of its weights changed
+mkdir bb
+cp -R "$top/models/mobilenetv2" bb/
+/usr/bin/python3 - <<'PY'
+p = "bb/mobilenetv2/group1-shard1of1.bin"
+b = bytearray(open(p, "rb").read())
+b[len(b) // 2] ^= 1
+open(p, "wb").write(b)
+PY
+tl-ingest "$TD/shapes" > img.tl 2>/dev/null || test -s img.tl
