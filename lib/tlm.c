@@ -620,7 +620,7 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 		pk_str(&pk, "train");
 		msgpack_pack_object(&pk, *m->train);
 	}
-	return checksum_append(buf);
+	return checksum_append(buf) < 0 ? tl_err_set(err, "out of memory") : 0;
 }
 
 int
