@@ -158,6 +158,8 @@ main(int argc, char **argv)
 		tl_classifier_free(c);
 		tl_die(st == -2 ? TL_EXIT_USAGE : TL_EXIT_DATA, "%s", err.msg);
 	}
+	if (*tl_classifier_warning(c))
+		tl_warn("%s", tl_classifier_warning(c));
 	if ((rec = tl_rec_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	while ((st = tl_reader_next(r, rec, &err)) == 1) {

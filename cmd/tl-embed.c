@@ -63,7 +63,7 @@ main(int argc, char **argv)
 	tl_bad_init(&bad);
 	if (env && *env)
 		o.threads = (int)tl_opt_int(usage, "TL_THREADS", env, 1, 256);
-	while ((c = getopt_long(argc, argv, "m:l:p:b:j:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:l:p:b:j:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o.model = optarg; break;
 		case 'l': o.layer = optarg; break;

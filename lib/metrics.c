@@ -202,7 +202,7 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 	if (tl_rec_get(rec, "prob") != NULL) {
 		if (!s->fixed)
 			return tl_err_set(err, "prob, but no \"classes\" in the header to name its entries");
-		if (tl_rec_tensor(rec, "prob", &t, err) < 0)
+		if (tl_rec_tensor(rec, "prob", &t, err) < 0) /* err says "prob: ..." */
 			return -1;
 		if (t.dtype != TL_F32 || t.ndim != 1 || t.shape[0] != (uint64_t)s->k)
 			return tl_err_set(err, "prob is not <f4 [%d] (the header's %d classes)", s->k, s->k);
