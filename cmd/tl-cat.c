@@ -91,7 +91,7 @@ static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { FULL = 256, HEADERS, FROM_JSON, SPLIT, LABEL, PRED, MIN_CONF, MAX_CONF,
-	       STRIP, MAX_BAD, STRICT, VERSION };
+	       STRIP, MAX_BAD, STRICT };
 	static const struct option lopts[] = {
 		{"stream", no_argument, NULL, 'b'}, {"count", required_argument, NULL, 'c'},
 		{"fields", required_argument, NULL, 'f'}, {"extract", required_argument, NULL, 'x'},
@@ -101,7 +101,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{"pred", required_argument, NULL, PRED}, {"min-conf", required_argument, NULL, MIN_CONF},
 		{"max-conf", required_argument, NULL, MAX_CONF}, {"strip", required_argument, NULL, STRIP},
 		{"max-bad", required_argument, NULL, MAX_BAD}, {"strict", no_argument, NULL, STRICT},
-		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, VERSION},
+		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, modes = 0;
@@ -110,7 +110,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	o->head = -1;
 	tl_select_init(&o->sel);
 	tl_bad_init(&o->bad);
-	while ((c = getopt_long(argc, argv, "bc:f:x:n:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "bc:f:x:n:hV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': o->out = OUT_STREAM; modes++; break;
 		case 'c': o->out = OUT_COUNT; o->count = optarg; modes++; break;
@@ -132,7 +132,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case STRICT: o->bad.strict = 1; break;
 		case 'h': help();
-		case VERSION: printf("%s\n", PRODUCER); exit(TL_EXIT_OK);
+		case 'V': printf("%s\n", PRODUCER); exit(TL_EXIT_OK);
 		default: tl_usage_error(USAGE, NULL);
 		}
 	}

@@ -116,9 +116,11 @@ flush_batch(struct tl_classifier *c, struct tl_writer *w, struct tl_bad *bad)
 			tl_writer_abort(w);
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		}
-		if (st == -1) { /* the verdict is good; its heat map is not */
+		if (st == -1 || st == -3) { /* -1: the verdict is good, its heat map is not */
 			const char *id = tl_rec_str((struct tl_rec *)r, "id");
 			tl_bad_record(bad, id ? id : "(record without id)", err.msg);
+			if (st == -3)
+				continue;
 		}
 		if (tl_writer_put(w, r, &err) < 0)
 			tl_cli_write_failed(&err);
@@ -156,6 +158,8 @@ main(int argc, char **argv)
 		tl_classifier_free(c);
 		tl_die(st == -2 ? TL_EXIT_USAGE : TL_EXIT_DATA, "%s", err.msg);
 	}
+	if (*tl_classifier_warning(c))
+		tl_warn("%s", tl_classifier_warning(c));
 	if ((rec = tl_rec_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	while ((st = tl_reader_next(r, rec, &err)) == 1) {

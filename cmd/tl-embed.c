@@ -11,6 +11,7 @@
 #include "image.h"
 #include "nn/nn.h"
 #include "stream.h"
+#include "tensor.h"
 
 static const char usage[] =
     "tl-embed [-m model] [-l layer | --cut] [-p pool] [-b batch] [-j threads] [--keep-image]\n"
@@ -62,7 +63,7 @@ main(int argc, char **argv)
 	tl_bad_init(&bad);
 	if (env && *env)
 		o.threads = (int)tl_opt_int(usage, "TL_THREADS", env, 1, 256);
-	while ((c = getopt_long(argc, argv, "m:l:p:b:j:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:l:p:b:j:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o.model = optarg; break;
 		case 'l': o.layer = optarg; break;
@@ -140,18 +141,28 @@ list_layers(struct tl_embed_opts *o)
 	exit(0);
 }
 
+/* Runs the batch and writes its records, but never an emb holding a NaN
+ * or an infinity (a backbone can make one): that record is bad. */
 static void
-flush_batch(struct tl_embedder *e, struct tl_writer *w)
+flush_batch(struct tl_embedder *e, struct tl_writer *w, struct tl_bad *bad)
 {
+	struct tl_tensor t;
 	struct tl_err err;
 
 	if (tl_embedder_run(e, &err) < 0) {
 		tl_writer_abort(w);
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	}
-	for (int i = 0; i < tl_embedder_pending(e); i++)
-		if (tl_writer_put(w, tl_embedder_result(e, i), &err) < 0)
+	for (int i = 0; i < tl_embedder_pending(e); i++) {
+		const struct tl_rec *r = tl_embedder_result(e, i);
+		if (tl_rec_tensor(r, "emb", &t, &err) < 0) {
+			tl_err_prefix(&err, "the backbone's output");
+			tl_bad_rec(bad, (struct tl_rec *)r, err.msg);
+			continue;
+		}
+		if (tl_writer_put(w, r, &err) < 0)
 			tl_cli_write_failed(&err);
+	}
 	tl_embedder_reset(e);
 }
 
@@ -183,7 +194,7 @@ embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
 			continue;
 		}
 		if (tl_embedder_full(e)) {
-			flush_batch(e, w);
+			flush_batch(e, w, bad);
 			tl_progress_step(&prog, o->batch);
 		}
 	}
@@ -191,7 +202,7 @@ embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
 		tl_writer_abort(w);
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	}
-	flush_batch(e, w);
+	flush_batch(e, w, bad);
 	tl_progress_end(&prog);
 	if (tl_writer_close(w, &err) < 0)
 		tl_cli_write_failed(&err);

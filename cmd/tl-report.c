@@ -353,6 +353,9 @@ main(int argc, char **argv)
 	if (!*m.model)
 		m.model = header_str(tl_reader_header(r), "classifier", "name", model, sizeof model);
 	m.backbone = header_str(tl_reader_header(r), "model", "name", backbone, sizeof backbone);
+	if (!*m.backbone) /* tl-classify on images: no emb, so no "model" */
+		m.backbone = header_str(tl_reader_header(r), "classifier", "backbone", backbone,
+		    sizeof backbone);
 	m.date = date, m.dataset = dataset, m.ood_label = o.ood_label;
 	m.records = o.bad.seen, m.unlabelled = tl_evalset_unlabelled(s), m.bad = o.bad.bad;
 	m.min_count = o.min_count;

@@ -9,8 +9,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "afile.h"
 #include "cli.h"
 #include "json.h"
 #include "stream.h"
@@ -170,6 +172,28 @@ progress(void *ctx, const char *line)
 		tl_warn("%s", line);
 }
 
+/* The model file is written at the end, under a temporary name beside it
+ * (afile.h): that temporary file is made (and removed) now, so that a path
+ * that cannot be written fails before the training rather than after it.
+ * The --log file is opened now for the same reason. */
+static FILE *
+check_outputs(const struct opts *o)
+{
+	struct stat st;
+	struct tl_afile *a;
+	struct tl_err err;
+	FILE *f = NULL;
+
+	if (stat(o->out, &st) == 0 && S_ISDIR(st.st_mode))
+		tl_die(TL_EXIT_USAGE, "-o %s: is a directory", o->out);
+	if ((a = tl_afile_open(o->out, &err)) == NULL)
+		tl_die(TL_EXIT_USAGE, "-o %s", err.msg);
+	tl_afile_abort(a);
+	if (o->log && (f = fopen(o->log, "a")) == NULL)
+		tl_die(TL_EXIT_USAGE, "--log %s: %s", o->log, strerror(errno));
+	return f;
+}
+
 /* Unpooled maps ([H,W,C], pool "none"), as tl-embed --cut writes, are
  * read as a request to fine-tune from where they were cut: as flat
  * embeddings they would make a head of H*W*C inputs whose OOD covariance
@@ -204,6 +228,50 @@ read_all(struct tl_reader *r, struct tl_trainset *ts, struct tl_bad *bad)
 		tl_bad_rec(bad, rec, err.msg);
 	}
 	tl_rec_free(rec);
+}
+
+/* n as 3 digits and a unit: 36.1M */
+static const char *
+human(double n, char *buf, size_t len)
+{
+	static const char unit[] = " KMGTPE";
+	int u = 0;
+
+	while (n >= 999.5 && u < 6)
+		n /= 1000, u++;
+	snprintf(buf, len, u ? "%.3g%c" : "%.0f", n, unit[u]);
+	return buf;
+}
+
+/* Before a fine-tuning run starts: what it trains and what that costs in
+ * multiply-adds (a forward and a backward pass, about three forwards, of
+ * every train map per epoch, a forward of val, and the features of every
+ * map before and after), and a warning when the tail is most of the
+ * network, which a cut at or near the input makes. */
+static void
+cost(const struct opts *o, const struct tl_ft_plan *p, const struct tl_trainset *ts)
+{
+	long long ntr = 0, nva = 0;
+	double total;
+	int epochs;
+	char a[16], b[16];
+
+	for (int c = 0; c < ts->nclass; c++)
+		ntr += ts->count[2 * c], nva += ts->count[2 * c + 1];
+	if ((epochs = tl_ft_epochs(&o->ft, (size_t)ntr)) == 0)
+		return;
+	total = (double)p->macs * ((double)epochs * (3.0 * (double)ntr + (double)nva) +
+	    2.0 * (double)ts->n);
+	if (!o->quiet)
+		tl_warn("fine-tuning %s -> %s: %d Convs, %lld parameters, %s multiply-adds per map; "
+		    "%d epoch%s of %lld train maps: about %s multiply-adds in all", p->from, p->to,
+		    p->convs, p->params, human((double)p->macs, a, sizeof a), epochs,
+		    epochs == 1 ? "" : "s", ntr, human(total, b, sizeof b));
+	if (2 * p->convs > p->net_convs)
+		tl_warn("the tail %s -> %s is most of the network (%d of the %d Convs up to its end): "
+		    "each epoch costs about a whole training pass of the backbone; a cut near the end "
+		    "(tl-embed --cut) tunes its last blocks for a fraction of that", p->from, p->to,
+		    p->convs, p->net_convs);
 }
 
 static void
@@ -246,6 +314,15 @@ summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_trai
 	    p->val_raw.logloss, p->val_raw.ece);
 	tl_warn("calibrated (T = %.3f): log loss %.4f, ECE %.4f", p->temperature,
 	    p->val_cal.logloss, p->val_cal.ece);
+	if (p->temp_bound > 0)
+		tl_warn("the temperature stopped at its search bound %g: val asks for flatter "
+		    "probabilities still (the model is confidently wrong on much of val: a head that "
+		    "learnt little, or val unlike train); they are flattened toward 1/%d only that far",
+		    TL_CALIB_TMAX, ts->nclass);
+	else if (p->temp_bound < 0)
+		tl_warn("the temperature stopped at its search bound %g: val asks for sharper "
+		    "probabilities still (every val record right, or a strong --l2 shrinking the "
+		    "logits); they are sharpened only that far", TL_CALIB_TMIN);
 	if (o->t.ood)
 		tl_warn("OOD threshold %.4g keeps %.1f%% of val", p->ood_threshold, 100 * p->ood_kept);
 }
@@ -254,7 +331,7 @@ summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_trai
  * and the --log line. */
 static void
 finish(const struct opts *o, struct tl_tlm *m, const struct tl_trainset *ts,
-       const struct tl_train_report *rep, const struct tl_ft_report *frep)
+       const struct tl_train_report *rep, const struct tl_ft_report *frep, FILE *f)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	time_t now = sde && *sde ? (time_t)strtoll(sde, NULL, 10) : time(NULL);
@@ -262,7 +339,6 @@ finish(const struct opts *o, struct tl_tlm *m, const struct tl_trainset *ts,
 	struct tl_rec *meta = tl_rec_new();
 	struct tl_err err;
 	struct tm tm;
-	FILE *f;
 
 	gmtime_r(&now, &tm);
 	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -294,8 +370,6 @@ finish(const struct opts *o, struct tl_tlm *m, const struct tl_trainset *ts,
 			if (tl_rec_set_obj(line, key, &meta->kv[i].val) < 0)
 				tl_die(TL_EXIT_DATA, "out of memory");
 		}
-		if ((f = fopen(o->log, "a")) == NULL)
-			tl_die(TL_EXIT_DATA, "%s: %s", o->log, strerror(errno));
 		if (tl_json_write_rec(f, line, 0, &err) < 0 || fclose(f) != 0)
 			tl_die(TL_EXIT_DATA, "%s: write error", o->log);
 		tl_rec_free(line);
@@ -312,11 +386,14 @@ main(int argc, char **argv)
 	struct tl_tlm *init = NULL, *m;
 	struct tl_train_report rep;
 	struct tl_ft_report frep;
+	struct tl_ft_plan plan;
 	struct tl_err err;
+	FILE *log;
 	int tail;
 
 	tl_cli_init(argv[0]);
 	parse(argc, argv, &o);
+	log = check_outputs(&o);
 	if (o.init && (init = tl_tlm_load(o.init, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	o.t.init = init;
@@ -330,7 +407,7 @@ main(int argc, char **argv)
 	if (tail && o.t.head != TL_TLM_LINEAR)
 		tl_die(TL_EXIT_USAGE, "maps from tl-embed --cut fine-tune a linear head: drop --hidden, "
 		    "or give pooled embeddings");
-	if (tail && tl_ft_check(tl_reader_header(r), &o.t, &o.ft, &err) < 0)
+	if (tail && tl_ft_check(tl_reader_header(r), &o.t, &o.ft, &plan, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s%s", err.msg, o.finetune ? "" :
 		    " (for a head on frozen features, pool the maps: tl-embed -p avg)");
 	if ((ts = tl_trainset_new()) == NULL)
@@ -338,12 +415,14 @@ main(int argc, char **argv)
 	read_all(r, ts, &o.bad);
 	if (tl_trainset_finish(ts, HOLDOUT, o.t.seed, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	if (tail)
+		cost(&o, &plan, ts);
 	m = tail ? tl_ft_train(&o.t, &o.ft, ts, tl_reader_header(r), &rep, &frep, &err)
 	         : tl_train(&o.t, ts, &rep, &err);
 	if (m == NULL || tl_tlm_set_backbone(m, tl_reader_header(r), &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	summary(&o, ts, &rep, tail ? &frep : NULL);
-	finish(&o, m, ts, &rep, tail ? &frep : NULL);
+	finish(&o, m, ts, &rep, tail ? &frep : NULL, log);
 	tl_warn("%lld read, %lld skipped", o.bad.seen, o.bad.bad);
 	tl_reader_close(r);
 	tl_trainset_free(ts);

@@ -60,7 +60,7 @@ double
 tl_calib_temperature(size_t n, int k, const float *logits, const int *y)
 {
 	const double r = (sqrt(5) - 1) / 2;
-	double a = log(0.05), b = log(20), c, d, fc, fd;
+	double a = log(TL_CALIB_TMIN), b = log(TL_CALIB_TMAX), c, d, fc, fd;
 
 	if (n == 0)
 		return 1;
@@ -79,4 +79,15 @@ tl_calib_temperature(size_t n, int k, const float *logits, const int *y)
 		}
 	}
 	return exp((a + b) / 2);
+}
+
+int
+tl_calib_at_bound(double t)
+{
+	/* the search ends within 1e-6 of the bound in log T */
+	if (log(t) < log(TL_CALIB_TMIN) + 1e-4)
+		return -1;
+	if (log(t) > log(TL_CALIB_TMAX) - 1e-4)
+		return 1;
+	return 0;
 }

@@ -51,6 +51,10 @@ struct tl_classifier {
 	struct tl_prep prep;       /* what the network saw (heat-map region) */
 	int batch, n;
 	struct tl_rec **recs;      /* MODE_EMB: [batch] queued copies */
+	struct tl_err *why;        /* [batch]: why record i of the batch is bad,
+	                            * when failed[i] (MODE_IMAGE: the backbone
+	                            * gave a non-finite emb) */
+	unsigned char *failed;     /* [batch] */
 	float *emb;                /* [batch, D] pooled embeddings */
 	float *prob;               /* [batch, K] */
 	float *ood;                /* [batch] */
@@ -61,6 +65,7 @@ struct tl_classifier {
 	int *order;                /* [K] for top-K */
 	struct tl_rec *out;
 	long long done, unknown;
+	char warning[1024];        /* tl_classifier_warning */
 };
 
 static int
@@ -167,6 +172,8 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 	if (c->o.cam_dir && tl_image_init(err) < 0)
 		goto fail;
 	c->recs = calloc((size_t)c->batch, sizeof *c->recs);
+	c->why = calloc((size_t)c->batch, sizeof *c->why);
+	c->failed = calloc((size_t)c->batch, sizeof *c->failed);
 	c->emb = malloc((size_t)c->batch * c->m->dim * sizeof *c->emb);
 	c->prob = malloc((size_t)c->batch * c->m->nclass * sizeof *c->prob);
 	c->ood = malloc((size_t)c->batch * sizeof *c->ood);
@@ -177,7 +184,7 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 		c->tmaps = malloc((size_t)c->batch * c->tin * sizeof *c->tmaps);
 	if (c->otail)
 		c->of = malloc((size_t)c->batch * (size_t)c->m->ood_dim * sizeof *c->of);
-	if (!c->recs || !c->emb || !c->prob || !c->ood || !c->work || !c->order || !c->out ||
+	if (!c->recs || !c->why || !c->failed || !c->emb || !c->prob || !c->ood || !c->work || !c->order || !c->out ||
 	    (c->tail && !c->tmaps) || (c->otail && !c->of)) {
 		tl_err_set(err, "out of memory");
 		goto fail;
@@ -196,6 +203,8 @@ tl_classifier_free(struct tl_classifier *c)
 	for (int i = 0; c->recs && i < c->batch; i++)
 		tl_rec_free(c->recs[i]);
 	free(c->recs);
+	free(c->why);
+	free(c->failed);
 	tl_embedder_free(c->e);
 	tl_tail_free(c->tail);
 	tl_tail_free(c->otail);
@@ -391,10 +400,11 @@ header_keys(struct tl_classifier *c, struct tl_rec *out)
 	int k = c->m->nclass;
 	msgpack_object *cl = tl_rec_alloc(out, (size_t)k * sizeof *cl);
 	msgpack_object arr = { .type = MSGPACK_OBJECT_ARRAY };
-	msgpack_object_kv kv[3];
+	msgpack_object_kv kv[4];
 	msgpack_object map = { .type = MSGPACK_OBJECT_MAP };
-	const char *keys[3] = { "name", "sha256", "version" };
-	const char *vals[3] = { c->name, c->sha256, c->m->version_tag ? c->m->version_tag : "" };
+	const char *keys[4] = { "name", "sha256", "version", "backbone" };
+	const char *vals[4] = { c->name, c->sha256, c->m->version_tag ? c->m->version_tag : "",
+	    c->m->backbone.name };
 
 	if (cl == NULL)
 		return -1;
@@ -404,15 +414,73 @@ header_keys(struct tl_classifier *c, struct tl_rec *out)
 		cl[i].via.str.size = (uint32_t)strlen(c->m->classes[i]);
 	}
 	arr.via.array = (msgpack_object_array){ (uint32_t)k, cl };
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		kv[i].key = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
 		    .via.str = { (uint32_t)strlen(keys[i]), keys[i] } };
 		kv[i].val = (msgpack_object){ .type = MSGPACK_OBJECT_STR,
 		    .via.str = { (uint32_t)strlen(vals[i]), vals[i] } };
 	}
-	map.via.map = (msgpack_object_map){ 3, kv };
+	map.via.map = (msgpack_object_map){ 4, kv };
 	return tl_rec_set_obj(out, "classes", &arr) < 0 ||
 	    tl_rec_set_obj(out, "classifier", &map) < 0 ? -1 : 0;
+}
+
+/* Appends "[a, b, c]" (the strings of array a, or of names[0..n)) to buf. */
+static void
+list_str(char *buf, size_t size, const msgpack_object *a, const char *const *names, int n)
+{
+	size_t off = strlen(buf);
+
+	off += (size_t)snprintf(buf + off, off < size ? size - off : 0, "[");
+	for (int i = 0; i < n && off < size; i++) {
+		if (a != NULL)
+			off += (size_t)snprintf(buf + off, size - off, "%s%.*s", i ? ", " : "",
+			    (int)a->via.array.ptr[i].via.str.size, a->via.array.ptr[i].via.str.ptr);
+		else
+			off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", names[i]);
+	}
+	if (off < size)
+		snprintf(buf + off, size - off, "]");
+}
+
+/* c->warning: set when the input header's "classes" name a class the model
+ * does not know (its records' labels can never be predicted); the output's
+ * classes are the model's all the same, the order of prob. */
+static void
+check_classes(struct tl_classifier *c, const struct tl_rec *in)
+{
+	const msgpack_object *cl = tl_rec_get(in, "classes");
+	int n, known = 1;
+
+	c->warning[0] = '\0';
+	if (cl == NULL || cl->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	n = (int)cl->via.array.size;
+	for (int i = 0; i < n; i++)
+		if (cl->via.array.ptr[i].type != MSGPACK_OBJECT_STR)
+			return; /* not a class list tl writes: tl-report says so */
+	for (int i = 0; i < n && known; i++) {
+		const msgpack_object *s = &cl->via.array.ptr[i];
+		known = 0;
+		for (int j = 0; j < c->m->nclass && !known; j++)
+			known = strlen(c->m->classes[j]) == s->via.str.size &&
+			    memcmp(c->m->classes[j], s->via.str.ptr, s->via.str.size) == 0;
+	}
+	if (known)
+		return;
+	snprintf(c->warning, sizeof c->warning, "the input's classes ");
+	list_str(c->warning, sizeof c->warning, cl, NULL, n);
+	snprintf(c->warning + strlen(c->warning), sizeof c->warning - strlen(c->warning),
+	    " are not all among the model's ");
+	list_str(c->warning, sizeof c->warning, NULL, c->m->classes, c->m->nclass);
+	snprintf(c->warning + strlen(c->warning), sizeof c->warning - strlen(c->warning),
+	    "; the output header has the model's");
+}
+
+const char *
+tl_classifier_warning(const struct tl_classifier *c)
+{
+	return c->warning;
 }
 
 int
@@ -444,6 +512,7 @@ tl_classifier_start(struct tl_classifier *c, const struct tl_rec *in, struct tl_
 		if (!c->mapbuf || !c->camf || !c->gain || !c->cams)
 			return tl_err_set(err, "out of memory");
 	}
+	check_classes(c, in);
 	if (header_keys(c, out) < 0)
 		return tl_err_set(err, "out of memory");
 	return 0;
@@ -463,8 +532,8 @@ tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_e
 	}
 	if (tl_rec_get(rec, "emb") == NULL)
 		return tl_err_set(err, "no emb to classify");
-	if (tl_rec_tensor(rec, "emb", &t, err) < 0)
-		return tl_err_prefix(err, "emb");
+	if (tl_rec_tensor(rec, "emb", &t, err) < 0) /* err says "emb: ..." */
+		return -1;
 	if (t.count != want || (c->map && !c->tail && (t.ndim != 3 || t.shape[0] != (uint64_t)c->mh ||
 	    t.shape[1] != (uint64_t)c->mw)))
 		return tl_err_set(err, "emb has %llu values, the header says %llu",
@@ -572,9 +641,13 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 	const float *maps;
 
 	for (int i = 0; i < n; i++) {
-		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
+		float *x = c->tmaps + (size_t)i * c->tin;
+		if (c->failed[i])
+			memset(x, 0, c->tin * sizeof *x);
+		else if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
 			return -1;
-		tl_tensor_to_f32(&t, c->tmaps + (size_t)i * c->tin);
+		else
+			tl_tensor_to_f32(&t, x);
 	}
 	if (tl_tail_forward(c->tail, c->tmaps, n, c->emb, c->o.cam, err) < 0)
 		return -1;
@@ -590,7 +663,8 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 		return 0;
 	maps = tl_tail_map(c->tail, hwc);
 	for (int i = 0; i < n; i++)
-		cam_one(c, i, maps + (size_t)i * hw * c->mc);
+		if (!c->failed[i])
+			cam_one(c, i, maps + (size_t)i * hw * c->mc);
 	return 0;
 }
 
@@ -604,9 +678,19 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 	if (c->mode == MODE_IMAGE && tl_embedder_run(c->e, err) < 0)
 		return -1;
 	n = tl_classifier_pending(c);
+	/* records queued as emb were checked by tl_classifier_add; those the
+	 * backbone made are checked here, and a bad one leaves the batch */
+	for (int i = 0; i < n; i++)
+		if ((c->failed[i] = c->mode == MODE_IMAGE &&
+		    tl_rec_tensor(source(c, i), "emb", &t, &c->why[i]) < 0))
+			tl_err_prefix(&c->why[i], "the backbone's output");
 	if (c->tail)
 		return run_tail(c, n, err);
 	for (int i = 0; i < n; i++) {
+		if (c->failed[i]) {
+			memset(c->emb + (size_t)i * d, 0, (size_t)d * sizeof *c->emb);
+			continue;
+		}
 		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
 			return -1;
 		if (c->map) {
@@ -619,6 +703,8 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 	if (!c->o.cam)
 		return 0;
 	for (int i = 0; i < n; i++) {
+		if (c->failed[i])
+			continue;
 		if (tl_rec_tensor(source(c, i), "emb", &t, err) < 0)
 			return -1;
 		tl_tensor_to_f32(&t, c->mapbuf);
@@ -739,6 +825,11 @@ tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
 	*out = r;
 	if (tl_rec_copy(r, source(c, i)) < 0)
 		return tl_err_set(err, "out of memory"), -2;
+	if (c->failed[i]) {
+		if (err != NULL)
+			*err = c->why[i];
+		return -3;
+	}
 	if (c->mode == MODE_IMAGE)
 		tl_rec_del(r, "emb");
 	best = best_class(prob, k);

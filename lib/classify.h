@@ -51,12 +51,19 @@ const struct tl_tlm *tl_classifier_model(const struct tl_classifier *c);
 
 /* Looks at the input's header, decides how records are read, and makes the
  * output header in out: in's keys, then "classes" (the model's) and
- * "classifier" ({"name", "sha256" of the .tlm file, "version"}).  Returns 0;
+ * "classifier" ({"name", "sha256" of the .tlm file, "version", "backbone":
+ * the name of the model's backbone}).  Returns 0;
  * -1 when the input's embeddings are not the model's (a data fault: exit 1);
  * -2 when the run cannot be set up (backbone missing or different, --cam on
  * pooled embeddings: exit 2).  err says why. */
 int tl_classifier_start(struct tl_classifier *c, const struct tl_rec *in, struct tl_rec *out,
                         struct tl_err *err);
+
+/* After tl_classifier_start: "" or a sentence for the user when the
+ * input header's "classes" hold a class the model does not know, naming
+ * both lists (the output's classes are the model's: a warning, not an
+ * error, since such records are still classified).  Owned by c. */
+const char *tl_classifier_warning(const struct tl_classifier *c);
 
 /* Queues rec (copied).  -1 when it cannot be classified (no emb and no
  * image, wrong emb size, undecodable image): err says why, nothing queued. */
@@ -71,7 +78,9 @@ int tl_classifier_run(struct tl_classifier *c, struct tl_err *err);
  * valid until the next call) and, with cam_dir, writes its heat map.
  * 0; -1 when the heat map cannot be made for this record (no image,
  * undecodable: *out is still good, err says why); -2 when writing failed
- * (disk full, permissions: stop). */
+ * (disk full, permissions: stop); -3 when the record is bad (the backbone
+ * gave it a NaN or infinite emb: err says why, *out is the input record,
+ * not to be written). */
 int tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
                          struct tl_err *err);
 void tl_classifier_reset(struct tl_classifier *c); /* empties the queue */

@@ -50,9 +50,27 @@ tl_ft_epochs(const struct tl_ft_opts *o, size_t ntrain)
 	return e < 5 ? 5 : e > 200 ? 200 : (int)e;
 }
 
-struct tl_tail *
-tl_ft_open(const char *name, const char *sha256, const char *from, const char *to,
-           char *to_out, size_t n, struct tl_err *err)
+/* The Convs the network runs up to and including tensor `to`, in its
+ * execution order: the whole network the tail is a part of. */
+static int
+convs_to(const struct tl_nn *nn, const char *to)
+{
+	const char *name, *op;
+	int n = 0;
+
+	for (int i = 0; (name = tl_nn_list_tensors(nn, i, &op)) != NULL; i++) {
+		n += op != NULL && strcmp(op, "Conv") == 0;
+		if (strcmp(name, to) == 0)
+			break;
+	}
+	return n;
+}
+
+/* tl_ft_open, and the number of Convs up to the end into *net (if not
+ * NULL). */
+static struct tl_tail *
+open_tail(const char *name, const char *sha256, const char *from, const char *to,
+          char *to_out, size_t n, int *net, struct tl_err *err)
 {
 	struct tl_model m;
 	struct tl_nn *nn;
@@ -71,10 +89,19 @@ tl_ft_open(const char *name, const char *sha256, const char *from, const char *t
 	if ((nn = tl_model_load(&m, to, NULL, err)) == NULL)
 		return NULL;
 	t = tl_tail_new(nn, from, to, err);
+	if (net != NULL)
+		*net = convs_to(nn, to);
 	tl_nn_free(nn);
 	if (to_out != NULL)
 		snprintf(to_out, n, "%s", to);
 	return t;
+}
+
+struct tl_tail *
+tl_ft_open(const char *name, const char *sha256, const char *from, const char *to,
+           char *to_out, size_t n, struct tl_err *err)
+{
+	return open_tail(name, sha256, from, to, to_out, n, NULL, err);
 }
 
 int
@@ -153,21 +180,25 @@ struct joint {
 	size_t in;                /* floats per map */
 	float *x, *f, *u, *z, *d; /* batch: maps, features, head inputs, logits, dL/dfeat */
 	float *gw, *gb;           /* head gradients [K,C], [K] */
-	float *wts;               /* [B] 1/B */
+	float *wts;               /* [B] the batch's weights, summing to 1 */
+	const float *w;           /* [n] per record: 1, or with --balance 1/(its
+	                           * class's train count), as tl_train weights */
 	float **am, **av;         /* AdamW moments per tail parameter */
 	float *hm, *hv;           /* and for the head: W then b */
 	long step, steps;
 };
 
-/* One step on the rows idx[0..b): forward, loss, backward, AdamW.  Returns
- * the batch's mean loss, or -1 (err) when the tail fails. */
+/* One step on the rows idx[0..b): forward, loss, backward, AdamW.  The
+ * rows' weights j->w, scaled to sum to 1 over the batch (tl_train's MLP
+ * does the same).  Returns the batch's weighted mean loss times its share
+ * of the train set's weight, or -1 (err) when the tail fails. */
 static double
 step(struct joint *j, const float *maps, const int *labels, const size_t *idx, int b,
      struct tl_err *err)
 {
 	struct tl_tlm *m = j->m;
 	int c = j->c, k = j->k, l2 = m->norm == TL_TLM_NORM_L2;
-	double loss, c1, c2;
+	double loss, c1, c2, wsum = 0;
 
 	for (int i = 0; i < b; i++)
 		memcpy(j->x + (size_t)i * j->in, maps + idx[i] * j->in, j->in * sizeof *j->x);
@@ -185,16 +216,18 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 	}
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, k, c, 1, j->u, c, m->w1, c, 0,
 	    j->z, k);
+	for (int i = 0; i < b; i++)
+		wsum += j->w[idx[i]];
 	for (int i = 0; i < b; i++) {
 		for (int q = 0; q < k; q++)
 			j->z[i * k + q] += m->b1[q];
-		j->wts[i] = 1.0f / (float)b;
+		j->wts[i] = (float)(j->w[idx[i]] / wsum);
 	}
 	{
 		int ys[4096];
 		for (int i = 0; i < b; i++)
 			ys[i] = labels[idx[i]];
-		loss = tl_train_xent((size_t)b, k, j->z, ys, j->wts, j->o->label_smoothing);
+		loss = wsum * tl_train_xent((size_t)b, k, j->z, ys, j->wts, j->o->label_smoothing);
 	}
 	/* head gradients, then dL/du = dz W, back through the standardisation
 	 * and the L2 normalisation: df = (du - v (v . du)) / |f|, v = f/|f| */
@@ -337,8 +370,8 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
             const struct tl_train_opts *to, const struct tl_ft_opts *o, float *feat,
             struct tl_metrics *vm, int *best_epoch, struct tl_err *err)
 {
-	float *best = NULL;
-	double best_ll;
+	float *best = NULL, *w = NULL;
+	double best_ll, wtot = 0;
 	struct joint j = { .t = t, .m = m, .o = o, .b = o->batch, .c = m->dim, .k = m->nclass };
 	int np = tl_tail_nparams(t), rc = -1;
 	size_t ntr = 0, *idx = NULL;
@@ -361,7 +394,8 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 	j.av = calloc((size_t)np, sizeof *j.av);
 	j.hm = calloc(2 * ((size_t)j.k * (size_t)j.c + (size_t)j.k), sizeof *j.hm);
 	idx = malloc((ntr + 1) * sizeof *idx);
-	if (j.x == NULL || j.f == NULL || j.z == NULL || j.gw == NULL || j.wts == NULL ||
+	j.w = w = malloc((ts->n + 1) * sizeof *w);
+	if (w == NULL || j.x == NULL || j.f == NULL || j.z == NULL || j.gw == NULL || j.wts == NULL ||
 	    j.am == NULL || j.av == NULL || j.hm == NULL || idx == NULL)
 		goto oom;
 	j.u = j.f + (size_t)j.b * (size_t)j.c;
@@ -375,9 +409,16 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 			goto oom;
 	}
 	ntr = 0;
+	for (size_t i = 0; i < ts->n; i++) {
+		w[i] = 0;
+		if (ts->val[i] != 0)
+			continue;
+		idx[ntr++] = i;
+		w[i] = to->balance ? (float)(1.0 / (double)ts->count[2 * ts->y[i]]) : 1;
+		wtot += w[i];
+	}
 	for (size_t i = 0; i < ts->n; i++)
-		if (ts->val[i] == 0)
-			idx[ntr++] = i;
+		w[i] = (float)(w[i] / wtot);
 	j.steps = (long)o->epochs * (long)((ntr + (size_t)j.b - 1) / (size_t)j.b);
 	tl_rng_seed(&rng, to->seed ^ 0x66696e65 /* "fine" */);
 	/* epoch 0 is the untouched tail with the frozen head: the kept state
@@ -397,12 +438,12 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 			double l = step(&j, ts->x, ts->y, idx + b0, b, err);
 			if (l < 0)
 				goto out;
-			sum += l * b;
+			sum += l;
 		}
 		if (joint_val(&j, ts, vm, err) < 0)
 			goto out;
 		snprintf(line, sizeof line, "fine-tune epoch %d: loss %.4f, val accuracy %.4f log loss %.4f",
-		    ep + 1, sum / (double)ntr, vm->acc, vm->logloss);
+		    ep + 1, sum, vm->acc, vm->logloss);
 		if (to->log)
 			to->log(to->log_ctx, line);
 		if (vm->logloss < best_ll) {
@@ -422,7 +463,7 @@ out:
 	for (int i = 0; j.am && j.av && i < np; i++)
 		free(j.am[i]), free(j.av[i]);
 	free(j.am), free(j.av), free(j.x), free(j.f), free(j.z), free(j.gw), free(j.wts);
-	free(j.hm), free(idx), free(best);
+	free(j.hm), free(idx), free(best), free(w);
 	return rc;
 }
 
@@ -520,7 +561,7 @@ header_str(const struct tl_rec *h, const char *map, const char *key, char *buf, 
 static struct tl_tail *
 open_run_tail(const struct tl_rec *header, const struct tl_train_opts *to,
               const struct tl_ft_opts *fo, char *name, char *sha, char *from, char *end,
-              struct tl_err *err)
+              int *net, struct tl_err *err)
 {
 	const msgpack_object *d = tl_rec_get(header, "dims");
 	struct tl_tail *t;
@@ -533,8 +574,8 @@ open_run_tail(const struct tl_rec *header, const struct tl_train_opts *to,
 		    "(fine-tuning reads tl-embed --cut output)"), NULL;
 	if (to->head != TL_TLM_LINEAR || to->norm == TL_TLM_NORM_SQRT)
 		return tl_err_set(err, "fine-tuning trains a linear head with --norm l2 or none"), NULL;
-	if ((t = tl_ft_open(name, sha, from, to->init != NULL && to->init->tail.n > 0 &&
-	    fo->to == NULL ? to->init->tail.to : fo->to, end, 128, err)) == NULL)
+	if ((t = open_tail(name, sha, from, to->init != NULL && to->init->tail.n > 0 &&
+	    fo->to == NULL ? to->init->tail.to : fo->to, end, 128, net, err)) == NULL)
 		return NULL;
 	tl_tail_in_shape(t, hwc);
 	for (uint32_t i = 0; d != NULL && d->type == MSGPACK_OBJECT_ARRAY && i < d->via.array.size; i++)
@@ -552,13 +593,26 @@ open_run_tail(const struct tl_rec *header, const struct tl_train_opts *to,
 
 int
 tl_ft_check(const struct tl_rec *header, const struct tl_train_opts *to,
-            const struct tl_ft_opts *fo, struct tl_err *err)
+            const struct tl_ft_opts *fo, struct tl_ft_plan *plan, struct tl_err *err)
 {
 	char name[128], sha[128], from[128], end[128];
-	struct tl_tail *t = open_run_tail(header, to, fo, name, sha, from, end, err);
+	int net = 0;
+	struct tl_tail *t = open_run_tail(header, to, fo, name, sha, from, end, &net, err);
 
+	if (t == NULL)
+		return -1;
+	if (plan != NULL) {
+		memset(plan, 0, sizeof *plan);
+		snprintf(plan->from, sizeof plan->from, "%s", from);
+		snprintf(plan->to, sizeof plan->to, "%s", end);
+		plan->convs = tl_tail_depth(t);
+		plan->net_convs = net;
+		for (int i = 0; i < tl_tail_nparams(t); i++)
+			plan->params += tl_tail_param(t, i)->n;
+		plan->macs = tl_tail_macs(t);
+	}
 	tl_tail_free(t);
-	return t != NULL ? 0 : -1;
+	return 0;
 }
 
 struct tl_tlm *
@@ -581,7 +635,7 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 	int64_t hwc[3];
 
 	memset(frep, 0, sizeof *frep);
-	if ((t = open_run_tail(header, to, fo, name, sha, from, endbuf, err)) == NULL)
+	if ((t = open_run_tail(header, to, fo, name, sha, from, endbuf, NULL, err)) == NULL)
 		return NULL;
 	end = endbuf;
 	ot = open_ood_tail(name, sha, from, end, layer, sizeof layer);

@@ -69,11 +69,21 @@ int tl_ft_features(struct tl_tail *t, const float *x, size_t n, float *f, struct
  * (a model tuned on another backbone or cut is refused). */
 int tl_ft_restore(struct tl_tail *t, const struct tl_tlm *m, struct tl_err *err);
 
+/* What a run will train, for the cost tl-train states before it starts. */
+struct tl_ft_plan {
+	char from[128], to[128]; /* the cut and the end */
+	int convs;               /* Conv nodes in the tail */
+	int net_convs;           /* Conv nodes of the network up to the end */
+	long long params;        /* tail parameters */
+	long long macs;          /* multiply-adds of one map's forward pass */
+};
+
 /* What tl_ft_train would refuse before it reads a record: a header without
  * backbone and layer, a head it cannot train, no tail from that layer to the
- * end (a backbone that names none), maps of another size.  0 or -1 with err. */
+ * end (a backbone that names none), maps of another size.  0, with plan
+ * filled when not NULL, or -1 with err. */
 int tl_ft_check(const struct tl_rec *header, const struct tl_train_opts *to,
-                const struct tl_ft_opts *fo, struct tl_err *err);
+                const struct tl_ft_opts *fo, struct tl_ft_plan *plan, struct tl_err *err);
 
 /* The whole of tl-train --finetune (see above) on ts (finished, x = maps at
  * the cut named by the header's "layer"): returns the final model with its

@@ -196,14 +196,14 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 			return tl_err_set(err, "conf is not a number from 0 to 1");
 	}
 	if ((o = tl_rec_get(rec, "ood")) != NULL) {
-		if (!is_num(o) || tl_rec_f64(rec, "ood", &e.ood) < 0 || isnan(e.ood))
-			return tl_err_set(err, "ood is not a number");
+		if (!is_num(o) || tl_rec_f64(rec, "ood", &e.ood) < 0 || !isfinite(e.ood))
+			return tl_err_set(err, "ood is not a finite number");
 	}
 	if (tl_rec_get(rec, "prob") != NULL) {
 		if (!s->fixed)
 			return tl_err_set(err, "prob, but no \"classes\" in the header to name its entries");
-		if (tl_rec_tensor(rec, "prob", &t, err) < 0)
-			return tl_err_prefix(err, "prob");
+		if (tl_rec_tensor(rec, "prob", &t, err) < 0) /* err says "prob: ..." */
+			return -1;
 		if (t.dtype != TL_F32 || t.ndim != 1 || t.shape[0] != (uint64_t)s->k)
 			return tl_err_set(err, "prob is not <f4 [%d] (the header's %d classes)", s->k, s->k);
 		if (s->nprob + s->k > s->capprob) {

@@ -4,6 +4,7 @@
  * (checked at compile time), so a view's bytes are the values.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tensor.h"
@@ -87,11 +88,28 @@ tl_rec_tensor(const struct tl_rec *r, const char *key, struct tl_tensor *t,
 {
 	const msgpack_object *o = tl_rec_get(r, key);
 
+	uint64_t idx[TL_TENSOR_MAXDIM], rest;
+	char at[TL_TENSOR_MAXDIM * 12];
+	int64_t i;
+	size_t n = 0;
+	float v;
+
 	if (o == NULL)
 		return tl_err_set(err, "no %s", key);
 	if (tl_tensor_view(o, t, err) < 0)
 		return tl_err_prefix(err, "%s", key);
-	return 0;
+	if ((i = tl_tensor_nonfinite(t)) < 0)
+		return 0;
+	/* the value's index in the tensor's own shape: emb[3,0,17] */
+	rest = (uint64_t)i;
+	for (int d = t->ndim - 1; d >= 0; d--)
+		idx[d] = rest % t->shape[d], rest /= t->shape[d];
+	for (int d = 0; d < t->ndim; d++)
+		n += (size_t)snprintf(at + n, sizeof at - n, "%s%llu", d ? "," : "",
+		    (unsigned long long)idx[d]);
+	tl_tensor_to_f32(&(struct tl_tensor){ .dtype = t->dtype, .ndim = 1, .shape = { 1 },
+	    .count = 1, .data = (const char *)t->data + (size_t)i * tl_dtype_size(t->dtype) }, &v);
+	return tl_err_set(err, "%s[%s] is %s", key, at, isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf");
 }
 
 void *
@@ -148,6 +166,39 @@ half_to_float(uint16_t h)
 	else
 		f = ldexpf((float)(man | 0x400), (int)exp - 25);
 	return sign ? -f : f;
+}
+
+int64_t
+tl_tensor_nonfinite(const struct tl_tensor *t)
+{
+	const unsigned char *p = t->data;
+
+	/* by the bits: an exponent of all ones is NaN or an infinity */
+	if (t->dtype == TL_F32) {
+		for (uint64_t i = 0; i < t->count; i++) {
+			uint32_t b;
+			memcpy(&b, p + 4 * i, 4);
+			if ((b & 0x7f800000u) == 0x7f800000u)
+				return (int64_t)i;
+		}
+	} else if (t->dtype == TL_F16) {
+		for (uint64_t i = 0; i < t->count; i++) {
+			uint16_t h;
+			memcpy(&h, p + 2 * i, 2);
+			if ((h & 0x7c00u) == 0x7c00u)
+				return (int64_t)i;
+		}
+	}
+	return -1;
+}
+
+int64_t
+tl_f32_nonfinite(const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+			return (int64_t)i;
+	return -1;
 }
 
 void

@@ -1,8 +1,9 @@
 /*
  * tlm.c - the trained-model file (tlm.h, tl-model(5)): one msgpack map,
- * packed with its keys in a fixed order, read back whole with every shape
- * checked against the class count and the dimensions before a float is
- * copied; and the head's forward pass (OpenBLAS sgemm for the products).
+ * packed with its keys in a fixed order and its checksum last, read back
+ * whole, the checksum checked before anything else and every shape checked
+ * against the class count and the dimensions before a float is copied; and
+ * the head's forward pass (OpenBLAS sgemm for the products).
  *
  * Not here: how the numbers are fitted (train.c, lbfgs.c, calib.c, ood.c).
  */
@@ -335,11 +336,23 @@ tl_tlm_set_backbone(struct tl_tlm *m, const struct tl_rec *header, struct tl_err
 	return 0;
 }
 
-static void
-describe(char *buf, size_t n, const struct tl_tlm_backbone *b)
+/* Hex digits of two hashes to print so that the reader sees them differ:
+ * 12, or up to the first digit where they part (12 when equal). */
+static int
+hash_digits(const char *a, const char *b)
 {
-	int off = snprintf(buf, n, "%s sha256 %.12s, layer %s, pool %s, dims [", b->name,
-	    b->sha256, *b->layer ? b->layer : "(none)", *b->pool ? b->pool : "(none)");
+	int n = 0;
+
+	while (a[n] && a[n] == b[n])
+		n++;
+	return a[n] != b[n] && n + 1 > 12 ? n + 1 : 12;
+}
+
+static void
+describe(char *buf, size_t n, const struct tl_tlm_backbone *b, int digits)
+{
+	int off = snprintf(buf, n, "%s sha256 %.*s, layer %s, pool %s, dims [", b->name,
+	    digits, b->sha256, *b->layer ? b->layer : "(none)", *b->pool ? b->pool : "(none)");
 
 	for (int i = 0; i < b->ndims && off > 0 && (size_t)off < n; i++)
 		off += snprintf(buf + off, n - off, "%s%llu", i ? "," : "",
@@ -351,11 +364,12 @@ describe(char *buf, size_t n, const struct tl_tlm_backbone *b)
 int
 tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header, struct tl_err *err)
 {
+	const struct tl_tlm_backbone *b = &m->backbone;
 	struct tl_tlm_backbone s;
 	struct tl_rec *a;
 	msgpack_object h = rec_obj(header);
-	char want[400], got[400];
-	int same;
+	char want[400], got[400], what[64] = "";
+	int digits;
 
 	if ((a = tl_rec_new()) == NULL)
 		return tl_err_set(err, "out of memory");
@@ -363,15 +377,22 @@ tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header, struct 
 		tl_rec_free(a);
 		return tl_err_prefix(err, "stream header (not tl-embed output?)");
 	}
-	same = strcmp(s.sha256, m->backbone.sha256) == 0 && strcmp(s.layer, m->backbone.layer) == 0 &&
-	    strcmp(s.pool, m->backbone.pool) == 0 && s.ndims == m->backbone.ndims &&
-	    memcmp(s.dims, m->backbone.dims, sizeof s.dims[0] * (size_t)s.ndims) == 0;
-	describe(want, sizeof want, &m->backbone);
-	describe(got, sizeof got, &s);
+	/* what: the fields that differ, named as in tl-stream(5)'s header */
+	if (strcmp(s.sha256, b->sha256) != 0)
+		strcat(what, ", sha256");
+	if (strcmp(s.layer, b->layer) != 0)
+		strcat(what, ", layer");
+	if (strcmp(s.pool, b->pool) != 0)
+		strcat(what, ", pool");
+	if (s.ndims != b->ndims || memcmp(s.dims, b->dims, sizeof s.dims[0] * (size_t)s.ndims) != 0)
+		strcat(what, ", dims");
+	digits = hash_digits(b->sha256, s.sha256);
+	describe(want, sizeof want, b, digits);
+	describe(got, sizeof got, &s, digits);
 	tl_rec_free(a);
-	if (!same)
-		return tl_err_set(err, "backbone differs: the model wants embeddings of %s; "
-		    "the stream has %s", want, got);
+	if (*what)
+		return tl_err_set(err, "backbone differs (%s): the model wants embeddings of %s; "
+		    "the stream has %s", what + 2, want, got);
 	return 0;
 }
 
@@ -488,6 +509,46 @@ pk_tail(msgpack_packer *pk, const struct tl_tlm_tail *t)
 	}
 }
 
+/* The checksum, the map's last key: "sha256", the sha256 in lowercase hex
+ * of every byte before that key, framed always the same way (fixstr key,
+ * str8 value) so that a reader finds it in the file's last CK_LEN bytes
+ * before it trusts a byte of the rest. */
+#define CK_LEN 73
+static const unsigned char ck_frame[9] = { 0xa6, 's', 'h', 'a', '2', '5', '6', 0xd9, 64 };
+
+static void
+checksum_hex(const void *p, size_t n, char hex[65])
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(ck, p, (gssize)n);
+	memcpy(hex, g_checksum_get_string(ck), 65);
+	g_checksum_free(ck);
+}
+
+static int
+checksum_append(msgpack_sbuffer *buf)
+{
+	char hex[65];
+
+	checksum_hex(buf->data, buf->size, hex);
+	return msgpack_sbuffer_write(buf, (const char *)ck_frame, sizeof ck_frame) < 0 ||
+	    msgpack_sbuffer_write(buf, hex, 64) < 0 ? -1 : 0;
+}
+
+/* 1: buf ends with a checksum that matches; 0: it ends with one that does
+ * not; -1: it does not end with one. */
+static int
+checksum_check(const unsigned char *buf, size_t len)
+{
+	char hex[65];
+
+	if (len < CK_LEN + 1 || memcmp(buf + len - CK_LEN, ck_frame, sizeof ck_frame) != 0)
+		return -1;
+	checksum_hex(buf, len - CK_LEN, hex);
+	return memcmp(hex, buf + len - 64, 64) == 0;
+}
+
 int
 tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 {
@@ -497,7 +558,7 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 	if (m->backbone.ndims < 1)
 		return tl_err_set(err, "model has no backbone description");
 	msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 10 + (m->has_ood ? 1 : 0) + (m->train ? 1 : 0) + (m->tail.n ? 1 : 0));
+	msgpack_pack_map(&pk, 11 + (m->has_ood ? 1 : 0) + (m->train ? 1 : 0) + (m->tail.n ? 1 : 0));
 	pk_str(&pk, "tlm");
 	msgpack_pack_int(&pk, TL_TLM_VERSION);
 	pk_str(&pk, "version");
@@ -559,7 +620,7 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 		pk_str(&pk, "train");
 		msgpack_pack_object(&pk, *m->train);
 	}
-	return 0;
+	return checksum_append(buf) < 0 ? tl_err_set(err, "out of memory") : 0;
 }
 
 int
@@ -940,12 +1001,20 @@ tl_tlm_load(const char *path, struct tl_err *err)
 	msgpack_unpacked u;
 	const msgpack_object *ver;
 	struct tl_tlm *m = NULL;
+	int ck;
 
 	if (slurp(path, &buf, &len, err) < 0)
 		return tl_err_prefix(err, "%s", path), NULL;
 	if (len == 0) {
 		free(buf);
 		return tl_err_set(err, "%s: empty file", path), NULL;
+	}
+	/* first the checksum, so that a corrupted byte is called that and not
+	 * whatever its parse would say; without the checksum at the end, the
+	 * parse says what is wrong, and a file that parses is refused below */
+	if ((ck = checksum_check(buf, len)) == 0) {
+		free(buf);
+		return tl_err_set(err, "%s: corrupted (checksum mismatch)", path), NULL;
 	}
 	/* not a map at all: msgpack maps start 0x80..0x8f, 0xde, 0xdf */
 	if (!((buf[0] & 0xf0) == 0x80 || buf[0] == 0xde || buf[0] == 0xdf)) {
@@ -977,6 +1046,14 @@ tl_tlm_load(const char *path, struct tl_err *err)
 			    (unsigned long long)ver->via.u64, TL_TLM_VERSION);
 		else
 			tl_err_set(err, "%s: model format version is not a number", path);
+		goto out;
+	}
+	if (ck < 0) {
+		if (tl_obj_get(&u.data, "sha256") != NULL)
+			tl_err_set(err, "%s: corrupted (checksum mismatch)", path);
+		else
+			tl_err_set(err, "%s: no checksum (corrupted, or written by an older tl-train: "
+			    "train it again)", path);
 		goto out;
 	}
 	if ((m = parse(&u.data, err)) == NULL)

@@ -177,8 +177,10 @@ int tl_tlm_set_backbone(struct tl_tlm *m, const struct tl_rec *header, struct tl
 
 /* Checks that a stream header describes embeddings this model can read:
  * same backbone sha256, layer, pool and dims.  0, or -1 with err saying
- * what differs, e.g. "backbone differs: model mobilenetv2 sha256 3fa2...,
- * layer block_16_project_BN, pool avg; stream ... layer out_relu ...". */
+ * what differs, e.g. "backbone differs (layer): the model wants embeddings
+ * of mobilenetv2 sha256 3fa2c1d0e4b5, layer block_16_project_BN, pool avg,
+ * dims [320]; the stream has ... layer out_relu ...": the hashes with 12
+ * digits, or as many as it takes to tell them apart. */
 int tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header,
                         struct tl_err *err);
 
@@ -187,8 +189,11 @@ int tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header,
 int tl_tlm_set_meta(struct tl_tlm *m, const msgpack_object *train, const char *version_tag,
                     const char *created, const char *producer, struct tl_err *err);
 
-/* Reads a model file.  NULL with err set to "PATH: reason", reasons being
- * exactly: "cannot open: <strerror>", "empty file", "truncated model file",
+/* Reads a model file, its checksum first (tl-model(5): the last key,
+ * "sha256", of every byte before it).  NULL with err set to "PATH: reason",
+ * reasons being exactly: "cannot open: <strerror>", "empty file",
+ * "corrupted (checksum mismatch)", "no checksum (corrupted, or written by
+ * an older tl-train: train it again)", "truncated model file",
  * "not a tl model file" (no "tlm" key, or not a msgpack map),
  * "model format version N, this tl reads 1", "missing key 'K'",
  * "bad key 'K': <why>" (wrong type, shape or size), "trailing bytes after
@@ -201,8 +206,9 @@ struct tl_tlm *tl_tlm_load(const char *path, struct tl_err *err);
 int tl_tlm_save(const struct tl_tlm *m, const char *path, struct tl_err *err);
 
 /* The model as one msgpack map into buf (msgpack_sbuffer_init'ed by the
- * caller, who frees it with msgpack_sbuffer_destroy).  Keys in a fixed
- * order, so equal models give equal bytes.  0 or -1. */
+ * caller, who frees it with msgpack_sbuffer_destroy), ending with its
+ * checksum.  Keys in a fixed order, so equal models give equal bytes.
+ * 0 or -1. */
 int tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err);
 
 /* sha256 (64 hex digits) of tl_tlm_pack's bytes with the version tag and

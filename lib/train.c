@@ -514,6 +514,7 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 	eval(m, &f.va, z, work, 1, &rep->val_raw);
 	rep->temperature = tl_calib_temperature(f.va.n, f.k, z, f.va.y);
 	m->temperature = (float)rep->temperature;
+	rep->temp_bound = f.va.n ? tl_calib_at_bound(rep->temperature) : 0;
 	eval(m, &f.va, z, work, rep->temperature, &rep->val_cal);
 	if (o->ood) {
 		if (tl_ood_fit(m, f.tr.n, f.tr.x, f.tr.y, o->shrinkage, err) < 0)

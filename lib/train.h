@@ -54,15 +54,16 @@ void tl_trainset_free(struct tl_trainset *ts); /* accepts NULL */
  * a label, a split of "train" or "val" (no split counts as train) and an
  * "emb"; counts and ignores it (returns TEST, UNLABELLED or OTHER) when its
  * split is test (or anything else) or it has no label.  -1 with err for a
- * bad record: no id, no emb, emb not a tensor, emb size differing from the
- * first one's. */
+ * bad record: no id, no emb, emb not a tensor or holding a NaN or an
+ * infinity (tl_rec_tensor), emb size differing from the first one's. */
 int tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err *err);
 
 /* After the last add: sorts the class list, indexes labels, and when no
  * record is val, moves a stratified share `holdout` of each class's train
  * groups to val (groups whose (seed, group) hash is smallest; a class keeps
  * at least one train group), setting held_out.  -1 with err when fewer than
- * two classes or no train record remain. */
+ * two classes or no train record remain, or when a class has val records
+ * but no train record (err names every such class). */
 int tl_trainset_finish(struct tl_trainset *ts, double holdout, uint64_t seed, struct tl_err *err);
 
 /* sha256 (64 hex digits + NUL into hex) of the sorted ids of the train
@@ -106,6 +107,7 @@ void tl_train_defaults(struct tl_train_opts *o);
 struct tl_train_report {
 	double l2;                  /* used */
 	double temperature;
+	int temp_bound;             /* tl_calib_at_bound(temperature): -1, 0, 1 */
 	int iters;                  /* L-BFGS iterations or MLP epochs of the final fit */
 	struct tl_metrics train;    /* uncalibrated */
 	struct tl_metrics val_raw;  /* T = 1 */

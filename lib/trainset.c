@@ -8,6 +8,7 @@
  *
  * Not here: the fitting (train.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +176,35 @@ hold_out(struct tl_trainset *ts, int c, double share, uint64_t seed)
 	return 0;
 }
 
+/* A class with val records and no train record would be a class of the
+ * model that nothing taught it, always wrong on val and in use: refused,
+ * naming every such class, as fastai refuses a label its training set lacks. */
+static int
+no_train(const struct tl_trainset *ts, struct tl_err *err)
+{
+	char names[512];
+	size_t n = 0;
+	int bad = 0, any = 0;
+
+	for (int c = 0; c < ts->nclass; c++) {
+		if (ts->count[2 * c] > 0) {
+			any = 1;
+			continue;
+		}
+		if (n < sizeof names)
+			n += (size_t)snprintf(names + n, sizeof names - n, "%s'%s' (%lld val)",
+			    bad ? ", " : "", ts->classes[c], ts->count[2 * c + 1]);
+		bad++;
+	}
+	if (!any)
+		return tl_err_set(err, "no train record");
+	if (bad)
+		return tl_err_set(err, "class%s %s ha%s val records but no train record: give %s "
+		    "train images, or drop %s val records", bad > 1 ? "es" : "", names,
+		    bad > 1 ? "ve" : "s", bad > 1 ? "them" : "it", bad > 1 ? "their" : "its");
+	return 0;
+}
+
 int
 tl_trainset_finish(struct tl_trainset *ts, double holdout, uint64_t seed, struct tl_err *err)
 {
@@ -223,10 +253,7 @@ tl_trainset_finish(struct tl_trainset *ts, double holdout, uint64_t seed, struct
 		if (ts->val[i] <= 1)
 			ts->count[2 * ts->y[i] + ts->val[i]]++;
 	}
-	for (int c = 0; c < k; c++)
-		if (ts->count[2 * c] > 0)
-			return 0;
-	return tl_err_set(err, "no train record");
+	return no_train(ts, err);
 }
 
 void

@@ -342,9 +342,12 @@ infer(struct tl_nn *nn, struct nn_plan *p, int k, struct tl_err *err)
 	case OP_CONV: {
 		struct nn_ptensor *w = &p->t[in[1]];
 		int64_t ek, pb, pe, cin_g, g = A->group;
-		if (x->rank != 4 || w->rank != 4)
-			return PE("unsupported rank %d (2-D convolution only)",
+		if (x->rank != 4)
+			return PE("input of rank %d (2-D convolution only: want 4)",
 			    x->rank);
+		if (w->rank != 4)
+			return PE("weight of rank %d (2-D convolution only: want 4)",
+			    w->rank);
 		cin_g = w->dims[1];
 		if (x->dims[1] != cin_g * g || w->dims[0] % g)
 			return PE("channels %lld do not match weights %lldx%lld "

@@ -694,6 +694,19 @@ tl_tail_depth(const struct tl_tail *t)
 }
 
 int64_t
+tl_tail_macs(const struct tl_tail *t)
+{
+	int64_t n = 0;
+
+	for (int k = 0; k < t->nop; k++) {
+		const struct tt_op *o = &t->op[k];
+		if ((o->kind == TT_CONV || o->kind == TT_DW) && o->pw >= 0)
+			n += t->p[o->pw].n * t->m[o->out].h * t->m[o->out].w;
+	}
+	return n;
+}
+
+int64_t
 tl_tail_keep_bytes(const struct tl_tail *t, int n)
 {
 	return (int64_t)n * t->kper * (int64_t)sizeof(float);

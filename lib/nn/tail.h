@@ -86,6 +86,9 @@ const float *tl_tail_map(const struct tl_tail *t, int64_t hwc[3]);
 int tl_tail_nparams(const struct tl_tail *t);
 struct tl_tail_param *tl_tail_param(struct tl_tail *t, int i);
 int tl_tail_depth(const struct tl_tail *t); /* number of Conv nodes */
+/* Multiply-adds of one image's forward pass through the Convs (a
+ * backward costs about twice that): what fine-tuning this tail costs. */
+int64_t tl_tail_macs(const struct tl_tail *t);
 
 /* Runs n maps in (n*H*W*C floats, NHWC) and writes out [n, out_dim]: `to`
  * averaged over H and W.  With keep != 0 every activation of the n maps

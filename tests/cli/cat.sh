@@ -34,6 +34,8 @@ run cat-help 0 "$C --help"
 has cat-help-usage "$T/out" "usage: tl-cat [-b | -c field | -f fields | -x dir]"
 run cat-version 0 "$C --version"
 same cat-version-text "$(cat "$T/out")" "tl-cat 0.1.0"
+run cat-V 0 "$C -V"
+same cat-V-text "$(cat "$T/out")" "tl-cat 0.1.0"
 for bad in "-b -f id" "-c label -x d" "--full -f id" "--headers -b" "-n -1" "-n x" \
 	"--min-conf abc" "--max-bad many" "-f id,,label" "--strip ''" "--bogus"; do
 	run "cat-usage[$bad]" 2 "$C $bad $T/in.jsonl < /dev/null"

@@ -54,10 +54,25 @@ same "classify: conf is the best probability" \
 same "classify: header classes and classifier" \
     "$("$BIN/tl-cat" --headers "$T/o.tl" | head -n 1 | jq -c '[.classes, .classifier.name, (.classifier.sha256 | length), .classifier.version, .model.sha256 == "'$SHA'"]')" \
     '[["ant","bee"],"m.tlm",64,"test-1",true]'
+same "classify: header classifier names the backbone" \
+    "$("$BIN/tl-cat" --headers "$T/o.tl" | head -n 1 | jq -r .classifier.backbone)" fake
 same "classify: classifier sha256 is the file's" \
     "$("$BIN/tl-cat" --headers "$T/o.tl" | head -n 1 | jq -r .classifier.sha256)" \
     "$(sha256sum < "$T/m.tlm" | cut -d' ' -f1)"
 same "classify: why unknown (reject)" "$(jq -r '.reject // "-"' "$T/o.jsonl" | tr '\n' ' ')" "- - ood ood "
+
+# input classes the model does not know: a warning naming both lists, the
+# output's classes are the model's; a subset of the model's is quiet
+{ printf '{"tl":1,"classes":["ant","bee","wasp"],"model":{"name":"fake","sha256":"%s"},"dims":[3],"layer":"L","pool":"avg"}\n' $SHA
+  v3 ant1 ant 3.5 0.1 0; v3 w1 wasp 0 0 3; } | "$BIN/tl-cat" --from-json > "$T/wasp.tl"
+run "classify: input classes the model lacks" 0 "'$C' -m '$T/m.tlm' '$T/wasp.tl' > '$T/wo.tl'"
+same "classify: input classes warning" "$(cat "$T/err")" \
+    "tl-classify: the input's classes [ant, bee, wasp] are not all among the model's [ant, bee]; the output header has the model's"
+same "classify: output classes are the model's" "$("$BIN/tl-cat" --headers "$T/wo.tl" | head -n 1 | jq -c .classes)" '["ant","bee"]'
+{ printf '{"tl":1,"classes":["bee"],"model":{"name":"fake","sha256":"%s"},"dims":[3],"layer":"L","pool":"avg"}\n' $SHA
+  v3 bee1 bee 0 3.5 0.2; } | "$BIN/tl-cat" --from-json > "$T/bees.tl"
+run "classify: input classes a subset of the model's" 0 "'$C' -m '$T/m.tlm' '$T/bees.tl' > /dev/null"
+same "classify: no warning for a subset" "$(cat "$T/err")" ""
 
 # mid: conf 0.51, ood 1.7 (the model's threshold is 0.39); far: conf 1.0, ood 92
 run "classify: --no-reject" 0 "'$C' -m '$T/m.tlm' --no-reject '$T/test.tl' | '$BIN/tl-cat' -f pred,reject > '$T/nr'"
@@ -128,13 +143,49 @@ has "classify: truncated model message" "$T/err" "truncated model file"
 printf 'hello, I am not a model\n' > "$T/junk.tlm"
 run "classify: corrupted model file" 2 "'$C' -m '$T/junk.tlm' < '$T/test.tl'"
 has "classify: corrupted model message" "$T/err" "$T/junk.tlm: "
+# a model file with flipped bits: refused by its checksum (tl-model(5)).
+# flip IN OUT OFFSET:XOR ...: OUT is IN with those bytes XORed
+flip() {
+	/usr/bin/python3 -c 'import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+for a in sys.argv[3:]:
+    o, x = map(int, a.split(":"))
+    b[o % len(b)] ^= x
+open(sys.argv[2], "wb").write(b)' "$@"
+}
+size=$(wc -c < "$T/m.tlm")
+for f in 0:1 1:128 $((size / 3)):4 $((size / 2)):16 $((size - 74)):1 $((size - 1)):2; do
+	flip "$T/m.tlm" "$T/f.tlm" "$f"
+	run "classify: a flipped bit at ${f%:*} of $size" 2 "'$C' -m '$T/f.tlm' < '$T/test.tl'"
+	same "classify: flipped bit at ${f%:*} message" "$(cat "$T/err")" "tl-classify: $T/f.tlm: corrupted (checksum mismatch)"
+done
+flip "$T/m.tlm" "$T/f.tlm" 40:1 $((size / 4)):2 $((size / 2)):8 $((size / 2 + 1)):64 $((size - 80)):128
+run "classify: five flipped bits in the body" 2 "'$C' -m '$T/f.tlm' < '$T/test.tl'"
+same "classify: five flipped bits message" "$(cat "$T/err")" "tl-classify: $T/f.tlm: corrupted (checksum mismatch)"
+# 20 single bytes changed at offsets drawn with a fixed seed, over the whole
+# file (the checksum's own frame included): every one refused, status 2
+caught=0 said=
+for f in $(/usr/bin/python3 -c 'import random, sys
+r = random.Random(20)
+print(" ".join("%d:%d" % (r.randrange(int(sys.argv[1])), r.randrange(1, 256)) for _ in range(20)))' "$size"); do
+	flip "$T/m.tlm" "$T/f.tlm" "$f"
+	"$C" -m "$T/f.tlm" < "$T/test.tl" > /dev/null 2> "$T/err"
+	st=$?
+	if [ $st = 2 ] && grep -q "^tl-classify: $T/f.tlm: " "$T/err"; then caught=$((caught + 1))
+	else said="$said ${f%:*}:status=$st:$(head -c 100 "$T/err")"; fi
+done
+same "classify: 20 single-byte changes of the model, all refused" "$caught$said" 20
+flip "$T/m.tlm" "$T/f.tlm" 0:0
+same_file "classify: the test's flip changes nothing with XOR 0" "$T/f.tlm" "$T/m.tlm"
+
 { hdr $OTHER '[3]' avg; v3 x ant 1 2 3; } | "$BIN/tl-cat" --from-json > "$T/other.tl"
 run "classify: emb of another backbone" 1 "'$C' -m '$T/m.tlm' '$T/other.tl' > '$T/x.tl'"
-has "classify: another backbone message" "$T/err" "backbone differs"
+has "classify: another backbone message" "$T/err" \
+    "tl-classify: $T/m.tlm: backbone differs (sha256): the model wants embeddings of fake sha256 ${SHA%b}, layer L, pool avg, dims [3]; the stream has fake sha256 ${OTHER%d}, layer L, pool avg, dims [3]"
 same "classify: nothing written for another backbone" "$(wc -c < "$T/x.tl")" 0
 { hdr $SHA '[3]' max; v3 x ant 1 2 3; } | "$BIN/tl-cat" --from-json > "$T/maxpool.tl"
 run "classify: emb pooled differently" 1 "'$C' -m '$T/m.tlm' '$T/maxpool.tl'"
-has "classify: pool named in the message" "$T/err" "pool max"
+has "classify: pool named in the message" "$T/err" "backbone differs (pool): the model wants embeddings of fake sha256 000000000000, layer L, pool avg, dims [3]; the stream has fake sha256 000000000000, layer L, pool max, dims [3]"
 { hdr $SHA '[3]' avg; v3 ok ant 3 0 0; printf '{"id":"noemb","label":"ant"}\n'
   printf '{"id":"short","emb":{"dtype":"<f4","shape":[2],"data":[1,2]}}\n'; v3 ok2 bee 0 3 0; } |
 	"$BIN/tl-cat" --from-json > "$T/bad.tl"
@@ -145,6 +196,23 @@ has "classify: summary line" "$T/err" "tl-classify: 4 read, 2 skipped, 2 classif
 same "classify: the good records still flow" "$("$BIN/tl-cat" -f id "$T/b.tl" | tr '\n' ' ')" "ok ok2 "
 run "classify: --max-bad 2 tolerates them" 0 "'$C' -m '$T/m.tlm' --max-bad 2 '$T/bad.tl' > /dev/null"
 run "classify: --strict stops at the first" 1 "'$C' -m '$T/m.tlm' --strict '$T/bad.tl' > /dev/null"
+# a NaN or an infinity in an emb, pooled or a map: a bad record named with
+# the value's index; the records around it flow
+{ hdr $SHA '[3]' avg; v3 ok ant 3 0 0
+  printf '{"id":"nan","emb":{"dtype":"<f4","shape":[3],"data":[1,null,0]}}\n'; v3 ok2 bee 0 3 0; } |
+	"$BIN/tl-cat" --from-json > "$T/nan.tl"
+run "classify: a NaN emb is a bad record" 1 "'$C' -m '$T/m.tlm' '$T/nan.tl' > '$T/n.tl'"
+same "classify: NaN message" "$(grep -v ' read, ' "$T/err")" "tl-classify: nan: emb[1] is NaN"
+same "classify: the records around the NaN flow" "$("$BIN/tl-cat" -f id "$T/n.tl" | tr '\n' ' ')" "ok ok2 "
+{ hdr $SHA '[2,2,3]' none; m223 antmap ant 0 0 3.5
+  printf '{"id":"infmap","emb":{"dtype":"<f4","shape":[2,2,3],"data":[0,0,0,0,0,0,0,0,0,0,1e999,0]}}\n'; } |
+	"$BIN/tl-cat" --from-json > "$T/infmap.tl"
+run "classify: an infinite map value is a bad record" 1 "'$C' -m '$T/m.tlm' '$T/infmap.tl' > '$T/n.tl'"
+has "classify: infinite map message" "$T/err" "tl-classify: infmap: emb[1,1,1] is inf"
+same "classify: the map before it flows" "$("$BIN/tl-cat" -f id "$T/n.tl")" "antmap"
+{ hdr $SHA '[3]' avg; printf '{"id":"str","emb":"x"}\n'; } | "$BIN/tl-cat" --from-json > "$T/stremb.tl"
+run "classify: emb not a tensor" 1 "'$C' -m '$T/m.tlm' '$T/stremb.tl' > /dev/null"
+has "classify: emb not a tensor message (one prefix)" "$T/err" "tl-classify: str: emb: tensor is not a map"
 run "classify: --cam on pooled emb" 2 "'$C' -m '$T/m.tlm' --cam '$T/test.tl'"
 has "classify: --cam on pooled emb says why" "$T/err" "--cam needs the feature map, but the input's emb is pooled"
 run "classify: --cam with an MLP head" 2 "'$C' -m '$T/mlp.tlm' --cam '$T/map.tl'"
@@ -170,6 +238,23 @@ if [ -x /usr/bin/time ] && [ "$BIN" = "$top/bin" ]; then
 	rm -f "$T/big.tl"
 fi
 
+# a backbone that computes a NaN (tests/nn/tiny.onnx with the bias of the
+# first channel of its "feat" Conv set to NaN, at byte 22034 of the file):
+# each image is a bad record, never a verdict on a NaN embedding
+mkdir -p "$T/nan"
+cp "$top/tests/nn/tiny.onnx" "$T/nan/tiny.onnx"
+printf '\000\000\300\177' | dd of="$T/nan/tiny.onnx" bs=1 seek=22034 conv=notrunc 2>/dev/null
+"$BIN/tl-ingest" "$TD/shapes" > "$T/s.tl" 2>/dev/null
+"$BIN/tl-embed" -m "$top/tests/nn/tiny.onnx" -l feat -p avg < "$T/s.tl" 2>/dev/null |
+	"$BIN/tl-cat" --headers --full | jq -c 'select(.tl or .label)' |
+	sed "s/$(sha256sum < "$top/tests/nn/tiny.onnx" | cut -c1-64)/$(sha256sum < "$T/nan/tiny.onnx" | cut -c1-64)/" |
+	"$BIN/tl-cat" --from-json > "$T/tiny.tl"
+"$M" "$T/tiny.tl" "$T/tiny.tlm" || fail classify-mktlm "cannot make tiny.tlm"
+run "classify: a backbone computing NaN: bad records" 1 "'$C' -m '$T/tiny.tlm' --backbone '$T/nan/tiny.onnx' < '$T/s.tl' > '$T/n.tl'"
+has "classify: backbone NaN message" "$T/err" "tl-classify: circle/c1.png: the backbone's output: emb[0] is NaN"
+has "classify: backbone NaN summary" "$T/err" "tl-classify: 7 read, 7 skipped, 0 classified, 0 unknown"
+same "classify: no verdict on a NaN embedding" "$("$BIN/tl-cat" -c id "$T/n.tl" | wc -l | tr -d ' ')" 0
+
 # the default backbone: images in
 if [ ! -f "$top/models/mobilenetv2/model.json" ]; then
 	fail "classify: models" "models/mobilenetv2 missing: run make model"
@@ -189,7 +274,9 @@ same "classify: labelled shapes get their label" \
     "$("$BIN/tl-cat" -f label,pred "$T/si.tl" | awk -F'\t' '$1 != "" && $1 != $2' | wc -l)" 0
 same "classify: images are kept, no emb added" "$("$BIN/tl-cat" "$T/si.tl" | head -n 1 | jq -c '[has("img"), has("emb")]')" '[true,false]'
 same "classify: image output header has no backbone model" \
-    "$("$BIN/tl-cat" --headers "$T/si.tl" | head -n 1 | jq -c '[has("model"), .classes]')" '[false,["circle","square"]]'
+    "$("$BIN/tl-cat" --headers "$T/si.tl" | head -n 1 | jq -c '[has("model"), .classes, .classifier.backbone]')" '[false,["circle","square"],"mobilenetv2"]'
+same "classify: tl-report names the backbone of images classified" \
+    "$("$BIN/tl-report" --json < "$T/si.tl" | jq -r .backbone)" mobilenetv2
 run "classify: --cam-dir" 0 "'$C' -m '$T/shapes.tlm' --cam-dir '$T/cams' < '$T/s.tl' > '$T/sc.tl'"
 same "classify: cam of the default layer's 14x14 map" "$("$BIN/tl-cat" "$T/sc.tl" | jq -c '.cam.shape' | sort -u)" "[14,14]"
 same "classify: --cam does not change the verdict" \
@@ -203,5 +290,10 @@ has "classify: no image message" "$T/err" "tl-classify: noimage: no emb, img or 
 run "classify: backbone not found" 2 "TL_MODEL_PATH=/nonexistent '$C' -m '$T/shapes.tlm' --backbone nosuch < '$T/s.tl'"
 has "classify: backbone not found message" "$T/err" "the model's backbone"
 cp -R "$top/models/mobilenetv2" "$T/mn2" && echo " " >> "$T/mn2/model.json"
+run "classify: a backbone file changed" 2 "'$C' -m '$T/shapes.tlm' --backbone '$T/mn2' < '$T/s.tl'"
+same "classify: changed backbone message" "$(cat "$T/err")" \
+    "tl-classify: $T/shapes.tlm: the model's backbone: $T/mn2/model.json: corrupted (sha256 mismatch; run make model)"
+# the same change recorded in its tl-model.json: another backbone, not a corrupted one
+sed -i "s/\"model.json\": \"[0-9a-f]*\"/\"model.json\": \"$(sha256sum < "$T/mn2/model.json" | cut -d' ' -f1)\"/" "$T/mn2/tl-model.json"
 run "classify: a different backbone file" 2 "'$C' -m '$T/shapes.tlm' --backbone '$T/mn2' < '$T/s.tl'"
-has "classify: different backbone message" "$T/err" "backbone differs"
+has "classify: different backbone message" "$T/err" "backbone differs (sha256)"

@@ -77,6 +77,10 @@ has "embed: summary line" "$T/err" "tl-embed: 6 read, 1 skipped"
 same "embed: the good records still flow" "$("$BIN/tl-cat" -c label "$T/m.tl" | awk -F'\t' '{s+=$2} END {print s}')" 5
 run "embed: --max-bad 1 tolerates it" 0 "'$BIN/tl-embed' --max-bad 1 < '$T/mixed.tl' > /dev/null"
 
+run "embed: -V" 0 "'$BIN/tl-embed' -V"
+same "embed: -V prints the version" "$(cat "$T/out")" "tl-embed 0.1.0"
+run "embed: -h" 0 "'$BIN/tl-embed' -h"
+has "embed: -h prints the usage" "$T/out" "usage: tl-embed [-m model]"
 run "embed: unknown model is a usage error" 2 "'$BIN/tl-embed' -m nosuch < '$T/in.tl'"
 has "embed: unknown model message" "$T/err" "model 'nosuch' not found"
 run "embed: unknown layer is a usage error" 2 "'$BIN/tl-embed' -l no_such_layer < '$T/in.tl'"
@@ -85,6 +89,23 @@ head -c 3000 "$T/in.tl" > "$T/cut.tl"
 run "embed: truncated input" 1 "'$BIN/tl-embed' < '$T/cut.tl' > /dev/null"
 has "embed: truncated message" "$T/err" "truncated stream"
 run "embed: empty input" 1 "'$BIN/tl-embed' < /dev/null > /dev/null"
+
+# a backbone corrupted on disk: every file is checked against the sha256
+# tl-model.json recorded when make model wrote it, before a weight is used
+for f in model.json:0 model.json:60000 group1-shard1of1.bin:0 group1-shard1of1.bin:1300000 \
+	group1-shard1of1.bin:2619460; do
+	rm -rf "$T/bb" && mkdir "$T/bb" && cp -R "$M" "$T/bb/" || fail "embed: copy the backbone" "$M"
+	$PY -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[int(sys.argv[2])] ^= 8; open(p, "wb").write(b)' \
+	    "$T/bb/mobilenetv2/${f%:*}" "${f#*:}"
+	run "embed: backbone $f flipped" 2 "TL_MODEL_PATH='$T/bb' '$BIN/tl-embed' < '$T/in.tl' > /dev/null"
+	same "embed: backbone $f flipped message" "$(cat "$T/err")" \
+	    "tl-embed: $T/bb/mobilenetv2/${f%:*}: corrupted (sha256 mismatch; run make model)"
+done
+rm -rf "$T/bb" && mkdir "$T/bb" && cp -R "$M" "$T/bb/" && rm "$T/bb/mobilenetv2/group1-shard1of1.bin"
+run "embed: backbone shard missing" 2 "TL_MODEL_PATH='$T/bb' '$BIN/tl-embed' < '$T/in.tl' > /dev/null"
+same "embed: backbone shard missing message" "$(cat "$T/err")" \
+    "tl-embed: $T/bb/mobilenetv2/group1-shard1of1.bin: missing (tl-model.json records it; run make model)"
+rm -rf "$T/bb"
 
 # An ONNX model without a sidecar and a fixed 32x32 input: images are prepared
 # at the network's size (regression: they were prepared at 224x224 and read as
@@ -106,3 +127,15 @@ then pass "embed: onnx fixed input, batch 1 = batch 3"; else fail "embed: onnx f
 same "embed: onnx input size from the graph" \
     "$("$BIN/tl-embed" -m "$top/tests/nn/tiny.onnx" < "$T/sh.tl" | "$BIN/tl-cat" --headers | head -n 1 | jq -c '[.preprocess.width, .preprocess.height, .preprocess.scale]')" \
     '[32,32,"imagenet"]'
+
+# a backbone that computes a NaN (tiny.onnx with the bias of the first
+# channel of its "feat" Conv set to NaN, at byte 22034 of the file): no
+# embedding holding one is written; each record is bad, named with the value
+mkdir -p "$T/nan"
+cp "$top/tests/nn/tiny.onnx" "$T/nan/tiny.onnx"
+printf '\000\000\300\177' | dd of="$T/nan/tiny.onnx" bs=1 seek=22034 conv=notrunc 2>/dev/null
+run "embed: a backbone computing NaN: bad records" 1 "'$BIN/tl-embed' -m '$T/nan/tiny.onnx' -l feat -p none < '$T/sh.tl' > '$T/nan.tl'"
+has "embed: NaN message" "$T/err" "tl-embed: circle/c1.png: the backbone's output: emb[0,0,0] is NaN"
+has "embed: NaN summary" "$T/err" "tl-embed: 7 read, 7 skipped"
+same "embed: no NaN embedding written" "$("$BIN/tl-cat" -c id "$T/nan.tl" | wc -l | tr -d ' ')" 0
+run "embed: --max-bad 7 tolerates them" 0 "'$BIN/tl-embed' -m '$T/nan/tiny.onnx' -l feat -p avg --max-bad 7 < '$T/sh.tl' > /dev/null"

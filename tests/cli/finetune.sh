@@ -32,6 +32,9 @@ export SOURCE_DATE_EPOCH=1700000000
 run "finetune: trains" 0 "'$BIN/tl-train' --finetune --ft-epochs $EP -o '$F/ft.tlm' '$F/cut.tl'"
 has "finetune: says what it tuned" "$T/err" "tl-train: fine-tuned block_12_add -> block_15_expand_relu: 7 Convs, 626432 parameters, $EP epoch"
 has "finetune: says whose head it is" "$T/err" "tl-train: linear head trained with the tail from the frozen fit (l2 "
+has "finetune: states the cost before it starts" "$T/err" \
+    "tl-train: fine-tuning block_12_add -> block_15_expand_relu: 7 Convs, 626432 parameters, 38.6M multiply-adds per map; $EP epoch"
+same "finetune: no whole-network warning for the backbone's own cut" "$(grep -c 'most of the network' "$T/err")" 0
 best=$(sed -n 's/.*kept epoch \([0-9]*\);.*/\1/p' "$T/err")
 same "finetune: a line per epoch, and the kept one" \
     "$(grep -c 'fine-tune epoch [0-9]*: loss' "$T/err") $(test -n "$best" && echo kept)" "$EP kept"
@@ -111,6 +114,90 @@ run "finetune: --init a tuned model, tail kept" 0 "'$BIN/tl-train' --init '$F/ft
 has "finetune: --init says it kept the tail" "$T/err" "the tail block_12_add -> block_15_expand_relu of the --init model (7 Convs), not trained further"
 run "finetune: --init a tuned model, tuned again" 0 "'$BIN/tl-train' --init '$F/ft.tlm' --finetune --ft-epochs 1 -o '$F/i2.tlm' '$F/cut.tl'"
 
+# --balance in the joint epochs: with one minibatch per epoch (--batch above
+# the train count) weighting each class's records by 1/count is the same as
+# repeating the minority's records until the counts are equal, so the two
+# runs follow the same path, epoch by epoch; ignoring --balance in the joint
+# epochs leaves the first run on another (val log loss 0.79 and 2.19 where
+# these are 0.73 and 0.63)
+if [ "${TL_VALGRIND:-}" != 1 ]; then
+$PY -c "
+import msgpack, sys
+u = msgpack.Unpacker(open(sys.argv[1], 'rb'), raw=False, max_buffer_size=1 << 30)
+h = next(u)
+keep, rep, nb = [], [], 0
+for r in u:
+    if 'tl' in r or r.get('label') not in ('A', 'B') or r.get('split') == 'test':
+        continue
+    if r['label'] == 'B' and r.get('split') == 'train':
+        nb += 1
+        if nb > 5:
+            continue
+        for k in (1, 2, 3):
+            rep.append(dict(r, id=r['id'] + '#r%d' % k))
+    keep.append(r)
+for path, recs in ((sys.argv[2], keep), (sys.argv[3], keep + rep)):
+    with open(path, 'wb') as f:
+        f.write(msgpack.packb(h, use_bin_type=True))
+        for r in recs:
+            f.write(msgpack.packb(r, use_bin_type=True))
+        f.write(msgpack.packb({'tl': 1, 'end': len(recs)}))" "$F/cut.tl" "$F/imb.tl" "$F/rep.tl"
+BAL="--ft-epochs 2 --batch 64 --ft-smoothing 0 --no-standardize --l2 0.01 --no-ood"
+run "finetune: --balance on an imbalanced set" 0 "'$BIN/tl-train' $BAL --balance -o '$F/bal.tlm' '$F/imb.tl'"
+has "finetune: imbalanced: 20 and 5 train maps" "$T/err" "B                         5 train"
+grep 'fine-tune epoch' "$T/err" | sed 's/.*log loss //' > "$F/bal.ll"
+run "finetune: the minority repeated to equal counts" 0 "'$BIN/tl-train' $BAL -o '$F/rep.tlm' '$F/rep.tl'"
+has "finetune: repeated: 20 and 20 train maps" "$T/err" "B                        20 train"
+grep 'fine-tune epoch' "$T/err" | sed 's/.*log loss //' > "$F/rep.ll"
+same "finetune: --balance weighs the joint epochs as repeating the minority would (val log loss per epoch within 0.01)" \
+    "$(paste "$F/bal.ll" "$F/rep.ll" | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 0.01) bad = 1; n++ }
+        END { print (n == 2 && !bad) ? "same" : "differ" }')" same
+fi
+
+# a NaN in a map: a bad record, named, and out of the fit
+$PY -c "
+import msgpack, struct, sys
+u = msgpack.Unpacker(open(sys.argv[1], 'rb'), raw=False, max_buffer_size=1 << 30)
+out = open(sys.argv[2], 'wb')
+n = 0
+for r in u:
+    if 'tl' not in r and n == 0 and r.get('split') == 'train':
+        d = bytearray(r['emb']['data'])
+        d[4 * 100:4 * 101] = struct.pack('<f', float('nan'))
+        r['emb']['data'] = bytes(d)
+        r['id'] = 'nanmap'
+        n = 1
+    out.write(msgpack.packb(r, use_bin_type=True))" "$F/cut.tl" "$F/nanmap.tl"
+run "finetune: a NaN in a map is a bad record" 1 "'$BIN/tl-train' -q --ft-epochs 0 -o '$F/nan.tlm' '$F/nanmap.tl'"
+has "finetune: the NaN map named" "$T/err" "tl-train: nanmap: emb[0,1,4] is NaN"
+has "finetune: the NaN map counted" "$T/err" " read, 1 skipped"
+
+# a cut at the network's input makes the tail nearly the whole network: the
+# cost is stated and a warning says so (6 maps, 1 epoch)
+$PY -c "
+import msgpack, sys
+u = msgpack.Unpacker(open(sys.argv[1], 'rb'), raw=False, max_buffer_size=1 << 30)
+out, seen = open(sys.argv[2], 'wb'), {}
+recs = []
+h = next(u)
+for r in u:
+    k = (r.get('label'), r.get('split'))
+    if 'tl' in r or k[0] not in ('A', 'B') or k[1] not in ('train', 'val') or 'of' in r:
+        continue
+    seen[k] = seen.get(k, 0) + 1
+    if seen[k] <= (2 if k[1] == 'train' else 1):
+        recs.append(r)
+out.write(msgpack.packb(h, use_bin_type=True))
+for r in recs:
+    out.write(msgpack.packb(r, use_bin_type=True))
+out.write(msgpack.packb({'tl': 1, 'end': len(recs)}))" "$F/aug.tl" "$F/few.tl"
+"$BIN/tl-embed" -l input_1 -p none < "$F/few.tl" > "$F/input.tl" 2>/dev/null
+run "finetune: a tail from the network's input" 0 "'$BIN/tl-train' --ft-epochs 1 -o '$F/in.tlm' '$F/input.tl'"
+same "finetune: the whole-network warning" "$(grep 'most of the network' "$T/err")" \
+    "tl-train: the tail input_1 -> block_15_expand_relu is most of the network (46 of the 46 Convs up to its end): each epoch costs about a whole training pass of the backbone; a cut near the end (tl-embed --cut) tunes its last blocks for a fraction of that"
+has "finetune: the cost of a tail from the input, stated" "$T/err" \
+    "tl-train: fine-tuning input_1 -> block_15_expand_relu: 46 Convs, 1160896 parameters, 248M multiply-adds per map; 1 epoch of "
+
 "$BIN/tl-embed" < "$F/split.tl" 2>/dev/null > "$F/pooled.tl"
 run "finetune: pooled embeddings refused" 1 "'$BIN/tl-train' --finetune -o '$F/x.tlm' '$F/pooled.tl'"
 has "finetune: pooled message" "$T/err" "tl-train: the embeddings have 576 values, the maps at block_13_expand_relu 112896: want tl-embed --cut (or -l block_13_expand_relu -p none) output"
@@ -138,11 +225,12 @@ has "finetune: pooled input message" "$T/err" "(a fine-tuned model reads images,
 run "finetune: no cut in inceptionv3's sidecar" 2 "'$BIN/tl-embed' -m inceptionv3 --cut < '$F/split.tl'"
 has "finetune: no cut message" "$T/err" "tl-embed: inceptionv3: the model names no fine-tuning cut (tl-model.json \"finetune\"); give the layer with -l"
 $PY -c "
-import msgpack, sys
+import hashlib, msgpack, sys
 m = msgpack.unpack(open(sys.argv[1], 'rb'))
 del m['tail']
 m['backbone']['dims'] = [m['dim']]
-open(sys.argv[2], 'wb').write(msgpack.packb(m, use_bin_type=True))" "$F/ft.tlm" "$F/notail.tlm"
+b = msgpack.packb(m, use_bin_type=True)  # its checksum made anew (tl-model(5))
+open(sys.argv[2], 'wb').write(b[:-64] + hashlib.sha256(b[:-73]).hexdigest().encode())" "$F/ft.tlm" "$F/notail.tlm"
 run "finetune: an OOD layer without a tail is a bad model" 2 "'$BIN/tl-classify' -m '$F/notail.tlm' < '$F/split.tl'"
 has "finetune: OOD layer message" "$T/err" "notail.tlm: bad key 'ood.layer': a model without a tail"
 test ! -e "$F/x.tlm" && pass "finetune: no model written on failure" || fail "finetune: no model written on failure" "x.tlm exists"

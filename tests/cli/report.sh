@@ -238,3 +238,6 @@ printf '%s\n' '{"tl":1,"classes":["x","y"]}' '{"id":"1","label":"x","prob":{"dty
 	$C --from-json >"$T/shape.tl"
 run report-bad-prob 1 "$R $T/shape.tl"
 has report-bad-prob-msg "$T/err" "tl-report: 1: prob is not <f4 [2] (the header's 2 classes)"
+printf '%s\n' '{"tl":1,"classes":["x","y"]}' '{"id":"1","label":"x","prob":"high"}' | $C --from-json >"$T/strprob.tl"
+run report-prob-not-tensor 1 "$R $T/strprob.tl"
+has report-prob-not-tensor-msg "$T/err" "tl-report: 1: prob: tensor is not a map"

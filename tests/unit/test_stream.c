@@ -359,6 +359,52 @@ test_tensor_invalid(void)
 	tl_rec_free(r);
 }
 
+/* A NaN or an infinity anywhere in a float tensor makes it invalid, named by
+ * its index in the tensor's shape; integers and finite floats pass. */
+static void
+test_tensor_nonfinite(void)
+{
+	static const struct {
+		const char *name;
+		enum tl_dtype dt;
+		uint32_t bits;  /* the value at index 5, as its bits */
+		const char *msg; /* NULL: valid */
+	} cases[] = {
+		{ "tensor: f4 finite", TL_F32, 0x3f800000, NULL },
+		{ "tensor: f4 largest finite", TL_F32, 0x7f7fffff, NULL },
+		{ "tensor: f4 NaN", TL_F32, 0x7fc00000, "emb[1,2] is NaN" },
+		{ "tensor: f4 -NaN", TL_F32, 0xffc00001, "emb[1,2] is NaN" },
+		{ "tensor: f4 inf", TL_F32, 0x7f800000, "emb[1,2] is inf" },
+		{ "tensor: f4 -inf", TL_F32, 0xff800000, "emb[1,2] is -inf" },
+		{ "tensor: f2 finite", TL_F16, 0x7bff, NULL },
+		{ "tensor: f2 NaN", TL_F16, 0x7e00, "emb[1,2] is NaN" },
+		{ "tensor: f2 -inf", TL_F16, 0xfc00, "emb[1,2] is -inf" },
+		{ "tensor: i4 all bits", TL_I32, 0xffffffff, NULL },
+		{ "tensor: u1 all bits", TL_U8, 0xff, NULL },
+	};
+	uint64_t shape[2] = { 2, 3 };
+	struct tl_rec *r = tl_rec_new();
+	struct tl_tensor t;
+	struct tl_err err;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t es = tl_dtype_size(cases[i].dt);
+		unsigned char *d = tl_rec_set_tensor(r, "emb", cases[i].dt, 2, shape);
+		int rc;
+		memset(d, 0, 6 * es);
+		memcpy(d + 5 * es, &cases[i].bits, es); /* little-endian: the low bytes */
+		err.msg[0] = '\0';
+		rc = tl_rec_tensor(r, "emb", &t, &err);
+		if (cases[i].msg == NULL)
+			T_EQ_INT(cases[i].name, rc, 0);
+		else
+			T_EQ_STR(cases[i].name, rc < 0 ? err.msg : "(accepted)", cases[i].msg);
+	}
+	T_EQ_INT("tensor: f32 array finite", tl_f32_nonfinite((const float[]){ 1, -2, 3e38f }, 3), -1);
+	T_EQ_INT("tensor: f32 array NaN at 1", tl_f32_nonfinite((const float[]){ 1, NAN, INFINITY }, 3), 1);
+	tl_rec_free(r);
+}
+
 int
 main(void)
 {
@@ -371,6 +417,7 @@ main(void)
 	test_measure();
 	test_packed_size();
 	test_tensor_invalid();
+	test_tensor_nonfinite();
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "calib.h"
 #include "finetune.h"
 #include "ood.h"
@@ -161,6 +163,21 @@ test_temperature(void)
 	T_OK("calib: ECE lower on held-out data", after.ece < before.ece / 2);
 	T_OK("calib: log loss lower on held-out data", after.logloss < before.logloss);
 	T_NEAR("calib: T = 1 for calibrated logits", tl_calib_temperature(N, K, z, y) / 3, 1, 0.1, 0);
+	T_EQ_INT("calib: T of calibrated logits is not at a bound",
+	    tl_calib_at_bound(tl_calib_temperature(N, K, z, y)), 0);
+	/* every label the argmax: the NLL falls as T does, to the lower bound;
+	 * every label the argmin: it falls as T grows, to the upper one */
+	for (int i = 0; i < N; i++)
+		y[i] = 0, y2[i] = K - 1;
+	for (int i = 0; i < N; i++)
+		for (int c = 0; c < K; c++)
+			z[i * K + c] = (float)(K - c);
+	t = tl_calib_temperature(N, K, z, y);
+	T_NEAR("calib: all right: T at the lower bound", t, TL_CALIB_TMIN, 1e-5, 0);
+	T_EQ_INT("calib: all right: said to be at the lower bound", tl_calib_at_bound(t), -1);
+	t = tl_calib_temperature(N, K, z, y2);
+	T_NEAR("calib: all wrong: T at the upper bound", t, TL_CALIB_TMAX, 1e-3, 0);
+	T_EQ_INT("calib: all wrong: said to be at the upper bound", tl_calib_at_bound(t), 1);
 }
 
 /* Three Gaussian classes in 10-d; keep 0.9 of val, test on fresh points. */
@@ -309,7 +326,7 @@ test_mlp_and_files(const char *dir)
 		struct tl_rec *h2 = header("def", "feat", 8);
 		T_OK("file: --init check refuses another backbone", tl_tlm_check_header(back, h2, &err) < 0);
 		T_EQ_STR("file: --init message", err.msg,
-		    "backbone differs: the model wants embeddings of synth sha256 abc, layer feat, "
+		    "backbone differs (sha256): the model wants embeddings of synth sha256 abc, layer feat, "
 		    "pool avg, dims [8]; the stream has synth sha256 def, layer feat, pool avg, dims [8]");
 		tl_rec_free(h2);
 	}
@@ -342,10 +359,22 @@ load_msg(const char *dir, const char *name, const void *p, size_t n, struct tl_e
 	return msg ? msg + strlen(name) + 2 : err->msg; /* after "NAME: " */
 }
 
-/* The saved model's map, re-packed without key `skip` and with "tlm" set to
- * version. */
+/* Sets the checksum at the end of a model's bytes (tl-model(5)) to theirs:
+ * a file changed on purpose, to reach the checks after the checksum's. */
 static void
-variant(const msgpack_sbuffer *in, const char *skip, int version, msgpack_sbuffer *out)
+rechecksum(char *p, size_t n)
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(ck, (const guchar *)p, (gssize)(n - 73));
+	memcpy(p + n - 64, g_checksum_get_string(ck), 64);
+	g_checksum_free(ck);
+}
+
+/* The saved model's map, re-packed without key `skip` and with "tlm" set to
+ * version, its checksum made anew (ck) or left out. */
+static void
+variant(const msgpack_sbuffer *in, const char *skip, int version, int ck, msgpack_sbuffer *out)
 {
 	msgpack_unpacked u;
 	msgpack_packer pk;
@@ -357,11 +386,12 @@ variant(const msgpack_sbuffer *in, const char *skip, int version, msgpack_sbuffe
 	msgpack_sbuffer_init(out);
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	for (uint32_t i = 0; i < u.data.via.map.size; i++)
-		n += !tl_obj_is_str(&u.data.via.map.ptr[i].key, skip);
+		n += !tl_obj_is_str(&u.data.via.map.ptr[i].key, skip) &&
+		    (ck || !tl_obj_is_str(&u.data.via.map.ptr[i].key, "sha256"));
 	msgpack_pack_map(&pk, n);
 	for (uint32_t i = 0; i < u.data.via.map.size; i++) {
 		msgpack_object_kv *kv = &u.data.via.map.ptr[i];
-		if (tl_obj_is_str(&kv->key, skip))
+		if (tl_obj_is_str(&kv->key, skip) || (!ck && tl_obj_is_str(&kv->key, "sha256")))
 			continue;
 		msgpack_pack_object(&pk, kv->key);
 		if (tl_obj_is_str(&kv->key, "tlm"))
@@ -370,6 +400,8 @@ variant(const msgpack_sbuffer *in, const char *skip, int version, msgpack_sbuffe
 			msgpack_pack_object(&pk, kv->val);
 	}
 	msgpack_unpacked_destroy(&u);
+	if (ck)
+		rechecksum(out->data, out->size);
 }
 
 static void
@@ -396,23 +428,27 @@ test_bad_files(const char *dir)
 	T_EQ_STR("bad file: empty", load_msg(dir, "empty.tlm", b.data, 0, &err), "empty file");
 	T_EQ_STR("bad file: text", load_msg(dir, "text.tlm", "hello world\n", 12, &err),
 	    "not a tl model file");
-	variant(&b, "", 2, &v);
+	variant(&b, "", 2, 1, &v);
 	T_EQ_STR("bad file: format version 2", load_msg(dir, "v2.tlm", v.data, v.size, &err),
 	    "model format version 2, this tl reads 1");
 	msgpack_sbuffer_destroy(&v);
-	variant(&b, "tlm", 1, &v);
+	variant(&b, "tlm", 1, 1, &v);
 	T_EQ_STR("bad file: no tlm key", load_msg(dir, "notlm.tlm", v.data, v.size, &err),
 	    "not a tl model file");
 	msgpack_sbuffer_destroy(&v);
-	variant(&b, "head", 1, &v);
+	variant(&b, "head", 1, 1, &v);
 	T_EQ_STR("bad file: missing head", load_msg(dir, "nohead.tlm", v.data, v.size, &err),
 	    "missing key 'head'");
 	msgpack_sbuffer_destroy(&v);
-	variant(&b, "temperature", 1, &v);
+	variant(&b, "temperature", 1, 1, &v);
 	T_EQ_STR("bad file: missing temperature", load_msg(dir, "not.tlm", v.data, v.size, &err),
 	    "missing key 'temperature'");
 	msgpack_sbuffer_destroy(&v);
-	variant(&b, "backbone", 1, &v);
+	variant(&b, "", 1, 0, &v);
+	T_EQ_STR("bad file: no checksum", load_msg(dir, "nock.tlm", v.data, v.size, &err),
+	    "no checksum (corrupted, or written by an older tl-train: train it again)");
+	msgpack_sbuffer_destroy(&v);
+	variant(&b, "backbone", 1, 1, &v);
 	T_EQ_STR("bad file: missing backbone", load_msg(dir, "nobb.tlm", v.data, v.size, &err),
 	    "missing key 'backbone'");
 	msgpack_sbuffer_destroy(&v);
@@ -424,8 +460,15 @@ test_bad_files(const char *dir)
 			junk[i + 2] = '5';
 			break;
 		}
+	T_EQ_STR("bad file: a changed byte", load_msg(dir, "dt.tlm", junk, b.size, &err),
+	    "corrupted (checksum mismatch)");
+	rechecksum(junk, b.size);
 	T_EQ_STR("bad file: corrupted tensor dtype", load_msg(dir, "dt.tlm", junk, b.size, &err),
 	    "bad key 'input.mean': tensor has no known dtype (|u1, <f4, <f2, <i4)");
+	memcpy(junk, b.data, b.size);
+	junk[b.size - 1] ^= 1;
+	T_EQ_STR("bad file: a changed checksum", load_msg(dir, "ck.tlm", junk, b.size, &err),
+	    "corrupted (checksum mismatch)");
 	memcpy(junk, b.data, b.size);
 	junk[b.size] = 0;
 	T_EQ_STR("bad file: trailing bytes", load_msg(dir, "trail.tlm", junk, b.size + 1, &err),
