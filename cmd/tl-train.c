@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "afile.h"
 #include "cli.h"
@@ -186,9 +187,16 @@ check_outputs(const struct opts *o)
 
 	if (stat(o->out, &st) == 0 && S_ISDIR(st.st_mode))
 		tl_die(TL_EXIT_USAGE, "-o %s: is a directory", o->out);
-	if ((a = tl_afile_open(o->out, &err)) == NULL)
+	if (stat(o->out, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* /dev/null or a FIFO is written in place (afile.h): opening a
+		 * FIFO now would hand its reader an empty model */
+		if (access(o->out, W_OK) < 0)
+			tl_die(TL_EXIT_USAGE, "-o %s: %s", o->out, strerror(errno));
+	} else if ((a = tl_afile_open(o->out, &err)) == NULL) {
 		tl_die(TL_EXIT_USAGE, "-o %s", err.msg);
-	tl_afile_abort(a);
+	} else {
+		tl_afile_abort(a);
+	}
 	if (o->log && (f = fopen(o->log, "a")) == NULL)
 		tl_die(TL_EXIT_USAGE, "--log %s: %s", o->log, strerror(errno));
 	return f;

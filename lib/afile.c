@@ -2,6 +2,10 @@
  * afile.c - files written whole (afile.h): mkstemp beside the target, then
  * rename(2), which replaces the target atomically within one file system.
  *
+ * A target that exists and is not a regular file (/dev/null, a FIFO, a
+ * terminal) is written in place: renaming onto it would replace the device
+ * or pipe with a file, which for /dev/null breaks every program after us.
+ *
  * Not here: fsync (see afile.h), locking against a concurrent writer (the
  * last rename wins).
  */
@@ -24,6 +28,7 @@ tl_afile_open(const char *path, struct tl_err *err)
 	struct tl_afile *a;
 	const char *base = strrchr(path, '/');
 	size_t dirlen = base ? (size_t)(base - path) + 1 : 0;
+	struct stat st;
 	mode_t mask;
 	int fd;
 
@@ -36,6 +41,19 @@ tl_afile_open(const char *path, struct tl_err *err)
 	    (a->tmp = malloc(strlen(path) + 16)) == NULL) {
 		tl_err_set(err, "out of memory");
 		goto fail;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			tl_err_set(err, "%s: is a directory", path);
+			goto fail;
+		}
+		free(a->tmp);
+		a->tmp = NULL;
+		if ((a->f = fopen(path, "wb")) == NULL) {
+			tl_err_set(err, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		return a;
 	}
 	snprintf(a->tmp, strlen(path) + 16, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
 	if ((fd = mkstemp(a->tmp)) < 0) {
@@ -84,13 +102,14 @@ tl_afile_commit(struct tl_afile *a, struct tl_err *err)
 		bad = 1;
 		e = errno;
 	}
-	if (!bad && rename(a->tmp, a->path) < 0) {
+	if (!bad && a->tmp != NULL && rename(a->tmp, a->path) < 0) {
 		bad = 1;
 		e = errno;
 	}
 	if (bad) {
 		tl_err_set(err, "%s: %s", a->path, strerror(e ? e : EIO));
-		unlink(a->tmp);
+		if (a->tmp != NULL)
+			unlink(a->tmp);
 	}
 	afile_free(a);
 	return bad ? -1 : 0;
@@ -102,6 +121,7 @@ tl_afile_abort(struct tl_afile *a)
 	if (a == NULL)
 		return;
 	fclose(a->f);
-	unlink(a->tmp);
+	if (a->tmp != NULL)
+		unlink(a->tmp);
 	afile_free(a);
 }

@@ -2,7 +2,8 @@
  * afile.h - a file that appears whole or not at all: written under a
  * temporary name in the same directory, renamed onto its name on commit,
  * removed on abort.  A reader never sees half a file, and a failed run leaves
- * the old file in place.  Not fsync'ed: the rename makes the file appear
+ * the old file in place.  A path that is not a regular file (/dev/null, a
+ * FIFO) is written in place instead, never replaced.  Not fsync'ed: the rename makes the file appear
  * whole, not durable across a power cut.
  *
  * Not here: what is written (the caller's FILE), directories.

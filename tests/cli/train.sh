@@ -118,3 +118,13 @@ run "train: bad --norm" 2 "'$BIN/tl-train' --norm cube -o '$T/x.tlm' '$T/s.tl'"
 run "train: bad --keep" 2 "'$BIN/tl-train' --keep 2 -o '$T/x.tlm' '$T/s.tl'"
 run "train: --help" 0 "'$BIN/tl-train' --help"
 has "train: --help usage" "$T/out" "usage: tl-train -o model.tlm"
+
+# -o onto something that is not a regular file (/dev/null, a FIFO) writes into
+# it: the atomic rename used to replace the FIFO (and /dev/null) with a file
+mkfifo "$T/fifo"
+timeout 60 cat "$T/fifo" > "$T/fromfifo" & _reader=$!
+run "train: -o a FIFO" 0 "'$BIN/tl-train' -q -o '$T/fifo' '$T/s.tl'"
+wait $_reader
+test -p "$T/fifo" && pass "train: -o a FIFO leaves the FIFO" || fail "train: -o a FIFO leaves the FIFO" "replaced by $(ls -l "$T/fifo")"
+same "train: -o a FIFO, the model came through it" \
+    "$($PY -c "import msgpack,sys; print(msgpack.unpack(open(sys.argv[1],'rb'))['classes'])" "$T/fromfifo")" "['c0', 'c1', 'c2']"
