@@ -841,7 +841,7 @@ parse(const msgpack_object *top, struct tl_err *err)
 		goto fail;
 	if (get_num(top, "temperature", "temperature", &v, err) < 0)
 		goto fail;
-	if (!(v > 0 && v < 1e6)) {
+	if (!(v > 0 && v < 1e6) || (float)v == 0) { /* 1e-50 is 0 as a float */
 		bad_key(err, "temperature", "not a positive number");
 		goto fail;
 	}
