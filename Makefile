@@ -2,8 +2,11 @@
 # are left alone, our own flags live in TL_CFLAGS, libraries come from pkg-config.
 #
 # Layout: lib/**/*.c -> $(B)/libtl.a; cmd/tl-X.c -> bin/tl-X (linked with libtl.a);
-# tests/unit/test_X.c -> $(B)/tests/test_X.  `make SAN=1` builds the same tree
-# with ASan+UBSan into build-san/ and bin-san/.
+# tests/unit/test_X.c -> $(B)/tests/test_X; tests/fuzz/fuzz_X.c + replay.c ->
+# $(B)/tests/test_fuzz_X (replays the fuzz target's regression files and seeds).
+# `make SAN=1` builds the same tree with ASan+UBSan into build-san/ and
+# bin-san/; `make SAN=fuzz fuzzers` the libFuzzer targets with clang into
+# build-fuzz/ (tests/fuzz/run does that, then runs them).
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -17,6 +20,13 @@ ifeq ($(SAN),1)
 B       := build-san
 BIN     := bin-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),fuzz)
+FUZZ_CC ?= clang
+CC      := $(FUZZ_CC)
+B       := build-fuzz
+BIN     := bin-fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+            -Wno-unknown-warning-option -Wno-unknown-pragmas
 else
 B       := build
 BIN     := bin
@@ -38,6 +48,10 @@ TOOLS     := $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/tl-*.c)))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 MAN_PAGES := $(sort $(wildcard man/*.[1-9]))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/tests/test_fuzz_%)
+FUZZERS   := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(B)/fuzz_%)
+FUZZ_SECONDS ?= 60
 
 all: $(TOOLS:%=$(BIN)/%)
 
@@ -73,7 +87,20 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libtl.a
 	@echo "LD $@"
 	@$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@.tmp $^ $(TL_LDLIBS) && mv -f $@.tmp $@
 
-units: $(UNIT_BIN)
+# a fuzz target with a plain main() that replays its inputs (tests/fuzz/replay.c)
+$(B)/tests/test_fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(B)/libtl.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@.tmp $^ $(TL_LDLIBS) && mv -f $@.tmp $@
+
+# the libFuzzer binaries (SAN=fuzz only)
+$(B)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libtl.a
+	@echo "LD $@"
+	@$(CC) $(CFLAGS) $(SANFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@.tmp $^ $(TL_LDLIBS) && mv -f $@.tmp $@
+
+units: $(UNIT_BIN) $(FUZZ_BIN)
+
+fuzzers: $(FUZZERS)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
@@ -86,8 +113,9 @@ check: all units
 valgrind: all units
 	TL_VALGRIND=1 tests/run
 
+# not part of check: FUZZ_SECONDS (60) of libFuzzer per target, one at a time
 fuzz:
-	tests/fuzz/run
+	tests/fuzz/run $(FUZZ_SECONDS)
 
 deps:
 	@sh tools/deps.sh
@@ -115,7 +143,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
-	rm -rf build build-san bin bin-san
+	rm -rf build build-san build-fuzz bin bin-san
 
-.PHONY: pkgcheck all check units valgrind fuzz deps model demo bench install uninstall clean
+.PHONY: pkgcheck all check units fuzzers valgrind fuzz deps model demo bench install uninstall clean
 .SECONDARY:

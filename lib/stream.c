@@ -182,7 +182,9 @@ static int
 next_object(struct tl_reader *r, msgpack_object *o, struct tl_err *err)
 {
 	for (;;) {
-		long long n = tl_msgpack_measure(r->buf + r->off, r->len - r->off, r->max, err);
+		/* nothing buffered yet: r->buf may be NULL, and NULL + 0 is undefined */
+		long long n = r->len == r->off ? 0 :
+		    tl_msgpack_measure(r->buf + r->off, r->len - r->off, r->max, err);
 		size_t got, off = 0;
 
 		if (n < 0)

@@ -675,21 +675,23 @@ bad_key(struct tl_err *err, const char *key, const char *why)
 	return tl_err_set(err, "bad key '%s': %s", key, why);
 }
 
-/* A <f4 tensor of exactly the given shape at map[key], copied into out. */
+/* Checks that map[key] is a <f4 tensor of exactly the given shape; *t views
+ * it.  Called before allocating from a declared size too: the file must hold
+ * the data (a 2 KB file can declare dim and hidden 1048576, a 4 TB head). */
 static int
-get_tensor(const msgpack_object *map, const char *key, const char *name, float *out,
-           int ndim, uint64_t r, uint64_t c, struct tl_err *err)
+check_tensor(const msgpack_object *map, const char *key, const char *name, int ndim,
+             uint64_t r, uint64_t c, struct tl_tensor *t, struct tl_err *err)
 {
 	const msgpack_object *o = tl_obj_get(map, key);
-	struct tl_tensor t;
 	struct tl_err e;
 	char why[300];
 
 	if (o == NULL)
 		return tl_err_set(err, "missing key '%s'", name);
-	if (tl_tensor_view(o, &t, &e) < 0)
+	if (tl_tensor_view(o, t, &e) < 0)
 		return bad_key(err, name, e.msg);
-	if (t.dtype != TL_F32 || t.ndim != ndim || t.shape[0] != r || (ndim == 2 && t.shape[1] != c)) {
+	if (t->dtype != TL_F32 || t->ndim != ndim || t->shape[0] != r ||
+	    (ndim == 2 && t->shape[1] != c)) {
 		if (ndim == 1)
 			snprintf(why, sizeof why, "want a <f4 tensor of shape [%llu]",
 			    (unsigned long long)r);
@@ -698,7 +700,32 @@ get_tensor(const msgpack_object *map, const char *key, const char *name, float *
 			    (unsigned long long)r, (unsigned long long)c);
 		return bad_key(err, name, why);
 	}
+	return 0;
+}
+
+/* A <f4 tensor of exactly the given shape at map[key], copied into out. */
+static int
+get_tensor(const msgpack_object *map, const char *key, const char *name, float *out,
+           int ndim, uint64_t r, uint64_t c, struct tl_err *err)
+{
+	struct tl_tensor t;
+
+	if (check_tensor(map, key, name, ndim, r, c, &t, err) < 0)
+		return -1;
 	tl_tensor_to_f32(&t, out);
+	return 0;
+}
+
+/* The OOD statistics' sizes, checked before they are allocated: whiten
+ * [od,od] and means [k,od]. */
+static int
+check_ood(const msgpack_object *ood, uint64_t k, uint64_t od, struct tl_err *err)
+{
+	struct tl_tensor t;
+
+	if (check_tensor(ood, "whiten", "ood.whiten", 2, od, od, &t, err) < 0 ||
+	    check_tensor(ood, "means", "ood.means", 2, k, od, &t, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -857,6 +884,15 @@ parse(const msgpack_object *top, struct tl_err *err)
 	buf[ty->via.str.size] = '\0';
 	if (tl_tlm_norm_parse(buf, &norm) < 0)
 		return bad_key(err, "input.norm", "not \"none\", \"l2\" or \"sqrt\""), NULL;
+	{ /* the head's sizes, from the file, before they are allocated */
+		struct tl_tensor t;
+		uint64_t k = cl->via.array.size;
+		if (check_tensor(hd, "w1", "head.w1", 2, head == TL_TLM_MLP ? (uint64_t)hidden : k,
+		                 (uint64_t)dim, &t, err) < 0 ||
+		    (head == TL_TLM_MLP &&
+		     check_tensor(hd, "w2", "head.w2", 2, k, (uint64_t)hidden, &t, err) < 0))
+			return NULL;
+	}
 
 	if ((names = malloc(cl->via.array.size * sizeof *names)) == NULL)
 		return tl_err_set(err, "out of memory"), NULL;
@@ -902,7 +938,7 @@ parse(const msgpack_object *top, struct tl_err *err)
 		goto fail;
 	if (get_num(top, "temperature", "temperature", &v, err) < 0)
 		goto fail;
-	if (!(v > 0 && v < 1e6)) {
+	if (!(v > 0 && v < 1e6) || (float)v == 0) { /* 1e-50 is 0 as a float */
 		bad_key(err, "temperature", "not a positive number");
 		goto fail;
 	}
@@ -924,12 +960,13 @@ parse(const msgpack_object *top, struct tl_err *err)
 				goto fail;
 			}
 			od = mt.shape[0];
-			if (tl_tlm_alloc_ood_space(m, layer, (int)od, err) < 0 ||
+			if (check_ood(ood, k, od, err) < 0 ||
+			    tl_tlm_alloc_ood_space(m, layer, (int)od, err) < 0 ||
 			    get_tensor(ood, "mean", "ood.mean", m->ood_mean, 1, od, 0, err) < 0 ||
 			    get_tensor(ood, "scale", "ood.scale", m->ood_scale, 1, od, 0, err) < 0)
 				goto fail;
 		}
-		if ((ol == NULL && tl_tlm_alloc_ood(m, err) < 0) ||
+		if ((ol == NULL && (check_ood(ood, k, od, err) < 0 || tl_tlm_alloc_ood(m, err) < 0)) ||
 		    get_tensor(ood, "whiten", "ood.whiten", m->ood_w, 2, od, od, err) < 0 ||
 		    get_tensor(ood, "means", "ood.means", m->ood_mu, 2, k, od, err) < 0 ||
 		    get_num(ood, "threshold", "ood.threshold", &v, err) < 0)
