@@ -4,22 +4,66 @@
  * fail with a message or give a model that predicts on an embedding and
  * packs back to bytes that load again; never crash, leak or allocate more
  * than the file can describe.
+ *
+ * Every model file ends with a checksum of the bytes before it (tl-model(5)),
+ * checked first: a mutated input would stop there.  So the input is sealed
+ * before the load: one that ends with the checksum's frame gets the right
+ * digest; one that starts with a msgpack fixmap of fewer than 15 keys gets a
+ * key more and the checksum appended.  What the fuzzer then reaches is the
+ * parse behind the checksum, which a corrupted file never sees but a
+ * hand-made one does.
  */
 #include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
 
 #include "memfile.h"
 #include "tlm.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
+#define CK_LEN 73 /* fixstr "sha256", str8 of 64 hex digits (lib/tlm.c) */
+static const unsigned char ck_frame[9] = { 0xa6, 's', 'h', 'a', '2', '5', '6', 0xd9, 64 };
+
+/* data sealed with its checksum as tl-train writes it, in *out (caller
+ * frees); its size, or 0 when the input is left as it is */
+static size_t
+seal(const unsigned char *data, size_t size, unsigned char **out)
+{
+	size_t body = size;
+	GChecksum *ck;
+	unsigned char *b;
+
+	if (size > CK_LEN && memcmp(data + size - CK_LEN, ck_frame, sizeof ck_frame) == 0)
+		body = size - CK_LEN;
+	else if (size < 1 || data[0] < 0x80 || data[0] >= 0x8f)
+		return 0;
+	if ((b = malloc(body + CK_LEN)) == NULL)
+		abort();
+	memcpy(b, data, body);
+	if (body == size)
+		b[0]++; /* one key more: the checksum */
+	ck = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(ck, b, (gssize)body);
+	memcpy(b + body, ck_frame, sizeof ck_frame);
+	memcpy(b + body + sizeof ck_frame, g_checksum_get_string(ck), 64);
+	g_checksum_free(ck);
+	*out = b;
+	return body + CK_LEN;
+}
+
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	struct tl_err err;
-	struct tl_tlm *m = tl_tlm_load(memfile(data, size), &err), *m2;
+	unsigned char *sealed = NULL;
+	size_t n = seal(data, size, &sealed);
+	struct tl_tlm *m = tl_tlm_load(n ? memfile(sealed, n) : memfile(data, size), &err), *m2;
 	msgpack_sbuffer sb;
 	float *emb, *prob, *ood, *work;
 
+	free(sealed);
 	if (m == NULL) {
 		if (getenv("TL_FUZZ_VERBOSE") != NULL)
 			fprintf(stderr, "fuzz_tlm: %s\n", err.msg);
