@@ -38,7 +38,7 @@ for bad in "--preset extreme" "--flip x" "--zoom 2:1" "--zoom 0" "--rotate 400" 
 	run "augment-usage[$bad]" 2 "$A $bad < in.tl"
 	has "augment-usage-try[$bad]" "$T/err" "Try 'tl-augment --help'"
 done
-run augment-tty 2 "script -qec '$A < in.tl' /dev/null"
+run augment-tty 2 "script -qec '$A < in.tl' $T/typescript"
 has augment-tty-msg "$T/out" "refusing to write a binary stream to a terminal"
 
 # --- what is written ----------------------------------------------------------

@@ -40,9 +40,11 @@ for bad in "-b -f id" "-c label -x d" "--full -f id" "--headers -b" "-n -1" "-n 
 	has "cat-usage-try[$bad]" "$T/err" "Try 'tl-cat --help'"
 done
 if command -v script >/dev/null; then
-	run cat-tty 0 "script -qec '$C -b --from-json $T/in.jsonl; echo status=\$?' /dev/null"
+	run cat-tty 0 "script -qec '$C -b --from-json $T/in.jsonl; echo status=\$?' $T/typescript"
 	has cat-tty-msg "$T/out" "refusing to write a binary stream to a terminal"
 	has cat-tty-status "$T/out" "status=2"
+else
+	skip cat-tty "no script(1) (util-linux) to make a terminal"
 fi
 
 # --- JSON Lines to a stream, and the views of it -------------------------------
@@ -169,6 +171,8 @@ printf '%s' "$png_b64" | base64 -d >"$T/a1.png"
 same_file cat-extract-img "$T/ex/sub/ants/ants_a1.png" "$T/a1.png"
 if command -v vips >/dev/null; then
 	same cat-extract-pix "$(vips getpoint "$T/ex/sub/bees/bees_b2.jpg.png" 1 0)" "40 50 60 "
+else
+	skip cat-extract-pix "no vips(1) (libvips-tools) to read the PNG"
 fi
 same cat-extract-files "$(cd "$T/ex" && find . | sort | tr '\n' ' ')" \
 	". ./sub ./sub/ants ./sub/ants/ants_a1.png ./sub/bees ./sub/bees/bees_b2.jpg.png "

@@ -5,7 +5,8 @@
 #
 # Lines: "PASS man-lint PAGE", "PASS man-example PAGE#N" (N counts the page's
 # blocks), and for each page a summary line of how many examples ran and which
-# were not run and why (a tool not written yet, no models/, a requires: line).
+# were not run and why (a tool not written yet, no models/, a requires: line;
+# each such example also prints "SKIP man-example PAGE#N: why").
 
 man_pybin=$T/man-pybin # python3 = Debian's, which make deps equips
 mkdir -p "$man_pybin"
@@ -117,6 +118,7 @@ for man_page in "$top"/man/*.[1-9]; do
 			i=$((i + 1)); continue ;;
 		esac
 		if [ -n "$_why" ]; then
+			skip "$_name" "line $_line: $_why"
 			man_not=$((man_not + 1)) man_why="$man_why #$i ($_why)" man_prev=skipped
 			i=$((i + 1)); continue
 		fi

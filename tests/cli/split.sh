@@ -66,13 +66,15 @@ if command -v script >/dev/null; then
 	$C --from-json >"$T/one.tl" <<'EOF'
 {"id":"a","label":"x"}
 EOF
-	run split-tty 0 "script -qec '$S $T/one.tl; echo status=\$?' /dev/null"
+	run split-tty 0 "script -qec '$S $T/one.tl; echo status=\$?' $T/typescript"
 	has split-tty-msg "$T/out" "refusing to write a binary stream to a terminal"
 	has split-tty-status "$T/out" "status=2"
-	run split-tty-o 0 "script -qec '$S -o train=$T/tty-train.tl $T/one.tl; echo status=\$?' /dev/null"
+	run split-tty-o 0 "script -qec '$S -o train=$T/tty-train.tl $T/one.tl; echo status=\$?' $T/typescript"
 	has split-tty-o-status "$T/out" "status=0"
 	run split-tty-o-file 0 "$C -f id,split $T/tty-train.tl"
 	lines split-tty-o-file-text 'a	train|'
+else
+	skip split-tty "no script(1) (util-linux) to make a terminal"
 fi
 
 # --- the exact report, on a small stream ------------------------------------------
