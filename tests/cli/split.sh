@@ -13,7 +13,9 @@ PY=/usr/bin/python3
 # lines NAME WANT: $T/out as one line, newlines shown as |
 lines() { same "$1" "$(tr '\n' '|' <"$T/out")" "$2"; }
 # tsv FILE STREAM FIELDS: the fields of a stream as TSV in FILE
-tsv() { $C -f "$3" "$2" >"$1"; }
+# tsv OUT IN FIELDS: the fields of IN's records as TSV in OUT (at least one
+# line: the checks that read it must not pass on nothing)
+tsv() { $C -f "$3" "$2" >"$1" && [ -s "$1" ] || fail "tsv ${2##*/}" "tl-cat -f $3 failed or printed nothing"; }
 
 # gen.py N CLASSES [START] [PHASH]: N records "cK/NNNNN" (K = i mod CLASSES,
 # the ids sorted the other way round from input order), label "cK"; with
@@ -199,7 +201,7 @@ for mode in "" "--exact" "--folds 3 --fold 2"; do
 		END { for (g in m) if (m[g] != g) print "group " g " is not its smallest id " m[g] }' "$T/d.tsv")
 	same "split-dup-whole[$mode]" "$v" ""
 	# every pair of --dups is in one group, at most 10 bits apart
-	$C -f id,other,distance "$T/dp.tl" >"$T/dp.tsv"
+	tsv "$T/dp.tsv" "$T/dp.tl" id,other,distance
 	v=$(awk -F '\t' 'NR == FNR { g[$1] = $3; next } g[$1] == "" || g[$1] != g[$2] || $3 > 10 { print }' \
 		"$T/d.tsv" "$T/dp.tsv" | head -n 3)
 	same "split-dup-pairs[$mode]" "$v" ""
