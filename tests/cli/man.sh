@@ -124,11 +124,11 @@ for man_page in "$top"/man/*.[1-9]; do
 		fi
 		_want=$(sed -n 's/^status //p' "$_m")
 		(cd "$man_run" && PATH=$man_path TL_MODEL_PATH=$top/models \
-			timeout 300 bash -e -o pipefail "$_f") </dev/null >"$man_ex/$i.stdout" 2>"$man_ex/$i.stderr"
+			timeout 900 bash -e -o pipefail "$_f") </dev/null >"$man_ex/$i.stdout" 2>"$man_ex/$i.stderr"
 		_st=$?
 		man_ran=$((man_ran + 1)) man_prev=$man_ex/$i.stdout
 		if [ $_st -eq 124 ]; then
-			fail "$_name" "line $_line: timed out after 300 s"
+			fail "$_name" "line $_line: timed out after 900 s"
 		elif [ $_st -gt 128 ]; then
 			fail "$_name" "line $_line: crashed with status $_st: $(man_head "$man_ex/$i.stderr")"
 		elif [ $_st -ne "${_want:-0}" ]; then

@@ -152,7 +152,9 @@ if ! command -v chromium >/dev/null; then
 	fail html-chromium "chromium is not installed: run make deps"
 	return 0
 fi
-timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+# (timeout: a guard against a hang, far above the few seconds it takes even
+# on a loaded machine)
+timeout 600 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 	--disable-background-networking --disable-component-update --disable-sync \
 	--user-data-dir="$T/chrome" --screenshot="$T/page.png" --window-size=1200,3000 \
 	"file://$T/p/page.html" >"$T/chrome.log" 2>&1
