@@ -2,6 +2,9 @@
  * afile.c - files written whole (afile.h): mkstemp beside the target, then
  * rename(2), which replaces the target atomically within one file system.
  *
+ * A device, FIFO or socket is written in place (tmp NULL): a rename would
+ * replace the node itself (as root, /dev/null with a regular file).
+ *
  * Not here: fsync (see afile.h), locking against a concurrent writer (the
  * last rename wins).
  */
@@ -24,8 +27,24 @@ tl_afile_open(const char *path, struct tl_err *err)
 	struct tl_afile *a;
 	const char *base = strrchr(path, '/');
 	size_t dirlen = base ? (size_t)(base - path) + 1 : 0;
+	struct stat st;
 	mode_t mask;
 	int fd;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		if ((a = calloc(1, sizeof *a)) == NULL || (a->path = strdup(path)) == NULL) {
+			tl_err_set(err, "out of memory");
+			free(a);
+			return NULL;
+		}
+		if ((a->f = fopen(path, "wb")) == NULL) {
+			tl_err_set(err, "%s: %s", path, strerror(errno));
+			free(a->path);
+			free(a);
+			return NULL;
+		}
+		return a;
+	}
 
 	base = base ? base + 1 : path;
 	if (*base == '\0') {
@@ -84,13 +103,14 @@ tl_afile_commit(struct tl_afile *a, struct tl_err *err)
 		bad = 1;
 		e = errno;
 	}
-	if (!bad && rename(a->tmp, a->path) < 0) {
+	if (!bad && a->tmp && rename(a->tmp, a->path) < 0) {
 		bad = 1;
 		e = errno;
 	}
 	if (bad) {
 		tl_err_set(err, "%s: %s", a->path, strerror(e ? e : EIO));
-		unlink(a->tmp);
+		if (a->tmp)
+			unlink(a->tmp);
 	}
 	afile_free(a);
 	return bad ? -1 : 0;
@@ -102,6 +122,7 @@ tl_afile_abort(struct tl_afile *a)
 	if (a == NULL)
 		return;
 	fclose(a->f);
-	unlink(a->tmp);
+	if (a->tmp)
+		unlink(a->tmp);
 	afile_free(a);
 }

@@ -250,6 +250,16 @@ run split-o-fail 1 "$S -o train=$T/nodir/tr.tl $T/a.tl > /dev/null"
 has split-o-fail-msg "$T/err" "tl-split: $T/nodir/tr.tl: No such file or directory"
 run split-o-atomic 1 "$S -o train=$T/tr2.tl -o val=$T/nodir/va.tl $T/a.tl > /dev/null"
 same split-o-atomic-none "$(ls "$T" | grep -c '^tr2.tl')" 0
+# -o to a named pipe (as to /dev/null or /dev/stdout): written through, not
+# replaced by a regular file; fd 3 holds it open for reading and writing, so
+# opening it does not block, and what was written waits in it
+mkfifo "$T/fifo"
+exec 3<>"$T/fifo"
+run split-o-fifo 0 "$S -o test=$T/fifo $T/a.tl > /dev/null"
+same split-o-fifo-kept "$(test -p "$T/fifo" && echo fifo || ls -l "$T/fifo")" fifo
+run split-o-fifo-read 0 "dd iflag=nonblock bs=1M count=1 <&3 2>/dev/null | $C -c split"
+same split-o-fifo-text "$(cat "$T/out")" "$($C -c split "$T/te.tl")"
+exec 3<&-
 run split-head 0 "$S -o test=$T/te2.tl $T/a.tl | head -c 1 > /dev/null"
 run split-head-file 0 "$C -c split $T/te2.tl"
 has split-head-file-count "$T/out" "test	"
