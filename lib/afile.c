@@ -2,9 +2,8 @@
  * afile.c - files written whole (afile.h): mkstemp beside the target, then
  * rename(2), which replaces the target atomically within one file system.
  *
- * A target that exists and is not a regular file (/dev/null, a FIFO, a
- * terminal) is written in place: renaming onto it would replace the device
- * or pipe with a file, which for /dev/null breaks every program after us.
+ * A device, FIFO or socket is written in place (tmp NULL): a rename would
+ * replace the node itself (as root, /dev/null with a regular file).
  *
  * Not here: fsync (see afile.h), locking against a concurrent writer (the
  * last rename wins).
@@ -32,6 +31,21 @@ tl_afile_open(const char *path, struct tl_err *err)
 	mode_t mask;
 	int fd;
 
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		if ((a = calloc(1, sizeof *a)) == NULL || (a->path = strdup(path)) == NULL) {
+			tl_err_set(err, "out of memory");
+			free(a);
+			return NULL;
+		}
+		if ((a->f = fopen(path, "wb")) == NULL) {
+			tl_err_set(err, "%s: %s", path, strerror(errno));
+			free(a->path);
+			free(a);
+			return NULL;
+		}
+		return a;
+	}
+
 	base = base ? base + 1 : path;
 	if (*base == '\0') {
 		tl_err_set(err, "%s: not a file name", path);
@@ -41,19 +55,6 @@ tl_afile_open(const char *path, struct tl_err *err)
 	    (a->tmp = malloc(strlen(path) + 16)) == NULL) {
 		tl_err_set(err, "out of memory");
 		goto fail;
-	}
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		if (S_ISDIR(st.st_mode)) {
-			tl_err_set(err, "%s: is a directory", path);
-			goto fail;
-		}
-		free(a->tmp);
-		a->tmp = NULL;
-		if ((a->f = fopen(path, "wb")) == NULL) {
-			tl_err_set(err, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		return a;
 	}
 	snprintf(a->tmp, strlen(path) + 16, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
 	if ((fd = mkstemp(a->tmp)) < 0) {
@@ -102,13 +103,13 @@ tl_afile_commit(struct tl_afile *a, struct tl_err *err)
 		bad = 1;
 		e = errno;
 	}
-	if (!bad && a->tmp != NULL && rename(a->tmp, a->path) < 0) {
+	if (!bad && a->tmp && rename(a->tmp, a->path) < 0) {
 		bad = 1;
 		e = errno;
 	}
 	if (bad) {
 		tl_err_set(err, "%s: %s", a->path, strerror(e ? e : EIO));
-		if (a->tmp != NULL)
+		if (a->tmp)
 			unlink(a->tmp);
 	}
 	afile_free(a);
@@ -121,7 +122,7 @@ tl_afile_abort(struct tl_afile *a)
 	if (a == NULL)
 		return;
 	fclose(a->f);
-	if (a->tmp != NULL)
+	if (a->tmp)
 		unlink(a->tmp);
 	afile_free(a);
 }

@@ -2,9 +2,10 @@
  * afile.h - a file that appears whole or not at all: written under a
  * temporary name in the same directory, renamed onto its name on commit,
  * removed on abort.  A reader never sees half a file, and a failed run leaves
- * the old file in place.  A path that is not a regular file (/dev/null, a
- * FIFO) is written in place instead, never replaced.  Not fsync'ed: the rename makes the file appear
- * whole, not durable across a power cut.
+ * the old file in place.  Not fsync'ed: the rename makes the file appear
+ * whole, not durable across a power cut.  A path that names an existing
+ * device, FIFO or socket (/dev/null, /dev/stdout, a named pipe) is written
+ * in place instead: renaming onto it would replace it with a regular file.
  *
  * Not here: what is written (the caller's FILE), directories.
  */
@@ -18,7 +19,8 @@
 struct tl_afile;
 
 /* Creates the temporary file beside path (".NAME.XXXXXX", mode 0666 less the
- * umask, like fopen).  NULL with err set ("path: reason").  End it with
+ * umask, like fopen), or opens path itself when it is neither a regular file
+ * nor a directory.  NULL with err set ("path: reason").  End it with
  * tl_afile_commit or tl_afile_abort, which free it. */
 struct tl_afile *tl_afile_open(const char *path, struct tl_err *err);
 

@@ -20,7 +20,8 @@
 # output, below).  No tabs (they become spaces, so no <<- here-documents).
 #
 # Each snippet runs with bash -e -o pipefail, in the order of the page, with
-# standard input /dev/null, at most 300 seconds, PATH=$BIN:$PATH (the tools
+# standard input /dev/null, at most 900 seconds (a guard against a hang, far
+# above any example's time, even on a loaded machine), PATH=$BIN:$PATH (the tools
 # under test first: bin/, then bin-san/, so keep examples small) and python3
 # being Debian's /usr/bin/python3 when there is one (the one `make deps`
 # equips with numpy), in one scratch directory per page holding these fixtures:

@@ -38,7 +38,7 @@ for bad in "--preset extreme" "--flip x" "--zoom 2:1" "--zoom 0" "--rotate 400" 
 	run "augment-usage[$bad]" 2 "$A $bad < in.tl"
 	has "augment-usage-try[$bad]" "$T/err" "Try 'tl-augment --help'"
 done
-run augment-tty 2 "script -qec '$A < in.tl' /dev/null"
+run augment-tty 2 "script -qec '$A < in.tl' $T/typescript"
 has augment-tty-msg "$T/out" "refusing to write a binary stream to a terminal"
 
 # --- what is written ----------------------------------------------------------
@@ -96,12 +96,12 @@ if cmp -s d1.tl d5.tl; then fail augment-seed "--seed 7 changed nothing"; else p
 # a1.png is 32x32: red top-left, blue bottom-left, white on the right
 $A --preset none --flip h -k 12 --size 32 < in.tl 2>/dev/null |
 	$C --split train --full | jq -c 'select(.id | startswith("ants/a1.png")) | [.aug, .pix.data]' > flip.json
-# md5 of the pixels of the original, of it mirrored, and of each kind of variant
-orig=$(jq -c 'select(.[0] == "") | .[1]' flip.json | sort -u | md5sum)
+# md5 of the pixels of the original mirrored, and of each kind of variant
 mirrored=$(jq -c 'select(.[0] == "") | .[1] | [_nwise(96)] | map([_nwise(3)] | reverse | add) | add' flip.json | sort -u | md5sum)
 same augment-flip-both-kinds "$(jq -r '.[0]' flip.json | sort -u | tr '\n' ' ')" " flip "
 same augment-flip-exact "$(jq -c 'select(.[0] == "flip") | .[1]' flip.json | sort -u | md5sum)" "$mirrored"
-same augment-noflip-identity "$(jq -c 'select(.[0] == "") | .[1]' flip.json | sort -u | md5sum)" "$orig"
+# the original and its unflipped variants: one picture, and not a mirror-symmetric one
+same augment-noflip-identity "$(jq -c 'select(.[0] == "") | .[1]' flip.json | sort -u | wc -l) $(jq -c 'select(.[0] == "") | .[1]' flip.json | sort -u | md5sum | cut -c1-32 | grep -vc "${mirrored%% *}")" "1 1"
 # 32x32 with --size 16: the guard allows zoom 0.5 only when 32 * 0.5 >= --min-size
 $A --preset none --zoom 0.5 -k 1 --size 16 --min-size 16 < in.tl > z.tl 2>/dev/null
 same augment-guard-allows "$($C -f id,aug z.tl | grep '^ants/a1.png#aug1' | cut -f2)" "zoom=0.50"
@@ -109,10 +109,10 @@ $A --preset none --zoom 0.5 -k 1 --size 16 --min-size 17 < in.tl > z.tl 2>/dev/n
 same augment-guard-raises "$($C -f id,aug z.tl | grep '^ants/a1.png#aug1' | cut -f2)" "zoom=0.54"
 $A --preset none --zoom 0.5 -k 1 --size 20 < in.tl > z.tl 2>/dev/null
 same augment-guard-default "$($C -f id,aug z.tl | grep '^ants/a1.png#aug1' | cut -f2)" "zoom=0.63"
-$A --preset none --zoom 0.5 -k 1 --size 16 --min-size 32 < in.tl > z.tl 2>/dev/null
-same augment-guard-small "$($C -f id,aug z.tl | grep '^ants/a1.png#aug1' | cut -f2)" ""
-$A --preset heavy --fill crop --zoom 0.5:1 -k 4 --size 16 --min-size 1 < in.tl > fc.tl 2>/dev/null
-same augment-fill-crop-no-zoom-out "$($C -f aug fc.tl | grep -c 'zoom=0')" 0
+run augment-guard-small-run 0 "$A --preset none --zoom 0.5 -k 1 --size 16 --min-size 32 < in.tl > z.tl"
+same augment-guard-small "$($C -f id,aug z.tl | grep '^ants/a1.png#aug1' | tr '\t' ' ')" "ants/a1.png#aug1 "
+run augment-fill-crop-run 0 "$A --preset heavy --fill crop --zoom 0.5:1 -k 4 --size 16 --min-size 1 < in.tl > fc.tl"
+same augment-fill-crop-no-zoom-out "$($C -f aug fc.tl | grep -c 'zoom=0') of $($C -f aug fc.tl | grep -c 'zoom=')" "0 of 12"
 # an explicit flag overrides the preset, the rest of the preset stays
 $A --preset heavy --rotate 0 --cutout 0 -k 8 --size 16 < in.tl > h.tl 2>/dev/null
 same augment-override "$($C -f aug h.tl | grep -c 'rot=\|cutout=')/$($C -f aug h.tl | grep -c 'hue=')" "0/24"
@@ -143,9 +143,7 @@ tl-augment: 4 read, 2 skipped"
 same augment-bad-rest "$($C -f id b.tl | tr '\n' ' ')" "ants/a1.png ants/a1.png#aug1 n1.png "
 run augment-bad-tolerated 0 "$A -k 1 --size 16 --max-bad 2 < bad.tl > /dev/null"
 run augment-strict 1 "$A -k 1 --size 16 --strict < bad.tl > /dev/null"
-head -c $(($(wc -c < in.tl) - 5)) in.tl > trunc.tl
-run augment-truncated 1 "$A < trunc.tl > /dev/null"
-has augment-truncated-msg "$T/err" "truncated"
+# (a cut stream: tests/README.md's hostile table)
 
 # --- stream properties ---------------------------------------------------------------
 run augment-head 0 "$A < in.tl | head -c 1 > /dev/null"

@@ -1,7 +1,9 @@
 # tests/cli/bulk.sh - pipelines/bulk-identify: a clean run and a rerun that
-# finds nothing new; killed with SIGKILL at every step of the commit
-# protocol (TL_BULK_KILL) and after growing delays (the script alone, or its
-# whole process group), then rerun: every image is in results.tl and in
+# finds nothing new; killed with SIGKILL before each command it runs, again
+# and again (the script alone, or its whole process group; the kill points
+# are counted, not timed), also while rolling back an interrupted chunk, in
+# the middle of an append, and three times in a row at steps of the commit
+# protocol (TL_BULK_KILL), then rerun: every image is in results.tl and in
 # log.jsonl exactly once, with the verdict of a clean run; a run finding the
 # lock held does nothing; the results are one stream tl-cat filters and
 # extracts; a model with other classes is refused; bad images give status 1
@@ -60,16 +62,6 @@ run "bulk: an exact copy under a new name is not new" 0 "'$B' -v -m '$T/m.tlm' -
 has "bulk: copy skipped" "$T/err" "bulk-identify: 0 new images"
 rm -f "$T/in/again.png"
 
-# killed at each step (the Nth time it is reached), then rerun to the end
-for k in locked:1 recovered:1 ingested:1 filtered:1 classified:1 classified:3 synced:2 \
-	intent:1 intent:3 appended:1 appended:2 logged:1 logged:4 committed:1 committed:3; do
-	d=$T/k-${k%:*}-${k#*:}
-	(TL_BULK_KILL=$k "$B" -m "$T/m.tlm" -d "$d" -n 4 "$T/in"; exit $?) >/dev/null 2>&1
-	st=$?
-	[ $st = 137 ] || fail "bulk: killed at $k" "status $st, want 137 (SIGKILL)"
-	run "bulk: rerun after a kill at $k" 0 "'$B' -m '$T/m.tlm' -d '$d' -n 4 '$T/in'" &&
-		check "bulk: exactly once after a kill at $k" "$d"
-done
 # killed twice in a row mid-commit
 d=$T/k-twice
 (TL_BULK_KILL=appended:2 "$B" -m "$T/m.tlm" -d "$d" -n 3 "$T/in"; exit $?) >/dev/null 2>&1
@@ -78,39 +70,33 @@ d=$T/k-twice
 run "bulk: rerun after three kills" 0 "'$B' -m '$T/m.tlm' -d '$d' -n 3 '$T/in'" &&
 	check "bulk: exactly once after three kills" "$d"
 
-# killed after growing delays (40 ms more each round): the script alone (its
-# children finish orphaned, still holding the lock), or its whole process
-# group; each round resumes where the last left off
-for mode in alone group; do (
-	d=$T/t-$mode ms=40 rounds=0 finished=
-	while [ $rounds -lt 60 ]; do
-		rounds=$((rounds + 1))
-		mkdir -p "$d" && flock "$d/lock" true # orphans of the last round finish
-		setsid "$B" -m "$T/m.tlm" -d "$d" -n 2 "$T/in" >/dev/null 2>&1 &
-		pid=$!
-		sleep "$(awk -v m=$ms 'BEGIN { printf "%.3f", m / 1000 }')"
-		if [ $mode = group ]; then kill -s KILL -- "-$pid"; else kill -s KILL "$pid"; fi
-		wait "$pid"
-		[ $? = 0 ] && { finished=1; break; }
-		ms=$((ms + 40))
-	done
-	flock "$d/lock" true
-	[ -n "$finished" ] || fail "bulk: timed kills ($mode)" "never finished in $rounds rounds"
-	run "bulk: final run after $rounds timed kills ($mode)" 0 "'$B' -m '$T/m.tlm' -d '$d' -n 2 '$T/in'" &&
-		check "bulk: exactly once after $rounds timed kills ($mode)" "$d"
-) 2>/dev/null; done # the shell's "Killed" notes
+# torn appends: killed in the middle of writing results.tl or log.jsonl
+# (made here: half of the segment or of its log lines appended by hand)
+for k in intent:2 appended:1; do
+	d=$T/torn-${k%:*}
+	(TL_BULK_KILL=$k "$B" -m "$T/m.tlm" -d "$d" -n 4 "$T/in"; exit $?) >/dev/null 2>&1
+	case $k in
+	intent*) f=results.tl s=seg.tl ;;
+	*) f=log.jsonl s=seg.jsonl ;;
+	esac
+	head -c $(($(wc -c < "$d/tmp/$s") / 2)) "$d/tmp/$s" >> "$d/$f"
+	run "bulk: rerun after a torn append to $f" 0 "'$B' -m '$T/m.tlm' -d '$d' -n 4 '$T/in'" &&
+		check "bulk: exactly once after a torn append to $f" "$d"
+done
 
-# the lock: a second run while one holds it does nothing
+# the lock: a second run while one holds it does nothing (the holder says
+# through a FIFO that it holds the lock, and waits on another to let go: no
+# sleep, whatever the machine's load)
 cp "$T/ref.d/results.tl" "$T/before.tl"
-(exec 8>>"$T/ref.d/lock"; flock 8; while [ ! -e "$T/release" ]; do sleep 0.05; done) &
+mkfifo "$T/held" "$T/release"
+(exec 8>>"$T/ref.d/lock"; flock 8; echo held > "$T/held"; read -r _ < "$T/release") &
 holder=$!
-i=0
-while flock -n "$T/ref.d/lock" true && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+read -r _ < "$T/held"
 run "bulk: a run while the lock is held" 0 "'$B' -v -m '$T/m.tlm' -d '$T/ref.d' '$T/in'"
 has "bulk: lock held message" "$T/err" "bulk-identify: $T/ref.d: another run holds the lock; nothing done"
 same "bulk: nothing else said" "$(wc -l < "$T/err")" 1
 same_file "bulk: nothing done while locked" "$T/ref.d/results.tl" "$T/before.tl"
-touch "$T/release"
+echo go > "$T/release"
 wait "$holder"
 
 # the results are for people: filters and extraction for labelling
@@ -141,16 +127,86 @@ if "$T/mktlm" "$T/c4.tl" "$T/m3.tlm" 2>/dev/null; then
 	rm -f "$T/in/zz-new.png"
 fi
 
-# bad input: reported, status 1, the rest committed; usage errors
+# bad input: reported, status 1, the rest committed (a missing model or
+# folder, a bad -n: the hostile table of tests/README.md)
 printf 'not a png' > "$T/in/broken.png"
 run "bulk: a bad image gives status 1" 1 "'$B' -m '$T/m.tlm' -d '$T/bad.d' -n 5 '$T/in'"
 has "bulk: the bad image is named" "$T/err" "broken.png"
 check "bulk: the good images are all committed" "$T/bad.d"
 rm -f "$T/in/broken.png"
-run "bulk: no model" 2 "'$B' -d '$T/u.d' '$T/in'"
-run "bulk: missing model" 2 "'$B' -m '$T/nosuch.tlm' -d '$T/u.d' '$T/in'"
-has "bulk: missing model message" "$T/err" "cannot read the model"
-run "bulk: missing incoming" 2 "'$B' -m '$T/m.tlm' -d '$T/u.d' '$T/nosuch'"
-run "bulk: bad chunk size" 2 "'$B' -m '$T/m.tlm' -n 0 -d '$T/u.d' '$T/in'"
 run "bulk: bad tl-classify option" 2 "'$B' -m '$T/m.tlm' -d '$T/u2.d' '$T/in' --no-such-option"
 same "bulk: nothing committed on a tl-classify failure" "$(wc -c < "$T/u2.d/results.tl")" 0
+
+# The ladders below run the script some 90 times, the same tool runs as a
+# clean run: under the sanitizers (or valgrind) they would add only time.
+case $BIN in */bin) ;; *) return 0 ;; esac
+
+# Killed before the Nth command it starts, whatever that command is: every
+# program the script runs is, on PATH, a wrapper (made here) that counts the
+# commands in $KW/count and at the $KW_AT-th SIGKILLs the script alone (its
+# children finish orphaned, still holding the lock) or its whole process
+# group ($KW_MODE), then runs the command.  No sleep, no timing: the kill
+# points are counted, so every run kills at the same places.
+KW=$T/kw
+mkdir -p "$KW"
+for c in flock truncate sync rm mkdir mv cat awk sed head cut grep wc date tl-cat tl-ingest tl-classify; do
+	real=$(command -v "$c") || { fail "bulk: kill wrappers" "no $c on PATH"; continue; }
+	cat > "$KW/$c" <<EOF
+#!/bin/sh
+exec 7>>"$KW/count.lock"
+/usr/bin/flock 7
+read -r n < "$KW/count"
+n=\$((n + 1))
+echo "\$n" > "$KW/count"
+exec 7>&-
+if [ "\$n" = "\${KW_AT:-0}" ]; then
+	read -r _ _ _ _ pg _ < /proc/\$\$/stat
+	if [ "\$KW_MODE" = group ]; then kill -KILL -"\$pg"; else kill -KILL "\$pg"; fi
+fi
+exec "$real" "\$@"
+EOF
+	chmod +x "$KW/$c"
+done
+# kwrun DIR AT MODE: a run in its own session (so that its group is not
+# ours), killed at the AT-th command (0: never); waits for the orphans (they
+# hold the lock); the status is the script's
+kwrun() {
+	echo 0 > "$KW/count"
+	(KW_AT=$2 KW_MODE=$3 PATH="$KW:$PATH" setsid -w "$B" -m "$T/m.tlm" -d "$1" -n 4 "$T/in" >/dev/null 2>&1; exit $?) 2>/dev/null
+	_kst=$?
+	mkdir -p "$1" && flock "$1/lock" true
+	return $_kst
+}
+kwrun "$T/kw-clean" 0 group
+ncmd=$(cat "$KW/count")
+check "bulk: the wrappers change nothing" "$T/kw-clean"
+
+# the ladder: killed at the 1st command, then (resuming) at the 2nd, ...; it
+# must end within as many rounds as a clean run has commands
+for mode in alone group; do
+	d=$T/kw-$mode k=0 finished=
+	while [ $k -le "$ncmd" ]; do
+		k=$((k + 1))
+		kwrun "$d" $k $mode
+		st=$?
+		[ $st = 0 ] && { finished=1; break; }
+		[ $st = 137 ] || { fail "bulk: killed at command $k ($mode)" "status $st, want 137 (SIGKILL)"; break; }
+	done
+	[ -n "$finished" ] || fail "bulk: killed at each command ($mode)" "not finished after $k rounds ($ncmd commands in a clean run)"
+	run "bulk: final run after $k kills at each command ($mode)" 0 "'$B' -m '$T/m.tlm' -d '$d' -n 4 '$T/in'" &&
+		check "bulk: exactly once after $k kills at each command ($mode)" "$d"
+done
+
+# killed again while rolling back an interrupted chunk: at the 1st command,
+# then at the 2nd, ... as long as the intent is there
+for mode in alone group; do
+	d=$T/kr-$mode k=0
+	(TL_BULK_KILL=appended:2 "$B" -m "$T/m.tlm" -d "$d" -n 4 "$T/in"; exit $?) >/dev/null 2>&1
+	while [ -e "$d/intent" ] && [ $k -lt 40 ]; do
+		k=$((k + 1))
+		kwrun "$d" $k $mode
+	done
+	same "bulk: killed in the rollback until it completes ($mode)" "$(test -e "$d/intent" && echo "intent still there" || echo done)" done
+	run "bulk: rerun after $k kills in the rollback ($mode)" 0 "'$B' -m '$T/m.tlm' -d '$d' -n 4 '$T/in'" &&
+		check "bulk: exactly once after $k kills in the rollback ($mode)" "$d"
+done

@@ -5,7 +5,8 @@
 #
 # Lines: "PASS man-lint PAGE", "PASS man-example PAGE#N" (N counts the page's
 # blocks), and for each page a summary line of how many examples ran and which
-# were not run and why (a tool not written yet, no models/, a requires: line).
+# were not run and why (a tool not written yet, no models/, a requires: line;
+# each such example also prints "SKIP man-example PAGE#N: why").
 
 man_pybin=$T/man-pybin # python3 = Debian's, which make deps equips
 mkdir -p "$man_pybin"
@@ -117,16 +118,17 @@ for man_page in "$top"/man/*.[1-9]; do
 			i=$((i + 1)); continue ;;
 		esac
 		if [ -n "$_why" ]; then
+			skip "$_name" "line $_line: $_why"
 			man_not=$((man_not + 1)) man_why="$man_why #$i ($_why)" man_prev=skipped
 			i=$((i + 1)); continue
 		fi
 		_want=$(sed -n 's/^status //p' "$_m")
 		(cd "$man_run" && PATH=$man_path TL_MODEL_PATH=$top/models \
-			timeout 300 bash -e -o pipefail "$_f") </dev/null >"$man_ex/$i.stdout" 2>"$man_ex/$i.stderr"
+			timeout 900 bash -e -o pipefail "$_f") </dev/null >"$man_ex/$i.stdout" 2>"$man_ex/$i.stderr"
 		_st=$?
 		man_ran=$((man_ran + 1)) man_prev=$man_ex/$i.stdout
 		if [ $_st -eq 124 ]; then
-			fail "$_name" "line $_line: timed out after 300 s"
+			fail "$_name" "line $_line: timed out after 900 s"
 		elif [ $_st -gt 128 ]; then
 			fail "$_name" "line $_line: crashed with status $_st: $(man_head "$man_ex/$i.stderr")"
 		elif [ $_st -ne "${_want:-0}" ]; then
