@@ -2,7 +2,8 @@
  * tlm.c - the trained-model file (tlm.h, tl-model(5)): one msgpack map,
  * packed with its keys in a fixed order, read back whole with every shape
  * checked against the class count and the dimensions before a float is
- * copied; and the head's forward pass (OpenBLAS sgemm for the products).
+ * copied; and the head's forward pass (tl_nn_gemm for the products: the
+ * same logits whatever the thread count or OpenBLAS's kernel).
  *
  * Not here: how the numbers are fitted (train.c, lbfgs.c, calib.c, ood.c).
  */

@@ -91,6 +91,10 @@ tile_c(const int TA, int mr, int64_t k, const float *a, int64_t lda,
 	float acc[4][PW];
 
 	memset(acc, 0, sizeof acc);
+	if (e->onto)
+		for (int r = 0; r < mr; r++)
+			for (int j = 0; j < nc; j++)
+				acc[r][j] = c[r * ldc + j];
 	for (int64_t kk = 0; kk < k; kk++)
 		for (int r = 0; r < mr; r++) {
 			float av = AT(r, kk);
@@ -143,9 +147,14 @@ tile512(const int TA, const int MR, const int NP, int64_t k, const float *a,
 	__m512 acc[8][3];
 	const float *b1 = b + k * PW, *b2 = b + 2 * k * PW;
 
-	for (int r = 0; r < MR; r++)
-		for (int q = 0; q < NP; q++)
-			acc[r][q] = _mm512_setzero_ps();
+	for (int q = 0; q < NP; q++) {
+		int left = nc - q * PW;
+		__mmask16 mk = left >= PW ? 0xffff : left <= 0 ? 0 :
+		    (__mmask16)((1u << left) - 1);
+		for (int r = 0; r < MR; r++)
+			acc[r][q] = e->onto ? _mm512_maskz_loadu_ps(mk, c + r * ldc +
+			    q * PW) : _mm512_setzero_ps();
+	}
 	for (int64_t kk = 0; kk < k; kk++) {
 		__m512 bv[3];
 		bv[0] = _mm512_loadu_ps(b + kk * PW);
@@ -262,6 +271,12 @@ tile256(const int TA, const int MR, int64_t k, const float *a, int64_t lda,
 
 	for (int r = 0; r < MR; r++)
 		acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+	if (e->onto)
+		for (int q = 0; q < 2 && nc - q * 8 > 0; q++) {
+			__m256i mk = mask8(nc - q * 8);
+			for (int r = 0; r < MR; r++)
+				acc[r][q] = _mm256_maskload_ps(c + r * ldc + q * 8, mk);
+		}
 	for (int64_t kk = 0; kk < k; kk++) {
 		__m256 b0 = _mm256_loadu_ps(b + kk * PW),
 		    b1 = _mm256_loadu_ps(b + kk * PW + 8);

@@ -46,8 +46,9 @@ enum tl_nn_layout {
 };
 
 /* threads: the engine's worker threads (the caller's included); 0 means
- * $OPENBLAS_NUM_THREADS if set, else the online cores.  Convolutions and
- * Gemm with constant weights run on the engine's own kernels; it splits the
+ * $TL_THREADS if set, else $OPENBLAS_NUM_THREADS, else the online cores.
+ * Convolutions and Gemm with constant weights run on the engine's own
+ * kernels; it splits the
  * rest itself too, so a run sets OpenBLAS (MatMul, other Gemm) to one
  * thread (openblas_set_num_threads(1): process-wide, OpenBLAS has no
  * per-call setting).  The thread count never changes a result, bit for

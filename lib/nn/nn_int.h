@@ -97,7 +97,9 @@ void nn_pool_for(struct nn_pool *p, int64_t n, int64_t grain,
  * lays out a pixel, or by nn_gemm_pack_strided from B[k][n] at
  * b[k * rs + n * cs].  The epilogue
  * per element: v = acc + bias[col]; if act, v = min(max(v, lo), hi); if res,
- * v += res[row * ldr + col] (res = C adds to C).  isa picks the kernel
+ * v += res[row * ldr + col].  With onto, the sums start from C's values
+ * instead of 0, and carry on exactly where a call over the k before left
+ * them: the way to block K, or to add to C.  isa picks the kernel
  * (nn_gemm_isa_best() for the fastest this CPU runs); each sums k in order
  * with FMA (AVX-512 and AVX2 agree), so a row's result does not depend on
  * the rows or columns computed with it.
@@ -109,6 +111,7 @@ struct nn_gemm_epi {
 	float lo, hi;
 	const float *res;	/* [M][ldr] or NULL */
 	int64_t ldr;
+	int onto;		/* acc starts from C */
 };
 int64_t nn_gemm_packed_size(int64_t k, int64_t n);
 void nn_gemm_pack(const float *w, int64_t n, int64_t k, int64_t kk,

@@ -978,40 +978,63 @@ grain(int64_t work_per_item)
 	return g > 0 ? g : 1;
 }
 
-/* C [m,n] = A [m,k] B, or C += A B (acc); A row-major with row stride
- * lda, or stored transposed (ta: [k,m]); B packed (nn_gemm_pack*).  The
- * threads split C's rows: each element's sum is the same whoever computes
- * it. */
+/* C [m,n] = A [m,k] B, or C += A B (onto: the sums go on from C's
+ * values); A row-major with row stride lda, or stored transposed (ta:
+ * [k,m], a weight gradient's sum over pixels), B packed (nn_gemm_pack*;
+ * with ta, by pack_kb).  The threads split C's rows, and each element's
+ * sum runs over k in order whoever computes it and however it is blocked:
+ * rows in blocks whose A stays in L2; with ta, k in blocks of KB whose
+ * panels of B do, each block's sums going on from the last's. */
+#define KB 256
+
 struct gemm_job {
-	int isa, ta, acc;
+	int isa, ta, onto;
 	int64_t n, k, lda, ldc;
 	const float *a, *bp;
 	float *c;
 };
 
+/* b [k,n] at b[k * rs + n * cs] packed block by block of KB k's */
+static void
+pack_kb(const float *b, int64_t k, int64_t n, int64_t rs, int64_t cs, float *bp)
+{
+	for (int64_t k0 = 0; k0 < k; k0 += KB) {
+		int64_t kl = k - k0 < KB ? k - k0 : KB;
+		nn_gemm_pack_strided(b + k0 * rs, kl, n, rs, cs, bp);
+		bp += nn_gemm_packed_size(kl, n);
+	}
+}
+
 static void
 gemm_rows(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct gemm_job *g = ctx;
-	struct nn_gemm_epi e = { 0 };
-	float *c = g->c + lo * g->ldc;
+	struct nn_gemm_epi e = { .onto = g->onto };
+	int64_t rb = ((int64_t)1 << 14) / (g->k > 0 ? g->k : 1) / 8 * 8;
 
-	if (g->acc)
-		e.res = c, e.ldr = g->ldc;
-	if (g->ta)
-		nn_gemm_ta(g->isa, hi - lo, g->n, g->k, g->a + lo, g->lda, g->bp,
-		    c, g->ldc, &e);
-	else
-		nn_gemm(g->isa, hi - lo, g->n, g->k, g->a + lo * g->lda, g->lda,
-		    g->bp, c, g->ldc, &e);
+	if (g->ta) {
+		const float *bp = g->bp;
+		for (int64_t k0 = 0; k0 < g->k; k0 += KB) {
+			int64_t kl = g->k - k0 < KB ? g->k - k0 : KB;
+			e.onto = g->onto || k0 > 0;
+			nn_gemm_ta(g->isa, hi - lo, g->n, kl, g->a + k0 * g->lda + lo,
+			    g->lda, bp, g->c + lo * g->ldc, g->ldc, &e);
+			bp += nn_gemm_packed_size(kl, g->n);
+		}
+		return;
+	}
+	rb = rb < 8 ? 8 : rb;
+	for (int64_t r = lo; r < hi; r += rb)
+		nn_gemm(g->isa, hi - r < rb ? hi - r : rb, g->n, g->k,
+		    g->a + r * g->lda, g->lda, g->bp, g->c + r * g->ldc, g->ldc, &e);
 }
 
 static void
 gemm(struct tl_tail *t, int ta, int64_t m, int64_t n, int64_t k,
     const float *a, int64_t lda, const float *bp, float *c, int64_t ldc,
-    int acc)
+    int onto)
 {
-	struct gemm_job g = { t->isa, ta, acc, n, k, lda, ldc, a, bp, c };
+	struct gemm_job g = { t->isa, ta, onto, n, k, lda, ldc, a, bp, c };
 
 	nn_pool_for(t->pool, m, grain(n * k), gemm_rows, &g);
 }
@@ -1250,7 +1273,7 @@ conv_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
 	float *wp = t->pack, *xp = wp + nn_gemm_packed_size(cout, K);
 
 	if (direct(o)) {
-		nn_gemm_pack_strided(x, M, cin, cin, 1, xp);
+		pack_kb(x, M, cin, cin, 1, xp);
 		gemm(t, 1, cout, cin, M, gy, cout, xp, gw, cin, 1);
 		if (gx) {
 			nn_gemm_pack_strided(w, cout, cin, cin, 1, wp);
@@ -1270,7 +1293,7 @@ conv_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
 			j.r0 = r0;
 			j.col = col;
 			nn_pool_for(t->pool, rows, grain(K), im2col_rows, &j);
-			nn_gemm_pack_strided(col, rows, K, K, 1, xp);
+			pack_kb(col, rows, K, K, 1, xp);
 			gemm(t, 1, cout, K, rows, gy + r0 * cout, cout, xp, dwr, K,
 			    1);
 			if (!gx)

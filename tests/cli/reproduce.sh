@@ -1,8 +1,8 @@
 # tests/cli/reproduce.sh - the same input gives the same model file, byte for
 # byte, on any thread count, under load and whichever kernel OpenBLAS picks
 # (OPENBLAS_CORETYPE): a small fine-tune (letters from tools/demo-data.py,
-# maps from tl-embed --cut, 2 epochs) with 1, 2 and 3 threads
-# (OPENBLAS_NUM_THREADS, tl-train's thread count), with OpenBLAS's kernels for
+# maps from tl-embed --cut, 2 epochs) with 1, 2 and 3 threads (TL_THREADS,
+# and OPENBLAS_NUM_THREADS as it was the count before), with OpenBLAS's kernels for
 # Haswell and for Sandybridge (no FMA) instead of this CPU's, and beside two
 # CPU-bound processes; the maps themselves are the same with 1 and 2 threads
 # and under load.  Fine-tuning by SGD is chaotic: a product rounded
@@ -49,13 +49,13 @@ train() {
 	_name=$1; shift
 	run "reproduce: trains ($*)" 0 "env $* '$BIN/tl-train' --ft-epochs $EP -o '$R/$_name.tlm' '$R/cut.tl'"
 }
-train t1 OPENBLAS_NUM_THREADS=1
+train t1 TL_THREADS=1 OPENBLAS_NUM_THREADS=1
 has "reproduce: fine-tuned" "$T/err" "tl-train: fine-tuned block_12_add -> block_15_expand_relu: 7 Convs, 626432 parameters, $EP epochs"
-train t2 OPENBLAS_NUM_THREADS=2
-train t3 OPENBLAS_NUM_THREADS=3
-train hw OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=Haswell
-train sb OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=Sandybridge
-busy 2 train load OPENBLAS_NUM_THREADS=2
+train t2 TL_THREADS=2 OPENBLAS_NUM_THREADS=2
+train t3 TL_THREADS=3 OPENBLAS_NUM_THREADS=3
+train hw TL_THREADS=2 OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=Haswell
+train sb TL_THREADS=2 OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=Sandybridge
+busy 2 train load TL_THREADS=2 OPENBLAS_NUM_THREADS=2
 same_file "reproduce: 1 and 2 threads, the same model" "$R/t1.tlm" "$R/t2.tlm"
 same_file "reproduce: 1 and 3 threads, the same model" "$R/t1.tlm" "$R/t3.tlm"
 same_file "reproduce: OpenBLAS's Haswell kernels, the same model" "$R/t1.tlm" "$R/hw.tlm"
