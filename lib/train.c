@@ -1,12 +1,14 @@
 /*
  * train.c - fitting a head (train.h).  The linear head minimises the mean
  * weighted cross-entropy (label-smoothed targets) plus (l2/2)|W|^2 with
- * full-batch L-BFGS, the loss and gradient as two sgemm each; the L2 path
- * runs from the strongest penalty down, each fit warm-started from the
- * previous one.  The MLP (ReLU hidden layer, inverted dropout) uses
- * minibatch AdamW (decoupled weight decay = l2) under a one-cycle schedule
- * (cosine warm-up over 30% of the steps to lr, cosine down to lr/1e5), and
- * keeps the epoch with the best val log loss.
+ * full-batch L-BFGS, the loss and gradient as two matrix products each;
+ * the L2 path runs from the strongest penalty down, each fit warm-started
+ * from the previous one.  The MLP (ReLU hidden layer, inverted dropout)
+ * uses minibatch AdamW (decoupled weight decay = l2) under a one-cycle
+ * schedule (cosine warm-up over 30% of the steps to lr, cosine down to
+ * lr/1e5), and keeps the epoch with the best val log loss.  The products
+ * are tl_nn_gemm's, whose sums run in one order: the same data give the
+ * same head whatever the threads or OpenBLAS's kernel.
  *
  * Not here: the training set (trainset.c), L-BFGS (lbfgs.c), metrics and
  * temperature (calib.c), OOD (ood.c).
