@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "finetune.h"
 #include "model.h"
+#include "nn/nn.h"
 #include "ood.h"
 #include "rng.h"
 
@@ -185,6 +184,7 @@ struct joint {
 	                           * class's train count), as tl_train weights */
 	float **am, **av;         /* AdamW moments per tail parameter */
 	float *hm, *hv;           /* and for the head: W then b */
+	float *work;              /* tl_nn_gemm's */
 	long step, steps;
 };
 
@@ -214,8 +214,7 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 		for (int q = 0; q < c; q++)
 			u[q] = (float)(f[q] * s - m->mean[q]) * m->scale[q];
 	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, k, c, 1, j->u, c, m->w1, c, 0,
-	    j->z, k);
+	tl_nn_gemm(0, 1, b, k, c, j->u, c, m->w1, c, j->z, k, j->work);
 	for (int i = 0; i < b; i++)
 		wsum += j->w[idx[i]];
 	for (int i = 0; i < b; i++) {
@@ -231,16 +230,14 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 	}
 	/* head gradients, then dL/du = dz W, back through the standardisation
 	 * and the L2 normalisation: df = (du - v (v . du)) / |f|, v = f/|f| */
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, c, b, 1, j->z, k, j->u, c, 0,
-	    j->gw, c);
+	tl_nn_gemm(1, 0, k, c, b, j->z, k, j->u, c, j->gw, c, j->work);
 	for (int q = 0; q < k; q++) {
 		double s = 0;
 		for (int i = 0; i < b; i++)
 			s += j->z[i * k + q];
 		j->gb[q] = (float)s;
 	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, c, k, 1, j->z, k, m->w1, c, 0,
-	    j->d, c);
+	tl_nn_gemm(0, 0, b, c, k, j->z, k, m->w1, c, j->d, c, j->work);
 	for (int i = 0; i < b; i++) {
 		float *f = j->f + (size_t)i * c, *d = j->d + (size_t)i * c;
 		double nf = 0, dot = 0;
@@ -393,10 +390,12 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 	j.am = calloc((size_t)np, sizeof *j.am);
 	j.av = calloc((size_t)np, sizeof *j.av);
 	j.hm = calloc(2 * ((size_t)j.k * (size_t)j.c + (size_t)j.k), sizeof *j.hm);
+	j.work = malloc((tl_nn_gemm_work(j.b, j.k, j.c) + tl_nn_gemm_work(j.k, j.c, j.b) +
+	    tl_nn_gemm_work(j.b, j.c, j.k)) * sizeof *j.work);
 	idx = malloc((ntr + 1) * sizeof *idx);
 	j.w = w = malloc((ts->n + 1) * sizeof *w);
 	if (w == NULL || j.x == NULL || j.f == NULL || j.z == NULL || j.gw == NULL || j.wts == NULL ||
-	    j.am == NULL || j.av == NULL || j.hm == NULL || idx == NULL)
+	    j.am == NULL || j.av == NULL || j.hm == NULL || j.work == NULL || idx == NULL)
 		goto oom;
 	j.u = j.f + (size_t)j.b * (size_t)j.c;
 	j.d = j.u + (size_t)j.b * (size_t)j.c;
@@ -463,7 +462,7 @@ out:
 	for (int i = 0; j.am && j.av && i < np; i++)
 		free(j.am[i]), free(j.av[i]);
 	free(j.am), free(j.av), free(j.x), free(j.f), free(j.z), free(j.gw), free(j.wts);
-	free(j.hm), free(idx), free(best), free(w);
+	free(j.hm), free(j.work), free(idx), free(best), free(w);
 	return rc;
 }
 

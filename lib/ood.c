@@ -1,8 +1,12 @@
 /*
- * ood.c - the OOD statistics (ood.h).  The covariance is computed in double
- * (cblas_dsyrk), shrunk, factored with LAPACK's dpotrf and inverted with
- * dtrtri; OpenBLAS ships LAPACK, so the two Fortran symbols are declared
- * here rather than pulling in LAPACKE.  Memory: a few [D,D] doubles.
+ * ood.c - the OOD statistics (ood.h).  The covariance is computed in
+ * double, shrunk, factored (Cholesky) and its factor inverted, each by a
+ * loop of its own whose every sum runs in a fixed order: OpenBLAS's dsyrk,
+ * dpotrf and dtrtri round differently with the thread count and the kernel
+ * it picks for the CPU (OPENBLAS_CORETYPE), which changed the whitening
+ * stored in the model, so that the same data gave other files.  D^3/3
+ * multiply-adds for the factor and its inverse, n D^2/2 for the covariance:
+ * a fraction of a second at D = 576.  Memory: a few [D,D] doubles.
  *
  * Not here: per-class covariances (too few images per class to estimate).
  */
@@ -10,26 +14,101 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "ood.h"
 
-void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
-void dtrtri_(const char *uplo, const char *diag, const int *n, double *a, const int *lda,
-             int *info);
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HOT
+#endif
+
+#define TB 32 /* covariance tile: TB x TB doubles summed over the rows */
+
+/* s [p,p] row-major upper triangle (j >= i) = xc' xc / n for the centred
+ * rows xc [n,p]: each element sums its n products in row order, whatever
+ * the tile or the clone (none has FMA to contract into). */
+HOT static void
+covariance(size_t n, size_t p, const double *xc, double *s)
+{
+	double acc[TB][TB];
+
+	for (size_t i0 = 0; i0 < p; i0 += TB)
+		for (size_t j0 = i0; j0 < p; j0 += TB) {
+			size_t ni = p - i0 < TB ? p - i0 : TB, nj = p - j0 < TB ? p - j0 : TB;
+			memset(acc, 0, sizeof acc);
+			for (size_t k = 0; k < n; k++) {
+				const double *r = xc + k * p;
+				for (size_t i = 0; i < ni; i++) {
+					double a = r[i0 + i];
+					for (size_t j = 0; j < nj; j++)
+						acc[i][j] += a * r[j0 + j];
+				}
+			}
+			for (size_t i = 0; i < ni; i++)
+				for (size_t j = 0; j < nj; j++)
+					if (j0 + j >= i0 + i)
+						s[(i0 + i) * p + j0 + j] = acc[i][j] / (double)n;
+		}
+}
+
+/* a [p,p] row-major symmetric (lower triangle read) into its Cholesky
+ * factor L, lower, in place (the upper triangle is left as it was), by
+ * columns: each element's updates come in column order.  -1 when a is not
+ * positive definite. */
+HOT static int
+cholesky(size_t p, double *a, double *col)
+{
+	for (size_t j = 0; j < p; j++) {
+		double d = a[j * p + j];
+		if (!(d > 0))
+			return -1;
+		d = sqrt(d);
+		a[j * p + j] = d;
+		for (size_t i = j + 1; i < p; i++)
+			col[i] = a[i * p + j] /= d;
+		/* a[i][k] -= L[i][j] L[k][j] for j < k <= i */
+		for (size_t i = j + 1; i < p; i++) {
+			double l = col[i];
+			double *ai = a + i * p;
+			for (size_t k = j + 1; k <= i; k++)
+				ai[k] -= l * col[k];
+		}
+	}
+	return 0;
+}
+
+/* L [p,p] lower (row-major) into L^-1 in w [p,p], lower, zero above:
+ * row i = (e_i - sum_k<i L[i][k] row k) / L[i][i], k in order. */
+HOT static void
+inverse_lower(size_t p, const double *l, double *w)
+{
+	memset(w, 0, p * p * sizeof *w);
+	for (size_t i = 0; i < p; i++) {
+		double *wi = w + i * p;
+		wi[i] = 1;
+		for (size_t k = 0; k < i; k++) {
+			double c = l[i * p + k];
+			const double *wk = w + k * p;
+			for (size_t j = 0; j <= k; j++)
+				wi[j] -= c * wk[j];
+		}
+		for (size_t j = 0; j <= i; j++)
+			wi[j] /= l[i * p + i];
+	}
+}
 
 /* Ledoit-Wolf shrinkage of the covariance of the centred rows xc [n,p]
  * (Ledoit & Wolf 2004, as scikit-learn computes it); s is xc' xc / n with
- * its upper triangle (column-major) filled. */
+ * its upper triangle (row-major, j >= i) filled. */
 static double
 ledoit_wolf(size_t n, size_t p, const double *xc, const double *s)
 {
 	double tr = 0, fro = 0, b4 = 0, mu, beta, delta;
 
 	for (size_t j = 0; j < p; j++) {
-		tr += s[j + j * p];
+		tr += s[j * p + j];
 		for (size_t i = 0; i <= j; i++)
-			fro += (i == j ? 1 : 2) * s[i + j * p] * s[i + j * p];
+			fro += (i == j ? 1 : 2) * s[i * p + j] * s[i * p + j];
 	}
 	for (size_t k = 0; k < n; k++) {
 		double r = 0;
@@ -49,8 +128,8 @@ tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shri
            struct tl_err *err)
 {
 	size_t p = (size_t)m->ood_dim, k = (size_t)m->nclass;
-	double *mu, *xc, *s, *a, *cnt, tr = 0, sh;
-	int pi = (int)p, info = 0;
+	double *mu, *xc, *s, *a, *w, *cnt, tr = 0, sh;
+	int info = 0;
 
 	if (n == 0)
 		return tl_err_set(err, "no training data for the OOD statistics");
@@ -60,8 +139,9 @@ tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shri
 	xc = malloc(n * p * sizeof *xc);
 	s = calloc(p * p, sizeof *s);
 	a = malloc(p * p * sizeof *a);
-	if (mu == NULL || xc == NULL || s == NULL || a == NULL) {
-		free(mu), free(xc), free(s), free(a);
+	w = malloc((p * p + p) * sizeof *w);
+	if (mu == NULL || xc == NULL || s == NULL || a == NULL || w == NULL) {
+		free(mu), free(xc), free(s), free(a), free(w);
 		return tl_err_set(err, "out of memory");
 	}
 	cnt = mu + k * p;
@@ -85,49 +165,46 @@ tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shri
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < p; j++)
 			xc[i * p + j] = x[i * p + j] - mu[(size_t)y[i] * p + j];
-	/* s [p,p] column-major upper = xc' xc / n (xc row-major [n,p] is xc'
-	 * column-major [p,n]) */
-	cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, pi, (int)n, 1.0 / (double)n, xc, pi,
-	    0, s, pi);
+	/* s [p,p] upper = xc' xc / n */
+	covariance(n, p, xc, s);
 	sh = shrinkage >= 0 ? shrinkage : ledoit_wolf(n, p, xc, s);
 	for (size_t j = 0; j < p; j++)
-		tr += s[j + j * p];
+		tr += s[j * p + j];
 	/* full symmetric S from the upper triangle */
-	for (size_t j = 0; j < p; j++)
-		for (size_t i = j + 1; i < p; i++)
-			s[i + j * p] = s[j + i * p];
+	for (size_t i = 0; i < p; i++)
+		for (size_t j = 0; j < i; j++)
+			s[i * p + j] = s[j * p + i];
 	/* (1 - sh) S + sh mu I, factored; when too few samples make it
 	 * singular, more shrinkage (1 is mu I, always positive definite) */
 	for (;;) {
 		double mu_ = tr / (double)p > 1e-12 ? tr / (double)p : 1;
-		for (size_t j = 0; j < p; j++)
-			for (size_t i = 0; i < p; i++)
-				a[i + j * p] = (1 - sh) * s[i + j * p] + (i == j ? sh * mu_ : 0);
-		dpotrf_("L", &pi, a, &pi, &info);
+		for (size_t i = 0; i < p; i++)
+			for (size_t j = 0; j < p; j++)
+				a[i * p + j] = (1 - sh) * s[i * p + j] + (i == j ? sh * mu_ : 0);
+		info = cholesky(p, a, w + p * p);
 		if (info == 0)
-			dtrtri_("L", "N", &pi, a, &pi, &info);
+			inverse_lower(p, a, w);
 		if (info == 0 || sh >= 1)
 			break;
 		sh = sh < 0.05 ? 0.1 : fmin(1, 2 * sh);
 	}
 	if (info != 0) {
-		free(mu), free(xc), free(s), free(a);
+		free(mu), free(xc), free(s), free(a), free(w);
 		return tl_err_set(err, "the feature covariance cannot be inverted");
 	}
 	/* W [D,D] row-major lower: W[i][j] = L^-1 (i,j) */
-	for (size_t i = 0; i < p; i++)
-		for (size_t j = 0; j < p; j++)
-			m->ood_w[i * p + j] = j <= i ? (float)a[i + j * p] : 0;
+	for (size_t i = 0; i < p * p; i++)
+		m->ood_w[i] = (float)w[i];
 	/* whitened means: ood_mu[c] = W mu_c */
 	for (size_t c = 0; c < k; c++)
 		for (size_t i = 0; i < p; i++) {
 			double v = 0;
 			for (size_t j = 0; j <= i; j++)
-				v += a[i + j * p] * mu[c * p + j];
+				v += w[i * p + j] * mu[c * p + j];
 			m->ood_mu[c * p + i] = (float)v;
 		}
 	m->ood_shrinkage = (float)sh;
-	free(mu), free(xc), free(s), free(a);
+	free(mu), free(xc), free(s), free(a), free(w);
 	return 0;
 }
 

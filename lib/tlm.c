@@ -3,7 +3,8 @@
  * packed with its keys in a fixed order and its checksum last, read back
  * whole, the checksum checked before anything else and every shape checked
  * against the class count and the dimensions before a float is copied; and
- * the head's forward pass (OpenBLAS sgemm for the products).
+ * the head's forward pass (tl_nn_gemm for the products: the same logits
+ * whatever the thread count or OpenBLAS's kernel).
  *
  * Not here: how the numbers are fitted (train.c, lbfgs.c, calib.c, ood.c).
  */
@@ -13,10 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cblas.h>
 #include <glib.h>
 
 #include "afile.h"
+#include "nn/nn.h"
 #include "stream.h"
 #include "tensor.h"
 #include "tlm.h"
@@ -1106,12 +1107,29 @@ out:
 static void normalise(const struct tl_tlm *m, size_t d, const float *mean, const float *scale,
                       size_t n, const float *emb, float *x);
 
-size_t
-tl_tlm_work_size(const struct tl_tlm *m, size_t n)
+/* work: x [n,D], h [n,H], the OOD space's z [n,max(OD,D)], then the
+ * matrix products' own (tl_nn_gemm), for OOD spaces up to D wide too (the
+ * OOD statistics may be fitted after the work is sized) */
+static size_t
+maps_size(const struct tl_tlm *m, size_t n)
 {
 	size_t d = (size_t)m->dim, od = (size_t)m->ood_dim;
 
-	return n * (d + (size_t)m->hidden + (od > d ? od : d)) + 1;
+	return n * (d + (size_t)m->hidden + (od > d ? od : d));
+}
+
+size_t
+tl_tlm_work_size(const struct tl_tlm *m, size_t n)
+{
+	int64_t d = m->dim, od = m->ood_dim > d ? m->ood_dim : d, h = m->hidden;
+	size_t g[4] = { tl_nn_gemm_work((int64_t)n, m->nclass, d),
+	                tl_nn_gemm_work((int64_t)n, h, d),
+	                tl_nn_gemm_work((int64_t)n, m->nclass, h),
+	                tl_nn_gemm_work((int64_t)n, od, od) }, most = 0;
+
+	for (int i = 0; i < 4; i++)
+		most = g[i] > most ? g[i] : most;
+	return maps_size(m, n) + most + 1;
 }
 
 void
@@ -1149,31 +1167,30 @@ normalise(const struct tl_tlm *m, size_t d, const float *mean, const float *scal
 	}
 }
 
-/* logits [n,K] from x [n,D] (already the head's input); h: [n,H] scratch. */
+/* logits [n,K] from x [n,D] (already the head's input); h: [n,H] scratch,
+ * gw tl_nn_gemm's work. */
 static void
-head_forward(const struct tl_tlm *m, size_t n, const float *x, float *logits, float *h)
+head_forward(const struct tl_tlm *m, size_t n, const float *x, float *logits, float *h,
+             float *gw)
 {
 	int d = m->dim, k = m->nclass, hd = m->hidden;
 
 	if (m->head == TL_TLM_LINEAR) {
 		/* logits [n,K] = x [n,D] . W1^T [D,K] */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, k, d, 1, x, d, m->w1, d,
-		    0, logits, k);
+		tl_nn_gemm(0, 1, (int64_t)n, k, d, x, d, m->w1, d, logits, k, gw);
 		for (size_t i = 0; i < n; i++)
 			for (int c = 0; c < k; c++)
 				logits[i * k + c] += m->b1[c];
 		return;
 	}
 	/* h [n,H] = relu(x [n,D] . W1^T [D,H] + b1); logits = h . W2^T [H,K] + b2 */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, hd, d, 1, x, d, m->w1, d, 0,
-	    h, hd);
+	tl_nn_gemm(0, 1, (int64_t)n, hd, d, x, d, m->w1, d, h, hd, gw);
 	for (size_t i = 0; i < n; i++)
 		for (int j = 0; j < hd; j++) {
 			float v = h[i * hd + j] + m->b1[j];
 			h[i * hd + j] = v > 0 ? v : 0;
 		}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, k, hd, 1, h, hd, m->w2, hd,
-	    0, logits, k);
+	tl_nn_gemm(0, 1, (int64_t)n, k, hd, h, hd, m->w2, hd, logits, k, gw);
 	for (size_t i = 0; i < n; i++)
 		for (int c = 0; c < k; c++)
 			logits[i * k + c] += m->b2[c];
@@ -1185,7 +1202,7 @@ tl_tlm_logits(const struct tl_tlm *m, size_t n, const float *emb, float *logits,
 	float *x = work, *h = work + n * (size_t)m->dim;
 
 	tl_tlm_input(m, n, emb, x);
-	head_forward(m, n, x, logits, h);
+	head_forward(m, n, x, logits, h, work + maps_size(m, n));
 }
 
 void
@@ -1216,8 +1233,8 @@ tl_tlm_ood(const struct tl_tlm *m, size_t n, const float *x, float *ood, float *
 		return;
 	}
 	/* z [n,D] = x [n,D] . Wo^T [D,D] */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)d, (int)d, 1, x, (int)d,
-	    m->ood_w, (int)d, 0, z, (int)d);
+	tl_nn_gemm(0, 1, (int64_t)n, (int64_t)d, (int64_t)d, x, (int64_t)d, m->ood_w, (int64_t)d,
+	    z, (int64_t)d, work + maps_size(m, n));
 	for (size_t i = 0; i < n; i++) {
 		double best = INFINITY;
 		for (int c = 0; c < m->nclass; c++) {
@@ -1241,7 +1258,7 @@ tl_tlm_predict(const struct tl_tlm *m, size_t n, const float *emb, float *prob, 
 	float *x = work, *h = work + n * (size_t)m->dim;
 
 	tl_tlm_input(m, n, emb, x);
-	head_forward(m, n, x, prob, h);
+	head_forward(m, n, x, prob, h, work + maps_size(m, n));
 	tl_tlm_softmax(n, m->nclass, prob, m->temperature, prob);
 	if (ood != NULL && !*m->ood_layer)
 		tl_tlm_ood(m, n, x, ood, work);

@@ -1,12 +1,14 @@
 /*
  * train.c - fitting a head (train.h).  The linear head minimises the mean
  * weighted cross-entropy (label-smoothed targets) plus (l2/2)|W|^2 with
- * full-batch L-BFGS, the loss and gradient as two sgemm each; the L2 path
- * runs from the strongest penalty down, each fit warm-started from the
- * previous one.  The MLP (ReLU hidden layer, inverted dropout) uses
- * minibatch AdamW (decoupled weight decay = l2) under a one-cycle schedule
- * (cosine warm-up over 30% of the steps to lr, cosine down to lr/1e5), and
- * keeps the epoch with the best val log loss.
+ * full-batch L-BFGS, the loss and gradient as two matrix products each;
+ * the L2 path runs from the strongest penalty down, each fit warm-started
+ * from the previous one.  The MLP (ReLU hidden layer, inverted dropout)
+ * uses minibatch AdamW (decoupled weight decay = l2) under a one-cycle
+ * schedule (cosine warm-up over 30% of the steps to lr, cosine down to
+ * lr/1e5), and keeps the epoch with the best val log loss.  The products
+ * are tl_nn_gemm's, whose sums run in one order: the same data give the
+ * same head whatever the threads or OpenBLAS's kernel.
  *
  * Not here: the training set (trainset.c), L-BFGS (lbfgs.c), metrics and
  * temperature (calib.c), OOD (ood.c).
@@ -17,9 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "lbfgs.h"
+#include "nn/nn.h"
 #include "ood.h"
 #include "rng.h"
 #include "train.h"
@@ -58,6 +59,7 @@ struct fit {
 	int d, k;
 	double l2;
 	float *wf, *z, *gf; /* [K,D], [n,K], [K,D] scratch */
+	float *gw;          /* tl_nn_gemm's work */
 	char line[256];
 };
 
@@ -114,15 +116,13 @@ linear_loss(void *ctx, const double *th, double *g)
 	for (size_t i = 0; i < kd; i++)
 		f->wf[i] = (float)th[i];
 	/* z [n,K] = x [n,D] . W^T */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, f->k, f->d, 1, f->tr.x, f->d,
-	    f->wf, f->d, 0, f->z, f->k);
+	tl_nn_gemm(0, 1, (int64_t)n, f->k, f->d, f->tr.x, f->d, f->wf, f->d, f->z, f->k, f->gw);
 	for (size_t i = 0; i < n; i++)
 		for (int c = 0; c < f->k; c++)
 			f->z[i * (size_t)f->k + c] += (float)th[kd + (size_t)c];
 	loss = tl_train_xent(n, f->k, f->z, f->tr.y, f->tr.w, f->o->label_smoothing);
 	/* dW [K,D] = dz^T [K,n] . x [n,D] */
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, f->k, f->d, (int)n, 1, f->z, f->k,
-	    f->tr.x, f->d, 0, f->gf, f->d);
+	tl_nn_gemm(1, 0, f->k, f->d, (int64_t)n, f->z, f->k, f->tr.x, f->d, f->gf, f->d, f->gw);
 	for (size_t i = 0; i < kd; i++) {
 		g[i] = f->gf[i] + f->l2 * th[i];
 		reg += th[i] * th[i];
@@ -154,7 +154,7 @@ eval(const struct tl_tlm *m, const struct set *s, float *z, float *work, double 
 
 	/* the head on inputs that are already standardised: identity input */
 	mm.norm = TL_TLM_NORM_NONE;
-	mm.mean = work + s->n * (size_t)(2 * m->dim + m->hidden);
+	mm.mean = work + tl_tlm_work_size(m, s->n);
 	mm.scale = mm.mean + m->dim;
 	for (int j = 0; j < m->dim; j++)
 		mm.mean[j] = 0, mm.scale[j] = 1;
@@ -282,7 +282,7 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 	/* one block: adam m, v, best params, batch x, pre-activations, hidden, dz, dh */
 	size_t nb = 3 * np + (size_t)bs * ((size_t)d + 3 * (size_t)h + (size_t)k) + n + (size_t)bs;
 	float *blk = calloc(nb, sizeof *blk), *am, *av, *bestp, *xb, *pre, *hid, *dz, *dh;
-	float *gw = NULL, *z = malloc(f->va.n * (size_t)k * sizeof *z + 1);
+	float *gw = NULL, *z = malloc(f->va.n * (size_t)k * sizeof *z + 1), *mw;
 	float *work = malloc(eval_work(m, f->va.n) * sizeof *work);
 	float *p = m->w1; /* W1, b1, W2, b2 are contiguous in the block */
 	size_t *perm = malloc(n * sizeof *perm);
@@ -291,9 +291,16 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 	struct tl_rng rng;
 	double best_ll = INFINITY, wd = o->l2 >= 0 ? o->l2 : 1e-2;
 	long steps = (long)o->epochs * (long)((n + (size_t)bs - 1) / (size_t)bs), t = 0;
+	/* work for the largest of the five products below */
+	size_t pw[5] = { tl_nn_gemm_work(bs, h, d), tl_nn_gemm_work(bs, k, h),
+	                 tl_nn_gemm_work(k, h, bs), tl_nn_gemm_work(bs, h, k),
+	                 tl_nn_gemm_work(h, d, bs) }, nmw = 0;
 	int rc = -1;
 
-	if (blk == NULL || z == NULL || work == NULL || perm == NULL || yb == NULL ||
+	for (int i = 0; i < 5; i++)
+		nmw = pw[i] > nmw ? pw[i] : nmw;
+	mw = malloc(nmw * sizeof *mw + 1);
+	if (blk == NULL || z == NULL || work == NULL || perm == NULL || yb == NULL || mw == NULL ||
 	    (gw = calloc(np, sizeof *gw)) == NULL) {
 		tl_err_set(err, "out of memory");
 		goto out;
@@ -332,8 +339,7 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 			for (int i = 0; i < B; i++)
 				wb[i] = (float)(f->tr.w[perm[b0 + (size_t)i]] / wsum);
 			/* pre [B,H] = xb . W1^T + b1; hid = relu(pre) * dropout mask */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, h, d, 1, xb, d, m->w1, d,
-			    0, pre, h);
+			tl_nn_gemm(0, 1, B, h, d, xb, d, m->w1, d, pre, h, mw);
 			for (int i = 0; i < B; i++)
 				for (int j = 0; j < h; j++) {
 					float v = pre[i * h + j] + m->b1[j];
@@ -342,21 +348,17 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 					hid[i * h + j] = v > 0 && keep ? v / (1 - drop) : 0;
 				}
 			/* dz [B,K] = hid . W2^T + b2, then the loss gradient */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, k, h, 1, hid, h, m->w2, h,
-			    0, dz, k);
+			tl_nn_gemm(0, 1, B, k, h, hid, h, m->w2, h, dz, k, mw);
 			for (int i = 0; i < B; i++)
 				for (int c = 0; c < k; c++)
 					dz[i * k + c] += m->b2[c];
 			eloss += wsum * tl_train_xent((size_t)B, k, dz, yb, wb, o->label_smoothing);
 			/* gW2 [K,H] = dz^T . hid; dh [B,H] = dz . W2, masked like hid */
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, h, B, 1, dz, k, hid, h, 0,
-			    gW2, h);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, h, k, 1, dz, k, m->w2, h,
-			    0, dh, h);
+			tl_nn_gemm(1, 0, k, h, B, dz, k, hid, h, gW2, h, mw);
+			tl_nn_gemm(0, 0, B, h, k, dz, k, m->w2, h, dh, h, mw);
 			for (int i = 0; i < B * h; i++)
 				dh[i] = hid[i] > 0 ? dh[i] / (1 - drop) : 0;
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, h, d, B, 1, dh, h, xb, d, 0,
-			    gW1, d);
+			tl_nn_gemm(1, 0, h, d, B, dh, h, xb, d, gW1, d, mw);
 			memset(gb1, 0, (size_t)h * sizeof *gb1);
 			memset(gb2, 0, (size_t)k * sizeof *gb2);
 			for (int i = 0; i < B; i++) {
@@ -396,7 +398,7 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 	logf_(f, "best epoch %d (val log loss %.4f)", rep->iters, best_ll);
 	rc = 0;
 out:
-	free(blk), free(gw), free(z), free(work), free(perm), free(yb);
+	free(blk), free(gw), free(z), free(work), free(perm), free(yb), free(mw);
 	return rc;
 }
 
@@ -500,10 +502,13 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 	f.wf = malloc((size_t)f.k * (size_t)f.d * sizeof *f.wf);
 	f.gf = malloc((size_t)f.k * (size_t)f.d * sizeof *f.gf);
 	f.z = malloc(f.tr.n * (size_t)f.k * sizeof *f.z);
+	f.gw = malloc((tl_nn_gemm_work((int64_t)f.tr.n, f.k, f.d) +
+	    tl_nn_gemm_work(f.k, f.d, (int64_t)f.tr.n)) * sizeof *f.gw + 1);
 	z = malloc((f.tr.n + f.va.n) * (size_t)f.k * sizeof *z);
 	sc = malloc((f.va.n + 1) * sizeof *sc);
 	work = malloc(eval_work(m, f.tr.n + f.va.n) * sizeof *work);
-	if (f.wf == NULL || f.gf == NULL || f.z == NULL || z == NULL || work == NULL || sc == NULL)
+	if (f.wf == NULL || f.gf == NULL || f.z == NULL || f.gw == NULL || z == NULL || work == NULL ||
+	    sc == NULL)
 		goto oom;
 	if (o->keep_head && rep->inherited == ts->nclass)
 		rep->l2 = o->l2;
@@ -533,7 +538,7 @@ oom:
 	tl_err_set(err, "out of memory");
 out:
 	free(f.tr.x), free(f.tr.y), free(f.tr.w), free(f.va.x), free(f.va.y), free(f.va.w);
-	free(f.wf), free(f.gf), free(f.z), free(z), free(work), free(sc);
+	free(f.wf), free(f.gf), free(f.z), free(f.gw), free(z), free(work), free(sc);
 	if (rc < 0) {
 		tl_tlm_free(m);
 		return NULL;

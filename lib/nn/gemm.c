@@ -1,17 +1,23 @@
 /*
- * gemm.c - the engine's own SGEMM for convolutions: C[M,N] = epi(A[M,K] x B)
- * where A is row-major activations read in place (NHWC rows of a 1x1
- * convolution, or an im2col block), B the weights packed once into panels
- * of 16 columns, and the epilogue adds the bias, clamps (Relu/Clip) and adds
- * a residual while the tile is still in registers.  Register-tiled kernels
- * for AVX-512 (8 rows x 48 columns of zmm accumulators) and AVX2+FMA (6 x
- * 16), and a portable C one; the best the CPU has is picked at run time.
- * Every kernel sums k in order 0..K-1 for each element, whatever the tile
- * or the rows a caller passes, so splitting M among threads never changes a
- * result.  What it does not do: block K (the convolutions that use it have
- * K of at most a few thousand, panels stream from L2), transpose A.
+ * gemm.c - the engine's own SGEMM: C[M,N] = epi(A[M,K] x B) where A is
+ * read in place, row-major (NHWC rows of a 1x1 convolution, or an im2col
+ * block) or transposed ([K,M]: a gradient's rows summed over pixels), B is
+ * packed into panels of 16 columns (a convolution's weights once, a
+ * training step's operands at each call), and the epilogue adds the bias,
+ * clamps (Relu/Clip) and adds a residual (or the old C) while the tile is
+ * still in registers.  Register-tiled kernels for AVX-512 (8 rows x 48
+ * columns of zmm accumulators) and AVX2+FMA (6 x 16), and a portable C
+ * one; the best the CPU has is picked at run time.  Every kernel sums k in
+ * order 0..K-1 for each element with one fused multiply-add per term (the
+ * portable one rounds the product when the CPU has no FMA), whatever the
+ * tile or the rows a caller passes: splitting M or N among threads never
+ * changes a result, and the AVX-512 and AVX2 kernels agree bit for bit.
+ * tl_nn_gemm (nn.h) is that for the rest of tl: training and the heads.
+ * What it does not do: block K (panels stream from L2), threads (callers
+ * split rows or columns).
  */
 #pragma GCC optimize("O3")
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -45,18 +51,53 @@ nn_gemm_pack(const float *w, int64_t n, int64_t k, int64_t kk, float *bp)
 				}
 }
 
+/* bp as above from B[k][n] = b[k * rs + n * cs]: a row-major [K][N]
+ * (rs = ldb, cs = 1) or one stored transposed, [N][K] (rs = 1, cs = ldb) */
+void
+nn_gemm_pack_strided(const float *b, int64_t k, int64_t n, int64_t rs,
+    int64_t cs, float *bp)
+{
+	for (int64_t p = 0; p * PW < n; p++) {
+		int64_t nc = n - p * PW < PW ? n - p * PW : PW;
+		for (int64_t q = 0; q < k; q++) {
+			float *d = bp + (p * k + q) * PW;
+			const float *s = b + q * rs + p * PW * cs;
+			int64_t j = 0;
+			if (cs == 1)
+				for (; j < nc; j++)
+					d[j] = s[j];
+			else
+				for (; j < nc; j++)
+					d[j] = s[j * cs];
+			for (; j < PW; j++)
+				d[j] = 0;
+		}
+	}
+}
+
+/* A[r][kk] of a tile: row-major with row stride lda, or transposed (TA),
+ * [K][M] with row stride lda */
+#define AT(r, kk) (TA ? a[(kk) * lda + (r)] : a[(r) * lda + (kk)])
+/* the first of rows i.. */
+#define AROW(i) (TA ? a + (i) : a + (i) * lda)
+
 /* ---- portable C: 4 rows x one panel ---- */
 
 static void
-tile_c(int mr, int64_t k, const float *a, int64_t lda, const float *b,
-    float *c, int64_t ldc, int nc, int64_t col0, const struct nn_gemm_epi *e)
+tile_c(const int TA, int mr, int64_t k, const float *a, int64_t lda,
+    const float *b, float *c, int64_t ldc, int nc, int64_t col0,
+    const struct nn_gemm_epi *e)
 {
 	float acc[4][PW];
 
 	memset(acc, 0, sizeof acc);
+	if (e->onto)
+		for (int r = 0; r < mr; r++)
+			for (int j = 0; j < nc; j++)
+				acc[r][j] = c[r * ldc + j];
 	for (int64_t kk = 0; kk < k; kk++)
 		for (int r = 0; r < mr; r++) {
-			float av = a[r * lda + kk];
+			float av = AT(r, kk);
 			for (int j = 0; j < PW; j++)
 				acc[r][j] += av * b[kk * PW + j];
 		}
@@ -74,8 +115,9 @@ tile_c(int mr, int64_t k, const float *a, int64_t lda, const float *b,
 }
 
 static void
-gemm_c(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-    const float *bp, float *c, int64_t ldc, const struct nn_gemm_epi *e)
+gemm_c(const int TA, int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *bp, float *c, int64_t ldc,
+    const struct nn_gemm_epi *e)
 {
 	struct nn_gemm_epi er = *e;
 
@@ -84,7 +126,7 @@ gemm_c(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
 		for (int64_t i = 0; i < m; i += 4) {
 			int mr = m - i < 4 ? (int)(m - i) : 4;
 			er.res = e->res ? e->res + i * e->ldr : NULL;
-			tile_c(mr, k, a + i * lda, lda, bp + p * k * PW,
+			tile_c(TA, mr, k, AROW(i), lda, bp + p * k * PW,
 			    c + i * ldc + p * PW, ldc, nc, p * PW, &er);
 		}
 	}
@@ -97,16 +139,22 @@ gemm_c(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
 #define T512 __attribute__((target("avx512f,fma"), always_inline)) static inline
 
 T512 void
-tile512(const int MR, const int NP, int64_t k, const float *a, int64_t lda,
+tile512(const int TA, const int MR, const int NP, int64_t k, const float *a,
+    int64_t lda,
     const float *b, float *c, int64_t ldc, int nc, int64_t col0,
     const struct nn_gemm_epi *e)
 {
 	__m512 acc[8][3];
 	const float *b1 = b + k * PW, *b2 = b + 2 * k * PW;
 
-	for (int r = 0; r < MR; r++)
-		for (int q = 0; q < NP; q++)
-			acc[r][q] = _mm512_setzero_ps();
+	for (int q = 0; q < NP; q++) {
+		int left = nc - q * PW;
+		__mmask16 mk = left >= PW ? 0xffff : left <= 0 ? 0 :
+		    (__mmask16)((1u << left) - 1);
+		for (int r = 0; r < MR; r++)
+			acc[r][q] = e->onto ? _mm512_maskz_loadu_ps(mk, c + r * ldc +
+			    q * PW) : _mm512_setzero_ps();
+	}
 	for (int64_t kk = 0; kk < k; kk++) {
 		__m512 bv[3];
 		bv[0] = _mm512_loadu_ps(b + kk * PW);
@@ -115,7 +163,7 @@ tile512(const int MR, const int NP, int64_t k, const float *a, int64_t lda,
 		if (NP > 2)
 			bv[2] = _mm512_loadu_ps(b2 + kk * PW);
 		for (int r = 0; r < MR; r++) {
-			__m512 av = _mm512_set1_ps(a[r * lda + kk]);
+			__m512 av = _mm512_set1_ps(AT(r, kk));
 			for (int q = 0; q < NP; q++)
 				acc[r][q] = _mm512_fmadd_ps(av, bv[q], acc[r][q]);
 		}
@@ -140,7 +188,7 @@ tile512(const int MR, const int NP, int64_t k, const float *a, int64_t lda,
 
 /* Rows in tiles of 8, or of 7 and 8 when that avoids a short last tile
  * (49 rows: 7 tiles of 7), short tiles first. */
-#define TILE512(MR, NP) tile512(MR, NP, k, a + i * lda, lda, b, \
+#define TILE512(MR, NP) tile512(TA, MR, NP, k, AROW(i), lda, b, \
 	c + i * ldc + col, ldc, nc, col, &er)
 #define ROWS512(NP) do {						\
 	int64_t i = 0, nt = (m + 7) / 8, n7 = nt * 8 - m;		\
@@ -167,9 +215,10 @@ tile512(const int MR, const int NP, int64_t k, const float *a, int64_t lda,
 	}								\
 } while (0)
 
-__attribute__((target("avx512f,fma"))) static void
-gemm_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-    const float *bp, float *c, int64_t ldc, const struct nn_gemm_epi *e)
+T512 void
+gemm512(const int TA, int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *bp, float *c, int64_t ldc,
+    const struct nn_gemm_epi *e)
 {
 	struct nn_gemm_epi er = *e;
 
@@ -190,6 +239,17 @@ gemm_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
 	}
 }
 
+__attribute__((target("avx512f,fma"))) static void
+gemm_avx512(int ta, int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *bp, float *c, int64_t ldc,
+    const struct nn_gemm_epi *e)
+{
+	if (ta)
+		gemm512(1, m, n, k, a, lda, bp, c, ldc, e);
+	else
+		gemm512(0, m, n, k, a, lda, bp, c, ldc, e);
+}
+
 /* ---- AVX2: MR rows x one panel (2 ymm) ---- */
 
 #define T256 __attribute__((target("avx2,fma"), always_inline)) static inline
@@ -203,18 +263,25 @@ mask8(int left)
 }
 
 T256 void
-tile256(const int MR, int64_t k, const float *a, int64_t lda, const float *b,
-    float *c, int64_t ldc, int nc, int64_t col0, const struct nn_gemm_epi *e)
+tile256(const int TA, const int MR, int64_t k, const float *a, int64_t lda,
+    const float *b, float *c, int64_t ldc, int nc, int64_t col0,
+    const struct nn_gemm_epi *e)
 {
 	__m256 acc[6][2];
 
 	for (int r = 0; r < MR; r++)
 		acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+	if (e->onto)
+		for (int q = 0; q < 2 && nc - q * 8 > 0; q++) {
+			__m256i mk = mask8(nc - q * 8);
+			for (int r = 0; r < MR; r++)
+				acc[r][q] = _mm256_maskload_ps(c + r * ldc + q * 8, mk);
+		}
 	for (int64_t kk = 0; kk < k; kk++) {
 		__m256 b0 = _mm256_loadu_ps(b + kk * PW),
 		    b1 = _mm256_loadu_ps(b + kk * PW + 8);
 		for (int r = 0; r < MR; r++) {
-			__m256 av = _mm256_broadcast_ss(a + r * lda + kk);
+			__m256 av = _mm256_set1_ps(AT(r, kk));
 			acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
 			acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
 		}
@@ -240,9 +307,10 @@ tile256(const int MR, int64_t k, const float *a, int64_t lda, const float *b,
 	}
 }
 
-__attribute__((target("avx2,fma"))) static void
-gemm_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-    const float *bp, float *c, int64_t ldc, const struct nn_gemm_epi *e)
+T256 void
+gemm256(const int TA, int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *bp, float *c, int64_t ldc,
+    const struct nn_gemm_epi *e)
 {
 	struct nn_gemm_epi er = *e;
 
@@ -252,19 +320,30 @@ gemm_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
 		int64_t i = 0;
 		for (; i + 6 <= m; i += 6) {
 			er.res = e->res ? e->res + i * e->ldr : NULL;
-			tile256(6, k, a + i * lda, lda, b, c + i * ldc + col, ldc,
-			    nc, col, &er);
+			tile256(TA, 6, k, AROW(i), lda, b, c + i * ldc + col,
+			    ldc, nc, col, &er);
 		}
 		er.res = e->res ? e->res + i * e->ldr : NULL;
 		switch (m - i) {
-		case 5: tile256(5, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break;
-		case 4: tile256(4, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break;
-		case 3: tile256(3, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break;
-		case 2: tile256(2, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break;
-		case 1: tile256(1, k, a + i * lda, lda, b, c + i * ldc + col, ldc, nc, col, &er); break;
+		case 5: tile256(TA, 5, k, AROW(i), lda, b, c + i * ldc + col, ldc, nc, col, &er); break;
+		case 4: tile256(TA, 4, k, AROW(i), lda, b, c + i * ldc + col, ldc, nc, col, &er); break;
+		case 3: tile256(TA, 3, k, AROW(i), lda, b, c + i * ldc + col, ldc, nc, col, &er); break;
+		case 2: tile256(TA, 2, k, AROW(i), lda, b, c + i * ldc + col, ldc, nc, col, &er); break;
+		case 1: tile256(TA, 1, k, AROW(i), lda, b, c + i * ldc + col, ldc, nc, col, &er); break;
 		default: break;
 		}
 	}
+}
+
+__attribute__((target("avx2,fma"))) static void
+gemm_avx2(int ta, int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *bp, float *c, int64_t ldc,
+    const struct nn_gemm_epi *e)
+{
+	if (ta)
+		gemm256(1, m, n, k, a, lda, bp, c, ldc, e);
+	else
+		gemm256(0, m, n, k, a, lda, bp, c, ldc, e);
 }
 #endif
 
@@ -295,8 +374,8 @@ nn_gemm_isa_ok(int isa)
 	return isa == NN_GEMM_C;
 }
 
-void
-nn_gemm(int isa, int64_t m, int64_t n, int64_t k, const float *a,
+static void
+gemm_run(int isa, int ta, int64_t m, int64_t n, int64_t k, const float *a,
     int64_t lda, const float *bp, float *c, int64_t ldc,
     const struct nn_gemm_epi *e)
 {
@@ -309,13 +388,86 @@ nn_gemm(int isa, int64_t m, int64_t n, int64_t k, const float *a,
 	switch (isa) {
 #if defined(__x86_64__)
 	case NN_GEMM_AVX512:
-		gemm_avx512(m, n, k, a, lda, bp, c, ldc, e);
+		gemm_avx512(ta, m, n, k, a, lda, bp, c, ldc, e);
 		return;
 	case NN_GEMM_AVX2:
-		gemm_avx2(m, n, k, a, lda, bp, c, ldc, e);
+		gemm_avx2(ta, m, n, k, a, lda, bp, c, ldc, e);
 		return;
 #endif
 	default:
-		gemm_c(m, n, k, a, lda, bp, c, ldc, e);
+		if (ta)
+			gemm_c(1, m, n, k, a, lda, bp, c, ldc, e);
+		else
+			gemm_c(0, m, n, k, a, lda, bp, c, ldc, e);
+	}
+}
+
+void
+nn_gemm(int isa, int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *bp, float *c, int64_t ldc,
+    const struct nn_gemm_epi *e)
+{
+	gemm_run(isa, 0, m, n, k, a, lda, bp, c, ldc, e);
+}
+
+void
+nn_gemm_ta(int isa, int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *bp, float *c, int64_t ldc,
+    const struct nn_gemm_epi *e)
+{
+	gemm_run(isa, 1, m, n, k, a, lda, bp, c, ldc, e);
+}
+
+/* ---- tl_nn_gemm ---- */
+
+/* Packing B costs K x N; when N is much the wider, C^T = B^T A^T packs
+ * A^T instead and transposes C, with the same sums in the same order. */
+static int
+swapped(int64_t m, int64_t n, int64_t k)
+{
+	return 2 * (k * ((m + PW - 1) / PW * PW) + m * n) <
+	    k * ((n + PW - 1) / PW * PW);
+}
+
+/* what either way needs, so that the size never shrinks as m, n or k
+ * grow: a buffer for the largest shapes fits every smaller one */
+size_t
+tl_nn_gemm_work(int64_t m, int64_t n, int64_t k)
+{
+	int64_t s, t;
+
+	if (m <= 0 || n <= 0 || k <= 0)
+		return 0;
+	s = nn_gemm_packed_size(k, m) + m * n;
+	t = nn_gemm_packed_size(k, n);
+	return (size_t)(s > t ? s : t);
+}
+
+void
+tl_nn_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
+    float *work)
+{
+	int isa = nn_gemm_isa_best();
+
+	if (m <= 0 || n <= 0)
+		return;
+	if (k <= 0) {
+		for (int64_t i = 0; i < m; i++)
+			memset(c + i * ldc, 0, n * sizeof *c);
+		return;
+	}
+	if (!swapped(m, n, k)) {
+		/* B [K,N] at b[k * ldb + n], or stored [N,K] */
+		nn_gemm_pack_strided(b, k, n, tb ? 1 : ldb, tb ? ldb : 1, work);
+		gemm_run(isa, ta, m, n, k, a, lda, work, c, ldc, NULL);
+	} else {
+		/* ct [N,M] = B^T A^T: B^T is B read transposed, A^T packed */
+		float *ct = work + nn_gemm_packed_size(k, m);
+		nn_gemm_pack_strided(a, k, m, ta ? lda : 1, ta ? 1 : lda, work);
+		gemm_run(isa, !tb, n, m, k, b, ldb, work, ct, m, NULL);
+		for (int64_t i = 0; i < m; i++)
+			for (int64_t j = 0; j < n; j++)
+				c[i * ldc + j] = ct[j * m + i];
 	}
 }

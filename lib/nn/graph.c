@@ -831,11 +831,14 @@ pack_weights(struct tl_nn *nn, struct tl_err *err)
 static int
 default_threads(void)
 {
-	const char *s = getenv("OPENBLAS_NUM_THREADS");
+	static const char *const var[] = { "TL_THREADS", "OPENBLAS_NUM_THREADS" };
 	char *end;
 	long v;
 
-	if (s && *s) {
+	for (int i = 0; i < 2; i++) {
+		const char *s = getenv(var[i]);
+		if (s == NULL || *s == '\0')
+			continue;
 		v = strtol(s, &end, 10);
 		if (*end == '\0' && v >= 1 && v <= 256)
 			return (int)v;

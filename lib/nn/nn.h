@@ -46,8 +46,9 @@ enum tl_nn_layout {
 };
 
 /* threads: the engine's worker threads (the caller's included); 0 means
- * $OPENBLAS_NUM_THREADS if set, else the online cores.  Convolutions and
- * Gemm with constant weights run on the engine's own kernels; it splits the
+ * $TL_THREADS if set, else $OPENBLAS_NUM_THREADS, else the online cores.
+ * Convolutions and Gemm with constant weights run on the engine's own
+ * kernels; it splits the
  * rest itself too, so a run sets OpenBLAS (MatMul, other Gemm) to one
  * thread (openblas_set_num_threads(1): process-wide, OpenBLAS has no
  * per-call setting).  The thread count never changes a result, bit for
@@ -198,5 +199,21 @@ int tl_nn_run_io(struct tl_nn *nn, int n, const struct tl_nn_io *in, int nin,
 
 /* Frees the graph and everything it owns; NULL is fine. */
 void tl_nn_free(struct tl_nn *nn);
+
+/*
+ * The engine's matrix product for the rest of tl (training, heads):
+ * C [M,N] = A [M,K] B [K,N], row-major with row strides lda, ldb, ldc; ta:
+ * A is stored transposed ([K,M]), tb: B is ([N,K]).  Every element is its
+ * K products summed in order 0..K-1 with fused multiply-adds, whatever the
+ * CPU's kernel (AVX-512 and AVX2 agree bit for bit) and the shapes, so the
+ * result depends on the operands only, unlike OpenBLAS's sgemm, whose
+ * kernel (OPENBLAS_CORETYPE) and thread split change its rounding.  One
+ * thread; work holds tl_nn_gemm_work(m, n, k) floats, which does not
+ * shrink as m, n or k grow.
+ */
+size_t tl_nn_gemm_work(int64_t m, int64_t n, int64_t k);
+void tl_nn_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k,
+    const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
+    int64_t ldc, float *work);
 
 #endif

@@ -90,14 +90,19 @@ void nn_pool_for(struct nn_pool *p, int64_t n, int64_t grain,
 
 /*
  * gemm.c: C[M,N] = epi(A[M,K] x B), A row-major with row stride lda (read
- * in place), B packed by nn_gemm_pack from weights w [N][K/kk][kk] (a
+ * in place; nn_gemm_ta: A stored transposed, [K][M] with row stride lda),
+ * B packed by nn_gemm_pack from weights w [N][K/kk][kk] (a
  * Conv's OIHW [Cout][Cin][KH*KW]; kk = 1 for a plain [N][K]) into
  * nn_gemm_packed_size(K, N) floats, K then in (kk, K/kk) order as im2col
- * lays out a pixel.  The epilogue
+ * lays out a pixel, or by nn_gemm_pack_strided from B[k][n] at
+ * b[k * rs + n * cs].  The epilogue
  * per element: v = acc + bias[col]; if act, v = min(max(v, lo), hi); if res,
- * v += res[row * ldr + col].  isa picks the kernel (nn_gemm_isa_best() for
- * the fastest this CPU runs); each sums k in order, so a row's result does
- * not depend on the rows computed with it.
+ * v += res[row * ldr + col].  With onto, the sums start from C's values
+ * instead of 0, and carry on exactly where a call over the k before left
+ * them: the way to block K, or to add to C.  isa picks the kernel
+ * (nn_gemm_isa_best() for the fastest this CPU runs); each sums k in order
+ * with FMA (AVX-512 and AVX2 agree), so a row's result does not depend on
+ * the rows or columns computed with it.
  */
 enum { NN_GEMM_C, NN_GEMM_AVX2, NN_GEMM_AVX512 };
 struct nn_gemm_epi {
@@ -106,13 +111,19 @@ struct nn_gemm_epi {
 	float lo, hi;
 	const float *res;	/* [M][ldr] or NULL */
 	int64_t ldr;
+	int onto;		/* acc starts from C */
 };
 int64_t nn_gemm_packed_size(int64_t k, int64_t n);
 void nn_gemm_pack(const float *w, int64_t n, int64_t k, int64_t kk,
     float *bp);
 int nn_gemm_isa_best(void);
 int nn_gemm_isa_ok(int isa);
+void nn_gemm_pack_strided(const float *b, int64_t k, int64_t n, int64_t rs,
+    int64_t cs, float *bp);
 void nn_gemm(int isa, int64_t m, int64_t n, int64_t k, const float *a,
+    int64_t lda, const float *bp, float *c, int64_t ldc,
+    const struct nn_gemm_epi *e);
+void nn_gemm_ta(int isa, int64_t m, int64_t n, int64_t k, const float *a,
     int64_t lda, const float *bp, float *c, int64_t ldc,
     const struct nn_gemm_epi *e);
 

@@ -17,15 +17,19 @@
  * backward the gradients live at one op.  im2col works in blocks of rows,
  * so its scratch does not grow with n either.
  *
- * Maths.  Dense convolutions are OpenBLAS sgemm (1x1 stride 1 directly on
- * the maps, others on im2col blocks in (ky,kx,ci) order against weights
- * repacked to [Cout][KH][KW][Cin] at each call, since the caller changes
- * them between calls); depthwise ones are direct loops vectorised over
+ * Maths.  Dense convolutions are the engine's gemm (gemm.c: 1x1 stride 1
+ * directly on the maps, others on im2col blocks in (ky,kx,ci) order), its
+ * B operand packed at each call, since the caller changes the weights
+ * between calls; depthwise ones are direct loops vectorised over
  * channels.  An activation's gradient passes where lo < y < hi for its
  * output y (the same set as lo < x < hi for the input: PyTorch's relu6 and
- * relu agree); at the boundaries it is 0.  Sums over images and pixels run
- * in a fixed order split by channels or rows, so the thread count changes
- * only what OpenBLAS itself changes.
+ * relu agree); at the boundaries it is 0.  Every sum runs in a fixed
+ * order: a product's over k in order with FMA (the weights' gradient sums
+ * over images and pixels so), others split by channels or rows, and the
+ * threads split only output rows.  So neither the thread count nor the
+ * load changes a result, and OpenBLAS (its kernel, OPENBLAS_CORETYPE) has
+ * no part in training: the same maps give the same tail, bit for bit, on
+ * every CPU with AVX2 and FMA.
  *
  * What it does not: BatchNormalization in training mode (the folded
  * statistics stay frozen), gradients of the input maps, grouped
@@ -35,8 +39,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cblas.h>
 
 #include "nn_int.h"
 #include "tail.h"
@@ -100,6 +102,9 @@ struct tl_tail {
 	int64_t arena_cap;
 	float *scratch;		/* [scratch_n], sized at creation */
 	int64_t scratch_n;
+	float *pack;		/* gemm's packed B operands, grown */
+	int64_t pack_cap;
+	int isa;		/* nn_gemm kernel */
 	float **x, **g;		/* [nm]: a chunk's maps and gradients */
 	double *acc;		/* [C of `to`]: pooling sums */
 };
@@ -611,6 +616,7 @@ tl_tail_new(const struct tl_nn *nn, const char *from, const char *to,
 	if (layout(t, err))
 		goto fail;
 	t->threads = nn->threads > 0 ? nn->threads : 1;
+	t->isa = nn->gemm_isa;
 	if ((t->pool = nn_pool_new(t->threads)) == NULL) {
 		tl_err_set(err, "cannot start %d threads", t->threads);
 		goto fail;
@@ -642,6 +648,7 @@ tl_tail_free(struct tl_tail *t)
 	free(t->keep);
 	free(t->arena);
 	free(t->scratch);
+	free(t->pack);
 	free(t->x);
 	free(t->g);
 	free(t->acc);
@@ -984,12 +991,88 @@ grain(int64_t work_per_item)
 	return g > 0 ? g : 1;
 }
 
+/* C [m,n] = A [m,k] B, or C += A B (onto: the sums go on from C's
+ * values); A row-major with row stride lda, or stored transposed (ta:
+ * [k,m], a weight gradient's sum over pixels), B packed (nn_gemm_pack*;
+ * with ta, by pack_kb).  The threads split C's rows, and each element's
+ * sum runs over k in order whoever computes it and however it is blocked:
+ * rows in blocks whose A stays in L2; with ta, k in blocks of KB whose
+ * panels of B do, each block's sums going on from the last's. */
+#define KB 256
+
+struct gemm_job {
+	int isa, ta, onto;
+	int64_t n, k, lda, ldc;
+	const float *a, *bp;
+	float *c;
+};
+
+/* b [k,n] at b[k * rs + n * cs] packed block by block of KB k's */
 static void
-blas_threads(const struct tl_tail *t)
+pack_kb(const float *b, int64_t k, int64_t n, int64_t rs, int64_t cs, float *bp)
 {
-	/* process-wide: the engine sets 1 during its runs */
-	if (openblas_get_num_threads() != t->threads)
-		openblas_set_num_threads(t->threads);
+	for (int64_t k0 = 0; k0 < k; k0 += KB) {
+		int64_t kl = k - k0 < KB ? k - k0 : KB;
+		nn_gemm_pack_strided(b + k0 * rs, kl, n, rs, cs, bp);
+		bp += nn_gemm_packed_size(kl, n);
+	}
+}
+
+static void
+gemm_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct gemm_job *g = ctx;
+	struct nn_gemm_epi e = { .onto = g->onto };
+	int64_t rb = ((int64_t)1 << 14) / (g->k > 0 ? g->k : 1) / 8 * 8;
+
+	if (g->ta) {
+		const float *bp = g->bp;
+		for (int64_t k0 = 0; k0 < g->k; k0 += KB) {
+			int64_t kl = g->k - k0 < KB ? g->k - k0 : KB;
+			e.onto = g->onto || k0 > 0;
+			nn_gemm_ta(g->isa, hi - lo, g->n, kl, g->a + k0 * g->lda + lo,
+			    g->lda, bp, g->c + lo * g->ldc, g->ldc, &e);
+			bp += nn_gemm_packed_size(kl, g->n);
+		}
+		return;
+	}
+	rb = rb < 8 ? 8 : rb;
+	for (int64_t r = lo; r < hi; r += rb)
+		nn_gemm(g->isa, hi - r < rb ? hi - r : rb, g->n, g->k,
+		    g->a + r * g->lda, g->lda, g->bp, g->c + r * g->ldc, g->ldc, &e);
+}
+
+static void
+gemm(struct tl_tail *t, int ta, int64_t m, int64_t n, int64_t k,
+    const float *a, int64_t lda, const float *bp, float *c, int64_t ldc,
+    int onto)
+{
+	struct gemm_job g = { t->isa, ta, onto, n, k, lda, ldc, a, bp, c };
+
+	nn_pool_for(t->pool, m, grain(n * k), gemm_rows, &g);
+}
+
+/* Floats of t->pack a forward (or backward) of chunks of m images needs. */
+static int64_t
+pack_floats(const struct tl_tail *t, int64_t m, int backward)
+{
+	int64_t most = 0;
+
+	for (int k = 0; k < t->nop; k++) {
+		const struct tt_op *o = &t->op[k];
+		int64_t cin = t->m[o->in[0]].c, cout = t->m[o->out].c;
+		int64_t K = o->kh * o->kw * cin, need;
+		int64_t rows = m * t->m[o->out].h * t->m[o->out].w;
+		if (o->dead || o->kind != TT_CONV)
+			continue;
+		if (!backward)
+			need = nn_gemm_packed_size(K, cout);
+		else
+			need = nn_gemm_packed_size(cout, K) + nn_gemm_packed_size(
+			    direct(o) ? rows : col_rows(t, o), K);
+		most = need > most ? need : most;
+	}
+	return most;
 }
 
 /* w [Cout][Cin][KK] -> wr [Cout][KK][Cin] */
@@ -1013,20 +1096,20 @@ conv_fwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
 	struct job j = { .t = t, .o = o, .m = m, .x = x,
 	    .b = o->pbias >= 0 ? t->p[o->pbias].w : NULL, .out = y };
 
+	/* B [K,Cout] = W^T, k in im2col's (ky,kx,ci) order */
+	nn_gemm_pack(w, cout, K, kk, t->pack);
 	if (direct(o))
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, cout, cin,
-		    1, x, cin, w, cin, 0, y, cout);
+		gemm(t, 0, M, cout, cin, x, cin, t->pack, y, cout, 0);
 	else {
-		float *wr = t->scratch, *col = wr + 2 * cout * K;
+		float *col = t->scratch + 2 * cout * K;
 		int64_t rb = col_rows(t, o);
-		repack(w, wr, cout, cin, kk);
 		j.col = col;
 		for (int64_t r0 = 0; r0 < M; r0 += rb) {
 			int64_t rows = M - r0 < rb ? M - r0 : rb;
 			j.r0 = r0;
 			nn_pool_for(t->pool, rows, grain(K), im2col_rows, &j);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows,
-			    cout, K, 1, col, K, wr, K, 0, y + r0 * cout, cout);
+			gemm(t, 0, rows, cout, K, col, K, t->pack, y + r0 * cout,
+			    cout, 0);
 		}
 	}
 	if (j.b || o->act)
@@ -1147,7 +1230,8 @@ tl_tail_forward(struct tl_tail *t, const float *in, int n, float *out,
 
 	if (n < 1)
 		return tl_err_set(err, "batch of %d maps", n);
-	blas_threads(t);
+	if (grow(&t->pack, &t->pack_cap, pack_floats(t, n, 0), err))
+		return -1;
 	/* what was kept belongs to the last forward only */
 	t->kept = 0;
 	if (keep) {
@@ -1196,18 +1280,25 @@ conv_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
 		nn_pool_for(t->pool, (cout + CU - 1) / CU, grain(M * CU),
 		    colsum_units, &j);
 	}
+	/* pack: W as B [Cout,K] of dX = dY W, then X (or an im2col block)
+	 * as B [rows,K] of dW += dY^T X: that sum runs over images and
+	 * pixels in order */
+	float *wp = t->pack, *xp = wp + nn_gemm_packed_size(cout, K);
+
 	if (direct(o)) {
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cout, cin, M,
-		    1, gy, cout, x, cin, 1, gw, cin);
-		if (gx)
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M,
-			    cin, cout, 1, gy, cout, w, cin, 1, gx, cin);
+		pack_kb(x, M, cin, cin, 1, xp);
+		gemm(t, 1, cout, cin, M, gy, cout, xp, gw, cin, 1);
+		if (gx) {
+			nn_gemm_pack_strided(w, cout, cin, cin, 1, wp);
+			gemm(t, 0, M, cin, cout, gy, cout, wp, gx, cin, 1);
+		}
 	} else {
 		float *wr = t->scratch, *dwr = wr + cout * K;
 		float *col = dwr + cout * K, *dcol;
 		int64_t rb = col_rows(t, o);
 		dcol = col + rb * K;
 		repack(w, wr, cout, cin, kk);
+		nn_gemm_pack_strided(wr, cout, K, K, 1, wp);
 		memset(dwr, 0, cout * K * sizeof *dwr);
 		j.x = x, j.col = col, j.gx = gx;
 		for (int64_t r0 = 0; r0 < M; r0 += rb) {
@@ -1215,12 +1306,13 @@ conv_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
 			j.r0 = r0;
 			j.col = col;
 			nn_pool_for(t->pool, rows, grain(K), im2col_rows, &j);
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cout, K,
-			    rows, 1, gy + r0 * cout, cout, col, K, 1, dwr, K);
+			pack_kb(col, rows, K, K, 1, xp);
+			gemm(t, 1, cout, K, rows, gy + r0 * cout, cout, xp, dwr, K,
+			    1);
 			if (!gx)
 				continue;
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows,
-			    K, cout, 1, gy + r0 * cout, cout, wr, K, 0, dcol, K);
+			gemm(t, 0, rows, K, cout, gy + r0 * cout, cout, wp, dcol, K,
+			    0);
 			j.col = dcol;
 			j.m = rows;
 			nn_pool_for(t->pool, (cin + CU - 1) / CU, grain(rows * kk *
@@ -1345,9 +1437,9 @@ tl_tail_backward(struct tl_tail *t, const float *dout, struct tl_err *err)
 		    "its activations");
 	if (t->to == 0)
 		return 0;	/* nothing trainable between the cut and `to` */
-	blas_threads(t);
 	chunk = chunk_of(t, n);
-	if (grow(&t->arena, &t->arena_cap, (int64_t)chunk * t->aper, err))
+	if (grow(&t->arena, &t->arena_cap, (int64_t)chunk * t->aper, err) ||
+	    grow(&t->pack, &t->pack_cap, pack_floats(t, chunk, 1), err))
 		return -1;
 	for (int s = 0; s < n; s += chunk) {
 		int m = n - s < chunk ? n - s : chunk;

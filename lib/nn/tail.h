@@ -17,14 +17,12 @@
  *
  * Layout: maps NHWC ([n,H,W,C], as tl-embed writes them), parameters in
  * ONNX layout (Conv W [Cout, Cin/group, KH, KW], B [Cout]).  Dense maths
- * by OpenBLAS (sgemm, im2col for kernels > 1x1); results do not depend on
- * the thread count beyond OpenBLAS's own summation order.
+ * by the engine's gemm (im2col for kernels > 1x1), every sum in a fixed
+ * order: results do not depend on the thread count, the load or OpenBLAS
+ * (which has no part in it), bit for bit.
  *
- * Threads: the graph's (tl_nn_opts threads; by default $OPENBLAS_NUM_THREADS
- * or the online cores), for the tail's own loops and for OpenBLAS:
- * tl_tail_forward and tl_tail_backward set OpenBLAS's thread count, which
- * is process-wide, to that number at each call (an engine run sets it to
- * 1 and leaves it there).
+ * Threads: the graph's (tl_nn_opts threads; by default $TL_THREADS,
+ * $OPENBLAS_NUM_THREADS or the online cores).
  *
  * Ownership: a struct tl_tail owns copies of everything; the graph it came
  * from may be freed.  Not safe for concurrent calls.  Nothing prints.

@@ -8,6 +8,14 @@
  * convolutions (the AVX-512 kernel's interior path and the generic border
  * path) through the builder against naive loops, strides 1 and 2, small
  * and odd images, 1 and 2 threads giving the same bits.
+ *
+ * The order of the sums: A read transposed (nn_gemm_ta), B packed from any
+ * strides, C += A B through the residual, and tl_nn_gemm with A and B
+ * transposed or not (either way round inside: B packed, or C^T = B^T A^T)
+ * give exactly what one fmaf per term in order 0..K-1 gives, on the AVX2
+ * and AVX-512 kernels alike: the result depends on the operands only, not
+ * on the kernel, the tiles or the split.  (The portable kernel is checked
+ * against the tolerance: without FMA it rounds each product.)
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -95,6 +103,122 @@ check(int isa, int64_t m, int64_t n, int64_t k, int epi, uint64_t *s)
 	return ok;
 }
 
+/* the sum every kernel makes: k in order, one fused multiply-add a term,
+ * from acc */
+static float
+fma_from(float acc, const float *a, int64_t as, const float *b, int64_t bs,
+    int64_t k)
+{
+	for (int64_t q = 0; q < k; q++)
+		acc = fmaf(a[q * as], b[q * bs], acc);
+	return acc;
+}
+
+static float
+fma_dot(const float *a, int64_t as, const float *b, int64_t bs, int64_t k)
+{
+	return fma_from(0, a, as, b, bs, k);
+}
+
+/* c [m,n] (+)= A B with A stored [k,m] (nn_gemm_ta), B [k,n] packed from
+ * a row-major or a transposed array; rows in pieces.  acc 1: C + A B
+ * through the residual; 2: onto C, k in two calls (B packed per part). */
+static int
+check_ta(int isa, int64_t m, int64_t n, int64_t k, int acc, int btrans,
+    uint64_t *s)
+{
+	int64_t lda = m + 2, ldb = btrans ? k + 1 : n + 3, ldc = n + 5;
+	int64_t bn = btrans ? n * ldb : k * ldb;
+	float *a = malloc((k * lda + 1) * sizeof *a), *b = malloc((bn + 1) * sizeof *b);
+	float *bp = malloc((nn_gemm_packed_size(k, n) + 1) * sizeof *bp);
+	float *c = malloc(m * ldc * sizeof *c), *c0 = malloc(m * ldc * sizeof *c0);
+	int ok = 1;
+
+	for (int64_t i = 0; i < k * lda; i++)
+		a[i] = rndf(s);
+	for (int64_t i = 0; i < bn; i++)
+		b[i] = rndf(s);
+	for (int64_t i = 0; i < m * ldc; i++)
+		c[i] = c0[i] = (i % ldc) < n && acc ? rndf(s) : 1234.5f;
+	int64_t k1 = acc == 2 ? k / 3 : k, rs = btrans ? 1 : ldb, cs = btrans ? ldb : 1;
+	float *bp2 = bp + nn_gemm_packed_size(k1, n);
+
+	nn_gemm_pack_strided(b, k1, n, rs, cs, bp);
+	nn_gemm_pack_strided(b + k1 * rs, k - k1, n, rs, cs, bp2);
+	for (int64_t i = 0; i < m;) {
+		int64_t nr = 1 + rnd(s) % 11;
+		struct nn_gemm_epi e = { 0 };
+		nr = nr < m - i ? nr : m - i;
+		if (acc == 1)
+			e.res = c + i * ldc, e.ldr = ldc;
+		e.onto = acc == 2;
+		nn_gemm_ta(isa, nr, n, k1, a + i, lda, bp, c + i * ldc, ldc, &e);
+		if (acc == 2)
+			nn_gemm_ta(isa, nr, n, k - k1, a + k1 * lda + i, lda, bp2,
+			    c + i * ldc, ldc, &e);
+		i += nr;
+	}
+	for (int64_t i = 0; i < m && ok; i++)
+		for (int64_t j = 0; j < ldc && ok; j++) {
+			const float *bj = btrans ? b + j * ldb : b + j;
+			float want;
+			if (j >= n) {
+				ok = c[i * ldc + j] == 1234.5f;
+				continue;
+			}
+			if (acc == 2)
+				want = fma_from(c0[i * ldc + j], a + i, lda, bj,
+				    btrans ? 1 : ldb, k);
+			else
+				want = fma_dot(a + i, lda, bj, btrans ? 1 : ldb, k);
+			if (acc == 1)
+				want += c0[i * ldc + j];
+			if (isa != NN_GEMM_C)
+				ok = c[i * ldc + j] == want;
+			else
+				ok = fabs(c[i * ldc + j] - want) <= 1e-5 * (2 + k);
+		}
+	free(a), free(b), free(bp), free(c), free(c0);
+	return ok;
+}
+
+/* tl_nn_gemm, A and B transposed or not, against fma_dot */
+static int
+check_pub(int64_t m, int64_t n, int64_t k, int ta, int tb, uint64_t *s)
+{
+	int64_t lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 3;
+	int64_t an = (ta ? k : m) * lda, bn = (tb ? n : k) * ldb;
+	float *a = malloc((an + 1) * sizeof *a), *b = malloc((bn + 1) * sizeof *b);
+	float *c = malloc(m * ldc * sizeof *c);
+	float *w = malloc((tl_nn_gemm_work(m, n, k) + 1) * sizeof *w);
+	int exact = nn_gemm_isa_best() != NN_GEMM_C, ok = 1;
+
+	for (int64_t i = 0; i < an; i++)
+		a[i] = rndf(s);
+	for (int64_t i = 0; i < bn; i++)
+		b[i] = rndf(s);
+	for (int64_t i = 0; i < m * ldc; i++)
+		c[i] = 1234.5f;
+	tl_nn_gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, w);
+	for (int64_t i = 0; i < m && ok; i++)
+		for (int64_t j = 0; j < ldc && ok; j++) {
+			float want;
+			if (j >= n) {
+				ok = c[i * ldc + j] == 1234.5f;
+				continue;
+			}
+			want = fma_dot(ta ? a + i : a + i * lda, ta ? lda : 1,
+			    tb ? b + j * ldb : b + j, tb ? 1 : ldb, k);
+			ok = exact ? c[i * ldc + j] == want :
+			    fabs(c[i * ldc + j] - want) <= 1e-5 * (2 + k);
+		}
+	if (!ok)
+		printf("# tl_nn_gemm failed at m=%lld n=%lld k=%lld ta=%d tb=%d\n",
+		    (long long)m, (long long)n, (long long)k, ta, tb);
+	free(a), free(b), free(c), free(w);
+	return ok;
+}
+
 /* Depthwise 3x3 conv + bias + Clip(0,6) on [n,h,w,c], NHWC in and out. */
 static int
 check_dw(int64_t n, int64_t h, int64_t w, int64_t c, int stride, int64_t pad0,
@@ -172,7 +296,7 @@ main(void)
 	uint64_t s = 42;
 
 	for (int isa = NN_GEMM_C; isa <= NN_GEMM_AVX512; isa++) {
-		char name[96];
+		char name[160];
 		int ok = 1;
 		if (!nn_gemm_isa_ok(isa)) {
 			printf("SKIP gemm %s: not supported by this CPU\n",
@@ -195,6 +319,31 @@ main(void)
 		snprintf(name, sizeof name, "gemm %s kernel matches a naive "
 		    "loop (random shapes, epilogues, row splits)", names[isa]);
 		T_OK(name, ok);
+		ok = 1;
+		for (int t = 0; t < 60 && ok; t++)
+			ok = check_ta(isa, 1 + rnd(&s) % 40, 1 + rnd(&s) % 100,
+			    rnd(&s) % 300, t % 3, t / 3 % 2, &s);
+		/* a 1x1 convolution's weight gradient: Cout x Cin over 392 pixels */
+		ok = ok && check_ta(isa, 96, 160, 392, 2, 0, &s) &&
+		    check_ta(isa, 20, 37, 1000, 1, 1, &s);
+		snprintf(name, sizeof name, "gemm %s kernel, A transposed, B packed "
+		    "from strides, C + A B, K in two calls onto C: each element the "
+		    "fmaf sum in order%s",
+		    names[isa], isa == NN_GEMM_C ? " (within 1e-5)" : "");
+		T_OK(name, ok);
+	}
+	{
+		int ok = 1;
+		for (int t = 0; t < 80 && ok; t++)
+			ok = check_pub(1 + rnd(&s) % 50, 1 + rnd(&s) % 200,
+			    rnd(&s) % 400, t % 2, t / 2 % 2, &s);
+		/* the heads' shapes: logits, dW (C^T = B^T A^T inside), dX */
+		ok = ok && check_pub(300, 2, 960, 0, 1, &s) &&
+		    check_pub(2, 960, 300, 1, 0, &s) &&
+		    check_pub(32, 960, 2, 0, 0, &s) &&
+		    check_pub(5, 0, 3, 0, 0, &s) && check_pub(4, 7, 0, 1, 1, &s);
+		T_OK("tl_nn_gemm: A, B transposed or not, either way round inside: "
+		    "each element the fmaf sum in order", ok);
 	}
 	T_OK("gemm best isa is supported", nn_gemm_isa_ok(nn_gemm_isa_best()));
 	{

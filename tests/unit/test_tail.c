@@ -14,6 +14,8 @@
  *      the forward on the engine's own block_12_add maps of 2 random images
  *      against the engine's pooled out_relu (1e-5 relative), and finite
  *      differences for entries of the first and last Conv's W gradient;
+ *      the output and every gradient the same, bit for bit, on 1, 2 and 3
+ *      threads (each sum runs in one order whatever the split);
  *   5. errors: unsupported nodes named, cuts that do not cut, backward
  *      without a kept forward.
  * Run from the top of the tree (tests/run does).
@@ -647,6 +649,47 @@ fd_mobilenet(struct tl_tail *t, const float *fm, int n, const float *r,
 	}
 }
 
+/* The pooled output [n,OC] and every parameter's gradient (in order, one
+ * block) of the tail block_12_add -> out_relu on `threads` threads; NULL
+ * on failure.  The caller frees both. */
+static float *
+grads_at(const struct tl_model *m, int threads, const float *fm, int n,
+    const float *r, float **outp)
+{
+	struct tl_nn_opts o;
+	struct tl_err err;
+	struct tl_nn *nn;
+	struct tl_tail *t;
+	float *g = NULL, *out = NULL;
+	int64_t total = 0, off = 0;
+
+	tl_nn_opts_init(&o);
+	o.threads = threads;
+	nn = tl_model_load(m, "out_relu", &o, &err);
+	t = nn ? tl_tail_new(nn, "block_12_add", "out_relu", &err) : NULL;
+	for (int i = 0; t && i < tl_tail_nparams(t); i++)
+		total += tl_tail_param(t, i)->n;
+	if (t && (g = malloc(total * sizeof *g)) != NULL &&
+	    (out = malloc(n * tl_tail_out_dim(t) * sizeof *out)) != NULL) {
+		tl_tail_zero_grad(t);
+		if (tl_tail_forward(t, fm, n, out, 1, &err) == 0 &&
+		    tl_tail_backward(t, r, &err) == 0)
+			for (int i = 0; i < tl_tail_nparams(t); i++) {
+				struct tl_tail_param *p = tl_tail_param(t, i);
+				memcpy(g + off, p->g, p->n * sizeof *g);
+				off += p->n;
+			}
+	}
+	if (off != total || total == 0) {
+		free(g), free(out);
+		g = out = NULL;
+	}
+	tl_tail_free(t);
+	tl_nn_free(nn);
+	*outp = out;
+	return g;
+}
+
 static void
 mobilenet(void)
 {
@@ -718,8 +761,23 @@ mobilenet(void)
 	    tl_tail_backward(t, r, &err);
 	T_OK("tail mobilenetv2: forward with keep equals without, backward",
 	    rc == 0 && close_rel(out, got, N * OC, 1e-6, &worst));
-	if (rc == 0)
+	if (rc == 0) {
+		float *o1 = NULL, *o2 = NULL, *o3 = NULL;
+		float *g1 = grads_at(&m, 1, fm, N, r, &o1);
+		float *g2 = grads_at(&m, 2, fm, N, r, &o2);
+		float *g3 = grads_at(&m, 3, fm, N, r, &o3);
+		int64_t total = 0;
+		for (int i = 0; i < tl_tail_nparams(t); i++)
+			total += tl_tail_param(t, i)->n;
+		T_OK("tail mobilenetv2: output and every gradient the same bits "
+		    "on 1, 2 and 3 threads", g1 && g2 && g3 &&
+		    memcmp(g1, g2, total * sizeof *g1) == 0 &&
+		    memcmp(g1, g3, total * sizeof *g1) == 0 &&
+		    memcmp(o1, o2, N * OC * sizeof *o1) == 0 &&
+		    memcmp(o1, o3, N * OC * sizeof *o1) == 0);
+		free(g1), free(g2), free(g3), free(o1), free(o2), free(o3);
 		fd_mobilenet(t, fm, N, r, out);
+	}
 out:
 	tl_tail_free(t);
 	tl_nn_free(nn);
