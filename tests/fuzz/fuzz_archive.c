@@ -14,23 +14,10 @@
 #include "image.h"
 #include "ingest.h"
 #include "memfile.h"
+#include "vips_init.h"
 #include "walk.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	struct tl_err err;
-
-	if (tl_image_init(&err) != 0) {
-		fprintf(stderr, "fuzz_archive: %s\n", err.msg);
-		abort();
-	}
-	vips_concurrency_set(1);
-	return 0;
-}
 
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

@@ -14,22 +14,9 @@
 
 #include "image.h"
 #include "prep.h"
+#include "vips_init.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	struct tl_err err;
-
-	if (tl_image_init(&err) != 0) {
-		fprintf(stderr, "fuzz_image: %s\n", err.msg);
-		abort();
-	}
-	vips_concurrency_set(1);
-	return 0;
-}
 
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
