@@ -30,7 +30,7 @@ static const char help[] =
     "  -j, --threads N        threads (default $TL_THREADS, else the cores)\n"
     "      --keep-image       keep img/pix in the output\n"
     "      --squash, --crop   resize the whole image, or shorter side + centre crop\n"
-    "      --scale S          [0,1], [-1,1] or imagenet (default: the model's)\n"
+    "      --scale S          [0,1], [-1,1], imagenet or [0,255] (default: the model's)\n"
     "      --max-pixels N     refuse images declaring more pixels (100000000)\n"
     "      --max-bad N|N%     tolerate that many bad records with status 0\n"
     "      --strict           stop at the first bad record\n"

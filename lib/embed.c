@@ -88,7 +88,7 @@ tl_embedder_new(const struct tl_embed_opts *o, struct tl_err *err)
 	if (e->model.prep.mode == TL_RESIZE_CROP && e->model.prep.resize < e->model.prep.width)
 		e->model.prep.resize = e->model.prep.width * 8 / 7; /* 224 -> 256 */
 	if (o->scale && tl_prep_set_scale(&e->model.prep, o->scale) < 0) {
-		tl_err_set(err, "unknown scale '%s' (want [0,1], [-1,1] or imagenet)", o->scale);
+		tl_err_set(err, "unknown scale '%s' (want [0,1], [-1,1], imagenet or [0,255])", o->scale);
 		goto fail;
 	}
 	tl_nn_opts_init(&no);

@@ -213,6 +213,9 @@ tl_prep_set_scale(struct tl_prep *p, const char *scale)
 		{ "[0,1]", { 0, 0, 0 }, { 1, 1, 1 } },
 		{ "[-1,1]", { 0.5f, 0.5f, 0.5f }, { 0.5f, 0.5f, 0.5f } },
 		{ "imagenet", { 0.485f, 0.456f, 0.406f }, { 0.229f, 0.224f, 0.225f } },
+		/* the pixel values as they are: networks that fold the /255
+		 * into their first convolution (centernet) */
+		{ "[0,255]", { 0, 0, 0 }, { 0, 0, 0 } },
 	};
 
 	for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
@@ -220,8 +223,9 @@ tl_prep_set_scale(struct tl_prep *p, const char *scale)
 			continue;
 		snprintf(p->scale, sizeof p->scale, "%s", scale);
 		for (int c = 0; c < 3; c++) {
-			p->mul[c] = 1.0f / (255.0f * scales[i].std[c]);
-			p->add[c] = -scales[i].mean[c] / scales[i].std[c];
+			int raw = scales[i].std[c] == 0;
+			p->mul[c] = raw ? 1.0f : 1.0f / (255.0f * scales[i].std[c]);
+			p->add[c] = raw ? 0.0f : -scales[i].mean[c] / scales[i].std[c];
 		}
 		return 0;
 	}

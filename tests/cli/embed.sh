@@ -128,6 +128,14 @@ same "embed: onnx input size from the graph" \
     "$("$BIN/tl-embed" -m "$top/tests/nn/tiny.onnx" < "$T/sh.tl" | "$BIN/tl-cat" --headers | head -n 1 | jq -c '[.preprocess.width, .preprocess.height, .preprocess.scale]')" \
     '[32,32,"imagenet"]'
 
+# --scale [0,255]: the pixel values as they are (mul 1, add 0, exactly)
+same "embed: --scale [0,255] in the header" \
+    "$("$BIN/tl-embed" -m "$top/tests/nn/tiny.onnx" --scale '[0,255]' < "$T/sh.tl" | "$BIN/tl-cat" --headers | head -n 1 | jq -c '[.preprocess.scale, .preprocess.mul, .preprocess.add]')" \
+    '["[0,255]",[1,1,1],[0,0,0]]'
+run "embed: unknown scale" 2 "'$BIN/tl-embed' -m '$top/tests/nn/tiny.onnx' --scale '[0,25]' < '$T/sh.tl' > /dev/null"
+same "embed: unknown scale message" "$(cat "$T/err")" \
+    "tl-embed: unknown scale '[0,25]' (want [0,1], [-1,1], imagenet or [0,255])"
+
 # a backbone that computes a NaN (tiny.onnx with the bias of the first
 # channel of its "feat" Conv set to NaN, at byte 22034 of the file): no
 # embedding holding one is written; each record is bad, named with the value
