@@ -327,10 +327,13 @@ half_to_float(uint16_t h)
 	return f;
 }
 
-/* A Const node's manifest weight, or NULL (err set when `need`). */
+/* A Const node's manifest weight, or NULL (err set when `need`; nd NULL,
+ * a missing input, is no constant). */
 static const struct gweight *
 cweight(struct g *g, const struct gnode *nd, int need)
 {
+	if (nd == NULL)
+		return NULL;
 	if (strcmp(nd->op, "Const") != 0 || nd->w < 0) {
 		if (need) {
 			if (strcmp(nd->op, "Const") == 0)
