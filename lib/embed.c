@@ -17,7 +17,7 @@ struct tl_embedder {
 	enum tl_pool pool;
 	int keep_image;
 	struct tl_image_opts img;
-	char layer[128];
+	char layer[512];
 	int batch, n;
 	struct tl_rec **recs;     /* [batch] */
 	float *in;                /* [batch, H, W, 3] */

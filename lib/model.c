@@ -16,6 +16,7 @@
 
 #include "model.h"
 #include "nn/keras.h"
+#include "nn/tfgraph.h"
 
 #ifndef TL_SHAREDIR
 #define TL_SHAREDIR "/usr/local/share/tl"
@@ -45,6 +46,21 @@ ends_with(const char *s, const char *suffix)
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* A model.json's "format": a graph model's "graph-model", else (a layers
+ * model says "layers-model", older ones nothing) Keras.  A file that does
+ * not parse is left to the loader, which says why. */
+static enum tl_model_format
+json_format(const char *path)
+{
+	json_t *root = json_load_file(path, 0, NULL);
+	const char *f = json_string_value(json_object_get(root, "format"));
+	enum tl_model_format r = f && strcmp(f, "graph-model") == 0 ?
+	    TL_MODEL_TFJS_GRAPH : TL_MODEL_KERAS;
+
+	json_decref(root);
+	return r;
+}
+
 /* Sets m->path/dir/format when p is a model file or a directory holding one. */
 static int
 try_path(struct tl_model *m, const char *p)
@@ -69,7 +85,7 @@ try_path(struct tl_model *m, const char *p)
 		snprintf(m->dir, sizeof m->dir, ".");
 	else
 		snprintf(m->dir, sizeof m->dir, "%.*s", (int)(slash - buf), buf);
-	m->format = ends_with(buf, ".onnx") ? TL_MODEL_ONNX : TL_MODEL_KERAS;
+	m->format = ends_with(buf, ".onnx") ? TL_MODEL_ONNX : json_format(buf);
 	return 1;
 }
 
@@ -160,7 +176,7 @@ hash_files(struct tl_model *m, const json_t *sums, struct tl_err *err)
 		qsort(names + 1, (size_t)n - 1, sizeof names[0], cmp_str);
 	}
 	/* a directory model (tools/fetch-model.sh) has every file it records */
-	if (m->format == TL_MODEL_KERAS && sums != NULL) {
+	if (m->format != TL_MODEL_ONNX && sums != NULL) {
 		json_object_foreach((json_t *)sums, key, v) {
 			int found = 0;
 			for (int i = 0; i < n && !found; i++)
@@ -218,6 +234,12 @@ tl_prep_set_scale(struct tl_prep *p, const char *scale)
 		{ "[0,255]", { 0, 0, 0 }, { 0, 0, 0 } },
 	};
 
+	if (strcmp(scale, "[0,255]") == 0) {	/* the pixels as they are */
+		snprintf(p->scale, sizeof p->scale, "%s", scale);
+		for (int c = 0; c < 3; c++)
+			p->mul[c] = 1, p->add[c] = 0;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
 		if (strcmp(scale, scales[i].name) != 0)
 			continue;
@@ -257,6 +279,9 @@ read_sidecar(struct tl_model *m, json_t **sums, struct tl_err *err)
 	}
 	m->prep.width = w;
 	m->prep.height = h;
+	if (json_is_string(json_object_get(v, "node")))
+		snprintf(m->input_node, sizeof m->input_node, "%s",
+		    json_string_value(json_object_get(v, "node")));
 	v = json_object_get(json_object_get(root, "resize"), "mode");
 	if (json_is_string(v) && strcmp(json_string_value(v), "crop") == 0) {
 		m->prep.mode = TL_RESIZE_CROP;
@@ -332,8 +357,14 @@ tl_model_load(const struct tl_model *m, const char *layer, const struct tl_nn_op
 
 	if (layer == NULL || *layer == '\0')
 		layer = m->layer;
-	nn = m->format == TL_MODEL_ONNX ? tl_nn_read_onnx(m->path, err)
-	                                : tl_nn_read_keras(m->path, err);
+	if (m->format == TL_MODEL_TFJS_GRAPH) {
+		/* only the cone of the cut is translated */
+		const char *to = *layer ? layer : m->ft_to;
+		nn = tl_nn_read_tfgraph(m->path, m->input_node, m->prep.height,
+		    m->prep.width, &to, *to ? 1 : 0, err);
+	} else
+		nn = m->format == TL_MODEL_ONNX ? tl_nn_read_onnx(m->path, err)
+		                                : tl_nn_read_keras(m->path, err);
 	if (nn == NULL)
 		return NULL;
 	if (*layer && tl_nn_add_output(nn, layer, err) < 0)
