@@ -234,12 +234,6 @@ tl_prep_set_scale(struct tl_prep *p, const char *scale)
 		{ "[0,255]", { 0, 0, 0 }, { 0, 0, 0 } },
 	};
 
-	if (strcmp(scale, "[0,255]") == 0) {	/* the pixels as they are */
-		snprintf(p->scale, sizeof p->scale, "%s", scale);
-		for (int c = 0; c < 3; c++)
-			p->mul[c] = 1, p->add[c] = 0;
-		return 0;
-	}
 	for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
 		if (strcmp(scale, scales[i].name) != 0)
 			continue;
