@@ -172,6 +172,62 @@ g_pad(struct gb *b, const char *name, const char *in, const char *out,
 		    &b->err) == 0;
 }
 
+/* depthwise KxK, stride 2, auto_pad SAME_UPPER, bias */
+static void
+g_dw_same(struct gb *b, const char *name, const char *in, const char *out,
+    int c, int k, float scale)
+{
+	char wn[64], bn[64];
+	int64_t wd[4] = { c, 1, k, k }, bd[1] = { c }, ks[2] = { k, k },
+	    st[2] = { 2, 2 };
+	float w[16 * 25], bv[16];
+	const char *ins[3] = { in, wn, bn }, *outs[1] = { out };
+	struct tl_nn_attr a[4] = {
+		{ .name = "kernel_shape", .type = TL_NN_ATTR_INTS, .ints = ks, .n = 2 },
+		{ .name = "strides", .type = TL_NN_ATTR_INTS, .ints = st, .n = 2 },
+		{ .name = "auto_pad", .type = TL_NN_ATTR_STRING, .s = "SAME_UPPER" },
+		{ .name = "group", .type = TL_NN_ATTR_INT, .i = c },
+	};
+
+	snprintf(wn, sizeof wn, "%s/W", name);
+	snprintf(bn, sizeof bn, "%s/B", name);
+	if (!b->ok || c > 16 || k > 5) {
+		b->ok = 0;
+		return;
+	}
+	fill(w, c * k * k, scale / k, &b->rng);
+	fill(bv, c, 0.5f, &b->rng);
+	b->ok = tl_nn_add_weights(b->nn, wn, 4, wd, w, &b->err) == 0 &&
+	    tl_nn_add_weights(b->nn, bn, 1, bd, bv, &b->err) == 0 &&
+	    tl_nn_add_node(b->nn, name, "Conv", ins, 3, outs, 1, a, 4,
+	    &b->err) == 0;
+}
+
+/* a scalar constant (rank 0) named name */
+static void
+g_scalar(struct gb *b, const char *name, float v)
+{
+	int64_t none[1] = { 1 };
+
+	if (b->ok)
+		b->ok = tl_nn_add_weights(b->nn, name, 0, none, &v, &b->err) == 0;
+}
+
+static void
+g_hsig(struct gb *b, const char *name, const char *in, const char *out,
+    float alpha, float beta)
+{
+	const char *ins[1] = { in }, *outs[1] = { out };
+	struct tl_nn_attr a[2] = {
+		{ .name = "alpha", .type = TL_NN_ATTR_FLOAT, .f = alpha },
+		{ .name = "beta", .type = TL_NN_ATTR_FLOAT, .f = beta },
+	};
+
+	if (b->ok)
+		b->ok = tl_nn_add_node(b->nn, name, "HardSigmoid", ins, 1, outs, 1,
+		    a, 2, &b->err) == 0;
+}
+
 static struct tl_nn *
 g_end(struct gb *b, const char *to)
 {
@@ -263,12 +319,50 @@ build_residual(struct gb *b)
 	g_op(b, "relu2", "Relu", "cs", NULL, "y");
 }
 
+/* MobileNetV3's kinds: expand 1x1 + HardSwish, depthwise 5x5 stride 2
+ * SAME_UPPER + hard-swish written out (Add 3, Clip 0..6, Mul 1/6, Mul of
+ * two maps), squeeze-excite (GlobalAveragePool, 1x1 + Relu, 1x1,
+ * HardSigmoid(0.25, 0.4), Mul of the gate with the map, gate first), then
+ * every other binary form: Div, Sub and Mul by scalars either side, Sub
+ * and Mul of two maps */
+static void
+build_mnv3(struct gb *b)
+{
+	g_conv(b, "e", "x", "e_out", 5, 8, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 4);
+	g_op(b, "e_hs", "HardSwish", "e_out", NULL, "e6");
+	g_dw_same(b, "dw", "e6", "d", 8, 5, 4);
+	g_scalar(b, "three", 3);
+	g_scalar(b, "sixth", 1.0f / 6);
+	g_op(b, "d_add", "Add", "d", "three", "d3");
+	g_clip(b, "d_clip", "d3", "d6", 0, 6);
+	g_op(b, "d_mul", "Mul", "d6", "sixth", "dr");
+	g_op(b, "d_hs", "Mul", "d", "dr", "h");
+	g_op(b, "gap", "GlobalAveragePool", "h", NULL, "g");
+	g_conv(b, "f1", "g", "f1_out", 8, 4, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 4);
+	g_op(b, "f1_relu", "Relu", "f1_out", NULL, "f1r");
+	g_conv(b, "f2", "f1r", "f2_out", 4, 8, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 4);
+	g_hsig(b, "gate", "f2_out", "s", 0.25f, 0.4f);
+	g_op(b, "se", "Mul", "s", "h", "y0");
+	g_scalar(b, "k1", 2.5f);
+	g_scalar(b, "k2", 0.5f);
+	g_scalar(b, "k3", 0.25f);
+	g_scalar(b, "k4", 1.5f);
+	g_op(b, "div", "Div", "y0", "k1", "z1");
+	g_op(b, "rsub", "Sub", "k2", "z1", "z2");
+	g_op(b, "mul2", "Mul", "z2", "h", "z3");
+	g_op(b, "sub2", "Sub", "z3", "y0", "z4");
+	g_op(b, "sub", "Sub", "z4", "k3", "z5");
+	g_op(b, "kmul", "Mul", "k4", "z5", "z6");
+	g_op(b, "kadd", "Add", "k3", "z6", "y");
+}
+
 static const struct gdef graphs[] = {
 	{ "pointwise", "x", "y", 6, 5, 5, 2, build_pointwise },
 	{ "pad+depthwise", "s", "y", 3, 9, 9, 1, build_depthwise },
 	{ "pad+relu", "x", "y", 3, 8, 7, 1, build_padrelu },
 	{ "dense", "x", "y", 3, 7, 7, 1, build_dense },
 	{ "residual", "s", "y", 4, 6, 6, 1, build_residual },
+	{ "mobilenetv3", "x", "y", 5, 8, 7, 1.5f, build_mnv3 },
 };
 
 /* sum(out * r) for the tail's current parameters, in double */
@@ -863,15 +957,26 @@ errors(void)
 	    "convolution other than depthwise)");
 	tl_nn_free(nn);
 
-	/* Add of [4,6,6] and [4,1,1]: broadcasting */
+	/* Add of [4,6,6] and [4,1,1]: broadcasting; Mul of them is a gate,
+	 * of [4,6,6] and [4,6,1] not */
 	g_begin(&b, 4, 6, 6, 7);
 	g_conv(&b, "p", "x", "p_out", 4, 4, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
 	g_conv(&b, "q", "x", "q_out", 4, 4, 6, 6, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
+	g_conv(&b, "r", "x", "r_out", 4, 4, 1, 6, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
 	g_op(&b, "add", "Add", "p_out", "q_out", "y");
+	g_op(&b, "mul", "Mul", "p_out", "q_out", "ym");
+	g_op(&b, "mulr", "Mul", "p_out", "r_out", "yr");
+	b.ok = b.ok && tl_nn_add_output(b.nn, "ym", &b.err) == 0 &&
+	    tl_nn_add_output(b.nn, "yr", &b.err) == 0;
 	nn = g_end(&b, "y");
 	T_EQ_STR("tail errors: Add with broadcasting", new_err(nn, "x", "y", &err),
 	    "node 'add' (Add): not supported in a trainable tail (operands of "
 	    "different shapes)");
+	T_EQ_STR("tail errors: Mul by a [C,1,1] gate is fine",
+	    new_err(nn, "x", "ym", &err), "");
+	T_EQ_STR("tail errors: Mul by a [C,6,1] map",
+	    new_err(nn, "x", "yr", &err), "node 'mulr' (Mul): not supported in "
+	    "a trainable tail (operands of different shapes)");
 	tl_nn_free(nn);
 
 	/* Add of a second graph input; Add of a constant */
@@ -881,14 +986,19 @@ errors(void)
 	g_conv(&b, "c", "x", "c_out", 4, 4, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
 	g_op(&b, "add", "Add", "c_out", "z", "y");
 	g_op(&b, "addk", "Add", "c_out", "k", "yk");
-	b.ok = b.ok && tl_nn_add_output(b.nn, "yk", &b.err) == 0;
+	g_op(&b, "divm", "Div", "c_out", "c_out", "yd");
+	b.ok = b.ok && tl_nn_add_output(b.nn, "yk", &b.err) == 0 &&
+	    tl_nn_add_output(b.nn, "yd", &b.err) == 0;
 	nn = g_end(&b, "y");
 	T_EQ_STR("tail errors: an input from outside the cut",
 	    new_err(nn, "x", "y", &err), "node 'add' (Add): input 'z' is "
 	    "neither computed from 'x' nor a constant");
-	T_EQ_STR("tail errors: Add of a constant", new_err(nn, "x", "yk", &err),
-	    "node 'addk' (Add): not supported in a trainable tail (adds a "
-	    "constant)");
+	T_EQ_STR("tail errors: Add of a constant that is not a scalar",
+	    new_err(nn, "x", "yk", &err), "node 'addk' (Add): not supported "
+	    "in a trainable tail (a constant operand that is not a scalar)");
+	T_EQ_STR("tail errors: Div by a map", new_err(nn, "c_out", "yd", &err),
+	    "node 'divm' (Div): not supported in a trainable tail (divides by "
+	    "a map)");
 	tl_nn_free(nn);
 }
 
