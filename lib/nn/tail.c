@@ -23,7 +23,13 @@
  * between calls; depthwise ones are direct loops vectorised over
  * channels.  An activation's gradient passes where lo < y < hi for its
  * output y (the same set as lo < x < hi for the input: PyTorch's relu6 and
- * relu agree); at the boundaries it is 0.  Every sum runs in a fixed
+ * relu agree); at the boundaries it is 0.  HardSwish's and HardSigmoid's
+ * likewise where their clamp holds; HardSwish is computed as the engine
+ * does (x * clamp(x/6 + 1/2, 0, 1)) and differentiated from its input.
+ * Squeeze-excite's [1,1,C] maps are per-image vectors: GlobalAveragePool
+ * sums pixels in order, as the engine's kernel, its gradient spreads over
+ * them; a gate's gradient sums dY times the map over pixels in order.
+ * Every sum runs in a fixed
  * order: a product's over k in order with FMA (the weights' gradient sums
  * over images and pixels so), others split by channels or rows, and the
  * threads split only output rows.  So neither the thread count nor the
@@ -33,7 +39,8 @@
  *
  * What it does not: BatchNormalization in training mode (the folded
  * statistics stay frozen), gradients of the input maps, grouped
- * convolutions other than depthwise, Add with broadcasting, optimisers.
+ * convolutions other than depthwise, broadcasting other than a [1,1,C]
+ * gate, constants other than scalars, division by a map, optimisers.
  */
 #pragma GCC optimize("O3", "fp-contract=fast")
 #include <math.h>
