@@ -691,6 +691,19 @@ peer_grads(const struct peer *pe, int threads, const float *cm,
 	return g;
 }
 
+/* *hw = H*W of tensor name in nn */
+static int
+tensor_hw(struct tl_nn *nn, const char *name, int64_t *hw)
+{
+	struct tl_err err;
+	int64_t d[TL_NN_MAXRANK];
+
+	if (tl_nn_tensor_shape(nn, name, d, &err) != 4)
+		return -1;
+	*hw = d[2] * d[3];
+	return 0;
+}
+
 static float *
 ref_f32(const struct peer *pe, const char *what, size_t n)
 {
@@ -719,13 +732,17 @@ torch_peer(const struct peer *pe)
 	float *inhwc = malloc(N * 3 * S * S * sizeof *inhwc);
 	float *out = malloc(N * OUT * sizeof *out);
 	struct tl_nn_io io = { "image", inhwc, TL_NN_NHWC };
-	struct tl_nn_io oo = { "cut", ecut, TL_NN_NHWC };
+	float *efeat = malloc(N * OUT * CH * CH * sizeof *efeat);
+	float epool[N * 64];
+	struct tl_nn_io oo[2] = { { "cut", ecut, TL_NN_NHWC },
+	    { "feat", efeat, TL_NN_NHWC } };
 	FILE *f;
 	int64_t off = 0, hwc[3];
 	int ok = 1, np = 0, idx, r;
 	long cnt;
 	char what[8], name[256], path[256];
 	double worst = 0, gworst = 0;
+	int64_t fh = 0;
 
 	snprintf(path, sizeof path, DIR "%s.grad.txt", pe->ref);
 	f = fopen(path, "r");
@@ -747,12 +764,25 @@ torch_peer(const struct peer *pe)
 		printf("  %s\n", err.msg);
 		goto out;
 	}
-	/* the engine's cut agrees with torch's: same input for both */
-	r = tl_nn_run_io(nn, N, &io, 1, &oo, 1, &err);
+	/* the engine's cut and pooled feat (its inference of every op in
+	 * the tail) agree with torch's: same input for both */
+	r = tensor_hw(nn, "feat", &fh) || OUT > 64 ||
+	    tl_nn_run_io(nn, N, &io, 1, oo, 2, &err);
 	snprintf(name, sizeof name, "tail %s: engine's cut matches torch's to "
 	    "%g", pe->label, pe->rtol);
 	T_OK(name, r == 0 && close_rel(ecut, cnhwc, N * CC * CH * CH, pe->rtol,
 	    &worst));
+	for (int k = 0; r == 0 && k < N; k++)
+		for (int c = 0; c < OUT; c++) {
+			double sum = 0;
+			for (int64_t q = 0; q < fh; q++)
+				sum += efeat[(k * fh + q) * OUT + c];
+			epool[k * OUT + c] = (float)(sum / fh);
+		}
+	snprintf(name, sizeof name, "tail %s: engine's pooled feat matches "
+	    "torch's to %g", pe->label, pe->rtol);
+	T_OK(name, r == 0 && close_rel(epool, tout, N * OUT, pe->rtol, &worst));
+	printf("  %s engine: max error %.3g of max |value|\n", pe->label, worst);
 	snprintf(name, sizeof name, "tail %s: %d Convs", pe->label, pe->convs);
 	T_EQ_INT(name, tl_tail_depth(t), pe->convs);
 	tl_tail_in_shape(t, hwc);
@@ -810,7 +840,7 @@ out:
 	tl_tail_free(t);
 	tl_nn_free(nn);
 	free(in), free(cut), free(dout), free(tout), free(grad);
-	free(cnhwc), free(ecut), free(inhwc), free(out);
+	free(cnhwc), free(ecut), free(efeat), free(inhwc), free(out);
 }
 
 /* ---- MobileNetV2 ---- */
