@@ -23,7 +23,13 @@
  * between calls; depthwise ones are direct loops vectorised over
  * channels.  An activation's gradient passes where lo < y < hi for its
  * output y (the same set as lo < x < hi for the input: PyTorch's relu6 and
- * relu agree); at the boundaries it is 0.  Every sum runs in a fixed
+ * relu agree); at the boundaries it is 0.  HardSwish's and HardSigmoid's
+ * likewise where their clamp holds; HardSwish is computed as the engine
+ * does (x * clamp(x/6 + 1/2, 0, 1)) and differentiated from its input.
+ * Squeeze-excite's [1,1,C] maps are per-image vectors: GlobalAveragePool
+ * sums pixels in order, as the engine's kernel, its gradient spreads over
+ * them; a gate's gradient sums dY times the map over pixels in order.
+ * Every sum runs in a fixed
  * order: a product's over k in order with FMA (the weights' gradient sums
  * over images and pixels so), others split by channels or rows, and the
  * threads split only output rows.  So neither the thread count nor the
@@ -33,7 +39,8 @@
  *
  * What it does not: BatchNormalization in training mode (the folded
  * statistics stay frozen), gradients of the input maps, grouped
- * convolutions other than depthwise, Add with broadcasting, optimisers.
+ * convolutions other than depthwise, broadcasting other than a [1,1,C]
+ * gate, constants other than scalars, division by a map, optimisers.
  */
 #pragma GCC optimize("O3", "fp-contract=fast")
 #include <math.h>
@@ -58,7 +65,18 @@
 /* Channels per unit when work is split by channels: one cache line. */
 #define CU 16
 
-enum tt_kind { TT_CONV, TT_DW, TT_ADD, TT_PAD, TT_ACT };
+enum tt_kind {
+	TT_CONV, TT_DW, TT_ADD, TT_PAD, TT_ACT,
+	TT_HSWISH,	/* x * clamp(x/6 + 1/2, 0, 1) */
+	TT_HSIG,	/* clamp(k0 x + k1, 0, 1) */
+	TT_SCALAR,	/* x op k0: sop */
+	TT_MUL,		/* in[0] * in[1], the same shape or in[1] [1,1,C] */
+	TT_GAP		/* [H,W,C] -> [1,1,C]: the mean over pixels */
+};
+
+/* TT_SCALAR: out = x + k, k - x, x * k, x / k (x - k is x + -k, the
+ * same bits) */
+enum tt_sop { SOP_ADD, SOP_RSUB, SOP_MUL, SOP_DIV };
 
 /* One map of the tail, per image [H,W,C]; map 0 is the input (`from`). */
 struct tt_map {
@@ -77,6 +95,10 @@ struct tt_op {
 	int64_t pt, pl, pb, pr;	/* Conv and Pad */
 	int act;		/* Conv and TT_ACT: clamp to [lo, hi] */
 	float lo, hi;
+	float k0, k1;		/* TT_HSIG: alpha, beta; TT_SCALAR: k */
+	int sop;		/* TT_SCALAR: enum tt_sop */
+	int sub;		/* TT_ADD: in[0] - in[1] */
+	int bcast;		/* TT_MUL: in[1] is a [1,1,C] gate */
 	int pw, pbias;		/* parameter indices, -1 none */
 	const float *src_w, *src_b;	/* graph weights, until copied */
 	int dead;		/* a Pad folded into the Convs after it */
@@ -161,7 +183,12 @@ known_f32(const struct nn_plan *pl, int ti, int64_t n)
 	    (n < 0 || pl->t[ti].n == n);
 }
 
-/* One graph node as an op; its output map made from the plan's shape. */
+static int add_binary(struct tl_tail *, const struct tl_nn *,
+    const struct nn_plan *, int, int *, struct tl_err *);
+static int finish_op(struct tl_tail *, const struct tl_nn *,
+    const struct nn_plan *, int, int *, struct tl_err *);
+
+/* One graph node as an op: its kind, inputs and attributes. */
 static int
 add_op(struct tl_tail *t, const struct tl_nn *nn, const struct nn_plan *pl,
     int k, int *gmap, struct tl_err *err)
@@ -170,7 +197,6 @@ add_op(struct tl_tail *t, const struct tl_nn *nn, const struct nn_plan *pl,
 	const struct nn_attrs *A = &nd->a;
 	struct tt_op *o = &t->op[t->nop];
 	const struct tt_map *x;
-	int y;
 
 	if (nd->nout != 1)
 		return unsupported(nd, "more than one output", err);
@@ -184,6 +210,9 @@ add_op(struct tl_tail *t, const struct tl_nn *nn, const struct nn_plan *pl,
 	o->pw = o->pbias = -1;
 	o->lo = -INFINITY, o->hi = INFINITY;
 	o->sh = o->sw = o->dh = o->dw = o->kh = o->kw = 1;
+	if (nd->op == OP_ADD || nd->op == OP_SUB || nd->op == OP_MUL ||
+	    nd->op == OP_DIV)
+		return add_binary(t, nn, pl, k, gmap, err);
 	if (o->in[0] < 0)
 		return unsupported(nd, "its first input is a constant", err);
 	x = &t->m[o->in[0]];
@@ -216,15 +245,6 @@ add_op(struct tl_tail *t, const struct tl_nn *nn, const struct nn_plan *pl,
 		t->nconv++;
 		break;
 	}
-	case OP_ADD:
-		o->kind = TT_ADD;
-		o->in[1] = gmap[nd->in[1]];
-		if (o->in[1] < 0)
-			return unsupported(nd, "adds a constant", err);
-		if (t->m[o->in[1]].h != x->h || t->m[o->in[1]].w != x->w ||
-		    t->m[o->in[1]].c != x->c)
-			return unsupported(nd, "operands of different shapes", err);
-		break;
 	case OP_PAD: {
 		const int64_t *v = A->padv;	/* N,C,H,W begins, then ends */
 		float value = A->pad_value;
@@ -259,9 +279,90 @@ add_op(struct tl_tail *t, const struct tl_nn *nn, const struct nn_plan *pl,
 			o->hi = pl->t[nd->in[2]].cf[0];
 		}
 		break;
+	case OP_HARDSWISH:
+		o->kind = TT_HSWISH;
+		break;
+	case OP_HARDSIGMOID:
+		o->kind = TT_HSIG;
+		o->k0 = A->alpha, o->k1 = A->beta;
+		break;
+	case OP_GLOBALAVGPOOL:
+		o->kind = TT_GAP;
+		break;
 	default:
 		return unsupported(nd, NULL, err);
 	}
+	return finish_op(t, nn, pl, k, gmap, err);
+}
+
+/* Add, Sub, Mul, Div: of two maps (Add, Sub and Mul of the same shape;
+ * Mul also of a map and a [1,1,C] gate), or of a map and a scalar
+ * constant (Div only by it). */
+static int
+add_binary(struct tl_tail *t, const struct tl_nn *nn, const struct nn_plan *pl,
+    int k, int *gmap, struct tl_err *err)
+{
+	const struct nn_node *nd = &nn->node[k];
+	struct tt_op *o = &t->op[t->nop];
+	int a = gmap[nd->in[0]], b = gmap[nd->in[1]];
+
+	if (a < 0 || b < 0) {
+		int ci = nd->in[a < 0 ? 0 : 1];
+		float v;
+		if (!known_f32(pl, ci, 1))
+			return unsupported(nd, "a constant operand that is not a "
+			    "scalar", err);
+		v = pl->t[ci].cf[0];
+		o->kind = TT_SCALAR;
+		o->in[0] = a < 0 ? b : a;
+		switch (nd->op) {
+		case OP_ADD:
+			o->sop = SOP_ADD, o->k0 = v;
+			break;
+		case OP_SUB:
+			o->sop = a < 0 ? SOP_RSUB : SOP_ADD;
+			o->k0 = a < 0 ? v : -v;
+			break;
+		case OP_MUL:
+			o->sop = SOP_MUL, o->k0 = v;
+			break;
+		default:
+			if (a < 0)
+				return unsupported(nd, "divides by a map", err);
+			o->sop = SOP_DIV, o->k0 = v;
+			break;
+		}
+		return finish_op(t, nn, pl, k, gmap, err);
+	}
+	if (nd->op == OP_DIV)
+		return unsupported(nd, "divides by a map", err);
+	o->in[0] = a, o->in[1] = b;
+	o->kind = nd->op == OP_MUL ? TT_MUL : TT_ADD;
+	o->sub = nd->op == OP_SUB;
+	if (t->m[a].h == t->m[b].h && t->m[a].w == t->m[b].w &&
+	    t->m[a].c == t->m[b].c)
+		return finish_op(t, nn, pl, k, gmap, err);
+	if (nd->op == OP_MUL && t->m[a].c == t->m[b].c &&
+	    (t->m[a].h * t->m[a].w == 1 || t->m[b].h * t->m[b].w == 1)) {
+		o->bcast = 1;
+		if (t->m[a].h * t->m[a].w == 1)	/* the gate second */
+			o->in[0] = b, o->in[1] = a;
+		return finish_op(t, nn, pl, k, gmap, err);
+	}
+	return unsupported(nd, "operands of different shapes", err);
+}
+
+/* The op t->op[t->nop] of node k, filled in: its output map made from
+ * the plan's shape, which must be what the op computes. */
+static int
+finish_op(struct tl_tail *t, const struct tl_nn *nn, const struct nn_plan *pl,
+    int k, int *gmap, struct tl_err *err)
+{
+	const struct nn_node *nd = &nn->node[k];
+	struct tt_op *o = &t->op[t->nop];
+	const struct tt_map *x = &t->m[o->in[0]];
+	int y;
+
 	if ((y = new_map(t, &pl->t[nd->out[0]], t->nop, nn->t[nd->out[0]].name,
 	    err)) < 0)
 		return -1;
@@ -276,7 +377,8 @@ add_op(struct tl_tail *t, const struct tl_nn *nn, const struct nn_plan *pl,
 		} else if (o->kind == TT_PAD) {
 			oh = x->h + o->pt + o->pb;
 			ow = x->w + o->pl + o->pr;
-		}
+		} else if (o->kind == TT_GAP)
+			oh = ow = 1;
 		if (Y->h != oh || Y->w != ow || Y->c != oc)
 			return unsupported(nd, "unexpected output shape", err);
 	}
@@ -728,6 +830,8 @@ tl_tail_zero_grad(struct tl_tail *t)
 
 /* ---- kernels: each takes a chunk of m images, maps in t->x, t->g ---- */
 
+static int64_t grain(int64_t work_per_item);
+
 struct job {
 	const struct tl_tail *t;
 	const struct tt_op *o;
@@ -832,23 +936,112 @@ bias_act_rows(void *ctx, int64_t lo, int64_t hi)
 	}
 }
 
-enum { EW_ADD, EW_CLAMP, EW_MASK, EW_ACC, EW_ACC_MASKED };
+enum {
+	EW_ADD, EW_CLAMP, EW_MASK, EW_ACC, EW_ACC_MASKED,
+	EW_SUB, EW_NACC, EW_MUL, EW_MUL_ACC, EW_SCALAR, EW_SCALAR_ACC,
+	EW_HSWISH, EW_HSWISH_ACC, EW_HSIG, EW_HSIG_ACC
+};
 
 /* Elementwise over [lo, hi): out = x + y; out = clamp(x); out *= (y in
  * (lo,hi)) (a gradient through an activation, in place); gx += x;
- * gx += x where y in (lo,hi). */
+ * gx += x where y in (lo,hi); out = x - y; gx -= x; out = x * y;
+ * gx += x * y; out = x sop k; gx += x d(x sop k)/dx; out = hardswish(x),
+ * gx += x hardswish'(y) (y its input); out = hardsigmoid(x), gx += x
+ * hardsigmoid'(y) (y its output).  The activations as the engine's
+ * kernels (ops.c) compute them; their derivatives 0 where the clamp
+ * holds, including its ends. */
 HOT static void
 ew_range(void *ctx, int64_t lo, int64_t hi)
 {
 	const struct job *j = ctx;
 	const float *restrict x = j->x, *restrict y = j->y;
 	float *restrict out = j->out, *restrict gx = j->gx;
-	float l = j->o->lo, h = j->o->hi;
+	float l = j->o->lo, h = j->o->hi, k0 = j->o->k0, k1 = j->o->k1;
 
 	switch (j->op) {
 	case EW_ADD:
 		for (int64_t i = lo; i < hi; i++)
 			out[i] = x[i] + y[i];
+		break;
+	case EW_SUB:
+		for (int64_t i = lo; i < hi; i++)
+			out[i] = x[i] - y[i];
+		break;
+	case EW_NACC:
+		for (int64_t i = lo; i < hi; i++)
+			gx[i] -= x[i];
+		break;
+	case EW_MUL:
+		for (int64_t i = lo; i < hi; i++)
+			out[i] = x[i] * y[i];
+		break;
+	case EW_MUL_ACC:
+		for (int64_t i = lo; i < hi; i++)
+			gx[i] += x[i] * y[i];
+		break;
+	case EW_SCALAR:
+		switch (j->o->sop) {
+		case SOP_ADD:
+			for (int64_t i = lo; i < hi; i++)
+				out[i] = x[i] + k0;
+			break;
+		case SOP_RSUB:
+			for (int64_t i = lo; i < hi; i++)
+				out[i] = k0 - x[i];
+			break;
+		case SOP_MUL:
+			for (int64_t i = lo; i < hi; i++)
+				out[i] = x[i] * k0;
+			break;
+		case SOP_DIV:
+			for (int64_t i = lo; i < hi; i++)
+				out[i] = x[i] / k0;
+			break;
+		}
+		break;
+	case EW_SCALAR_ACC:
+		switch (j->o->sop) {
+		case SOP_ADD:
+			for (int64_t i = lo; i < hi; i++)
+				gx[i] += x[i];
+			break;
+		case SOP_RSUB:
+			for (int64_t i = lo; i < hi; i++)
+				gx[i] -= x[i];
+			break;
+		case SOP_MUL:
+			for (int64_t i = lo; i < hi; i++)
+				gx[i] += x[i] * k0;
+			break;
+		case SOP_DIV:
+			for (int64_t i = lo; i < hi; i++)
+				gx[i] += x[i] / k0;
+			break;
+		}
+		break;
+	case EW_HSWISH:
+		for (int64_t i = lo; i < hi; i++) {
+			float v = x[i] / 6 + 0.5f;
+			out[i] = x[i] * (v < 0 ? 0 : v > 1 ? 1 : v);
+		}
+		break;
+	case EW_HSWISH_ACC:
+		/* d/dx x v(x) = v + x/6 where 0 < v < 1; 1 above, 0 below */
+		for (int64_t i = lo; i < hi; i++) {
+			float v = y[i] / 6 + 0.5f;
+			gx[i] += v <= 0 ? 0 : v >= 1 ? x[i] :
+			    x[i] * (v + y[i] / 6);
+		}
+		break;
+	case EW_HSIG:
+		for (int64_t i = lo; i < hi; i++) {
+			float v = k0 * x[i] + k1;
+			out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+		}
+		break;
+	case EW_HSIG_ACC:
+		for (int64_t i = lo; i < hi; i++)
+			gx[i] += y[i] > 0 && y[i] < 1 ? x[i] * k0 : 0;
 		break;
 	case EW_CLAMP:
 		for (int64_t i = lo; i < hi; i++) {
@@ -879,6 +1072,108 @@ ew(struct tl_tail *t, const struct tt_op *o, int op, int64_t n,
 	    .op = op };
 
 	nn_pool_for(t->pool, n, 1 << 15, ew_range, &j);
+}
+
+/* Maps [m][hw][C] against per-image vectors [m][C] (a [1,1,C] map):
+ * BC_GATE out = x * s (x's pixel times its image's s), BC_GATE_ACC
+ * gx += x * s, BC_SPREAD gx += s / hw (GlobalAveragePool's gradient),
+ * over rows (image, pixel) [lo, hi). */
+enum { BC_GATE, BC_GATE_ACC, BC_SPREAD };
+
+struct bc_job {
+	int op;
+	int64_t hw, C;
+	const float *x, *s;
+	float *out;
+};
+
+HOT static void
+bc_rows(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct bc_job *j = ctx;
+	int64_t C = j->C;
+	float fhw = (float)j->hw;
+
+	for (int64_t r = lo; r < hi; r++) {
+		const float *restrict x = j->x + r * C;
+		const float *restrict s = j->s + r / j->hw * C;
+		float *restrict o = j->out + r * C;
+		switch (j->op) {
+		case BC_GATE:
+			for (int64_t c = 0; c < C; c++)
+				o[c] = x[c] * s[c];
+			break;
+		case BC_GATE_ACC:
+			for (int64_t c = 0; c < C; c++)
+				o[c] += x[c] * s[c];
+			break;
+		case BC_SPREAD:
+			for (int64_t c = 0; c < C; c++)
+				o[c] += s[c] / fhw;
+			break;
+		}
+	}
+}
+
+static void
+bc(struct tl_tail *t, int op, int64_t m, int64_t hw, int64_t C,
+    const float *x, const float *s, float *out)
+{
+	struct bc_job j = { op, hw, C, x, s, out };
+
+	nn_pool_for(t->pool, m * hw, grain(C), bc_rows, &j);
+}
+
+/* Sums over the pixels of maps [m][hw][C], per image and channel, in
+ * pixel order, for items (image, unit of CU channels) [lo, hi): RD_MEAN
+ * out = mean of x (as the engine's GlobalAveragePool: the sum, then
+ * divided by hw), RD_DOT out += sum of x * y (a gate's gradient). */
+enum { RD_MEAN, RD_DOT };
+
+struct rd_job {
+	int op;
+	int64_t hw, C, units;
+	const float *x, *y;
+	float *out;
+};
+
+HOT static void
+rd_units(void *ctx, int64_t lo, int64_t hi)
+{
+	const struct rd_job *j = ctx;
+	int64_t C = j->C, hw = j->hw;
+
+	for (int64_t it = lo; it < hi; it++) {
+		int64_t n = it / j->units, c0 = it % j->units * CU;
+		int64_t nc = C - c0 < CU ? C - c0 : CU;
+		float acc[CU] = { 0 };
+		const float *restrict x = j->x + n * hw * C + c0;
+		const float *restrict y = j->y ? j->y + n * hw * C + c0 : NULL;
+		float *restrict o = j->out + n * C + c0;
+		for (int64_t p = 0; p < hw; p++)
+			if (j->op == RD_MEAN)
+				for (int64_t c = 0; c < nc; c++)
+					acc[c] += x[p * C + c];
+			else
+				for (int64_t c = 0; c < nc; c++)
+					acc[c] += x[p * C + c] * y[p * C + c];
+		if (j->op == RD_MEAN)
+			for (int64_t c = 0; c < nc; c++)
+				o[c] = acc[c] / (float)hw;
+		else
+			for (int64_t c = 0; c < nc; c++)
+				o[c] += acc[c];
+	}
+}
+
+static void
+rd(struct tl_tail *t, int op, int64_t m, int64_t hw, int64_t C,
+    const float *x, const float *y, float *out)
+{
+	int64_t units = (C + CU - 1) / CU;
+	struct rd_job j = { op, hw, C, units, x, y, out };
+
+	nn_pool_for(t->pool, m * units, grain(hw * CU), rd_units, &j);
 }
 
 /* db[c] += sum over rows of g[r][c], channel units [lo, hi). */
@@ -1163,8 +1458,8 @@ run_forward(struct tl_tail *t, int64_t m)
 			dw_fwd(t, o, m);
 			break;
 		case TT_ADD:
-			ew(t, o, EW_ADD, n, t->x[o->in[0]], t->x[o->in[1]],
-			    t->x[o->out], NULL);
+			ew(t, o, o->sub ? EW_SUB : EW_ADD, n, t->x[o->in[0]],
+			    t->x[o->in[1]], t->x[o->out], NULL);
 			break;
 		case TT_PAD:
 			pad_fwd(t, o, m);
@@ -1172,6 +1467,26 @@ run_forward(struct tl_tail *t, int64_t m)
 		case TT_ACT:
 			ew(t, o, EW_CLAMP, n, t->x[o->in[0]], NULL, t->x[o->out],
 			    NULL);
+			break;
+		case TT_HSWISH:
+		case TT_HSIG:
+		case TT_SCALAR:
+			ew(t, o, o->kind == TT_HSWISH ? EW_HSWISH : o->kind ==
+			    TT_HSIG ? EW_HSIG : EW_SCALAR, n, t->x[o->in[0]], NULL,
+			    t->x[o->out], NULL);
+			break;
+		case TT_MUL:
+			if (o->bcast)
+				bc(t, BC_GATE, m, t->m[o->out].h * t->m[o->out].w,
+				    t->m[o->out].c, t->x[o->in[0]], t->x[o->in[1]],
+				    t->x[o->out]);
+			else
+				ew(t, o, EW_MUL, n, t->x[o->in[0]], t->x[o->in[1]],
+				    t->x[o->out], NULL);
+			break;
+		case TT_GAP:
+			rd(t, RD_MEAN, m, t->m[o->in[0]].h * t->m[o->in[0]].w,
+			    t->m[o->out].c, t->x[o->in[0]], NULL, t->x[o->out]);
 			break;
 		}
 	}
@@ -1372,6 +1687,28 @@ pad_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
 		}
 }
 
+/* Mul: each operand's gradient is dY times the other; a gate's sums dY
+ * times the map over its pixels. */
+static void
+mul_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
+{
+	const struct tt_map *Y = &t->m[o->out];
+	const float *gy = t->g[o->out];
+	int a = o->in[0], b = o->in[1];
+
+	if (!o->bcast) {
+		if (a > 0)
+			ew(t, o, EW_MUL_ACC, m * Y->size, gy, t->x[b], NULL, t->g[a]);
+		if (b > 0)
+			ew(t, o, EW_MUL_ACC, m * Y->size, gy, t->x[a], NULL, t->g[b]);
+		return;
+	}
+	if (a > 0)
+		bc(t, BC_GATE_ACC, m, Y->h * Y->w, Y->c, gy, t->x[b], t->g[a]);
+	if (b > 0)
+		rd(t, RD_DOT, m, Y->h * Y->w, Y->c, gy, t->x[a], t->g[b]);
+}
+
 /* One chunk of m images whose maps are in t->x. */
 static void
 run_backward(struct tl_tail *t, int64_t m, const float *dout)
@@ -1410,8 +1747,8 @@ run_backward(struct tl_tail *t, int64_t m, const float *dout)
 		case TT_ADD:
 			for (int j = 0; j < 2; j++)
 				if (o->in[j] > 0)
-					ew(t, o, EW_ACC, n, t->g[o->out], NULL, NULL,
-					    t->g[o->in[j]]);
+					ew(t, o, j && o->sub ? EW_NACC : EW_ACC, n,
+					    t->g[o->out], NULL, NULL, t->g[o->in[j]]);
 			break;
 		case TT_PAD:
 			if (o->in[0] > 0)
@@ -1421,6 +1758,30 @@ run_backward(struct tl_tail *t, int64_t m, const float *dout)
 			if (o->in[0] > 0)
 				ew(t, o, EW_ACC_MASKED, n, t->g[o->out],
 				    t->x[o->out], NULL, t->g[o->in[0]]);
+			break;
+		case TT_HSWISH:
+			if (o->in[0] > 0)
+				ew(t, o, EW_HSWISH_ACC, n, t->g[o->out],
+				    t->x[o->in[0]], NULL, t->g[o->in[0]]);
+			break;
+		case TT_HSIG:
+			if (o->in[0] > 0)
+				ew(t, o, EW_HSIG_ACC, n, t->g[o->out],
+				    t->x[o->out], NULL, t->g[o->in[0]]);
+			break;
+		case TT_SCALAR:
+			if (o->in[0] > 0)
+				ew(t, o, EW_SCALAR_ACC, n, t->g[o->out], NULL, NULL,
+				    t->g[o->in[0]]);
+			break;
+		case TT_MUL:
+			mul_bwd(t, o, m);
+			break;
+		case TT_GAP:
+			if (o->in[0] > 0)
+				bc(t, BC_SPREAD, m, t->m[o->in[0]].h *
+				    t->m[o->in[0]].w, t->m[o->out].c, NULL,
+				    t->g[o->out], t->g[o->in[0]]);
 			break;
 		}
 	}

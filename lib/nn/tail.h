@@ -9,11 +9,23 @@
  * on them, which is what makes fine-tuning the last blocks cheap.
  *
  * Supported in the tail: Conv (2-D, group 1 or depthwise group = C, any
- * kernel, stride, dilation, pads) with its fused Relu/Clip, Add of two
- * activations of the same shape, Pad with constant zeros on H and W,
- * Relu, Clip, Identity (and Dropout, as in inference).  Anything else
- * between the cut and `to` is an error naming the node.  An activation's
- * gradient passes where min < y < max; at the boundaries it is 0.
+ * kernel, stride, dilation, pads or auto_pad) with its fused Relu/Clip,
+ * Add of two activations of the same shape, Pad with constant zeros on H
+ * and W, Relu, Clip, Identity (and Dropout, as in inference); for
+ * MobileNetV3: HardSwish, HardSigmoid (any alpha, beta),
+ * GlobalAveragePool (to a [C,1,1] map), Mul of two activations of the
+ * same shape or of an activation and a [C,1,1] one (squeeze-excite's
+ * gate, broadcast over H and W), Sub of two activations of the same
+ * shape, and Add, Sub, Mul of an activation and a scalar constant either
+ * way round, Div of one by a scalar constant (hard-swish and hard-sigmoid
+ * written out: x * Clip(x + 3, 0, 6) / 6).  Anything else between the cut
+ * and `to` is an error naming the node (a constant that is not a scalar,
+ * division by an activation, other broadcasting, pooling other than
+ * global average).  An activation's gradient passes where min < y < max;
+ * at the boundaries it is 0: Relu and Clip 1 inside (lo, hi); HardSigmoid
+ * alpha where 0 < alpha x + beta < 1; HardSwish x/3 + 1/2 where
+ * -3 < x < 3, 1 from 3 on, 0 up to -3 (PyTorch's, but for x = -3 and 3
+ * exactly).
  *
  * Layout: maps NHWC ([n,H,W,C], as tl-embed writes them), parameters in
  * ONNX layout (Conv W [Cout, Cin/group, KH, KW], B [Cout]).  Dense maths
@@ -84,8 +96,10 @@ const float *tl_tail_map(const struct tl_tail *t, int64_t hwc[3]);
 int tl_tail_nparams(const struct tl_tail *t);
 struct tl_tail_param *tl_tail_param(struct tl_tail *t, int i);
 int tl_tail_depth(const struct tl_tail *t); /* number of Conv nodes */
-/* Multiply-adds of one image's forward pass through the Convs (a
- * backward costs about twice that): what fine-tuning this tail costs. */
+/* Multiply-adds of one image's forward pass through the Convs, the 1x1
+ * ones of squeeze-excite on [C,1,1] maps too (a backward costs about
+ * twice that): what fine-tuning this tail costs.  Elementwise ops and
+ * pooling are not counted. */
 int64_t tl_tail_macs(const struct tl_tail *t);
 
 /* Runs n maps in (n*H*W*C floats, NHWC) and writes out [n, out_dim]: `to`

@@ -4,12 +4,19 @@
  *      Relu, a zero Pad before a stride-2 depthwise 3x3, a Pad that cannot
  *      fold with a standalone Relu, 3x3 and odd-shaped dense Convs with
  *      pads, stride and dilation, residual Adds with a standalone Relu and
- *      an Identity): every parameter entry's gradient against central
- *      finite differences of loss = sum(out * r), and the forward against
- *      the engine's `to` averaged over H,W (1e-5 relative);
+ *      an Identity, MobileNetV3's HardSwish, a SAME_UPPER depthwise 5x5
+ *      stride 2, hard-swish written out, squeeze-excite with HardSigmoid
+ *      and a [C,1,1] gate, binary ops with scalars either side and of two
+ *      maps): every parameter entry's gradient against central finite
+ *      differences of loss = sum(out * r), and the forward against the
+ *      engine's `to` averaged over H,W (1e-5 relative);
  *   2. the checker itself catches a gradient off by a few per cent;
- *   3. tests/nn/tail.onnx from tests/nn/make_tail_ref.py: output and every
- *      parameter gradient against PyTorch autograd (1e-4 relative);
+ *   3. tests/nn/tail.onnx from tests/nn/make_tail_ref.py (MobileNetV2 and
+ *      ResNet blocks), tail3.onnx and tail3w.onnx from make_tail3_ref.py
+ *      (MobileNetV3 blocks, with HardSwish/HardSigmoid and written out):
+ *      output and every parameter gradient against PyTorch autograd (1e-4
+ *      and 1e-5 relative to the largest value), the same bits on 1 and 2
+ *      threads;
  *   4. models/mobilenetv2 (make model), block_12_add -> out_relu: 13 Convs,
  *      the forward on the engine's own block_12_add maps of 2 random images
  *      against the engine's pooled out_relu (1e-5 relative), and finite
@@ -172,6 +179,62 @@ g_pad(struct gb *b, const char *name, const char *in, const char *out,
 		    &b->err) == 0;
 }
 
+/* depthwise KxK, stride 2, auto_pad SAME_UPPER, bias */
+static void
+g_dw_same(struct gb *b, const char *name, const char *in, const char *out,
+    int c, int k, float scale)
+{
+	char wn[64], bn[64];
+	int64_t wd[4] = { c, 1, k, k }, bd[1] = { c }, ks[2] = { k, k },
+	    st[2] = { 2, 2 };
+	float w[16 * 25], bv[16];
+	const char *ins[3] = { in, wn, bn }, *outs[1] = { out };
+	struct tl_nn_attr a[4] = {
+		{ .name = "kernel_shape", .type = TL_NN_ATTR_INTS, .ints = ks, .n = 2 },
+		{ .name = "strides", .type = TL_NN_ATTR_INTS, .ints = st, .n = 2 },
+		{ .name = "auto_pad", .type = TL_NN_ATTR_STRING, .s = "SAME_UPPER" },
+		{ .name = "group", .type = TL_NN_ATTR_INT, .i = c },
+	};
+
+	snprintf(wn, sizeof wn, "%s/W", name);
+	snprintf(bn, sizeof bn, "%s/B", name);
+	if (!b->ok || c > 16 || k > 5) {
+		b->ok = 0;
+		return;
+	}
+	fill(w, c * k * k, scale / k, &b->rng);
+	fill(bv, c, 0.5f, &b->rng);
+	b->ok = tl_nn_add_weights(b->nn, wn, 4, wd, w, &b->err) == 0 &&
+	    tl_nn_add_weights(b->nn, bn, 1, bd, bv, &b->err) == 0 &&
+	    tl_nn_add_node(b->nn, name, "Conv", ins, 3, outs, 1, a, 4,
+	    &b->err) == 0;
+}
+
+/* a scalar constant (rank 0) named name */
+static void
+g_scalar(struct gb *b, const char *name, float v)
+{
+	int64_t none[1] = { 1 };
+
+	if (b->ok)
+		b->ok = tl_nn_add_weights(b->nn, name, 0, none, &v, &b->err) == 0;
+}
+
+static void
+g_hsig(struct gb *b, const char *name, const char *in, const char *out,
+    float alpha, float beta)
+{
+	const char *ins[1] = { in }, *outs[1] = { out };
+	struct tl_nn_attr a[2] = {
+		{ .name = "alpha", .type = TL_NN_ATTR_FLOAT, .f = alpha },
+		{ .name = "beta", .type = TL_NN_ATTR_FLOAT, .f = beta },
+	};
+
+	if (b->ok)
+		b->ok = tl_nn_add_node(b->nn, name, "HardSigmoid", ins, 1, outs, 1,
+		    a, 2, &b->err) == 0;
+}
+
 static struct tl_nn *
 g_end(struct gb *b, const char *to)
 {
@@ -263,12 +326,50 @@ build_residual(struct gb *b)
 	g_op(b, "relu2", "Relu", "cs", NULL, "y");
 }
 
+/* MobileNetV3's kinds: expand 1x1 + HardSwish, depthwise 5x5 stride 2
+ * SAME_UPPER + hard-swish written out (Add 3, Clip 0..6, Mul 1/6, Mul of
+ * two maps), squeeze-excite (GlobalAveragePool, 1x1 + Relu, 1x1,
+ * HardSigmoid(0.25, 0.4), Mul of the gate with the map, gate first), then
+ * every other binary form: Div, Sub and Mul by scalars either side, Sub
+ * and Mul of two maps */
+static void
+build_mnv3(struct gb *b)
+{
+	g_conv(b, "e", "x", "e_out", 5, 8, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 4);
+	g_op(b, "e_hs", "HardSwish", "e_out", NULL, "e6");
+	g_dw_same(b, "dw", "e6", "d", 8, 5, 4);
+	g_scalar(b, "three", 3);
+	g_scalar(b, "sixth", 1.0f / 6);
+	g_op(b, "d_add", "Add", "d", "three", "d3");
+	g_clip(b, "d_clip", "d3", "d6", 0, 6);
+	g_op(b, "d_mul", "Mul", "d6", "sixth", "dr");
+	g_op(b, "d_hs", "Mul", "d", "dr", "h");
+	g_op(b, "gap", "GlobalAveragePool", "h", NULL, "g");
+	g_conv(b, "f1", "g", "f1_out", 8, 4, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 4);
+	g_op(b, "f1_relu", "Relu", "f1_out", NULL, "f1r");
+	g_conv(b, "f2", "f1r", "f2_out", 4, 8, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 4);
+	g_hsig(b, "gate", "f2_out", "s", 0.25f, 0.4f);
+	g_op(b, "se", "Mul", "s", "h", "y0");
+	g_scalar(b, "k1", 2.5f);
+	g_scalar(b, "k2", 0.5f);
+	g_scalar(b, "k3", 0.25f);
+	g_scalar(b, "k4", 1.5f);
+	g_op(b, "div", "Div", "y0", "k1", "z1");
+	g_op(b, "rsub", "Sub", "k2", "z1", "z2");
+	g_op(b, "mul2", "Mul", "z2", "h", "z3");
+	g_op(b, "sub2", "Sub", "z3", "y0", "z4");
+	g_op(b, "sub", "Sub", "z4", "k3", "z5");
+	g_op(b, "kmul", "Mul", "k4", "z5", "z6");
+	g_op(b, "kadd", "Add", "k3", "z6", "y");
+}
+
 static const struct gdef graphs[] = {
 	{ "pointwise", "x", "y", 6, 5, 5, 2, build_pointwise },
 	{ "pad+depthwise", "s", "y", 3, 9, 9, 1, build_depthwise },
 	{ "pad+relu", "x", "y", 3, 8, 7, 1, build_padrelu },
 	{ "dense", "x", "y", 3, 7, 7, 1, build_dense },
 	{ "residual", "s", "y", 4, 6, 6, 1, build_residual },
+	{ "mobilenetv3", "x", "y", 5, 8, 7, 1.5f, build_mnv3 },
 };
 
 /* sum(out * r) for the tail's current parameters, in double */
@@ -529,61 +630,180 @@ params_and_checker(void)
 
 /* ---- PyTorch ---- */
 
+/* A reference from tests/nn/make_tail*_ref.py: files <ref>.in.f32 [N,3,S,S],
+ * <ref>.cut.f32 [N,CC,CH,CH], <ref>.dout.f32 and <ref>.out.f32 [N,OUT],
+ * <ref>.grad.f32 (ng floats) and <ref>.grad.txt; the graph <onnx>. */
+struct peer {
+	const char *label, *onnx, *ref;
+	int s, cc, ch, out, ng, convs, nparams;
+	int64_t macs;		/* tl_tail_macs, 0: not checked */
+	double rtol;
+};
 
+static const struct peer peers[] = {
+	{ "torch", "tail.onnx", "tail", 20, 8, 10, 32, 3612, 9, 18, 0, 1e-4 },
+	/* expand 16*48*144, depthwise 25*48*36, SE 2*48*12, project
+	 * 48*24*36, expand 24*72*36, depthwise 9*72*36, SE 2*72*24,
+	 * project 72*24*36, last 24*40*36 */
+	{ "torch mobilenetv3", "tail3.onnx", "tail3", 24, 16, 12, 40, 13276, 11,
+	    22, 382176, 1e-5 },
+	{ "torch mobilenetv3 written out", "tail3w.onnx", "tail3", 24, 16, 12,
+	    40, 13276, 11, 22, 382176, 1e-5 },
+};
+
+/* The pooled output and every gradient (one block) of the tail cut ->
+ * feat of p's graph on `threads` threads for the cut maps cm and dout;
+ * NULL on failure.  The caller frees both. */
+static float *
+peer_grads(const struct peer *pe, int threads, const float *cm,
+    const float *dout, float **outp)
+{
+	struct tl_nn_opts o;
+	struct tl_err err;
+	struct tl_nn *nn;
+	struct tl_tail *t;
+	char path[256];
+	float *g = malloc(pe->ng * sizeof *g), *out = malloc(2 * pe->out *
+	    sizeof *out);
+	int64_t off = 0;
+
+	tl_nn_opts_init(&o);
+	o.threads = threads;
+	snprintf(path, sizeof path, DIR "%s", pe->onnx);
+	nn = tl_nn_load_onnx(path, &o, &err);
+	t = nn ? tl_tail_new(nn, "cut", "feat", &err) : NULL;
+	if (t && g && out && tl_tail_forward(t, cm, 2, out, 1, &err) == 0 &&
+	    (tl_tail_zero_grad(t), tl_tail_backward(t, dout, &err)) == 0)
+		for (int i = 0; i < tl_tail_nparams(t); i++) {
+			struct tl_tail_param *p = tl_tail_param(t, i);
+			if (off + p->n > pe->ng)
+				break;
+			memcpy(g + off, p->g, p->n * sizeof *g);
+			off += p->n;
+		}
+	if (off != pe->ng) {
+		free(g), free(out);
+		g = out = NULL;
+	}
+	tl_tail_free(t);
+	tl_nn_free(nn);
+	*outp = out;
+	return g;
+}
+
+/* *hw = H*W of tensor name in nn */
+static int
+tensor_hw(struct tl_nn *nn, const char *name, int64_t *hw)
+{
+	struct tl_err err;
+	int64_t d[TL_NN_MAXRANK];
+
+	if (tl_nn_tensor_shape(nn, name, d, &err) != 4)
+		return -1;
+	*hw = d[2] * d[3];
+	return 0;
+}
+
+static float *
+ref_f32(const struct peer *pe, const char *what, size_t n)
+{
+	char path[256];
+
+	snprintf(path, sizeof path, DIR "%s.%s.f32", pe->ref, what);
+	return load_f32(path, n);
+}
 
 static void
-torch_peer(void)
+torch_peer(const struct peer *pe)
 {
-	enum { N = 2, CC = 8, CH = 10, CW = 10, OUT = 32, NG = 3612 };
+	enum { N = 2 };
+	int S = pe->s, CC = pe->cc, CH = pe->ch, OUT = pe->out, NG = pe->ng;
 	struct tl_nn_opts o;
 	struct tl_err err = { "" };
 	struct tl_nn *nn = NULL;
 	struct tl_tail *t = NULL;
-	float *in = load_f32(DIR "tail.in.f32", N * 3 * 20 * 20);
-	float *cut = load_f32(DIR "tail.cut.f32", N * CC * CH * CW);
-	float *dout = load_f32(DIR "tail.dout.f32", N * OUT);
-	float *tout = load_f32(DIR "tail.out.f32", N * OUT);
-	float *grad = load_f32(DIR "tail.grad.f32", NG);
-	float cnhwc[N * CC * CH * CW], ecut[N * CC * CH * CW], inhwc[N * 3 * 400];
-	float out[N * OUT];
+	float *in = ref_f32(pe, "in", N * 3 * S * S);
+	float *cut = ref_f32(pe, "cut", N * CC * CH * CH);
+	float *dout = ref_f32(pe, "dout", N * OUT);
+	float *tout = ref_f32(pe, "out", N * OUT);
+	float *grad = ref_f32(pe, "grad", NG);
+	float *cnhwc = malloc(N * CC * CH * CH * sizeof *cnhwc);
+	float *ecut = malloc(N * CC * CH * CH * sizeof *ecut);
+	float *inhwc = malloc(N * 3 * S * S * sizeof *inhwc);
+	float *out = malloc(N * OUT * sizeof *out);
 	struct tl_nn_io io = { "image", inhwc, TL_NN_NHWC };
-	struct tl_nn_io oo = { "cut", ecut, TL_NN_NHWC };
-	FILE *f = fopen(DIR "tail.grad.txt", "r");
+	float *efeat = malloc(N * OUT * CH * CH * sizeof *efeat);
+	float epool[N * 64];
+	struct tl_nn_io oo[2] = { { "cut", ecut, TL_NN_NHWC },
+	    { "feat", efeat, TL_NN_NHWC } };
+	FILE *f;
 	int64_t off = 0, hwc[3];
 	int ok = 1, np = 0, idx, r;
 	long cnt;
-	char what[8], name[256];
-	double worst = 0;
+	char what[8], name[256], path[256];
+	double worst = 0, gworst = 0;
+	int64_t fh = 0;
 
-	T_OK("tail torch: reference files", in && cut && dout && tout && grad && f);
+	snprintf(path, sizeof path, DIR "%s.grad.txt", pe->ref);
+	f = fopen(path, "r");
+	snprintf(name, sizeof name, "tail %s: reference files", pe->label);
+	T_OK(name, in && cut && dout && tout && grad && f);
 	if (!in || !cut || !dout || !tout || !grad || !f)
 		goto out;
-	to_nhwc(cut, cnhwc, N, CC, CH, CW);
-	to_nhwc(in, inhwc, N, 3, 20, 20);
+	to_nhwc(cut, cnhwc, N, CC, CH, CH);
+	to_nhwc(in, inhwc, N, 3, S, S);
 	tl_nn_opts_init(&o);
 	o.threads = 2;
-	nn = tl_nn_load_onnx(DIR "tail.onnx", &o, &err);
+	snprintf(path, sizeof path, DIR "%s", pe->onnx);
+	nn = tl_nn_load_onnx(path, &o, &err);
 	t = nn ? tl_tail_new(nn, "cut", "feat", &err) : NULL;
-	T_OK("tail torch: tail.onnx loaded, tail cut -> feat", t != NULL);
+	snprintf(name, sizeof name, "tail %s: %s loaded, tail cut -> feat",
+	    pe->label, pe->onnx);
+	T_OK(name, t != NULL);
 	if (t == NULL) {
 		printf("  %s\n", err.msg);
 		goto out;
 	}
-	/* the engine's cut agrees with torch's: same input for both */
-	r = tl_nn_run_io(nn, N, &io, 1, &oo, 1, &err);
-	T_OK("tail torch: engine's cut matches torch's to 1e-4",
-	    r == 0 && close_rel(ecut, cnhwc, N * CC * CH * CW, 1e-4, &worst));
-	T_EQ_INT("tail torch: 9 Convs", tl_tail_depth(t), 9);
+	/* the engine's cut and pooled feat (its inference of every op in
+	 * the tail) agree with torch's: same input for both */
+	r = tensor_hw(nn, "feat", &fh) || OUT > 64 ||
+	    tl_nn_run_io(nn, N, &io, 1, oo, 2, &err);
+	snprintf(name, sizeof name, "tail %s: engine's cut matches torch's to "
+	    "%g", pe->label, pe->rtol);
+	T_OK(name, r == 0 && close_rel(ecut, cnhwc, N * CC * CH * CH, pe->rtol,
+	    &worst));
+	for (int k = 0; r == 0 && k < N; k++)
+		for (int c = 0; c < OUT; c++) {
+			double sum = 0;
+			for (int64_t q = 0; q < fh; q++)
+				sum += efeat[(k * fh + q) * OUT + c];
+			epool[k * OUT + c] = (float)(sum / fh);
+		}
+	snprintf(name, sizeof name, "tail %s: engine's pooled feat matches "
+	    "torch's to %g", pe->label, pe->rtol);
+	T_OK(name, r == 0 && close_rel(epool, tout, N * OUT, pe->rtol, &worst));
+	printf("  %s engine: max error %.3g of max |value|\n", pe->label, worst);
+	snprintf(name, sizeof name, "tail %s: %d Convs", pe->label, pe->convs);
+	T_EQ_INT(name, tl_tail_depth(t), pe->convs);
 	tl_tail_in_shape(t, hwc);
-	T_OK("tail torch: input [10,10,8], output 32", hwc[0] == CH &&
-	    hwc[1] == CW && hwc[2] == CC && tl_tail_out_dim(t) == OUT);
+	snprintf(name, sizeof name, "tail %s: input [%d,%d,%d], output %d",
+	    pe->label, CH, CH, CC, OUT);
+	T_OK(name, hwc[0] == CH && hwc[1] == CH && hwc[2] == CC &&
+	    tl_tail_out_dim(t) == OUT);
+	if (pe->macs) {
+		snprintf(name, sizeof name, "tail %s: %lld multiply-adds, the SE "
+		    "convolutions' included", pe->label, (long long)pe->macs);
+		T_EQ_INT(name, tl_tail_macs(t), pe->macs);
+	}
 	tl_tail_zero_grad(t);
 	r = tl_tail_forward(t, cnhwc, N, out, 1, &err);
-	T_OK("tail torch: pooled output matches torch to 1e-4",
-	    r == 0 && close_rel(out, tout, N * OUT, 1e-4, &worst));
-	printf("  torch output: max error %.3g of max |value|\n", worst);
+	snprintf(name, sizeof name, "tail %s: pooled output matches torch to %g",
+	    pe->label, pe->rtol);
+	T_OK(name, r == 0 && close_rel(out, tout, N * OUT, pe->rtol, &worst));
+	printf("  %s output: max error %.3g of max |value|\n", pe->label, worst);
 	r = r || tl_tail_backward(t, dout, &err);
-	T_EQ_INT("tail torch: backward", r, 0);
+	snprintf(name, sizeof name, "tail %s: backward", pe->label);
+	T_EQ_INT(name, r, 0);
 	while (r == 0 && fscanf(f, "%d %7s %ld", &idx, what, &cnt) == 3) {
 		struct tl_tail_param *p = tl_tail_param(t, np);
 		if (p == NULL || idx != np || strcmp(p->what, what) != 0 ||
@@ -591,20 +811,36 @@ torch_peer(void)
 			ok = 0;
 			break;
 		}
-		snprintf(name, sizeof name, "tail torch: d/d %s/%s [%ld] matches "
-		    "autograd to 1e-4", p->node, p->what, cnt);
-		T_OK(name, close_rel(p->g, grad + off, cnt, 1e-4, &worst));
+		snprintf(name, sizeof name, "tail %s: d/d %s/%s [%ld] matches "
+		    "autograd to %g", pe->label, p->node, p->what, cnt, pe->rtol);
+		T_OK(name, close_rel(p->g, grad + off, cnt, pe->rtol, &worst));
 		printf("  max error %.3g of max |value|\n", worst);
+		gworst = worst > gworst ? worst : gworst;
 		off += cnt, np++;
 	}
-	T_OK("tail torch: parameter list as torch's (18, W and B, sizes)",
-	    ok && np == 18 && tl_tail_nparams(t) == 18 && off == NG);
+	printf("  %s gradients: max error %.3g of max |value|\n", pe->label,
+	    gworst);
+	snprintf(name, sizeof name, "tail %s: parameter list as torch's (%d, W "
+	    "and B, sizes)", pe->label, pe->nparams);
+	T_OK(name, ok && np == pe->nparams && tl_tail_nparams(t) == pe->nparams &&
+	    off == NG);
+	if (r == 0) {
+		float *o1 = NULL, *o2 = NULL;
+		float *g1 = peer_grads(pe, 1, cnhwc, dout, &o1);
+		float *g2 = peer_grads(pe, 2, cnhwc, dout, &o2);
+		snprintf(name, sizeof name, "tail %s: output and every gradient "
+		    "the same bits on 1 and 2 threads", pe->label);
+		T_OK(name, g1 && g2 && memcmp(g1, g2, NG * sizeof *g1) == 0 &&
+		    memcmp(o1, o2, N * OUT * sizeof *o1) == 0);
+		free(g1), free(g2), free(o1), free(o2);
+	}
 out:
 	if (f)
 		fclose(f);
 	tl_tail_free(t);
 	tl_nn_free(nn);
 	free(in), free(cut), free(dout), free(tout), free(grad);
+	free(cnhwc), free(ecut), free(efeat), free(inhwc), free(out);
 }
 
 /* ---- MobileNetV2 ---- */
@@ -863,15 +1099,26 @@ errors(void)
 	    "convolution other than depthwise)");
 	tl_nn_free(nn);
 
-	/* Add of [4,6,6] and [4,1,1]: broadcasting */
+	/* Add of [4,6,6] and [4,1,1]: broadcasting; Mul of them is a gate,
+	 * of [4,6,6] and [4,6,1] not */
 	g_begin(&b, 4, 6, 6, 7);
 	g_conv(&b, "p", "x", "p_out", 4, 4, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
 	g_conv(&b, "q", "x", "q_out", 4, 4, 6, 6, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
+	g_conv(&b, "r", "x", "r_out", 4, 4, 1, 6, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
 	g_op(&b, "add", "Add", "p_out", "q_out", "y");
+	g_op(&b, "mul", "Mul", "p_out", "q_out", "ym");
+	g_op(&b, "mulr", "Mul", "p_out", "r_out", "yr");
+	b.ok = b.ok && tl_nn_add_output(b.nn, "ym", &b.err) == 0 &&
+	    tl_nn_add_output(b.nn, "yr", &b.err) == 0;
 	nn = g_end(&b, "y");
 	T_EQ_STR("tail errors: Add with broadcasting", new_err(nn, "x", "y", &err),
 	    "node 'add' (Add): not supported in a trainable tail (operands of "
 	    "different shapes)");
+	T_EQ_STR("tail errors: Mul by a [C,1,1] gate is fine",
+	    new_err(nn, "x", "ym", &err), "");
+	T_EQ_STR("tail errors: Mul by a [C,6,1] map",
+	    new_err(nn, "x", "yr", &err), "node 'mulr' (Mul): not supported in "
+	    "a trainable tail (operands of different shapes)");
 	tl_nn_free(nn);
 
 	/* Add of a second graph input; Add of a constant */
@@ -881,14 +1128,19 @@ errors(void)
 	g_conv(&b, "c", "x", "c_out", 4, 4, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
 	g_op(&b, "add", "Add", "c_out", "z", "y");
 	g_op(&b, "addk", "Add", "c_out", "k", "yk");
-	b.ok = b.ok && tl_nn_add_output(b.nn, "yk", &b.err) == 0;
+	g_op(&b, "divm", "Div", "c_out", "c_out", "yd");
+	b.ok = b.ok && tl_nn_add_output(b.nn, "yk", &b.err) == 0 &&
+	    tl_nn_add_output(b.nn, "yd", &b.err) == 0;
 	nn = g_end(&b, "y");
 	T_EQ_STR("tail errors: an input from outside the cut",
 	    new_err(nn, "x", "y", &err), "node 'add' (Add): input 'z' is "
 	    "neither computed from 'x' nor a constant");
-	T_EQ_STR("tail errors: Add of a constant", new_err(nn, "x", "yk", &err),
-	    "node 'addk' (Add): not supported in a trainable tail (adds a "
-	    "constant)");
+	T_EQ_STR("tail errors: Add of a constant that is not a scalar",
+	    new_err(nn, "x", "yk", &err), "node 'addk' (Add): not supported "
+	    "in a trainable tail (a constant operand that is not a scalar)");
+	T_EQ_STR("tail errors: Div by a map", new_err(nn, "c_out", "yd", &err),
+	    "node 'divm' (Div): not supported in a trainable tail (divides by "
+	    "a map)");
 	tl_nn_free(nn);
 }
 
@@ -898,7 +1150,8 @@ main(void)
 	for (size_t i = 0; i < sizeof graphs / sizeof graphs[0]; i++)
 		small_graph(&graphs[i], 1000 + i);
 	params_and_checker();
-	torch_peer();
+	for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++)
+		torch_peer(&peers[i]);
 	errors();
 	mobilenet();
 	T_DONE();
