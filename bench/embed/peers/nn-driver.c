@@ -2,7 +2,10 @@
  * nn-driver - our engine (lib/nn) through its C API, for bench/embed/run:
  * the same measurement as ort.js and torch_peer.py, without image decoding.
  *
- * usage: nn-driver MODEL.onnx INPUT.f32 BATCH THREADS REPS IMAGES
+ * usage: nn-driver MODEL INPUT.f32 BATCH THREADS REPS IMAGES
+ * MODEL is an .onnx file (tl_nn_load_onnx) or a model spec as tl-embed -m
+ * takes (tl_model_open + tl_model_load: the backbone cut at its sidecar's
+ * feature layer, e.g. "mobilenetv2" through the Keras loader).
  * Loads MODEL with opts.threads = THREADS, takes BATCH images of the shared
  * input (NCHW float32 3x224x224, transposed once to NHWC, the layout
  * tl_nn_run takes), then one warm-up repetition and REPS timed ones of
@@ -14,6 +17,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <string.h>
+
+#include "model.h"
 #include "nn/nn.h"
 
 static double
@@ -67,8 +73,27 @@ main(int argc, char **argv)
 
 	tl_nn_opts_init(&opts);
 	opts.threads = threads;
-	struct tl_nn *nn = tl_nn_load_onnx(argv[1], &opts, &err);
-	if (!nn || (rank = tl_nn_output_shape(nn, dims, &err)) < 0) {
+	size_t len = strlen(argv[1]);
+	struct tl_nn *nn = NULL;
+	if (len > 5 && strcmp(argv[1] + len - 5, ".onnx") == 0) {
+		nn = tl_nn_load_onnx(argv[1], &opts, &err);
+	} else {
+		static struct tl_model m;
+
+		if (tl_model_open(argv[1], &m, &err) == 0)
+			nn = tl_model_load(&m, NULL, &opts, &err);
+	}
+	if (!nn || (rank = tl_nn_input_shape(nn, dims, &err)) < 0) {
+		fprintf(stderr, "nn-driver: %s: %s\n", argv[1], err.msg);
+		return 1;
+	}
+	/* logical order: NCHW for ONNX, NHWC for Keras; a fixed size must be ours */
+	if (rank != 4 || (dims[1] > 0 && dims[2] > 0 && dims[3] > 0 &&
+	    (size_t)(dims[1] * dims[2] * dims[3]) != per)) {
+		fprintf(stderr, "nn-driver: %s: input is not %dx%dx%d\n", argv[1], H, W, C);
+		return 1;
+	}
+	if ((rank = tl_nn_output_shape(nn, dims, &err)) < 0) {
 		fprintf(stderr, "nn-driver: %s: %s\n", argv[1], err.msg);
 		return 1;
 	}
