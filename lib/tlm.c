@@ -270,15 +270,19 @@ obj_str(struct tl_rec *a, const msgpack_object *o)
 	return arena_str(a, o->via.str.ptr, o->via.str.size);
 }
 
+static int part_from(struct tl_tlm_backbone *b, struct tl_rec *a, const msgpack_object *map,
+                     int i, struct tl_err *err);
+
 /* Fills b from a map holding "model" {name, sha256}, "layer", "pool",
- * "dims", "preprocess" (a stream header, or the file's "backbone"); strings
- * go into arena a.  -1 with err naming the missing part. */
+ * "dims", "preprocess" and, with several backbones, "backbones" (a stream
+ * header, or the file's "backbone"); strings go into arena a.  -1 with err
+ * naming the missing part. */
 static int
 backbone_from(struct tl_tlm_backbone *b, struct tl_rec *a, const msgpack_object *map,
               struct tl_err *err)
 {
 	const msgpack_object *mo = tl_obj_get(map, "model"), *d = tl_obj_get(map, "dims");
-	const msgpack_object *pp = tl_obj_get(map, "preprocess");
+	const msgpack_object *pp = tl_obj_get(map, "preprocess"), *bb = tl_obj_get(map, "backbones");
 	const char *s;
 
 	if ((b->name = obj_str(a, tl_obj_get(mo, "name"))) == NULL ||
@@ -299,6 +303,53 @@ backbone_from(struct tl_tlm_backbone *b, struct tl_rec *a, const msgpack_object 
 	}
 	b->preprocess = NULL;
 	if (pp != NULL && (b->preprocess = arena_obj(a, "preprocess", pp)) == NULL)
+		return tl_err_set(err, "out of memory");
+	b->nparts = 0;
+	b->parts = NULL;
+	if (bb == NULL)
+		return 0;
+	if (bb->type != MSGPACK_OBJECT_ARRAY || bb->via.array.size < 1 ||
+	    bb->via.array.size > TL_TLM_MAX_PARTS)
+		return tl_err_set(err, "\"backbones\" is not an array of 1 to %d backbones",
+		    TL_TLM_MAX_PARTS);
+	if ((b->parts = tl_rec_alloc(a, bb->via.array.size * sizeof *b->parts)) == NULL)
+		return tl_err_set(err, "out of memory");
+	memset(b->parts, 0, bb->via.array.size * sizeof *b->parts);
+	for (uint32_t i = 0; i < bb->via.array.size; i++)
+		if (part_from(&b->parts[i], a, &bb->via.array.ptr[i], (int)i, err) < 0)
+			return -1;
+	b->nparts = (int)bb->via.array.size;
+	return 0;
+}
+
+/* One entry of "backbones": {name, sha256, layer, pool, dims, preprocess}. */
+static int
+part_from(struct tl_tlm_backbone *b, struct tl_rec *a, const msgpack_object *map, int i,
+          struct tl_err *err)
+{
+	const msgpack_object *d = tl_obj_get(map, "dims"), *pp = tl_obj_get(map, "preprocess");
+	const char *s;
+	char key[32];
+
+	if (map->type != MSGPACK_OBJECT_MAP ||
+	    (b->name = obj_str(a, tl_obj_get(map, "name"))) == NULL ||
+	    (b->sha256 = obj_str(a, tl_obj_get(map, "sha256"))) == NULL)
+		return tl_err_set(err, "\"backbones\"[%d] has no \"name\" and \"sha256\"", i);
+	b->layer = (s = obj_str(a, tl_obj_get(map, "layer"))) ? s : "";
+	b->pool = (s = obj_str(a, tl_obj_get(map, "pool"))) ? s : "";
+	if (d == NULL || d->type != MSGPACK_OBJECT_ARRAY || d->via.array.size < 1 ||
+	    d->via.array.size > 3)
+		return tl_err_set(err, "\"backbones\"[%d] has no \"dims\" (1 to 3 sizes)", i);
+	b->ndims = (int)d->via.array.size;
+	for (int k = 0; k < b->ndims; k++) {
+		const msgpack_object *v = &d->via.array.ptr[k];
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 < 1 ||
+		    v->via.u64 > TL_TLM_MAX_DIM)
+			return tl_err_set(err, "\"backbones\"[%d]: \"dims\"[%d] is not a size", i, k);
+		b->dims[k] = v->via.u64;
+	}
+	snprintf(key, sizeof key, "preprocess.%d", i);
+	if (pp != NULL && (b->preprocess = arena_obj(a, key, pp)) == NULL)
 		return tl_err_set(err, "out of memory");
 	return 0;
 }
@@ -362,6 +413,53 @@ describe(char *buf, size_t n, const struct tl_tlm_backbone *b, int digits)
 		snprintf(buf + off, n - off, "]");
 }
 
+/* The part names of b joined by '+' ("a+b", or b's name) into buf. */
+static void
+part_names(char *buf, size_t n, const struct tl_tlm_backbone *b)
+{
+	int off = 0;
+
+	buf[0] = '\0';
+	if (b->nparts == 0)
+		snprintf(buf, n, "%s", b->name);
+	for (int i = 0; i < b->nparts && off >= 0 && (size_t)off < n; i++)
+		off += snprintf(buf + off, n - off, "%s%s", i ? "+" : "", b->parts[i].name);
+}
+
+/* The parts of model backbone b against the stream's s: 0 when they agree
+ * (or neither has parts), else -1 with err naming the first difference.
+ * Only each part's identity (sha256, layer) is compared here: pool and
+ * dims are compared on the whole below (a stream of maps is pooled by
+ * tl-classify before it compares). */
+static int
+check_parts(const struct tl_tlm_backbone *b, const struct tl_tlm_backbone *s, struct tl_err *err)
+{
+	char want[600], got[600];
+
+	if (b->nparts == 0 && s->nparts == 0)
+		return 0;
+	if (b->nparts != s->nparts) {
+		part_names(want, sizeof want, b);
+		part_names(got, sizeof got, s);
+		return tl_err_set(err, "backbone differs (backbones): the model wants embeddings "
+		    "of %d backbone%s, %s; the stream has %d, %s", b->nparts ? b->nparts : 1,
+		    b->nparts > 1 ? "s" : "", want, s->nparts ? s->nparts : 1, got);
+	}
+	for (int i = 0; i < b->nparts; i++) {
+		const struct tl_tlm_backbone *p = &b->parts[i], *q = &s->parts[i];
+		const char *what = strcmp(p->sha256, q->sha256) != 0 ? "sha256" :
+		    strcmp(p->layer, q->layer) != 0 ? "layer" : NULL;
+		int digits = hash_digits(p->sha256, q->sha256);
+		if (what == NULL)
+			continue;
+		return tl_err_set(err, "backbone differs (part %d of %d: %s): the model wants %s "
+		    "sha256 %.*s, layer %s there; the stream has %s sha256 %.*s, layer %s", i + 1,
+		    b->nparts, what, p->name, digits, p->sha256, *p->layer ? p->layer : "(none)",
+		    q->name, digits, q->sha256, *q->layer ? q->layer : "(none)");
+	}
+	return 0;
+}
+
 int
 tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header, struct tl_err *err)
 {
@@ -377,6 +475,10 @@ tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header, struct 
 	if (backbone_from(&s, a, &h, err) < 0) {
 		tl_rec_free(a);
 		return tl_err_prefix(err, "stream header (not tl-embed output?)");
+	}
+	if (check_parts(b, &s, err) < 0) {
+		tl_rec_free(a);
+		return -1;
 	}
 	/* what: the fields that differ, named as in tl-stream(5)'s header */
 	if (strcmp(s.sha256, b->sha256) != 0)
@@ -465,9 +567,31 @@ pk_mat(msgpack_packer *pk, const char *key, const float *v, uint64_t r, uint64_t
 }
 
 static void
+pk_part(msgpack_packer *pk, const struct tl_tlm_backbone *b)
+{
+	msgpack_pack_map(pk, b->preprocess ? 6 : 5);
+	pk_str(pk, "name");
+	pk_str(pk, b->name);
+	pk_str(pk, "sha256");
+	pk_str(pk, b->sha256);
+	pk_str(pk, "layer");
+	pk_str(pk, b->layer);
+	pk_str(pk, "pool");
+	pk_str(pk, b->pool);
+	pk_str(pk, "dims");
+	msgpack_pack_array(pk, (size_t)b->ndims);
+	for (int i = 0; i < b->ndims; i++)
+		msgpack_pack_uint64(pk, b->dims[i]);
+	if (b->preprocess) {
+		pk_str(pk, "preprocess");
+		msgpack_pack_object(pk, *b->preprocess);
+	}
+}
+
+static void
 pk_backbone(msgpack_packer *pk, const struct tl_tlm_backbone *b)
 {
-	msgpack_pack_map(pk, b->preprocess ? 5 : 4);
+	msgpack_pack_map(pk, 4 + (b->preprocess ? 1 : 0) + (b->nparts ? 1 : 0));
 	pk_str(pk, "model");
 	msgpack_pack_map(pk, 2);
 	pk_str(pk, "name");
@@ -485,6 +609,12 @@ pk_backbone(msgpack_packer *pk, const struct tl_tlm_backbone *b)
 	if (b->preprocess) {
 		pk_str(pk, "preprocess");
 		msgpack_pack_object(pk, *b->preprocess);
+	}
+	if (b->nparts) {
+		pk_str(pk, "backbones");
+		msgpack_pack_array(pk, (size_t)b->nparts);
+		for (int i = 0; i < b->nparts; i++)
+			pk_part(pk, &b->parts[i]);
 	}
 }
 

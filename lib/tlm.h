@@ -49,6 +49,7 @@
 #define TL_TLM_MAX_BYTES ((size_t)1 << 31) /* largest model file read */
 #define TL_TLM_MAX_CLASSES 100000
 #define TL_TLM_MAX_DIM (1 << 20)     /* D and H */
+#define TL_TLM_MAX_PARTS 8           /* backbones of one model */
 
 enum tl_tlm_head { TL_TLM_LINEAR, TL_TLM_MLP };
 enum tl_tlm_norm { TL_TLM_NORM_NONE, TL_TLM_NORM_L2, TL_TLM_NORM_SQRT };
@@ -65,6 +66,12 @@ struct tl_tlm_backbone {
 	const msgpack_object *preprocess; /* header "preprocess" map as tl-embed
 	                                   * wrote it (width, height, resize,
 	                                   * scale, mul, add); NULL when absent */
+	/* Several backbones (tl-embed -m a+b): the header's "backbones", one
+	 * entry per part in the order of emb, each with name, sha256, layer,
+	 * pool, dims, preprocess (parts have no parts).  0/NULL: one backbone,
+	 * described by the fields above. */
+	int nparts;
+	struct tl_tlm_backbone *parts;
 };
 
 /* A fine-tuned end of the backbone (tl-train fine-tuning on maps): the Conv weights

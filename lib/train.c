@@ -34,6 +34,7 @@ tl_train_defaults(struct tl_train_opts *o)
 	o->dropout = 0.5;
 	o->norm = TL_TLM_NORM_L2;
 	o->standardize = 1;
+	o->part_weight = 1;
 	o->l2 = -1;
 	o->max_iter = 500;
 	o->epochs = 100;
@@ -465,6 +466,27 @@ tl_train_stats(size_t n, size_t d, const float *x, float *mean, float *scale)
 	return 0;
 }
 
+/* Scales each backbone's standardized features so that every part has
+ * the same expected squared norm (D / nparts), whatever its width: a
+ * 2048-wide part would otherwise outweigh a 576-wide one 3.6 to 1 in the
+ * head's L2 penalty and the OOD distance.  Parts whose sizes do not add up
+ * to D are left alone. */
+static void
+part_weights(const struct tl_train_opts *o, struct tl_tlm *m)
+{
+	int sum = 0, j = 0;
+
+	for (int p = 0; p < o->nparts; p++)
+		sum += o->part_dim[p];
+	if (sum != m->dim)
+		return;
+	for (int p = 0; p < o->nparts; p++) {
+		float w = (float)sqrt((double)m->dim / ((double)o->nparts * o->part_dim[p]));
+		for (int k = 0; k < o->part_dim[p]; k++, j++)
+			m->scale[j] *= w;
+	}
+}
+
 struct tl_tlm *
 tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
          struct tl_train_report *rep, struct tl_err *err)
@@ -493,6 +515,8 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 		if (o->standardize && tl_train_stats(f.tr.n, (size_t)ts->dim, f.tr.x, m->mean,
 		    m->scale) < 0)
 			goto oom;
+		if (o->standardize && o->part_weight && o->nparts > 1)
+			part_weights(o, m);
 		free(f.tr.x), free(f.tr.y), free(f.tr.w);
 		f.tr.x = NULL, f.tr.y = NULL, f.tr.w = NULL;
 	}
@@ -596,7 +620,8 @@ tl_train_meta(const struct tl_train_opts *o, const struct tl_trainset *ts,
 	    tl_rec_set_bool(meta, "balance", o->balance) < 0 ||
 	    tl_rec_set_f64(meta, "keep", o->keep) < 0 ||
 	    tl_rec_set_f64(meta, "shrinkage", o->shrinkage) < 0 ||
-	    (ts->held_out && tl_rec_set_f64(meta, "holdout", holdout) < 0))
+	    (ts->held_out && tl_rec_set_f64(meta, "holdout", holdout) < 0) ||
+	    (o->nparts > 1 && tl_rec_set_str(meta, "part_weight", o->part_weight ? "sqrt" : "none") < 0))
 		goto out;
 	tl_rec_clear(a);
 	for (int c = 0; c < ts->nclass; c++) {
