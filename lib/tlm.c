@@ -731,7 +731,7 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 	if (m->has_ood) {
 		uint64_t od = (uint64_t)m->ood_dim;
 		pk_str(&pk, "ood");
-		msgpack_pack_map(&pk, *m->ood_layer ? 8 : 5);
+		msgpack_pack_map(&pk, (*m->ood_layer ? 8 : 5) + (m->ood_nparts > 1 ? 2 : 0));
 		if (*m->ood_layer) {
 			pk_str(&pk, "layer");
 			pk_str(&pk, m->ood_layer);
@@ -746,6 +746,16 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 		msgpack_pack_double(&pk, (double)m->ood_keep);
 		pk_str(&pk, "shrinkage");
 		msgpack_pack_double(&pk, (double)m->ood_shrinkage);
+		if (m->ood_nparts > 1) {
+			pk_str(&pk, "parts");
+			msgpack_pack_array(&pk, (size_t)m->ood_nparts);
+			for (int i = 0; i < m->ood_nparts; i++)
+				msgpack_pack_uint64(&pk, (uint64_t)m->ood_part_dim[i]);
+			pk_str(&pk, "part_scale");
+			msgpack_pack_array(&pk, (size_t)m->ood_nparts);
+			for (int i = 0; i < m->ood_nparts; i++)
+				msgpack_pack_double(&pk, (double)m->ood_part_scale[i]);
+		}
 	}
 	if (m->train) {
 		pk_str(&pk, "train");
@@ -967,6 +977,40 @@ out:
 	return rc;
 }
 
+/* The optional "parts" and "part_scale" of the "ood" map (OOD per
+ * backbone): as many sizes as scales, 2 to TL_TLM_MAX_PARTS, the sizes
+ * adding up to ood_dim, the scales positive. */
+static int
+ood_parts(struct tl_tlm *m, const msgpack_object *ood, struct tl_err *err)
+{
+	const msgpack_object *pa = tl_obj_get(ood, "parts"), *ps = tl_obj_get(ood, "part_scale");
+	uint64_t sum = 0;
+
+	if (pa == NULL && ps == NULL)
+		return 0;
+	if (pa == NULL || ps == NULL || pa->type != MSGPACK_OBJECT_ARRAY ||
+	    ps->type != MSGPACK_OBJECT_ARRAY || pa->via.array.size != ps->via.array.size ||
+	    pa->via.array.size < 2 || pa->via.array.size > TL_TLM_MAX_PARTS || *m->ood_layer)
+		return bad_key(err, "ood.parts", "not 2 to 8 sizes with as many part_scale");
+	for (uint32_t i = 0; i < pa->via.array.size; i++) {
+		const msgpack_object *d = &pa->via.array.ptr[i], *c = &ps->via.array.ptr[i];
+		double v = c->type == MSGPACK_OBJECT_FLOAT64 || c->type == MSGPACK_OBJECT_FLOAT32 ?
+		    c->via.f64 : c->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double)c->via.u64 : -1;
+		if (d->type != MSGPACK_OBJECT_POSITIVE_INTEGER || d->via.u64 < 1 ||
+		    d->via.u64 > TL_TLM_MAX_DIM)
+			return bad_key(err, "ood.parts", "a size is not a positive integer");
+		if (!(v > 0 && v < 1e30))
+			return bad_key(err, "ood.part_scale", "not a positive number");
+		m->ood_part_dim[i] = (int)d->via.u64;
+		m->ood_part_scale[i] = (float)v;
+		sum += d->via.u64;
+	}
+	if (sum != (uint64_t)m->ood_dim)
+		return bad_key(err, "ood.parts", "do not add up to the OOD space's size");
+	m->ood_nparts = (int)pa->via.array.size;
+	return 0;
+}
+
 /* Parses the whole map (already copied into the temporary record f). */
 static struct tl_tlm *
 parse(const msgpack_object *top, struct tl_err *err)
@@ -1109,6 +1153,8 @@ parse(const msgpack_object *top, struct tl_err *err)
 		if (get_num(ood, "shrinkage", "ood.shrinkage", &v, err) < 0)
 			goto fail;
 		m->ood_shrinkage = (float)v;
+		if (ood_parts(m, ood, err) < 0)
+			goto fail;
 	}
 	if (get_optstr(m->arena, top, "version", &m->version_tag, err) < 0 ||
 	    get_optstr(m->arena, top, "created", &m->created, err) < 0 ||
@@ -1365,6 +1411,31 @@ tl_tlm_ood(const struct tl_tlm *m, size_t n, const float *x, float *ood, float *
 	/* z [n,D] = x [n,D] . Wo^T [D,D] */
 	tl_nn_gemm(0, 1, (int64_t)n, (int64_t)d, (int64_t)d, x, (int64_t)d, m->ood_w, (int64_t)d,
 	    z, (int64_t)d, work + maps_size(m, n));
+	if (m->ood_nparts > 1) { /* block diagonal: z's part p is Wo_p x_p */
+		for (size_t i = 0; i < n; i++) {
+			size_t off = 0;
+			double worst = 0;
+			for (int p = 0; p < m->ood_nparts; p++) {
+				size_t dp = (size_t)m->ood_part_dim[p];
+				double best = INFINITY;
+				for (int c = 0; c < m->nclass; c++) {
+					const float *mu = m->ood_mu + (size_t)c * d + off;
+					double s = 0;
+					for (size_t j = 0; j < dp; j++) {
+						double t = (double)z[i * d + off + j] - mu[j];
+						s += t * t;
+					}
+					if (s < best)
+						best = s;
+				}
+				best = sqrt(best) * m->ood_part_scale[p];
+				worst = best > worst ? best : worst;
+				off += dp;
+			}
+			ood[i] = (float)worst;
+		}
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		double best = INFINITY;
 		for (int c = 0; c < m->nclass; c++) {
