@@ -112,3 +112,22 @@ same "multi: CAM is the first backbone's map, 14x14" \
 run "multi: --cam on pooled features of a+b" 2 "'$BIN/tl-classify' -m '$T/ab.tlm' --cam < '$T/ab.tl'"
 has "multi: --cam pooled message" "$T/err" \
     "give tl-classify the images, or maps from tl-embed -m mobilenetv2+inceptionv3 -p none"
+
+# OOD per backbone: a block per part, each part's distance scaled by its
+# val quantile, the score their maximum
+same "multi: the model's OOD is per backbone" \
+    "$($PY -c "import msgpack,sys; o=msgpack.unpack(open(sys.argv[1],'rb'))['ood']; print(o['parts'], len(o['part_scale']), all(s > 0 for s in o['part_scale']))" "$T/ab.tlm")" \
+    "[576, 2048] 2 True"
+same "multi: the model of one backbone has one OOD space" \
+    "$($PY -c "import msgpack,sys; print('parts' in msgpack.unpack(open(sys.argv[1],'rb'))['ood'])" "$T/a.tlm")" False
+# the same model with parts that do not add up, sealed with its checksum
+$PY - "$T/ab.tlm" "$T/badparts.tlm" <<'PYEOF'
+import hashlib, msgpack, sys
+m = msgpack.unpack(open(sys.argv[1], "rb"), raw=False)
+del m["sha256"]
+m["ood"]["parts"] = [576, 2047]
+b = msgpack.packb({**m, "sha256": "0" * 64}, use_bin_type=True)[:-73]
+open(sys.argv[2], "wb").write(b + bytes([0xa6]) + b"sha256" + bytes([0xd9, 64]) + hashlib.sha256(b).hexdigest().encode())
+PYEOF
+run "multi: OOD parts that do not add up are refused" 2 "'$BIN/tl-classify' -m '$T/badparts.tlm' < '$T/ab.tl'"
+has "multi: OOD parts message" "$T/err" "tl-classify: $T/badparts.tlm: bad key 'ood.parts': do not add up to the OOD space's size"
