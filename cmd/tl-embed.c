@@ -170,7 +170,8 @@ flush_batch(struct tl_embedder *e, struct tl_writer *w, struct tl_bad *bad)
 	}
 	for (int i = 0; i < tl_embedder_pending(e); i++) {
 		const struct tl_rec *r = tl_embedder_result(e, i);
-		if (tl_rec_tensor(r, "emb", &t, &err) < 0) {
+		if (tl_rec_tensor(r, "emb", &t, &err) < 0 || (tl_rec_get(r, "emb_frozen") != NULL &&
+		    tl_rec_tensor(r, "emb_frozen", &t, &err) < 0)) {
 			tl_err_prefix(&err, "the backbone's output");
 			tl_bad_rec(bad, (struct tl_rec *)r, err.msg);
 			continue;

@@ -728,7 +728,8 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 	 * backbone made are checked here, and a bad one leaves the batch */
 	for (int i = 0; i < n; i++)
 		if ((c->failed[i] = c->mode == MODE_IMAGE &&
-		    tl_rec_tensor(source(c, i), "emb", &t, &c->why[i]) < 0))
+		    (tl_rec_tensor(source(c, i), "emb", &t, &c->why[i]) < 0 ||
+		    (c->frozen && tl_rec_tensor(source(c, i), "emb_frozen", &t, &c->why[i]) < 0))))
 			tl_err_prefix(&c->why[i], "the backbone's output");
 	if (c->tail)
 		return run_tail(c, n, err);
@@ -881,8 +882,10 @@ tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
 			*err = c->why[i];
 		return -3;
 	}
-	if (c->mode == MODE_IMAGE)
+	if (c->mode == MODE_IMAGE) {
 		tl_rec_del(r, "emb");
+		tl_rec_del(r, "emb_frozen");
+	}
 	best = best_class(prob, k);
 	if (c->o.reject && c->use_ood && c->ood[i] > c->ood_thr)
 		why = "ood";

@@ -131,3 +131,5 @@ open(sys.argv[2], "wb").write(b + bytes([0xa6]) + b"sha256" + bytes([0xd9, 64]) 
 PYEOF
 run "multi: OOD parts that do not add up are refused" 2 "'$BIN/tl-classify' -m '$T/badparts.tlm' < '$T/ab.tl'"
 has "multi: OOD parts message" "$T/err" "tl-classify: $T/badparts.tlm: bad key 'ood.parts': do not add up to the OOD space's size"
+same "multi: --cam on images leaves no emb or emb_frozen" \
+    "$("$BIN/tl-classify" -m "$T/ab.tlm" --cam -b 3 < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '[has("emb"), has("emb_frozen"), has("cam")]')" '[false,false,true]'
