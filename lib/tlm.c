@@ -428,9 +428,9 @@ part_names(char *buf, size_t n, const struct tl_tlm_backbone *b)
 
 /* The parts of model backbone b against the stream's s: 0 when they agree
  * (or neither has parts), else -1 with err naming the first difference.
- * Only each part's identity (sha256, layer) is compared here: pool and
- * dims are compared on the whole below (a stream of maps is pooled by
- * tl-classify before it compares). */
+ * Each part's identity (sha256, layer) and, but for a first part's map,
+ * its pool are compared here; dims are compared on the whole below (a
+ * stream of maps is pooled by tl-classify before it compares). */
 static int
 check_parts(const struct tl_tlm_backbone *b, const struct tl_tlm_backbone *s, struct tl_err *err)
 {
@@ -447,15 +447,20 @@ check_parts(const struct tl_tlm_backbone *b, const struct tl_tlm_backbone *s, st
 	}
 	for (int i = 0; i < b->nparts; i++) {
 		const struct tl_tlm_backbone *p = &b->parts[i], *q = &s->parts[i];
+		/* the first part's map (pool none) is pooled by tl-classify; the
+		 * others come pooled and must be pooled alike */
 		const char *what = strcmp(p->sha256, q->sha256) != 0 ? "sha256" :
-		    strcmp(p->layer, q->layer) != 0 ? "layer" : NULL;
+		    strcmp(p->layer, q->layer) != 0 ? "layer" :
+		    strcmp(p->pool, q->pool) != 0 && (i > 0 || strcmp(q->pool, "none") != 0) ? "pool" :
+		    NULL;
 		int digits = hash_digits(p->sha256, q->sha256);
 		if (what == NULL)
 			continue;
 		return tl_err_set(err, "backbone differs (part %d of %d: %s): the model wants %s "
-		    "sha256 %.*s, layer %s there; the stream has %s sha256 %.*s, layer %s", i + 1,
-		    b->nparts, what, p->name, digits, p->sha256, *p->layer ? p->layer : "(none)",
-		    q->name, digits, q->sha256, *q->layer ? q->layer : "(none)");
+		    "sha256 %.*s, layer %s, pool %s there; the stream has %s sha256 %.*s, layer %s, "
+		    "pool %s", i + 1, b->nparts, what, p->name, digits, p->sha256,
+		    *p->layer ? p->layer : "(none)", *p->pool ? p->pool : "(none)", q->name, digits,
+		    q->sha256, *q->layer ? q->layer : "(none)", *q->pool ? q->pool : "(none)");
 	}
 	return 0;
 }

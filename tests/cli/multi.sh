@@ -85,7 +85,7 @@ has "multi: a alone: message" "$T/err" \
 "$BIN/tl-embed" -m inceptionv3+mobilenetv2 -b 4 < "$T/in.tl" > "$T/ba.tl" 2>/dev/null
 run "multi: a model of a+b refuses a stream of b+a" 1 "'$BIN/tl-classify' -m '$T/ab.tlm' < '$T/ba.tl'"
 has "multi: b+a: message names part 1" "$T/err" \
-    "tl-classify: $T/ab.tlm: backbone differs (part 1 of 2: sha256): the model wants mobilenetv2 sha256 ${SA%"${SA#????????????}"}, layer block_13_expand_relu there; the stream has inceptionv3 sha256 ${SB%"${SB#????????????}"}, layer mixed9"
+    "tl-classify: $T/ab.tlm: backbone differs (part 1 of 2: sha256): the model wants mobilenetv2 sha256 ${SA%"${SA#????????????}"}, layer block_13_expand_relu, pool avg there; the stream has inceptionv3 sha256 ${SB%"${SB#????????????}"}, layer mixed9, pool avg"
 run "multi: --init of a+b refuses a stream of a" 1 "'$BIN/tl-train' --init '$T/ab.tlm' -o '$T/x.tlm' '$T/a.tl'"
 has "multi: --init message" "$T/err" "tl-train: --init $T/ab.tlm: backbone differs (backbones)"
 run "multi: a model of a refuses a stream of a+b" 1 \
@@ -133,3 +133,6 @@ run "multi: OOD parts that do not add up are refused" 2 "'$BIN/tl-classify' -m '
 has "multi: OOD parts message" "$T/err" "tl-classify: $T/badparts.tlm: bad key 'ood.parts': do not add up to the OOD space's size"
 same "multi: --cam on images leaves no emb or emb_frozen" \
     "$("$BIN/tl-classify" -m "$T/ab.tlm" --cam -b 3 < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '[has("emb"), has("emb_frozen"), has("cam")]')" '[false,false,true]'
+run "multi: a model of a+b pooled max" 0 "'$BIN/tl-embed' -m $AB -b 4 -p max < '$T/in.tl' > '$T/max.tl' && '$BIN/tl-train' -q -o '$T/max.tlm' '$T/max.tl'"
+run "multi: a model pooled max refuses maps whose frozen part is averaged" 1 "'$BIN/tl-classify' -m '$T/max.tlm' < '$T/map.tl'"
+has "multi: frozen pool message" "$T/err" "backbone differs (part 2 of 2: pool): the model wants inceptionv3 sha256 ${SB%"${SB#????????????}"}, layer mixed9, pool max there; the stream has inceptionv3 sha256 ${SB%"${SB#????????????}"}, layer mixed9, pool avg"
