@@ -87,6 +87,21 @@ main(int argc, char **argv)
 	}
 	if (o.cut && o.layer)
 		tl_usage_error(usage, "--cut and --layer: give one");
+	{
+		char parts[TL_EMBED_MAX_PARTS][256];
+		struct tl_err err;
+		int n = tl_embed_split(o.model, parts, &err);
+		if (n < 0)
+			tl_usage_error(usage, "--model: %s", err.msg);
+		if (n > 1 && o.layer)
+			tl_usage_error(usage, "--layer with several backbones: each gives the "
+			    "feature layer of its tl-model.json");
+		if (n > 1 && o.cut)
+			tl_usage_error(usage, "--cut with several backbones: fine-tuning takes one "
+			    "backbone");
+		if (n > 1 && list)
+			tl_usage_error(usage, "--list-layers: give one backbone");
+	}
 	o.pool = o.layer || o.cut ? TL_POOL_NONE : TL_POOL_AVG;
 	if (pool && tl_pool_parse(pool, &o.pool) < 0)
 		tl_usage_error(usage, "--pool: '%s' is not avg, max, avgmax or none", pool);
@@ -155,7 +170,8 @@ flush_batch(struct tl_embedder *e, struct tl_writer *w, struct tl_bad *bad)
 	}
 	for (int i = 0; i < tl_embedder_pending(e); i++) {
 		const struct tl_rec *r = tl_embedder_result(e, i);
-		if (tl_rec_tensor(r, "emb", &t, &err) < 0) {
+		if (tl_rec_tensor(r, "emb", &t, &err) < 0 || (tl_rec_get(r, "emb_frozen") != NULL &&
+		    tl_rec_tensor(r, "emb_frozen", &t, &err) < 0)) {
 			tl_err_prefix(&err, "the backbone's output");
 			tl_bad_rec(bad, (struct tl_rec *)r, err.msg);
 			continue;

@@ -26,7 +26,7 @@
 static const char usage[] =
 	"tl-train -o model.tlm [--hidden N [--dropout P] [--epochs N] [--batch N] [--lr R]]\n"
 	"       [--l2 L] [--label-smoothing E] [--balance] [--norm none|l2|sqrt]\n"
-	"       [--no-standardize] [--max-iter N] [--keep F] [--shrinkage S] [--no-ood]\n"
+	"       [--no-standardize] [--part-weight sqrt|none] [--max-iter N] [--keep F] [--shrinkage S] [--no-ood]\n"
 	"       [--finetune] [--ft-epochs N] [--ft-lr R] [--ft-head-lr R] [--ft-decay F]\n"
 	"       [--ft-wd W] [--ft-smoothing E] [--finetune-to LAYER]\n"
 	"       [--init old.tlm] [--seed N] [--version-tag S] [--log FILE] [-q]\n"
@@ -48,6 +48,8 @@ static const char help[] =
 	"      --balance          weight classes inversely to their counts\n"
 	"      --norm N           per-embedding normalisation: none, l2, sqrt (l2)\n"
 	"      --no-standardize   no per-feature mean/std scaling\n"
+	"      --part-weight W    several backbones: sqrt weighs each part's features by\n"
+	"                         sqrt(D/(parts*dim)), none leaves them standardized (sqrt)\n"
 	"      --max-iter N       L-BFGS iterations for the linear head (500)\n"
 	"      --keep F           share of val images the OOD threshold accepts (0.95)\n"
 	"      --shrinkage S      covariance shrinkage 0..1 (default Ledoit-Wolf)\n"
@@ -86,7 +88,7 @@ parse(int argc, char **argv, struct opts *o)
 {
 	enum { HIDDEN = 256, DROPOUT, EPOCHS, BATCH, LR, L2, SMOOTH, BALANCE, NORM, NOSTD, MAXIT,
 	       KEEP, SHRINK, NOOOD, INIT, SEED, TAG, LOG, MAXBAD, STRICT, FT, FTEP, FTLR, FTHLR,
-	       FTDECAY, FTWD, FTSMOOTH, FTTO };
+	       FTDECAY, FTWD, FTSMOOTH, FTTO, PARTW };
 	static const struct option lo[] = {
 		{ "output", required_argument, NULL, 'o' }, { "hidden", required_argument, NULL, HIDDEN },
 		{ "dropout", required_argument, NULL, DROPOUT }, { "epochs", required_argument, NULL, EPOCHS },
@@ -104,7 +106,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "ft-lr", required_argument, NULL, FTLR }, { "ft-head-lr", required_argument, NULL, FTHLR },
 		{ "ft-decay", required_argument, NULL, FTDECAY }, { "ft-wd", required_argument, NULL, FTWD },
 		{ "ft-smoothing", required_argument, NULL, FTSMOOTH },
-		{ "finetune-to", required_argument, NULL, FTTO }, { NULL, 0, NULL, 0 } };
+		{ "finetune-to", required_argument, NULL, FTTO },
+		{ "part-weight", required_argument, NULL, PARTW }, { NULL, 0, NULL, 0 } };
 	int c;
 
 	memset(o, 0, sizeof *o);
@@ -130,6 +133,11 @@ parse(int argc, char **argv, struct opts *o)
 				tl_usage_error(usage, "--norm: '%s' is not none, l2 or sqrt", optarg);
 			break;
 		case NOSTD: o->t.standardize = 0; break;
+		case PARTW:
+			if (strcmp(optarg, "sqrt") != 0 && strcmp(optarg, "none") != 0)
+				tl_usage_error(usage, "--part-weight: '%s' is not sqrt or none", optarg);
+			o->t.part_weight = strcmp(optarg, "sqrt") == 0;
+			break;
 		case MAXIT: o->t.max_iter = (int)tl_opt_int(usage, "--max-iter", optarg, 1, 1000000); break;
 		case KEEP: o->t.keep = tl_opt_double(usage, "--keep", optarg, 0.01, 1); break;
 		case SHRINK: o->t.shrinkage = tl_opt_double(usage, "--shrinkage", optarg, 0, 1); break;
@@ -206,6 +214,27 @@ check_outputs(const struct opts *o)
  * read as a request to fine-tune from where they were cut: as flat
  * embeddings they would make a head of H*W*C inputs whose OOD covariance
  * alone takes (H*W*C)^2 doubles, 5.7 GB at the mobilenetv2 cut. */
+/* The sizes of the backbones' parts of emb (header "backbones", tl-embed
+ * -m a+b) into t; a stream of one backbone leaves t as it is. */
+static void
+parts_from_header(const struct tl_rec *h, struct tl_train_opts *t)
+{
+	const msgpack_object *bb = tl_rec_get(h, "backbones");
+
+	if (bb == NULL || bb->type != MSGPACK_OBJECT_ARRAY || bb->via.array.size < 2 ||
+	    bb->via.array.size > 8)
+		return;
+	for (uint32_t i = 0; i < bb->via.array.size; i++) {
+		const msgpack_object *d = tl_obj_get(&bb->via.array.ptr[i], "dims");
+		if (d == NULL || d->type != MSGPACK_OBJECT_ARRAY || d->via.array.size != 1 ||
+		    d->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    d->via.array.ptr[0].via.u64 > TL_TLM_MAX_DIM)
+			return;
+		t->part_dim[i] = (int)d->via.array.ptr[0].via.u64;
+	}
+	t->nparts = (int)bb->via.array.size;
+}
+
 static int
 is_maps(const struct tl_rec *h)
 {
@@ -411,6 +440,11 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	if (init && tl_tlm_check_header(init, tl_reader_header(r), &err) < 0)
 		tl_die(TL_EXIT_DATA, "--init %s: %s", o.init, err.msg);
+	if (tl_rec_get(tl_reader_header(r), "emb_frozen") != NULL ||
+	    tl_rec_get(tl_reader_header(r), "dims_frozen") != NULL)
+		tl_die(TL_EXIT_USAGE, "maps of several backbones (tl-embed -m a+b -p none): "
+		    "tl-train reads their pooled features (tl-embed -m a+b)");
+	parts_from_header(tl_reader_header(r), &o.t);
 	tail = o.finetune || is_maps(tl_reader_header(r)) || (init && init->tail.n > 0);
 	if (tail && o.t.head != TL_TLM_LINEAR)
 		tl_die(TL_EXIT_USAGE, "maps from tl-embed --cut fine-tune a linear head: drop --hidden, "

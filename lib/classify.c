@@ -46,6 +46,9 @@ struct tl_classifier {
 	                            * layer (tlm.h ood_layer), or NULL */
 	float *of;                 /* [batch, ood_dim]: its features */
 	int map;                   /* inputs are maps [mh,mw,mc], pooled here */
+	int frozen;                /* several backbones' maps: the other parts'
+	                            * pooled features in "emb_frozen" [frozen],
+	                            * after the pooled map in the head's input */
 	enum tl_pool pool;         /* the model's pooling */
 	int mh, mw, mc;
 	struct tl_prep prep;       /* what the network saw (heat-map region) */
@@ -253,9 +256,10 @@ adapt_map_header(struct tl_classifier *c, struct tl_rec *h)
 	const struct tl_tlm_backbone *b = &c->m->backbone;
 	const msgpack_object *d = tl_rec_get(h, "dims");
 	const char *pool = obj_cstr(h, tl_rec_get(h, "pool"));
+	const msgpack_object *df = tl_rec_get(h, "dims_frozen");
 	msgpack_object dim = { .type = MSGPACK_OBJECT_POSITIVE_INTEGER };
 	msgpack_object arr = { .type = MSGPACK_OBJECT_ARRAY };
-	uint64_t v[3];
+	uint64_t v[3], f = 0;
 
 	if (pool == NULL || strcmp(pool, "none") != 0 || b->ndims != 1 ||
 	    tl_pool_parse(b->pool, &c->pool) < 0 || c->pool == TL_POOL_NONE ||
@@ -269,9 +273,17 @@ adapt_map_header(struct tl_classifier *c, struct tl_rec *h)
 	}
 	if (v[0] * v[1] * v[2] > (uint64_t)1 << 28)
 		return 0;
+	if (df != NULL) { /* several backbones: the others' pooled features */
+		if (df->type != MSGPACK_OBJECT_ARRAY || df->via.array.size != 1 ||
+		    df->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    df->via.array.ptr[0].via.u64 < 1 || df->via.array.ptr[0].via.u64 > TL_TLM_MAX_DIM)
+			return 0;
+		f = df->via.array.ptr[0].via.u64;
+	}
 	c->map = 1;
 	c->mh = (int)v[0], c->mw = (int)v[1], c->mc = (int)v[2];
-	dim.via.u64 = c->pool == TL_POOL_AVGMAX ? 2 * v[2] : v[2];
+	c->frozen = (int)f;
+	dim.via.u64 = (c->pool == TL_POOL_AVGMAX ? 2 * v[2] : v[2]) + f;
 	arr.via.array = (msgpack_object_array){ 1, &dim };
 	if (tl_rec_set_str(h, "pool", b->pool) < 0 || tl_rec_set_obj(h, "dims", &arr) < 0)
 		return -1;
@@ -329,7 +341,15 @@ start_images(struct tl_classifier *c, struct tl_err *err)
 		goto done;
 	}
 	eo.model = c->o.backbone ? c->o.backbone : b->name;
-	eo.layer = *b->layer ? b->layer : NULL;
+	eo.layer = *b->layer && b->nparts == 0 ? b->layer : NULL;
+	for (int i = 0; i < b->nparts && i < TL_EMBED_MAX_PARTS; i++) {
+		const msgpack_object *ppi = b->parts[i].preprocess;
+		eo.parts[i].layer = *b->parts[i].layer ? b->parts[i].layer : NULL;
+		eo.parts[i].mode = tl_obj_is_str(tl_obj_get(ppi, "resize"), "squash") ? TL_RESIZE_SQUASH :
+		    tl_obj_is_str(tl_obj_get(ppi, "resize"), "crop") ? TL_RESIZE_CROP : -1;
+		eo.parts[i].scale = obj_cstr(scale, tl_obj_get(ppi, "scale"));
+		eo.nparts = i + 1;
+	}
 	eo.pool = TL_POOL_AVG;
 	if (*b->pool && tl_pool_parse(b->pool, &eo.pool) < 0) {
 		tl_err_set(err, "%s: unknown pool '%s' in the model", c->o.model, b->pool);
@@ -361,6 +381,17 @@ start_images(struct tl_classifier *c, struct tl_err *err)
 		    tl_embedder_model(c->e)->path, what);
 		goto done;
 	}
+	for (int i = 0; i < b->nparts && i < tl_embedder_nparts(c->e); i++) {
+		const msgpack_object *hb = tl_rec_get(h, "backbones");
+		if (*(what = prep_differs(b->parts[i].preprocess, hb && hb->type ==
+		    MSGPACK_OBJECT_ARRAY && (uint32_t)i < hb->via.array.size ?
+		    tl_obj_get(&hb->via.array.ptr[i], "preprocess") : NULL))) {
+			tl_err_set(err, "%s: backbone %s prepares images differently (preprocess %s) "
+			    "from the embeddings the model was trained on", c->o.model,
+			    tl_embedder_part(c->e, i)->path, what);
+			goto done;
+		}
+	}
 	st = 0;
 done:
 	tl_rec_free(h);
@@ -383,9 +414,14 @@ start_emb(struct tl_classifier *c, const struct tl_rec *in, struct tl_err *err)
 		if (c->tail && strlen(err->msg) + 80 < sizeof err->msg)
 			strcat(err->msg, " (a fine-tuned model reads images, or maps from tl-embed --cut)");
 	} else if (c->o.cam && !c->map && !c->tail) {
-		tl_err_set(err, "--cam needs the feature map, but the input's emb is pooled: "
-		    "give tl-classify the images, or maps from tl-embed -l %s -p none",
-		    c->m->backbone.layer);
+		if (c->m->backbone.nparts)
+			tl_err_set(err, "--cam needs the feature map, but the input's emb is pooled: "
+			    "give tl-classify the images, or maps from tl-embed -m %s -p none",
+			    c->m->backbone.name);
+		else
+			tl_err_set(err, "--cam needs the feature map, but the input's emb is pooled: "
+			    "give tl-classify the images, or maps from tl-embed -l %s -p none",
+			    c->m->backbone.layer);
 		st = -2;
 	} else
 		st = 0;
@@ -538,6 +574,15 @@ tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_e
 	    t.shape[1] != (uint64_t)c->mw)))
 		return tl_err_set(err, "emb has %llu values, the header says %llu",
 		    (unsigned long long)t.count, (unsigned long long)want);
+	if (c->frozen) {
+		if (tl_rec_get(rec, "emb_frozen") == NULL)
+			return tl_err_set(err, "no emb_frozen (the header says dims_frozen)");
+		if (tl_rec_tensor(rec, "emb_frozen", &t, err) < 0)
+			return -1;
+		if (t.count != (uint64_t)c->frozen)
+			return tl_err_set(err, "emb_frozen has %llu values, the header says %d",
+			    (unsigned long long)t.count, c->frozen);
+	}
 	if (tl_rec_copy(c->recs[c->n], rec) < 0)
 		return tl_err_set(err, "out of memory");
 	c->n++;
@@ -584,13 +629,14 @@ pool_map(enum tl_pool pool, const float *map, size_t hw, int nc, float *v)
 }
 
 /* The per-channel factor a[c] with u = a * pooled, the model's normalisation
- * of this image's pooled vector p [C] (tlm.h's forward pass). */
+ * of this image's pooled vector p [C] (tlm.h's forward pass), the norm
+ * taken over the whole embedding p [d] (d > C: several backbones'). */
 static void
-norm_gain(const struct tl_tlm *m, const float *p, int nc, float *a)
+norm_gain(const struct tl_tlm *m, const float *p, int d, int nc, float *a)
 {
 	double ss = 0, inv = 1;
 
-	for (int j = 0; j < nc; j++) {
+	for (int j = 0; j < d; j++) {
 		double v = m->norm == TL_TLM_NORM_SQRT ? sqrt(fabs(p[j])) : fabs(p[j]);
 		ss += v * v;
 	}
@@ -624,7 +670,7 @@ cam_one(struct tl_classifier *c, int i, const float *map)
 	int d = c->m->dim, k = c->m->nclass, best = best_class(c->prob + (size_t)i * k, k);
 	size_t hw = (size_t)c->mh * c->mw;
 
-	norm_gain(c->m, c->emb + (size_t)i * d, c->mc, c->gain);
+	norm_gain(c->m, c->emb + (size_t)i * d, d, c->mc, c->gain);
 	tl_cam_compute(map, (int)hw, c->mc, c->m->w1 + (size_t)best * d, c->gain, c->m->mean,
 	    c->m->scale, c->camf);
 	tl_cam_to_u8(c->camf, (int)hw, c->cams + (size_t)i * hw);
@@ -682,7 +728,8 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 	 * backbone made are checked here, and a bad one leaves the batch */
 	for (int i = 0; i < n; i++)
 		if ((c->failed[i] = c->mode == MODE_IMAGE &&
-		    tl_rec_tensor(source(c, i), "emb", &t, &c->why[i]) < 0))
+		    (tl_rec_tensor(source(c, i), "emb", &t, &c->why[i]) < 0 ||
+		    (c->frozen && tl_rec_tensor(source(c, i), "emb_frozen", &t, &c->why[i]) < 0))))
 			tl_err_prefix(&c->why[i], "the backbone's output");
 	if (c->tail)
 		return run_tail(c, n, err);
@@ -696,6 +743,11 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 		if (c->map) {
 			tl_tensor_to_f32(&t, c->mapbuf);
 			pool_map(c->pool, c->mapbuf, hw, c->mc, c->emb + (size_t)i * d);
+			if (c->frozen) { /* after the pooled map: the other backbones' */
+				if (tl_rec_tensor(source(c, i), "emb_frozen", &t, err) < 0)
+					return -1;
+				tl_tensor_to_f32(&t, c->emb + (size_t)i * d + d - c->frozen);
+			}
 		} else
 			tl_tensor_to_f32(&t, c->emb + (size_t)i * d);
 	}
@@ -830,8 +882,10 @@ tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
 			*err = c->why[i];
 		return -3;
 	}
-	if (c->mode == MODE_IMAGE)
+	if (c->mode == MODE_IMAGE) {
 		tl_rec_del(r, "emb");
+		tl_rec_del(r, "emb_frozen");
+	}
 	best = best_class(prob, k);
 	if (c->o.reject && c->use_ood && c->ood[i] > c->ood_thr)
 		why = "ood";

@@ -2,6 +2,8 @@
  * embed.c - batching records through a backbone.
  */
 #include <float.h>
+#include <glib.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,19 +13,29 @@
 #include "prep.h"
 #include "tensor.h"
 
-struct tl_embedder {
+/* One backbone of the embedder: its network, input and output batches. */
+struct part {
 	struct tl_model model;
 	struct tl_nn *nn;
-	enum tl_pool pool;
-	int keep_image;
-	struct tl_image_opts img;
 	char layer[512];
-	int batch, n;
-	struct tl_rec **recs;     /* [batch] */
+	enum tl_pool pool;        /* TL_POOL_NONE: emb is this part's map */
 	float *in;                /* [batch, H, W, 3] */
 	float *out;               /* [batch, per] */
 	int64_t per;              /* output floats per image */
 	int oh, ow, oc;           /* output map (1,1,C for a vector output) */
+	int64_t dim;              /* floats this part adds to emb (or emb_frozen) */
+};
+
+struct tl_embedder {
+	int nparts;
+	struct part p[TL_EMBED_MAX_PARTS];
+	char name[TL_EMBED_MAX_PARTS * 129];   /* "a+b" */
+	char sha256[65];          /* one part's, or sha256 of the parts' joined by '+' */
+	int keep_image;
+	struct tl_image_opts img;
+	int batch, n;
+	struct tl_rec **recs;     /* [batch] */
+	int64_t frozen;           /* floats of emb_frozen (0: no such key) */
 };
 
 static const char *const pool_names[] = { "none", "avg", "max", "avgmax" };
@@ -43,7 +55,7 @@ tl_pool_parse(const char *s, enum tl_pool *p)
  * a fixed input size overrides the default 224x224 of a model without a
  * sidecar, and contradicts a sidecar that says otherwise. */
 static int
-fit_input(struct tl_embedder *e, struct tl_err *err)
+fit_input(struct part *e, struct tl_err *err)
 {
 	struct tl_prep *p = &e->model.prep;
 	int64_t d[TL_NN_MAXRANK];
@@ -69,63 +81,148 @@ fit_input(struct tl_embedder *e, struct tl_err *err)
 	return 0;
 }
 
+int
+tl_embed_split(const char *spec, char parts[][256], struct tl_err *err)
+{
+	int n = 0;
+	const char *s = spec, *plus;
+
+	/* a path that exists is one backbone, '+' or not */
+	if (strchr(spec, '+') == NULL || access(spec, F_OK) == 0) {
+		if (*spec == '\0')
+			return tl_err_set(err, "an empty backbone name");
+		snprintf(parts[0], 256, "%s", spec);
+		return 1;
+	}
+	for (;;) {
+		size_t k;
+		plus = strchr(s, '+');
+		k = plus ? (size_t)(plus - s) : strlen(s);
+		if (k == 0)
+			return tl_err_set(err, "'%s': an empty backbone name (want NAME+NAME...)", spec);
+		if (k >= 256)
+			return tl_err_set(err, "'%s': a backbone name is too long", spec);
+		if (n == TL_EMBED_MAX_PARTS)
+			return tl_err_set(err, "'%s': more than %d backbones", spec, TL_EMBED_MAX_PARTS);
+		memcpy(parts[n], s, k);
+		parts[n++][k] = '\0';
+		if (plus == NULL)
+			return n;
+		s = plus + 1;
+	}
+}
+
+/* Opens, adjusts and loads part i (spec) as the options say. */
+static int
+part_open(struct tl_embedder *e, int i, const char *spec, const struct tl_embed_opts *o,
+          struct tl_err *err)
+{
+	struct part *p = &e->p[i];
+	struct tl_nn_opts no;
+	int64_t d[TL_NN_MAXRANK];
+	int rank, mode = i < o->nparts ? o->parts[i].mode : o->mode;
+	const char *scale = i < o->nparts ? o->parts[i].scale : o->scale;
+	const char *layer = i < o->nparts ? o->parts[i].layer : o->layer;
+
+	if (tl_model_open(spec, &p->model, err) < 0)
+		return -1;
+	if (mode >= 0)
+		p->model.prep.mode = (enum tl_resize)mode;
+	if (p->model.prep.mode == TL_RESIZE_CROP && p->model.prep.resize < p->model.prep.width)
+		p->model.prep.resize = p->model.prep.width * 8 / 7; /* 224 -> 256 */
+	if (scale && tl_prep_set_scale(&p->model.prep, scale) < 0)
+		return tl_err_set(err, "unknown scale '%s' (want [0,1], [-1,1], imagenet or [0,255])", scale);
+	tl_nn_opts_init(&no);
+	no.threads = o->threads;
+	if (o->cut && i == 0 && p->model.ft_from[0] == '\0')
+		return tl_err_set(err, "%s: the model names no fine-tuning cut (tl-model.json "
+		    "\"finetune\"); give the layer with -l", p->model.name);
+	snprintf(p->layer, sizeof p->layer, "%s",
+	    o->cut && i == 0 ? p->model.ft_from : layer && *layer ? layer : p->model.layer);
+	if ((p->nn = tl_model_load(&p->model, p->layer, &no, err)) == NULL)
+		return -1;
+	if (fit_input(p, err) < 0)
+		return -1;
+	if ((rank = tl_nn_output_shape(p->nn, d, err)) < 0)
+		return -1;
+	/* logical shapes: [N,C,H,W] maps, [N,C] vectors */
+	if (rank == 4) {
+		p->oc = (int)d[1], p->oh = (int)d[2], p->ow = (int)d[3];
+	} else if (rank == 2) {
+		p->oc = (int)d[1], p->oh = p->ow = 1;
+	} else {
+		return tl_err_set(err, "layer '%s' has rank %d: want a [N,C,H,W] map or [N,C]",
+		    p->layer, rank);
+	}
+	p->per = (int64_t)p->oc * p->oh * p->ow;
+	/* several parts: only the first may stay a map, the others are pooled
+	 * (average when the pooling asked for is none) */
+	p->pool = i > 0 && o->pool == TL_POOL_NONE ? TL_POOL_AVG : o->pool;
+	p->dim = p->pool == TL_POOL_NONE && p->oh * p->ow > 1 ? p->per :
+	    p->pool == TL_POOL_AVGMAX ? 2 * (int64_t)p->oc : p->oc;
+	p->in = malloc((size_t)e->batch * p->model.prep.width * p->model.prep.height * 3 *
+	    sizeof *p->in);
+	p->out = malloc((size_t)e->batch * p->per * sizeof *p->out);
+	if (p->in == NULL || p->out == NULL)
+		return tl_err_set(err, "out of memory");
+	return 0;
+}
+
 struct tl_embedder *
 tl_embedder_new(const struct tl_embed_opts *o, struct tl_err *err)
 {
 	struct tl_embedder *e = calloc(1, sizeof *e);
-	struct tl_nn_opts no;
-	int64_t d[TL_NN_MAXRANK];
-	int rank;
+	char specs[TL_EMBED_MAX_PARTS][256];
+	int n;
 
 	if (e == NULL || tl_image_init(err) < 0) {
 		free(e);
 		return NULL;
 	}
-	if (tl_model_open(o->model, &e->model, err) < 0)
+	if ((n = tl_embed_split(o->model, specs, err)) < 0)
 		goto fail;
-	if (o->mode >= 0)
-		e->model.prep.mode = (enum tl_resize)o->mode;
-	if (e->model.prep.mode == TL_RESIZE_CROP && e->model.prep.resize < e->model.prep.width)
-		e->model.prep.resize = e->model.prep.width * 8 / 7; /* 224 -> 256 */
-	if (o->scale && tl_prep_set_scale(&e->model.prep, o->scale) < 0) {
-		tl_err_set(err, "unknown scale '%s' (want [0,1], [-1,1], imagenet or [0,255])", o->scale);
+	if (n > 1 && o->layer) {
+		tl_err_set(err, "--layer with several backbones: each gives its own feature "
+		    "layer (tl-model.json)");
 		goto fail;
 	}
-	tl_nn_opts_init(&no);
-	no.threads = o->threads;
-	if (o->cut && e->model.ft_from[0] == '\0') {
-		tl_err_set(err, "%s: the model names no fine-tuning cut (tl-model.json \"finetune\"); "
-		    "give the layer with -l", e->model.name);
-		goto fail;
+	e->batch = o->batch > 0 ? o->batch : 1;
+	for (int i = 0; i < n; i++) {
+		if (part_open(e, i, specs[i], o, err) < 0) {
+			e->nparts = i + 1;
+			goto fail;
+		}
+		e->nparts = i + 1;
+		for (int j = 0; j < i; j++)
+			if (strcmp(e->p[j].model.sha256, e->p[i].model.sha256) == 0) {
+				tl_err_set(err, "'%s': backbone %s named twice", o->model,
+				    e->p[i].model.name);
+				goto fail;
+			}
 	}
-	snprintf(e->layer, sizeof e->layer, "%s",
-	    o->cut ? e->model.ft_from : o->layer ? o->layer : e->model.layer);
-	if ((e->nn = tl_model_load(&e->model, e->layer, &no, err)) == NULL)
-		goto fail;
-	if (fit_input(e, err) < 0)
-		goto fail;
-	if ((rank = tl_nn_output_shape(e->nn, d, err)) < 0)
-		goto fail;
-	/* logical shapes: [N,C,H,W] maps, [N,C] vectors */
-	if (rank == 4) {
-		e->oc = (int)d[1], e->oh = (int)d[2], e->ow = (int)d[3];
-	} else if (rank == 2) {
-		e->oc = (int)d[1], e->oh = e->ow = 1;
+	if (n == 1) {
+		snprintf(e->name, sizeof e->name, "%s", e->p[0].model.name);
+		snprintf(e->sha256, sizeof e->sha256, "%s", e->p[0].model.sha256);
 	} else {
-		tl_err_set(err, "layer '%s' has rank %d: want a [N,C,H,W] map or [N,C]",
-		    e->layer, rank);
-		goto fail;
+		GString *ids = g_string_new(NULL);
+		for (int i = 0; i < n; i++) {
+			g_string_append_printf(ids, "%s%s", i ? "+" : "", e->p[i].model.sha256);
+			snprintf(e->name + strlen(e->name), sizeof e->name - strlen(e->name), "%s%s",
+			    i ? "+" : "", e->p[i].model.name);
+		}
+		gchar *hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, ids->str,
+		    (gssize)ids->len);
+		snprintf(e->sha256, sizeof e->sha256, "%s", hex);
+		g_free(hex);
+		g_string_free(ids, TRUE);
+		if (e->p[0].pool == TL_POOL_NONE && e->p[0].oh * e->p[0].ow > 1)
+			for (int i = 1; i < n; i++)
+				e->frozen += e->p[i].dim;
 	}
-	e->per = (int64_t)e->oc * e->oh * e->ow;
-	e->pool = o->pool;
 	e->keep_image = o->keep_image;
 	e->img.max_pixels = o->max_pixels;
-	e->batch = o->batch > 0 ? o->batch : 1;
 	e->recs = calloc((size_t)e->batch, sizeof *e->recs);
-	e->in = malloc((size_t)e->batch * e->model.prep.width * e->model.prep.height * 3 *
-	    sizeof *e->in);
-	e->out = malloc((size_t)e->batch * e->per * sizeof *e->out);
-	if (e->recs == NULL || e->in == NULL || e->out == NULL) {
+	if (e->recs == NULL) {
 		tl_err_set(err, "out of memory");
 		goto fail;
 	}
@@ -145,19 +242,33 @@ tl_embedder_free(struct tl_embedder *e)
 {
 	if (e == NULL)
 		return;
-	tl_nn_free(e->nn);
+	for (int i = 0; i < e->nparts; i++) {
+		tl_nn_free(e->p[i].nn);
+		free(e->p[i].in);
+		free(e->p[i].out);
+	}
 	for (int i = 0; e->recs && i < e->batch; i++)
 		tl_rec_free(e->recs[i]);
 	free(e->recs);
-	free(e->in);
-	free(e->out);
 	free(e);
 }
 
 const struct tl_model *
 tl_embedder_model(const struct tl_embedder *e)
 {
-	return &e->model;
+	return &e->p[0].model;
+}
+
+int
+tl_embedder_nparts(const struct tl_embedder *e)
+{
+	return e->nparts;
+}
+
+const struct tl_model *
+tl_embedder_part(const struct tl_embedder *e, int i)
+{
+	return &e->p[i].model;
 }
 
 /* Small msgpack maps for the header, built in h's arena. */
@@ -190,31 +301,35 @@ num_obj(double v)
 	return o;
 }
 
-int
-tl_embedder_header(const struct tl_embedder *e, struct tl_rec *h)
+/* Part p's "dims" ([H,W,C] of a map, [D] pooled) into dims[0..3) (room
+ * for 3, in h's arena); the count. */
+static int
+part_dims(const struct part *p, msgpack_object *dims)
 {
-	const struct tl_prep *p = &e->model.prep;
-	msgpack_object_kv m[2], pp[6];
-	msgpack_object dims[3], map = { .type = MSGPACK_OBJECT_MAP }, arr = { .type = MSGPACK_OBJECT_ARRAY };
-	msgpack_object mul[3], add[3];
 	int nd = 0;
 
-	m[0] = (msgpack_object_kv){ str_obj(h, "name"), str_obj(h, e->model.name) };
-	m[1] = (msgpack_object_kv){ str_obj(h, "sha256"), str_obj(h, e->model.sha256) };
-	map.via.map = (msgpack_object_map){ 2, m };
-	if (tl_rec_set_obj(h, "model", &map) < 0)
-		return -1;
-	if (e->pool == TL_POOL_NONE && (e->oh > 1 || e->ow > 1)) {
-		dims[nd++] = num_obj(e->oh);
-		dims[nd++] = num_obj(e->ow);
+	if (p->pool == TL_POOL_NONE && (p->oh > 1 || p->ow > 1)) {
+		dims[nd++] = num_obj(p->oh);
+		dims[nd++] = num_obj(p->ow);
 	}
-	dims[nd++] = num_obj(e->pool == TL_POOL_AVGMAX ? 2 * e->oc : e->oc);
-	arr.via.array = (msgpack_object_array){ (uint32_t)nd, dims };
-	if (tl_rec_set_obj(h, "dims", &arr) < 0)
-		return -1;
+	dims[nd++] = num_obj(p->pool == TL_POOL_AVGMAX ? 2 * p->oc : p->oc);
+	return nd;
+}
+
+/* Part p's "preprocess" map, built in h's arena. */
+static msgpack_object
+prep_obj(struct tl_rec *h, const struct part *e)
+{
+	const struct tl_prep *p = &e->model.prep;
+	msgpack_object_kv *pp = tl_rec_alloc(h, 6 * sizeof *pp);
+	msgpack_object *ma = tl_rec_alloc(h, 6 * sizeof *ma);
+	msgpack_object map = { .type = MSGPACK_OBJECT_MAP };
+
+	if (pp == NULL || ma == NULL)
+		return (msgpack_object){ .type = MSGPACK_OBJECT_NIL };
 	for (int c = 0; c < 3; c++) {
-		mul[c] = num_obj(p->mul[c]);
-		add[c] = num_obj(p->add[c]);
+		ma[c] = num_obj(p->mul[c]);
+		ma[3 + c] = num_obj(p->add[c]);
 	}
 	pp[0] = (msgpack_object_kv){ str_obj(h, "width"), num_obj(p->width) };
 	pp[1] = (msgpack_object_kv){ str_obj(h, "height"), num_obj(p->height) };
@@ -222,16 +337,94 @@ tl_embedder_header(const struct tl_embedder *e, struct tl_rec *h)
 	    str_obj(h, p->mode == TL_RESIZE_SQUASH ? "squash" : "crop") };
 	pp[3] = (msgpack_object_kv){ str_obj(h, "scale"), str_obj(h, p->scale) };
 	pp[4] = (msgpack_object_kv){ str_obj(h, "mul"),
-	    { .type = MSGPACK_OBJECT_ARRAY, .via.array = { 3, mul } } };
+	    { .type = MSGPACK_OBJECT_ARRAY, .via.array = { 3, ma } } };
 	pp[5] = (msgpack_object_kv){ str_obj(h, "add"),
-	    { .type = MSGPACK_OBJECT_ARRAY, .via.array = { 3, add } } };
+	    { .type = MSGPACK_OBJECT_ARRAY, .via.array = { 3, ma + 3 } } };
 	map.via.map = (msgpack_object_map){ 6, pp };
-	if (tl_rec_set_obj(h, "preprocess", &map) < 0)
+	return map;
+}
+
+/* The header's "backbones": [{name, sha256, layer, pool, dims, preprocess}]. */
+static int
+backbones_obj(const struct tl_embedder *e, struct tl_rec *h)
+{
+	msgpack_object *arr = tl_rec_alloc(h, (size_t)e->nparts * sizeof *arr);
+	msgpack_object a = { .type = MSGPACK_OBJECT_ARRAY };
+
+	if (arr == NULL)
 		return -1;
-	if (tl_rec_set_str(h, "layer", e->layer) < 0 ||
-	    tl_rec_set_str(h, "pool", pool_names[e->pool]) < 0)
+	for (int i = 0; i < e->nparts; i++) {
+		const struct part *p = &e->p[i];
+		msgpack_object_kv *kv = tl_rec_alloc(h, 6 * sizeof *kv);
+		msgpack_object *dims = tl_rec_alloc(h, 3 * sizeof *dims);
+		int nd;
+		if (kv == NULL || dims == NULL)
+			return -1;
+		nd = part_dims(p, dims);
+		kv[0] = (msgpack_object_kv){ str_obj(h, "name"), str_obj(h, p->model.name) };
+		kv[1] = (msgpack_object_kv){ str_obj(h, "sha256"), str_obj(h, p->model.sha256) };
+		kv[2] = (msgpack_object_kv){ str_obj(h, "layer"), str_obj(h, p->layer) };
+		kv[3] = (msgpack_object_kv){ str_obj(h, "pool"), str_obj(h, pool_names[p->pool]) };
+		kv[4] = (msgpack_object_kv){ str_obj(h, "dims"),
+		    { .type = MSGPACK_OBJECT_ARRAY, .via.array = { (uint32_t)nd, dims } } };
+		kv[5] = (msgpack_object_kv){ str_obj(h, "preprocess"), prep_obj(h, p) };
+		if (kv[5].val.type == MSGPACK_OBJECT_NIL)
+			return -1;
+		arr[i] = (msgpack_object){ .type = MSGPACK_OBJECT_MAP, .via.map = { 6, kv } };
+	}
+	a.via.array = (msgpack_object_array){ (uint32_t)e->nparts, arr };
+	return tl_rec_set_obj(h, "backbones", &a);
+}
+
+int
+tl_embedder_header(const struct tl_embedder *e, struct tl_rec *h)
+{
+	msgpack_object_kv m[2];
+	msgpack_object dims[3], map = { .type = MSGPACK_OBJECT_MAP }, arr = { .type = MSGPACK_OBJECT_ARRAY };
+	msgpack_object pp;
+	int nd;
+
+	m[0] = (msgpack_object_kv){ str_obj(h, "name"), str_obj(h, e->name) };
+	m[1] = (msgpack_object_kv){ str_obj(h, "sha256"), str_obj(h, e->sha256) };
+	map.via.map = (msgpack_object_map){ 2, m };
+	if (tl_rec_set_obj(h, "model", &map) < 0)
 		return -1;
-	return 0;
+	nd = part_dims(&e->p[0], dims);
+	if (e->nparts > 1 && e->frozen == 0) { /* the pooled parts, concatenated */
+		uint64_t d = 0;
+		for (int i = 0; i < e->nparts; i++)
+			d += (uint64_t)e->p[i].dim;
+		nd = 1;
+		dims[0] = num_obj((double)d);
+	}
+	arr.via.array = (msgpack_object_array){ (uint32_t)nd, dims };
+	if (tl_rec_set_obj(h, "dims", &arr) < 0)
+		return -1;
+	if (e->nparts == 1) {
+		pp = prep_obj(h, &e->p[0]);
+		if (pp.type == MSGPACK_OBJECT_NIL || tl_rec_set_obj(h, "preprocess", &pp) < 0)
+			return -1;
+		if (tl_rec_set_str(h, "layer", e->p[0].layer) < 0 ||
+		    tl_rec_set_str(h, "pool", pool_names[e->p[0].pool]) < 0)
+			return -1;
+		return 0;
+	}
+	{
+		char layers[TL_EMBED_MAX_PARTS * 129] = "";
+		for (int i = 0; i < e->nparts; i++)
+			snprintf(layers + strlen(layers), sizeof layers - strlen(layers), "%s%s",
+			    i ? "+" : "", e->p[i].layer);
+		if (tl_rec_set_str(h, "layer", layers) < 0 ||
+		    tl_rec_set_str(h, "pool", pool_names[e->p[0].pool]) < 0)
+			return -1;
+	}
+	if (e->frozen > 0) {
+		msgpack_object fd = num_obj((double)e->frozen);
+		arr.via.array = (msgpack_object_array){ 1, &fd };
+		if (tl_rec_set_obj(h, "dims_frozen", &arr) < 0)
+			return -1;
+	}
+	return backbones_obj(e, h);
 }
 
 /* Pixels of rec: its pix tensor, or its img decoded into *im. */
@@ -266,15 +459,17 @@ pixels(struct tl_embedder *e, const struct tl_rec *rec, struct tl_image *im,
 int
 tl_embedder_add(struct tl_embedder *e, const struct tl_rec *rec, struct tl_err *err)
 {
-	const struct tl_prep *p = &e->model.prep;
 	struct tl_image im = { 0 };
 	const unsigned char *pix = NULL;
 	int w = 0, h = 0, st;
 
+	/* decoded once, prepared for each backbone */
 	st = pixels(e, rec, &im, &pix, &w, &h, err);
-	if (st == 0)
+	for (int i = 0; i < e->nparts && st == 0; i++) {
+		const struct tl_prep *p = &e->p[i].model.prep;
 		st = tl_prep_pixels(p, pix, w, h,
-		    e->in + (size_t)e->n * p->width * p->height * 3, err);
+		    e->p[i].in + (size_t)e->n * p->width * p->height * 3, err);
+	}
 	tl_image_free(&im);
 	if (st < 0)
 		return -1;
@@ -320,37 +515,56 @@ pool_map(enum tl_pool pool, const float *map, int hw, int oc, float *v)
 	}
 }
 
+/* Part p's features of image i into v: its map, or pooled. */
+static void
+part_features(const struct part *p, int i, float *v)
+{
+	const float *map = p->out + (size_t)i * p->per;
+	int hw = p->oh * p->ow;
+
+	if ((p->pool == TL_POOL_NONE || hw == 1) && p->pool != TL_POOL_AVGMAX)
+		memcpy(v, map, (size_t)(p->pool == TL_POOL_NONE ? p->per : p->oc) * sizeof *v);
+	else
+		pool_map(p->pool == TL_POOL_NONE ? TL_POOL_AVG : p->pool, map, hw, p->oc, v);
+}
+
 int
 tl_embedder_run(struct tl_embedder *e, struct tl_err *err)
 {
 	if (e->n == 0)
 		return 0;
-	if (tl_nn_run(e->nn, e->in, e->n, e->out, err) < 0)
-		return -1;
+	for (int k = 0; k < e->nparts; k++)
+		if (tl_nn_run(e->p[k].nn, e->p[k].in, e->n, e->p[k].out, err) < 0)
+			return -1;
 	for (int i = 0; i < e->n; i++) {
 		struct tl_rec *r = e->recs[i];
-		const float *map = e->out + (size_t)i * e->per;
-		int hw = e->oh * e->ow;
+		const struct part *p0 = &e->p[0];
+		uint64_t shape[3] = { (uint64_t)p0->oh, (uint64_t)p0->ow, (uint64_t)p0->oc }, d;
 		float *v;
+		int k = 1;
 
-		if (e->pool == TL_POOL_NONE && hw > 1) {
-			uint64_t shape[3] = { (uint64_t)e->oh, (uint64_t)e->ow, (uint64_t)e->oc };
-			v = tl_rec_set_tensor(r, "emb", TL_F32, 3, shape);
-			if (v != NULL)
-				memcpy(v, map, (size_t)e->per * sizeof *v);
-		} else {
-			uint64_t d = (uint64_t)(e->pool == TL_POOL_AVGMAX ? 2 * e->oc : e->oc);
-			v = tl_rec_set_tensor(r, "emb", TL_F32, 1, &d);
-			if (v != NULL) {
-				if (hw == 1 && e->pool != TL_POOL_AVGMAX)
-					memcpy(v, map, (size_t)e->oc * sizeof *v);
-				else
-					pool_map(e->pool == TL_POOL_NONE ? TL_POOL_AVG : e->pool,
-					    map, hw, e->oc, v);
+		if (p0->pool == TL_POOL_NONE && p0->oh * p0->ow > 1) {
+			if ((v = tl_rec_set_tensor(r, "emb", TL_F32, 3, shape)) == NULL)
+				return tl_err_set(err, "out of memory");
+			part_features(p0, i, v);
+			if (e->frozen > 0) {
+				d = (uint64_t)e->frozen;
+				if ((v = tl_rec_set_tensor(r, "emb_frozen", TL_F32, 1, &d)) == NULL)
+					return tl_err_set(err, "out of memory");
 			}
+		} else {
+			d = 0;
+			for (int j = 0; j < e->nparts; j++)
+				d += (uint64_t)e->p[j].dim;
+			if ((v = tl_rec_set_tensor(r, "emb", TL_F32, 1, &d)) == NULL)
+				return tl_err_set(err, "out of memory");
+			k = 0;
 		}
-		if (v == NULL)
-			return tl_err_set(err, "out of memory");
+		if (e->nparts > 1 || k == 0)
+			for (; k < e->nparts; k++) {
+				part_features(&e->p[k], i, v);
+				v += e->p[k].dim;
+			}
 		if (!e->keep_image) {
 			tl_rec_del(r, "img");
 			tl_rec_del(r, "pix");

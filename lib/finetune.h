@@ -52,7 +52,7 @@ struct tl_ft_report {
 	int best_epoch;                  /* the kept epoch: best val log loss (0: untouched) */
 	int convs;                       /* Conv nodes in the tail */
 	long long params;                /* tail parameters trained */
-	char from[128], to[128];         /* the cut and the end */
+	char from[512], to[512];         /* the cut and the end */
 };
 
 /* The tail of backbone `name` (whose sha256 must be `sha256`, unless NULL)
@@ -71,7 +71,7 @@ int tl_ft_restore(struct tl_tail *t, const struct tl_tlm *m, struct tl_err *err)
 
 /* What a run will train, for the cost tl-train states before it starts. */
 struct tl_ft_plan {
-	char from[128], to[128]; /* the cut and the end */
+	char from[512], to[512]; /* the cut and the end */
 	int convs;               /* Conv nodes in the tail */
 	int net_convs;           /* Conv nodes of the network up to the end */
 	long long params;        /* tail parameters */

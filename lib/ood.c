@@ -123,18 +123,16 @@ ledoit_wolf(size_t n, size_t p, const double *xc, const double *s)
 	return delta > 0 ? fmax(beta, 0) / delta : 0;
 }
 
-int
-tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shrinkage,
-           struct tl_err *err)
+/* The statistics of columns off..off+p of x [n,D] (D = ood_dim) into
+ * the diagonal block of ood_w and columns of ood_mu they cover. */
+static int
+fit_block(struct tl_tlm *m, size_t n, const float *x, const int *y, double shrinkage,
+          size_t off, size_t p, double *sh_out, struct tl_err *err)
 {
-	size_t p = (size_t)m->ood_dim, k = (size_t)m->nclass;
+	size_t k = (size_t)m->nclass, dd = (size_t)m->ood_dim;
 	double *mu, *xc, *s, *a, *w, *cnt, tr = 0, sh;
 	int info = 0;
 
-	if (n == 0)
-		return tl_err_set(err, "no training data for the OOD statistics");
-	if (tl_tlm_alloc_ood(m, err) < 0)
-		return -1;
 	mu = calloc(k * p + k, sizeof *mu);
 	xc = malloc(n * p * sizeof *xc);
 	s = calloc(p * p, sizeof *s);
@@ -149,7 +147,7 @@ tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shri
 	for (size_t i = 0; i < n; i++) {
 		cnt[y[i]]++;
 		for (size_t j = 0; j < p; j++)
-			mu[(size_t)y[i] * p + j] += x[i * p + j];
+			mu[(size_t)y[i] * p + j] += x[i * dd + off + j];
 	}
 	for (size_t c = 0; c < k; c++)
 		for (size_t j = 0; j < p; j++) {
@@ -159,12 +157,12 @@ tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shri
 			}
 			double a = 0;
 			for (size_t i = 0; i < n; i++)
-				a += x[i * p + j];
+				a += x[i * dd + off + j];
 			mu[c * p + j] = a / (double)n;
 		}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < p; j++)
-			xc[i * p + j] = x[i * p + j] - mu[(size_t)y[i] * p + j];
+			xc[i * p + j] = x[i * dd + off + j] - mu[(size_t)y[i] * p + j];
 	/* s [p,p] upper = xc' xc / n */
 	covariance(n, p, xc, s);
 	sh = shrinkage >= 0 ? shrinkage : ledoit_wolf(n, p, xc, s);
@@ -193,18 +191,45 @@ tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shri
 		return tl_err_set(err, "the feature covariance cannot be inverted");
 	}
 	/* W [D,D] row-major lower: W[i][j] = L^-1 (i,j) */
-	for (size_t i = 0; i < p * p; i++)
-		m->ood_w[i] = (float)w[i];
+	for (size_t i = 0; i < p; i++)
+		for (size_t j = 0; j < p; j++)
+			m->ood_w[(off + i) * dd + off + j] = (float)w[i * p + j];
 	/* whitened means: ood_mu[c] = W mu_c */
 	for (size_t c = 0; c < k; c++)
 		for (size_t i = 0; i < p; i++) {
 			double v = 0;
 			for (size_t j = 0; j <= i; j++)
 				v += w[i * p + j] * mu[c * p + j];
-			m->ood_mu[c * p + i] = (float)v;
+			m->ood_mu[c * dd + off + i] = (float)v;
 		}
-	m->ood_shrinkage = (float)sh;
+	*sh_out = sh;
 	free(mu), free(xc), free(s), free(a), free(w);
+	return 0;
+}
+
+int
+tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double shrinkage,
+           struct tl_err *err)
+{
+	size_t dd = (size_t)m->ood_dim, off = 0;
+	double sh = 0, most = 0;
+
+	if (n == 0)
+		return tl_err_set(err, "no training data for the OOD statistics");
+	if (tl_tlm_alloc_ood(m, err) < 0)
+		return -1;
+	if (m->ood_nparts <= 1)
+		return fit_block(m, n, x, y, shrinkage, 0, dd, &sh, err) < 0 ? -1 :
+		    (m->ood_shrinkage = (float)sh, 0);
+	/* one block per backbone, zero between them */
+	memset(m->ood_w, 0, dd * dd * sizeof *m->ood_w);
+	for (int p = 0; p < m->ood_nparts; p++) {
+		if (fit_block(m, n, x, y, shrinkage, off, (size_t)m->ood_part_dim[p], &sh, err) < 0)
+			return -1;
+		most = sh > most ? sh : most;
+		off += (size_t)m->ood_part_dim[p];
+	}
+	m->ood_shrinkage = (float)most;
 	return 0;
 }
 

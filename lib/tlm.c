@@ -270,15 +270,19 @@ obj_str(struct tl_rec *a, const msgpack_object *o)
 	return arena_str(a, o->via.str.ptr, o->via.str.size);
 }
 
+static int part_from(struct tl_tlm_backbone *b, struct tl_rec *a, const msgpack_object *map,
+                     int i, struct tl_err *err);
+
 /* Fills b from a map holding "model" {name, sha256}, "layer", "pool",
- * "dims", "preprocess" (a stream header, or the file's "backbone"); strings
- * go into arena a.  -1 with err naming the missing part. */
+ * "dims", "preprocess" and, with several backbones, "backbones" (a stream
+ * header, or the file's "backbone"); strings go into arena a.  -1 with err
+ * naming the missing part. */
 static int
 backbone_from(struct tl_tlm_backbone *b, struct tl_rec *a, const msgpack_object *map,
               struct tl_err *err)
 {
 	const msgpack_object *mo = tl_obj_get(map, "model"), *d = tl_obj_get(map, "dims");
-	const msgpack_object *pp = tl_obj_get(map, "preprocess");
+	const msgpack_object *pp = tl_obj_get(map, "preprocess"), *bb = tl_obj_get(map, "backbones");
 	const char *s;
 
 	if ((b->name = obj_str(a, tl_obj_get(mo, "name"))) == NULL ||
@@ -299,6 +303,53 @@ backbone_from(struct tl_tlm_backbone *b, struct tl_rec *a, const msgpack_object 
 	}
 	b->preprocess = NULL;
 	if (pp != NULL && (b->preprocess = arena_obj(a, "preprocess", pp)) == NULL)
+		return tl_err_set(err, "out of memory");
+	b->nparts = 0;
+	b->parts = NULL;
+	if (bb == NULL)
+		return 0;
+	if (bb->type != MSGPACK_OBJECT_ARRAY || bb->via.array.size < 1 ||
+	    bb->via.array.size > TL_TLM_MAX_PARTS)
+		return tl_err_set(err, "\"backbones\" is not an array of 1 to %d backbones",
+		    TL_TLM_MAX_PARTS);
+	if ((b->parts = tl_rec_alloc(a, bb->via.array.size * sizeof *b->parts)) == NULL)
+		return tl_err_set(err, "out of memory");
+	memset(b->parts, 0, bb->via.array.size * sizeof *b->parts);
+	for (uint32_t i = 0; i < bb->via.array.size; i++)
+		if (part_from(&b->parts[i], a, &bb->via.array.ptr[i], (int)i, err) < 0)
+			return -1;
+	b->nparts = (int)bb->via.array.size;
+	return 0;
+}
+
+/* One entry of "backbones": {name, sha256, layer, pool, dims, preprocess}. */
+static int
+part_from(struct tl_tlm_backbone *b, struct tl_rec *a, const msgpack_object *map, int i,
+          struct tl_err *err)
+{
+	const msgpack_object *d = tl_obj_get(map, "dims"), *pp = tl_obj_get(map, "preprocess");
+	const char *s;
+	char key[32];
+
+	if (map->type != MSGPACK_OBJECT_MAP ||
+	    (b->name = obj_str(a, tl_obj_get(map, "name"))) == NULL ||
+	    (b->sha256 = obj_str(a, tl_obj_get(map, "sha256"))) == NULL)
+		return tl_err_set(err, "\"backbones\"[%d] has no \"name\" and \"sha256\"", i);
+	b->layer = (s = obj_str(a, tl_obj_get(map, "layer"))) ? s : "";
+	b->pool = (s = obj_str(a, tl_obj_get(map, "pool"))) ? s : "";
+	if (d == NULL || d->type != MSGPACK_OBJECT_ARRAY || d->via.array.size < 1 ||
+	    d->via.array.size > 3)
+		return tl_err_set(err, "\"backbones\"[%d] has no \"dims\" (1 to 3 sizes)", i);
+	b->ndims = (int)d->via.array.size;
+	for (int k = 0; k < b->ndims; k++) {
+		const msgpack_object *v = &d->via.array.ptr[k];
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 < 1 ||
+		    v->via.u64 > TL_TLM_MAX_DIM)
+			return tl_err_set(err, "\"backbones\"[%d]: \"dims\"[%d] is not a size", i, k);
+		b->dims[k] = v->via.u64;
+	}
+	snprintf(key, sizeof key, "preprocess.%d", i);
+	if (pp != NULL && (b->preprocess = arena_obj(a, key, pp)) == NULL)
 		return tl_err_set(err, "out of memory");
 	return 0;
 }
@@ -362,6 +413,58 @@ describe(char *buf, size_t n, const struct tl_tlm_backbone *b, int digits)
 		snprintf(buf + off, n - off, "]");
 }
 
+/* The part names of b joined by '+' ("a+b", or b's name) into buf. */
+static void
+part_names(char *buf, size_t n, const struct tl_tlm_backbone *b)
+{
+	int off = 0;
+
+	buf[0] = '\0';
+	if (b->nparts == 0)
+		snprintf(buf, n, "%s", b->name);
+	for (int i = 0; i < b->nparts && off >= 0 && (size_t)off < n; i++)
+		off += snprintf(buf + off, n - off, "%s%s", i ? "+" : "", b->parts[i].name);
+}
+
+/* The parts of model backbone b against the stream's s: 0 when they agree
+ * (or neither has parts), else -1 with err naming the first difference.
+ * Each part's identity (sha256, layer) and, but for a first part's map,
+ * its pool are compared here; dims are compared on the whole below (a
+ * stream of maps is pooled by tl-classify before it compares). */
+static int
+check_parts(const struct tl_tlm_backbone *b, const struct tl_tlm_backbone *s, struct tl_err *err)
+{
+	char want[600], got[600];
+
+	if (b->nparts == 0 && s->nparts == 0)
+		return 0;
+	if (b->nparts != s->nparts) {
+		part_names(want, sizeof want, b);
+		part_names(got, sizeof got, s);
+		return tl_err_set(err, "backbone differs (backbones): the model wants embeddings "
+		    "of %d backbone%s, %s; the stream has %d, %s", b->nparts ? b->nparts : 1,
+		    b->nparts > 1 ? "s" : "", want, s->nparts ? s->nparts : 1, got);
+	}
+	for (int i = 0; i < b->nparts; i++) {
+		const struct tl_tlm_backbone *p = &b->parts[i], *q = &s->parts[i];
+		/* the first part's map (pool none) is pooled by tl-classify; the
+		 * others come pooled and must be pooled alike */
+		const char *what = strcmp(p->sha256, q->sha256) != 0 ? "sha256" :
+		    strcmp(p->layer, q->layer) != 0 ? "layer" :
+		    strcmp(p->pool, q->pool) != 0 && (i > 0 || strcmp(q->pool, "none") != 0) ? "pool" :
+		    NULL;
+		int digits = hash_digits(p->sha256, q->sha256);
+		if (what == NULL)
+			continue;
+		return tl_err_set(err, "backbone differs (part %d of %d: %s): the model wants %s "
+		    "sha256 %.*s, layer %s, pool %s there; the stream has %s sha256 %.*s, layer %s, "
+		    "pool %s", i + 1, b->nparts, what, p->name, digits, p->sha256,
+		    *p->layer ? p->layer : "(none)", *p->pool ? p->pool : "(none)", q->name, digits,
+		    q->sha256, *q->layer ? q->layer : "(none)", *q->pool ? q->pool : "(none)");
+	}
+	return 0;
+}
+
 int
 tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header, struct tl_err *err)
 {
@@ -377,6 +480,10 @@ tl_tlm_check_header(const struct tl_tlm *m, const struct tl_rec *header, struct 
 	if (backbone_from(&s, a, &h, err) < 0) {
 		tl_rec_free(a);
 		return tl_err_prefix(err, "stream header (not tl-embed output?)");
+	}
+	if (check_parts(b, &s, err) < 0) {
+		tl_rec_free(a);
+		return -1;
 	}
 	/* what: the fields that differ, named as in tl-stream(5)'s header */
 	if (strcmp(s.sha256, b->sha256) != 0)
@@ -465,9 +572,31 @@ pk_mat(msgpack_packer *pk, const char *key, const float *v, uint64_t r, uint64_t
 }
 
 static void
+pk_part(msgpack_packer *pk, const struct tl_tlm_backbone *b)
+{
+	msgpack_pack_map(pk, b->preprocess ? 6 : 5);
+	pk_str(pk, "name");
+	pk_str(pk, b->name);
+	pk_str(pk, "sha256");
+	pk_str(pk, b->sha256);
+	pk_str(pk, "layer");
+	pk_str(pk, b->layer);
+	pk_str(pk, "pool");
+	pk_str(pk, b->pool);
+	pk_str(pk, "dims");
+	msgpack_pack_array(pk, (size_t)b->ndims);
+	for (int i = 0; i < b->ndims; i++)
+		msgpack_pack_uint64(pk, b->dims[i]);
+	if (b->preprocess) {
+		pk_str(pk, "preprocess");
+		msgpack_pack_object(pk, *b->preprocess);
+	}
+}
+
+static void
 pk_backbone(msgpack_packer *pk, const struct tl_tlm_backbone *b)
 {
-	msgpack_pack_map(pk, b->preprocess ? 5 : 4);
+	msgpack_pack_map(pk, 4 + (b->preprocess ? 1 : 0) + (b->nparts ? 1 : 0));
 	pk_str(pk, "model");
 	msgpack_pack_map(pk, 2);
 	pk_str(pk, "name");
@@ -485,6 +614,12 @@ pk_backbone(msgpack_packer *pk, const struct tl_tlm_backbone *b)
 	if (b->preprocess) {
 		pk_str(pk, "preprocess");
 		msgpack_pack_object(pk, *b->preprocess);
+	}
+	if (b->nparts) {
+		pk_str(pk, "backbones");
+		msgpack_pack_array(pk, (size_t)b->nparts);
+		for (int i = 0; i < b->nparts; i++)
+			pk_part(pk, &b->parts[i]);
 	}
 }
 
@@ -601,7 +736,7 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 	if (m->has_ood) {
 		uint64_t od = (uint64_t)m->ood_dim;
 		pk_str(&pk, "ood");
-		msgpack_pack_map(&pk, *m->ood_layer ? 8 : 5);
+		msgpack_pack_map(&pk, (*m->ood_layer ? 8 : 5) + (m->ood_nparts > 1 ? 2 : 0));
 		if (*m->ood_layer) {
 			pk_str(&pk, "layer");
 			pk_str(&pk, m->ood_layer);
@@ -616,6 +751,16 @@ tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err)
 		msgpack_pack_double(&pk, (double)m->ood_keep);
 		pk_str(&pk, "shrinkage");
 		msgpack_pack_double(&pk, (double)m->ood_shrinkage);
+		if (m->ood_nparts > 1) {
+			pk_str(&pk, "parts");
+			msgpack_pack_array(&pk, (size_t)m->ood_nparts);
+			for (int i = 0; i < m->ood_nparts; i++)
+				msgpack_pack_uint64(&pk, (uint64_t)m->ood_part_dim[i]);
+			pk_str(&pk, "part_scale");
+			msgpack_pack_array(&pk, (size_t)m->ood_nparts);
+			for (int i = 0; i < m->ood_nparts; i++)
+				msgpack_pack_double(&pk, (double)m->ood_part_scale[i]);
+		}
 	}
 	if (m->train) {
 		pk_str(&pk, "train");
@@ -837,6 +982,40 @@ out:
 	return rc;
 }
 
+/* The optional "parts" and "part_scale" of the "ood" map (OOD per
+ * backbone): as many sizes as scales, 2 to TL_TLM_MAX_PARTS, the sizes
+ * adding up to ood_dim, the scales positive. */
+static int
+ood_parts(struct tl_tlm *m, const msgpack_object *ood, struct tl_err *err)
+{
+	const msgpack_object *pa = tl_obj_get(ood, "parts"), *ps = tl_obj_get(ood, "part_scale");
+	uint64_t sum = 0;
+
+	if (pa == NULL && ps == NULL)
+		return 0;
+	if (pa == NULL || ps == NULL || pa->type != MSGPACK_OBJECT_ARRAY ||
+	    ps->type != MSGPACK_OBJECT_ARRAY || pa->via.array.size != ps->via.array.size ||
+	    pa->via.array.size < 2 || pa->via.array.size > TL_TLM_MAX_PARTS || *m->ood_layer)
+		return bad_key(err, "ood.parts", "not 2 to 8 sizes with as many part_scale");
+	for (uint32_t i = 0; i < pa->via.array.size; i++) {
+		const msgpack_object *d = &pa->via.array.ptr[i], *c = &ps->via.array.ptr[i];
+		double v = c->type == MSGPACK_OBJECT_FLOAT64 || c->type == MSGPACK_OBJECT_FLOAT32 ?
+		    c->via.f64 : c->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double)c->via.u64 : -1;
+		if (d->type != MSGPACK_OBJECT_POSITIVE_INTEGER || d->via.u64 < 1 ||
+		    d->via.u64 > TL_TLM_MAX_DIM)
+			return bad_key(err, "ood.parts", "a size is not a positive integer");
+		if (!(v > 0 && v < 1e30))
+			return bad_key(err, "ood.part_scale", "not a positive number");
+		m->ood_part_dim[i] = (int)d->via.u64;
+		m->ood_part_scale[i] = (float)v;
+		sum += d->via.u64;
+	}
+	if (sum != (uint64_t)m->ood_dim)
+		return bad_key(err, "ood.parts", "do not add up to the OOD space's size");
+	m->ood_nparts = (int)pa->via.array.size;
+	return 0;
+}
+
 /* Parses the whole map (already copied into the temporary record f). */
 static struct tl_tlm *
 parse(const msgpack_object *top, struct tl_err *err)
@@ -979,6 +1158,8 @@ parse(const msgpack_object *top, struct tl_err *err)
 		if (get_num(ood, "shrinkage", "ood.shrinkage", &v, err) < 0)
 			goto fail;
 		m->ood_shrinkage = (float)v;
+		if (ood_parts(m, ood, err) < 0)
+			goto fail;
 	}
 	if (get_optstr(m->arena, top, "version", &m->version_tag, err) < 0 ||
 	    get_optstr(m->arena, top, "created", &m->created, err) < 0 ||
@@ -1235,6 +1416,31 @@ tl_tlm_ood(const struct tl_tlm *m, size_t n, const float *x, float *ood, float *
 	/* z [n,D] = x [n,D] . Wo^T [D,D] */
 	tl_nn_gemm(0, 1, (int64_t)n, (int64_t)d, (int64_t)d, x, (int64_t)d, m->ood_w, (int64_t)d,
 	    z, (int64_t)d, work + maps_size(m, n));
+	if (m->ood_nparts > 1) { /* block diagonal: z's part p is Wo_p x_p */
+		for (size_t i = 0; i < n; i++) {
+			size_t off = 0;
+			double worst = 0;
+			for (int p = 0; p < m->ood_nparts; p++) {
+				size_t dp = (size_t)m->ood_part_dim[p];
+				double best = INFINITY;
+				for (int c = 0; c < m->nclass; c++) {
+					const float *mu = m->ood_mu + (size_t)c * d + off;
+					double s = 0;
+					for (size_t j = 0; j < dp; j++) {
+						double t = (double)z[i * d + off + j] - mu[j];
+						s += t * t;
+					}
+					if (s < best)
+						best = s;
+				}
+				best = sqrt(best) * m->ood_part_scale[p];
+				worst = best > worst ? best : worst;
+				off += dp;
+			}
+			ood[i] = (float)worst;
+		}
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		double best = INFINITY;
 		for (int c = 0; c < m->nclass; c++) {

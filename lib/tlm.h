@@ -49,6 +49,7 @@
 #define TL_TLM_MAX_BYTES ((size_t)1 << 31) /* largest model file read */
 #define TL_TLM_MAX_CLASSES 100000
 #define TL_TLM_MAX_DIM (1 << 20)     /* D and H */
+#define TL_TLM_MAX_PARTS 8           /* backbones of one model */
 
 enum tl_tlm_head { TL_TLM_LINEAR, TL_TLM_MLP };
 enum tl_tlm_norm { TL_TLM_NORM_NONE, TL_TLM_NORM_L2, TL_TLM_NORM_SQRT };
@@ -65,6 +66,12 @@ struct tl_tlm_backbone {
 	const msgpack_object *preprocess; /* header "preprocess" map as tl-embed
 	                                   * wrote it (width, height, resize,
 	                                   * scale, mul, add); NULL when absent */
+	/* Several backbones (tl-embed -m a+b): the header's "backbones", one
+	 * entry per part in the order of emb, each with name, sha256, layer,
+	 * pool, dims, preprocess (parts have no parts).  0/NULL: one backbone,
+	 * described by the fields above. */
+	int nparts;
+	struct tl_tlm_backbone *parts;
 };
 
 /* A fine-tuned end of the backbone (tl-train fine-tuning on maps): the Conv weights
@@ -122,6 +129,14 @@ struct tl_tlm {
 	 * ood_dim = dim when the OOD space is x itself. */
 	const char *ood_layer;
 	int ood_dim;
+	/* OOD per backbone (a model of several, tl-model(5) "ood"."parts"):
+	 * ood_w is block diagonal, one whitening per part of x, and the score
+	 * is max over parts p of ood_part_scale[p] * min_k |Wo_p (x_p -
+	 * mu_kp)|, each part's distance to its own nearest class mean scaled
+	 * by 1 / its quantile at ood_keep on val.  0: one space (above). */
+	int ood_nparts;
+	int ood_part_dim[TL_TLM_MAX_PARTS];
+	float ood_part_scale[TL_TLM_MAX_PARTS];
 	float *ood_mean, *ood_scale;  /* [ood_dim] each, in ood_block */
 	float *ood_block;
 
@@ -233,7 +248,8 @@ void tl_tlm_softmax(size_t n, int nclass, const float *logits, float t, float *p
 
 /* in: x [n,D] as made by tl_tlm_input (with an OOD space of its own: [n,
  * ood_dim] from tl_tlm_ood_input); out: ood [n], the Mahalanobis distance
- * to the nearest class mean (0 for all when !m->has_ood).  work holds
+ * to the nearest class mean, or with ood_nparts the largest scaled
+ * per-part distance (0 for all when !m->has_ood).  work holds
  * tl_tlm_work_size(m, n) floats. */
 void tl_tlm_ood(const struct tl_tlm *m, size_t n, const float *x, float *ood, float *work);
 

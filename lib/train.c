@@ -34,6 +34,7 @@ tl_train_defaults(struct tl_train_opts *o)
 	o->dropout = 0.5;
 	o->norm = TL_TLM_NORM_L2;
 	o->standardize = 1;
+	o->part_weight = 1;
 	o->l2 = -1;
 	o->max_iter = 500;
 	o->epochs = 100;
@@ -465,6 +466,70 @@ tl_train_stats(size_t n, size_t d, const float *x, float *mean, float *scale)
 	return 0;
 }
 
+/* Scales each backbone's standardized features so that every part has
+ * the same expected squared norm (D / nparts), whatever its width: a
+ * 2048-wide part would otherwise outweigh a 576-wide one 3.6 to 1 in the
+ * head's L2 penalty and the OOD distance.  Parts whose sizes do not add up
+ * to D are left alone. */
+static void
+part_weights(const struct tl_train_opts *o, struct tl_tlm *m)
+{
+	int sum = 0, j = 0;
+
+	for (int p = 0; p < o->nparts; p++)
+		sum += o->part_dim[p];
+	if (sum != m->dim)
+		return;
+	for (int p = 0; p < o->nparts; p++) {
+		float w = (float)sqrt((double)m->dim / ((double)o->nparts * o->part_dim[p]));
+		for (int k = 0; k < o->part_dim[p]; k++, j++)
+			m->scale[j] *= w;
+	}
+}
+
+/* Several backbones: OOD statistics per part (tlm.h ood_nparts), when the
+ * parts add up to the embedding. */
+static void
+ood_parts(const struct tl_train_opts *o, struct tl_tlm *m)
+{
+	int sum = 0;
+
+	for (int p = 0; p < o->nparts; p++)
+		sum += o->part_dim[p];
+	if (o->nparts < 2 || o->nparts > TL_TLM_MAX_PARTS || sum != m->ood_dim || *m->ood_layer)
+		return;
+	m->ood_nparts = o->nparts;
+	for (int p = 0; p < o->nparts; p++) {
+		m->ood_part_dim[p] = o->part_dim[p];
+		m->ood_part_scale[p] = 1;
+	}
+}
+
+/* Each part's distance scaled by 1 / its quantile at `keep` on s (val):
+ * a part's distances have their own spread (a 2048-wide part's are larger
+ * than a 576-wide one's), so that each part rejects what is foreign to it
+ * on the same footing.  Part p's distance alone is the score with the
+ * other parts' scales 0. */
+static int
+ood_part_scales(const struct tl_train_opts *o, struct tl_tlm *m, const struct set *s,
+                float *work, struct tl_err *err)
+{
+	float *sc = malloc((s->n + 1) * sizeof *sc), q[TL_TLM_MAX_PARTS];
+
+	if (sc == NULL)
+		return tl_err_set(err, "out of memory");
+	for (int p = 0; p < m->ood_nparts; p++) {
+		for (int k = 0; k < m->ood_nparts; k++)
+			m->ood_part_scale[k] = k == p;
+		tl_tlm_ood(m, s->n, s->x, sc, work);
+		q[p] = (float)tl_ood_threshold(s->n, sc, o->keep);
+	}
+	for (int p = 0; p < m->ood_nparts; p++)
+		m->ood_part_scale[p] = q[p] > 1e-12f && isfinite(q[p]) ? 1 / q[p] : 1;
+	free(sc);
+	return 0;
+}
+
 struct tl_tlm *
 tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
          struct tl_train_report *rep, struct tl_err *err)
@@ -493,6 +558,8 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 		if (o->standardize && tl_train_stats(f.tr.n, (size_t)ts->dim, f.tr.x, m->mean,
 		    m->scale) < 0)
 			goto oom;
+		if (o->standardize && o->part_weight && o->nparts > 1)
+			part_weights(o, m);
 		free(f.tr.x), free(f.tr.y), free(f.tr.w);
 		f.tr.x = NULL, f.tr.y = NULL, f.tr.w = NULL;
 	}
@@ -522,7 +589,10 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 	rep->temp_bound = f.va.n ? tl_calib_at_bound(rep->temperature) : 0;
 	eval(m, &f.va, z, work, rep->temperature, &rep->val_cal);
 	if (o->ood) {
+		ood_parts(o, m);
 		if (tl_ood_fit(m, f.tr.n, f.tr.x, f.tr.y, o->shrinkage, err) < 0)
+			goto out;
+		if (m->ood_nparts > 1 && ood_part_scales(o, m, f.va.n >= 2 ? &f.va : &f.tr, work, err) < 0)
 			goto out;
 		tl_tlm_ood(m, f.va.n, f.va.x, sc, work);
 		m->ood_keep = (float)o->keep;
@@ -596,7 +666,8 @@ tl_train_meta(const struct tl_train_opts *o, const struct tl_trainset *ts,
 	    tl_rec_set_bool(meta, "balance", o->balance) < 0 ||
 	    tl_rec_set_f64(meta, "keep", o->keep) < 0 ||
 	    tl_rec_set_f64(meta, "shrinkage", o->shrinkage) < 0 ||
-	    (ts->held_out && tl_rec_set_f64(meta, "holdout", holdout) < 0))
+	    (ts->held_out && tl_rec_set_f64(meta, "holdout", holdout) < 0) ||
+	    (o->nparts > 1 && tl_rec_set_str(meta, "part_weight", o->part_weight ? "sqrt" : "none") < 0))
 		goto out;
 	tl_rec_clear(a);
 	for (int c = 0; c < ts->nclass; c++) {

@@ -81,6 +81,11 @@ struct tl_train_opts {
 	double dropout;         /* MLP: on the hidden layer, 0..1 */
 	enum tl_tlm_norm norm;  /* per-embedding normalisation */
 	int standardize;        /* per-feature mean 0, std 1 on train */
+	int nparts;             /* emb is nparts backbones' features concatenated */
+	int part_dim[8];        /* [nparts]: their sizes, in order */
+	int part_weight;        /* standardized features of part p scaled by
+	                         * sqrt(D / (nparts * dim_p)) (folded into the
+	                         * model's scale) so each part weighs the same */
 	double l2;              /* < 0: chosen on TL_TRAIN_L2_GRID by val log loss */
 	double label_smoothing; /* 0..1 */
 	int balance;            /* weight classes by n / (K n_c) */
