@@ -6,7 +6,8 @@
  * the Pad's (pads and a zero constant_value as inputs, opset 13), a VALID
  * dilated 3x3 after an opset-10 Pad (pads and value attributes).  Folded:
  * the Pad's tensor is refused by tl_nn_set_output naming the Conv's
- * activated output, and tl_nn_list_tensors leaves it out.  Not folded
+ * activated output, and so is a trainable tail cut there (tl_tail_new);
+ * tl_nn_list_tensors leaves it out.  Not folded
  * (set_output on the Pad works): a non-zero value, reflect mode, a Pad read
  * by two Convs, pads as wide as the kernel, a SAME_UPPER Conv, pads of the
  * channels.  Every graph's output against the same graph with the Pad also
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "nn/nn.h"
+#include "nn/tail.h"
 #include "t.h"
 
 struct gb {
@@ -307,6 +309,17 @@ check(const char *label, void (*fn)(struct gb *), const char *folded)
 		T_EQ_INT(name, tl_nn_tensor_shape(nn, "xp", d, &err), -1);
 		if (r == 0)	/* not folded after all: compare anyway */
 			tl_nn_set_output(nn, "y", &err);
+		/* a trainable tail cannot start at it; from the Pad's input
+		 * its Conv has the pads */
+		{
+			struct tl_tail *t = tl_tail_new(nn, "xp", "y", &err);
+			snprintf(name, sizeof name, "%s: tail from xp refused",
+			    label);
+			T_OK(name, t == NULL);
+			snprintf(name, sizeof name, "%s: tail message", label);
+			T_EQ_STR(name, err.msg, folded);
+			tl_tail_free(t);
+		}
 	} else {
 		snprintf(name, sizeof name, "%s: Pad kept, set_output works",
 		    label);
