@@ -2,8 +2,9 @@
  * graph.c - the graph builder and tl_nn_finish: tensors and nodes with ONNX
  * semantics, each node's attributes checked and parsed when it is added (so
  * every unsupported operator or attribute fails at load, naming the node),
- * then the load-time rewrites: BatchNormalization folded into the Conv
- * before it, Relu/Clip fused into a Conv, all weights packed into one block.
+ * then the load-time rewrites: a zero Pad folded into the Conv after it,
+ * BatchNormalization folded into the Conv before it, Relu/Clip fused into
+ * a Conv, all weights packed into one block.
  * Shapes, layouts and buffers are the plan's business (plan.c).
  */
 #include <math.h>
@@ -733,6 +734,84 @@ fail:
 	return -1;
 }
 
+/* The H,W pads (t, l, b, r) of a zero Pad known at load, padding nothing
+ * else: 1, else 0. */
+static int
+zero_pad_hw(const struct tl_nn *nn, const struct nn_node *p, int64_t hw[4])
+{
+	const int64_t *v = p->a.padv;
+	int64_t nv = p->a.npadv;
+	float value = p->a.pad_value;
+
+	if (p->a.pad_mode != PM_CONSTANT)
+		return 0;
+	if (p->a.opset >= 11) {
+		if (p->nin < 2 || !is_const(nn, p->in[1], DT_I64))
+			return 0;
+		v = nn->t[p->in[1]].i, nv = nn->t[p->in[1]].n;
+		value = 0;
+		if (p->nin > 2 && p->in[2] >= 0) {
+			if (!is_const(nn, p->in[2], DT_F32) ||
+			    nn->t[p->in[2]].n != 1)
+				return 0;
+			value = nn->t[p->in[2]].f[0];
+		}
+	}
+	/* [N,C,H,W] begins, then ends */
+	if (nv != 8 || value != 0 || v[0] || v[1] || v[4] || v[5])
+		return 0;
+	hw[0] = v[2], hw[1] = v[3], hw[2] = v[6], hw[3] = v[7];
+	for (int i = 0; i < 4; i++)
+		if (hw[i] < 0)
+			return 0;
+	return 1;
+}
+
+/* A zero Pad of H and W read only by a Conv with explicit pads (or
+ * VALID) becomes more of the Conv's pads: the Conv skips the taps on the
+ * zeros instead of multiplying them, and the padded copy is never made.
+ * Each side's total stays below the kernel's extent (a window always
+ * touches the input); a wider Pad stays.  The Pad's output is no longer
+ * computed: it names the Conv's output. */
+static int
+fold_pads(struct tl_nn *nn, struct tl_err *err)
+{
+	for (int k = 0; k < nn->nnode; k++) {
+		struct nn_node *p = &nn->node[k], *c;
+		int64_t hw[4], sum[4], ek;
+		int next, t, ok = 1;
+
+		if (p->dead || p->op != OP_PAD || !zero_pad_hw(nn, p, hw))
+			continue;
+		t = p->out[0];
+		if (nn->t[t].output || consumers(nn, t, &next) != 1)
+			continue;
+		c = &nn->node[next];
+		if (c->op != OP_CONV || c->in[0] != t ||
+		    !is_const(nn, c->in[1], DT_F32) || nn->t[c->in[1]].rank != 4 ||
+		    (c->a.auto_pad != AP_NOTSET && c->a.auto_pad != AP_VALID))
+			continue;
+		for (int i = 0; i < 4; i++) {
+			sum[i] = hw[i] + (c->a.auto_pad == AP_VALID ? 0 :
+			    c->a.pads[i]);
+			ek = (nn->t[c->in[1]].dims[2 + i % 2] - 1) *
+			    c->a.dil[i % 2] + 1;
+			ok &= sum[i] < ek && sum[i] <= 1024;
+		}
+		if (!ok)
+			continue;
+		memcpy(c->a.pads, sum, sizeof sum);
+		c->a.auto_pad = AP_NOTSET;
+		c->in[0] = p->in[0];
+		p->dead = 1;
+		nn->t[t].producer = -2;		/* no longer computed */
+		free(nn->t[t].fused_into);
+		if ((nn->t[t].fused_into = strdup(nn->t[c->out[0]].name)) == NULL)
+			return tl_err_set(err, "out of memory");
+	}
+	return 0;
+}
+
 static int
 fuse(struct tl_nn *nn, struct tl_err *err)
 {
@@ -866,7 +945,7 @@ tl_nn_finish(struct tl_nn *nn, const struct tl_nn_opts *opts,
 	    default_threads();
 	if (nn->threads > 256)
 		nn->threads = 256;
-	if (fuse(nn, err) || pack_weights(nn, err))
+	if (fold_pads(nn, err) || fuse(nn, err) || pack_weights(nn, err))
 		return -1;
 	nn->finished = 1;
 	nn->gemm_isa = nn_gemm_isa_best();

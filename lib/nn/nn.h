@@ -137,9 +137,10 @@ int tl_nn_add_node(struct tl_nn *nn, const char *name, const char *op_type,
  * output added is the one tl_nn_run writes. */
 int tl_nn_add_output(struct tl_nn *nn, const char *name, struct tl_err *err);
 
-/* Ends building: checks every node's shapes, folds BatchNormalization into
- * Conv, fuses Relu/Clip into Conv, packs all weights into one allocation and
- * makes an execution plan.  opts may be NULL.  After a failure the graph can
+/* Ends building: checks every node's shapes, folds a zero Pad of H and W
+ * read only by a Conv (explicit pads or VALID) into its pads, folds
+ * BatchNormalization into Conv, fuses Relu/Clip into Conv, packs all
+ * weights into one allocation and makes an execution plan.  opts may be NULL.  After a failure the graph can
  * only be freed. */
 int tl_nn_finish(struct tl_nn *nn, const struct tl_nn_opts *opts,
     struct tl_err *err);
@@ -163,8 +164,9 @@ const char *tl_nn_list_tensors(const struct tl_nn *nn, int index,
     const char **op);
 
 /* Makes tensor `name` the one output: later runs compute only the nodes it
- * depends on.  A tensor fused away at load (a Conv's pre-activation output)
- * is an error naming the tensor to use instead. */
+ * depends on.  A tensor fused away at load (a Conv's pre-activation output,
+ * a zero Pad folded into the Conv after it) is an error naming the tensor
+ * to use instead: the Conv's activated output. */
 int tl_nn_set_output(struct tl_nn *nn, const char *name, struct tl_err *err);
 
 /*
