@@ -76,6 +76,13 @@ struct tl_ft_plan {
 	int net_convs;           /* Conv nodes of the network up to the end */
 	long long params;        /* tail parameters */
 	long long macs;          /* multiply-adds of one map's forward pass */
+	int nfrozen;             /* several backbones: the frozen parts after the
+	                          * first (0: one backbone) */
+	char frozen[1024];       /* their names, joined by '+' */
+	int frozen_dim;          /* their pooled features, in all */
+	long long frozen_macs;   /* multiply-adds of one image through them to
+	                          * their feature layers (spent by tl-embed);
+	                          * -1 when not known */
 };
 
 /* What tl_ft_train would refuse before it reads a record: a header without
