@@ -458,8 +458,10 @@ main(int argc, char **argv)
 		    " (for a head on frozen features, pool the maps: tl-embed -p avg)");
 	if ((ts = tl_trainset_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
-	if (tail)
-		ts->fdim = plan.frozen_dim; /* several backbones: the frozen parts' features */
+	if (tail && plan.nfrozen > 0) { /* several backbones: the frozen parts' features */
+		ts->fdim = plan.frozen_dim;
+		o.t.nparts = plan.nfrozen + 1; /* the sizes: tl_ft_train's (the tail's output first) */
+	}
 	read_all(r, ts, &o.bad);
 	if (tl_trainset_finish(ts, HOLDOUT, o.t.seed, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
