@@ -17,6 +17,14 @@
  * the head on features tuned to separate train loses val accuracy).  The
  * tuned tail goes into the model (tlm.h "tail").
  *
+ * Several backbones (tl-embed -m a+b --cut: the header's "backbones" and
+ * "dims_frozen", the trainset's xf): the tail is the first backbone's, and
+ * the head reads its output followed by the frozen parts' pooled features
+ * (parts standardised and weighted as tl_train does, the tail's output the
+ * first part); the gradient stops at the tail, and the OOD statistics are
+ * per part in the head's input space instead of in the backbone's own
+ * feature layer.
+ *
  * Deterministic given the seed (shuffling); memory: the whole set of maps
  * (held by the trainset) plus one batch of the tail's activations.
  */
