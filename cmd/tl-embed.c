@@ -96,9 +96,6 @@ main(int argc, char **argv)
 		if (n > 1 && o.layer)
 			tl_usage_error(usage, "--layer with several backbones: each gives the "
 			    "feature layer of its tl-model.json");
-		if (n > 1 && o.cut)
-			tl_usage_error(usage, "--cut with several backbones: fine-tuning takes one "
-			    "backbone");
 		if (n > 1 && list)
 			tl_usage_error(usage, "--list-layers: give one backbone");
 	}

@@ -304,6 +304,14 @@ cost(const struct opts *o, const struct tl_ft_plan *p, const struct tl_trainset 
 		    "%d epoch%s of %lld train maps: about %s multiply-adds in all", p->from, p->to,
 		    p->convs, p->params, human((double)p->macs, a, sizeof a), epochs,
 		    epochs == 1 ? "" : "s", ntr, human(total, b, sizeof b));
+	if (!o->quiet && p->nfrozen > 0 && p->frozen_macs >= 0)
+		tl_warn("frozen %s: %d pooled features, %s multiply-adds per image to its feature "
+		    "layer%s, spent once by tl-embed (and by tl-classify on each image), not per epoch",
+		    p->frozen, p->frozen_dim, human((double)p->frozen_macs, a, sizeof a),
+		    p->nfrozen > 1 ? "s" : "");
+	else if (!o->quiet && p->nfrozen > 0)
+		tl_warn("frozen %s: %d pooled features, computed once by tl-embed (and by tl-classify "
+		    "on each image), not per epoch", p->frozen, p->frozen_dim);
 	if (2 * p->convs > p->net_convs)
 		tl_warn("the tail %s -> %s is most of the network (%d of the %d Convs up to its end): "
 		    "each epoch costs about a whole training pass of the backbone; a cut near the end "
@@ -440,10 +448,6 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	if (init && tl_tlm_check_header(init, tl_reader_header(r), &err) < 0)
 		tl_die(TL_EXIT_DATA, "--init %s: %s", o.init, err.msg);
-	if (tl_rec_get(tl_reader_header(r), "emb_frozen") != NULL ||
-	    tl_rec_get(tl_reader_header(r), "dims_frozen") != NULL)
-		tl_die(TL_EXIT_USAGE, "maps of several backbones (tl-embed -m a+b -p none): "
-		    "tl-train reads their pooled features (tl-embed -m a+b)");
 	parts_from_header(tl_reader_header(r), &o.t);
 	tail = o.finetune || is_maps(tl_reader_header(r)) || (init && init->tail.n > 0);
 	if (tail && o.t.head != TL_TLM_LINEAR)
@@ -454,6 +458,10 @@ main(int argc, char **argv)
 		    " (for a head on frozen features, pool the maps: tl-embed -p avg)");
 	if ((ts = tl_trainset_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
+	if (tail && plan.nfrozen > 0) { /* several backbones: the frozen parts' features */
+		ts->fdim = plan.frozen_dim;
+		o.t.nparts = plan.nfrozen + 1; /* the sizes: tl_ft_train's (the tail's output first) */
+	}
 	read_all(r, ts, &o.bad);
 	if (tl_trainset_finish(ts, HOLDOUT, o.t.seed, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);

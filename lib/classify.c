@@ -42,6 +42,8 @@ struct tl_classifier {
 	                            * output the head's embedding */
 	size_t tin;                /* floats per map at the cut */
 	float *tmaps;              /* [batch, tin] */
+	float *tout;               /* [batch, tail's C]: its output, before the
+	                            * frozen parts' features join it (frozen) */
 	struct tl_tail *otail;     /* the untouched tail to the model's OOD
 	                            * layer (tlm.h ood_layer), or NULL */
 	float *of;                 /* [batch, ood_dim]: its features */
@@ -101,10 +103,17 @@ static int
 open_tail(struct tl_classifier *c, struct tl_err *err)
 {
 	const struct tl_tlm *m = c->m;
-	int64_t hwc[3];
+	const struct tl_tlm_backbone *b = m->backbone.nparts > 0 ? &m->backbone.parts[0] : &m->backbone;
+	char specs[TL_EMBED_MAX_PARTS][256];
+	const char *name = b->name;
+	int64_t hwc[3], out;
 
-	c->tail = tl_ft_open(c->o.backbone ? c->o.backbone : m->backbone.name, m->backbone.sha256,
-	    m->tail.from, m->tail.to, NULL, 0, err);
+	/* several backbones: the tail is the first's, the others frozen */
+	if (c->o.backbone && m->backbone.nparts > 0 && tl_embed_split(c->o.backbone, specs, err) > 0)
+		name = specs[0];
+	else if (c->o.backbone)
+		name = c->o.backbone;
+	c->tail = tl_ft_open(name, b->sha256, m->tail.from, m->tail.to, NULL, 0, err);
 	if (c->tail == NULL || tl_ft_restore(c->tail, m, err) < 0)
 		return tl_err_prefix(err, "%s: the fine-tuned backbone", c->o.model);
 	if (*m->ood_layer) {
@@ -116,9 +125,12 @@ open_tail(struct tl_classifier *c, struct tl_err *err)
 			return tl_err_set(err, "%s: the OOD layer %s gives %lld values, the model has %d",
 			    c->o.model, m->ood_layer, (long long)tl_tail_out_dim(c->otail), m->ood_dim);
 	}
-	if (tl_tail_out_dim(c->tail) != m->dim)
-		return tl_err_set(err, "%s: the tail gives %lld values, the head reads %d", c->o.model,
-		    (long long)tl_tail_out_dim(c->tail), m->dim);
+	out = tl_tail_out_dim(c->tail);
+	for (int i = 1; i < m->backbone.nparts; i++)
+		c->frozen += (int)(m->backbone.parts[i].ndims == 1 ? m->backbone.parts[i].dims[0] : 0);
+	if (out + c->frozen != m->dim)
+		return tl_err_set(err, "%s: the tail gives %lld values%s, the head reads %d", c->o.model,
+		    (long long)out, c->frozen ? " and the frozen parts more" : "", m->dim);
 	tl_tail_in_shape(c->tail, hwc);
 	c->tin = (size_t)(hwc[0] * hwc[1] * hwc[2]);
 	tl_tail_out_shape(c->tail, hwc);
@@ -183,12 +195,14 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 	c->work = malloc(tl_tlm_work_size(c->m, (size_t)c->batch) * sizeof *c->work);
 	c->order = malloc((size_t)c->m->nclass * sizeof *c->order);
 	c->out = tl_rec_new();
-	if (c->tail)
+	if (c->tail) {
 		c->tmaps = malloc((size_t)c->batch * c->tin * sizeof *c->tmaps);
+		c->tout = malloc((size_t)c->batch * (size_t)c->m->dim * sizeof *c->tout);
+	}
 	if (c->otail)
 		c->of = malloc((size_t)c->batch * (size_t)c->m->ood_dim * sizeof *c->of);
 	if (!c->recs || !c->why || !c->failed || !c->emb || !c->prob || !c->ood || !c->work || !c->order || !c->out ||
-	    (c->tail && !c->tmaps) || (c->otail && !c->of)) {
+	    (c->tail && (!c->tmaps || !c->tout)) || (c->otail && !c->of)) {
 		tl_err_set(err, "out of memory");
 		goto fail;
 	}
@@ -212,6 +226,7 @@ tl_classifier_free(struct tl_classifier *c)
 	tl_tail_free(c->tail);
 	tl_tail_free(c->otail);
 	free(c->tmaps);
+	free(c->tout);
 	free(c->of);
 	tl_tlm_free(c->m);
 	free(c->emb);
@@ -695,8 +710,21 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 		else
 			tl_tensor_to_f32(&t, x);
 	}
-	if (tl_tail_forward(c->tail, c->tmaps, n, c->emb, c->o.cam, err) < 0)
+	if (tl_tail_forward(c->tail, c->tmaps, n, c->frozen ? c->tout : c->emb, c->o.cam, err) < 0)
 		return -1;
+	if (c->frozen) { /* the head's input: the tail's output, then the frozen parts' */
+		size_t d = (size_t)c->m->dim, ct = d - (size_t)c->frozen;
+		for (int i = 0; i < n; i++) {
+			float *e = c->emb + (size_t)i * d;
+			memcpy(e, c->tout + (size_t)i * ct, ct * sizeof *e);
+			if (c->failed[i])
+				memset(e + ct, 0, (size_t)c->frozen * sizeof *e);
+			else if (tl_rec_tensor(source(c, i), "emb_frozen", &t, err) < 0)
+				return -1;
+			else
+				tl_tensor_to_f32(&t, e + ct);
+		}
+	}
 	tl_tlm_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
 	if (c->otail) {
 		/* after the tail's forward: its kept map is read below */

@@ -136,7 +136,9 @@ part_open(struct tl_embedder *e, int i, const char *spec, const struct tl_embed_
 	no.threads = o->threads;
 	if (o->cut && i == 0 && p->model.ft_from[0] == '\0')
 		return tl_err_set(err, "%s: the model names no fine-tuning cut (tl-model.json "
-		    "\"finetune\"); give the layer with -l", p->model.name);
+		    "\"finetune\")%s", p->model.name, strchr(o->model, '+') != NULL ?
+		    ": --cut tunes the first backbone named, give one that has one" :
+		    "; give the layer with -l");
 	snprintf(p->layer, sizeof p->layer, "%s",
 	    o->cut && i == 0 ? p->model.ft_from : layer && *layer ? layer : p->model.layer);
 	if ((p->nn = tl_model_load(&p->model, p->layer, &no, err)) == NULL)

@@ -122,6 +122,30 @@ tl_ft_features(struct tl_tail *t, const float *x, size_t n, float *f, struct tl_
 	return 0;
 }
 
+/* The head's inputs of every record of ts (x = maps at the cut) into f
+ * [n, C + F]: the tail's features, then the frozen parts' (ts->xf). */
+static int
+features(struct tl_tail *t, const struct tl_trainset *ts, float *f, struct tl_err *err)
+{
+	size_t c = (size_t)tl_tail_out_dim(t);
+	float *tf;
+	int rc;
+
+	if (ts->fdim == 0)
+		return tl_ft_features(t, ts->x, ts->n, f, err);
+	if ((tf = malloc(ts->n * c * sizeof *tf + 1)) == NULL)
+		return tl_err_set(err, "out of memory");
+	rc = tl_ft_features(t, ts->x, ts->n, tf, err);
+	if (rc == 0)
+		for (size_t i = 0; i < ts->n; i++) {
+			memcpy(f + i * (c + (size_t)ts->fdim), tf + i * c, c * sizeof *f);
+			memcpy(f + i * (c + (size_t)ts->fdim) + c, ts->xf + i * (size_t)ts->fdim,
+			    (size_t)ts->fdim * sizeof *f);
+		}
+	free(tf);
+	return rc;
+}
+
 int
 tl_ft_restore(struct tl_tail *t, const struct tl_tlm *m, struct tl_err *err)
 {
@@ -179,6 +203,10 @@ struct joint {
 	struct tl_tlm *m;
 	const struct tl_ft_opts *o;
 	int b, c, k;              /* batch, features, classes */
+	int ct, fd;               /* of the c features: the tail's, then the
+	                           * frozen parts' (c = ct + fd) */
+	const float *xf;          /* [n, fd] the frozen parts' features */
+	float *tf, *dc;           /* batch: the tail's output, dL/d it [b, ct] */
 	size_t in;                /* floats per map */
 	float *x, *f, *u, *z, *d; /* batch: maps, features, head inputs, logits, dL/dfeat */
 	float *gw, *gb;           /* head gradients [K,C], [K] */
@@ -188,8 +216,25 @@ struct joint {
 	float **am, **av;         /* AdamW moments per tail parameter */
 	float *hm, *hv;           /* and for the head: W then b */
 	float *work;              /* tl_nn_gemm's */
+	size_t *wi;               /* [b] joint_val's rows */
 	long step, steps;
 };
+
+/* Head inputs before normalisation: row i of out [n, ct + fd] is the
+ * tail's output tf[i] [ct], then the frozen parts' features xf[idx[i]]
+ * [fd] (idx NULL: row i of xf). */
+static void
+join(const float *tf, int ct, const float *xf, int fd, const size_t *idx, int n, float *out)
+{
+	size_t c = (size_t)ct + (size_t)fd;
+
+	for (int i = 0; i < n; i++) {
+		memcpy(out + (size_t)i * c, tf + (size_t)i * (size_t)ct, (size_t)ct * sizeof *out);
+		if (fd > 0)
+			memcpy(out + (size_t)i * c + ct, xf + (idx ? idx[i] : (size_t)i) * (size_t)fd,
+			    (size_t)fd * sizeof *out);
+	}
+}
 
 /* One step on the rows idx[0..b): forward, loss, backward, AdamW.  The
  * rows' weights j->w, scaled to sum to 1 over the batch (tl_train's MLP
@@ -205,8 +250,9 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 
 	for (int i = 0; i < b; i++)
 		memcpy(j->x + (size_t)i * j->in, maps + idx[i] * j->in, j->in * sizeof *j->x);
-	if (tl_tail_forward(j->t, j->x, b, j->f, 1, err) < 0)
+	if (tl_tail_forward(j->t, j->x, b, j->tf, 1, err) < 0)
 		return -1;
+	join(j->tf, j->ct, j->xf, j->fd, idx, b, j->f);
 	/* u: the head input (normalised, standardised); z = u W^T + b */
 	for (int i = 0; i < b; i++) {
 		float *f = j->f + (size_t)i * c, *u = j->u + (size_t)i * c;
@@ -254,8 +300,10 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 		for (int q = 0; q < c; q++)
 			d[q] = (float)((d[q] - f[q] / nf * dot) / nf);
 	}
+	for (int i = 0; i < b; i++) /* the tail's share: no gradient into the frozen features */
+		memcpy(j->dc + (size_t)i * j->ct, j->d + (size_t)i * c, (size_t)j->ct * sizeof *j->dc);
 	tl_tail_zero_grad(j->t);
-	if (tl_tail_backward(j->t, j->d, err) < 0)
+	if (tl_tail_backward(j->t, j->dc, err) < 0)
 		return -1;
 	/* AdamW: decoupled decay on weights, not biases */
 	j->step++;
@@ -313,11 +361,13 @@ joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_metrics *vm,
 	for (size_t i = 0; i < ts->n; i++) {
 		if (ts->val[i] == 1) {
 			memcpy(j->x + (size_t)b * j->in, ts->x + i * j->in, j->in * sizeof *j->x);
+			j->wi[b] = i;
 			y[r + (size_t)b++] = ts->y[i];
 		}
 		if (b > 0 && (b == j->b || i + 1 == ts->n)) {
-			if (tl_tail_forward(j->t, j->x, b, e + r * c, 0, err) < 0)
+			if (tl_tail_forward(j->t, j->x, b, j->tf, 0, err) < 0)
 				goto out;
+			join(j->tf, j->ct, j->xf, j->fd, j->wi, b, e + r * c);
 			r += (size_t)b, b = 0;
 		}
 	}
@@ -381,10 +431,13 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 
 	tl_tail_in_shape(t, hwc);
 	j.in = (size_t)(hwc[0] * hwc[1] * hwc[2]);
+	j.ct = (int)tl_tail_out_dim(t), j.fd = ts->fdim, j.xf = ts->xf;
 	for (size_t i = 0; i < ts->n; i++)
 		ntr += ts->val[i] == 0;
 	if (j.b > 4096)
 		j.b = 4096;
+	j.tf = malloc((size_t)j.b * (size_t)j.ct * 2 * sizeof *j.tf);
+	j.wi = malloc((size_t)j.b * sizeof *j.wi);
 	j.x = malloc((size_t)j.b * j.in * sizeof *j.x);
 	j.f = malloc((size_t)j.b * (size_t)j.c * 3 * sizeof *j.f);
 	j.z = malloc((size_t)j.b * (size_t)j.k * sizeof *j.z);
@@ -397,9 +450,10 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 	    tl_nn_gemm_work(j.b, j.c, j.k)) * sizeof *j.work);
 	idx = malloc((ntr + 1) * sizeof *idx);
 	j.w = w = malloc((ts->n + 1) * sizeof *w);
-	if (w == NULL || j.x == NULL || j.f == NULL || j.z == NULL || j.gw == NULL || j.wts == NULL ||
+	if (j.tf == NULL || j.wi == NULL || w == NULL || j.x == NULL || j.f == NULL || j.z == NULL || j.gw == NULL || j.wts == NULL ||
 	    j.am == NULL || j.av == NULL || j.hm == NULL || j.work == NULL || idx == NULL)
 		goto oom;
+	j.dc = j.tf + (size_t)j.b * (size_t)j.ct;
 	j.u = j.f + (size_t)j.b * (size_t)j.c;
 	j.d = j.u + (size_t)j.b * (size_t)j.c;
 	j.gb = j.gw + (size_t)j.k * (size_t)j.c;
@@ -457,7 +511,7 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 	restore(&j, best);
 	if (joint_val(&j, ts, vm, err) < 0)
 		goto out;
-	rc = tl_ft_features(t, ts->x, ts->n, feat, err);
+	rc = features(t, ts, feat, err);
 	goto out;
 oom:
 	tl_err_set(err, "out of memory");
@@ -465,7 +519,7 @@ out:
 	for (int i = 0; j.am && j.av && i < np; i++)
 		free(j.am[i]), free(j.av[i]);
 	free(j.am), free(j.av), free(j.x), free(j.f), free(j.z), free(j.gw), free(j.wts);
-	free(j.hm), free(j.work), free(idx), free(best), free(w);
+	free(j.hm), free(j.work), free(idx), free(best), free(w), free(j.tf), free(j.wi);
 	return rc;
 }
 
@@ -557,21 +611,83 @@ header_str(const struct tl_rec *h, const char *map, const char *key, char *buf, 
 	return buf;
 }
 
+/* The frozen parts of a stream of several backbones' maps (tl-embed -m
+ * a+b --cut): the parts after the first, pooled, in "emb_frozen". */
+struct frozen {
+	int n;                    /* 0: one backbone */
+	int dim[TL_TLM_MAX_PARTS], total;
+	char name[TL_TLM_MAX_PARTS][128], layer[TL_TLM_MAX_PARTS][512];
+};
+
+static int
+obj_str(const msgpack_object *o, char *buf, size_t n)
+{
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR)
+		return -1;
+	snprintf(buf, n, "%.*s", (int)o->via.str.size, o->via.str.ptr);
+	return 0;
+}
+
+/* name, sha and from of the tuned (first) backbone and the frozen parts
+ * from the header's "backbones" and "dims_frozen"; 0 when there are none
+ * (fz->n = 0), -1 with err when they do not describe maps of the first
+ * backbone and pooled features of the others. */
+static int
+header_parts(const struct tl_rec *h, char *name, char *sha, char *from, struct frozen *fz,
+             struct tl_err *err)
+{
+	const msgpack_object *bb = tl_rec_get(h, "backbones"), *df = tl_rec_get(h, "dims_frozen");
+	uint32_t n;
+
+	memset(fz, 0, sizeof *fz);
+	if (bb == NULL && df == NULL)
+		return 0;
+	if (bb == NULL || bb->type != MSGPACK_OBJECT_ARRAY || (n = bb->via.array.size) < 2 ||
+	    n > TL_TLM_MAX_PARTS || df == NULL || df->type != MSGPACK_OBJECT_ARRAY ||
+	    df->via.array.size != 1 || df->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return tl_err_set(err, "stream header: several backbones, but not the maps of the "
+		    "first with the others' pooled features (\"backbones\", \"dims_frozen\"): "
+		    "fine-tuning reads tl-embed -m A+B --cut output");
+	if (obj_str(tl_obj_get(&bb->via.array.ptr[0], "name"), name, 128) < 0 ||
+	    obj_str(tl_obj_get(&bb->via.array.ptr[0], "sha256"), sha, 128) < 0 ||
+	    obj_str(tl_obj_get(&bb->via.array.ptr[0], "layer"), from, 128) < 0)
+		return tl_err_set(err, "stream header: backbones[0] has no name, sha256 or layer");
+	for (uint32_t i = 1; i < n; i++) {
+		const msgpack_object *p = &bb->via.array.ptr[i], *d = tl_obj_get(p, "dims");
+		if (obj_str(tl_obj_get(p, "name"), fz->name[fz->n], sizeof fz->name[0]) < 0 ||
+		    obj_str(tl_obj_get(p, "layer"), fz->layer[fz->n], sizeof fz->layer[0]) < 0 ||
+		    d == NULL || d->type != MSGPACK_OBJECT_ARRAY || d->via.array.size != 1 ||
+		    d->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    d->via.array.ptr[0].via.u64 < 1 || d->via.array.ptr[0].via.u64 > TL_TLM_MAX_DIM)
+			return tl_err_set(err, "stream header: backbones[%u] is not a pooled part "
+			    "(name, layer, dims [D])", i);
+		fz->dim[fz->n] = (int)d->via.array.ptr[0].via.u64;
+		fz->total += fz->dim[fz->n++];
+	}
+	if ((uint64_t)fz->total != df->via.array.ptr[0].via.u64)
+		return tl_err_set(err, "stream header: \"dims_frozen\" [%llu], the frozen parts' "
+		    "dims add up to %d", (unsigned long long)df->via.array.ptr[0].via.u64, fz->total);
+	return 0;
+}
+
 /* The tail a run on a stream with this header would train, its backbone
- * and cut read from the header (name, sha and from, each 128 bytes), its end
+ * and cut read from the header (name, sha and from, each 128 bytes; with
+ * several backbones the first's, the others frozen into fz), its end
  * from --finetune-to, the --init model's tail, or the sidecar (into end). */
 static struct tl_tail *
 open_run_tail(const struct tl_rec *header, const struct tl_train_opts *to,
               const struct tl_ft_opts *fo, char *name, char *sha, char *from, char *end,
-              int *net, struct tl_err *err)
+              int *net, struct frozen *fz, struct tl_err *err)
 {
 	const msgpack_object *d = tl_rec_get(header, "dims");
 	struct tl_tail *t;
 	int64_t hwc[3], n = 1;
 
-	if (header_str(header, "model", "name", name, 128) == NULL ||
+	if (header_parts(header, name, sha, from, fz, err) < 0)
+		return NULL;
+	if (fz->n == 0 && (header_str(header, "model", "name", name, 128) == NULL ||
 	    header_str(header, "model", "sha256", sha, 128) == NULL ||
-	    header_str(header, "layer", NULL, from, 128) == NULL)
+	    header_str(header, "layer", NULL, from, 128) == NULL))
 		return tl_err_set(err, "stream header: no backbone \"model\" and \"layer\" "
 		    "(fine-tuning reads tl-embed --cut output)"), NULL;
 	if (to->head != TL_TLM_LINEAR || to->norm == TL_TLM_NORM_SQRT)
@@ -593,13 +709,36 @@ open_run_tail(const struct tl_rec *header, const struct tl_train_opts *to,
 	return t;
 }
 
+/* Multiply-adds of one image through backbone `name` from its input to
+ * `layer` (its Convs, as tl_tail_macs counts them); -1 when that part of
+ * the network is not one a tail can hold. */
+static long long
+part_macs(const char *name, const char *layer)
+{
+	struct tl_model mo;
+	struct tl_nn *nn;
+	struct tl_tail *t = NULL;
+	const char *in;
+	long long macs = -1;
+
+	if (tl_model_open(name, &mo, NULL) < 0 || (nn = tl_model_load(&mo, layer, NULL, NULL)) == NULL)
+		return -1;
+	if ((in = tl_nn_list_tensors(nn, 0, NULL)) != NULL &&
+	    (t = tl_tail_new(nn, *mo.input_node ? mo.input_node : in, layer, NULL)) != NULL)
+		macs = tl_tail_macs(t);
+	tl_tail_free(t);
+	tl_nn_free(nn);
+	return macs;
+}
+
 int
 tl_ft_check(const struct tl_rec *header, const struct tl_train_opts *to,
             const struct tl_ft_opts *fo, struct tl_ft_plan *plan, struct tl_err *err)
 {
 	char name[128], sha[128], from[128], end[128];
 	int net = 0;
-	struct tl_tail *t = open_run_tail(header, to, fo, name, sha, from, end, &net, err);
+	struct frozen fz;
+	struct tl_tail *t = open_run_tail(header, to, fo, name, sha, from, end, &net, &fz, err);
 
 	if (t == NULL)
 		return -1;
@@ -612,6 +751,15 @@ tl_ft_check(const struct tl_rec *header, const struct tl_train_opts *to,
 		for (int i = 0; i < tl_tail_nparams(t); i++)
 			plan->params += tl_tail_param(t, i)->n;
 		plan->macs = tl_tail_macs(t);
+		plan->nfrozen = fz.n;
+		plan->frozen_dim = fz.total;
+		for (int i = 0; i < fz.n; i++) {
+			long long pm = part_macs(fz.name[i], fz.layer[i]);
+			size_t l = strlen(plan->frozen);
+			snprintf(plan->frozen + l, sizeof plan->frozen - l, "%s%s", i ? "+" : "",
+			    fz.name[i]);
+			plan->frozen_macs = pm < 0 || plan->frozen_macs < 0 ? -1 : plan->frozen_macs + pm;
+		}
 	}
 	tl_tail_free(t);
 	return 0;
@@ -635,12 +783,20 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 	float *feat = NULL;
 	size_t ntrain = 0;
 	int64_t hwc[3];
+	struct frozen fz;
 
 	memset(frep, 0, sizeof *frep);
-	if ((t = open_run_tail(header, to, fo, name, sha, from, endbuf, NULL, err)) == NULL)
+	if ((t = open_run_tail(header, to, fo, name, sha, from, endbuf, NULL, &fz, err)) == NULL)
 		return NULL;
 	end = endbuf;
-	ot = open_ood_tail(name, sha, from, end, layer, sizeof layer);
+	if (fz.total != ts->fdim) {
+		tl_err_set(err, "the records' emb_frozen have %d values, the header's frozen parts %d",
+		    ts->fdim, fz.total);
+		goto out;
+	}
+	/* several backbones: OOD per part in the head's input space (train.c),
+	 * the tuned tail's output the first part */
+	ot = fz.n == 0 ? open_ood_tail(name, sha, from, end, layer, sizeof layer) : NULL;
 	ood_in_tail = ot != NULL;
 	tl_tail_in_shape(t, hwc);
 	if ((int64_t)ts->dim != hwc[0] * hwc[1] * hwc[2]) {
@@ -666,13 +822,19 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 	frep->convs = tl_tail_depth(t);
 	for (int i = 0; i < tl_tail_nparams(t); i++)
 		frep->params += tl_tail_param(t, i)->n;
-	fs.dim = (int)tl_tail_out_dim(t);
+	fs.dim = (int)tl_tail_out_dim(t) + fz.total;
+	if (fz.n > 0) { /* the parts: the tail's output, then the frozen ones */
+		o1.nparts = fz.n + 1;
+		o1.part_dim[0] = (int)tl_tail_out_dim(t);
+		for (int i = 0; i < fz.n; i++)
+			o1.part_dim[i + 1] = fz.dim[i];
+	}
 	if ((feat = malloc(ts->n * (size_t)fs.dim * sizeof *feat + 1)) == NULL) {
 		tl_err_set(err, "out of memory");
 		goto out;
 	}
 	fs.x = feat;
-	if (tl_ft_features(t, ts->x, ts->n, feat, err) < 0)
+	if (features(t, ts, feat, err) < 0)
 		goto out;
 	for (size_t i = 0; i < ts->n; i++)
 		ntrain += ts->val[i] == 0;
@@ -685,7 +847,12 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 	}
 	/* the head trained with the tail, calibrated on the tuned features;
 	 * without joint epochs a head fitted on them */
-	o1 = *to;
+	{
+		struct tl_train_opts parts = o1;
+		o1 = *to;
+		o1.nparts = parts.nparts;
+		memcpy(o1.part_dim, parts.part_dim, sizeof o1.part_dim);
+	}
 	if (head != NULL) {
 		o1.init = head;
 		o1.keep_head = 1;

@@ -17,6 +17,14 @@
  * the head on features tuned to separate train loses val accuracy).  The
  * tuned tail goes into the model (tlm.h "tail").
  *
+ * Several backbones (tl-embed -m a+b --cut: the header's "backbones" and
+ * "dims_frozen", the trainset's xf): the tail is the first backbone's, and
+ * the head reads its output followed by the frozen parts' pooled features
+ * (parts standardised and weighted as tl_train does, the tail's output the
+ * first part); the gradient stops at the tail, and the OOD statistics are
+ * per part in the head's input space instead of in the backbone's own
+ * feature layer.
+ *
  * Deterministic given the seed (shuffling); memory: the whole set of maps
  * (held by the trainset) plus one batch of the tail's activations.
  */
@@ -76,6 +84,13 @@ struct tl_ft_plan {
 	int net_convs;           /* Conv nodes of the network up to the end */
 	long long params;        /* tail parameters */
 	long long macs;          /* multiply-adds of one map's forward pass */
+	int nfrozen;             /* several backbones: the frozen parts after the
+	                          * first (0: one backbone) */
+	char frozen[1024];       /* their names, joined by '+' */
+	int frozen_dim;          /* their pooled features, in all */
+	long long frozen_macs;   /* multiply-adds of one image through them to
+	                          * their feature layers (spent by tl-embed);
+	                          * -1 when not known */
 };
 
 /* What tl_ft_train would refuse before it reads a record: a header without

@@ -34,6 +34,10 @@ struct tl_trainset {
 	size_t n, cap;       /* records kept (train and val) */
 	int dim;             /* D, fixed by the first embedding */
 	float *x;            /* [n,D] embeddings as read */
+	int fdim;            /* F: floats of "emb_frozen" each record must
+	                      * have (maps of several backbones, set before
+	                      * the first add); 0: none read */
+	float *xf;           /* [n,F] the frozen parts' pooled features */
 	int *y;              /* [n] class index into classes (after finish) */
 	char **label;        /* [n] labels, owned */
 	char **id;           /* [n] ids, owned */
@@ -55,7 +59,8 @@ void tl_trainset_free(struct tl_trainset *ts); /* accepts NULL */
  * "emb"; counts and ignores it (returns TEST, UNLABELLED or OTHER) when its
  * split is test (or anything else) or it has no label.  -1 with err for a
  * bad record: no id, no emb, emb not a tensor or holding a NaN or an
- * infinity (tl_rec_tensor), emb size differing from the first one's. */
+ * infinity (tl_rec_tensor), emb size differing from the first one's; with
+ * fdim, no emb_frozen of fdim finite values. */
 int tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err *err);
 
 /* After the last add: sorts the class list, indexes labels, and when no

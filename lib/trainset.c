@@ -37,7 +37,7 @@ tl_trainset_free(struct tl_trainset *ts)
 	for (int c = 0; c < ts->nclass; c++)
 		free(ts->classes[c]);
 	free(ts->classes), free(ts->count);
-	free(ts->x), free(ts->y), free(ts->label), free(ts->id), free(ts->group), free(ts->val);
+	free(ts->x), free(ts->xf), free(ts->y), free(ts->label), free(ts->id), free(ts->group), free(ts->val);
 	free(ts);
 }
 
@@ -51,6 +51,11 @@ grow(struct tl_trainset *ts)
 	if ((x = realloc(ts->x, cap * (size_t)ts->dim * sizeof *x)) == NULL)
 		return -1;
 	ts->x = x;
+	if (ts->fdim > 0) {
+		if ((x = realloc(ts->xf, cap * (size_t)ts->fdim * sizeof *x)) == NULL)
+			return -1;
+		ts->xf = x;
+	}
 #define GROW(f) if ((p = realloc(ts->f, cap * sizeof *ts->f)) == NULL) return -1; ts->f = p
 	GROW(y);
 	GROW(label);
@@ -67,7 +72,7 @@ tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err 
 {
 	const msgpack_object *lab = tl_rec_get(rec, "label"), *sp = tl_rec_get(rec, "split");
 	const msgpack_object *id = tl_rec_get(rec, "id"), *of = tl_rec_get(rec, "of");
-	struct tl_tensor t;
+	struct tl_tensor t, tf;
 	enum tl_use use = TL_USE_TRAIN;
 	size_t i = ts->n;
 
@@ -98,9 +103,20 @@ tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err 
 	else if (t.count != (uint64_t)ts->dim)
 		return tl_err_set(err, "emb has %llu values, the first record's %d",
 		    (unsigned long long)t.count, ts->dim);
+	if (ts->fdim > 0) {
+		if (tl_rec_get(rec, "emb_frozen") == NULL)
+			return tl_err_set(err, "no emb_frozen (the header says dims_frozen)");
+		if (tl_rec_tensor(rec, "emb_frozen", &tf, err) < 0)
+			return -1;
+		if (tf.count != (uint64_t)ts->fdim)
+			return tl_err_set(err, "emb_frozen has %llu values, the header says %d",
+			    (unsigned long long)tf.count, ts->fdim);
+	}
 	if (ts->n == ts->cap && grow(ts) < 0)
 		return tl_err_set(err, "out of memory");
 	tl_tensor_to_f32(&t, ts->x + i * (size_t)ts->dim);
+	if (ts->fdim > 0)
+		tl_tensor_to_f32(&tf, ts->xf + i * (size_t)ts->fdim);
 	ts->id[i] = strndup(id->via.str.ptr, id->via.str.size);
 	ts->label[i] = strndup(lab->via.str.ptr, lab->via.str.size);
 	ts->group[i] = ts->id[i];

@@ -99,9 +99,11 @@ same "multi: -p none header" \
     '[[14,14,576],[2048],"none",["none","avg"],[[14,14,576],[2048]]]'
 same "multi: -p none records" \
     "$("$BIN/tl-cat" "$T/map.tl" | head -n 1 | jq -c '[.emb.shape, .emb_frozen.shape]')" '[[14,14,576],[2048]]'
-run "multi: tl-train refuses maps of several backbones" 2 "'$BIN/tl-train' -o '$T/x.tlm' '$T/map.tl'"
+# maps of several backbones are fine-tuned from where the first was cut, the
+# others frozen (tests/cli/multicut.sh); here without joint epochs
+run "multi: tl-train fine-tunes on maps of several backbones" 0 "'$BIN/tl-train' --ft-epochs 0 -o '$T/x.tlm' '$T/map.tl'"
 has "multi: tl-train maps message" "$T/err" \
-    "tl-train: maps of several backbones (tl-embed -m a+b -p none): tl-train reads their pooled features (tl-embed -m a+b)"
+    "tl-train: the tail block_13_expand_relu -> block_15_expand_relu (6 Convs) with the backbone's own weights (--ft-epochs 0)"
 run "multi: classifies maps" 0 "'$BIN/tl-classify' -m '$T/ab.tlm' < '$T/map.tl' | '$BIN/tl-cat' -f id,pred,conf > '$T/v-map.tsv'"
 same "multi: maps give the pooled stream's verdicts" "$(rnd "$T/v-map.tsv")" "$(rnd "$T/v-emb.tsv")"
 run "multi: --cam on maps" 0 "'$BIN/tl-classify' -m '$T/ab.tlm' --cam < '$T/map.tl' | '$BIN/tl-cat' --full | jq -c '[.id, .cam]' > '$T/cam-map.tsv'"
