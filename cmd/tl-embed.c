@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "embed.h"
 #include "image.h"
+#include "model.h"
 #include "nn/nn.h"
 #include "stream.h"
 #include "tensor.h"
@@ -21,7 +22,8 @@ static const char usage[] =
 static const char help[] =
     "Adds \"emb\" (a backbone's features) to every image record.\n\n"
     "  -m, --model NAME|PATH  backbone: a name in $TL_MODEL_PATH, the share dir or\n"
-    "                         ./models, or a .onnx / model.json path (mobilenetv2)\n"
+    "                         ./models, or a .onnx / model.json path; several\n"
+    "                         joined by '+' (" TL_DEFAULT_BACKBONE ")\n"
     "  -l, --layer NAME       emit this layer's [H,W,C] map instead of the default\n"
     "      --cut              emit the map at the model's fine-tuning cut, for\n"
     "                         tl-train (fine-tuning) and its models (tl-model.json)\n"
@@ -53,7 +55,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' }, { "cut", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tl_embed_opts o = { .model = "mobilenetv2", .batch = 32, .mode = -1,
+	struct tl_embed_opts o = { .model = TL_DEFAULT_BACKBONE, .batch = 32, .mode = -1,
 	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT };
 	const char *pool = NULL, *env = getenv("TL_THREADS");
 	struct tl_bad bad;
