@@ -59,7 +59,7 @@ main(int argc, char **argv)
 	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT };
 	const char *pool = NULL, *env = getenv("TL_THREADS");
 	struct tl_bad bad;
-	int c, list = 0;
+	int c, list = 0, model_given = 0;
 
 	tl_cli_init(argv[0]);
 	tl_bad_init(&bad);
@@ -67,7 +67,7 @@ main(int argc, char **argv)
 		o.threads = (int)tl_opt_int(usage, "TL_THREADS", env, 1, 256);
 	while ((c = getopt_long(argc, argv, "m:l:p:b:j:hV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'm': o.model = optarg; break;
+		case 'm': o.model = optarg; model_given = 1; break;
 		case 'l': o.layer = optarg; break;
 		case 'p': pool = optarg; break;
 		case 'b': o.batch = (int)tl_opt_int(usage, "--batch", optarg, 1, 4096); break;
@@ -95,6 +95,9 @@ main(int argc, char **argv)
 		int n = tl_embed_split(o.model, parts, &err);
 		if (n < 0)
 			tl_usage_error(usage, "--model: %s", err.msg);
+		if (n > 1 && (o.layer || list) && !model_given)
+			tl_usage_error(usage, "%s: the default backbone, %s, is several: "
+			    "give one with -m", o.layer ? "--layer" : "--list-layers", o.model);
 		if (n > 1 && o.layer)
 			tl_usage_error(usage, "--layer with several backbones: each gives the "
 			    "feature layer of its tl-model.json");
