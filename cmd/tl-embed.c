@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "embed.h"
 #include "image.h"
+#include "model.h"
 #include "nn/nn.h"
 #include "stream.h"
 #include "tensor.h"
@@ -21,7 +22,8 @@ static const char usage[] =
 static const char help[] =
     "Adds \"emb\" (a backbone's features) to every image record.\n\n"
     "  -m, --model NAME|PATH  backbone: a name in $TL_MODEL_PATH, the share dir or\n"
-    "                         ./models, or a .onnx / model.json path (mobilenetv2)\n"
+    "                         ./models, or a .onnx / model.json path; several\n"
+    "                         joined by '+' (" TL_DEFAULT_BACKBONE ")\n"
     "  -l, --layer NAME       emit this layer's [H,W,C] map instead of the default\n"
     "      --cut              emit the map at the model's fine-tuning cut, for\n"
     "                         tl-train (fine-tuning) and its models (tl-model.json)\n"
@@ -53,11 +55,11 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' }, { "cut", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tl_embed_opts o = { .model = "mobilenetv2", .batch = 32, .mode = -1,
+	struct tl_embed_opts o = { .model = TL_DEFAULT_BACKBONE, .batch = 32, .mode = -1,
 	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT };
 	const char *pool = NULL, *env = getenv("TL_THREADS");
 	struct tl_bad bad;
-	int c, list = 0;
+	int c, list = 0, model_given = 0;
 
 	tl_cli_init(argv[0]);
 	tl_bad_init(&bad);
@@ -65,7 +67,7 @@ main(int argc, char **argv)
 		o.threads = (int)tl_opt_int(usage, "TL_THREADS", env, 1, 256);
 	while ((c = getopt_long(argc, argv, "m:l:p:b:j:hV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'm': o.model = optarg; break;
+		case 'm': o.model = optarg; model_given = 1; break;
 		case 'l': o.layer = optarg; break;
 		case 'p': pool = optarg; break;
 		case 'b': o.batch = (int)tl_opt_int(usage, "--batch", optarg, 1, 4096); break;
@@ -93,6 +95,9 @@ main(int argc, char **argv)
 		int n = tl_embed_split(o.model, parts, &err);
 		if (n < 0)
 			tl_usage_error(usage, "--model: %s", err.msg);
+		if (n > 1 && (o.layer || list) && !model_given)
+			tl_usage_error(usage, "%s: the default backbone, %s, is several: "
+			    "give one with -m", o.layer ? "--layer" : "--list-layers", o.model);
 		if (n > 1 && o.layer)
 			tl_usage_error(usage, "--layer with several backbones: each gives the "
 			    "feature layer of its tl-model.json");

@@ -26,6 +26,11 @@
 #include "err.h"
 #include "nn/nn.h"
 
+/* The backbone tl-embed uses without -m: several joined by '+' (the first
+ * fine-tuned with --cut, the others' pooled features frozen beside it).
+ * Chosen by measurement, see tl-embed(1) MODELS. */
+#define TL_DEFAULT_BACKBONE "mobilenetv2+centernet"
+
 enum tl_resize {
 	TL_RESIZE_SQUASH, /* the whole image to exactly width x height */
 	TL_RESIZE_CROP,   /* shorter side to `resize`, then a centre crop */

@@ -4,7 +4,7 @@
 # rejection (--min-conf, the model's OOD threshold, --ood-threshold,
 # --no-reject), --top, temperature; spatial maps pooled here and their CAM
 # peaking where the evidence is; exit statuses and messages.  Then, on the
-# default backbone (models/), images in: the same verdict as tl-embed |
+# mobilenetv2 (models/), images in: the same verdict as tl-embed -m mobilenetv2 |
 # tl-classify, --cam, --cam-dir heat maps.  The man page's examples run in
 # tests/cli/man.sh.
 C=$BIN/tl-classify
@@ -255,14 +255,14 @@ has "classify: backbone NaN message" "$T/err" "tl-classify: circle/c1.png: the b
 has "classify: backbone NaN summary" "$T/err" "tl-classify: 7 read, 7 skipped, 0 classified, 0 unknown"
 same "classify: no verdict on a NaN embedding" "$("$BIN/tl-cat" -c id "$T/n.tl" | wc -l | tr -d ' ')" 0
 
-# the default backbone: images in
+# mobilenetv2 (tl-embed -m): images in
 if [ ! -f "$top/models/mobilenetv2/model.json" ]; then
 	fail "classify: models" "models/mobilenetv2 missing: run make model"
 	return 0 2>/dev/null || exit 0
 fi
 export TL_MODEL_PATH=$top/models
 "$BIN/tl-ingest" "$TD/shapes" > "$T/s.tl" 2>/dev/null
-"$BIN/tl-embed" < "$T/s.tl" > "$T/e.tl"
+"$BIN/tl-embed" -m mobilenetv2 < "$T/s.tl" > "$T/e.tl"
 "$BIN/tl-cat" -b --label circle "$T/e.tl" > "$T/cq.tl"
 "$BIN/tl-cat" -b --label square "$T/e.tl" >> "$T/cq.tl"
 "$M" "$T/cq.tl" "$T/shapes.tlm" || fail classify-mktlm "cannot make shapes.tlm"

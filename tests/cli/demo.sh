@@ -9,10 +9,14 @@
 # each, no variants) and the accuracy is not judged, which it says; on the
 # sanitizer build too (6 of each, one variant each): it checks the memory of
 # the same stages, the normal build their numbers.
-if [ ! -f "$top/models/mobilenetv2/model.json" ]; then
-	fail "demo: models" "models/mobilenetv2 missing: run make model"
-	return 0 2>/dev/null || exit 0
-fi
+# tl-embed's default backbone (lib/model.h): the demo embeds with it
+demo_bb=$(sed -n 's/^#define TL_DEFAULT_BACKBONE "\(.*\)"/\1/p' "$top/lib/model.h")
+for _m in $(echo "$demo_bb" | tr + ' '); do
+	if [ ! -f "$top/models/$_m/model.json" ]; then
+		fail "demo: models" "models/$_m missing: run make model"
+		return 0 2>/dev/null || exit 0
+	fi
+done
 N=20 K=1 judge=1
 if [ "${TL_VALGRIND:-}" = 1 ]; then
 	N=6 K=0 judge=
@@ -55,7 +59,9 @@ fi
 same "demo: aug.tl: train and its variants, val and test" "$(count "$O/aug.tl" split)" \
 	"test=$te train=$((tr * (1 + K))) val=$va"
 same "demo: emb.tl: the same records" "$(count "$O/emb.tl" split)" "test=$te train=$((tr * (1 + K))) val=$va"
-same "demo: emb.tl: all with features" "$("$C" -f emb "$O/emb.tl" | grep -c '"shape":\[576\]')" $((tr * (1 + K) + va + te))
+same "demo: emb.tl: all with features" "$("$C" -f emb "$O/emb.tl" | grep -c '"shape":\[1104\]')" $((tr * (1 + K) + va + te))
+same "demo: emb.tl: the default backbone's" "$("$C" --headers "$O/emb.tl" | head -n 1 | jq -c '[.model.name, .dims]')" \
+	"[\"$demo_bb\",[1104]]"
 test -s "$O/model.tlm" && pass "demo: model.tlm" || fail "demo: model.tlm" "no model"
 same "demo: test-img.tl: the test split" "$(count "$O/test-img.tl" split)" "test=$te"
 same "demo: test.tl: a verdict on each" "$("$C" -f pred "$O/test.tl" | grep -c .)" "$te"

@@ -1,8 +1,10 @@
-# tests/cli/embed.sh - tl-embed on the default backbone: features and the
+# tests/cli/embed.sh - tl-embed on mobilenetv2 (-m): features and the
 # package's own probabilities agree with @tensorflow/tfjs (tests/model/*.json,
 # made by tests/model/reference.sh) through the whole ingest | embed path;
 # batch size and thread count do not change a bit; layers, pooling, header;
-# bad records and bad usage.  The default feature layer (block_13_expand_relu,
+# bad records and bad usage.  Without -m, the default backbone
+# (TL_DEFAULT_BACKBONE, lib/model.h): its header, pooled and with --cut.
+# mobilenetv2's feature layer (block_13_expand_relu,
 # chosen by bench/transfer/run) is not the tfjs reference's out_relu, so the
 # reference comparison names its layer.
 PY=/usr/bin/python3
@@ -36,18 +38,18 @@ sys.exit(0 if worst <= 1.0 else 1)
 PYEOF
 }
 
-run "embed: out_relu features" 0 "'$BIN/tl-embed' -l out_relu -p avg < '$T/in.tl' > '$T/o.tl'"
+run "embed: out_relu features" 0 "'$BIN/tl-embed' -m mobilenetv2 -l out_relu -p avg < '$T/in.tl' > '$T/o.tl'"
 "$BIN/tl-cat" --full "$T/o.tl" > "$T/e.jsonl"
 if w=$(cmp_ref x "$T/e.jsonl" features); then pass "embed: features match tfjs to 1e-4 (worst $w of the tolerance)"
 else fail "embed: features match tfjs" "worst $w of the tolerance"; fi
 
-run "embed: probabilities layer" 0 "'$BIN/tl-embed' -l dense_3 < '$T/in.tl' | '$BIN/tl-cat' --full > '$T/p.jsonl'"
+run "embed: probabilities layer" 0 "'$BIN/tl-embed' -m mobilenetv2 -l dense_3 < '$T/in.tl' | '$BIN/tl-cat' --full > '$T/p.jsonl'"
 if w=$(cmp_ref x "$T/p.jsonl" probs); then pass "embed: 5-class probabilities match tfjs (worst $w of the tolerance)"
 else fail "embed: 5-class probabilities match tfjs" "worst $w"; fi
 
-run "embed: default features" 0 "'$BIN/tl-embed' < '$T/in.tl' > '$T/e.tl'"
-"$BIN/tl-embed" -b 1 -j 1 < "$T/in.tl" > "$T/b1.tl" 2>/dev/null
-"$BIN/tl-embed" -b 3 -j 2 < "$T/in.tl" > "$T/b3.tl" 2>/dev/null
+run "embed: mobilenetv2 features" 0 "'$BIN/tl-embed' -m mobilenetv2 < '$T/in.tl' > '$T/e.tl'"
+"$BIN/tl-embed" -m mobilenetv2 -b 1 -j 1 < "$T/in.tl" > "$T/b1.tl" 2>/dev/null
+"$BIN/tl-embed" -m mobilenetv2 -b 3 -j 2 < "$T/in.tl" > "$T/b3.tl" 2>/dev/null
 same_file "embed: batch 1 x 1 thread = batch 32 x default threads" "$T/b1.tl" "$T/e.tl"
 same_file "embed: batch 3 x 2 threads = batch 32" "$T/b3.tl" "$T/e.tl"
 
@@ -58,37 +60,60 @@ same "embed: img removed, other keys kept" \
     "$("$BIN/tl-cat" "$T/e.tl" | head -n 1 | jq -c 'keys')" \
     '["emb","height","id","phash","sha256","src","width"]'
 same "embed: --keep-image keeps img" \
-    "$("$BIN/tl-embed" --keep-image < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c 'has("img")')" true
+    "$("$BIN/tl-embed" -m mobilenetv2 --keep-image < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c 'has("img")')" true
 
 same "embed: --layer gives the spatial map" \
-    "$("$BIN/tl-embed" -l block_13_expand_relu < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '.emb.shape')" \
+    "$("$BIN/tl-embed" -m mobilenetv2 -l block_13_expand_relu < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '.emb.shape')" \
     '[14,14,576]'
 same "embed: --pool avgmax doubles the vector" \
-    "$("$BIN/tl-embed" -p avgmax < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '.emb.shape')" '[1152]'
-same "embed: --list-layers" "$("$BIN/tl-embed" --list-layers | grep '^block_13_expand_relu	')" \
+    "$("$BIN/tl-embed" -m mobilenetv2 -p avgmax < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '.emb.shape')" '[1152]'
+same "embed: --list-layers" "$("$BIN/tl-embed" -m mobilenetv2 --list-layers | grep '^block_13_expand_relu	')" \
     "block_13_expand_relu	Conv	14,14,576"
+
+# without -m: the default backbone, mobilenetv2 and centernet (TL_DEFAULT_BACKBONE):
+# their pooled features concatenated; with --cut, mobilenetv2's map at its cut
+# and centernet's pooled features in emb_frozen
+run "embed: the default backbone" 0 "'$BIN/tl-embed' < '$T/in.tl' > '$T/d.tl'"
+same "embed: the default backbone's header" \
+    "$("$BIN/tl-cat" --headers "$T/d.tl" | head -n 1 | jq -c '[.model.name, .dims, .pool, [.backbones[] | [.name, .dims]]]')" \
+    '["mobilenetv2+centernet",[1104],"avg",[["mobilenetv2",[576]],["centernet",[528]]]]'
+same "embed: the default backbone's features" "$("$BIN/tl-cat" -n 1 "$T/d.tl" | jq -c .emb.shape)" '[1104]'
+run "embed: the default backbone, --cut" 0 "'$BIN/tl-embed' --cut < '$T/in.tl' > '$T/dc.tl'"
+same "embed: the default backbone's cut: mobilenetv2's map at block_12_add, centernet frozen" \
+    "$("$BIN/tl-cat" --headers "$T/dc.tl" | head -n 1 | jq -c '[.model.name, .dims, .dims_frozen, [.backbones[] | [.name, .layer, .pool, .dims]][0]]')" \
+    '["mobilenetv2+centernet",[14,14,96],[528],["mobilenetv2","block_12_add","none",[14,14,96]]]'
+same "embed: the default backbone's cut, each record" \
+    "$("$BIN/tl-cat" -n 1 "$T/dc.tl" | jq -c '[.emb.shape, .emb_frozen.shape]')" '[[14,14,96],[528]]'
+# -l and --list-layers take one backbone: without -m, what to do
+run "embed: --layer without -m" 2 "'$BIN/tl-embed' -l block_13_expand_relu < '$T/in.tl'"
+has "embed: --layer without -m message" "$T/err" \
+    "tl-embed: --layer: the default backbone, mobilenetv2+centernet, is several: give one with -m"
+run "embed: --list-layers without -m" 2 "'$BIN/tl-embed' --list-layers"
+has "embed: --list-layers without -m message" "$T/err" \
+    "tl-embed: --list-layers: the default backbone, mobilenetv2+centernet, is several: give one with -m"
 
 # a record whose img is not an image: reported, dropped, the rest flow
 printf '{"id":"junk.jpg","img":{"base64":"aGVsbG8gd29ybGQ="}}\n' | "$BIN/tl-cat" --from-json > "$T/junk.tl"
 cat "$T/in.tl" "$T/junk.tl" > "$T/mixed.tl"
-run "embed: a bad record gives status 1" 1 "'$BIN/tl-embed' < '$T/mixed.tl' > '$T/m.tl'"
+run "embed: a bad record gives status 1" 1 "'$BIN/tl-embed' -m mobilenetv2 < '$T/mixed.tl' > '$T/m.tl'"
 has "embed: bad record message" "$T/err" "tl-embed: junk.jpg: not an image"
 has "embed: summary line" "$T/err" "tl-embed: 6 read, 1 skipped"
 same "embed: the good records still flow" "$("$BIN/tl-cat" -c label "$T/m.tl" | awk -F'\t' '{s+=$2} END {print s}')" 5
-run "embed: --max-bad 1 tolerates it" 0 "'$BIN/tl-embed' --max-bad 1 < '$T/mixed.tl' > /dev/null"
+run "embed: --max-bad 1 tolerates it" 0 "'$BIN/tl-embed' -m mobilenetv2 --max-bad 1 < '$T/mixed.tl' > /dev/null"
 
 run "embed: -V" 0 "'$BIN/tl-embed' -V"
 same "embed: -V prints the version" "$(cat "$T/out")" "tl-embed 0.1.0"
 run "embed: -h" 0 "'$BIN/tl-embed' -h"
 has "embed: -h prints the usage" "$T/out" "usage: tl-embed [-m model]"
+has "embed: -h names the default backbone" "$T/out" "joined by '+' (mobilenetv2+centernet)"
 run "embed: unknown model is a usage error" 2 "'$BIN/tl-embed' -m nosuch < '$T/in.tl'"
 has "embed: unknown model message" "$T/err" "model 'nosuch' not found"
-run "embed: unknown layer is a usage error" 2 "'$BIN/tl-embed' -l no_such_layer < '$T/in.tl'"
-run "embed: bad pool" 2 "'$BIN/tl-embed' -p median < '$T/in.tl'"
+run "embed: unknown layer is a usage error" 2 "'$BIN/tl-embed' -m mobilenetv2 -l no_such_layer < '$T/in.tl'"
+run "embed: bad pool" 2 "'$BIN/tl-embed' -m mobilenetv2 -p median < '$T/in.tl'"
 head -c 3000 "$T/in.tl" > "$T/cut.tl"
-run "embed: truncated input" 1 "'$BIN/tl-embed' < '$T/cut.tl' > /dev/null"
+run "embed: truncated input" 1 "'$BIN/tl-embed' -m mobilenetv2 < '$T/cut.tl' > /dev/null"
 has "embed: truncated message" "$T/err" "truncated stream"
-run "embed: empty input" 1 "'$BIN/tl-embed' < /dev/null > /dev/null"
+run "embed: empty input" 1 "'$BIN/tl-embed' -m mobilenetv2 < /dev/null > /dev/null"
 
 # a backbone corrupted on disk: every file is checked against the sha256
 # tl-model.json recorded when make model wrote it, before a weight is used
@@ -97,12 +122,12 @@ for f in model.json:0 model.json:60000 group1-shard1of1.bin:0 group1-shard1of1.b
 	rm -rf "$T/bb" && mkdir "$T/bb" && cp -R "$M" "$T/bb/" || fail "embed: copy the backbone" "$M"
 	$PY -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[int(sys.argv[2])] ^= 8; open(p, "wb").write(b)' \
 	    "$T/bb/mobilenetv2/${f%:*}" "${f#*:}"
-	run "embed: backbone $f flipped" 2 "TL_MODEL_PATH='$T/bb' '$BIN/tl-embed' < '$T/in.tl' > /dev/null"
+	run "embed: backbone $f flipped" 2 "TL_MODEL_PATH='$T/bb' '$BIN/tl-embed' -m mobilenetv2 < '$T/in.tl' > /dev/null"
 	same "embed: backbone $f flipped message" "$(cat "$T/err")" \
 	    "tl-embed: $T/bb/mobilenetv2/${f%:*}: corrupted (sha256 mismatch; run make model)"
 done
 rm -rf "$T/bb" && mkdir "$T/bb" && cp -R "$M" "$T/bb/" && rm "$T/bb/mobilenetv2/group1-shard1of1.bin"
-run "embed: backbone shard missing" 2 "TL_MODEL_PATH='$T/bb' '$BIN/tl-embed' < '$T/in.tl' > /dev/null"
+run "embed: backbone shard missing" 2 "TL_MODEL_PATH='$T/bb' '$BIN/tl-embed' -m mobilenetv2 < '$T/in.tl' > /dev/null"
 same "embed: backbone shard missing message" "$(cat "$T/err")" \
     "tl-embed: $T/bb/mobilenetv2/group1-shard1of1.bin: missing (tl-model.json records it; run make model)"
 rm -rf "$T/bb"

@@ -1,5 +1,5 @@
 # tests/cli/finetune.sh - tl-train --finetune on letters (tools/demo-data.py,
-# 14 of each of A B C E H): maps at the cut from tl-embed --cut train the
+# 14 of each of A B C E H): maps at the cut from tl-embed -m mobilenetv2 --cut train the
 # backbone's last blocks with the head, --finetune or not; the epoch kept is the one with the
 # best val log loss, and the model's head is the one trained with it; the model
 # carries its tail and classifies images and cut maps alike (same verdicts,
@@ -27,7 +27,7 @@ mkdir -p "$F"
 $PY "$top/tools/demo-data.py" -n $N "$F/letters" > /dev/null 2>&1
 "$BIN/tl-ingest" "$F/letters" 2>/dev/null | "$BIN/tl-split" --dup-distance -1 2>/dev/null > "$F/split.tl"
 "$BIN/tl-augment" -k 1 -s 256 --flip none --crop-scale 0.8:1 < "$F/split.tl" 2>/dev/null > "$F/aug.tl"
-"$BIN/tl-embed" --cut < "$F/aug.tl" > "$F/cut.tl" 2>/dev/null
+"$BIN/tl-embed" -m mobilenetv2 --cut < "$F/aug.tl" > "$F/cut.tl" 2>/dev/null
 same "finetune: tl-embed --cut gives the maps at block_12_add" \
     "$("$BIN/tl-cat" --headers -n 0 "$F/cut.tl" | head -n 1 | jq -c '[.layer, .pool, .dims]')" '["block_12_add","none",[14,14,96]]'
 
@@ -89,7 +89,7 @@ o = msgpack.unpack(open(sys.argv[1], 'rb'))['ood']
 print(o['layer'], o['mean']['shape'], o['whiten']['shape'], o['means']['shape'])" "$F/ft.tlm")" \
     "block_13_expand_relu [576] [576, 576] [5, 576]"
 # the OOD score recomputed from tl-embed's own block_13_expand_relu features
-"$BIN/tl-embed" < "$F/split.tl" 2>/dev/null | "$BIN/tl-cat" --split test --full --strip img,pix > "$F/b13.jsonl"
+"$BIN/tl-embed" -m mobilenetv2 < "$F/split.tl" 2>/dev/null | "$BIN/tl-cat" --split test --full --strip img,pix > "$F/b13.jsonl"
 "$BIN/tl-classify" -m "$F/ft.tlm" < "$F/split.tl" 2>/dev/null | "$BIN/tl-cat" --split test --full --strip img,pix,prob,cam > "$F/ood.jsonl"
 same "finetune: the OOD score is the Mahalanobis distance on the backbone's features (1e-3)" \
     "$($PY -c "
@@ -111,7 +111,7 @@ same "finetune: the heat map is the tail's 7x7 map" \
 
 # untrained tail = the backbone: a head on the features at the tail's end
 run "finetune: --ft-epochs 0" 0 "'$BIN/tl-train' --finetune --ft-epochs 0 -o '$F/ft0.tlm' '$F/cut.tl'"
-"$BIN/tl-embed" -l block_15_expand_relu -p avg < "$F/aug.tl" 2>/dev/null > "$F/out.tl"
+"$BIN/tl-embed" -m mobilenetv2 -l block_15_expand_relu -p avg < "$F/aug.tl" 2>/dev/null > "$F/out.tl"
 "$BIN/tl-train" -q -o "$F/plain.tlm" "$F/out.tl" 2>/dev/null
 "$BIN/tl-classify" -m "$F/ft0.tlm" < "$F/cut.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip emb,img,pix > "$F/p0.jsonl"
 "$BIN/tl-classify" -m "$F/plain.tlm" < "$F/out.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip emb,img,pix > "$F/p1.jsonl"
@@ -207,14 +207,14 @@ out.write(msgpack.packb(h, use_bin_type=True))
 for r in recs:
     out.write(msgpack.packb(r, use_bin_type=True))
 out.write(msgpack.packb({'tl': 1, 'end': len(recs)}))" "$F/aug.tl" "$F/few.tl"
-"$BIN/tl-embed" -l input_1 -p none < "$F/few.tl" > "$F/input.tl" 2>/dev/null
+"$BIN/tl-embed" -m mobilenetv2 -l input_1 -p none < "$F/few.tl" > "$F/input.tl" 2>/dev/null
 run "finetune: a tail from the network's input" 0 "'$BIN/tl-train' --ft-epochs 1 -o '$F/in.tlm' '$F/input.tl'"
 same "finetune: the whole-network warning" "$(grep 'most of the network' "$T/err")" \
     "tl-train: the tail input_1 -> block_15_expand_relu is most of the network (46 of the 46 Convs up to its end): each epoch costs about a whole training pass of the backbone; a cut near the end (tl-embed --cut) tunes its last blocks for a fraction of that"
 has "finetune: the cost of a tail from the input, stated" "$T/err" \
     "tl-train: fine-tuning input_1 -> block_15_expand_relu: 46 Convs, 1160896 parameters, 248M multiply-adds per map; 1 epoch of "
 
-"$BIN/tl-embed" < "$F/split.tl" 2>/dev/null > "$F/pooled.tl"
+"$BIN/tl-embed" -m mobilenetv2 < "$F/split.tl" 2>/dev/null > "$F/pooled.tl"
 run "finetune: pooled embeddings refused" 1 "'$BIN/tl-train' --finetune -o '$F/x.tlm' '$F/pooled.tl'"
 has "finetune: pooled message" "$T/err" "tl-train: the embeddings have 576 values, the maps at block_13_expand_relu 112896: want tl-embed --cut (or -l block_13_expand_relu -p none) output"
 run "finetune: maps fine-tune without --finetune" 0 "'$BIN/tl-train' --ft-epochs $EP -o '$F/nf.tlm' '$F/cut.tl'"

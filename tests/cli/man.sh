@@ -13,6 +13,10 @@ mkdir -p "$man_pybin"
 [ -x /usr/bin/python3 ] && ln -sf /usr/bin/python3 "$man_pybin/python3"
 man_path=$BIN:$man_pybin:$PATH
 
+# the backbones of tl-embed's default (lib/model.h), which a snippet running
+# tl-embed needs
+man_models=$(sed -n 's/^#define TL_DEFAULT_BACKBONE "\(.*\)"/\1/p' "$top/lib/model.h" | tr + ' ')
+
 # man_head FILE: the start of FILE on one line, for a FAIL message
 man_head() { head -c 300 "$1" | tr "\n" "|"; }
 
@@ -34,7 +38,10 @@ man_needs() {
 		fi
 	done
 	case " $_tools " in
-	*" tl-embed "*) [ -d "$2/models/mobilenetv2" ] || { echo "no models/mobilenetv2"; return; } ;;
+	*" tl-embed "*)
+		for _m in $man_models; do
+			[ -d "$2/models/$_m" ] || { echo "no models/$_m"; return; }
+		done ;;
 	esac
 	sed -n 's/^requires //p' "${1%.sh}.meta" | while IFS= read -r _c; do
 		(cd "$2" && PATH=$man_path sh -c "$_c") </dev/null >/dev/null 2>&1 ||

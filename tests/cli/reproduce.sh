@@ -1,7 +1,7 @@
 # tests/cli/reproduce.sh - the same input gives the same model file, byte for
 # byte, on any thread count, under load and whichever kernel OpenBLAS picks
 # (OPENBLAS_CORETYPE): a small fine-tune (letters from tools/demo-data.py,
-# maps from tl-embed --cut, 2 epochs) with 1, 2 and 3 threads (TL_THREADS,
+# maps from tl-embed -m mobilenetv2 --cut, 2 epochs) with 1, 2 and 3 threads (TL_THREADS,
 # and OPENBLAS_NUM_THREADS as it was the count before), with OpenBLAS's kernels for
 # Haswell and for Sandybridge (no FMA) instead of this CPU's, and beside two
 # CPU-bound processes; the maps themselves are the same with 1 and 2 threads
@@ -38,9 +38,9 @@ busy() {
 	return $_st
 }
 
-"$BIN/tl-embed" --cut -j 1 < "$R/aug.tl" > "$R/cut.tl" 2>/dev/null
-"$BIN/tl-embed" --cut -j 2 < "$R/aug.tl" > "$R/cut2.tl" 2>/dev/null
-busy 2 "$BIN/tl-embed" --cut -j 2 < "$R/aug.tl" > "$R/cut3.tl" 2>/dev/null
+"$BIN/tl-embed" -m mobilenetv2 --cut -j 1 < "$R/aug.tl" > "$R/cut.tl" 2>/dev/null
+"$BIN/tl-embed" -m mobilenetv2 --cut -j 2 < "$R/aug.tl" > "$R/cut2.tl" 2>/dev/null
+busy 2 "$BIN/tl-embed" -m mobilenetv2 --cut -j 2 < "$R/aug.tl" > "$R/cut3.tl" 2>/dev/null
 same "reproduce: a map for every record" "$("$BIN/tl-cat" -c split "$R/cut.tl")" \
     "$("$BIN/tl-cat" -c split "$R/aug.tl")"
 same_file "reproduce: tl-embed --cut, 1 and 2 threads: the same maps" "$R/cut.tl" "$R/cut2.tl"
