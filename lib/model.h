@@ -29,7 +29,7 @@
 /* The backbone tl-embed uses without -m: several joined by '+' (the first
  * fine-tuned with --cut, the others' pooled features frozen beside it).
  * Chosen by measurement, see tl-embed(1) MODELS. */
-#define TL_DEFAULT_BACKBONE "mobilenetv2+centernet"
+#define TL_DEFAULT_BACKBONE "centernet+mobilenetv2"
 
 enum tl_resize {
 	TL_RESIZE_SQUASH, /* the whole image to exactly width x height */

@@ -70,27 +70,27 @@ same "embed: --pool avgmax doubles the vector" \
 same "embed: --list-layers" "$("$BIN/tl-embed" -m mobilenetv2 --list-layers | grep '^block_13_expand_relu	')" \
     "block_13_expand_relu	Conv	14,14,576"
 
-# without -m: the default backbone, mobilenetv2 and centernet (TL_DEFAULT_BACKBONE):
-# their pooled features concatenated; with --cut, mobilenetv2's map at its cut
-# and centernet's pooled features in emb_frozen
+# without -m: the default backbone, centernet and mobilenetv2 (TL_DEFAULT_BACKBONE):
+# their pooled features concatenated; with --cut, centernet's map at its cut
+# and mobilenetv2's pooled features in emb_frozen
 run "embed: the default backbone" 0 "'$BIN/tl-embed' < '$T/in.tl' > '$T/d.tl'"
 same "embed: the default backbone's header" \
     "$("$BIN/tl-cat" --headers "$T/d.tl" | head -n 1 | jq -c '[.model.name, .dims, .pool, [.backbones[] | [.name, .dims]]]')" \
-    '["mobilenetv2+centernet",[1104],"avg",[["mobilenetv2",[576]],["centernet",[528]]]]'
+    '["centernet+mobilenetv2",[1104],"avg",[["centernet",[528]],["mobilenetv2",[576]]]]'
 same "embed: the default backbone's features" "$("$BIN/tl-cat" -n 1 "$T/d.tl" | jq -c .emb.shape)" '[1104]'
 run "embed: the default backbone, --cut" 0 "'$BIN/tl-embed' --cut < '$T/in.tl' > '$T/dc.tl'"
-same "embed: the default backbone's cut: mobilenetv2's map at block_12_add, centernet frozen" \
+same "embed: the default backbone's cut: centernet's map at expanded_conv_11/add, mobilenetv2 frozen" \
     "$("$BIN/tl-cat" --headers "$T/dc.tl" | head -n 1 | jq -c '[.model.name, .dims, .dims_frozen, [.backbones[] | [.name, .layer, .pool, .dims]][0]]')" \
-    '["mobilenetv2+centernet",[14,14,96],[528],["mobilenetv2","block_12_add","none",[14,14,96]]]'
+    '["centernet+mobilenetv2",[14,14,88],[576],["centernet","tower_0/MobilenetV3/expanded_conv_11/add","none",[14,14,88]]]'
 same "embed: the default backbone's cut, each record" \
-    "$("$BIN/tl-cat" -n 1 "$T/dc.tl" | jq -c '[.emb.shape, .emb_frozen.shape]')" '[[14,14,96],[528]]'
+    "$("$BIN/tl-cat" -n 1 "$T/dc.tl" | jq -c '[.emb.shape, .emb_frozen.shape]')" '[[14,14,88],[576]]'
 # -l and --list-layers take one backbone: without -m, what to do
 run "embed: --layer without -m" 2 "'$BIN/tl-embed' -l block_13_expand_relu < '$T/in.tl'"
 has "embed: --layer without -m message" "$T/err" \
-    "tl-embed: --layer: the default backbone, mobilenetv2+centernet, is several: give one with -m"
+    "tl-embed: --layer: the default backbone, centernet+mobilenetv2, is several: give one with -m"
 run "embed: --list-layers without -m" 2 "'$BIN/tl-embed' --list-layers"
 has "embed: --list-layers without -m message" "$T/err" \
-    "tl-embed: --list-layers: the default backbone, mobilenetv2+centernet, is several: give one with -m"
+    "tl-embed: --list-layers: the default backbone, centernet+mobilenetv2, is several: give one with -m"
 
 # a record whose img is not an image: reported, dropped, the rest flow
 printf '{"id":"junk.jpg","img":{"base64":"aGVsbG8gd29ybGQ="}}\n' | "$BIN/tl-cat" --from-json > "$T/junk.tl"
@@ -105,7 +105,7 @@ run "embed: -V" 0 "'$BIN/tl-embed' -V"
 same "embed: -V prints the version" "$(cat "$T/out")" "tl-embed 0.1.0"
 run "embed: -h" 0 "'$BIN/tl-embed' -h"
 has "embed: -h prints the usage" "$T/out" "usage: tl-embed [-m model]"
-has "embed: -h names the default backbone" "$T/out" "joined by '+' (mobilenetv2+centernet)"
+has "embed: -h names the default backbone" "$T/out" "joined by '+' (centernet+mobilenetv2)"
 run "embed: unknown model is a usage error" 2 "'$BIN/tl-embed' -m nosuch < '$T/in.tl'"
 has "embed: unknown model message" "$T/err" "model 'nosuch' not found"
 run "embed: unknown layer is a usage error" 2 "'$BIN/tl-embed' -m mobilenetv2 -l no_such_layer < '$T/in.tl'"
