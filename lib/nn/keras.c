@@ -4,13 +4,14 @@
  *
  * How: model.json is parsed with jansson; the weight shards of each manifest
  * group are read into one block and every weight spec is given its slice
- * (sizes checked against the files before use).  The layers are emitted in
- * dependency order; each layer's output tensor carries the layer's name and
- * its Keras shape (without the batch) is tracked here, [H,W,C] or [D], so
- * that "same" padding can be written as explicit pads exactly as TF computes
- * them (odd pixel at the bottom/right) and every kernel shape is checked
- * against the input it meets.  Weights are dequantised per tensor as tfjs
- * does: float32(q*scale + min), the product and sum in double.
+ * (sizes checked against the files before use; tfjs_weights.c).  The
+ * layers are emitted in dependency order; each layer's output tensor
+ * carries the layer's name and its Keras shape (without the batch) is
+ * tracked here, [H,W,C] or [D], so that "same" padding can be written as
+ * explicit pads exactly as TF computes them (odd pixel at the bottom/right)
+ * and every kernel shape is checked against the input it meets.  Weights
+ * are dequantised per tensor as tfjs does: float32(q*scale + min), the
+ * product and sum in double.
  *
  * What it deliberately does not do: optimise (folding BatchNormalization and
  * activations into convolutions is the engine's job), guess at layers or
@@ -18,6 +19,7 @@
  * layers, channels_first, more than one input per model run.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,27 +29,11 @@
 #include <jansson.h>
 
 #include "nn/keras.h"
+#include "nn/tfjs_weights.h"
 
 #define KMAX_JSON	((off_t)64 << 20)	/* bytes of model.json */
-#define KMAX_BLOB	((int64_t)2 << 30)	/* bytes of all shards */
 #define KMAX_IN		64			/* inputs of one layer */
 #define KNAME		512			/* longest tensor name */
-
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "keras.c reads little-endian weight shards directly"
-#endif
-
-enum kq { KQ_F32, KQ_U8, KQ_U16, KQ_F16 };
-
-struct kweight {
-	const char *name;		/* in the parsed JSON */
-	int rank;
-	int64_t dims[TL_NN_MAXRANK];
-	int64_t n;			/* elements */
-	enum kq q;
-	double min, scale;		/* KQ_U8, KQ_U16 */
-	int64_t off;			/* byte offset in the blob */
-};
 
 struct klayer {
 	const char *name, *cls;		/* in the parsed JSON */
@@ -63,10 +49,7 @@ struct k {
 	struct tl_nn *nn;
 	struct tl_err *err;
 	json_t *root;
-	struct kweight *w;
-	int nw;
-	unsigned char *blob;
-	int64_t nblob;
+	struct tl_tfjs_weights ws;
 	struct klayer *l;
 	int nl;
 };
@@ -76,239 +59,24 @@ struct k {
 
 /* --- weights ----------------------------------------------------------- */
 
-static int
-read_file(const char *path, unsigned char **buf, int64_t *len, int64_t cap,
-    struct tl_err *err)
-{
-	FILE *f;
-	struct stat st;
-	unsigned char *b;
+/* The manifest's weights (float32 only, names in full in messages). */
+static const struct tl_tfjs_opt kopt = { .ints = 0, .namemax = INT_MAX,
+    .maxw = INT_MAX };
 
-	if ((f = fopen(path, "rb")) == NULL)
-		return tl_err_set(err, "%s: %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return tl_err_set(err, "%s: not a regular file", path);
-	}
-	if ((int64_t)st.st_size > cap - *len) {
-		fclose(f);
-		return tl_err_set(err, "%s: weights larger than %lld bytes in all",
-		    path, (long long)cap);
-	}
-	if ((b = realloc(*buf, *len + st.st_size + 1)) == NULL) {
-		fclose(f);
-		return tl_err_set(err, "out of memory");
-	}
-	*buf = b;
-	if (fread(b + *len, 1, st.st_size, f) != (size_t)st.st_size || ferror(f)) {
-		fclose(f);
-		return tl_err_set(err, "%s: short read", path);
-	}
-	fclose(f);
-	*len += st.st_size;
-	return 0;
-}
-
-/* A shard path from the manifest: relative, no "..", no odd bytes. */
-static int
-safe_path(const char *p)
-{
-	if (p[0] == '\0' || p[0] == '/' || strlen(p) > 255)
-		return 0;
-	for (const char *s = p; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == '\\')
-			return 0;
-	for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2)
-		if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
-			return 0;
-	return 1;
-}
-
-static int
-parse_spec(struct k *k, json_t *js, struct kweight *w)
-{
-	json_t *shape = json_object_get(js, "shape"), *q;
-	const char *dt = json_string_value(json_object_get(js, "dtype"));
-	size_t i;
-	json_t *d;
-
-	w->name = json_string_value(json_object_get(js, "name"));
-	if (w->name == NULL || !json_is_array(shape) || dt == NULL)
-		return tl_err_set(k->err, "weightsManifest: a weight without name, shape or dtype");
-	if (json_array_size(shape) > TL_NN_MAXRANK)
-		return tl_err_set(k->err, "weight '%s': rank %zu too large", w->name,
-		    json_array_size(shape));
-	w->rank = json_array_size(shape);
-	w->n = 1;
-	json_array_foreach(shape, i, d) {
-		if (!json_is_integer(d) || json_integer_value(d) < 0 ||
-		    json_integer_value(d) > ((int64_t)1 << 31))
-			return tl_err_set(k->err, "weight '%s': bad shape", w->name);
-		w->dims[i] = json_integer_value(d);
-		w->n *= w->dims[i];
-		if (w->n > ((int64_t)1 << 31))
-			return tl_err_set(k->err, "weight '%s': too large", w->name);
-	}
-	if (strcmp(dt, "float32") != 0)
-		return tl_err_set(k->err, "weight '%s': unsupported dtype %.32s",
-		    w->name, dt);
-	w->q = KQ_F32;
-	if ((q = json_object_get(js, "quantization")) != NULL && !json_is_null(q)) {
-		const char *qd = json_string_value(json_object_get(q, "dtype"));
-		json_t *mn = json_object_get(q, "min"), *sc = json_object_get(q, "scale");
-
-		if (qd == NULL)
-			return tl_err_set(k->err, "weight '%s': quantization without dtype", w->name);
-		if (strcmp(qd, "float16") == 0) {
-			w->q = KQ_F16;
-			return 0;
-		}
-		if (strcmp(qd, "uint8") == 0)
-			w->q = KQ_U8;
-		else if (strcmp(qd, "uint16") == 0)
-			w->q = KQ_U16;
-		else
-			return tl_err_set(k->err, "weight '%s': unsupported quantization dtype %.32s",
-			    w->name, qd);
-		if (!json_is_number(mn) || !json_is_number(sc))
-			return tl_err_set(k->err, "weight '%s': quantization without min and scale",
-			    w->name);
-		w->min = json_number_value(mn);
-		w->scale = json_number_value(sc);
-	}
-	return 0;
-}
-
-static int64_t
-spec_bytes(const struct kweight *w)
-{
-	static const int size[] = { [KQ_F32] = 4, [KQ_U8] = 1, [KQ_U16] = 2, [KQ_F16] = 2 };
-
-	return w->n * size[w->q];
-}
-
-/* Reads every group's shards (in manifest order, one after the other) into
- * k->blob and gives every weight its byte range. */
-static int
-load_weights(struct k *k, const char *dir)
-{
-	json_t *man = json_object_get(k->root, "weightsManifest"), *g, *p, *js;
-	size_t gi, i;
-	char path[4096];
-
-	if (!json_is_array(man))
-		return tl_err_set(k->err, "no weightsManifest");
-	json_array_foreach(man, gi, g) {
-		json_t *paths = json_object_get(g, "paths"), *ws = json_object_get(g, "weights");
-		int64_t start = k->nblob, off;
-
-		if (!json_is_array(paths) || !json_is_array(ws))
-			return tl_err_set(k->err, "weightsManifest group %zu: no paths or weights", gi);
-		json_array_foreach(paths, i, p) {
-			const char *s = json_string_value(p);
-			if (s == NULL || !safe_path(s))
-				return tl_err_set(k->err, "weightsManifest group %zu: bad shard path", gi);
-			if (snprintf(path, sizeof path, "%s/%s", dir, s) >= (int)sizeof path)
-				return tl_err_set(k->err, "%s: path too long", s);
-			if (read_file(path, &k->blob, &k->nblob, KMAX_BLOB, k->err))
-				return -1;
-		}
-		off = start;
-		json_array_foreach(ws, i, js) {
-			struct kweight *w;
-
-			if ((w = realloc(k->w, (k->nw + 1) * sizeof *w)) == NULL)
-				return tl_err_set(k->err, "out of memory");
-			k->w = w;
-			w = &k->w[k->nw++];
-			memset(w, 0, sizeof *w);
-			if (parse_spec(k, js, w))
-				return -1;
-			w->off = off;
-			off += spec_bytes(w);
-			if (off > k->nblob)
-				return tl_err_set(k->err,
-				    "weightsManifest group %zu: shards hold %lld bytes, the weights need more",
-				    gi, (long long)(k->nblob - start));
-		}
-		if (off != k->nblob)
-			return tl_err_set(k->err,
-			    "weightsManifest group %zu: shards hold %lld bytes, the weights %lld",
-			    gi, (long long)(k->nblob - start), (long long)(off - start));
-	}
-	return 0;
-}
-
-static float
-half_to_float(uint16_t h)
-{
-	uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff, u;
-	float f;
-
-	if (e == 0x1f)
-		u = sign | 0x7f800000 | (m << 13);
-	else if (e != 0)
-		u = sign | ((e + 112) << 23) | (m << 13);
-	else if (m == 0)
-		u = sign;
-	else {			/* subnormal half: normalise */
-		e = 113;
-		while ((m & 0x400) == 0)
-			m <<= 1, e--;
-		u = sign | (e << 23) | ((m & 0x3ff) << 13);
-	}
-	memcpy(&f, &u, sizeof f);
-	return f;
-}
-
-/* w's values as float32 into dst[w->n]. */
-static void
-dequantise(const struct k *k, const struct kweight *w, float *dst)
-{
-	const unsigned char *p = k->blob + w->off;
-
-	for (int64_t i = 0; i < w->n; i++) {
-		/* tfjs: values[i] = v * scale + min in double, stored to a
-		 * Float32Array.  volatile keeps the compiler from fusing the
-		 * multiply-add, which would round differently. */
-		volatile double t;
-		uint16_t u16;
-
-		switch (w->q) {
-		case KQ_F32:
-			memcpy(&dst[i], p + 4 * i, 4);
-			break;
-		case KQ_U8:
-			t = (double)p[i] * w->scale;
-			dst[i] = (float)(t + w->min);
-			break;
-		case KQ_U16:
-			memcpy(&u16, p + 2 * i, 2);
-			t = (double)u16 * w->scale;
-			dst[i] = (float)(t + w->min);
-			break;
-		case KQ_F16:
-			memcpy(&u16, p + 2 * i, 2);
-			dst[i] = half_to_float(u16);
-			break;
-		}
-	}
-}
-
-static const struct kweight *
+static const struct tl_tfjs_weight *
 find_weight(const struct k *k, const char *layer, const char *param)
 {
 	size_t ll = strlen(layer), pl = strlen(param);
 
-	for (int i = 0; i < k->nw; i++) {
-		const char *n = k->w[i].name;
+	for (int i = 0; i < k->ws.nw; i++) {
+		const char *n = k->ws.w[i].name;
 		size_t nl = strlen(n);
 		/* "layer/param", or "<scope>/layer/param" */
 		if (nl >= ll + pl + 1 && strcmp(n + nl - pl, param) == 0 &&
 		    n[nl - pl - 1] == '/' &&
 		    strncmp(n + nl - pl - 1 - ll, layer, ll) == 0 &&
 		    (nl == ll + pl + 1 || n[nl - pl - 2 - ll] == '/'))
-			return &k->w[i];
+			return &k->ws.w[i];
 	}
 	return NULL;
 }
@@ -319,7 +87,7 @@ static float *
 get_weight(struct k *k, const struct klayer *l, const char *param, int rank,
     const int64_t *dims)
 {
-	const struct kweight *w = find_weight(k, l->name, param);
+	const struct tl_tfjs_weight *w = find_weight(k, l->name, param);
 	float *f;
 	int ok;
 
@@ -345,7 +113,7 @@ get_weight(struct k *k, const struct klayer *l, const char *param, int rank,
 		tl_err_set(k->err, "out of memory");
 		return NULL;
 	}
-	dequantise(k, w, f);
+	tl_tfjs_dequantise(&k->ws, w, f);
 	return f;
 }
 
@@ -1162,23 +930,22 @@ tl_nn_read_keras(const char *path, struct tl_err *err)
 		tl_err_set(err, "no modelTopology: not a TF.js layers model");
 		goto fail;
 	}
-	if (load_weights(&k, dir) || parse_layers(&k, topo, &sequential, &cfg))
+	if (tl_tfjs_read_weights(&k.ws, k.root, dir, &kopt, k.err) ||
+	    parse_layers(&k, topo, &sequential, &cfg))
 		goto fail;
 	if ((k.nn = tl_nn_new(err)) == NULL)
 		goto fail;
 	if (emit_all(&k) || add_outputs(&k, sequential, cfg))
 		goto fail;
 	json_decref(k.root);
-	free(k.blob);
-	free(k.w);
+	tl_tfjs_weights_free(&k.ws);
 	free(k.l);
 	return k.nn;
 fail:
 	tl_err_prefix(err, "%s", file);
 	tl_nn_free(k.nn);
 	json_decref(k.root);
-	free(k.blob);
-	free(k.w);
+	tl_tfjs_weights_free(&k.ws);
 	free(k.l);
 	return NULL;
 }

@@ -34,9 +34,9 @@
 #include <jansson.h>
 
 #include "nn/tfgraph.h"
+#include "nn/tfjs_weights.h"
 
 #define GMAX_JSON	((off_t)64 << 20)	/* bytes of model.json */
-#define GMAX_BLOB	((int64_t)2 << 30)	/* bytes of all shards */
 #define GMAX_NODES	(1 << 20)
 #define GNAME		1100			/* longest tensor name + suffix */
 #define GMAX_NAME	1024			/* longest node name */
@@ -44,18 +44,6 @@
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "tfgraph.c reads little-endian weight shards directly"
 #endif
-
-enum gq { GQ_F32, GQ_F16, GQ_U8, GQ_U16, GQ_I32, GQ_BOOL };
-
-struct gweight {
-	const char *name;		/* in the parsed JSON */
-	int rank;
-	int64_t dims[TL_NN_MAXRANK];
-	int64_t n;			/* elements */
-	enum gq q;
-	double min, scale;		/* GQ_U8, GQ_U16 */
-	int64_t off;			/* byte offset in the blob */
-};
 
 /* how a node is translated, found when the walk reaches it */
 enum gpat { P_PLAIN, P_HSWISH, P_HSIG, P_DILATED };
@@ -81,11 +69,8 @@ struct g {
 	struct tl_nn *nn;
 	struct tl_err *err;
 	json_t *root;
-	struct gweight *w;
-	int nw;
+	struct tl_tfjs_weights ws;
 	int *wsorted;			/* weight indices by name */
-	unsigned char *blob;
-	int64_t nblob;
 	struct gnode *n;
 	int nn_;
 	int *sorted;			/* node indices by name */
@@ -97,204 +82,45 @@ struct g {
 #define NE(nd, fmt, ...) tl_err_set(g->err, "node '%s' (%s): " fmt, (nd)->name, \
 	(nd)->op, __VA_ARGS__)
 
-/* --- weights (as keras.c reads them, plus int32 and bool) -------------- */
+/* --- weights (read by tfjs_weights.c, plus int32 and bool) ------------- */
 
-static int
-read_file(const char *path, unsigned char **buf, int64_t *len, int64_t cap,
-    struct tl_err *err)
-{
-	FILE *f;
-	struct stat st;
-	unsigned char *b;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return tl_err_set(err, "%s: %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return tl_err_set(err, "%s: not a regular file", path);
-	}
-	if ((int64_t)st.st_size > cap - *len) {
-		fclose(f);
-		return tl_err_set(err, "%s: weights larger than %lld bytes in all",
-		    path, (long long)cap);
-	}
-	if ((b = realloc(*buf, *len + st.st_size + 1)) == NULL) {
-		fclose(f);
-		return tl_err_set(err, "out of memory");
-	}
-	*buf = b;
-	if (fread(b + *len, 1, st.st_size, f) != (size_t)st.st_size || ferror(f)) {
-		fclose(f);
-		return tl_err_set(err, "%s: short read", path);
-	}
-	fclose(f);
-	*len += st.st_size;
-	return 0;
-}
-
-/* A shard path from the manifest: relative, no "..", no odd bytes. */
-static int
-safe_path(const char *p)
-{
-	if (p[0] == '\0' || p[0] == '/' || strlen(p) > 255)
-		return 0;
-	for (const char *s = p; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == '\\')
-			return 0;
-	for (const char *s = p; (s = strstr(s, "..")) != NULL; s += 2)
-		if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
-			return 0;
-	return 1;
-}
-
-static int
-parse_spec(struct g *g, json_t *js, struct gweight *w)
-{
-	json_t *shape = json_object_get(js, "shape"), *q, *d;
-	const char *dt = json_string_value(json_object_get(js, "dtype"));
-	size_t i;
-
-	w->name = json_string_value(json_object_get(js, "name"));
-	if (w->name == NULL || !json_is_array(shape) || dt == NULL)
-		return tl_err_set(g->err, "weightsManifest: a weight without name, shape or dtype");
-	if (json_array_size(shape) > TL_NN_MAXRANK)
-		return tl_err_set(g->err, "weight '%.200s': rank %zu too large", w->name,
-		    json_array_size(shape));
-	w->rank = json_array_size(shape);
-	w->n = 1;
-	json_array_foreach(shape, i, d) {
-		if (!json_is_integer(d) || json_integer_value(d) < 0 ||
-		    json_integer_value(d) > ((int64_t)1 << 31))
-			return tl_err_set(g->err, "weight '%.200s': bad shape", w->name);
-		w->dims[i] = json_integer_value(d);
-		w->n *= w->dims[i];
-		if (w->n > ((int64_t)1 << 31))
-			return tl_err_set(g->err, "weight '%.200s': too large", w->name);
-	}
-	if (strcmp(dt, "int32") == 0)
-		w->q = GQ_I32;
-	else if (strcmp(dt, "bool") == 0)
-		w->q = GQ_BOOL;
-	else if (strcmp(dt, "float32") == 0)
-		w->q = GQ_F32;
-	else
-		return tl_err_set(g->err, "weight '%.200s': unsupported dtype %.32s",
-		    w->name, dt);
-	if ((q = json_object_get(js, "quantization")) != NULL && !json_is_null(q)) {
-		const char *qd = json_string_value(json_object_get(q, "dtype"));
-		json_t *mn = json_object_get(q, "min"), *sc = json_object_get(q, "scale");
-
-		if (w->q != GQ_F32)
-			return tl_err_set(g->err, "weight '%.200s': quantised %s", w->name, dt);
-		if (qd == NULL)
-			return tl_err_set(g->err, "weight '%.200s': quantization without dtype", w->name);
-		if (strcmp(qd, "float16") == 0) {
-			w->q = GQ_F16;
-			return 0;
-		}
-		if (strcmp(qd, "uint8") == 0)
-			w->q = GQ_U8;
-		else if (strcmp(qd, "uint16") == 0)
-			w->q = GQ_U16;
-		else
-			return tl_err_set(g->err, "weight '%.200s': unsupported quantization dtype %.32s",
-			    w->name, qd);
-		if (!json_is_number(mn) || !json_is_number(sc))
-			return tl_err_set(g->err, "weight '%.200s': quantization without min and scale",
-			    w->name);
-		w->min = json_number_value(mn);
-		w->scale = json_number_value(sc);
-	}
-	return 0;
-}
-
-static int64_t
-spec_bytes(const struct gweight *w)
-{
-	static const int size[] = { [GQ_F32] = 4, [GQ_F16] = 2, [GQ_U8] = 1,
-	    [GQ_U16] = 2, [GQ_I32] = 4, [GQ_BOOL] = 1 };
-
-	return w->n * size[w->q];
-}
+/* The manifest's weights (int32 and bool too, names cut in messages). */
+static const struct tl_tfjs_opt gopt = { .ints = 1, .namemax = 200,
+    .maxw = GMAX_NODES };
 
 static int
 cmp_weight(const void *a, const void *b, void *ctx)
 {
 	const struct g *g = ctx;
 
-	return strcmp(g->w[*(const int *)a].name, g->w[*(const int *)b].name);
+	return strcmp(g->ws.w[*(const int *)a].name, g->ws.w[*(const int *)b].name);
 }
 
-/* Reads every group's shards (in manifest order) into g->blob and gives
- * every weight its byte range. */
+/* Reads the manifest's weights into g->ws and indexes them by name. */
 static int
 load_weights(struct g *g, const char *dir)
 {
-	json_t *man = json_object_get(g->root, "weightsManifest"), *gr, *p, *js;
-	size_t gi, i;
-	char path[4096];
-
-	if (!json_is_array(man))
-		return tl_err_set(g->err, "no weightsManifest");
-	json_array_foreach(man, gi, gr) {
-		json_t *paths = json_object_get(gr, "paths"), *ws = json_object_get(gr, "weights");
-		int64_t start = g->nblob, off;
-
-		if (!json_is_array(paths) || !json_is_array(ws))
-			return tl_err_set(g->err, "weightsManifest group %zu: no paths or weights", gi);
-		json_array_foreach(paths, i, p) {
-			const char *s = json_string_value(p);
-			if (s == NULL || !safe_path(s))
-				return tl_err_set(g->err, "weightsManifest group %zu: bad shard path", gi);
-			if (snprintf(path, sizeof path, "%s/%s", dir, s) >= (int)sizeof path)
-				return tl_err_set(g->err, "%s: path too long", s);
-			if (read_file(path, &g->blob, &g->nblob, GMAX_BLOB, g->err))
-				return -1;
-		}
-		off = start;
-		json_array_foreach(ws, i, js) {
-			struct gweight *w;
-
-			if (g->nw >= GMAX_NODES)
-				return tl_err_set(g->err, "weightsManifest: too many weights");
-			if ((w = realloc(g->w, (g->nw + 1) * sizeof *w)) == NULL)
-				return tl_err_set(g->err, "out of memory");
-			g->w = w;
-			w = &g->w[g->nw++];
-			memset(w, 0, sizeof *w);
-			if (parse_spec(g, js, w))
-				return -1;
-			w->off = off;
-			off += spec_bytes(w);
-			if (off > g->nblob)
-				return tl_err_set(g->err,
-				    "weightsManifest group %zu: shards hold %lld bytes, the weights need more",
-				    gi, (long long)(g->nblob - start));
-		}
-		if (off != g->nblob)
-			return tl_err_set(g->err,
-			    "weightsManifest group %zu: shards hold %lld bytes, the weights %lld",
-			    gi, (long long)(g->nblob - start), (long long)(off - start));
-	}
-	if ((g->wsorted = malloc((g->nw + 1) * sizeof *g->wsorted)) == NULL)
+	if (tl_tfjs_read_weights(&g->ws, g->root, dir, &gopt, g->err))
+		return -1;
+	if ((g->wsorted = malloc((g->ws.nw + 1) * sizeof *g->wsorted)) == NULL)
 		return tl_err_set(g->err, "out of memory");
-	for (int k = 0; k < g->nw; k++)
+	for (int k = 0; k < g->ws.nw; k++)
 		g->wsorted[k] = k;
-	g_qsort_with_data(g->wsorted, g->nw, sizeof *g->wsorted, cmp_weight, g);
-	for (int k = 1; k < g->nw; k++)
-		if (strcmp(g->w[g->wsorted[k]].name, g->w[g->wsorted[k - 1]].name) == 0)
+	g_qsort_with_data(g->wsorted, g->ws.nw, sizeof *g->wsorted, cmp_weight, g);
+	for (int k = 1; k < g->ws.nw; k++)
+		if (strcmp(g->ws.w[g->wsorted[k]].name, g->ws.w[g->wsorted[k - 1]].name) == 0)
 			return tl_err_set(g->err, "weightsManifest: two weights named '%.200s'",
-			    g->w[g->wsorted[k]].name);
+			    g->ws.w[g->wsorted[k]].name);
 	return 0;
 }
 
 static int
 find_weight(const struct g *g, const char *name)
 {
-	int lo = 0, hi = g->nw - 1;
+	int lo = 0, hi = g->ws.nw - 1;
 
 	while (lo <= hi) {
-		int mid = (lo + hi) / 2, c = strcmp(g->w[g->wsorted[mid]].name, name);
+		int mid = (lo + hi) / 2, c = strcmp(g->ws.w[g->wsorted[mid]].name, name);
 		if (c == 0)
 			return g->wsorted[mid];
 		if (c < 0)
@@ -305,31 +131,9 @@ find_weight(const struct g *g, const char *name)
 	return -1;
 }
 
-static float
-half_to_float(uint16_t h)
-{
-	uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff, u;
-	float f;
-
-	if (e == 0x1f)
-		u = sign | 0x7f800000 | (m << 13);
-	else if (e != 0)
-		u = sign | ((e + 112) << 23) | (m << 13);
-	else if (m == 0)
-		u = sign;
-	else {			/* subnormal half: normalise */
-		e = 113;
-		while ((m & 0x400) == 0)
-			m <<= 1, e--;
-		u = sign | (e << 23) | ((m & 0x3ff) << 13);
-	}
-	memcpy(&f, &u, sizeof f);
-	return f;
-}
-
 /* A Const node's manifest weight, or NULL (err set when `need`; nd NULL,
  * a missing input, is no constant). */
-static const struct gweight *
+static const struct tl_tfjs_weight *
 cweight(struct g *g, const struct gnode *nd, int need)
 {
 	if (nd == NULL)
@@ -343,21 +147,20 @@ cweight(struct g *g, const struct gnode *nd, int need)
 		}
 		return NULL;
 	}
-	return &g->w[nd->w];
+	return &g->ws.w[nd->w];
 }
 
 /* A float Const's values, dequantised, into a new array of w->n (the
  * caller frees); NULL with err. */
 static float *
-cfloats(struct g *g, const struct gnode *nd, const struct gweight **wp)
+cfloats(struct g *g, const struct gnode *nd, const struct tl_tfjs_weight **wp)
 {
-	const struct gweight *w = cweight(g, nd, 1);
-	const unsigned char *p;
+	const struct tl_tfjs_weight *w = cweight(g, nd, 1);
 	float *dst;
 
 	if (w == NULL)
 		return NULL;
-	if (w->q == GQ_I32 || w->q == GQ_BOOL) {
+	if (w->q == TL_TFJS_I32 || w->q == TL_TFJS_BOOL) {
 		NE(nd, "%s", "an integer constant where floats are needed");
 		return NULL;
 	}
@@ -365,35 +168,7 @@ cfloats(struct g *g, const struct gnode *nd, const struct gweight **wp)
 		tl_err_set(g->err, "out of memory");
 		return NULL;
 	}
-	p = g->blob + w->off;
-	for (int64_t i = 0; i < w->n; i++) {
-		/* tfjs: values[i] = v * scale + min in double, stored to a
-		 * Float32Array.  volatile keeps the compiler from fusing the
-		 * multiply-add, which would round differently. */
-		volatile double t;
-		uint16_t u16;
-
-		switch (w->q) {
-		case GQ_F32:
-			memcpy(&dst[i], p + 4 * i, 4);
-			break;
-		case GQ_U8:
-			t = (double)p[i] * w->scale;
-			dst[i] = (float)(t + w->min);
-			break;
-		case GQ_U16:
-			memcpy(&u16, p + 2 * i, 2);
-			t = (double)u16 * w->scale;
-			dst[i] = (float)(t + w->min);
-			break;
-		case GQ_F16:
-			memcpy(&u16, p + 2 * i, 2);
-			dst[i] = half_to_float(u16);
-			break;
-		default:
-			break;
-		}
-	}
+	tl_tfjs_dequantise(&g->ws, w, dst);
 	*wp = w;
 	return dst;
 }
@@ -402,17 +177,17 @@ cfloats(struct g *g, const struct gnode *nd, const struct gweight **wp)
 static int64_t
 cints(struct g *g, const struct gnode *nd, int64_t *v, int max)
 {
-	const struct gweight *w = cweight(g, nd, 1);
+	const struct tl_tfjs_weight *w = cweight(g, nd, 1);
 
 	if (w == NULL)
 		return -1;
-	if (w->q != GQ_I32)
+	if (w->q != TL_TFJS_I32)
 		return NE(nd, "%s", "not an int32 constant");
 	if (w->n > max)
 		return NE(nd, "%lld values, want at most %d", (long long)w->n, max);
 	for (int64_t i = 0; i < w->n; i++) {
 		int32_t x;
-		memcpy(&x, g->blob + w->off + 4 * i, 4);
+		memcpy(&x, g->ws.blob + w->off + 4 * i, 4);
 		v[i] = x;
 	}
 	return w->n;
@@ -422,10 +197,10 @@ cints(struct g *g, const struct gnode *nd, int64_t *v, int max)
 static int
 cscalar(struct g *g, const struct gnode *nd, float *v)
 {
-	const struct gweight *w = cweight(g, nd, 0);
+	const struct tl_tfjs_weight *w = cweight(g, nd, 0);
 	float *f;
 
-	if (w == NULL || w->n != 1 || w->q == GQ_I32 || w->q == GQ_BOOL)
+	if (w == NULL || w->n != 1 || w->q == TL_TFJS_I32 || w->q == TL_TFJS_BOOL)
 		return 0;
 	if ((f = cfloats(g, nd, &w)) == NULL)
 		return 0;
@@ -438,12 +213,12 @@ cscalar(struct g *g, const struct gnode *nd, float *v)
 static int
 cint_is(struct g *g, const struct gnode *nd, int64_t v)
 {
-	const struct gweight *w = cweight(g, nd, 0);
+	const struct tl_tfjs_weight *w = cweight(g, nd, 0);
 	int32_t x;
 
-	if (w == NULL || w->q != GQ_I32 || w->n != 1)
+	if (w == NULL || w->q != TL_TFJS_I32 || w->n != 1)
 		return 0;
-	memcpy(&x, g->blob + w->off, 4);
+	memcpy(&x, g->ws.blob + w->off, 4);
 	return x == v;
 }
 
@@ -679,10 +454,10 @@ match_mul(struct g *g, struct gnode *m)
 static int
 same_ints(struct g *g, const struct gnode *a, const struct gnode *b)
 {
-	const struct gweight *wa = cweight(g, a, 0), *wb = cweight(g, b, 0);
+	const struct tl_tfjs_weight *wa = cweight(g, a, 0), *wb = cweight(g, b, 0);
 
-	return wa != NULL && wb != NULL && wa->q == GQ_I32 && wb->q == GQ_I32 &&
-	    wa->n == wb->n && memcmp(g->blob + wa->off, g->blob + wb->off, 4 * wa->n) == 0;
+	return wa != NULL && wb != NULL && wa->q == TL_TFJS_I32 && wb->q == TL_TFJS_I32 &&
+	    wa->n == wb->n && memcmp(g->ws.blob + wa->off, g->ws.blob + wb->off, 4 * wa->n) == 0;
 }
 
 /* a and b compute the same value without evaluating it: the same node, or
@@ -720,8 +495,8 @@ same_end_pads(struct g *g, const struct gnode *p, const struct gnode *c)
 	if (p == NULL || c == NULL)
 		return 0;
 	if (is_const(p) && is_const(c)) {
-		const struct gweight *wp = cweight(g, p, 0), *wc = cweight(g, c, 0);
-		if (wp == NULL || wc == NULL || wp->q != GQ_I32 || wc->q != GQ_I32 ||
+		const struct tl_tfjs_weight *wp = cweight(g, p, 0), *wc = cweight(g, c, 0);
+		if (wp == NULL || wc == NULL || wp->q != TL_TFJS_I32 || wc->q != TL_TFJS_I32 ||
 		    wp->n != 4 || wc->n != 4 || cints(g, p, pv, 4) != 4 || cints(g, c, cv, 4) != 4)
 			return 0;
 		return pv[0] == 0 && pv[2] == 0 && cv[0] == 0 && cv[2] == 0 &&
@@ -876,7 +651,7 @@ add_const(struct g *g, struct gnode *c, enum gform f, int rank,
 static int
 elem_const(struct g *g, struct gnode *c)
 {
-	const struct gweight *w;
+	const struct tl_tfjs_weight *w;
 	float *f, *t;
 	int64_t d[4] = { 1, 1, 1, 1 }, ld[4], one[1] = { 1 };
 	int r;
@@ -956,7 +731,7 @@ emit_conv(struct g *g, struct gnode *nd, const char *x, const char *out,
 	int dw = strstr(nd->op, "Depthwise") != NULL;
 	int fused = strncmp(nd->op, "_Fused", 6) == 0 || strncmp(nd->op, "Fused", 5) == 0;
 	struct gnode *fc = input(g, nd, 1), *bc = NULL;
-	const struct gweight *w;
+	const struct tl_tfjs_weight *w;
 	int64_t st[4], dil[4] = { 1, 1, 1, 1 }, ep[8], ks[2], s2[2], d2[2], pads[4] = { 0 };
 	int64_t od[4], C, F, M = 1, bd[1];
 	char pad[32], act[32] = "", pre[GNAME], nm[GNAME];
@@ -1325,8 +1100,7 @@ cleanup(struct g *g)
 	free(g->n);
 	free(g->sorted);
 	json_decref(g->root);
-	free(g->blob);
-	free(g->w);
+	tl_tfjs_weights_free(&g->ws);
 	free(g->wsorted);
 }
 
