@@ -768,8 +768,8 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 		    (tl_rec_tensor(source(c, i), "emb", &t, &c->why[i]) < 0 ||
 		    (c->frozen && tl_rec_tensor(source(c, i), "emb_frozen", &t, &c->why[i]) < 0))))
 			tl_err_prefix(&c->why[i], "the backbone's output");
-	if (c->tail)
-		return run_tail(c, n, err);
+	if (c->tail) /* nothing pending: the stream ended with a full batch */
+		return n > 0 ? run_tail(c, n, err) : 0;
 	for (int i = 0; i < n; i++) {
 		if (c->failed[i]) {
 			memset(c->emb + (size_t)i * d, 0, (size_t)d * sizeof *c->emb);

@@ -71,6 +71,8 @@ same_file "multicut: the same model bytes with 1 and 2 threads" "$M/ft.tlm" "$M/
 
 # the maps tl-train read, and the images through both backbones
 "$BIN/tl-classify" -m "$M/ft.tlm" < "$M/cut.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip emb,emb_frozen,pix,img > "$M/v-maps.jsonl"
+run "multicut: tl-classify on maps ending with a full batch (19 of 19)" 0 \
+    "'$BIN/tl-classify' -b 19 -m '$M/ft.tlm' < '$M/cut.tl' > '$M/b19.tl'"
 run "multicut: tl-classify on the images" 0 "'$BIN/tl-classify' -m '$M/ft.tlm' < '$M/in.tl' > '$M/img.tl'"
 "$BIN/tl-cat" --full --strip pix,img "$M/img.tl" > "$M/v-img.jsonl"
 same "multicut: images and maps give the same verdicts (probabilities, OOD within 1e-4)" \
