@@ -116,18 +116,18 @@ open_tail(struct tl_classifier *c, struct tl_err *err)
 	c->tail = tl_ft_open(name, b->sha256, m->tail.from, m->tail.to, NULL, 0, err);
 	if (c->tail == NULL || tl_ft_restore(c->tail, m, err) < 0)
 		return tl_err_prefix(err, "%s: the fine-tuned backbone", c->o.model);
-	if (*m->ood_layer) {
-		c->otail = tl_ft_open(c->o.backbone ? c->o.backbone : m->backbone.name,
-		    m->backbone.sha256, m->tail.from, m->ood_layer, NULL, 0, err);
-		if (c->otail == NULL)
-			return tl_err_prefix(err, "%s: the OOD layer %s", c->o.model, m->ood_layer);
-		if (tl_tail_out_dim(c->otail) != m->ood_dim)
-			return tl_err_set(err, "%s: the OOD layer %s gives %lld values, the model has %d",
-			    c->o.model, m->ood_layer, (long long)tl_tail_out_dim(c->otail), m->ood_dim);
-	}
 	out = tl_tail_out_dim(c->tail);
 	for (int i = 1; i < m->backbone.nparts; i++)
 		c->frozen += (int)(m->backbone.parts[i].ndims == 1 ? m->backbone.parts[i].dims[0] : 0);
+	if (*m->ood_layer) { /* several backbones: the frozen parts' after it */
+		int od = m->ood_dim - (m->ood_nparts > 1 ? c->frozen : 0);
+		c->otail = tl_ft_open(name, b->sha256, m->tail.from, m->ood_layer, NULL, 0, err);
+		if (c->otail == NULL)
+			return tl_err_prefix(err, "%s: the OOD layer %s", c->o.model, m->ood_layer);
+		if (tl_tail_out_dim(c->otail) != od || (m->ood_nparts > 1 && od != m->ood_part_dim[0]))
+			return tl_err_set(err, "%s: the OOD layer %s gives %lld values, the model has %d",
+			    c->o.model, m->ood_layer, (long long)tl_tail_out_dim(c->otail), od);
+	}
 	if (out + c->frozen != m->dim)
 		return tl_err_set(err, "%s: the tail gives %lld values%s, the head reads %d", c->o.model,
 		    (long long)out, c->frozen ? " and the frozen parts more" : "", m->dim);
@@ -730,6 +730,15 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 		/* after the tail's forward: its kept map is read below */
 		if (tl_tail_forward(c->otail, c->tmaps, n, c->of, 0, err) < 0)
 			return -1;
+		if (c->m->ood_nparts > 1 && c->frozen) { /* then the frozen parts', as in emb */
+			size_t od = (size_t)c->m->ood_dim, fd = (size_t)c->frozen, ct = od - fd;
+			size_t d = (size_t)c->m->dim;
+			for (int i = n - 1; i >= 0; i--) {
+				memmove(c->of + (size_t)i * od, c->of + (size_t)i * ct, ct * sizeof *c->of);
+				memcpy(c->of + (size_t)i * od + ct, c->emb + (size_t)i * d + d - fd,
+				    fd * sizeof *c->of);
+			}
+		}
 		tl_tlm_ood_input(c->m, (size_t)n, c->of, c->of);
 		tl_tlm_ood(c->m, (size_t)n, c->of, c->ood, c->work);
 	}
@@ -759,8 +768,8 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 		    (tl_rec_tensor(source(c, i), "emb", &t, &c->why[i]) < 0 ||
 		    (c->frozen && tl_rec_tensor(source(c, i), "emb_frozen", &t, &c->why[i]) < 0))))
 			tl_err_prefix(&c->why[i], "the backbone's output");
-	if (c->tail)
-		return run_tail(c, n, err);
+	if (c->tail) /* nothing pending: the stream ended with a full batch */
+		return n > 0 ? run_tail(c, n, err) : 0;
 	for (int i = 0; i < n; i++) {
 		if (c->failed[i]) {
 			memset(c->emb + (size_t)i * d, 0, (size_t)d * sizeof *c->emb);

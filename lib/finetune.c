@@ -546,13 +546,17 @@ open_ood_tail(const char *name, const char *sha, const char *from, const char *e
 }
 
 /* The OOD statistics of m in the space of ot's features: fitted on the
- * train maps, the threshold keeping `keep` of val. */
+ * train maps, the threshold keeping `keep` of val.  With frozen parts (o
+ * nparts > 1) the space is ot's features, then the records' emb_frozen,
+ * and the OOD is per part (tlm.h ood_nparts), the parts o's with ot's
+ * width first. */
 static int
 ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
           const struct tl_train_opts *o, const char *layer, struct tl_train_report *rep,
           struct tl_err *err)
 {
-	size_t od = (size_t)tl_tail_out_dim(ot), ntr = 0, nva = 0, r = 0, v = 0;
+	size_t ct = (size_t)tl_tail_out_dim(ot), fd = (size_t)ts->fdim, od = ct + fd;
+	size_t ntr = 0, nva = 0, r = 0, v = 0;
 	float *f = malloc(ts->n * od * sizeof *f + 1), *x = malloc(ts->n * od * sizeof *x + 1);
 	float *work = NULL, *sc = malloc((ts->n + 1) * sizeof *sc);
 	int *y = malloc((ts->n + 1) * sizeof *y), rc = -1;
@@ -563,8 +567,19 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 		tl_err_set(err, "out of memory");
 		goto out;
 	}
-	if (tl_ft_features(ot, ts->x, ts->n, f, err) < 0)
+	if (fd > 0 && o->nparts > 1) {
+		m->ood_nparts = o->nparts;
+		m->ood_part_dim[0] = (int)ct;
+		m->ood_part_scale[0] = 1;
+		for (int p = 1; p < o->nparts; p++)
+			m->ood_part_dim[p] = o->part_dim[p], m->ood_part_scale[p] = 1;
+	}
+	if (tl_ft_features(ot, ts->x, ts->n, fd ? x : f, err) < 0)
 		goto out;
+	for (size_t i = 0; fd && i < ts->n; i++) { /* ot's features, then the frozen parts' */
+		memcpy(f + i * od, x + i * ct, ct * sizeof *f);
+		memcpy(f + i * od + ct, ts->xf + i * fd, fd * sizeof *f);
+	}
 	/* train rows first, then val rows; the mean and scale from train */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < ts->n; i++)
@@ -581,6 +596,9 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 	for (size_t i = 0; i < r * od; i++)
 		x[i] = (x[i] - m->ood_mean[i % od]) * m->ood_scale[i % od];
 	if (tl_ood_fit(m, ntr, x, y, o->shrinkage, err) < 0)
+		goto out;
+	if (m->ood_nparts > 1 && tl_ood_part_scales(m, nva >= 2 ? nva : ntr,
+	    nva >= 2 ? x + ntr * od : x, o->keep, work, err) < 0)
 		goto out;
 	tl_tlm_ood(m, nva, x + ntr * od, sc, work);
 	m->ood_keep = (float)o->keep;
@@ -794,9 +812,9 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 		    ts->fdim, fz.total);
 		goto out;
 	}
-	/* several backbones: OOD per part in the head's input space (train.c),
-	 * the tuned tail's output the first part */
-	ot = fz.n == 0 ? open_ood_tail(name, sha, from, end, layer, sizeof layer) : NULL;
+	/* OOD in the backbone's own feature layer; with several backbones per
+	 * part, that layer's features then the frozen parts' */
+	ot = open_ood_tail(name, sha, from, end, layer, sizeof layer);
 	ood_in_tail = ot != NULL;
 	tl_tail_in_shape(t, hwc);
 	if ((int64_t)ts->dim != hwc[0] * hwc[1] * hwc[2]) {
@@ -860,7 +878,7 @@ tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
 	}
 	o1.ood = o1.ood && !ood_in_tail;
 	if ((m = tl_train(&o1, &fs, rep, err)) == NULL || store(m, t, from, end, err) < 0 ||
-	    (to->ood && ood_in_tail && ood_space(m, ot, ts, to, layer, rep, err) < 0)) {
+	    (to->ood && ood_in_tail && ood_space(m, ot, ts, &o1, layer, rep, err) < 0)) {
 		tl_tlm_free(m);
 		m = NULL;
 	}

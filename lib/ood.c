@@ -258,3 +258,23 @@ tl_ood_threshold(size_t n, const float *score, double keep)
 	free(v);
 	return t;
 }
+
+int
+tl_ood_part_scales(struct tl_tlm *m, size_t n, const float *x, double keep, float *work,
+                   struct tl_err *err)
+{
+	float *sc = malloc((n + 1) * sizeof *sc), q[TL_TLM_MAX_PARTS];
+
+	if (sc == NULL)
+		return tl_err_set(err, "out of memory");
+	for (int p = 0; p < m->ood_nparts; p++) {
+		for (int k = 0; k < m->ood_nparts; k++)
+			m->ood_part_scale[k] = k == p;
+		tl_tlm_ood(m, n, x, sc, work);
+		q[p] = (float)tl_ood_threshold(n, sc, keep);
+	}
+	for (int p = 0; p < m->ood_nparts; p++)
+		m->ood_part_scale[p] = q[p] > 1e-12f && isfinite(q[p]) ? 1 / q[p] : 1;
+	free(sc);
+	return 0;
+}

@@ -30,4 +30,12 @@ int tl_ood_fit(struct tl_tlm *m, size_t n, const float *x, const int *y, double 
  * them are <= s (keep in (0,1]); +inf when n == 0.  score is not changed. */
 double tl_ood_threshold(size_t n, const float *score, double keep);
 
+/* OOD per part (m->ood_nparts > 1, ood_w and ood_mu fitted): each part's
+ * scale set to 1 / the quantile at keep of its distance alone over x [n,
+ * ood_dim] (val), so that each part rejects what is foreign to it on the
+ * same footing (1 when the quantile is 0 or not finite).  work:
+ * tl_tlm_work_size(m, n) floats.  -1 when out of memory. */
+int tl_ood_part_scales(struct tl_tlm *m, size_t n, const float *x, double keep, float *work,
+                       struct tl_err *err);
+
 #endif

@@ -984,7 +984,8 @@ out:
 
 /* The optional "parts" and "part_scale" of the "ood" map (OOD per
  * backbone): as many sizes as scales, 2 to TL_TLM_MAX_PARTS, the sizes
- * adding up to ood_dim, the scales positive. */
+ * adding up to ood_dim, the scales positive; with a "layer" (the first
+ * backbone's, then the frozen parts') one per backbone part. */
 static int
 ood_parts(struct tl_tlm *m, const msgpack_object *ood, struct tl_err *err)
 {
@@ -995,8 +996,10 @@ ood_parts(struct tl_tlm *m, const msgpack_object *ood, struct tl_err *err)
 		return 0;
 	if (pa == NULL || ps == NULL || pa->type != MSGPACK_OBJECT_ARRAY ||
 	    ps->type != MSGPACK_OBJECT_ARRAY || pa->via.array.size != ps->via.array.size ||
-	    pa->via.array.size < 2 || pa->via.array.size > TL_TLM_MAX_PARTS || *m->ood_layer)
+	    pa->via.array.size < 2 || pa->via.array.size > TL_TLM_MAX_PARTS)
 		return bad_key(err, "ood.parts", "not 2 to 8 sizes with as many part_scale");
+	if (*m->ood_layer && pa->via.array.size != (uint32_t)m->backbone.nparts)
+		return bad_key(err, "ood.parts", "with a \"layer\", not one per backbone part");
 	for (uint32_t i = 0; i < pa->via.array.size; i++) {
 		const msgpack_object *d = &pa->via.array.ptr[i], *c = &ps->via.array.ptr[i];
 		double v = c->type == MSGPACK_OBJECT_FLOAT64 || c->type == MSGPACK_OBJECT_FLOAT32 ?

@@ -505,31 +505,6 @@ ood_parts(const struct tl_train_opts *o, struct tl_tlm *m)
 	}
 }
 
-/* Each part's distance scaled by 1 / its quantile at `keep` on s (val):
- * a part's distances have their own spread (a 2048-wide part's are larger
- * than a 576-wide one's), so that each part rejects what is foreign to it
- * on the same footing.  Part p's distance alone is the score with the
- * other parts' scales 0. */
-static int
-ood_part_scales(const struct tl_train_opts *o, struct tl_tlm *m, const struct set *s,
-                float *work, struct tl_err *err)
-{
-	float *sc = malloc((s->n + 1) * sizeof *sc), q[TL_TLM_MAX_PARTS];
-
-	if (sc == NULL)
-		return tl_err_set(err, "out of memory");
-	for (int p = 0; p < m->ood_nparts; p++) {
-		for (int k = 0; k < m->ood_nparts; k++)
-			m->ood_part_scale[k] = k == p;
-		tl_tlm_ood(m, s->n, s->x, sc, work);
-		q[p] = (float)tl_ood_threshold(s->n, sc, o->keep);
-	}
-	for (int p = 0; p < m->ood_nparts; p++)
-		m->ood_part_scale[p] = q[p] > 1e-12f && isfinite(q[p]) ? 1 / q[p] : 1;
-	free(sc);
-	return 0;
-}
-
 struct tl_tlm *
 tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
          struct tl_train_report *rep, struct tl_err *err)
@@ -592,7 +567,8 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 		ood_parts(o, m);
 		if (tl_ood_fit(m, f.tr.n, f.tr.x, f.tr.y, o->shrinkage, err) < 0)
 			goto out;
-		if (m->ood_nparts > 1 && ood_part_scales(o, m, f.va.n >= 2 ? &f.va : &f.tr, work, err) < 0)
+		if (m->ood_nparts > 1 && tl_ood_part_scales(m, f.va.n >= 2 ? f.va.n : f.tr.n,
+		    f.va.n >= 2 ? f.va.x : f.tr.x, o->keep, work, err) < 0)
 			goto out;
 		tl_tlm_ood(m, f.va.n, f.va.x, sc, work);
 		m->ood_keep = (float)o->keep;

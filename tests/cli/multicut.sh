@@ -56,13 +56,23 @@ import msgpack, sys
 m = msgpack.unpack(open(sys.argv[1], 'rb'))
 b = m['backbone']
 print(m['tail']['from'], m['tail']['to'], m['dim'], b['model']['name'], b['pool'], b['dims'],
-      [(p['name'], p['pool'], p['dims']) for p in b['backbones']], m['ood']['parts'], m['train']['part_weight'])" "$M/ft.tlm")" \
-    "block_12_add block_15_expand_relu 1488 mobilenetv2+centernet none [14, 14, 96] [('mobilenetv2', 'none', [14, 14, 96]), ('centernet', 'avg', [528])] [960, 528] sqrt"
+      [(p['name'], p['pool'], p['dims']) for p in b['backbones']], m['train']['part_weight'])" "$M/ft.tlm")" \
+    "block_12_add block_15_expand_relu 1488 mobilenetv2+centernet none [14, 14, 96] [('mobilenetv2', 'none', [14, 14, 96]), ('centernet', 'avg', [528])] sqrt"
+# the OOD: per part, the first on mobilenetv2's own feature layer computed
+# with its original weights from the cut (the OOD tail), then centernet's
+same "multicut: the OOD per part on mobilenetv2's feature layer, then centernet's" \
+    "$($PY -c "
+import msgpack, sys
+o = msgpack.unpack(open(sys.argv[1], 'rb'))['ood']
+print(o['layer'], o['parts'], len(o['part_scale']), all(v > 0 for v in o['part_scale']))" "$M/ft.tlm")" \
+    "block_13_expand_relu [576, 528] 2 True"
 run "multicut: 2 threads" 0 "TL_THREADS=2 OPENBLAS_NUM_THREADS=2 '$BIN/tl-train' -q $FT -o '$M/ft2.tlm' '$M/cut.tl'"
 same_file "multicut: the same model bytes with 1 and 2 threads" "$M/ft.tlm" "$M/ft2.tlm"
 
 # the maps tl-train read, and the images through both backbones
 "$BIN/tl-classify" -m "$M/ft.tlm" < "$M/cut.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip emb,emb_frozen,pix,img > "$M/v-maps.jsonl"
+run "multicut: tl-classify on maps ending with a full batch (19 of 19)" 0 \
+    "'$BIN/tl-classify' -b 19 -m '$M/ft.tlm' < '$M/cut.tl' > '$M/b19.tl'"
 run "multicut: tl-classify on the images" 0 "'$BIN/tl-classify' -m '$M/ft.tlm' < '$M/in.tl' > '$M/img.tl'"
 "$BIN/tl-cat" --full --strip pix,img "$M/img.tl" > "$M/v-img.jsonl"
 same "multicut: images and maps give the same verdicts (probabilities, OOD within 1e-4)" \
