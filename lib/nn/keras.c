@@ -31,7 +31,6 @@
 #include "nn/keras.h"
 #include "nn/tfjs_weights.h"
 
-#define KMAX_JSON	((off_t)64 << 20)	/* bytes of model.json */
 #define KMAX_IN		64			/* inputs of one layer */
 #define KNAME		512			/* longest tensor name */
 
@@ -893,39 +892,12 @@ struct tl_nn *
 tl_nn_read_keras(const char *path, struct tl_err *err)
 {
 	struct k k = { .err = err };
-	struct stat st;
-	char file[4096], dir[4096], *slash;
-	json_error_t je;
+	char file[TL_TFJS_PATH], dir[TL_TFJS_PATH];
 	json_t *cfg = NULL, *topo;
 	int sequential = 0;
-	FILE *f = NULL;
 
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(file, sizeof file, "%s/model.json", path);
-	else
-		snprintf(file, sizeof file, "%s", path);
-	snprintf(dir, sizeof dir, "%s", file);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof dir, ".");
-
-	if ((f = fopen(file, "rb")) == NULL) {
-		tl_err_set(err, "%s: %s", file, strerror(errno));
+	if ((k.root = tl_tfjs_open_json(path, file, dir, err)) == NULL)
 		return NULL;
-	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > KMAX_JSON) {
-		tl_err_set(err, "%s: not a regular file of at most %lld bytes", file,
-		    (long long)KMAX_JSON);
-		fclose(f);
-		return NULL;
-	}
-	k.root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-	fclose(f);
-	if (k.root == NULL) {
-		tl_err_set(err, "%s:%d: %s", file, je.line, je.text);
-		return NULL;
-	}
 	if (!json_is_object(k.root) || (topo = json_object_get(k.root, "modelTopology")) == NULL) {
 		tl_err_set(err, "no modelTopology: not a TF.js layers model");
 		goto fail;

@@ -36,7 +36,6 @@
 #include "nn/tfgraph.h"
 #include "nn/tfjs_weights.h"
 
-#define GMAX_JSON	((off_t)64 << 20)	/* bytes of model.json */
 #define GMAX_NODES	(1 << 20)
 #define GNAME		1100			/* longest tensor name + suffix */
 #define GMAX_NAME	1024			/* longest node name */
@@ -1110,38 +1109,11 @@ tl_nn_read_tfgraph(const char *path, const char *inname, int height, int width,
 {
 	struct g g = { .err = err, .height = height, .width = width };
 	struct frame *stack = NULL;
-	struct stat st;
-	char file[4096], dir[4096], *slash;
+	char file[TL_TFJS_PATH], dir[TL_TFJS_PATH];
 	const char *fmt;
-	json_error_t je;
-	FILE *f;
 
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(file, sizeof file, "%s/model.json", path);
-	else
-		snprintf(file, sizeof file, "%s", path);
-	snprintf(dir, sizeof dir, "%s", file);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof dir, ".");
-
-	if ((f = fopen(file, "rb")) == NULL) {
-		tl_err_set(err, "%s: %s", file, strerror(errno));
+	if ((g.root = tl_tfjs_open_json(path, file, dir, err)) == NULL)
 		return NULL;
-	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > GMAX_JSON) {
-		tl_err_set(err, "%s: not a regular file of at most %lld bytes", file,
-		    (long long)GMAX_JSON);
-		fclose(f);
-		return NULL;
-	}
-	g.root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-	fclose(f);
-	if (g.root == NULL) {
-		tl_err_set(err, "%s:%d: %s", file, je.line, je.text);
-		return NULL;
-	}
 	fmt = json_string_value(json_object_get(g.root, "format"));
 	if (fmt == NULL || strcmp(fmt, "graph-model") != 0) {
 		tl_err_set(err, "not a TF.js graph model (format is not \"graph-model\")");

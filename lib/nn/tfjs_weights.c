@@ -262,3 +262,39 @@ tl_tfjs_weights_free(struct tl_tfjs_weights *ws)
 	ws->nw = 0;
 	ws->nblob = 0;
 }
+
+json_t *
+tl_tfjs_open_json(const char *path, char *file, char *dir, struct tl_err *err)
+{
+	struct stat st;
+	json_error_t je;
+	json_t *root;
+	char *slash;
+	FILE *f;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(file, TL_TFJS_PATH, "%s/model.json", path);
+	else
+		snprintf(file, TL_TFJS_PATH, "%s", path);
+	snprintf(dir, TL_TFJS_PATH, "%s", file);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, TL_TFJS_PATH, ".");
+
+	if ((f = fopen(file, "rb")) == NULL) {
+		tl_err_set(err, "%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TL_TFJS_MAX_JSON) {
+		tl_err_set(err, "%s: not a regular file of at most %lld bytes", file,
+		    (long long)TL_TFJS_MAX_JSON);
+		fclose(f);
+		return NULL;
+	}
+	root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+	fclose(f);
+	if (root == NULL)
+		tl_err_set(err, "%s:%d: %s", file, je.line, je.text);
+	return root;
+}

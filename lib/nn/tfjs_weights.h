@@ -7,7 +7,9 @@
  * sizes, and float weights dequantised as tfjs does (float32(q*scale +
  * min), the product and sum in double; float16).
  *
- * What it does not hold: parsing model.json itself, finding a weight by
+ * Also: model.json found and parsed (tl_tfjs_open_json).
+ *
+ * What it does not hold: reading model.json's topology, finding a weight by
  * name, anything about layers or nodes; int32 and bool weights are kept
  * raw in the block (the caller reads them), never dequantised.
  */
@@ -60,5 +62,13 @@ int tl_tfjs_read_weights(struct tl_tfjs_weights *ws, json_t *root,
 void tl_tfjs_dequantise(const struct tl_tfjs_weights *ws,
     const struct tl_tfjs_weight *w, float *dst);
 void tl_tfjs_weights_free(struct tl_tfjs_weights *ws);
+
+/* model.json of path (a directory holding one, or the file itself),
+ * parsed: a regular file of at most TL_TFJS_MAX_JSON bytes, duplicate keys
+ * refused.  file receives its path and dir its directory (where the shards
+ * are), each TL_TFJS_PATH bytes.  NULL with err naming the file. */
+#define TL_TFJS_MAX_JSON	((int64_t)64 << 20)
+#define TL_TFJS_PATH		4096
+json_t *tl_tfjs_open_json(const char *path, char *file, char *dir, struct tl_err *err);
 
 #endif
