@@ -1,19 +1,19 @@
 /*
  * tl-augment - the original and K random variants of each train record, as
  * pixels at one size; other splits pass through untouched (tl-augment(1)).
- * Options and wiring only: the transforms are lib/augment.c, the contact
- * sheet lib/contact.c.
+ * Options and wiring only: the transforms are lib/data/augment.c, the contact
+ * sheet lib/data/contact.c.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "augment.h"
-#include "cli.h"
-#include "contact.h"
-#include "stream.h"
-#include "tensor.h"
+#include "cli/cli.h"
+#include "core/tensor.h"
+#include "data/augment.h"
+#include "data/contact.h"
+#include "stream/stream.h"
 
 static const char usage[] =
 	"tl-augment [-k copies] [-s size] [--preset name] [--flip h|v|hv|none] [--rotate deg]\n"

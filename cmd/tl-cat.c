@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "extract.h"
-#include "json.h"
-#include "select.h"
-#include "stream.h"
+#include "cli/cli.h"
+#include "stream/extract.h"
+#include "stream/json.h"
+#include "stream/select.h"
+#include "stream/stream.h"
 
 #define PRODUCER "tl-cat " TL_VERSION
 #define USAGE "tl-cat [-b | -c field | -f fields | -x dir] [-n count] [--full] " \

@@ -1,7 +1,7 @@
 /*
  * tl-classify - records with emb (or images) in, the same records with a
  * trained model's verdict out: prob, pred, conf, ood, and on request top and
- * cam (tl-classify(1)).  Options and wiring only: lib/classify.c does the
+ * cam (tl-classify(1)).  Options and wiring only: lib/classify/classify.c does the
  * work.  Streams: one batch of records in memory.
  */
 #include <getopt.h>
@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
-#include "cli.h"
-#include "image.h"
-#include "stream.h"
+#include "classify/classify.h"
+#include "cli/cli.h"
+#include "data/image.h"
+#include "stream/stream.h"
 
 #define PRODUCER "tl-classify " TL_VERSION
 

@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "embed.h"
-#include "image.h"
-#include "model.h"
+#include "backbone/embed.h"
+#include "backbone/model.h"
+#include "cli/cli.h"
+#include "core/tensor.h"
+#include "data/image.h"
 #include "nn/nn.h"
-#include "stream.h"
-#include "tensor.h"
+#include "stream/stream.h"
 
 static const char usage[] =
     "tl-embed [-m model] [-l layer | --cut] [-p pool] [-b batch] [-j threads] [--keep-image]\n"

@@ -1,17 +1,17 @@
 /*
  * tl-ingest - directories, archives and file lists of images to a tl record
  * stream, one record per image (tl-ingest(1)).  Options and wiring only: the
- * sources are lib/walk.c, the records lib/ingest.c, the pixels lib/image.c.
+ * sources are lib/data/walk.c, the records lib/data/ingest.c, the pixels lib/data/image.c.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "ingest.h"
-#include "stream.h"
-#include "walk.h"
+#include "cli/cli.h"
+#include "data/ingest.h"
+#include "data/walk.h"
+#include "stream/stream.h"
 
 /* The largest image file read with --size (without it, TL_MAX_RECORD). */
 #define TL_MAX_FILE ((size_t)1 << 30)

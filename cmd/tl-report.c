@@ -3,8 +3,8 @@
  * with 95% intervals as text or JSON, --assert gates, a history file and
  * --compare, class coverage for a stream without verdicts, and --usage for
  * the bulk-identification log.  Options and wiring only: the metrics are
- * lib/metrics.c, the rendering lib/report.c, history and compare
- * lib/history.c, the log lib/usage.c, the --html page lib/html.c.  Reads
+ * lib/report/metrics.c, the rendering lib/report/report.c, history and compare
+ * lib/report/history.c, the log lib/report/usage.c, the --html page lib/report/html.c.  Reads
  * the whole input before
  * reporting: it holds id, label, verdict, confidence, OOD score and the K
  * probabilities of every record (with --html, also the images of the
@@ -17,13 +17,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "history.h"
-#include "html.h"
-#include "metrics.h"
-#include "report.h"
-#include "stream.h"
-#include "usage.h"
+#include "cli/cli.h"
+#include "report/history.h"
+#include "report/html.h"
+#include "report/metrics.h"
+#include "report/report.h"
+#include "report/usage.h"
+#include "stream/stream.h"
 
 #define MAX_ASSERT 256
 

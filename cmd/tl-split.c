@@ -2,7 +2,7 @@
  * tl-split - assigns every labelled record to train, val or test (or to a
  * k-fold), stratified by label, stable as the dataset grows, with duplicates
  * and near-duplicates kept in one split (tl-split(1)).  Options and wiring
- * only: the assignment is lib/split.c, the groups lib/dups.c.  Reads the
+ * only: the assignment is lib/data/split.c, the groups lib/data/dups.c.  Reads the
  * whole input before writing: it holds every record in memory.
  */
 #include <getopt.h>
@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "afile.h"
-#include "cli.h"
-#include "split.h"
-#include "stream.h"
+#include "cli/cli.h"
+#include "core/afile.h"
+#include "data/split.h"
+#include "stream/stream.h"
 
 #define PRODUCER "tl-split " TL_VERSION
 /* Near-duplicate phash distance, bits.  On the 395 hymenoptera JPEGs: distinct

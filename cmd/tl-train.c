@@ -1,7 +1,7 @@
 /*
  * tl-train - labelled embeddings in, a trained head out (tl-train(1),
  * tl-model(5)).  Options and wiring only: the training set and the fitting
- * are lib/trainset.c and lib/train.c, the file lib/tlm.c.  Reads the whole
+ * are lib/learn/trainset.c and lib/learn/train.c, the file lib/learn/tlm.c.  Reads the whole
  * input before training: it holds every train and val embedding in memory.
  */
 #include <errno.h>
@@ -13,12 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "afile.h"
-#include "cli.h"
-#include "json.h"
-#include "stream.h"
-#include "finetune.h"
-#include "train.h"
+#include "cli/cli.h"
+#include "core/afile.h"
+#include "learn/finetune.h"
+#include "learn/train.h"
+#include "stream/json.h"
+#include "stream/stream.h"
 
 #define PRODUCER "tl-train " TL_VERSION
 #define HOLDOUT 0.2 /* share of train held out for val when the stream has no val */

@@ -49,7 +49,7 @@
 # snippet that names a tool tl-X is not run while cmd/tl-X.c does not exist
 # (once it does, a missing bin/tl-X fails); one that names photos.tl needs
 # tl-ingest likewise; one that runs tl-embed needs the models of its default
-# backbone (TL_DEFAULT_BACKBONE in lib/model.h), each in models/.
+# backbone (TL_DEFAULT_BACKBONE in lib/backbone/model.h), each in models/.
 #
 # Output of -d DIR: DIR/N.sh (the snippet), DIR/N.meta (lines "line L",
 # "status N", "requires CMD", "output" for an output block), DIR/setup.sh,

@@ -53,16 +53,6 @@ static const struct opdef {
 	{ "Gather", OP_GATHER, 2, 2, 1, 1 },
 };
 
-int64_t
-nn_numel(int rank, const int64_t *dims)
-{
-	int64_t n = 1;
-
-	for (int i = 0; i < rank; i++)
-		n *= dims[i];
-	return n;
-}
-
 int
 nn_find(const struct tl_nn *nn, const char *name)
 {

@@ -26,7 +26,7 @@
 #ifndef TL_NN_KERAS_H
 #define TL_NN_KERAS_H
 
-#include "err.h"
+#include "core/err.h"
 #include "nn/nn.h"
 
 /* path: a model.json, or a directory holding one; the shards are read from

@@ -215,7 +215,18 @@ struct tl_nn {
 };
 
 int nn_find(const struct tl_nn *nn, const char *name);
-int64_t nn_numel(int rank, const int64_t *dims);
+
+/* Inline, so that ops.c needs neither graph.c nor plan.c: the files call
+ * downward only, graph.c -> plan.c -> ops.c. */
+static inline int64_t
+nn_numel(int rank, const int64_t *dims)
+{
+	int64_t n = 1;
+
+	for (int i = 0; i < rank; i++)
+		n *= dims[i];
+	return n;
+}
 
 /* plan.c */
 void nn_plan_free(struct nn_plan *p);
@@ -238,7 +249,20 @@ struct nn_exec {
 	const float *direct[16];
 	float *arena, *scratch;
 };
-float *nn_data(struct nn_exec *x, int t);
+/* Tensor t's floats: a constant, a caller's input read in place, or the
+ * arena. */
+static inline float *
+nn_data(struct nn_exec *x, int t)
+{
+	struct nn_ptensor *q = &x->p->t[t];
+
+	if (q->known)
+		return (float *)q->cf;
+	for (int k = 0; k < x->ndirect; k++)
+		if (x->direct_t[k] == q->root)
+			return (float *)x->direct[k];
+	return x->arena + x->p->t[q->root].off;
+}
 int nn_step_exec(struct nn_exec *x, const struct nn_step *s,
     struct tl_err *err);
 /* Scratch (floats) a step needs beyond its tensors. */

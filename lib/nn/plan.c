@@ -1207,19 +1207,6 @@ fail:
 	return -1;
 }
 
-float *
-nn_data(struct nn_exec *x, int t)
-{
-	struct nn_ptensor *q = &x->p->t[t];
-
-	if (q->known)
-		return (float *)q->cf;
-	for (int k = 0; k < x->ndirect; k++)
-		if (x->direct_t[k] == q->root)
-			return (float *)x->direct[k];
-	return x->arena + x->p->t[q->root].off;
-}
-
 static int
 ensure(float **buf, int64_t *cap, int64_t need, struct tl_err *err)
 {

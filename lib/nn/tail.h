@@ -44,7 +44,7 @@
 
 #include <stdint.h>
 
-#include "err.h"
+#include "core/err.h"
 #include "nn.h"
 
 struct tl_tail;

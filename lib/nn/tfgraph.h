@@ -34,7 +34,7 @@
 #ifndef TL_NN_TFGRAPH_H
 #define TL_NN_TFGRAPH_H
 
-#include "err.h"
+#include "core/err.h"
 #include "nn/nn.h"
 
 /* path: a model.json, or a directory holding one; the shards are read from

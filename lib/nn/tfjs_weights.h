@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include "err.h"
+#include "core/err.h"
 #include "nn/nn.h"
 
 #define TL_TFJS_MAX_BLOB	((int64_t)2 << 30)	/* bytes of all shards */

@@ -9,8 +9,8 @@
 # each, no variants) and the accuracy is not judged, which it says; on the
 # sanitizer build too (6 of each, one variant each): it checks the memory of
 # the same stages, the normal build their numbers.
-# tl-embed's default backbone (lib/model.h): the demo embeds with it
-demo_bb=$(sed -n 's/^#define TL_DEFAULT_BACKBONE "\(.*\)"/\1/p' "$top/lib/model.h")
+# tl-embed's default backbone (lib/backbone/model.h): the demo embeds with it
+demo_bb=$(sed -n 's/^#define TL_DEFAULT_BACKBONE "\(.*\)"/\1/p' "$top/lib/backbone/model.h")
 for _m in $(echo "$demo_bb" | tr + ' '); do
 	if [ ! -f "$top/models/$_m/model.json" ]; then
 		fail "demo: models" "models/$_m missing: run make model"

@@ -3,7 +3,7 @@
 # made by tests/model/reference.sh) through the whole ingest | embed path;
 # batch size and thread count do not change a bit; layers, pooling, header;
 # bad records and bad usage.  Without -m, the default backbone
-# (TL_DEFAULT_BACKBONE, lib/model.h): its header, pooled and with --cut.
+# (TL_DEFAULT_BACKBONE, lib/backbone/model.h): its header, pooled and with --cut.
 # mobilenetv2's feature layer (block_13_expand_relu,
 # chosen by bench/transfer/run) is not the tfjs reference's out_relu, so the
 # reference comparison names its layer.

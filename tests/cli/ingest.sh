@@ -7,8 +7,8 @@
 I=$BIN/tl-ingest
 D=$T/tldump
 cc -std=c11 -D_GNU_SOURCE -I"$top/lib" -o "$D" "$top/tests/cli/tldump.c" \
-	"$top/build/lib/err.o" "$top/build/lib/rec.o" "$top/build/lib/stream.o" \
-	"$top/build/lib/tensor.o" $(pkg-config --cflags --libs msgpack) -lm ||
+	"$top/build/lib/core/err.o" "$top/build/lib/core/rec.o" "$top/build/lib/stream/stream.o" \
+	"$top/build/lib/core/tensor.o" $(pkg-config --cflags --libs msgpack) -lm ||
 	fail ingest-tldump "cannot build tests/cli/tldump.c"
 
 # field NAME FILE: the values of field NAME of each record of a tldump, one a line

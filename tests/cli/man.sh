@@ -13,9 +13,9 @@ mkdir -p "$man_pybin"
 [ -x /usr/bin/python3 ] && ln -sf /usr/bin/python3 "$man_pybin/python3"
 man_path=$BIN:$man_pybin:$PATH
 
-# the backbones of tl-embed's default (lib/model.h), which a snippet running
+# the backbones of tl-embed's default (lib/backbone/model.h), which a snippet running
 # tl-embed needs
-man_models=$(sed -n 's/^#define TL_DEFAULT_BACKBONE "\(.*\)"/\1/p' "$top/lib/model.h" | tr + ' ')
+man_models=$(sed -n 's/^#define TL_DEFAULT_BACKBONE "\(.*\)"/\1/p' "$top/lib/backbone/model.h" | tr + ' ')
 
 # man_head FILE: the start of FILE on one line, for a FAIL message
 man_head() { head -c 300 "$1" | tr "\n" "|"; }

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stream.h"
-#include "tensor.h"
-#include "tlm.h"
+#include "core/tensor.h"
+#include "learn/tlm.h"
+#include "stream/stream.h"
 
 #define MAXN 4096
 #define MAXK 64

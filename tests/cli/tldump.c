@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rec.h"
-#include "stream.h"
-#include "tensor.h"
+#include "core/rec.h"
+#include "core/tensor.h"
+#include "stream/stream.h"
 
 static void
 pixel(const struct tl_tensor *t, uint64_t y, uint64_t x, unsigned char rgb[3])

@@ -11,11 +11,11 @@
 
 #include <vips/vips.h>
 
-#include "image.h"
-#include "ingest.h"
+#include "data/image.h"
+#include "data/ingest.h"
+#include "data/walk.h"
 #include "memfile.h"
 #include "vips_init.h"
-#include "walk.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

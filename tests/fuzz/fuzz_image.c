@@ -12,8 +12,8 @@
 
 #include <vips/vips.h>
 
-#include "image.h"
-#include "prep.h"
+#include "backbone/prep.h"
+#include "data/image.h"
 #include "vips_init.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);

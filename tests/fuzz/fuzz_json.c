@@ -4,7 +4,7 @@
  */
 #include <stdio.h>
 
-#include "json.h"
+#include "stream/json.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

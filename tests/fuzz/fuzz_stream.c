@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "stream.h"
-#include "tensor.h"
+#include "core/tensor.h"
+#include "stream/stream.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

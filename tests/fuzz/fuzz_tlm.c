@@ -18,12 +18,12 @@
 
 #include <glib.h>
 
+#include "learn/tlm.h"
 #include "memfile.h"
-#include "tlm.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
-#define CK_LEN 73 /* fixstr "sha256", str8 of 64 hex digits (lib/tlm.c) */
+#define CK_LEN 73 /* fixstr "sha256", str8 of 64 hex digits (lib/learn/tlm.c) */
 static const unsigned char ck_frame[9] = { 0xa6, 's', 'h', 'a', '2', '5', '6', 0xd9, 64 };
 
 /* data sealed with its checksum as tl-train writes it, in *out (caller

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "image.h"
+#include "data/image.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 

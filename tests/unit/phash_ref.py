@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """tests/unit/phash_ref.py - an independent NumPy statement of tl's phash
-(lib/image.c), for test_image.c: the hash of the pattern below, built the same
+(lib/data/image.c), for test_image.c: the hash of the pattern below, built the same
 way in C.  Prints the hash as %016x.
 
 grey = Rec. 601 luma; area-average onto 32x32 (a pixel straddling two cells

@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "augment.h"
-#include "contact.h"
-#include "image.h"
-#include "rng.h"
-#include "tensor.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "data/augment.h"
+#include "data/contact.h"
+#include "data/image.h"
 #include "t.h"
 
 #define N 32

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "cam.h"
+#include "classify/cam.h"
 #include "t.h"
 
 enum { H = 7, W = 5, C = 4, K = 2 };

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
+#include "data/image.h"
 #include "t.h"
 
 #define W 48

@@ -1,12 +1,12 @@
 /*
- * test_json.c - the JSON form of records (lib/json.c): exact numbers, string
+ * test_json.c - the JSON form of records (lib/stream/json.c): exact numbers, string
  * escaping, tensors and bins both ways, and the lines the parser refuses.
  */
 #include <math.h>
 #include <stdlib.h>
 
-#include "json.h"
-#include "tensor.h"
+#include "core/tensor.h"
+#include "stream/json.h"
 #include "t.h"
 
 /* r as JSON text (one line, no newline), in a static buffer. */

@@ -1,5 +1,5 @@
 /*
- * test_metrics.c - lib/metrics.c and the --assert conditions of lib/report.c
+ * test_metrics.c - lib/report/metrics.c and the --assert conditions of lib/report/report.c
  * on small sets computed by hand: counts, accuracy with "unknown" counted
  * wrong, per-class P/R/F1, balanced accuracy, macro and weighted F1, the
  * baseline, Wilson intervals, log loss, top-k, ECE, AUROC with ties,
@@ -7,10 +7,10 @@
  */
 #include <stdlib.h>
 
-#include "metrics.h"
-#include "report.h"
+#include "core/tensor.h"
+#include "report/metrics.h"
+#include "report/report.h"
 #include "t.h"
-#include "tensor.h"
 
 /* Adds {id, label, pred[, prob]} to s; returns tl_evalset_add's status. */
 static int

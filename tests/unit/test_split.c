@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dups.h"
-#include "split.h"
+#include "data/dups.h"
+#include "data/split.h"
 #include "t.h"
 
 /* A record {id, label[, group][, phash]}; label NULL for none. */

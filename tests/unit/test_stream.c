@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stream.h"
-#include "tensor.h"
+#include "core/tensor.h"
+#include "stream/stream.h"
 #include "t.h"
 
 static char dir[] = "/tmp/tl-test-stream-XXXXXX";

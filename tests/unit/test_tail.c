@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model.h"
+#include "backbone/model.h"
 #include "nn/nn.h"
 #include "nn/tail.h"
 #include "ref.h"

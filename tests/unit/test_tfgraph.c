@@ -23,7 +23,7 @@
 #include <jansson.h>
 #include <vips/vips.h>
 
-#include "model.h"
+#include "backbone/model.h"
 #include "nn/tfgraph.h"
 #include "t.h"
 

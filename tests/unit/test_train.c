@@ -14,14 +14,14 @@
 
 #include <glib.h>
 
-#include "calib.h"
-#include "finetune.h"
-#include "ood.h"
-#include "rng.h"
-#include "tensor.h"
-#include "stream.h"
-#include "train.h"
-#include "tlm.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "learn/calib.h"
+#include "learn/finetune.h"
+#include "learn/ood.h"
+#include "learn/tlm.h"
+#include "learn/train.h"
+#include "stream/stream.h"
 #include "t.h"
 
 static double

@@ -10,7 +10,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "walk.h"
+#include "data/walk.h"
 #include "t.h"
 
 /* A tar (pax) of the members name[i] of len[i] bytes (byte j is j % 251),

@@ -19,7 +19,7 @@
 
 #include <string.h>
 
-#include "model.h"
+#include "backbone/model.h"
 #include "nn/nn.h"
 
 static double

@@ -1,0 +1,88 @@
+/*
+ * model.h - a backbone on disk: where it is found, what it is (Keras TF.js
+ * layers or ONNX), its identity (sha256), and how images must be prepared for
+ * it (size, resize mode, scaling), read from its tl-model.json sidecar.
+ *
+ * A model.json is a graph model when its "format" says "graph-model", else
+ * a Keras layers model.  A graph model is only translated up to the layer
+ * it is cut at (features.layer, or finetune.to for the whole list).
+ *
+ * Lookup of a name (no '/' in it): each directory of $TL_MODEL_PATH (colon
+ * separated), then the installed share directory, then ./models; in each,
+ * NAME/ (a directory with model.json or model.onnx) or NAME.onnx.  A path
+ * (holding '/', or ending in .onnx or .json) is used as given.
+ *
+ * The sidecar is optional for ONNX: without it a model gets the torchvision
+ * defaults (shorter side to 256, centre crop 224, ImageNet mean/std) unless
+ * the caller overrides them.
+ *
+ * Not here: running the network (nn/), decoding images (image.h).
+ */
+#ifndef TL_MODEL_H
+#define TL_MODEL_H
+
+#include <limits.h>
+
+#include "core/err.h"
+#include "nn/nn.h"
+
+/* The backbone tl-embed uses without -m: several joined by '+' (the first
+ * fine-tuned with --cut, the others' pooled features frozen beside it).
+ * Chosen by measurement, see tl-embed(1) MODELS. */
+#define TL_DEFAULT_BACKBONE "centernet+mobilenetv2"
+
+enum tl_resize {
+	TL_RESIZE_SQUASH, /* the whole image to exactly width x height */
+	TL_RESIZE_CROP,   /* shorter side to `resize`, then a centre crop */
+};
+
+/* Input of the network: x[c] = pix[c] * mul[c] + add[c], pix in 0..255. */
+struct tl_prep {
+	int width, height;   /* network input */
+	enum tl_resize mode;
+	int resize;          /* TL_RESIZE_CROP: shorter side before cropping */
+	char scale[32];      /* "[0,1]", "[-1,1]", "imagenet", "[0,255]" */
+	float mul[3], add[3];
+};
+
+enum tl_model_format {
+	TL_MODEL_KERAS,           /* TF.js layers model.json ("layers-model") */
+	TL_MODEL_ONNX,
+	TL_MODEL_TFJS_GRAPH,      /* TF.js graph model.json ("graph-model") */
+};
+
+struct tl_model {
+	char name[128];           /* "mobilenetv2", or the file's base name */
+	char path[PATH_MAX];      /* model.json or the .onnx file */
+	char dir[PATH_MAX];       /* its directory */
+	enum tl_model_format format;
+	char sha256[65];          /* hex, of the model's files (see tl_model_open) */
+	struct tl_prep prep;      /* from the sidecar or the defaults */
+	char layer[512];          /* feature layer; "" = the graph's output */
+	int dim;                  /* features' size if the sidecar says, else 0 */
+	char ft_from[512];        /* fine-tuning: the cut (maps tl-embed --cut
+	                           * gives) and the tail's end; "" when the
+	                           * sidecar names none */
+	char ft_to[512];
+	char input_node[512];     /* TL_MODEL_TFJS_GRAPH: the node whose output
+	                           * is the network input (sidecar input.node);
+	                           * "" = the graph's only Placeholder */
+	int has_sidecar;          /* the preprocessing came from tl-model.json */
+};
+
+/* Resolves spec (a name or a path) and reads the model's description and
+ * identity: sha256 over the model's files in name order (model.json then its
+ * shards; or the .onnx).  Does not load the network.  -1 with err naming what
+ * was searched when nothing is found. */
+int tl_model_open(const char *spec, struct tl_model *m, struct tl_err *err);
+
+/* Sets a named scaling ("[0,1]", "[-1,1]", "imagenet", "[0,255]") in p.  -1 if unknown. */
+int tl_prep_set_scale(struct tl_prep *p, const char *scale);
+
+/* Loads the network, finished and cut at `layer` (NULL or "" = m->layer, or
+ * the graph's output when that is empty too; a graph model, which has no
+ * usable output of its own, falls back on m->ft_to).  Caller frees with tl_nn_free. */
+struct tl_nn *tl_model_load(const struct tl_model *m, const char *layer,
+                            const struct tl_nn_opts *opts, struct tl_err *err);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * classify.h - records in, records with a trained head's verdict out: "prob",
+ * "pred", "conf", "ood", and on request "top" and "cam" (tl-classify(1)).
+ *
+ * The input is either embeddings (the stream header says which backbone made
+ * "emb": it must be the one the model was trained on, checked by sha256,
+ * layer, pool and dims) or images (no "model" in the header: the model's own
+ * backbone is run over img/pix with tl_embedder, with the model's layer,
+ * pool and preprocessing).  A spatial map [h,w,C] of the model's layer is
+ * accepted too and pooled here the way the model wants; it is what --cam
+ * needs.  Records are processed in batches; memory is one batch of records,
+ * their embeddings (or maps), and one output record.
+ *
+ * Decision: conf is the temperature-scaled probability of the best class;
+ * pred is that class, or "unknown" when rejection is on and conf < min_conf
+ * or ood > the OOD threshold ("reject" then says which: "conf" or "ood").
+ *
+ * Not here: reading and writing streams, options (cmd/tl-classify.c); the
+ * model file and the head's arithmetic (tlm.h); CAM arithmetic (cam.h).
+ */
+#ifndef TL_CLASSIFY_H
+#define TL_CLASSIFY_H
+
+#include "core/err.h"
+#include "core/rec.h"
+#include "learn/tlm.h"
+
+struct tl_classify_opts {
+	const char *model;         /* the .tlm file */
+	const char *backbone;      /* NULL: the model's backbone by name (model.h
+	                            * lookup); else a name or path for it */
+	double min_conf;           /* reject below (0: never) */
+	double ood_threshold;      /* NAN: the model's */
+	int reject;                /* 0: pred is always the best class */
+	int top;                   /* add "top" with this many classes (0: no) */
+	int cam;                   /* add "cam" */
+	const char *cam_dir;       /* also write DIR/NAME.png heat maps (implies cam) */
+	int batch, threads;
+	unsigned long long max_pixels;
+};
+
+struct tl_classifier;
+
+/* Loads the model and checks the options against it (--cam needs a linear
+ * head on average-pooled features; --ood-threshold needs OOD statistics).
+ * NULL with err: a usage-class failure (exit 2). */
+struct tl_classifier *tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err);
+void tl_classifier_free(struct tl_classifier *c); /* accepts NULL */
+
+const struct tl_tlm *tl_classifier_model(const struct tl_classifier *c);
+
+/* Looks at the input's header, decides how records are read, and makes the
+ * output header in out: in's keys, then "classes" (the model's) and
+ * "classifier" ({"name", "sha256" of the .tlm file, "version", "backbone":
+ * the name of the model's backbone}).  Returns 0;
+ * -1 when the input's embeddings are not the model's (a data fault: exit 1);
+ * -2 when the run cannot be set up (backbone missing or different, --cam on
+ * pooled embeddings: exit 2).  err says why. */
+int tl_classifier_start(struct tl_classifier *c, const struct tl_rec *in, struct tl_rec *out,
+                        struct tl_err *err);
+
+/* After tl_classifier_start: "" or a sentence for the user when the
+ * input header's "classes" hold a class the model does not know, naming
+ * both lists (the output's classes are the model's: a warning, not an
+ * error, since such records are still classified).  Owned by c. */
+const char *tl_classifier_warning(const struct tl_classifier *c);
+
+/* Queues rec (copied).  -1 when it cannot be classified (no emb and no
+ * image, wrong emb size, undecodable image): err says why, nothing queued. */
+int tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_err *err);
+int tl_classifier_pending(const struct tl_classifier *c);
+int tl_classifier_full(const struct tl_classifier *c);
+
+/* Classifies the queued batch.  -1 when the network fails (err). */
+int tl_classifier_run(struct tl_classifier *c, struct tl_err *err);
+
+/* Makes the i-th record of the batch with its verdict in *out (owned by c,
+ * valid until the next call) and, with cam_dir, writes its heat map.
+ * 0; -1 when the heat map cannot be made for this record (no image,
+ * undecodable: *out is still good, err says why); -2 when writing failed
+ * (disk full, permissions: stop); -3 when the record is bad (the backbone
+ * gave it a NaN or infinite emb: err says why, *out is the input record,
+ * not to be written). */
+int tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
+                         struct tl_err *err);
+void tl_classifier_reset(struct tl_classifier *c); /* empties the queue */
+
+/* Counts of the run so far: records classified, rejected as unknown. */
+void tl_classifier_counts(const struct tl_classifier *c, long long *done, long long *unknown);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * train.h - fitting a head (tlm.h) on labelled embeddings: the training set
+ * gathered from a stream, then normalisation and standardisation, the head
+ * (multinomial logistic regression by full-batch L-BFGS, or a one-hidden-
+ * layer MLP by AdamW with a one-cycle schedule, dropout and early stopping
+ * on val), the L2 strength chosen on a grid by val log loss, temperature
+ * scaling on val, and the OOD statistics with their val threshold.
+ *
+ * Everything is deterministic given the seed: the holdout is a function of
+ * (seed, id), the MLP's initialisation, shuffling and dropout come from one
+ * tl_rng seeded with the seed.  Memory: the whole training set, as floats.
+ * Progress goes to an optional callback: nothing here prints.
+ *
+ * Not here: reading the stream and writing the file (cmd/tl-train.c,
+ * tlm.c), the L-BFGS itself (lbfgs.h), metrics and temperature (calib.h),
+ * OOD (ood.h).
+ */
+#ifndef TL_TRAIN_H
+#define TL_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/rec.h"
+#include "learn/calib.h"
+#include "learn/tlm.h"
+
+/* ---- the training set (trainset.c) ------------------------------------ */
+
+enum tl_use { TL_USE_TRAIN, TL_USE_VAL, TL_USE_TEST, TL_USE_UNLABELLED, TL_USE_OTHER };
+
+struct tl_trainset {
+	size_t n, cap;       /* records kept (train and val) */
+	int dim;             /* D, fixed by the first embedding */
+	float *x;            /* [n,D] embeddings as read */
+	int fdim;            /* F: floats of "emb_frozen" each record must
+	                      * have (maps of several backbones, set before
+	                      * the first add); 0: none read */
+	float *xf;           /* [n,F] the frozen parts' pooled features */
+	int *y;              /* [n] class index into classes (after finish) */
+	char **label;        /* [n] labels, owned */
+	char **id;           /* [n] ids, owned */
+	char **group;        /* [n] holdout group: "of" (augmented copies) or id */
+	unsigned char *val;  /* [n] 0 train, 1 val, 2 unused (an augmented
+	                      * copy of an original held out for val) */
+	long long ignored[TL_USE_OTHER + 1]; /* counts of test, unlabelled, other */
+	int nclass;          /* after finish */
+	char **classes;      /* [nclass] sorted (strcmp), owned */
+	int held_out;        /* 1 when finish made val from train */
+	long long *count;    /* [nclass * 2]: train, val per class (after finish) */
+};
+
+struct tl_trainset *tl_trainset_new(void); /* NULL when out of memory; free below */
+void tl_trainset_free(struct tl_trainset *ts); /* accepts NULL */
+
+/* Looks at one record: keeps it (returns its use, TRAIN or VAL) when it has
+ * a label, a split of "train" or "val" (no split counts as train) and an
+ * "emb"; counts and ignores it (returns TEST, UNLABELLED or OTHER) when its
+ * split is test (or anything else) or it has no label.  -1 with err for a
+ * bad record: no id, no emb, emb not a tensor or holding a NaN or an
+ * infinity (tl_rec_tensor), emb size differing from the first one's; with
+ * fdim, no emb_frozen of fdim finite values. */
+int tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err *err);
+
+/* After the last add: sorts the class list, indexes labels, and when no
+ * record is val, moves a stratified share `holdout` of each class's train
+ * groups to val (groups whose (seed, group) hash is smallest; a class keeps
+ * at least one train group), setting held_out.  -1 with err when fewer than
+ * two classes or no train record remain, or when a class has val records
+ * but no train record (err names every such class). */
+int tl_trainset_finish(struct tl_trainset *ts, double holdout, uint64_t seed, struct tl_err *err);
+
+/* sha256 (64 hex digits + NUL into hex) of the sorted ids of the train
+ * records, one per line. */
+void tl_trainset_ids_sha256(const struct tl_trainset *ts, char hex[65]);
+
+/* ---- fitting (train.c) ------------------------------------------------ */
+
+/* Progress lines ("iter 40 loss 0.213 val acc 0.902"), without newline. */
+typedef void (*tl_train_log)(void *ctx, const char *line);
+
+struct tl_train_opts {
+	enum tl_tlm_head head;
+	int hidden;             /* MLP hidden units */
+	double dropout;         /* MLP: on the hidden layer, 0..1 */
+	enum tl_tlm_norm norm;  /* per-embedding normalisation */
+	int standardize;        /* per-feature mean 0, std 1 on train */
+	int nparts;             /* emb is nparts backbones' features concatenated */
+	int part_dim[8];        /* [nparts]: their sizes, in order */
+	int part_weight;        /* standardized features of part p scaled by
+	                         * sqrt(D / (nparts * dim_p)) (folded into the
+	                         * model's scale) so each part weighs the same */
+	double l2;              /* < 0: chosen on TL_TRAIN_L2_GRID by val log loss */
+	double label_smoothing; /* 0..1 */
+	int balance;            /* weight classes by n / (K n_c) */
+	int max_iter;           /* L-BFGS iterations (linear) */
+	int epochs, batch;      /* MLP */
+	double lr;              /* MLP peak learning rate */
+	uint64_t seed;
+	int ood;                /* fit the OOD statistics */
+	double keep;            /* OOD: share of val accepted */
+	double shrinkage;       /* OOD: < 0 Ledoit-Wolf */
+	const struct tl_tlm *init; /* continue from this model (NULL: fresh) */
+	int keep_head;          /* with init: its head as it is, only the
+	                         * temperature and OOD statistics fitted */
+	int log_every;          /* iterations (linear) or epochs (MLP) between lines */
+	tl_train_log log;
+	void *log_ctx;
+};
+
+/* The L2 grid: lambda of (lambda/2)|W|^2 added to the mean loss. */
+#define TL_TRAIN_L2_GRID { 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1, 3 }
+
+void tl_train_defaults(struct tl_train_opts *o);
+
+struct tl_train_report {
+	double l2;                  /* used */
+	double temperature;
+	int temp_bound;             /* tl_calib_at_bound(temperature): -1, 0, 1 */
+	int iters;                  /* L-BFGS iterations or MLP epochs of the final fit */
+	struct tl_metrics train;    /* uncalibrated */
+	struct tl_metrics val_raw;  /* T = 1 */
+	struct tl_metrics val_cal;  /* T fitted */
+	double ood_threshold, ood_kept; /* share of val kept at the threshold */
+	int inherited;              /* classes whose weights came from init */
+};
+
+/* Fits a model on ts (finished).  The caller sets the backbone and the
+ * metadata on the returned model.  NULL with err set. */
+struct tl_tlm *tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
+                        struct tl_train_report *rep, struct tl_err *err);
+
+/* Shared with the fine-tuning (finetune.c).  tl_train_xent: adds sum_i
+ * w_i (logsumexp(z_i) - sum_c t_ic z_ic) over n rows of logits z [n,K] with
+ * targets t smoothed by eps, turns z into dL/dz in place, returns the loss.
+ * tl_train_one_cycle: the rate at step t of total under the one-cycle
+ * schedule peaking at lr (cosine up over 30% of the steps from lr/25,
+ * cosine down to lr/1e5). */
+double tl_train_xent(size_t n, int k, float *z, const int *y, const float *w, double eps);
+double tl_train_one_cycle(double lr, long t, long total);
+
+/* Per-feature statistics of x [n,d] (n >= 2, else nothing is written):
+ * mean, and scale = 1/standard deviation (1 where it is below 1e-6).
+ * 0 or -1 (out of memory). */
+int tl_train_stats(size_t n, size_t d, const float *x, float *mean, float *scale);
+
+/* Metadata helpers: key of parent = the map sub (deep copy); key of parent
+ * = {accuracy, log_loss, ece} of m, built in tmp.  0 or -1 (out of memory). */
+int tl_train_meta_map(struct tl_rec *parent, const char *key, const struct tl_rec *sub);
+int tl_train_meta_metrics(struct tl_rec *parent, struct tl_rec *tmp, const char *key,
+                          const struct tl_metrics *m);
+
+/* The file's "train" map into meta (cleared first): seed, hyper-parameters
+ * (head, hidden, dropout, norm, standardize, l2 and whether it was chosen,
+ * label_smoothing, balance, max_iter or epochs/batch/lr, keep, shrinkage,
+ * holdout), counts {class: {train, val}}, ignored {test, unlabelled,
+ * other}, iterations, temperature, metrics {train, val, val_calibrated:
+ * {accuracy, log_loss, ece}}, ood {threshold, kept}, ids_sha256, init (the
+ * version of the --init model, when given).  0 or -1 (out of memory). */
+int tl_train_meta(const struct tl_train_opts *o, const struct tl_trainset *ts,
+                  const struct tl_train_report *rep, double holdout, struct tl_rec *meta);
+
+#endif

@@ -1,0 +1,967 @@
+/*
+ * html.c - the HTML pages of tl-report (html.h).  Each section is a
+ * function writing to the page's FILE; charts come from svg.c, numbers are
+ * printed in the C locale with four decimals as in the text report, every
+ * id, label and name goes through tl_xml_text.  Thumbnails are decoded,
+ * overlaid with their CAM (cam.h: jet colours blended half and half over
+ * the part the network saw) and encoded as JPEG only when the page is
+ * written, for the top losses alone.
+ *
+ * Not here: the metrics (metrics.c), reading the stream (cmd/tl-report.c).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "classify/cam.h"
+#include "core/afile.h"
+#include "core/tensor.h"
+#include "core/version.h"
+#include "data/image.h"
+#include "report/html.h"
+#include "report/svg.h"
+
+#define THUMB 160         /* thumbnail's longer side, px */
+#define MAX_CHART_CLASS 60 /* more classes: tables only */
+#define MAX_HISTORY 100   /* history entries plotted (the last ones) */
+#define MAX_HISTORY_CLASS 10
+
+static const char *const palette[] = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf" };
+#define RIGHT "#2ca02c"
+#define WRONG "#d62728"
+
+/* ---- the images of the top losses ------------------------------------------ */
+
+struct shot {
+	size_t rec;            /* index in the set */
+	double key;            /* the loss (or the confidence of a wrong verdict) */
+	int pix, w, h;         /* pix: data is [h,w,3] u8; else an encoded file */
+	unsigned char *data;
+	size_t len;
+	unsigned char *cam;    /* [ch,cw] u8 or NULL */
+	int cw, ch;
+};
+
+struct tl_shots {
+	int cap;
+	struct shot *h[2]; /* heaps: 0 records with prob, by loss; 1 wrong without prob, by conf */
+	int n[2], alloc[2];
+	struct tl_prep prep;
+};
+
+struct tl_shots *
+tl_shots_new(int n, const struct tl_rec *header)
+{
+	struct tl_shots *sh = calloc(1, sizeof *sh);
+	const msgpack_object *pp = header ? tl_rec_get(header, "preprocess") : NULL, *w, *h;
+
+	if (sh == NULL)
+		return NULL;
+	sh->cap = n;
+	/* as tl-classify places its heat maps: the header's input size; the
+	 * crop's shorter side 8/7 of the width */
+	sh->prep.mode = TL_RESIZE_SQUASH;
+	if (pp && pp->type == MSGPACK_OBJECT_MAP) {
+		w = tl_obj_get(pp, "width"), h = tl_obj_get(pp, "height");
+		sh->prep.width = w && w->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int)w->via.u64 : 224;
+		sh->prep.height = h && h->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int)h->via.u64 : 224;
+		if (!tl_obj_is_str(tl_obj_get(pp, "resize"), "squash"))
+			sh->prep.mode = TL_RESIZE_CROP;
+		sh->prep.resize = sh->prep.width * 8 / 7;
+	}
+	return sh;
+}
+
+static void
+shot_free(struct shot *x)
+{
+	free(x->data), free(x->cam);
+	x->data = x->cam = NULL;
+}
+
+void
+tl_shots_free(struct tl_shots *sh)
+{
+	if (sh == NULL)
+		return;
+	for (int q = 0; q < 2; q++) {
+		for (int i = 0; i < sh->n[q]; i++)
+			shot_free(&sh->h[q][i]);
+		free(sh->h[q]);
+	}
+	free(sh);
+}
+
+/* a matters less than b: a smaller loss, or the same loss later in the
+ * stream (tl_eval_run's order reversed) */
+static int
+lesser(const struct shot *a, const struct shot *b)
+{
+	return a->key != b->key ? a->key < b->key : a->rec > b->rec;
+}
+
+static void
+sift(struct shot *h, int n, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+		struct shot t;
+		if (l < n && lesser(&h[l], &h[m]))
+			m = l;
+		if (r < n && lesser(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = h[i], h[i] = h[m], h[m] = t;
+		i = m;
+	}
+}
+
+static unsigned char *
+dup(const void *p, size_t n)
+{
+	unsigned char *q = malloc(n ? n : 1);
+
+	if (q)
+		memcpy(q, p, n);
+	return q;
+}
+
+/* Copies rec's image (img, else pix |u1 [h,w,3]) and cam (|u1 [h,w]) into
+ * x.  1 copied; 0 the record has no image; -1 out of memory. */
+static int
+copy_image(struct tl_rec *rec, struct shot *x)
+{
+	const msgpack_object *o = tl_rec_get(rec, "img");
+	struct tl_tensor t;
+	struct tl_err err;
+
+	if (o && o->type == MSGPACK_OBJECT_BIN && o->via.bin.size > 0) {
+		x->len = o->via.bin.size;
+		if ((x->data = dup(o->via.bin.ptr, x->len)) == NULL)
+			return -1;
+	} else if (tl_rec_get(rec, "pix") && tl_rec_tensor(rec, "pix", &t, &err) == 0 &&
+	           t.dtype == TL_U8 && t.ndim == 3 && t.shape[2] == 3 && t.shape[0] > 0 &&
+	           t.shape[1] > 0 && t.shape[0] <= 65535 && t.shape[1] <= 65535) {
+		x->pix = 1, x->h = (int)t.shape[0], x->w = (int)t.shape[1], x->len = t.count;
+		if ((x->data = dup(t.data, x->len)) == NULL)
+			return -1;
+	} else {
+		return 0;
+	}
+	if (tl_rec_get(rec, "cam") && tl_rec_tensor(rec, "cam", &t, &err) == 0 && t.dtype == TL_U8 &&
+	    t.ndim == 2 && t.shape[0] > 0 && t.shape[1] > 0 && t.shape[0] <= 4096 && t.shape[1] <= 4096) {
+		x->ch = (int)t.shape[0], x->cw = (int)t.shape[1];
+		if ((x->cam = dup(t.data, t.count)) == NULL)
+			return shot_free(x), -1;
+	}
+	return 1;
+}
+
+int
+tl_shots_offer(struct tl_shots *sh, const struct tl_evalset *s, size_t i, struct tl_rec *rec)
+{
+	struct tl_eval_rec e;
+	struct shot x = { 0 }, *h;
+	int q, *n, rc;
+
+	if (sh == NULL || sh->cap == 0)
+		return 0;
+	tl_evalset_record(s, i, &e);
+	if (e.label < 0 || e.pred == -2)
+		return 0;
+	if (e.prob) { /* -ln p(label), renormalised, as metrics.c computes it */
+		double sum = 0, pl = 0;
+		for (int c = 0; c < tl_evalset_nclass(s); c++) {
+			double p = fmin(fmax(e.prob[c], 1e-15), 1 - 1e-15);
+			sum += p;
+			if (c == e.label)
+				pl = p;
+		}
+		x.key = -log(pl / sum), q = 0;
+	} else if (e.pred != e.label) {
+		x.key = isnan(e.conf) ? 0 : e.conf, q = 1;
+	} else {
+		return 0;
+	}
+	x.rec = i;
+	n = &sh->n[q];
+	if (*n == sh->cap && !lesser(&sh->h[q][0], &x))
+		return 0;
+	if ((rc = copy_image(rec, &x)) <= 0)
+		return rc;
+	if (*n == sh->cap) {
+		shot_free(&sh->h[q][0]);
+		sh->h[q][0] = x;
+		sift(sh->h[q], *n, 0);
+		return 0;
+	}
+	if (*n == sh->alloc[q]) {
+		int cap = sh->alloc[q] ? 2 * sh->alloc[q] : 16;
+		cap = cap > sh->cap ? sh->cap : cap;
+		if ((h = realloc(sh->h[q], cap * sizeof *h)) == NULL)
+			return shot_free(&x), -1;
+		sh->h[q] = h, sh->alloc[q] = cap;
+	}
+	h = sh->h[q];
+	h[*n] = x;
+	for (int j = (*n)++; j > 0 && lesser(&h[j], &h[(j - 1) / 2]); j = (j - 1) / 2) {
+		struct shot t = h[j];
+		h[j] = h[(j - 1) / 2], h[(j - 1) / 2] = t;
+	}
+	return 0;
+}
+
+static const struct shot *
+shot_of(const struct tl_shots *sh, size_t rec)
+{
+	for (int q = 0; sh && q < 2; q++)
+		for (int i = 0; i < sh->n[q]; i++)
+			if (sh->h[q][i].rec == rec)
+				return &sh->h[q][i];
+	return NULL;
+}
+
+static void
+base64(FILE *f, const unsigned char *p, size_t n)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		char o[4] = { t[v >> 18 & 63], t[v >> 12 & 63], i + 1 < n ? t[v >> 6 & 63] : '=',
+		              i + 2 < n ? t[v & 63] : '=' };
+		fwrite(o, 1, 4, f);
+	}
+}
+
+/* <img> of im as a JPEG data: URI; 0 or -1 (err). */
+static int
+img_tag(FILE *f, const struct tl_image *im, const char *alt, const char *alt2, struct tl_err *err)
+{
+	void *buf;
+	size_t len;
+
+	if (tl_image_encode_jpeg(im, 85, &buf, &len, err) < 0)
+		return -1;
+	fprintf(f, "<img width=\"%d\" height=\"%d\" alt=\"", im->width, im->height);
+	tl_xml_text(f, alt, 0), tl_xml_text(f, alt2, 0);
+	fputs("\" src=\"data:image/jpeg;base64,", f);
+	base64(f, buf, len);
+	fputs("\">", f);
+	free(buf);
+	return 0;
+}
+
+/* The thumbnail of x and, with a cam, its heat map.  -1 (err) when the
+ * image cannot be decoded. */
+static int
+shot_imgs(FILE *f, const struct tl_shots *sh, const struct shot *x, const char *id,
+          struct tl_err *err)
+{
+	struct tl_image_opts o = { TL_IMAGE_MAX_PIXELS_DEFAULT };
+	struct tl_image im = { 0 }, raw = { x->w, x->h, x->data };
+	struct tl_cam_region reg;
+	void *png = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (tl_image_init(err) < 0)
+		return -1;
+	if (x->pix) { /* through PNG: one path for both kinds */
+		if (tl_image_encode_png(&raw, &png, &len, err) < 0)
+			return -1;
+		rc = tl_image_thumbnail(png, len, &o, THUMB, TL_FIT, &im, NULL, err);
+		free(png);
+	} else {
+		rc = tl_image_thumbnail(x->data, x->len, &o, THUMB, TL_FIT, &im, NULL, err);
+	}
+	if (rc < 0)
+		return -1;
+	rc = img_tag(f, &im, id, "", err);
+	if (rc == 0 && x->cam) {
+		tl_cam_region(&sh->prep, im.width, im.height, &reg);
+		if (sh->prep.width == 0)
+			reg.x0 = reg.y0 = 0, reg.rw = im.width, reg.rh = im.height;
+		tl_cam_overlay(im.pix, im.width, im.height, x->cam, x->cw, x->ch, &reg, im.pix);
+		rc = img_tag(f, &im, id, " (heat map)", err);
+	}
+	tl_image_free(&im);
+	return rc;
+}
+
+/* ---- the page ------------------------------------------------------------------ */
+
+static const char css[] =
+	"body{font:14px/1.45 'DejaVu Sans',Verdana,sans-serif;color:#222;background:#fff;"
+	"max-width:1160px;margin:0 auto;padding:12px 28px 40px}"
+	"h1{font-size:22px;margin:8px 0 2px}h2{font-size:17px;margin:30px 0 10px;padding-bottom:3px;"
+	"border-bottom:2px solid #dde3ea}"
+	".meta{color:#555;margin:2px 0}nav{margin:10px 0 0;font-size:13px}nav a{margin-right:12px;"
+	"color:#1f5f99;text-decoration:none}"
+	"table{border-collapse:collapse;font-size:13px;margin:6px 0}"
+	"th,td{padding:3px 10px;text-align:right;border-bottom:1px solid #e6e6e6}"
+	"th{background:#f3f5f8;font-weight:600}th:first-child,td:first-child{text-align:left}"
+	"td.num{font-variant-numeric:tabular-nums}th.txt,td.txt{text-align:left}.dim{color:#888}"
+	".charts{display:flex;flex-wrap:wrap;gap:18px 28px;align-items:flex-start}"
+	".note{color:#555;font-size:13px;max-width:900px}"
+	".shots{display:flex;flex-wrap:wrap;gap:14px}"
+	".shot{margin:0;padding:8px;border:1px solid #dde3ea;border-radius:6px;background:#fafbfc}"
+	".shot img{display:inline-block;margin-right:4px;vertical-align:top;border-radius:3px}"
+	".shot figcaption{font-size:12px;margin-top:4px;max-width:330px;overflow-wrap:anywhere}"
+	".ok{color:#1b7a1b;font-weight:600}.bad{color:#b3261e;font-weight:600}"
+	"footer{margin-top:36px;color:#888;font-size:12px}";
+
+static FILE *
+page_open(struct tl_afile **a, const char *path, const char *title, const char *sub,
+          struct tl_err *err)
+{
+	FILE *f;
+
+	if ((*a = tl_afile_open(path, err)) == NULL)
+		return NULL;
+	f = tl_afile_fp(*a);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
+	tl_xml_text(f, title, 0);
+	if (sub && *sub)
+		fputs(": ", f), tl_xml_text(f, sub, 0);
+	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>", css);
+	tl_xml_text(f, title, 0);
+	if (sub && *sub)
+		fputs(": ", f), tl_xml_text(f, sub, 0);
+	fputs("</h1>\n", f);
+	return f;
+}
+
+static int
+page_close(struct tl_afile *a, const char *path, struct tl_err *err)
+{
+	fprintf(tl_afile_fp(a), "<footer>made by tl-report %s</footer>\n</body>\n</html>\n",
+	        TL_VERSION);
+	if (tl_afile_commit(a, err) < 0)
+		return tl_err_prefix(err, "--html");
+	return 0;
+}
+
+static void
+num(FILE *f, double v)
+{
+	if (isnan(v))
+		fputs("<td class=\"num dim\">-</td>", f);
+	else
+		fprintf(f, "<td class=\"num\">%.4f</td>", v);
+}
+
+static void
+cell(FILE *f, const char *s)
+{
+	fputs("<td class=\"txt\">", f), tl_xml_text(f, s, 0), fputs("</td>", f);
+}
+
+static void
+section(FILE *f, const char *id, const char *title)
+{
+	fprintf(f, "<section id=\"%s\">\n<h2>", id);
+	tl_xml_text(f, title, 0);
+	fputs("</h2>\n", f);
+}
+
+static void
+metric_row(FILE *f, const char *name, const struct tl_metric *m, const struct tl_eval *ev)
+{
+	fputs("<tr>", f), cell(f, name), num(f, m->value);
+	if (m->ci == TL_CI_NONE || isnan(m->lo))
+		fputs("<td></td><td></td>", f);
+	else if (m->ci == TL_CI_WILSON)
+		fprintf(f, "<td class=\"num\">[%.4f, %.4f]</td><td class=\"txt\">Wilson</td>", m->lo, m->hi);
+	else
+		fprintf(f, "<td class=\"num\">[%.4f, %.4f]</td><td class=\"txt\">bootstrap (%d, seed %llu)</td>", m->lo,
+		        m->hi, ev->boot, (unsigned long long)ev->seed);
+	fputs("</tr>\n", f);
+}
+
+static void
+metrics_table(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev)
+{
+	char buf[300];
+
+	section(f, "metrics", "Headline metrics");
+	fputs("<table>\n<tr><th>metric</th><th>value</th><th>95% interval</th><th class=\"txt\">method</th></tr>\n", f);
+	metric_row(f, "accuracy (unknown counts wrong)", &ev->accuracy, ev);
+	snprintf(buf, sizeof buf, "baseline (always %s)", ev->majority >= 0 ? ev->classes[ev->majority] : "-");
+	metric_row(f, buf, &ev->baseline, ev);
+	metric_row(f, "coverage (not unknown)", &ev->coverage, ev);
+	metric_row(f, "accuracy on accepted", &ev->accepted_accuracy, ev);
+	metric_row(f, "balanced accuracy", &ev->balanced_accuracy, ev);
+	metric_row(f, "macro F1", &ev->macro_f1, ev);
+	metric_row(f, "weighted F1", &ev->weighted_f1, ev);
+	metric_row(f, "log loss", &ev->log_loss, ev);
+	snprintf(buf, sizeof buf, "top-%d accuracy", ev->top_k_k);
+	if (ev->top_k_k < ev->k)
+		metric_row(f, buf, &ev->top_k, ev);
+	snprintf(buf, sizeof buf, "ECE (%d bins)", ev->bins);
+	metric_row(f, buf, &ev->ece, ev);
+	if (m->ood_label) {
+		metric_row(f, "OOD AUROC", &ev->auroc, ev);
+		metric_row(f, "OOD rejected", &ev->ood_rejected, ev);
+	}
+	fputs("</table>\n</section>\n", f);
+}
+
+static void
+confusion(FILE *f, const struct tl_eval *ev)
+{
+	int k = ev->k, cols = k + 1;
+	size_t nc = (size_t)k * cols;
+	double *v = malloc((2 * nc + 1) * sizeof *v), *sh = v ? v + nc : NULL, max = 0;
+	const char **cl = malloc((cols + 1) * sizeof *cl);
+
+	section(f, "confusion", "Confusion matrix");
+	if (k > MAX_CHART_CLASS || v == NULL || cl == NULL) {
+		fprintf(f, "<p class=\"note\">%d classes: too many to draw; see the text or JSON "
+		        "report.</p>\n</section>\n", k);
+		free(v), free(cl);
+		return;
+	}
+	for (int c = 0; c < k; c++)
+		cl[c] = ev->classes[c];
+	cl[k] = "unknown";
+	for (size_t i = 0; i < nc; i++)
+		v[i] = (double)ev->confusion[i], max = v[i] > max ? v[i] : max;
+	for (size_t i = 0; i < nc; i++)
+		sh[i] = max > 0 ? v[i] / max : 0;
+	fputs("<div class=\"charts\">\n", f);
+	tl_svg_heatmap(f, "Counts", k, cols, ev->classes, cl, v, sh, 0, "prediction", "label");
+	for (int r = 0; r < k; r++) {
+		long long n = ev->cls[r].support;
+		for (int c = 0; c < cols; c++)
+			v[(size_t)r * cols + c] = n ? v[(size_t)r * cols + c] / n : 0;
+	}
+	tl_svg_heatmap(f, "Row-normalised (recall on the diagonal)", k, cols, ev->classes, cl, v, v,
+	               1, "prediction", "label");
+	fputs("</div>\n<p class=\"note\">Rows are the true labels, columns the predictions; "
+	      "\"unknown\" is the classifier declining to answer.</p>\n</section>\n", f);
+	free(v), free(cl);
+}
+
+static void
+per_class(FILE *f, const struct tl_eval *ev)
+{
+	static const char *const names[] = { "precision", "recall", "F1" };
+	static const char *const cols[] = { "#4e79a7", "#f28e2b", "#59a14f" };
+	struct tl_svg_plot p = { 0 };
+	char tip[300];
+
+	section(f, "classes", "Per-class precision, recall and F1");
+	fputs("<div class=\"charts\">\n", f);
+	if (ev->k <= MAX_CHART_CLASS) {
+		p.width = ev->k * 70 + 120 > 1100 ? 1100 : ev->k * 70 + 120 < 520 ? 520 : ev->k * 70 + 120;
+		p.height = 300, p.ymin = 0, p.ymax = 1.08, p.ncat = ev->k, p.cats = ev->classes;
+		p.ylabel = "score", p.legend = 1;
+		tl_svg_begin(f, &p);
+		for (int c = 0; c < ev->k; c++) {
+			const struct tl_class_stats *st = &ev->cls[c];
+			double v[3] = { st->precision, st->recall, st->f1 };
+			for (int j = 0; j < 3; j++) {
+				snprintf(tip, sizeof tip, "%s %s %.4f", ev->classes[c], names[j], v[j]);
+				tl_svg_bar(f, &p, c + 0.12 + 0.25 * j, c + 0.35 + 0.25 * j, v[j], cols[j], tip);
+			}
+		}
+		tl_svg_legend(f, &p, names, cols, 3);
+		tl_svg_end(f);
+	}
+	fputs("<table>\n<tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>"
+	      "<th>support</th><th>predicted</th><th>unknown</th></tr>\n", f);
+	for (int c = 0; c < ev->k; c++) {
+		const struct tl_class_stats *st = &ev->cls[c];
+		fputs("<tr>", f), cell(f, ev->classes[c]);
+		num(f, st->precision), num(f, st->recall), num(f, st->f1);
+		fprintf(f, "<td class=\"num\">%lld</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
+		        "</td></tr>\n", st->support, st->predicted, st->unknown);
+	}
+	fputs("</table>\n</div>\n</section>\n", f);
+}
+
+static void
+calibration(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s)
+{
+	static const char *const names[] = { "right", "wrong" };
+	static const char *const cols[] = { RIGHT, WRONG };
+	struct tl_svg_plot p = { 0 };
+	double diag[2] = { 0, 1 }, right[20] = { 0 }, wrong[20] = { 0 }, max = 0;
+	char title[80], tip[120], n[32];
+
+	section(f, "calibration", "Calibration");
+	fputs("<div class=\"charts\">\n", f);
+	snprintf(title, sizeof title, "Reliability (%d bins, ECE %.4f)", ev->bins, ev->ece.value);
+	p.width = 500, p.height = 360, p.xmin = 0, p.xmax = 1, p.ymin = 0, p.ymax = 1.06;
+	p.title = title, p.xlabel = "confidence of the top class", p.ylabel = "accuracy";
+	tl_svg_begin(f, &p);
+	for (int b = 0; b < ev->bins; b++) {
+		const struct tl_bin *r = &ev->rel[b];
+		if (r->n == 0)
+			continue;
+		snprintf(tip, sizeof tip, "%.3f-%.3f: %lld records, mean conf %.4f, accuracy %.4f",
+		         r->lo, r->hi, r->n, r->conf, r->acc);
+		tl_svg_bar(f, &p, r->lo, r->hi, r->acc, "#4e79a7", tip);
+		snprintf(n, sizeof n, "%lld", r->n);
+		tl_svg_note(f, &p, (r->lo + r->hi) / 2, r->acc, -4, n);
+	}
+	tl_svg_line(f, &p, diag, diag, 2, "#888", 0, 1);
+	tl_svg_end(f);
+
+	/* confidence of the verdict, right against wrong ("unknown" is wrong) */
+	for (size_t i = 0; i < tl_evalset_count(s); i++) {
+		struct tl_eval_rec e;
+		int b;
+		tl_evalset_record(s, i, &e);
+		if (e.label < 0 || e.pred == -2 || isnan(e.conf))
+			continue;
+		b = (int)(e.conf * 20);
+		b = b > 19 ? 19 : b < 0 ? 0 : b;
+		(e.pred == e.label ? right : wrong)[b]++;
+	}
+	for (int b = 0; b < 20; b++)
+		max = fmax(max, fmax(right[b], wrong[b]));
+	memset(&p, 0, sizeof p);
+	p.width = 500, p.height = 360, p.xmin = 0, p.xmax = 1, p.ymin = 0, p.ymax = max > 0 ? max * 1.1 : 1;
+	p.title = "Confidence of right and wrong verdicts", p.xlabel = "confidence", p.ylabel = "records";
+	p.legend = 1, p.yint = 1;
+	tl_svg_begin(f, &p);
+	for (int b = 0; b < 20; b++) {
+		snprintf(tip, sizeof tip, "%.2f-%.2f: %.0f right", b / 20.0, (b + 1) / 20.0, right[b]);
+		tl_svg_bar(f, &p, b / 20.0 + 0.003, b / 20.0 + 0.025, right[b], RIGHT, tip);
+		snprintf(tip, sizeof tip, "%.2f-%.2f: %.0f wrong", b / 20.0, (b + 1) / 20.0, wrong[b]);
+		tl_svg_bar(f, &p, b / 20.0 + 0.025, b / 20.0 + 0.047, wrong[b], WRONG, tip);
+	}
+	tl_svg_legend(f, &p, names, cols, 2);
+	tl_svg_end(f);
+	fputs("</div>\n<p class=\"note\">Bars at the dashed diagonal are calibrated; below it the model "
+	      "is over-confident.  Numbers above the bars: records per bin.</p>\n</section>\n", f);
+}
+
+static void
+coverage_curve(FILE *f, const struct tl_eval *ev)
+{
+	static const char *const names[] = { "accuracy of the kept", "coverage (kept)" };
+	static const char *const cols[] = { "#4e79a7", "#e15759" };
+	struct tl_svg_plot p = { 0 };
+	double *x = malloc((2 * ev->ncurve + 1) * sizeof *x), *y = x ? x + ev->ncurve : NULL;
+	double lo = 1;
+
+	section(f, "threshold", "Coverage and accuracy as the confidence threshold rises");
+	if (x == NULL) {
+		fputs("</section>\n", f);
+		return;
+	}
+	for (int q = 0; q < ev->ncurve; q++) {
+		x[q] = ev->curve[q].threshold;
+		lo = fmin(lo, isnan(ev->curve[q].acc) ? 1 : ev->curve[q].acc);
+		lo = fmin(lo, isnan(ev->curve[q].coverage) ? 1 : ev->curve[q].coverage);
+	}
+	fputs("<div class=\"charts\">\n", f);
+	p.width = 560, p.height = 340, p.xmin = 0, p.xmax = 1, p.ymin = lo > 0.5 ? 0.5 : 0, p.ymax = 1;
+	p.xlabel = "keep verdicts with confidence at least", p.ypercent = 1, p.legend = 1;
+	tl_svg_begin(f, &p);
+	for (int q = 0; q < ev->ncurve; q++)
+		y[q] = ev->curve[q].acc;
+	tl_svg_line(f, &p, x, y, ev->ncurve, cols[0], 1, 0);
+	for (int q = 0; q < ev->ncurve; q++)
+		y[q] = ev->curve[q].coverage;
+	tl_svg_line(f, &p, x, y, ev->ncurve, cols[1], 1, 0);
+	tl_svg_legend(f, &p, names, cols, 2);
+	tl_svg_end(f);
+	fputs("<table>\n<tr><th>conf &ge;</th><th>coverage</th><th>accuracy</th><th>n</th></tr>\n", f);
+	for (int q = 0; q < ev->ncurve; q++) {
+		fprintf(f, "<tr><td class=\"num\">%.2f</td>", ev->curve[q].threshold);
+		num(f, ev->curve[q].coverage), num(f, ev->curve[q].acc);
+		fprintf(f, "<td class=\"num\">%lld</td></tr>\n", ev->curve[q].n);
+	}
+	fputs("</table>\n</div>\n</section>\n", f);
+	free(x);
+}
+
+static const char *
+pred_name(const struct tl_eval *ev, int p)
+{
+	return p >= 0 ? ev->classes[p] : p == -1 ? "unknown" : "";
+}
+
+static void
+losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const struct tl_shots *sh)
+{
+	struct tl_err err;
+
+	if (ev->npairs > 0) {
+		section(f, "pairs", "Most confused pairs");
+		fputs("<table>\n<tr><th>label</th><th class=\"txt\">predicted</th><th>records</th></tr>\n", f);
+		for (int i = 0; i < ev->npairs; i++) {
+			fputs("<tr>", f), cell(f, ev->classes[ev->pairs[i].label]);
+			cell(f, ev->classes[ev->pairs[i].pred]);
+			fprintf(f, "<td class=\"num\">%lld</td></tr>\n", ev->pairs[i].n);
+		}
+		fputs("</table>\n</section>\n", f);
+	}
+	section(f, "losses", ev->n_prob ? "Top losses" : "Wrong verdicts, most confident first");
+	if (ev->nloss == 0)
+		fputs("<p class=\"note\">None.</p>\n", f);
+	else
+		fprintf(f, "<p class=\"note\">The %d records %s, with the class activation map where the "
+		        "record carries one (red: where the evidence for the prediction was).</p>\n",
+		        ev->nloss, ev->n_prob ? "with the largest loss, -ln p(label)" : "wrong with the highest confidence");
+	fputs("<div class=\"shots\">\n", f);
+	for (int i = 0; i < ev->nloss; i++) {
+		const struct shot *x = shot_of(sh, ev->losses[i].rec);
+		struct tl_eval_rec r;
+		tl_evalset_record(s, ev->losses[i].rec, &r);
+		fputs("<figure class=\"shot\">", f);
+		if (x && shot_imgs(f, sh, x, r.id, &err) < 0) {
+			fputs("<p class=\"dim\">image not shown: ", f);
+			tl_xml_text(f, err.msg, 0), fputs("</p>", f);
+		}
+		fputs("<figcaption><b>", f), tl_xml_text(f, r.id, 0);
+		fputs("</b><br>label <span class=\"ok\">", f), tl_xml_text(f, ev->classes[r.label], 0);
+		fprintf(f, "</span> &rarr; predicted <span class=\"%s\">", r.pred == r.label ? "ok" : "bad");
+		tl_xml_text(f, pred_name(ev, r.pred), 0), fputs("</span><br>", f);
+		if (!isnan(r.conf))
+			fprintf(f, "confidence %.4f", r.conf);
+		if (!isnan(ev->losses[i].loss))
+			fprintf(f, "%sloss %.4f", isnan(r.conf) ? "" : " &middot; ", ev->losses[i].loss);
+		fputs("</figcaption></figure>\n", f);
+	}
+	fputs("</div>\n</section>\n", f);
+}
+
+/* ---- history ------------------------------------------------------------------- */
+
+struct hpoint {
+	char name[48];
+	double acc, lo, hi, macro_f1, f1[MAX_HISTORY_CLASS];
+};
+
+static double
+jnum(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(json_object_get(o, a), b);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The evaluations of the history file, the last MAX_HISTORY of them, into
+ * pts (oldest first); F1 of the classes ev->classes[0..nc).  -1 (err) when
+ * it cannot be read. */
+static int
+read_history(const char *path, const struct tl_eval *ev, int nc, struct hpoint *pts, int *n,
+             struct tl_err *err)
+{
+	FILE *in = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	long long total = 0;
+
+	*n = 0;
+	if (in == NULL)
+		return tl_err_set(err, "--history: %s: cannot read", path);
+	while (getline(&line, &cap, in) >= 0) {
+		json_t *j = json_loads(line, 0, NULL), *pc, *m, *v;
+		struct hpoint *p;
+		const char *name;
+		if (j == NULL || !json_is_string(v = json_object_get(j, "kind")) ||
+		    strcmp(json_string_value(v), "evaluation") != 0) {
+			json_decref(j);
+			continue;
+		}
+		p = &pts[total++ % MAX_HISTORY];
+		m = json_object_get(j, "metrics");
+		name = json_string_value(json_object_get(j, "model"));
+		if (name == NULL || !*name)
+			name = json_string_value(json_object_get(j, "date"));
+		snprintf(p->name, sizeof p->name, "%s", name ? name : "?");
+		p->lo = jnum(m, "accuracy", "lo"), p->hi = jnum(m, "accuracy", "hi");
+		p->acc = jnum(m, "accuracy", "value"), p->macro_f1 = jnum(m, "macro_f1", "value");
+		pc = json_object_get(j, "per_class");
+		for (int c = 0; c < nc; c++)
+			p->f1[c] = jnum(pc, ev->classes[c], "f1");
+		json_decref(j);
+	}
+	free(line);
+	fclose(in);
+	/* oldest first */
+	*n = total < MAX_HISTORY ? (int)total : MAX_HISTORY;
+	if (total > MAX_HISTORY) {
+		struct hpoint *t = malloc(MAX_HISTORY * sizeof *t);
+		int s = (int)(total % MAX_HISTORY);
+		if (t == NULL)
+			return tl_err_set(err, "out of memory");
+		for (int i = 0; i < MAX_HISTORY; i++)
+			t[i] = pts[(s + i) % MAX_HISTORY];
+		memcpy(pts, t, MAX_HISTORY * sizeof *t);
+		free(t);
+	}
+	return 0;
+}
+
+static int
+history(FILE *f, const struct tl_eval *ev, const char *path, struct tl_err *err)
+{
+	static const char *const names[] = { "accuracy", "95% interval", "macro F1" };
+	static const char *const cols[] = { "#4e79a7", "#a0bcd8", "#f28e2b" };
+	int nc = ev->k < MAX_HISTORY_CLASS ? ev->k : MAX_HISTORY_CLASS, n;
+	struct hpoint *pts = calloc(MAX_HISTORY, sizeof *pts);
+	const char *cats[MAX_HISTORY];
+	double x[MAX_HISTORY], y[MAX_HISTORY], lo = 1;
+	struct tl_svg_plot p = { 0 };
+
+	if (pts == NULL)
+		return tl_err_set(err, "out of memory");
+	if (read_history(path, ev, nc, pts, &n, err) < 0)
+		return free(pts), -1;
+	section(f, "history", "History");
+	fprintf(f, "<p class=\"note\">%d evaluation%s of ", n, n == 1 ? "" : "s");
+	tl_xml_text(f, path, 0);
+	fputs(", oldest first, named by model version.</p>\n<div class=\"charts\">\n", f);
+	for (int i = 0; i < n; i++) {
+		cats[i] = pts[i].name, x[i] = i + 0.5;
+		lo = fmin(lo, isnan(pts[i].lo) ? 1 : pts[i].lo);
+		lo = fmin(lo, isnan(pts[i].macro_f1) ? 1 : pts[i].macro_f1);
+	}
+	p.width = 540, p.height = 340, p.ymin = floor(lo * 10) / 10, p.ymax = 1, p.ncat = n, p.cats = cats;
+	p.title = "Accuracy and macro F1", p.xlabel = "model", p.ypercent = 1, p.legend = 1;
+	tl_svg_begin(f, &p);
+	for (int i = 0; i < n; i++)
+		y[i] = pts[i].lo;
+	tl_svg_line(f, &p, x, y, n, cols[1], 0, 1);
+	for (int i = 0; i < n; i++)
+		y[i] = pts[i].hi;
+	tl_svg_line(f, &p, x, y, n, cols[1], 0, 1);
+	for (int i = 0; i < n; i++)
+		y[i] = pts[i].acc;
+	tl_svg_line(f, &p, x, y, n, cols[0], 1, 0);
+	for (int i = 0; i < n; i++)
+		y[i] = pts[i].macro_f1;
+	tl_svg_line(f, &p, x, y, n, cols[2], 1, 0);
+	tl_svg_legend(f, &p, names, cols, 3);
+	tl_svg_end(f);
+
+	lo = 1;
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < nc; c++)
+			lo = fmin(lo, isnan(pts[i].f1[c]) ? 1 : pts[i].f1[c]);
+	p.title = "F1 per class", p.ymin = floor(lo * 10) / 10;
+	tl_svg_begin(f, &p);
+	for (int c = 0; c < nc; c++) {
+		for (int i = 0; i < n; i++)
+			y[i] = pts[i].f1[c];
+		tl_svg_line(f, &p, x, y, n, palette[c], 1, 0);
+	}
+	tl_svg_legend(f, &p, ev->classes, palette, nc);
+	tl_svg_end(f);
+	fputs("</div>\n", f);
+	if (ev->k > nc)
+		fprintf(f, "<p class=\"note\">F1 of the first %d of %d classes.</p>\n", nc, ev->k);
+	fputs("</section>\n", f);
+	free(pts);
+	return 0;
+}
+
+/* ---- the pages ------------------------------------------------------------------ */
+
+static void
+meta(FILE *f, const struct tl_report_meta *m)
+{
+	fputs("<p class=\"meta\">", f);
+	if (*m->backbone)
+		fputs("backbone ", f), tl_xml_text(f, m->backbone, 0), fputs(" &middot; ", f);
+	fputs("dataset ", f), tl_xml_text(f, m->dataset, 16);
+	fputs(" (sha256 of ids and labels) &middot; ", f), tl_xml_text(f, m->date, 0);
+	fputs("</p>\n", f);
+}
+
+int
+tl_html_report(const char *path, const struct tl_report_meta *m, const struct tl_eval *ev,
+               const struct tl_evalset *s, struct tl_shots *sh, const char *hist,
+               struct tl_err *err)
+{
+	struct tl_afile *a;
+	FILE *f = page_open(&a, path, "tl-report", *m->model ? m->model : "model not named", err);
+
+	if (f == NULL)
+		return tl_err_prefix(err, "--html");
+	meta(f, m);
+	fprintf(f, "<p class=\"meta\">%lld records read: %lld evaluated, %lld unlabelled, %lld bad",
+	        m->records, ev->n_eval, m->unlabelled, m->bad);
+	if (m->ood_label)
+		fprintf(f, ", %lld labelled ", ev->n_ood), tl_xml_text(f, m->ood_label, 0), fputs(" (OOD)", f);
+	fprintf(f, "; %lld predicted \"unknown\"</p>\n<nav><a href=\"#metrics\">metrics</a>"
+	        "<a href=\"#confusion\">confusion</a><a href=\"#classes\">per class</a>"
+	        "<a href=\"#calibration\">calibration</a><a href=\"#threshold\">threshold</a>"
+	        "<a href=\"#losses\">top losses</a>%s</nav>\n</header>\n", ev->n_unknown,
+	        hist ? "<a href=\"#history\">history</a>" : "");
+	metrics_table(f, m, ev);
+	confusion(f, ev);
+	per_class(f, ev);
+	calibration(f, ev, s);
+	coverage_curve(f, ev);
+	losses(f, ev, s, sh);
+	if (hist && history(f, ev, hist, err) < 0) {
+		tl_afile_abort(a);
+		return -1;
+	}
+	return page_close(a, path, err);
+}
+
+int
+tl_html_coverage(const char *path, const struct tl_report_meta *m, const struct tl_evalset *s,
+                 struct tl_err *err)
+{
+	int k = tl_evalset_nclass(s);
+	long long *n = calloc(k + 1, sizeof *n), max = 0;
+	const char **cl = calloc(k + 1, sizeof *cl);
+	struct tl_svg_plot p = { 0 };
+	struct tl_afile *a;
+	double x[2] = { 0, k }, y[2] = { (double)m->min_count, (double)m->min_count };
+	FILE *f;
+
+	if (n == NULL || cl == NULL)
+		return free(n), free(cl), tl_err_set(err, "out of memory");
+	tl_evalset_counts(s, n);
+	if ((f = page_open(&a, path, "tl-report", "class coverage", err)) == NULL)
+		return free(n), free(cl), tl_err_prefix(err, "--html");
+	meta(f, m);
+	fputs("</header>\n", f);
+	section(f, "coverage", "Records per class");
+	for (int c = 0; c < k; c++)
+		cl[c] = tl_evalset_class(s, c), max = n[c] > max ? n[c] : max;
+	if (k > 0 && k <= MAX_CHART_CLASS) {
+		p.width = k * 50 + 120 > 1100 ? 1100 : k * 50 + 120 < 460 ? 460 : k * 50 + 120;
+		p.height = 300, p.ncat = k, p.cats = cl, p.ylabel = "records", p.yint = 1;
+		p.ymax = 1.1 * (double)(max > m->min_count ? max : m->min_count) + 1;
+		tl_svg_begin(f, &p);
+		for (int c = 0; c < k; c++)
+			tl_svg_bar(f, &p, c + 0.15, c + 0.85, (double)n[c], n[c] < m->min_count ? WRONG : "#4e79a7", cl[c]);
+		tl_svg_line(f, &p, x, y, 2, "#555", 0, 1);
+		tl_svg_end(f);
+	}
+	fprintf(f, "<p class=\"note\">The dashed line is --min-count (%lld).</p>\n<table>\n"
+	        "<tr><th>class</th><th>count</th><th>short</th></tr>\n", m->min_count);
+	for (int c = 0; c < k; c++) {
+		fputs("<tr>", f), cell(f, cl[c]);
+		fprintf(f, "<td class=\"num\">%lld</td><td class=\"num\">", n[c]);
+		if (n[c] < m->min_count)
+			fprintf(f, "%lld</td></tr>\n", m->min_count - n[c]);
+		else
+			fputs("-</td></tr>\n", f);
+	}
+	fputs("</table>\n</section>\n", f);
+	free(n), free(cl);
+	return page_close(a, path, err);
+}
+
+static void
+usage_table(FILE *f, const struct tl_usage_row *r, size_t n, long long total, const char *what)
+{
+	fprintf(f, "<table>\n<tr><th>%s</th><th>n</th><th>share</th><th>unknown</th><th>mean conf</th>"
+	        "</tr>\n", what);
+	for (size_t i = 0; i < n; i++) {
+		fputs("<tr>", f), cell(f, r[i].key);
+		fprintf(f, "<td class=\"num\">%lld</td><td class=\"num\">%.1f%%</td><td class=\"num\">%lld"
+		        "</td>", r[i].n, 100.0 * r[i].n / total, r[i].unknown);
+		num(f, r[i].mean_conf);
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+int
+tl_html_usage(const char *path, struct tl_usage *u, const char *name, long long bad,
+              struct tl_err *err)
+{
+	struct tl_usage_row *d = NULL, *c = NULL, *m = NULL;
+	size_t nd = 0, nc = 0, nm = 0, ncat;
+	long long total, unknown, max = 0;
+	struct tl_svg_plot p = { 0 };
+	const char **cats = NULL;
+	double *x = NULL, *y = NULL;
+	struct tl_afile *a = NULL;
+	char tip[300];
+	FILE *f;
+	int rc = -1;
+
+	tl_usage_totals(u, &total, &unknown);
+	if (tl_usage_rows(u, TL_USAGE_DAY, &d, &nd) < 0 || tl_usage_rows(u, TL_USAGE_CLASS, &c, &nc) < 0 ||
+	    tl_usage_rows(u, TL_USAGE_MODEL, &m, &nm) < 0 ||
+	    (cats = malloc((nd + nc + 1) * sizeof *cats)) == NULL ||
+	    (x = malloc((nd + 1) * sizeof *x)) == NULL || (y = malloc((nd + 1) * sizeof *y)) == NULL) {
+		tl_err_set(err, "out of memory");
+		goto out;
+	}
+	if ((f = page_open(&a, path, "tl-report", "usage", err)) == NULL) {
+		tl_err_prefix(err, "--html");
+		goto out;
+	}
+	fputs("<p class=\"meta\">log ", f), tl_xml_text(f, name, 0);
+	fprintf(f, ": %lld identifications", total);
+	if (nd > 0)
+		fputs(" from ", f), tl_xml_text(f, d[0].key, 0), fputs(" to ", f), tl_xml_text(f, d[nd - 1].key, 0);
+	fprintf(f, ", %lld unknown (%.1f%%), %lld bad line%s</p>\n</header>\n", unknown,
+	        total ? 100.0 * unknown / total : 0.0, bad, bad == 1 ? "" : "s");
+	if (total == 0)
+		goto done;
+
+	section(f, "days", "Volume and unknown rate per day");
+	fputs("<div class=\"charts\">\n", f);
+	for (size_t i = 0; i < nd; i++)
+		cats[i] = d[i].key, max = d[i].n > max ? d[i].n : max;
+	ncat = nd;
+	p.width = 520, p.height = 320, p.ymax = 1.1 * max, p.ncat = (int)ncat, p.cats = cats;
+	p.title = "Identifications per day", p.ylabel = "identifications", p.yint = 1;
+	tl_svg_begin(f, &p);
+	for (size_t i = 0; i < nd; i++) {
+		snprintf(tip, sizeof tip, "%s: %lld", d[i].key, d[i].n);
+		tl_svg_bar(f, &p, i + 0.15, i + 0.85, (double)d[i].n, "#4e79a7", tip);
+	}
+	tl_svg_end(f);
+	for (size_t i = 0; i < nd; i++)
+		x[i] = i + 0.5, y[i] = (double)d[i].unknown / d[i].n;
+	memset(&p, 0, sizeof p);
+	p.width = 520, p.height = 320, p.ymax = 1, p.ncat = (int)ncat, p.cats = cats;
+	p.title = "Unknown rate per day", p.ypercent = 1;
+	tl_svg_begin(f, &p);
+	tl_svg_line(f, &p, x, y, (int)nd, "#e15759", 1, 0);
+	tl_svg_end(f);
+	fputs("</div>\n", f);
+	usage_table(f, d, nd, total, "day");
+	fputs("</section>\n", f);
+
+	section(f, "predicted", "Per predicted class");
+	ncat = nc > MAX_CHART_CLASS ? MAX_CHART_CLASS : nc;
+	for (size_t i = 0; i < ncat; i++)
+		cats[i] = c[i].key;
+	memset(&p, 0, sizeof p);
+	p.width = ncat * 60 + 120 > 1100 ? 1100 : ncat * 60 + 120 < 460 ? 460 : (int)ncat * 60 + 120;
+	p.height = 300, p.ymax = 1.1 * c[0].n, p.ncat = (int)ncat, p.cats = cats, p.ylabel = "identifications";
+	p.yint = 1;
+	tl_svg_begin(f, &p);
+	for (size_t i = 0; i < ncat; i++) {
+		snprintf(tip, sizeof tip, "%s: %lld", c[i].key, c[i].n);
+		tl_svg_bar(f, &p, i + 0.15, i + 0.85, (double)c[i].n,
+		           strcmp(c[i].key, "unknown") == 0 ? "#e15759" : "#4e79a7", tip);
+	}
+	tl_svg_end(f);
+	usage_table(f, c, nc, total, "predicted");
+	fputs("</section>\n", f);
+	section(f, "models", "Per model");
+	usage_table(f, m, nm, total, "model");
+	fputs("</section>\n", f);
+done:
+	rc = page_close(a, path, err);
+	a = NULL;
+out:
+	tl_afile_abort(a);
+	free(d), free(c), free(m), free(cats), free(x), free(y);
+	return rc;
+}

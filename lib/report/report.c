@@ -1,0 +1,502 @@
+/*
+ * report.c - evaluations as text and JSON, class coverage, --assert
+ * (report.h).  The text is for people: four decimals, aligned columns,
+ * "-" where a metric cannot be computed.  The JSON is for programs: every
+ * number at full precision (the shortest text that reads back to the same
+ * double), null for what cannot be computed, keys that do not change
+ * (tl-report(1) lists them).
+ *
+ * Not here: computing metrics (metrics.c), reading JSON back (history.c).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+#include "stream/json.h"
+
+void
+tl_json_double(FILE *f, double v)
+{
+	char buf[40];
+
+	if (!isfinite(v)) {
+		fputs("null", f);
+		return;
+	}
+	for (int p = 15; p <= 17; p++) {
+		snprintf(buf, sizeof buf, "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	fputs(buf, f);
+	if (strpbrk(buf, ".e") == NULL)
+		fputs(".0", f); /* reads back as a float, as json.h does */
+}
+
+void
+tl_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	tl_json_write_strn(f, s ? s : "", s ? strlen(s) : 0);
+	fputc('"', f);
+}
+
+static const char *
+ci_name(enum tl_ci c)
+{
+	return c == TL_CI_WILSON ? "wilson" : c == TL_CI_BOOTSTRAP ? "bootstrap" : NULL;
+}
+
+static const char *
+pred_name(const struct tl_eval *ev, int p)
+{
+	return p >= 0 ? ev->classes[p] : p == -1 ? "unknown" : "";
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+static void
+num(FILE *f, int w, double v)
+{
+	if (isnan(v))
+		fprintf(f, "%*s", w, "-");
+	else
+		fprintf(f, "%*.4f", w, v);
+}
+
+static void
+metric_line(FILE *f, const char *name, const struct tl_metric *m, const struct tl_eval *ev)
+{
+	fprintf(f, "%-22s", name);
+	num(f, 8, m->value);
+	if (m->ci == TL_CI_NONE || isnan(m->lo)) {
+		fputs("\n", f);
+		return;
+	}
+	fprintf(f, "  [%.4f, %.4f]  ", m->lo, m->hi);
+	if (m->ci == TL_CI_WILSON)
+		fputs("Wilson\n", f);
+	else
+		fprintf(f, "bootstrap (%d, seed %llu)\n", ev->boot, (unsigned long long)ev->seed);
+}
+
+static int
+class_width(const struct tl_eval *ev, int min)
+{
+	int w = min;
+
+	for (int c = 0; c < ev->k; c++)
+		if ((int)strlen(ev->classes[c]) > w)
+			w = (int)strlen(ev->classes[c]);
+	return w > 40 ? 40 : w;
+}
+
+static void
+header_text(FILE *f, const struct tl_report_meta *m)
+{
+	fprintf(f, "model     %s%s%s%s\n", *m->model ? m->model : "(not named)",
+	        *m->backbone ? " (backbone " : "", m->backbone, *m->backbone ? ")" : "");
+	fprintf(f, "dataset   %.16s (sha256 of ids and labels)\n", m->dataset);
+}
+
+void
+tl_report_text(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev,
+               const struct tl_evalset *s)
+{
+	int w = class_width(ev, 7), k = ev->k;
+	char buf[128];
+
+	header_text(f, m);
+	fprintf(f, "records   %lld read: %lld evaluated, %lld unlabelled (not evaluated), "
+	        "%lld bad", m->records, ev->n_eval, m->unlabelled, m->bad);
+	if (m->ood_label)
+		fprintf(f, ", %lld labelled %s (OOD)", ev->n_ood, m->ood_label);
+	fprintf(f, "\nunknown   %lld of %lld predicted \"unknown\" (counted wrong in accuracy)\n\n",
+	        ev->n_unknown, ev->n_eval);
+
+	fprintf(f, "%-22s%8s  %-16s  %s\n", "metric", "value", "95% interval", "method");
+	metric_line(f, "accuracy", &ev->accuracy, ev);
+	snprintf(buf, sizeof buf, "baseline (%.12s)", ev->majority >= 0 ? ev->classes[ev->majority] : "-");
+	metric_line(f, buf, &ev->baseline, ev);
+	metric_line(f, "coverage", &ev->coverage, ev);
+	metric_line(f, "accuracy on accepted", &ev->accepted_accuracy, ev);
+	metric_line(f, "balanced accuracy", &ev->balanced_accuracy, ev);
+	metric_line(f, "macro F1", &ev->macro_f1, ev);
+	metric_line(f, "weighted F1", &ev->weighted_f1, ev);
+	metric_line(f, "log loss", &ev->log_loss, ev);
+	snprintf(buf, sizeof buf, "top-%d accuracy", ev->top_k_k);
+	if (ev->top_k_k < k) /* else 1 by definition */
+		metric_line(f, buf, &ev->top_k, ev);
+	snprintf(buf, sizeof buf, "ECE (%d bins)", ev->bins);
+	metric_line(f, buf, &ev->ece, ev);
+	if (m->ood_label) {
+		metric_line(f, "OOD AUROC", &ev->auroc, ev);
+		metric_line(f, "OOD rejected", &ev->ood_rejected, ev);
+	}
+
+	fprintf(f, "\n%-*s %9s %9s %9s %8s %9s %8s\n", w, "class", "precision", "recall", "f1",
+	        "support", "predicted", "unknown");
+	for (int c = 0; c < k; c++) {
+		const struct tl_class_stats *st = &ev->cls[c];
+		fprintf(f, "%-*.*s ", w, w, ev->classes[c]);
+		num(f, 9, st->precision), num(f, 10, st->recall), num(f, 10, st->f1);
+		fprintf(f, " %8lld %9lld %8lld\n", st->support, st->predicted, st->unknown);
+	}
+
+	fprintf(f, "\nconfusion (rows: label, columns: prediction)\n%-*s", w, "");
+	for (int c = 0; c <= k; c++)
+		fprintf(f, " %*.*s", w, w, c < k ? ev->classes[c] : "unknown");
+	fputc('\n', f);
+	for (int r = 0; r < k; r++) {
+		fprintf(f, "%-*.*s", w, w, ev->classes[r]);
+		for (int c = 0; c <= k; c++)
+			fprintf(f, " %*lld", w, ev->confusion[(size_t)r * (k + 1) + c]);
+		fputc('\n', f);
+	}
+
+	if (ev->npairs > 0) {
+		fputs("\nmost confused (label -> prediction)\n", f);
+		for (int i = 0; i < ev->npairs; i++)
+			fprintf(f, "%6lld  %s -> %s\n", ev->pairs[i].n, ev->classes[ev->pairs[i].label],
+			        ev->classes[ev->pairs[i].pred]);
+	}
+
+	fprintf(f, "\nreliability (top-class confidence, %d bins)\n", ev->bins);
+	fprintf(f, "%-13s %8s %9s %9s %9s\n", "confidence", "n", "mean conf", "accuracy", "gap");
+	for (int b = 0; b < ev->bins; b++) {
+		const struct tl_bin *r = &ev->rel[b];
+		if (r->n == 0)
+			continue;
+		fprintf(f, "%.3f-%.3f  %8lld", r->lo, r->hi, r->n);
+		num(f, 10, r->conf), num(f, 10, r->acc), num(f, 10, r->acc - r->conf);
+		fputc('\n', f);
+	}
+
+	fputs("\naccuracy by confidence threshold (top class)\n", f);
+	fprintf(f, "%-9s %9s %9s %8s\n", "conf >=", "coverage", "accuracy", "n");
+	for (int q = 0; q < ev->ncurve; q++) {
+		const struct tl_curve_pt *p = &ev->curve[q];
+		fprintf(f, "%-9.2f", p->threshold);
+		num(f, 10, p->coverage), num(f, 10, p->acc);
+		fprintf(f, " %8lld\n", p->n);
+	}
+
+	if (ev->nloss > 0) {
+		fprintf(f, "\n%s\n", ev->n_prob ? "top losses (-ln p(label))" : "wrong, most confident first");
+		for (int i = 0; i < ev->nloss; i++) {
+			struct tl_eval_rec r;
+			tl_evalset_record(s, ev->losses[i].rec, &r);
+			num(f, 8, ev->losses[i].loss);
+			fprintf(f, "  %s: %s -> %s", r.id, ev->classes[r.label], pred_name(ev, r.pred));
+			if (!isnan(r.conf))
+				fprintf(f, " (conf %.4f)", r.conf);
+			fputc('\n', f);
+		}
+	}
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static void
+key(FILE *f, int *first, const char *k)
+{
+	fprintf(f, "%s\"%s\":", *first ? "" : ",", k);
+	*first = 0;
+}
+
+static void
+metric_json(FILE *f, int *first, const char *name, const struct tl_metric *m)
+{
+	const char *ci = ci_name(m->ci);
+
+	key(f, first, name);
+	fputs("{\"value\":", f), tl_json_double(f, m->value);
+	fputs(",\"lo\":", f), tl_json_double(f, m->lo);
+	fputs(",\"hi\":", f), tl_json_double(f, m->hi);
+	fputs(",\"method\":", f);
+	if (ci)
+		tl_json_str(f, ci);
+	else
+		fputs("null", f);
+	fputc('}', f);
+}
+
+static void
+meta_json(FILE *f, const struct tl_report_meta *m, const char *kind)
+{
+	fprintf(f, "{\"tl_report\":%d,\"kind\":\"%s\",\"date\":", TL_REPORT_FORMAT, kind);
+	tl_json_str(f, m->date);
+	fputs(",\"model\":", f), tl_json_str(f, m->model);
+	fputs(",\"backbone\":", f), tl_json_str(f, m->backbone);
+	fputs(",\"dataset_sha256\":", f), tl_json_str(f, m->dataset);
+}
+
+void
+tl_report_json(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev,
+               const struct tl_evalset *s, int flags)
+{
+	int k = ev->k, first = 1;
+
+	meta_json(f, m, "evaluation");
+	fputs(",\"classes\":[", f);
+	for (int c = 0; c < k; c++)
+		fputs(c ? "," : "", f), tl_json_str(f, ev->classes[c]);
+	fprintf(f, "],\"counts\":{\"records\":%lld,\"evaluated\":%lld,\"unlabelled\":%lld,"
+	        "\"bad\":%lld,\"no_verdict\":%lld,\"ood\":%lld,\"unknown\":%lld,\"accepted\":%lld,"
+	        "\"correct\":%lld,\"with_prob\":%lld}", m->records, ev->n_eval, m->unlabelled,
+	        m->bad, ev->n_none, ev->n_ood, ev->n_unknown, ev->n_accepted, ev->n_correct,
+	        ev->n_prob);
+	fputs(",\"ood_label\":", f);
+	if (m->ood_label)
+		tl_json_str(f, m->ood_label);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"settings\":{\"bins\":%d,\"top_k\":%d,\"bootstrap\":%d,\"seed\":%llu,"
+	        "\"confidence\":0.95}", ev->bins, ev->top_k_k, ev->boot, (unsigned long long)ev->seed);
+	fputs(",\"majority\":", f);
+	if (ev->majority >= 0)
+		tl_json_str(f, ev->classes[ev->majority]);
+	else
+		fputs("null", f);
+	fputs(",\"metrics\":{", f);
+	metric_json(f, &first, "accuracy", &ev->accuracy);
+	metric_json(f, &first, "baseline", &ev->baseline);
+	metric_json(f, &first, "coverage", &ev->coverage);
+	metric_json(f, &first, "accepted_accuracy", &ev->accepted_accuracy);
+	metric_json(f, &first, "unknown_rate", &ev->unknown_rate);
+	metric_json(f, &first, "balanced_accuracy", &ev->balanced_accuracy);
+	metric_json(f, &first, "macro_f1", &ev->macro_f1);
+	metric_json(f, &first, "weighted_f1", &ev->weighted_f1);
+	metric_json(f, &first, "log_loss", &ev->log_loss);
+	metric_json(f, &first, "top_k_accuracy", &ev->top_k);
+	metric_json(f, &first, "ece", &ev->ece);
+	metric_json(f, &first, "auroc", &ev->auroc);
+	metric_json(f, &first, "ood_rejected", &ev->ood_rejected);
+	fputs("},\"per_class\":{", f);
+	for (int c = 0; c < k; c++) {
+		const struct tl_class_stats *st = &ev->cls[c];
+		fputs(c ? "," : "", f), tl_json_str(f, ev->classes[c]);
+		fputs(":{\"precision\":", f), tl_json_double(f, st->precision);
+		fputs(",\"recall\":", f), tl_json_double(f, st->recall);
+		fputs(",\"f1\":", f), tl_json_double(f, st->f1);
+		fprintf(f, ",\"support\":%lld,\"predicted\":%lld,\"unknown\":%lld}", st->support,
+		        st->predicted, st->unknown);
+	}
+	fputs("},\"confusion\":[", f);
+	for (int r = 0; r < k; r++) {
+		fputs(r ? ",[" : "[", f);
+		for (int c = 0; c <= k; c++)
+			fprintf(f, "%s%lld", c ? "," : "", ev->confusion[(size_t)r * (k + 1) + c]);
+		fputc(']', f);
+	}
+	fputs("],\"reliability\":[", f);
+	for (int b = 0; b < ev->bins; b++) {
+		const struct tl_bin *r = &ev->rel[b];
+		fputs(b ? ",{\"lo\":" : "{\"lo\":", f), tl_json_double(f, r->lo);
+		fputs(",\"hi\":", f), tl_json_double(f, r->hi);
+		fprintf(f, ",\"n\":%lld,\"conf\":", r->n), tl_json_double(f, r->conf);
+		fputs(",\"acc\":", f), tl_json_double(f, r->acc);
+		fputc('}', f);
+	}
+	fputs("],\"coverage_curve\":[", f);
+	for (int q = 0; q < ev->ncurve; q++) {
+		const struct tl_curve_pt *p = &ev->curve[q];
+		fputs(q ? ",{\"threshold\":" : "{\"threshold\":", f), tl_json_double(f, p->threshold);
+		fputs(",\"coverage\":", f), tl_json_double(f, p->coverage);
+		fputs(",\"accuracy\":", f), tl_json_double(f, p->acc);
+		fprintf(f, ",\"n\":%lld}", p->n);
+	}
+	fputs("],\"confused_pairs\":[", f);
+	for (int i = 0; i < ev->npairs; i++) {
+		fputs(i ? ",{\"label\":" : "{\"label\":", f);
+		tl_json_str(f, ev->classes[ev->pairs[i].label]);
+		fputs(",\"pred\":", f), tl_json_str(f, ev->classes[ev->pairs[i].pred]);
+		fprintf(f, ",\"n\":%lld}", ev->pairs[i].n);
+	}
+	fputc(']', f);
+	if (!(flags & TL_REPORT_HISTORY)) {
+		fputs(",\"top_losses\":[", f);
+		for (int i = 0; i < ev->nloss; i++) {
+			struct tl_eval_rec r;
+			tl_evalset_record(s, ev->losses[i].rec, &r);
+			fputs(i ? ",{\"id\":" : "{\"id\":", f), tl_json_str(f, r.id);
+			fputs(",\"label\":", f), tl_json_str(f, ev->classes[r.label]);
+			fputs(",\"pred\":", f), tl_json_str(f, pred_name(ev, r.pred));
+			fputs(",\"conf\":", f), tl_json_double(f, r.conf);
+			fputs(",\"loss\":", f), tl_json_double(f, ev->losses[i].loss);
+			fputc('}', f);
+		}
+		fputc(']', f);
+	}
+	if (flags & TL_REPORT_RECORDS) {
+		size_t n = tl_evalset_count(s);
+		int any = 0;
+		fputs(",\"records\":[", f);
+		for (size_t i = 0; i < n; i++) {
+			struct tl_eval_rec r;
+			tl_evalset_record(s, i, &r);
+			if (r.pred == -2)
+				continue;
+			fputs(any ? ",{\"id\":" : "{\"id\":", f), tl_json_str(f, r.id);
+			fputs(",\"label\":", f);
+			tl_json_str(f, r.label >= 0 ? ev->classes[r.label] : m->ood_label);
+			fputs(",\"pred\":", f), tl_json_str(f, pred_name(ev, r.pred));
+			fputs(",\"conf\":", f), tl_json_double(f, r.conf);
+			fputc('}', f);
+			any = 1;
+		}
+		fputc(']', f);
+	}
+	fputs("}\n", f);
+}
+
+/* ---- class coverage -------------------------------------------------------- */
+
+void
+tl_coverage_text(FILE *f, const struct tl_report_meta *m, const struct tl_evalset *s)
+{
+	int k = tl_evalset_nclass(s), w = 7, below = 0;
+	long long *n = calloc(k + 1, sizeof *n), total = 0;
+
+	if (n == NULL)
+		return;
+	tl_evalset_counts(s, n);
+	for (int c = 0; c < k; c++) {
+		int l = (int)strlen(tl_evalset_class(s, c));
+		w = l > w ? (l > 40 ? 40 : l) : w;
+		total += n[c];
+		below += n[c] < m->min_count;
+	}
+	fprintf(f, "class coverage: %lld labelled records in %d classes, %lld unlabelled, %lld bad\n",
+	        total, k, m->unlabelled, m->bad);
+	fprintf(f, "%d of %d classes have fewer than %lld (--min-count)\n\n", below, k, m->min_count);
+	fprintf(f, "%-*s %8s %8s\n", w, "class", "count", "short");
+	for (int c = 0; c < k; c++) {
+		fprintf(f, "%-*.*s %8lld", w, w, tl_evalset_class(s, c), n[c]);
+		if (n[c] < m->min_count)
+			fprintf(f, " %8lld\n", m->min_count - n[c]);
+		else
+			fputs("        -\n", f);
+	}
+	free(n);
+}
+
+void
+tl_coverage_json(FILE *f, const struct tl_report_meta *m, const struct tl_evalset *s, int flags)
+{
+	int k = tl_evalset_nclass(s), below = 0;
+	long long *n = calloc(k + 1, sizeof *n), total = 0;
+
+	if (n == NULL)
+		return;
+	tl_evalset_counts(s, n);
+	for (int c = 0; c < k; c++)
+		total += n[c], below += n[c] < m->min_count;
+	meta_json(f, m, "coverage");
+	fprintf(f, ",\"counts\":{\"records\":%lld,\"labelled\":%lld,\"unlabelled\":%lld,\"bad\":%lld}",
+	        m->records, total, m->unlabelled, m->bad);
+	fprintf(f, ",\"min_count\":%lld,\"classes_below\":%d,\"classes\":{", m->min_count, below);
+	for (int c = 0; c < k; c++) {
+		fputs(c ? "," : "", f), tl_json_str(f, tl_evalset_class(s, c));
+		fprintf(f, ":%lld", n[c]);
+	}
+	fputs("}}\n", f);
+	free(n);
+}
+
+/* ---- --assert -------------------------------------------------------------- */
+
+int
+tl_assert_parse(const char *text, struct tl_assert *a, struct tl_err *err)
+{
+	static const struct { const char *s; enum tl_op op; } ops[] = {
+		{ ">=", TL_OP_GE }, { "<=", TL_OP_LE }, { "==", TL_OP_EQ }, { ">", TL_OP_GT },
+		{ "<", TL_OP_LT } };
+	const char *p = text, *q, *br;
+	size_t len;
+	char *end;
+
+	memset(a, 0, sizeof *a);
+	a->text = text;
+	for (q = p; (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_'; q++)
+		;
+	if ((len = q - p) == 0 || len >= sizeof a->name)
+		return tl_err_set(err, "'%s': want NAME[CLASS]OP NUMBER, e.g. accuracy>=0.9", text);
+	memcpy(a->name, p, len);
+	if (*q == '[') {
+		if ((br = strrchr(q, ']')) == NULL || br == q + 1 || (size_t)(br - q - 1) >= sizeof a->cls)
+			return tl_err_set(err, "'%s': an unclosed or empty [CLASS]", text);
+		memcpy(a->cls, q + 1, br - q - 1);
+		q = br + 1;
+	}
+	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+		if (strncmp(q, ops[i].s, strlen(ops[i].s)) == 0) {
+			a->op = ops[i].op;
+			q += strlen(ops[i].s);
+			errno = 0;
+			a->value = strtod(q, &end);
+			if (end == q || *end != '\0' || errno || !isfinite(a->value))
+				return tl_err_set(err, "'%s': '%s' is not a number", text, q);
+			return 0;
+		}
+	return tl_err_set(err, "'%s': no operator (>=, <=, >, <, ==) after the name", text);
+}
+
+static int
+coverage_lookup(const struct tl_assert *a, const struct tl_evalset *s, long long min_count,
+                double *v, struct tl_err *err)
+{
+	int k = tl_evalset_nclass(s), c;
+	long long *n = calloc(k + 1, sizeof *n), tot = 0, below = 0;
+
+	if (n == NULL)
+		return tl_err_set(err, "out of memory");
+	tl_evalset_counts(s, n);
+	for (c = 0; c < k; c++)
+		tot += n[c], below += n[c] < min_count;
+	if (*a->cls && strcmp(a->name, "count") == 0) {
+		for (c = 0; c < k && strcmp(tl_evalset_class(s, c), a->cls) != 0; c++)
+			;
+		*v = c < k ? (double)n[c] : 0;
+	} else if (!*a->cls && strcmp(a->name, "n") == 0) {
+		*v = (double)tot;
+	} else if (!*a->cls && strcmp(a->name, "classes_below") == 0) {
+		*v = (double)below;
+	} else {
+		free(n);
+		return tl_err_set(err, "no class coverage figure '%s' (n, classes_below, count[CLASS])",
+		                  a->name);
+	}
+	free(n);
+	return 0;
+}
+
+int
+tl_assert_check(const struct tl_assert *a, const struct tl_eval *ev, const struct tl_evalset *s,
+                long long min_count, struct tl_err *err)
+{
+	double v;
+	int ok;
+
+	if (ev ? tl_eval_lookup(ev, a->name, *a->cls ? a->cls : NULL, &v, err) < 0
+	       : coverage_lookup(a, s, min_count, &v, err) < 0)
+		return tl_err_prefix(err, "%s", a->text), 0;
+	if (isnan(v))
+		return tl_err_set(err, "%s: %s cannot be computed on this input", a->text, a->name), 0;
+	switch (a->op) {
+	case TL_OP_GE: ok = v >= a->value; break;
+	case TL_OP_LE: ok = v <= a->value; break;
+	case TL_OP_GT: ok = v > a->value; break;
+	case TL_OP_LT: ok = v < a->value; break;
+	default: ok = v == a->value; break;
+	}
+	if (!ok) {
+		if (*a->cls)
+			tl_err_set(err, "%s: %s[%s] is %.9g", a->text, a->name, a->cls, v);
+		else
+			tl_err_set(err, "%s: %s is %.9g", a->text, a->name, v);
+	}
+	return ok;
+}

@@ -1,0 +1,268 @@
+/*
+ * select.c - record filters, field lists, TSV lines and tallies (select.h).
+ * The tally is an open-addressing hash table of cell texts, sorted only when
+ * written; no ordering or counting is kept per record beyond that.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream/json.h"
+#include "stream/select.h"
+
+void
+tl_select_init(struct tl_select *s)
+{
+	memset(s, 0, sizeof *s);
+	s->min_conf = NAN;
+	s->max_conf = NAN;
+}
+
+static int
+str_is(const struct tl_rec *r, const char *key, const char *want)
+{
+	return want == NULL || tl_obj_is_str(tl_rec_get(r, key), want);
+}
+
+int
+tl_select_match(const struct tl_select *s, const struct tl_rec *r)
+{
+	double conf;
+
+	if (!str_is(r, "split", s->split) || !str_is(r, "label", s->label) ||
+	    !str_is(r, "pred", s->pred))
+		return 0;
+	if (isnan(s->min_conf) && isnan(s->max_conf))
+		return 1;
+	if (tl_rec_f64(r, "conf", &conf) < 0 || isnan(conf))
+		return 0;
+	return !(conf < s->min_conf) && !(conf > s->max_conf);
+}
+
+int
+tl_fields_parse(struct tl_fields *f, const char *list, struct tl_err *err)
+{
+	size_t n = 1;
+	char *p;
+
+	memset(f, 0, sizeof *f);
+	for (const char *q = list; *q; q++)
+		n += *q == ',';
+	f->buf = strdup(list);
+	f->name = calloc(n, sizeof *f->name);
+	if (f->buf == NULL || f->name == NULL) {
+		tl_fields_free(f);
+		return tl_err_set(err, "out of memory");
+	}
+	for (p = f->buf;; p++) {
+		f->name[f->n++] = p;
+		p += strcspn(p, ",");
+		if (*p == '\0')
+			break;
+		*p = '\0';
+	}
+	for (int i = 0; i < f->n; i++)
+		if (f->name[i][0] == '\0') {
+			tl_fields_free(f);
+			return tl_err_set(err, "empty field name in '%s'", list);
+		}
+	return 0;
+}
+
+void
+tl_fields_free(struct tl_fields *f)
+{
+	free(f->buf);
+	free(f->name);
+	memset(f, 0, sizeof *f);
+}
+
+void
+tl_fields_strip(const struct tl_fields *f, struct tl_rec *r)
+{
+	for (int i = 0; i < f->n; i++)
+		tl_rec_del(r, f->name[i]);
+}
+
+static void
+write_cell(FILE *out, const struct tl_rec *r, const char *key)
+{
+	const msgpack_object *v = tl_rec_get(r, key);
+	const char *s;
+	char hex[65];
+	uint32_t i;
+
+	if (v == NULL)
+		return;
+	if (tl_json_hex_field(key, v, hex)) {
+		fputs(hex, out);
+		return;
+	}
+	if (v->type != MSGPACK_OBJECT_STR) {
+		tl_json_write_obj(out, v, 0);
+		return;
+	}
+	for (i = 0, s = v->via.str.ptr; i < v->via.str.size; i++) {
+		switch (s[i]) {
+		case '\\': fputs("\\\\", out); break;
+		case '\t': fputs("\\t", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		default: putc_unlocked(s[i], out);
+		}
+	}
+}
+
+void
+tl_fields_write_tsv(FILE *out, const struct tl_fields *f, const struct tl_rec *r)
+{
+	for (int i = 0; i < f->n; i++) {
+		if (i > 0)
+			putc_unlocked('\t', out);
+		write_cell(out, r, f->name[i]);
+	}
+	putc_unlocked('\n', out);
+}
+
+/* ---- tally ------------------------------------------------------------ */
+
+struct entry {
+	char *text; /* NULL: free slot */
+	size_t len;
+	unsigned long long count;
+};
+
+struct tl_tally {
+	char *field;
+	struct entry *slot;
+	size_t cap, used; /* cap a power of two, used <= cap / 2 */
+};
+
+struct tl_tally *
+tl_tally_new(const char *field)
+{
+	struct tl_tally *t = calloc(1, sizeof *t);
+
+	if (t == NULL)
+		return NULL;
+	t->cap = 64;
+	t->field = strdup(field);
+	t->slot = calloc(t->cap, sizeof *t->slot);
+	if (t->field == NULL || t->slot == NULL) {
+		tl_tally_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+tl_tally_free(struct tl_tally *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->cap && t->slot != NULL; i++)
+		free(t->slot[i].text);
+	free(t->slot);
+	free(t->field);
+	free(t);
+}
+
+static uint64_t
+fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct entry *
+find(struct entry *slot, size_t cap, const char *s, size_t n)
+{
+	size_t i = (size_t)fnv1a(s, n) & (cap - 1);
+
+	while (slot[i].text != NULL &&
+	       !(slot[i].len == n && memcmp(slot[i].text, s, n) == 0))
+		i = (i + 1) & (cap - 1);
+	return &slot[i];
+}
+
+static int
+grow(struct tl_tally *t)
+{
+	size_t nc = 2 * t->cap;
+	struct entry *ns = calloc(nc, sizeof *ns);
+
+	if (ns == NULL)
+		return -1;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i].text != NULL)
+			*find(ns, nc, t->slot[i].text, t->slot[i].len) = t->slot[i];
+	free(t->slot);
+	t->slot = ns;
+	t->cap = nc;
+	return 0;
+}
+
+int
+tl_tally_add(struct tl_tally *t, const struct tl_rec *r, struct tl_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct entry *e;
+	FILE *m;
+
+	if ((m = open_memstream(&text, &len)) == NULL)
+		return tl_err_set(err, "out of memory");
+	write_cell(m, r, t->field);
+	if (fclose(m) != 0) {
+		free(text);
+		return tl_err_set(err, "out of memory");
+	}
+	e = find(t->slot, t->cap, text, len);
+	if (e->text != NULL) {
+		e->count++;
+		free(text);
+		return 0;
+	}
+	e->text = text;
+	e->len = len;
+	e->count = 1;
+	if (++t->used > t->cap / 2 && grow(t) < 0)
+		return tl_err_set(err, "out of memory");
+	return 0;
+}
+
+static int
+by_text(const void *a, const void *b)
+{
+	const struct entry *x = *(const struct entry *const *)a;
+	const struct entry *y = *(const struct entry *const *)b;
+	int c = memcmp(x->text, y->text, x->len < y->len ? x->len : y->len);
+
+	if (c != 0)
+		return c;
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+int
+tl_tally_write(const struct tl_tally *t, FILE *out, struct tl_err *err)
+{
+	const struct entry **v = calloc(t->used ? t->used : 1, sizeof *v);
+	size_t n = 0;
+
+	if (v == NULL)
+		return tl_err_set(err, "out of memory");
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i].text != NULL)
+			v[n++] = &t->slot[i];
+	qsort(v, n, sizeof *v, by_text);
+	for (size_t i = 0; i < n; i++) {
+		fwrite(v[i]->text, 1, v[i]->len, out);
+		fprintf(out, "\t%llu\n", v[i]->count);
+	}
+	free(v);
+	return 0;
+}

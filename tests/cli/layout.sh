@@ -1,0 +1,29 @@
+# tests/cli/layout.sh - lib/'s folders include only what lib/README.md's
+# table lets them ("may include"): code calls downward, never against the
+# grain; a header without a folder must be in the includer's own folder; every
+# folder of lib/ is in the table.  Once, for the normal build (the source is
+# the same for both).
+case $BIN in */bin-san) return 0 2>/dev/null || exit 0 ;; esac
+lay_table=$(sed -n '/<!-- layout:begin -->/,/<!-- layout:end -->/p' "$top/lib/README.md" |
+	awk -F'|' '$2 ~ /`[a-z]+\/`/ { f = $2; gsub(/[` \/]/, "", f); print f ":" $5 }')
+[ -n "$lay_table" ] || fail "layout: table" "no layout table in lib/README.md"
+for lay_dir in "$top"/lib/*/; do
+	lay_f=$(basename "$lay_dir")
+	lay_may=$(printf '%s\n' "$lay_table" | sed -n "s/^$lay_f://p")
+	if ! printf '%s\n' "$lay_table" | grep -q "^$lay_f:"; then
+		fail "layout: $lay_f/" "not in lib/README.md's table"; continue
+	fi
+	lay_bad=$(grep -n '^#include "' "$lay_dir"*.[ch] | while IFS= read -r lay_l; do
+		lay_inc=$(printf '%s\n' "$lay_l" | sed 's/.*#include "\([^"]*\)".*/\1/')
+		case $lay_inc in
+		*/*) lay_to=${lay_inc%%/*}
+		     case " $lay_f $lay_may " in *" $lay_to "*) ;; *) printf '%s; ' "${lay_l#"$top"/}" ;; esac ;;
+		onnx.pb-c.h) ;; # generated into the build tree
+		*) [ -f "$lay_dir$lay_inc" ] || printf '%s; ' "${lay_l#"$top"/}" ;;
+		esac
+	done)
+	if [ -z "$lay_bad" ]; then pass "layout: $lay_f/ includes only $lay_f${lay_may:+ and$lay_may}"
+	else fail "layout: $lay_f/" "against the grain: $lay_bad"; fi
+done
+lay_loose=$(ls "$top"/lib/*.[ch] 2>/dev/null)
+same "layout: no source file loose in lib/" "$lay_loose" ""
