@@ -9,6 +9,22 @@
 
 #include <stddef.h>
 
+/*
+ * What a function that handles one item of many (a record, a line, a file)
+ * returns, so that every read-all loop in lib/ and cmd/ reads the same way:
+ * TL_SKIP counts the item as bad (the --max-bad budget of cli.h) and goes
+ * on; TL_STOP and TL_NOMEM end the run (err says why; out of memory is its
+ * own value so no caller has to recognise it from the message).  A function
+ * that only succeeds or fails returns 0 or -1 as above: -1 is TL_SKIP's
+ * value only where the function's header says it handles one item.
+ */
+enum tl_status {
+	TL_OK = 0,
+	TL_SKIP = -1,	/* this item is bad; the next one may be read */
+	TL_STOP = -2,	/* the run cannot go on: I/O failed, set-up failed */
+	TL_NOMEM = -3,	/* out of memory: the run cannot go on */
+};
+
 struct tl_err {
 	char msg[1024];
 };
