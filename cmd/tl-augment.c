@@ -48,7 +48,9 @@ static const char help[] =
 	"      --preview-rows N   rows of the sheet (8)\n"
 	"      --max-pixels N     refuse images declaring more pixels (100000000)\n"
 	"      --max-bad N[%]     exit 0 with up to N (or N%) bad records\n"
-	"      --strict           stop at the first bad record\n";
+	"      --strict           stop at the first bad record\n"
+	"  -h, --help             this help\n"
+	"  -V, --version          the version\n";
 
 struct opts {
 	struct tl_aug_opts aug;
@@ -129,11 +131,9 @@ parse(int argc, char **argv, struct opts *o)
 		    1LL << 40); break;
 		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
-		case 'h': tl_cli_help(usage, help);
-		case 'V': tl_cli_version();
 		default:
 			if (c < PRESET || c >= NOPT)
-				tl_usage_error(usage, NULL);
+				tl_cli_opt(c, usage, help);
 			arg[c - PRESET] = optarg; /* the transforms: after the preset */
 		}
 	}

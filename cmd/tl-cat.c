@@ -54,28 +54,25 @@ struct output {
 	struct tl_extract *x;
 };
 
-static void __attribute__((noreturn))
-help(void)
-{
-	printf("usage: %s\n\n"
-	    "Prints the data records of tl streams (files, or stdin) as JSON Lines.\n"
-	    "  -b, --stream        write a tl stream instead (filtered, stripped)\n"
-	    "  -c, --count field   print \"value<TAB>count\" lines, sorted by value\n"
-	    "  -f, --fields list   print these fields as TSV (e.g. id,label,conf)\n"
-	    "  -x, --extract dir   write images to dir/<label|pred|unlabelled>/<id>\n"
-	    "  -n, --head count    stop after count records\n"
-	    "      --full          tensor values and bin bytes (base64) in full\n"
-	    "      --headers       also print the header and a trailer line\n"
-	    "      --from-json     read JSON Lines (as printed with --full); write a\n"
-	    "                      stream unless -c, -f or -x says otherwise\n"
-	    "      --split name, --label name, --pred name   keep matching records\n"
-	    "      --min-conf x, --max-conf x   keep records with x <= conf, conf <= x\n"
-	    "      --strip fields  drop these fields (e.g. img,pix,emb)\n"
-	    "      --max-bad n[%%]  tolerate n (or n%%) bad records with status 0\n"
-	    "      --strict        stop at the first bad record\n"
-	    "See tl-cat(1).\n", USAGE);
-	exit(TL_EXIT_OK);
-}
+static const char help[] =
+	"Prints the data records of tl streams (files, or stdin) as JSON Lines.\n"
+	"  -b, --stream        write a tl stream instead (filtered, stripped)\n"
+	"  -c, --count field   print \"value<TAB>count\" lines, sorted by value\n"
+	"  -f, --fields list   print these fields as TSV (e.g. id,label,conf)\n"
+	"  -x, --extract dir   write images to dir/<label|pred|unlabelled>/<id>\n"
+	"  -n, --head count    stop after count records\n"
+	"      --full          tensor values and bin bytes (base64) in full\n"
+	"      --headers       also print the header and a trailer line\n"
+	"      --from-json     read JSON Lines (as printed with --full); write a\n"
+	"                      stream unless -c, -f or -x says otherwise\n"
+	"      --split name, --label name, --pred name   keep matching records\n"
+	"      --min-conf x, --max-conf x   keep records with x <= conf, conf <= x\n"
+	"      --strip fields  drop these fields (e.g. img,pix,emb)\n"
+	"      --max-bad n[%]  tolerate n (or n%) bad records with status 0\n"
+	"      --strict        stop at the first bad record\n"
+	"  -h, --help          this help\n"
+	"  -V, --version       the version\n"
+	"See tl-cat(1).\n";
 
 static void
 list_opt(struct tl_fields *f, const char *opt, const char *arg)
@@ -131,9 +128,7 @@ parse_args(int argc, char **argv, struct opts *o)
 				tl_usage_error(USAGE, "--max-bad: '%s' is not N or N%%", optarg);
 			break;
 		case STRICT: o->bad.strict = 1; break;
-		case 'h': help();
-		case 'V': printf("%s\n", PRODUCER); exit(TL_EXIT_OK);
-		default: tl_usage_error(USAGE, NULL);
+		default: tl_cli_opt(c, USAGE, help);
 		}
 	}
 	if (modes > 1)

@@ -91,9 +91,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
 			break;
 		case STRICT: bad->strict = 1; break;
-		case 'h': printf("usage: %s\n\n%s", usage, help); exit(TL_EXIT_OK);
-		case 'V': printf("%s\n", PRODUCER); exit(TL_EXIT_OK);
-		default: tl_usage_error(usage, NULL);
+		default: tl_cli_opt(c, usage, help);
 		}
 	}
 	if (o->model == NULL)

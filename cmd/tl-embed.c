@@ -36,7 +36,9 @@ static const char help[] =
     "      --max-pixels N     refuse images declaring more pixels (100000000)\n"
     "      --max-bad N|N%     tolerate that many bad records with status 0\n"
     "      --strict           stop at the first bad record\n"
-    "      --list-layers      print the model's layers and shapes, then exit\n";
+    "      --list-layers      print the model's layers and shapes, then exit\n"
+    "  -h, --help             this help\n"
+    "  -V, --version          the version\n";
 
 static void list_layers(struct tl_embed_opts *o);
 static void embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad);
@@ -82,9 +84,7 @@ main(int argc, char **argv)
 		case 'X': bad.strict = 1; break;
 		case 'L': list = 1; break;
 		case 'c': o.cut = 1; break;
-		case 'h': tl_cli_help(usage, help);
-		case 'V': tl_cli_version();
-		default: tl_usage_error(usage, NULL);
+		default: tl_cli_opt(c, usage, help);
 		}
 	}
 	if (o.cut && o.layer)

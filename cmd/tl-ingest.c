@@ -118,10 +118,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'x':
 			o->bad.strict = 1;
 			break;
-		case 'h': tl_cli_help(usage, help);
-		case 'V': tl_cli_version();
-		default:
-			tl_usage_error(usage, NULL);
+		default: tl_cli_opt(c, usage, help);
 		}
 	}
 	if (crop && o->ing.size == 0)

@@ -119,10 +119,7 @@ parse(int argc, char **argv, struct opts *o)
 		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
 		case HTML: o->html = optarg; break;
-		case 'h': tl_cli_help(usage, help);
-		case 'V': tl_cli_version();
-		default:
-			tl_usage_error(usage, NULL);
+		default: tl_cli_opt(c, usage, help);
 		}
 	}
 	if (o->compare[0] && o->usage_log)

@@ -148,10 +148,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'o': output_opt(o, optarg); nout++; break;
 		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
-		case 'h': tl_cli_help(usage, help);
-		case 'V': tl_cli_version();
-		default:
-			tl_usage_error(usage, NULL);
+		default: tl_cli_opt(c, usage, help);
 		}
 	}
 	if (o->sp.folds > 0) {

@@ -97,6 +97,16 @@ tl_cli_version(void)
 }
 
 void
+tl_cli_opt(int c, const char *usage, const char *help)
+{
+	if (c == 'h')
+		tl_cli_help(usage, help);
+	if (c == 'V')
+		tl_cli_version();
+	tl_usage_error(usage, NULL);
+}
+
+void
 tl_cli_write_failed(const struct tl_err *err)
 {
 	if (errno == EPIPE)

@@ -45,6 +45,14 @@ void tl_usage_error(const char *usage, const char *fmt, ...)
 void tl_cli_help(const char *usage, const char *help) __attribute__((noreturn));
 void tl_cli_version(void) __attribute__((noreturn));
 
+/* -h/--help and -V/--version, the same in every tool: its getopt string ends
+ * in "hV", its long options hold { "help", no_argument, NULL, 'h' } and
+ * { "version", no_argument, NULL, 'V' }, and its option switch ends in
+ *	default: tl_cli_opt(c, usage, help);
+ * which prints the help ('h') or the version ('V') and exits 0, and makes
+ * anything else (getopt's '?' or ':') a usage error, exit 2. */
+void tl_cli_opt(int c, const char *usage, const char *help) __attribute__((noreturn));
+
 /* After a failed write to stdout: exits 0 quietly when the reader went away
  * (EPIPE), else prints err and exits 1. */
 void tl_cli_write_failed(const struct tl_err *err) __attribute__((noreturn));
