@@ -3,7 +3,7 @@
 # with (make deps).  Node.js and npm come with the machine (nodesource build);
 # they are not installed from Debian, whose npm would conflict with it.
 set -e
-PKGS="build-essential pkg-config libvips-dev libvips-tools libopenblas-dev
+PKGS="build-essential pkg-config libvips-dev libvips-tools libglib2.0-dev libopenblas-dev
 libmsgpack-dev libarchive-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libonnx-dev libonnx-testdata mandoc jq zip p7zip-full fonts-dejavu-core
 fonts-dejavu-extra fonts-liberation2 fonts-freefont-ttf
