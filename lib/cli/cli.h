@@ -5,7 +5,9 @@
  *
  * The tool's name is set once by tl_cli_init and never changes; it is the only
  * process-wide state, as with err(3)'s progname.  Everything here may print and
- * exit: it is for cmd/, never for the rest of lib/.
+ * exit: it is for cmd/, never for the rest of lib/.  Nothing here returns
+ * memory to free: tl_cli_prog's name points into argv[0], and the structs
+ * (tl_bad, tl_progress) are the caller's.
  */
 #ifndef TL_CLI_H
 #define TL_CLI_H

@@ -9,6 +9,10 @@
  * new key is appended.  Pointers returned by the getters stay valid until the
  * record is cleared, freed, or that key is set again.
  *
+ * Ownership: a record from tl_rec_new is the caller's, freed with tl_rec_free;
+ * every pointer a function here returns is owned by the record (tl_obj_get's
+ * by the map it was given).
+ *
  * Not here: reading and writing streams (stream.h), tensor views (tensor.h).
  */
 #ifndef TL_REC_H

@@ -7,6 +7,7 @@
  * the same numbers on every machine, in any record order and any number of
  * processes; that is how per-record randomness stays a pure function of the
  * record (style.md).  Not cryptographic; not for sharing between threads.
+ * Nothing here allocates: the struct tl_rng is the caller's.
  */
 #ifndef TL_RNG_H
 #define TL_RNG_H

@@ -9,6 +9,10 @@
  * record's tensor (tl_rec_tensor) must also hold only finite values: a NaN or
  * an infinity in an emb or prob makes the record bad in every tool that reads
  * it, so none enters a fit or a verdict.
+ *
+ * Ownership: nothing here allocates for the caller.  A view points into the
+ * record (or msgpack object) it came from, tl_rec_set_tensor's data area is
+ * in the record's arena, and tl_dtype_name's names are static.
  */
 #ifndef TL_TENSOR_H
 #define TL_TENSOR_H

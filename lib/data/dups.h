@@ -8,6 +8,9 @@
  * every pair, O(n^2) popcounts (about 0.5 s for 20,000 records), so no index
  * has to be kept; exact duplicates and upstream names are found by sorting.
  *
+ * Ownership: nothing here allocates for the caller: items and rep are the
+ * caller's, and nothing is kept after a call.
+ *
  * Not here: what a group means for the split (split.h), reading records.
  */
 #ifndef TL_DUPS_H

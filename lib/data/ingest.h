@@ -11,6 +11,9 @@
  * before it is handed back: one that readers would refuse (TL_MAX_RECORD) is
  * a bad item, not a stream that stops there.
  *
+ * Ownership: the context is the caller's (tl_ingest_free); the record is
+ * the caller's and filled in its own arena; the item is only read.
+ *
  * Not here: where the bytes come from (walk.h), writing the stream, messages.
  */
 #ifndef TL_INGEST_H

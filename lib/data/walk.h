@@ -38,6 +38,9 @@
  * Memory: the sorted path list of a directory or list, plus one buffer that
  * grows to the largest file read.
  *
+ * Ownership: a walk is the caller's (tl_walk_close); an item's names and
+ * bytes are the walk's, valid until the next tl_walk_next.
+ *
  * Not here: decoding (image.h), records (ingest.h).
  */
 #ifndef TL_WALK_H

@@ -12,6 +12,10 @@
  * a leading "." becomes "_" (so no "..", no hidden files), and overlong
  * names are shortened with a hash of the id to stay distinct.
  *
+ * Ownership: the extractor is the caller's (tl_extract_close); the path
+ * tl_extract_put returns is the extractor's; tl_extract_ext's names are
+ * static.
+ *
  * Not here: decoding or resizing (image.h).
  */
 #ifndef TL_EXTRACT_H

@@ -6,6 +6,9 @@
  * The filters and field lists hold one record at a time; a tally grows with
  * the number of distinct values it has seen (a handful for labels and splits,
  * one per record for ids).  Not here: how values look as JSON (json.h).
+ *
+ * Ownership: a struct tl_select points at the caller's strings; a field list
+ * and a tally are the caller's, freed with tl_fields_free and tl_tally_free.
  */
 #ifndef TL_SELECT_H
 #define TL_SELECT_H

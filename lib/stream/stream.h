@@ -14,6 +14,12 @@
  * that fails half-way must not close (tl_writer_abort), so its reader sees a
  * truncated stream instead of a silently short one.
  *
+ * Ownership: a reader is the caller's (tl_reader_close), a writer too
+ * (tl_writer_close or tl_writer_abort, which free it); the header and name a
+ * reader returns are the reader's; a FILE given to tl_reader_open_file or
+ * tl_writer_open stays the caller's to close; tl_rec_pack's buffer is the
+ * caller's.
+ *
  * Not here: what any key means (each tool), record editing (rec.h).
  */
 #ifndef TL_STREAM_H
