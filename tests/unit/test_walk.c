@@ -2,10 +2,16 @@
  * test_walk.c - lib/walk on archives built here in memory (libarchive's
  * writer): member ids and the '..' rule, the two-step read (first bytes,
  * then the rest), the size limit, a broken archive, and the byte counts of
- * messages.
+ * messages; and on a directory tree and a file list made in a temporary
+ * directory: ids, labels, sorted order, hidden and non-image names skipped,
+ * links, a list's TABs, a single file.
  */
+#include <errno.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -167,6 +173,221 @@ test_bytes(void)
 	}
 }
 
+/* Writes dir/rel holding text (its parent folders made first). */
+static void
+put(const char *dir, const char *rel, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, rel);
+	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	if ((f = fopen(path, "w")) == NULL) {
+		printf("FAIL put %s: %s\n", path, strerror(errno));
+		t_failed = 1;
+		return;
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A new folder under $TMPDIR (or /tmp) into buf; NULL when it cannot be made. */
+static char *
+mktmp(char *buf, size_t cap)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(buf, cap, "%s/test_walk.XXXXXX", t && *t ? t : "/tmp");
+	return mkdtemp(buf);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* What walking one source should give, item by item. */
+struct want {
+	int rc;            /* tl_walk_next's */
+	const char *id, *src, *label;
+	const char *data;  /* the whole file after tl_walk_read, or the message */
+};
+
+/* Walks w to its end, comparing with want[0..n), then closes it. */
+static void
+check_walk(const char *name, struct tl_walk *w, const struct want *want, int n)
+{
+	struct tl_item it;
+	struct tl_err err;
+	char t[128];
+	int rc;
+
+	T_OK(name, w != NULL);
+	if (w == NULL)
+		return;
+	T_EQ_INT(name, tl_walk_count(w), n);
+	for (int i = 0; i < n; i++) {
+		const struct want *x = &want[i];
+
+		snprintf(t, sizeof t, "%s: item %d (%s)", name, i, x->id);
+		T_EQ_INT(t, rc = tl_walk_next(w, &it, &err), x->rc);
+		T_EQ_STR(t, it.id, x->id);
+		T_EQ_STR(t, it.src, x->src);
+		if (x->label == NULL)
+			T_OK(t, it.label == NULL);
+		else
+			T_EQ_STR(t, it.label, x->label);
+		if (rc < 0) {
+			T_EQ_STR(t, err.msg, x->data);
+			continue;
+		}
+		T_EQ_INT(t, it.size, (long long)strlen(x->data));
+		T_EQ_INT(t, tl_walk_read(w, &it, &err), 0);
+		T_OK(t, it.len == strlen(x->data) && memcmp(it.data, x->data, it.len) == 0);
+	}
+	snprintf(t, sizeof t, "%s: the end", name);
+	T_EQ_INT(t, tl_walk_next(w, &it, &err), 0);
+	tl_walk_close(w);
+}
+
+static void
+test_dir(void)
+{
+	char tmp[4096], root[4200], path[4200];
+	const char *d = mktmp(tmp, sizeof tmp);
+	struct tl_walk_opts o = { NULL, 1 << 20, "LIMIT" }, lo = { "L", 1 << 20, "LIMIT" };
+	struct tl_err err;
+
+	if (d == NULL) {
+		T_OK("dir: mkdtemp", 0);
+		return;
+	}
+	put(d, "b/2.png", "b two");
+	put(d, "b/1.JPG", "b one, upper-case extension");
+	put(d, "a/x/deep.png", "label from the first folder");
+	put(d, "top.png", "in the root: no label");
+	put(d, "big.png", "");
+	put(d, ".hidden.png", "skipped");
+	put(d, ".git/h.png", "skipped");
+	put(d, "__MACOSX/m.png", "skipped");
+	put(d, "notes.txt", "not an image name");
+	put(d, "b/readme", "no extension");
+	put(d, "c/png", "no dot");
+	snprintf(path, sizeof path, "%s/c/link.png", d);
+	T_OK("dir: link to a file", symlink("../top.png", path) == 0);
+	snprintf(path, sizeof path, "%s/c/dir.png", d);
+	T_OK("dir: link to a folder", symlink("../a", path) == 0);
+	snprintf(path, sizeof path, "%s/c/broken.png", d);
+	T_OK("dir: broken link", symlink("nowhere.png", path) == 0);
+
+	/* byte order of ids: '/' (47) before letters */
+	{
+		char src[8][4300];
+		static const char *const rel[] = { "a/x/deep.png", "b/1.JPG", "b/2.png", "big.png",
+		                                   "c/broken.png", "c/link.png", "top.png" };
+		for (int i = 0; i < 7; i++)
+			snprintf(src[i], sizeof src[i], "%s/%s", d, rel[i]);
+		const struct want want[] = {
+			{ 1, "a/x/deep.png", src[0], "a", "label from the first folder" },
+			{ 1, "b/1.JPG", src[1], "b", "b one, upper-case extension" },
+			{ 1, "b/2.png", src[2], "b", "b two" },
+			{ 1, "big.png", src[3], NULL, "" },
+			{ -1, "c/broken.png", src[4], "c", "No such file or directory" },
+			{ 1, "c/link.png", src[5], "c", "in the root: no label" },
+			{ 1, "top.png", src[6], NULL, "in the root: no label" },
+		};
+		const struct want forced[] = {
+			{ 1, "a/x/deep.png", src[0], "L", "label from the first folder" },
+			{ 1, "b/1.JPG", src[1], "L", "b one, upper-case extension" },
+			{ 1, "b/2.png", src[2], "L", "b two" },
+			{ 1, "big.png", src[3], "L", "" },
+			{ -1, "c/broken.png", src[4], "L", "No such file or directory" },
+			{ 1, "c/link.png", src[5], "L", "in the root: no label" },
+			{ 1, "top.png", src[6], "L", "in the root: no label" },
+		};
+
+		check_walk("dir", tl_walk_open(d, 0, &o, &err), want, 7);
+		/* a trailing '/' on the root changes no name */
+		snprintf(root, sizeof root, "%s//", d);
+		check_walk("dir/", tl_walk_open(root, 0, &o, &err), want, 7);
+		check_walk("dir --label", tl_walk_open(d, 0, &lo, &err), forced, 7);
+		/* a single file: id and src the path as given, no label */
+		snprintf(path, sizeof path, "%s/b/2.png", d);
+		const struct want one[] = { { 1, path, path, NULL, "b two" } };
+		check_walk("single file", tl_walk_open(path, 0, &o, &err), one, 1);
+	}
+
+	/* a file over the limit is refused from its size, before it is read */
+	{
+		struct tl_walk_opts small = { NULL, 10, "LIMIT" };
+		struct tl_walk *w = tl_walk_open(d, 0, &small, &err);
+		struct tl_item it;
+
+		T_EQ_INT("dir limit: first", tl_walk_next(w, &it, &err), 1);
+		T_EQ_INT("dir limit: 27 bytes", it.size, 27);
+		T_EQ_INT("dir limit: head read", it.len, 27);
+		T_EQ_INT("dir limit: refused", tl_walk_read(w, &it, &err), -1);
+		T_EQ_STR("dir limit: message", err.msg, "file of 27 bytes passes LIMIT (10 bytes)");
+		tl_walk_close(w);
+	}
+
+	snprintf(path, sizeof path, "%s/no-such-folder", d);
+	T_OK("dir: missing path", tl_walk_open(path, 0, &o, &err) == NULL);
+	T_EQ_STR("dir: missing path message", err.msg, "No such file or directory");
+	nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A file list: "path[TAB label]" lines, sorted by path; empty lines, an
+ * empty path and CR LF ends are taken in stride. */
+static void
+test_list(void)
+{
+	char tmp[4096], cwd[4096];
+	const char *d = mktmp(tmp, sizeof tmp);
+	struct tl_walk_opts o = { NULL, 1 << 20, "LIMIT" }, lo = { "L", 1 << 20, "LIMIT" };
+	struct tl_err err;
+	static const struct want want[] = {
+		{ 1, "dog.png", "dog.png", "dog", "woof" },
+		{ -1, "missing.png", "missing.png", NULL, "No such file or directory" },
+		{ 1, "notes.txt", "notes.txt", "any name", "a list takes every line" },
+		{ 1, "photos/cat 1.png", "photos/cat 1.png", "cat\tcalico", "meow" },
+		{ 1, "z.png", "z.png", NULL, "zzz" },
+	};
+	static const struct want forced[] = {
+		{ 1, "dog.png", "dog.png", "L", "woof" },
+		{ -1, "missing.png", "missing.png", "L", "No such file or directory" },
+		{ 1, "notes.txt", "notes.txt", "L", "a list takes every line" },
+		{ 1, "photos/cat 1.png", "photos/cat 1.png", "L", "meow" },
+		{ 1, "z.png", "z.png", "L", "zzz" },
+	};
+
+	if (d == NULL || getcwd(cwd, sizeof cwd) == NULL || chdir(d) != 0) {
+		T_OK("list: temporary directory", 0);
+		return;
+	}
+	put(".", "dog.png", "woof");
+	put(".", "photos/cat 1.png", "meow");
+	put(".", "z.png", "zzz");
+	put(".", "notes.txt", "a list takes every line");
+	/* the label is all after the first TAB; an empty label is none */
+	put(".", "list.txt", "z.png\t\n\nphotos/cat 1.png\tcat\tcalico\r\n\tno path\n"
+	                     "missing.png\ndog.png\tdog\nnotes.txt\tany name");
+	check_walk("list", tl_walk_open("list.txt", 1, &o, &err), want, 5);
+	check_walk("list --label", tl_walk_open("list.txt", 1, &lo, &err), forced, 5);
+	put(".", "empty.txt", "");
+	check_walk("empty list", tl_walk_open("empty.txt", 1, &o, &err), want, 0);
+	T_OK("list: missing list", tl_walk_open("no-such-list.txt", 1, &o, &err) == NULL);
+	T_EQ_STR("list: missing list message", err.msg, "No such file or directory");
+	if (chdir(cwd) != 0)
+		T_OK("list: back to the working directory", 0);
+	nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int
 main(void)
 {
@@ -174,5 +395,7 @@ main(void)
 	test_unsized();
 	test_broken();
 	test_bytes();
+	test_dir();
+	test_list();
 	T_DONE();
 }
