@@ -234,9 +234,9 @@ output_put(struct output *out, struct opts *o, struct input *in, struct tl_rec *
 		break;
 	case OUT_EXTRACT:
 		rc = tl_extract_put(out->x, rec, &path, &err);
-		if (rc == -2)
+		if (rc == TL_STOP)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
-		if (rc < 0) {
+		if (rc == TL_SKIP) {
 			path = tl_rec_str(rec, "id");
 			tl_bad_record(&o->bad, path ? path : "(no id)", err.msg);
 			return;
@@ -287,12 +287,14 @@ main(int argc, char **argv)
 		rc = in.rd ? tl_reader_next(in.rd, rec, &err) : tl_json_reader_next(in.jr, rec, &err);
 		if (rc == 0)
 			break;
-		if (rc == -1) {
+		if (in.jr != NULL && rc < 0) /* json.h's -1 stop, -2 skip */
+			rc = rc == -1 ? TL_STOP : TL_SKIP;
+		if (rc == TL_STOP || rc == TL_NOMEM) {
 			tl_writer_abort(out.w); /* no trailer: downstream sees the break */
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		}
 		o.bad.seen++;
-		if (rc == -2) {
+		if (rc == TL_SKIP) {
 			tl_bad_record(&o.bad, tl_json_reader_where(in.jr), err.msg);
 			continue;
 		}

@@ -265,7 +265,7 @@ tl_extract_put(struct tl_extract *x, const struct tl_rec *r, const char **path,
 	int rc;
 
 	if (id == NULL || id->type != MSGPACK_OBJECT_STR)
-		return tl_err_set(err, "no string id");
+		return tl_err_set(err, "no string id"), TL_SKIP;
 	if (cls == NULL || cls->type != MSGPACK_OBJECT_STR)
 		cls = tl_rec_get(r, "pred");
 	if (cls != NULL && cls->type == MSGPACK_OBJECT_STR)
@@ -277,15 +277,15 @@ tl_extract_put(struct tl_extract *x, const struct tl_rec *r, const char **path,
 		rc = put_file(x, cname, name, img->via.bin.ptr, img->via.bin.size, err);
 	} else if (tl_rec_get(r, "pix") != NULL) {
 		if (tl_rec_tensor(r, "pix", &t, err) < 0 || encode_png(&t, &png, &len, err) < 0)
-			return -1;
+			return TL_SKIP;
 		file_name(name, id, "png");
 		rc = put_file(x, cname, name, png, len, err);
 		g_free(png);
 	} else {
-		return tl_err_set(err, "no img or pix to extract");
+		return tl_err_set(err, "no img or pix to extract"), TL_SKIP;
 	}
 	if (rc < 0)
-		return -2;
+		return TL_STOP;
 	*path = x->path;
-	return 0;
+	return TL_OK;
 }

@@ -32,10 +32,11 @@ struct tl_extract;
  * set when dir cannot be made or opened.  Free with tl_extract_close. */
 struct tl_extract *tl_extract_open(const char *dir, struct tl_err *err);
 
-/* Writes r's image.  0: written, *path (owned by x, valid until the next
- * call) is where; -1: this record cannot be written (no id, no image, bad
- * pixels), err says why; -2: writing failed (disk full, permissions), err
- * says why and the caller should stop. */
+/* Writes r's image; handles one record of many (enum tl_status, err.h).
+ * TL_OK: written, *path (owned by x, valid until the next call) is where;
+ * TL_SKIP: this record cannot be written (no id, no image, bad pixels), err
+ * says why; TL_STOP: writing failed (disk full, permissions), err says why
+ * and the caller should stop. */
 int tl_extract_put(struct tl_extract *x, const struct tl_rec *r, const char **path,
                    struct tl_err *err);
 

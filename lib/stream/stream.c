@@ -379,10 +379,12 @@ tl_reader_next(struct tl_reader *r, struct tl_rec *rec, struct tl_err *err)
 	if (r->f == NULL)
 		return 0;
 	st = advance(r, &o, err);
-	if (st <= 0)
-		return st;
+	if (st < 0)
+		return TL_STOP;
+	if (st == 0)
+		return 0;
 	if (tl_rec_from_obj(rec, &o, err) < 0)
-		return tl_err_prefix(err, "%s: record %llu", r->name, r->count);
+		return tl_err_prefix(err, "%s: record %llu", r->name, r->count), TL_STOP;
 	return 1;
 }
 

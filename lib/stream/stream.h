@@ -47,8 +47,9 @@ struct tl_reader *tl_reader_open(char *const *paths, int n, struct tl_err *err);
 struct tl_reader *tl_reader_open_file(FILE *f, const char *name, struct tl_err *err);
 
 /* The next data record, into rec (cleared first).  Returns 1 for a record, 0 at
- * the clean end of all input, -1 on a broken stream (err says which file and
- * what: truncated, count mismatch, malformed, header conflict). */
+ * the clean end of all input, TL_STOP (err.h) on a broken stream: err says
+ * which file and what (truncated, count mismatch, malformed, header conflict,
+ * out of memory) and the caller stops reading. */
 int tl_reader_next(struct tl_reader *r, struct tl_rec *rec, struct tl_err *err);
 
 /* The merged header seen so far (owned by the reader). */
