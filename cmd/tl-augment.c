@@ -216,7 +216,7 @@ emit(struct opts *o, struct tl_augmenter *a, struct tl_rec *rec, struct tl_rec *
 	if (row && tl_contact_row(sheet, &err) != 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	for (long long k = o->no_original ? 1 : 0; k <= o->copies; k++) {
-		if (tl_augmenter_make(a, rec, (uint64_t)k, out, &err) != 0) {
+		if (tl_augmenter_make(a, rec, (uint64_t)k, out, &err) == TL_SKIP) {
 			const char *id = tl_rec_str(rec, "id");
 			tl_bad_record(&o->bad, id ? id : "(record without id)", err.msg);
 			return;
@@ -263,14 +263,14 @@ augment(struct opts *o, char **files, int nfiles)
 				tl_cli_write_failed(&err);
 			continue;
 		}
-		if (tl_augmenter_load(a, rec, &err) != 0) {
+		if (tl_augmenter_load(a, rec, &err) == TL_SKIP) {
 			const char *id = tl_rec_str(rec, "id");
 			tl_bad_record(&o->bad, id ? id : "(record without id)", err.msg);
 			continue;
 		}
 		emit(o, a, rec, out, w, sheet);
 	}
-	if (st < 0) {
+	if (st == TL_STOP) {
 		tl_writer_abort(w);
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	}

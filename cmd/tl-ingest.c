@@ -164,11 +164,11 @@ ingest_source(const char *path, int list, struct opts *o, struct tl_ingest *g,
 		tl_progress_step(pr, 1);
 		/* judged from the first bytes before the rest is read */
 		if (r > 0 && (tl_image_sniff(it.data, it.len, &err) != 0 ||
-		              tl_walk_read(wk, &it, &err) != 0))
-			r = -1;
+		              tl_walk_read(wk, &it, &err) != TL_OK))
+			r = TL_SKIP;
 		if (r > 0)
 			r = tl_ingest_item(g, &it, rec, &err);
-		if (r < 0) {
+		if (r == TL_SKIP) {
 			tl_bad_record(&o->bad, it.src, err.msg);
 			continue;
 		}

@@ -182,22 +182,22 @@ read_all(struct tl_reader *r, struct tl_split *s, struct tl_bad *bad)
 {
 	struct tl_rec *rec = NULL;
 	struct tl_err err;
-	int rc, oom;
+	int rc;
 
 	for (;;) {
 		if (rec == NULL && (rec = tl_rec_new()) == NULL)
 			tl_die(TL_EXIT_DATA, "out of memory");
 		if ((rc = tl_reader_next(r, rec, &err)) == 0)
 			break;
-		if (rc < 0)
+		if (rc == TL_STOP)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		bad->seen++;
-		if (tl_split_add(s, rec, &oom, &err) == 0) {
+		if ((rc = tl_split_add(s, rec, &err)) == TL_OK) {
 			rec = NULL; /* s owns it */
 			continue;
 		}
-		if (oom)
-			tl_die(TL_EXIT_DATA, "out of memory");
+		if (rc == TL_NOMEM)
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		tl_bad_rec(bad, rec, err.msg);
 	}
 	tl_rec_free(rec);
@@ -233,6 +233,8 @@ struct pairs {
 	struct tl_err err;
 };
 
+/* Writes one pair (tl_split_pairs' fn): TL_OK, TL_NOMEM, or TL_STOP when
+ * the file cannot be written. */
 static int
 put_pair(void *ctx, const char *id, const char *other, int distance)
 {
@@ -241,8 +243,8 @@ put_pair(void *ctx, const char *id, const char *other, int distance)
 	tl_rec_clear(p->rec);
 	if (tl_rec_set_str(p->rec, "id", id) < 0 || tl_rec_set_str(p->rec, "other", other) < 0 ||
 	    tl_rec_set_u64(p->rec, "distance", (uint64_t)distance) < 0)
-		return tl_err_set(&p->err, "out of memory");
-	return tl_writer_put(p->w, p->rec, &p->err);
+		return tl_err_set(&p->err, "out of memory"), TL_NOMEM;
+	return tl_writer_put(p->w, p->rec, &p->err) < 0 ? TL_STOP : TL_OK;
 }
 
 /* --dups FILE: the duplicate pairs as a stream of {id, other, distance}. */

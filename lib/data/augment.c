@@ -507,31 +507,33 @@ tl_augmenter_load(struct tl_augmenter *a, const struct tl_rec *in, struct tl_err
 {
 	const msgpack_object *id = tl_rec_get(in, "id"), *img;
 	double need;
-	int lo, hi;
+	int lo, hi, r;
 
 	tl_image_free(&a->pic);
 	if (id == NULL || id->type != MSGPACK_OBJECT_STR || id->via.str.size == 0)
-		return tl_err_set(err, "no id");
+		return tl_err_set(err, "no id"), TL_SKIP;
 	if (id->via.str.size >= sizeof a->id)
-		return tl_err_set(err, "id longer than %zu bytes", sizeof a->id - 1);
+		return tl_err_set(err, "id longer than %zu bytes", sizeof a->id - 1), TL_SKIP;
 	memcpy(a->id, id->via.str.ptr, id->via.str.size);
 	a->id[id->via.str.size] = '\0';
 	if (tl_rec_get(in, "pix") != NULL)
-		return load_pix(a, in, err);
+		return load_pix(a, in, err) != 0 ? TL_SKIP : TL_OK;
 	if ((img = tl_rec_get(in, "img")) == NULL)
-		return tl_err_set(err, "no img or pix");
+		return tl_err_set(err, "no img or pix"), TL_SKIP;
 	if (img->type != MSGPACK_OBJECT_BIN)
-		return tl_err_set(err, "img is not binary");
+		return tl_err_set(err, "img is not binary"), TL_SKIP;
 	if (tl_image_probe(img->via.bin.ptr, img->via.bin.size, &a->o.image, &a->w, &a->h,
 	                   NULL, err) != 0)
-		return -1;
+		return TL_SKIP;
 	lo = a->w < a->h ? a->w : a->h;
 	hi = a->w < a->h ? a->h : a->w;
 	need = needed_side(&a->o);
 	if (lo > 1.25 * need) /* shrink on load: longer side so the shorter is need */
-		return tl_image_thumbnail(img->via.bin.ptr, img->via.bin.size, &a->o.image,
-		                          (int)ceil(need * hi / lo), TL_FIT, &a->pic, NULL, err);
-	return tl_image_decode(img->via.bin.ptr, img->via.bin.size, &a->o.image, &a->pic, err);
+		r = tl_image_thumbnail(img->via.bin.ptr, img->via.bin.size, &a->o.image,
+		                       (int)ceil(need * hi / lo), TL_FIT, &a->pic, NULL, err);
+	else
+		r = tl_image_decode(img->via.bin.ptr, img->via.bin.size, &a->o.image, &a->pic, err);
+	return r != 0 ? TL_SKIP : TL_OK;
 }
 
 int
@@ -545,14 +547,14 @@ tl_augmenter_make(struct tl_augmenter *a, const struct tl_rec *in, uint64_t k,
 	void *data;
 
 	if (a->pic.pix == NULL)
-		return tl_err_set(err, "no picture loaded");
+		return tl_err_set(err, "no picture loaded"), TL_SKIP;
 	if (k == 0)
 		tl_aug_identity(&p, a->w, a->h);
 	else
 		tl_aug_draw(&a->o, a->w, a->h, a->id, k, &p);
 	tl_aug_describe(&p, desc, sizeof desc);
 	if (tl_aug_apply(&p, a->o.size, &a->pic, &im, err) != 0)
-		return -1;
+		return TL_SKIP;
 	shape[0] = shape[1] = (uint64_t)a->o.size;
 	shape[2] = 3;
 	if (tl_rec_copy(out, in) != 0)
@@ -570,8 +572,8 @@ tl_augmenter_make(struct tl_augmenter *a, const struct tl_rec *in, uint64_t k,
 		goto oom;
 	memcpy(data, im.pix, (size_t)a->o.size * a->o.size * 3);
 	tl_image_free(&im);
-	return 0;
+	return TL_OK;
 oom:
 	tl_image_free(&im);
-	return tl_err_set(err, "out of memory");
+	return tl_err_set(err, "out of memory"), TL_SKIP;
 }

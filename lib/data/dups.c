@@ -111,6 +111,7 @@ tl_dups_pairs(const struct tl_dup_item *items, size_t n, int maxdist,
               int (*fn)(void *ctx, size_t i, size_t j, int distance), void *ctx)
 {
 	long long count = 0;
+	int r;
 
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++) {
@@ -121,8 +122,8 @@ tl_dups_pairs(const struct tl_dup_item *items, size_t n, int maxdist,
 
 			if (!same && !(both && maxdist >= 0 && d <= maxdist))
 				continue;
-			if (fn(ctx, i, j, d) < 0)
-				return -1;
+			if ((r = fn(ctx, i, j, d)) < 0)
+				return r; /* TL_STOP, TL_NOMEM */
 			count++;
 		}
 	return count;

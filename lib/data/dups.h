@@ -39,8 +39,9 @@ int tl_dups_group(const struct tl_dup_item *items, size_t n, int maxdist, size_t
 /* Calls fn(ctx, i, j, distance) for every pair i < j of items that are
  * duplicates by content: the same sha256 (distance: their phash distance, 0
  * without phash), or both phashes within maxdist bits.  Pairs come in order
- * of i, then j; nothing is stored, so a million pairs cost no memory.  Stops
- * and returns -1 when fn does; else the number of pairs. */
+ * of i, then j; nothing is stored, so a million pairs cost no memory.  fn
+ * returns TL_OK, or TL_STOP or TL_NOMEM (err.h) to end the walk, which then
+ * returns that value; else the number of pairs. */
 long long tl_dups_pairs(const struct tl_dup_item *items, size_t n, int maxdist,
                         int (*fn)(void *ctx, size_t i, size_t j, int distance), void *ctx);
 

@@ -201,7 +201,7 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
 
 	tl_rec_clear(rec);
 	if ((first = set_get(&g->ids, it->id, strlen(it->id), hid)) != NULL)
-		return tl_err_set(err, "id '%s' already used by %s", it->id, first);
+		return tl_err_set(err, "id '%s' already used by %s", it->id, first), TL_SKIP;
 	sha256(it->data, it->len, sum);
 	memcpy(&hsum, sum, sizeof hsum);
 	first = set_get(&g->hashes, sum, sizeof sum, hsum);
@@ -210,12 +210,12 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
 		return 0;
 	}
 	if (tl_image_probe(it->data, it->len, &g->o.image, &w, &h, NULL, err) != 0)
-		return -1;
+		return TL_SKIP;
 	if (g->o.size == 0 ? /* the hash's decode is the check that the image is whole */
 	    tl_image_phash(it->data, it->len, &g->o.image, &phash, err) != 0 :
 	    tl_image_thumbnail(it->data, it->len, &g->o.image, g->o.size, g->o.fit, &im,
 	                       &phash, err) != 0)
-		return -1;
+		return TL_SKIP;
 	if (tl_rec_set_str(rec, "id", it->id) != 0 ||
 	    tl_rec_set_str(rec, "src", it->src) != 0 ||
 	    (it->label != NULL && tl_rec_set_str(rec, "label", it->label) != 0) ||
@@ -246,7 +246,7 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
 		tl_walk_bytes(a, sizeof a, size);
 		tl_walk_bytes(b, sizeof b, g->o.max_record);
 		tl_rec_clear(rec);
-		return tl_err_set(err, "record of %s passes TL_MAX_RECORD (%s)", a, b);
+		return tl_err_set(err, "record of %s passes TL_MAX_RECORD (%s)", a, b), TL_SKIP;
 	}
 	if (set_add(&g->ids, it->id, strlen(it->id), hid, it->src) != 0 ||
 	    (first == NULL && set_add(&g->hashes, sum, sizeof sum, hsum, it->id) != 0))
@@ -254,5 +254,5 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
 	return 1;
 oom:
 	tl_image_free(&im);
-	return tl_err_set(err, "out of memory");
+	return tl_err_set(err, "out of memory"), TL_SKIP;
 }

@@ -248,48 +248,45 @@ str_field(struct tl_rec *rec, const char *key, const char **out, struct tl_err *
 }
 
 int
-tl_split_add(struct tl_split *s, struct tl_rec *rec, int *oom, struct tl_err *err)
+tl_split_add(struct tl_split *s, struct tl_rec *rec, struct tl_err *err)
 {
 	struct item it = { .rec = rec, .cls = -1, .bin = TL_SPLIT_NONE };
 	const msgpack_object *v;
 	int r;
 
-	*oom = 0;
 	if (tl_rec_get(rec, "id") == NULL)
-		return tl_err_set(err, "no \"id\"");
+		return tl_err_set(err, "no \"id\""), TL_SKIP;
 	if (str_field(rec, "id", &it.id, err) < 0 || str_field(rec, "label", &it.label, err) < 0 ||
 	    str_field(rec, "group", &it.group, err) < 0)
-		return -1;
+		return TL_SKIP;
 	if (*it.id == '\0')
-		return tl_err_set(err, "empty \"id\"");
+		return tl_err_set(err, "empty \"id\""), TL_SKIP;
 	if ((v = tl_rec_get(rec, "phash")) != NULL) {
 		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-			return tl_err_set(err, "\"phash\" is not an unsigned integer");
+			return tl_err_set(err, "\"phash\" is not an unsigned integer"), TL_SKIP;
 		it.phash = v->via.u64;
 		it.has_phash = 1;
 	}
 	if ((v = tl_rec_get(rec, "sha256")) != NULL) {
 		if (v->type != MSGPACK_OBJECT_BIN || v->via.bin.size != 32)
-			return tl_err_set(err, "\"sha256\" is not 32 bytes of bin");
+			return tl_err_set(err, "\"sha256\" is not 32 bytes of bin"), TL_SKIP;
 		it.sha256 = (const unsigned char *)v->via.bin.ptr;
 	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 256;
 		struct item *t = realloc(s->it, cap * sizeof *t);
-		if (t == NULL) {
-			*oom = 1;
-			return tl_err_set(err, "out of memory");
-		}
+		if (t == NULL)
+			return tl_err_set(err, "out of memory"), TL_NOMEM;
 		s->it = t;
 		s->cap = cap;
 	}
 	s->it[s->n] = it; /* idset reads the id from here */
-	if ((r = idset(s, it.id, s->n)) != 0) {
-		*oom = r < 0;
-		return tl_err_set(err, r < 0 ? "out of memory" : "id seen before");
-	}
+	if ((r = idset(s, it.id, s->n)) < 0)
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
+	if (r > 0)
+		return tl_err_set(err, "id seen before"), TL_SKIP;
 	s->n++;
-	return 0;
+	return TL_OK;
 }
 
 /* ---- classes ---- */

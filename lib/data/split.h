@@ -83,10 +83,11 @@ double tl_split_u(uint64_t seed, const char *key, size_t len);
 struct tl_split *tl_split_new(const struct tl_split_opts *o);
 void tl_split_free(struct tl_split *s); /* accepts NULL */
 
-/* Adds rec.  0: the set owns rec now.  -1: a bad record (no string id, an id
- * seen before, a label, group, phash or sha256 of the wrong type; err says
- * which), or out of memory (then *oom is set); the caller keeps rec. */
-int tl_split_add(struct tl_split *s, struct tl_rec *rec, int *oom, struct tl_err *err);
+/* Adds rec; handles one record of many (err.h).  TL_OK: the set owns rec
+ * now.  TL_SKIP: a bad record (no string id, an id seen before, a label,
+ * group, phash or sha256 of the wrong type; err says which); TL_NOMEM: out
+ * of memory; after either the caller keeps rec. */
+int tl_split_add(struct tl_split *s, struct tl_rec *rec, struct tl_err *err);
 
 /* Assigns every record: classes under min_count, duplicate groups, bins;
  * sets "split" on assigned records and "group" (the group's key) on members
@@ -109,8 +110,8 @@ void tl_split_passed(const struct tl_split *s, long long *unlabelled, long long 
 void tl_split_ngroups(const struct tl_split *s, long long *groups, long long *members);
 
 /* Calls fn for every pair of assigned records that are duplicates by content
- * (tl_dups_pairs) with their ids; returns the number of pairs or -1 when fn
- * returned -1. */
+ * (tl_dups_pairs) with their ids; returns the number of pairs, or fn's
+ * TL_STOP or TL_NOMEM, which end the walk. */
 long long tl_split_pairs(const struct tl_split *s,
                          int (*fn)(void *ctx, const char *id, const char *other,
                                    int distance), void *ctx);

@@ -665,27 +665,28 @@ tl_walk_read(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 	tl_walk_bytes(b, sizeof b, w->max_bytes);
 	if (it->size >= 0 && (unsigned long long)it->size > w->max_bytes) {
 		tl_walk_bytes(a, sizeof a, (unsigned long long)it->size);
-		return tl_err_set(err, "file of %s passes %s (%s)", a, w->max_name, b);
+		return tl_err_set(err, "file of %s passes %s (%s)", a, w->max_name, b), TL_SKIP;
 	}
 	if (fill(w, w->max_bytes < SIZE_MAX ? w->max_bytes + 1 : SIZE_MAX, err) != 0)
-		return -1;
+		return TL_SKIP;
 	if (w->have > w->max_bytes)
-		return tl_err_set(err, "file larger than %s (%s)", w->max_name, b);
+		return tl_err_set(err, "file larger than %s (%s)", w->max_name, b), TL_SKIP;
 	it->data = w->buf;
 	it->len = w->have;
-	return 0;
+	return TL_OK;
 }
 
 int
 tl_walk_next(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 {
+	int r;
+
 	it->data = NULL;
 	it->len = 0;
 	it->size = -1;
 	end_item(w);
-	if (w->kind == W_ARCHIVE)
-		return next_member(w, it, err);
-	return next_listed(w, it, err);
+	r = w->kind == W_ARCHIVE ? next_member(w, it, err) : next_listed(w, it, err);
+	return r < 0 ? TL_SKIP : r;
 }
 
 long long

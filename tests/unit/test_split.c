@@ -44,7 +44,6 @@ run_set(const struct tl_split_opts *o, int lo, int hi, int nclass, int (*skip)(i
 	struct tl_split *s = tl_split_new(o);
 	struct tl_err err;
 	char id[32], label[8];
-	int oom;
 
 	for (int i = lo; i < hi; i++) {
 		if (skip && skip(i))
@@ -52,7 +51,7 @@ run_set(const struct tl_split_opts *o, int lo, int hi, int nclass, int (*skip)(i
 		snprintf(label, sizeof label, "c%d", i % nclass);
 		snprintf(id, sizeof id, "%s/%06d", label, i);
 		struct tl_rec *r = mkrec(id, label, NULL, 0, 0);
-		if (tl_split_add(s, r, &oom, &err) < 0)
+		if (tl_split_add(s, r, &err) < 0)
 			tl_rec_free(r);
 	}
 	if (tl_split_run(s, &err) < 0)
@@ -148,7 +147,7 @@ pair(void *ctx, size_t i, size_t j, int d)
 	size_t n = strlen(pairs);
 
 	snprintf(pairs + n, sizeof pairs - n, "%zu-%zu:%d ", i, j, d);
-	return ++npairs < 100 ? 0 : -1;
+	return ++npairs < 100 ? TL_OK : TL_STOP;
 }
 
 static void
@@ -180,6 +179,10 @@ test_dups(void)
 	npairs = 0;
 	T_EQ_INT("dups-pairs", tl_dups_pairs(it, 7, 2, pair, NULL), 3);
 	T_EQ_STR("dups-pairs-list", pairs, "0-2:2 2-3:2 3-4:0 ");
+	memset(pairs, 0, sizeof pairs);
+	npairs = 98; /* pair() says TL_STOP at the second pair: the walk ends there */
+	T_EQ_INT("dups-pairs-stop", tl_dups_pairs(it, 7, 2, pair, NULL), TL_STOP);
+	T_EQ_STR("dups-pairs-stop-list", pairs, "0-2:2 2-3:2 ");
 }
 
 static void
@@ -230,14 +233,13 @@ test_exact_counts(void)
 		 * trimmed so class j holds j+1 records */
 		struct tl_split *s = tl_split_new(&o);
 		struct tl_err err;
-		int oom;
-		for (int j = 0; j < 60; j++)
+			for (int j = 0; j < 60; j++)
 			for (int i = 0; i <= j; i++) {
 				char id[32], label[8];
 				snprintf(label, sizeof label, "k%02d", j);
 				snprintf(id, sizeof id, "%s/%d", label, i);
 				struct tl_rec *rec = mkrec(id, label, NULL, 0, 0);
-				if (tl_split_add(s, rec, &oom, &err) < 0)
+				if (tl_split_add(s, rec, &err) < 0)
 					tl_rec_free(rec);
 			}
 		tl_split_run(s, &err);
@@ -263,7 +265,7 @@ test_groups(void)
 	struct tl_split *s;
 	struct tl_err err;
 	enum tl_split_bin b;
-	int oom, crossed = 0, exact;
+	int crossed = 0, exact;
 
 	for (exact = 0; exact < 2; exact++) {
 		o.dup_distance = 3;
@@ -279,7 +281,7 @@ test_groups(void)
 				ph ^= UINT64_C(1) << (c * 7);
 			snprintf(id, sizeof id, "c%d/%03d-%d", pic % 3, pic, copy);
 			struct tl_rec *r = mkrec(id, pic % 3 ? "b" : "a", NULL, 1, ph);
-			if (tl_split_add(s, r, &oom, &err) < 0)
+			if (tl_split_add(s, r, &err) < 0)
 				tl_rec_free(r);
 		}
 		T_EQ_INT(exact ? "groups-run-exact" : "groups-run", tl_split_run(s, &err), 0);
@@ -308,7 +310,7 @@ test_groups(void)
 	const char *ids[] = { "a/1", "a/2", "a/3", "a/4" }, *grp[] = { "p9", "p9", NULL, "p1" };
 	for (int i = 0; i < 4; i++) {
 		struct tl_rec *r = mkrec(ids[i], "a", grp[i], 1, i == 3 ? UINT64_C(0x5555555555555555) : UINT64_C(1) << 40);
-		if (tl_split_add(s, r, &oom, &err) < 0)
+		if (tl_split_add(s, r, &err) < 0)
 			tl_rec_free(r);
 	}
 	tl_split_run(s, &err);
@@ -362,38 +364,36 @@ test_bad(void)
 	struct tl_split *s = tl_split_new(&o);
 	struct tl_rec *r = tl_rec_new();
 	struct tl_err err;
-	int oom;
 
 	tl_rec_set_str(r, "label", "a");
-	T_EQ_INT("bad-noid", tl_split_add(s, r, &oom, &err), -1);
+	T_EQ_INT("bad-noid", tl_split_add(s, r, &err), TL_SKIP);
 	T_EQ_STR("bad-noid-msg", err.msg, "no \"id\"");
 	tl_rec_set_u64(r, "id", 5);
-	T_EQ_INT("bad-intid", tl_split_add(s, r, &oom, &err), -1);
+	T_EQ_INT("bad-intid", tl_split_add(s, r, &err), TL_SKIP);
 	T_EQ_STR("bad-intid-msg", err.msg, "\"id\" is not a string");
 	tl_rec_set_str(r, "id", "x");
 	tl_rec_set_str(r, "phash", "ff");
-	T_EQ_INT("bad-phash", tl_split_add(s, r, &oom, &err), -1);
+	T_EQ_INT("bad-phash", tl_split_add(s, r, &err), TL_SKIP);
 	T_EQ_STR("bad-phash-msg", err.msg, "\"phash\" is not an unsigned integer");
 	tl_rec_del(r, "phash");
 	tl_rec_set_bin(r, "sha256", "abc", 3);
-	T_EQ_INT("bad-sha", tl_split_add(s, r, &oom, &err), -1);
+	T_EQ_INT("bad-sha", tl_split_add(s, r, &err), TL_SKIP);
 	T_EQ_STR("bad-sha-msg", err.msg, "\"sha256\" is not 32 bytes of bin");
 	tl_rec_del(r, "sha256");
-	T_EQ_INT("good", tl_split_add(s, r, &oom, &err), 0);
+	T_EQ_INT("good", tl_split_add(s, r, &err), TL_OK);
 	r = mkrec("x", "b", NULL, 0, 0);
-	T_EQ_INT("bad-dupid", tl_split_add(s, r, &oom, &err), -1);
+	T_EQ_INT("bad-dupid", tl_split_add(s, r, &err), TL_SKIP);
 	T_EQ_STR("bad-dupid-msg", err.msg, "id seen before");
-	T_EQ_INT("bad-dupid-oom", oom, 0);
 	tl_rec_free(r);
 	for (int i = 0; i < 5000; i++) { /* the id table grows */
 		char id[16];
 		snprintf(id, sizeof id, "n%d", i);
 		r = mkrec(id, i % 7 ? "a" : NULL, NULL, 0, 0);
-		if (tl_split_add(s, r, &oom, &err) < 0)
+		if (tl_split_add(s, r, &err) < 0)
 			tl_rec_free(r);
 	}
 	r = mkrec("n4321", "a", NULL, 0, 0);
-	T_EQ_INT("bad-dupid-grown", tl_split_add(s, r, &oom, &err), -1);
+	T_EQ_INT("bad-dupid-grown", tl_split_add(s, r, &err), TL_SKIP);
 	tl_rec_free(r);
 	T_EQ_INT("count", tl_split_count(s), 5001);
 	T_EQ_INT("run", tl_split_run(s, &err), 0);

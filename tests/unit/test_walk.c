@@ -79,17 +79,17 @@ test_members(void)
 	T_EQ_INT("members: x head", it.len, TL_WALK_HEAD);
 	T_EQ_INT("members: x size", it.size, 10000);
 	T_OK("members: x head bytes", it.data[4095] == 4095 % 251);
-	T_EQ_INT("members: x over the limit", tl_walk_read(w, &it, &err), -1);
+	T_EQ_INT("members: x over the limit", tl_walk_read(w, &it, &err), TL_SKIP);
 	T_EQ_STR("members: x message", err.msg, "file of 10000 bytes passes LIMIT (8000 bytes)");
-	T_EQ_INT("members: up", tl_walk_next(w, &it, &err), -1);
+	T_EQ_INT("members: up", tl_walk_next(w, &it, &err), TL_SKIP);
 	T_EQ_STR("members: up src", it.src, "t.tar!../up.png");
 	T_EQ_STR("members: up message", err.msg, "member path has a '..' component");
 	T_EQ_INT("members: c", tl_walk_next(w, &it, &err), 1);
 	T_EQ_STR("members: c id", it.id, "b/c.JPG");
 	T_EQ_STR("members: c label", it.label, "b");
-	T_EQ_INT("members: c whole", tl_walk_read(w, &it, &err), 0);
+	T_EQ_INT("members: c whole", tl_walk_read(w, &it, &err), TL_OK);
 	T_EQ_INT("members: c len", it.len, 20);
-	T_EQ_INT("members: d/../e", tl_walk_next(w, &it, &err), -1);
+	T_EQ_INT("members: d/../e", tl_walk_next(w, &it, &err), TL_SKIP);
 	T_EQ_STR("members: d/../e src", it.src, "t.tar!d/../e.png");
 	/* .git/f.png (hidden) and notes.txt are skipped silently */
 	T_EQ_INT("members: g", tl_walk_next(w, &it, &err), 1);
@@ -119,10 +119,10 @@ test_unsized(void)
 	T_OK("unsized: open", w != NULL);
 	T_EQ_INT("unsized: big", tl_walk_next(w, &it, &err), 1);
 	T_EQ_STR("unsized: label from opts", it.label, "L");
-	T_EQ_INT("unsized: big over the limit", tl_walk_read(w, &it, &err), -1);
+	T_EQ_INT("unsized: big over the limit", tl_walk_read(w, &it, &err), TL_SKIP);
 	T_EQ_STR("unsized: big message", err.msg, "file of 29.3 KiB passes LIMIT (19.5 KiB)");
 	T_EQ_INT("unsized: small", tl_walk_next(w, &it, &err), 1);
-	T_EQ_INT("unsized: small whole", tl_walk_read(w, &it, &err), 0);
+	T_EQ_INT("unsized: small whole", tl_walk_read(w, &it, &err), TL_OK);
 	T_OK("unsized: small bytes", it.len == 5000 && it.data[4999] == 4999 % 251);
 	T_EQ_INT("unsized: end", tl_walk_next(w, &it, &err), 0);
 	tl_walk_close(w);
@@ -145,7 +145,7 @@ test_broken(void)
 	   libarchive says so at the member's first read */
 	w = tl_walk_open_mem(tar, n - 1024 - 2072, "cut.tar", &o, &err);
 	T_OK("broken: open", w != NULL);
-	T_EQ_INT("broken: a", tl_walk_next(w, &it, &err), -1);
+	T_EQ_INT("broken: a", tl_walk_next(w, &it, &err), TL_SKIP);
 	T_EQ_STR("broken: a src", it.src, "cut.tar!a.png");
 	T_EQ_STR("broken: a message", err.msg, "Truncated tar archive");
 	T_EQ_INT("broken: then done", tl_walk_next(w, &it, &err), 0);
