@@ -252,14 +252,14 @@ read_all(struct tl_reader *r, struct tl_trainset *ts, struct tl_bad *bad)
 	if (rec == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	while ((rc = tl_reader_next(r, rec, &err)) != 0) {
-		if (rc < 0)
+		if (rc == TL_STOP)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		bad->seen++;
-		if (tl_trainset_add(ts, rec, &err) >= 0)
-			continue;
-		if (strcmp(err.msg, "out of memory") == 0)
-			tl_die(TL_EXIT_DATA, "out of memory");
-		tl_bad_rec(bad, rec, err.msg);
+		rc = tl_trainset_add(ts, rec, &err);
+		if (rc == TL_NOMEM)
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
+		if (rc == TL_SKIP)
+			tl_bad_rec(bad, rec, err.msg);
 	}
 	tl_rec_free(rec);
 }

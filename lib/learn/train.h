@@ -54,13 +54,14 @@ struct tl_trainset {
 struct tl_trainset *tl_trainset_new(void); /* NULL when out of memory; free below */
 void tl_trainset_free(struct tl_trainset *ts); /* accepts NULL */
 
-/* Looks at one record: keeps it (returns its use, TRAIN or VAL) when it has
- * a label, a split of "train" or "val" (no split counts as train) and an
- * "emb"; counts and ignores it (returns TEST, UNLABELLED or OTHER) when its
- * split is test (or anything else) or it has no label.  -1 with err for a
- * bad record: no id, no emb, emb not a tensor or holding a NaN or an
- * infinity (tl_rec_tensor), emb size differing from the first one's; with
- * fdim, no emb_frozen of fdim finite values. */
+/* Looks at one record of many (err.h): keeps it (returns its use, TRAIN or
+ * VAL) when it has a label, a split of "train" or "val" (no split counts as
+ * train) and an "emb"; counts and ignores it (returns TEST, UNLABELLED or
+ * OTHER) when its split is test (or anything else) or it has no label.
+ * TL_SKIP with err for a bad record: no id, no emb, emb not a tensor or
+ * holding a NaN or an infinity (tl_rec_tensor), emb size differing from the
+ * first one's; with fdim, no emb_frozen of fdim finite values.  TL_NOMEM
+ * with err when out of memory. */
 int tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err *err);
 
 /* After the last add: sorts the class list, indexes labels, and when no

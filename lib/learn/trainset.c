@@ -77,7 +77,7 @@ tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err 
 	size_t i = ts->n;
 
 	if (id == NULL || id->type != MSGPACK_OBJECT_STR)
-		return tl_err_set(err, "no id");
+		return tl_err_set(err, "no id"), TL_SKIP;
 	if (sp != NULL) {
 		if (tl_obj_is_str(sp, "val"))
 			use = TL_USE_VAL;
@@ -95,25 +95,25 @@ tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err 
 		return (int)use;
 	}
 	if (tl_rec_tensor(rec, "emb", &t, err) < 0)
-		return -1;
+		return TL_SKIP;
 	if (t.count < 1 || t.count > TL_TLM_MAX_DIM)
-		return tl_err_set(err, "emb has %llu values", (unsigned long long)t.count);
+		return tl_err_set(err, "emb has %llu values", (unsigned long long)t.count), TL_SKIP;
 	if (ts->dim == 0)
 		ts->dim = (int)t.count;
 	else if (t.count != (uint64_t)ts->dim)
 		return tl_err_set(err, "emb has %llu values, the first record's %d",
-		    (unsigned long long)t.count, ts->dim);
+		    (unsigned long long)t.count, ts->dim), TL_SKIP;
 	if (ts->fdim > 0) {
 		if (tl_rec_get(rec, "emb_frozen") == NULL)
-			return tl_err_set(err, "no emb_frozen (the header says dims_frozen)");
+			return tl_err_set(err, "no emb_frozen (the header says dims_frozen)"), TL_SKIP;
 		if (tl_rec_tensor(rec, "emb_frozen", &tf, err) < 0)
-			return -1;
+			return TL_SKIP;
 		if (tf.count != (uint64_t)ts->fdim)
 			return tl_err_set(err, "emb_frozen has %llu values, the header says %d",
-			    (unsigned long long)tf.count, ts->fdim);
+			    (unsigned long long)tf.count, ts->fdim), TL_SKIP;
 	}
 	if (ts->n == ts->cap && grow(ts) < 0)
-		return tl_err_set(err, "out of memory");
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	tl_tensor_to_f32(&t, ts->x + i * (size_t)ts->dim);
 	if (ts->fdim > 0)
 		tl_tensor_to_f32(&tf, ts->xf + i * (size_t)ts->fdim);
@@ -126,7 +126,7 @@ tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err 
 		if (ts->group[i] != ts->id[i])
 			free(ts->group[i]);
 		free(ts->id[i]), free(ts->label[i]);
-		return tl_err_set(err, "out of memory");
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	}
 	/* 1 val, 0 train; an augmented copy is marked 3 (train) so that a
 	 * holdout can tell it from its original */
