@@ -229,7 +229,7 @@ output_put(struct output *out, struct opts *o, struct input *in, struct tl_rec *
 		tl_fields_write_tsv(stdout, &o->fields, rec);
 		break;
 	case OUT_COUNT:
-		if (tl_tally_add(out->tally, rec, &err) < 0)
+		if (tl_tally_add(out->tally, rec, &err) != TL_OK)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		break;
 	case OUT_EXTRACT:

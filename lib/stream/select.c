@@ -215,24 +215,24 @@ tl_tally_add(struct tl_tally *t, const struct tl_rec *r, struct tl_err *err)
 	FILE *m;
 
 	if ((m = open_memstream(&text, &len)) == NULL)
-		return tl_err_set(err, "out of memory");
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	write_cell(m, r, t->field);
 	if (fclose(m) != 0) {
 		free(text);
-		return tl_err_set(err, "out of memory");
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	}
 	e = find(t->slot, t->cap, text, len);
 	if (e->text != NULL) {
 		e->count++;
 		free(text);
-		return 0;
+		return TL_OK;
 	}
 	e->text = text;
 	e->len = len;
 	e->count = 1;
 	if (++t->used > t->cap / 2 && grow(t) < 0)
-		return tl_err_set(err, "out of memory");
-	return 0;
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
+	return TL_OK;
 }
 
 static int

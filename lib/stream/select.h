@@ -55,7 +55,8 @@ void tl_fields_write_tsv(FILE *out, const struct tl_fields *f, const struct tl_r
 struct tl_tally;
 
 struct tl_tally *tl_tally_new(const char *field); /* NULL: out of memory */
-/* Counts r's value of the field (missing counts as the empty text). */
+/* Counts r's value of the field (missing counts as the empty text); handles
+ * one record of many (err.h): TL_OK, or TL_NOMEM with err set. */
 int tl_tally_add(struct tl_tally *t, const struct tl_rec *r, struct tl_err *err);
 /* Writes "value\tcount\n" lines sorted by value (bytewise); -1 when out of
  * memory.  Write errors show in ferror(out). */
