@@ -216,7 +216,12 @@ emit(struct opts *o, struct tl_augmenter *a, struct tl_rec *rec, struct tl_rec *
 	if (row && tl_contact_row(sheet, &err) != 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	for (long long k = o->no_original ? 1 : 0; k <= o->copies; k++) {
-		if (tl_augmenter_make(a, rec, (uint64_t)k, out, &err) == TL_SKIP) {
+		int rc = tl_augmenter_make(a, rec, (uint64_t)k, out, &err);
+		if (rc == TL_NOMEM) {
+			tl_writer_abort(w);
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
+		}
+		if (rc == TL_SKIP) {
 			const char *id = tl_rec_str(rec, "id");
 			tl_bad_record(&o->bad, id ? id : "(record without id)", err.msg);
 			return;
@@ -239,7 +244,7 @@ augment(struct opts *o, char **files, int nfiles)
 	struct tl_writer *w;
 	struct tl_progress pr;
 	struct tl_err err;
-	int st, ret = 0;
+	int st, rc, ret = 0;
 
 	if (h == NULL || rec == NULL || out == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
@@ -263,7 +268,11 @@ augment(struct opts *o, char **files, int nfiles)
 				tl_cli_write_failed(&err);
 			continue;
 		}
-		if (tl_augmenter_load(a, rec, &err) == TL_SKIP) {
+		if ((rc = tl_augmenter_load(a, rec, &err)) == TL_NOMEM) {
+			tl_writer_abort(w);
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
+		}
+		if (rc == TL_SKIP) {
 			const char *id = tl_rec_str(rec, "id");
 			tl_bad_record(&o->bad, id ? id : "(record without id)", err.msg);
 			continue;

@@ -163,11 +163,14 @@ ingest_source(const char *path, int list, struct opts *o, struct tl_ingest *g,
 		o->bad.seen++;
 		tl_progress_step(pr, 1);
 		/* judged from the first bytes before the rest is read */
-		if (r > 0 && (tl_image_sniff(it.data, it.len, &err) != 0 ||
-		              tl_walk_read(wk, &it, &err) != TL_OK))
+		if (r > 0 && tl_image_sniff(it.data, it.len, &err) != 0)
 			r = TL_SKIP;
-		if (r > 0)
+		if (r > 0 && (r = tl_walk_read(wk, &it, &err)) == TL_OK)
 			r = tl_ingest_item(g, &it, rec, &err);
+		if (r == TL_NOMEM) {
+			tl_writer_abort(w);
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
+		}
 		if (r == TL_SKIP) {
 			tl_bad_record(&o->bad, it.src, err.msg);
 			continue;

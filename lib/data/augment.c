@@ -482,6 +482,7 @@ needed_side(const struct tl_aug_opts *o)
 	return o->size * z * sqrt(r) / sqrt(o->crop_min);
 }
 
+/* tl_augmenter_load of a "pix": TL_OK, TL_SKIP or TL_NOMEM. */
 static int
 load_pix(struct tl_augmenter *a, const struct tl_rec *in, struct tl_err *err)
 {
@@ -489,17 +490,17 @@ load_pix(struct tl_augmenter *a, const struct tl_rec *in, struct tl_err *err)
 	size_t n;
 
 	if (tl_rec_tensor(in, "pix", &t, err) != 0)
-		return -1;
+		return TL_SKIP;
 	if (t.dtype != TL_U8 || t.ndim != 3 || t.shape[2] != 3 || t.shape[0] < 1 ||
 	    t.shape[1] < 1 || t.shape[0] > 65536 || t.shape[1] > 65536)
-		return tl_err_set(err, "pix is not |u1 [H,W,3]");
+		return tl_err_set(err, "pix is not |u1 [H,W,3]"), TL_SKIP;
 	n = (size_t)t.count;
 	if ((a->pic.pix = malloc(n)) == NULL)
-		return tl_err_set(err, "out of memory");
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	memcpy(a->pic.pix, t.data, n);
 	a->pic.width = a->w = (int)t.shape[1];
 	a->pic.height = a->h = (int)t.shape[0];
-	return 0;
+	return TL_OK;
 }
 
 int
@@ -517,7 +518,7 @@ tl_augmenter_load(struct tl_augmenter *a, const struct tl_rec *in, struct tl_err
 	memcpy(a->id, id->via.str.ptr, id->via.str.size);
 	a->id[id->via.str.size] = '\0';
 	if (tl_rec_get(in, "pix") != NULL)
-		return load_pix(a, in, err) != 0 ? TL_SKIP : TL_OK;
+		return load_pix(a, in, err);
 	if ((img = tl_rec_get(in, "img")) == NULL)
 		return tl_err_set(err, "no img or pix"), TL_SKIP;
 	if (img->type != MSGPACK_OBJECT_BIN)
@@ -575,5 +576,5 @@ tl_augmenter_make(struct tl_augmenter *a, const struct tl_rec *in, uint64_t k,
 	return TL_OK;
 oom:
 	tl_image_free(&im);
-	return tl_err_set(err, "out of memory"), TL_SKIP;
+	return tl_err_set(err, "out of memory"), TL_NOMEM;
 }

@@ -104,16 +104,16 @@ struct tl_augmenter *tl_augmenter_new(const struct tl_aug_opts *o, struct tl_err
 void tl_augmenter_free(struct tl_augmenter *a); /* accepts NULL */
 
 /* Decodes in's picture ("pix" u1 [H,W,3], else "img") for the calls below;
- * handles one record of many (err.h).  TL_OK, or TL_SKIP with err set when
- * the record has neither or it does not decode (or out of memory). */
+ * handles one record of many (err.h).  TL_OK, TL_SKIP with err set when the
+ * record has neither or it does not decode, or TL_NOMEM. */
 int tl_augmenter_load(struct tl_augmenter *a, const struct tl_rec *in, struct tl_err *err);
 
 /* Makes the record for copy k of the loaded picture into out (cleared
  * first): in's keys but img, pix, sha256 and phash; "pix" u1 [N,N,3].
  * k = 0 is the original: same id, aug "" (the identity: centred square
  * resized to N).  k >= 1 is a variant: id "<id>#aug<k>", "of" the source
- * id, "aug" the description.  TL_OK, or TL_SKIP (err says why: the
- * picture cannot be transformed, out of memory): the record's copies end. */
+ * id, "aug" the description.  TL_OK, TL_SKIP (err says why: the picture
+ * cannot be transformed): the record's copies end, or TL_NOMEM. */
 int tl_augmenter_make(struct tl_augmenter *a, const struct tl_rec *in, uint64_t k,
                       struct tl_rec *out, struct tl_err *err);
 

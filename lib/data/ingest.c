@@ -254,5 +254,5 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
 	return 1;
 oom:
 	tl_image_free(&im);
-	return tl_err_set(err, "out of memory"), TL_SKIP;
+	return tl_err_set(err, "out of memory"), TL_NOMEM;
 }

@@ -50,8 +50,8 @@ int tl_ingest_header(const struct tl_ingest_opts *o, struct tl_rec *h);
  * with the fields of o->sets; handles one item of many (err.h).  1: rec is
  * ready; 0: dropped as an exact duplicate, err says "duplicate of ID";
  * TL_SKIP: a bad image, a repeated id or a record larger than o->max_record
- * ("record of 1.2 GiB passes TL_MAX_RECORD (1 GiB)"), or out of memory, err
- * says why.  Only a record returned ready counts as written (its id and hash
+ * ("record of 1.2 GiB passes TL_MAX_RECORD (1 GiB)"), err says why;
+ * TL_NOMEM: out of memory.  Only a record returned ready counts as written (its id and hash
  * are remembered).  it->data is only read. */
 int tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec,
                    struct tl_err *err);

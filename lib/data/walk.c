@@ -466,7 +466,7 @@ end_item(struct tl_walk *w)
 }
 
 /* Reads the current item into w->buf until it holds want bytes or the item
- * ends (w->eof).  0 or -1 (err). */
+ * ends (w->eof).  TL_OK, TL_SKIP or TL_NOMEM (err). */
 static int
 fill(struct tl_walk *w, size_t want, struct tl_err *err)
 {
@@ -477,7 +477,7 @@ fill(struct tl_walk *w, size_t want, struct tl_err *err)
 
 		if (w->have == w->bufcap &&
 		    grow((void **)&w->buf, &w->bufcap, w->have + BLOCK, 1) != 0)
-			return tl_err_set(err, "out of memory");
+			return tl_err_set(err, "out of memory"), TL_NOMEM;
 		room = w->bufcap - w->have < want - w->have ? w->bufcap - w->have : want - w->have;
 		if (w->cur == C_MEMBER)
 			k = archive_read_data(w->ar, w->buf + w->have, room);
@@ -503,20 +503,23 @@ fill(struct tl_walk *w, size_t want, struct tl_err *err)
 }
 
 /* Starts the item whose source w->cur says (size: declared, or -1) and
- * reads its first bytes into it.  1 or -1 (err). */
+ * reads its first bytes into it.  1, or fill's TL_SKIP or TL_NOMEM (err). */
 static int
 head(struct tl_walk *w, struct tl_item *it, long long size, struct tl_err *err)
 {
+	int r;
+
 	w->have = 0;
 	w->eof = 0;
 	it->size = size;
-	if (fill(w, TL_WALK_HEAD, err) != 0)
-		return -1;
+	if ((r = fill(w, TL_WALK_HEAD, err)) != TL_OK)
+		return r;
 	it->data = w->buf;
 	it->len = w->have;
 	return 1;
 }
 
+/* tl_walk_next of a directory, list or file: 1, 0, TL_SKIP or TL_NOMEM. */
 static int
 next_listed(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 {
@@ -538,7 +541,7 @@ next_listed(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 		              e->label ? strlen(e->label) : 0);
 	}
 	if (r != 0)
-		return tl_err_set(err, "out of memory");
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	if (e->err != 0)
 		return tl_err_set(err, "%s", strerror(e->err));
 	if (w->kind == W_FILE && w->sfd >= 0) { /* the single file of a stream */
@@ -592,6 +595,7 @@ member_id(struct tl_walk *w, const char *name)
 	return dotdot ? 2 : 0;
 }
 
+/* tl_walk_next of an archive: 1, 0, TL_SKIP or TL_NOMEM. */
 static int
 next_member(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 {
@@ -620,13 +624,13 @@ next_member(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 		if ((name = archive_entry_pathname(ae)) == NULL)
 			continue;
 		if ((r = member_id(w, name)) < 0)
-			return tl_err_set(err, "out of memory");
+			return tl_err_set(err, "out of memory"), TL_NOMEM;
 		if (r == 1)
 			continue;
 		slash = strchr(w->idbuf, '/');
 		if (set_names(w, it, w->root, "!", name, w->idbuf, slash ? w->idbuf : NULL,
 		              slash ? (size_t)(slash - w->idbuf) : 0) != 0)
-			return tl_err_set(err, "out of memory");
+			return tl_err_set(err, "out of memory"), TL_NOMEM;
 		if (r == 2)
 			return tl_err_set(err, "member path has a '..' component");
 		w->cur = C_MEMBER;
@@ -661,14 +665,15 @@ int
 tl_walk_read(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 {
 	char a[32], b[32];
+	int r;
 
 	tl_walk_bytes(b, sizeof b, w->max_bytes);
 	if (it->size >= 0 && (unsigned long long)it->size > w->max_bytes) {
 		tl_walk_bytes(a, sizeof a, (unsigned long long)it->size);
 		return tl_err_set(err, "file of %s passes %s (%s)", a, w->max_name, b), TL_SKIP;
 	}
-	if (fill(w, w->max_bytes < SIZE_MAX ? w->max_bytes + 1 : SIZE_MAX, err) != 0)
-		return TL_SKIP;
+	if ((r = fill(w, w->max_bytes < SIZE_MAX ? w->max_bytes + 1 : SIZE_MAX, err)) != TL_OK)
+		return r;
 	if (w->have > w->max_bytes)
 		return tl_err_set(err, "file larger than %s (%s)", w->max_name, b), TL_SKIP;
 	it->data = w->buf;
@@ -686,7 +691,7 @@ tl_walk_next(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 	it->size = -1;
 	end_item(w);
 	r = w->kind == W_ARCHIVE ? next_member(w, it, err) : next_listed(w, it, err);
-	return r < 0 ? TL_SKIP : r;
+	return r < 0 && r != TL_NOMEM ? TL_SKIP : r;
 }
 
 long long

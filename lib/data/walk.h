@@ -86,14 +86,15 @@ struct tl_walk *tl_walk_open_mem(const void *buf, size_t len, const char *name,
 /* The next item, with its first TL_WALK_HEAD bytes in it->data (fewer when
  * it is shorter); handles one item of many (err.h).  1: *it is filled; 0:
  * the source is done; TL_SKIP: one bad item (unreadable file, broken archive
- * member, a ".." member path, out of memory): it->src names it and err says
- * why; call again for the rest.  After a fatal archive error the next call
- * returns 0. */
+ * member, a ".." member path): it->src names it and err says why; call
+ * again for the rest; TL_NOMEM: out of memory (it->src may not be set).
+ * After a fatal archive error the next call returns 0. */
 int tl_walk_next(struct tl_walk *w, struct tl_item *it, struct tl_err *err);
 
 /* Reads the rest of the current item: it->data, it->len are then the whole
- * file.  TL_OK, or TL_SKIP when it is larger than opts->max_bytes (refused
- * before reading when it->size says so) or cannot be read (err says why). */
+ * file.  TL_OK, TL_SKIP when it is larger than opts->max_bytes (refused
+ * before reading when it->size says so) or cannot be read (err says why),
+ * or TL_NOMEM. */
 int tl_walk_read(struct tl_walk *w, struct tl_item *it, struct tl_err *err);
 
 /* Items the source will yield, when known in advance (directory, list,
