@@ -213,7 +213,7 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 
 /* What walking one source should give, item by item. */
 struct want {
-	int rc;            /* tl_walk_next's */
+	int rc;            /* tl_walk_next's: 1, or TL_SKIP */
 	const char *id, *src, *label;
 	const char *data;  /* the whole file after tl_walk_read, or the message */
 };
@@ -242,12 +242,12 @@ check_walk(const char *name, struct tl_walk *w, const struct want *want, int n)
 			T_OK(t, it.label == NULL);
 		else
 			T_EQ_STR(t, it.label, x->label);
-		if (rc < 0) {
+		if (rc == TL_SKIP) {
 			T_EQ_STR(t, err.msg, x->data);
 			continue;
 		}
 		T_EQ_INT(t, it.size, (long long)strlen(x->data));
-		T_EQ_INT(t, tl_walk_read(w, &it, &err), 0);
+		T_EQ_INT(t, tl_walk_read(w, &it, &err), TL_OK);
 		T_OK(t, it.len == strlen(x->data) && memcmp(it.data, x->data, it.len) == 0);
 	}
 	snprintf(t, sizeof t, "%s: the end", name);
@@ -297,7 +297,7 @@ test_dir(void)
 			{ 1, "b/1.JPG", src[1], "b", "b one, upper-case extension" },
 			{ 1, "b/2.png", src[2], "b", "b two" },
 			{ 1, "big.png", src[3], NULL, "" },
-			{ -1, "c/broken.png", src[4], "c", "No such file or directory" },
+			{ TL_SKIP, "c/broken.png", src[4], "c", "No such file or directory" },
 			{ 1, "c/link.png", src[5], "c", "in the root: no label" },
 			{ 1, "top.png", src[6], NULL, "in the root: no label" },
 		};
@@ -306,7 +306,7 @@ test_dir(void)
 			{ 1, "b/1.JPG", src[1], "L", "b one, upper-case extension" },
 			{ 1, "b/2.png", src[2], "L", "b two" },
 			{ 1, "big.png", src[3], "L", "" },
-			{ -1, "c/broken.png", src[4], "L", "No such file or directory" },
+			{ TL_SKIP, "c/broken.png", src[4], "L", "No such file or directory" },
 			{ 1, "c/link.png", src[5], "L", "in the root: no label" },
 			{ 1, "top.png", src[6], "L", "in the root: no label" },
 		};
@@ -331,7 +331,7 @@ test_dir(void)
 		T_EQ_INT("dir limit: first", tl_walk_next(w, &it, &err), 1);
 		T_EQ_INT("dir limit: 27 bytes", it.size, 27);
 		T_EQ_INT("dir limit: head read", it.len, 27);
-		T_EQ_INT("dir limit: refused", tl_walk_read(w, &it, &err), -1);
+		T_EQ_INT("dir limit: refused", tl_walk_read(w, &it, &err), TL_SKIP);
 		T_EQ_STR("dir limit: message", err.msg, "file of 27 bytes passes LIMIT (10 bytes)");
 		tl_walk_close(w);
 	}
@@ -353,14 +353,14 @@ test_list(void)
 	struct tl_err err;
 	static const struct want want[] = {
 		{ 1, "dog.png", "dog.png", "dog", "woof" },
-		{ -1, "missing.png", "missing.png", NULL, "No such file or directory" },
+		{ TL_SKIP, "missing.png", "missing.png", NULL, "No such file or directory" },
 		{ 1, "notes.txt", "notes.txt", "any name", "a list takes every line" },
 		{ 1, "photos/cat 1.png", "photos/cat 1.png", "cat\tcalico", "meow" },
 		{ 1, "z.png", "z.png", NULL, "zzz" },
 	};
 	static const struct want forced[] = {
 		{ 1, "dog.png", "dog.png", "L", "woof" },
-		{ -1, "missing.png", "missing.png", "L", "No such file or directory" },
+		{ TL_SKIP, "missing.png", "missing.png", "L", "No such file or directory" },
 		{ 1, "notes.txt", "notes.txt", "L", "a list takes every line" },
 		{ 1, "photos/cat 1.png", "photos/cat 1.png", "L", "meow" },
 		{ 1, "z.png", "z.png", "L", "zzz" },
