@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/half.h"
 #include "core/tensor.h"
 #include "stream/json.h"
 #include "stream/stream.h"
@@ -25,47 +26,6 @@
 #define MAX_NUM 400                /* characters of one number */
 
 /* ---- numbers ---------------------------------------------------------- */
-
-static float
-half_to_float(uint16_t h)
-{
-	unsigned e = (h >> 10) & 0x1f, m = h & 0x3ff;
-	float v;
-
-	if (e == 0)
-		v = ldexpf((float)m, -24);
-	else if (e == 31)
-		v = m ? NAN : INFINITY;
-	else
-		v = ldexpf((float)(m | 0x400), (int)e - 25);
-	return (h & 0x8000) ? -v : v;
-}
-
-/* Rounds to nearest, ties to even, as NumPy's astype(float16) does. */
-static uint16_t
-float_to_half(float f)
-{
-	uint32_t x, ax, sign, e, h, rem;
-	float a;
-
-	memcpy(&x, &f, 4);
-	sign = (x >> 16) & 0x8000;
-	ax = x & 0x7fffffff;
-	if (ax > 0x7f800000)
-		return (uint16_t)(sign | 0x7e00); /* NaN */
-	if (ax >= 0x477ff000)                 /* >= 65520 rounds to infinity */
-		return (uint16_t)(sign | 0x7c00);
-	if (ax < 0x38800000) {                /* below 2^-14: subnormal */
-		memcpy(&a, &ax, 4);
-		return (uint16_t)(sign | (uint32_t)lrintf(a * 16777216.0f));
-	}
-	e = (ax >> 23) - 127 + 15;
-	h = (e << 10) | ((ax & 0x7fffff) >> 13);
-	rem = ax & 0x1fff;
-	if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
-		h++;
-	return (uint16_t)(sign | h);
-}
 
 /* Shortest text (C locale) that reads back as the same double, with a '.' or
  * an exponent so a JSON reader sees a float.  buf holds >= 32 bytes. */
@@ -123,7 +83,7 @@ tensor_elem(const struct tl_tensor *t, uint64_t i)
 	case TL_I32:
 		return (double)(int32_t)le32(p + 4 * i);
 	case TL_F16:
-		return half_to_float((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+		return tl_half_to_float((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
 	case TL_F32:
 	default:
 		u = le32(p + 4 * i);
@@ -917,7 +877,7 @@ encode_tensor(struct parser *ps, const msgpack_object *map, msgpack_object *data
 			q[0] = (unsigned char)v;
 			break;
 		case TL_F16:
-			u = float_to_half((float)v);
+			u = tl_half_from_float((float)v);
 			q[0] = (unsigned char)u;
 			q[1] = (unsigned char)(u >> 8);
 			break;
