@@ -16,33 +16,6 @@
 #include "report/report.h"
 #include "stream/json.h"
 
-void
-tl_json_double(FILE *f, double v)
-{
-	char buf[40];
-
-	if (!isfinite(v)) {
-		fputs("null", f);
-		return;
-	}
-	for (int p = 15; p <= 17; p++) {
-		snprintf(buf, sizeof buf, "%.*g", p, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	fputs(buf, f);
-	if (strpbrk(buf, ".e") == NULL)
-		fputs(".0", f); /* reads back as a float, as json.h does */
-}
-
-void
-tl_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	tl_json_write_strn(f, s ? s : "", s ? strlen(s) : 0);
-	fputc('"', f);
-}
-
 static const char *
 ci_name(enum tl_ci c)
 {

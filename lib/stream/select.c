@@ -12,7 +12,7 @@
 #include <glib.h>
 
 #include "core/hash.h"
-#include "stream/json.h"
+#include "stream/recjson.h"
 #include "stream/select.h"
 
 void
@@ -99,12 +99,12 @@ write_cell(FILE *out, const struct tl_rec *r, const char *key)
 
 	if (v == NULL)
 		return;
-	if (tl_json_hex_field(key, v, hex)) {
+	if (tl_recjson_hex_field(key, v, hex)) {
 		fputs(hex, out);
 		return;
 	}
 	if (v->type != MSGPACK_OBJECT_STR) {
-		tl_json_write_obj(out, v, 0);
+		tl_recjson_write_obj(out, v, 0);
 		return;
 	}
 	for (i = 0, s = v->via.str.ptr; i < v->via.str.size; i++) {

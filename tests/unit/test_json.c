@@ -1,12 +1,13 @@
 /*
- * test_json.c - the JSON form of records (lib/stream/json.c): exact numbers, string
- * escaping, tensors and bins both ways, and the lines the parser refuses.
+ * test_json.c - JSON text (lib/stream/json.c) and the JSON form of records
+ * (recjson.c): exact numbers, string escaping, tensors and bins both ways,
+ * and the lines the parser refuses.
  */
 #include <math.h>
 #include <stdlib.h>
 
 #include "core/tensor.h"
-#include "stream/json.h"
+#include "stream/recjson.h"
 #include "t.h"
 
 /* r as JSON text (one line, no newline), in a static buffer. */
@@ -18,7 +19,7 @@ show(const struct tl_rec *r, int flags)
 	size_t len = 0;
 	FILE *m = open_memstream(&text, &len);
 
-	tl_json_write_rec(m, r, flags, NULL);
+	tl_recjson_write(m, r, flags, NULL);
 	fclose(m);
 	snprintf(out, sizeof out, "%.*s", len > 0 ? (int)len - 1 : 0, text);
 	free(text);
@@ -31,7 +32,7 @@ again(struct tl_rec *r, const char *s, int flags)
 {
 	static struct tl_err err;
 
-	if (tl_json_parse_rec(s, strlen(s), r, 1, &err) < 0)
+	if (tl_recjson_parse(s, strlen(s), r, 1, &err) < 0)
 		return err.msg;
 	return show(r, flags);
 }
@@ -41,7 +42,7 @@ refused(struct tl_rec *r, const char *s, const char *why)
 {
 	struct tl_err err;
 
-	return tl_json_parse_rec(s, strlen(s), r, 1, &err) < 0 && strstr(err.msg, why) != NULL;
+	return tl_recjson_parse(s, strlen(s), r, 1, &err) < 0 && strstr(err.msg, why) != NULL;
 }
 
 int
@@ -62,7 +63,7 @@ main(void)
 	T_EQ_STR("json numbers", show(r, 0),
 	    "{\"id\":\"a\",\"conf\":0.93,\"one\":1.0,\"nan\":null,"
 	    "\"phash\":18446744073709551615,\"neg\":-9223372036854775808}");
-	T_EQ_STR("json phash hex", show(r, TL_JSON_DATA),
+	T_EQ_STR("json phash hex", show(r, TL_RECJSON_DATA),
 	    "{\"id\":\"a\",\"conf\":0.93,\"one\":1.0,\"nan\":null,"
 	    "\"phash\":\"ffffffffffffffff\",\"neg\":-9223372036854775808}");
 	T_EQ_STR("json phash back", again(r, "{\"phash\":\"00000000000000Ff\",\"x\":\"00000000000000ff\"}", 0),
@@ -79,18 +80,18 @@ main(void)
 	T_EQ_STR("json tensor summary", show(r, 0),
 	    "{\"emb\":{\"dtype\":\"<f4\",\"shape\":[4],\"min\":-2.5,\"max\":1e+30,"
 	    "\"mean\":2.50000004e+29},\"img\":{\"bin\":5}}");
-	T_EQ_STR("json tensor full", show(r, TL_JSON_FULL),
+	T_EQ_STR("json tensor full", show(r, TL_RECJSON_FULL),
 	    "{\"emb\":{\"dtype\":\"<f4\",\"shape\":[4],\"data\":[0.1,-2.5,1e+30,3.0]},"
 	    "\"img\":{\"base64\":\"aGVsbG8=\"}}");
 
 	T_EQ_STR("json parse full", again(r, "{\"emb\":{\"dtype\":\"<f4\",\"shape\":[4],"
-	    "\"data\":[0.1,-2.5,1e+30,3]},\"img\":{\"base64\":\"aGVsbG8\"}}", TL_JSON_FULL),
+	    "\"data\":[0.1,-2.5,1e+30,3]},\"img\":{\"base64\":\"aGVsbG8\"}}", TL_RECJSON_FULL),
 	    "{\"emb\":{\"dtype\":\"<f4\",\"shape\":[4],\"data\":[0.1,-2.5,1e+30,3.0]},"
 	    "\"img\":{\"base64\":\"aGVsbG8=\"}}");
 	T_OK("json parsed tensor views", tl_rec_tensor(r, "emb", &t, NULL) == 0 && t.count == 4);
 
 	T_EQ_STR("json f16 round trip", again(r, "{\"h\":{\"dtype\":\"<f2\",\"shape\":[5],"
-	    "\"data\":[0.1,65504,-0.000000059604645,null,100000]}}", TL_JSON_FULL),
+	    "\"data\":[0.1,65504,-0.000000059604645,null,100000]}}", TL_RECJSON_FULL),
 	    "{\"h\":{\"dtype\":\"<f2\",\"shape\":[5],\"data\":[0.099975586,65504.0,"
 	    "-5.9604645e-08,null,null]}}");
 	T_EQ_STR("json i4 and u1", again(r, "{\"a\":{\"dtype\":\"<i4\",\"shape\":[2],"
@@ -107,7 +108,7 @@ main(void)
 	T_EQ_STR("json unicode escapes", again(r, "{\"s\":\"\\u00e9\\ud83d\\ude00\\ud800x\\/\"}", 0),
 	    "{\"s\":\"\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdx/\"}");
 	T_EQ_STR("json sha256 hex", again(r, "{\"sha256\":\"000102030405060708090a0b0c0d0e0f"
-	    "101112131415161718191A1B1C1D1E1F\"}", TL_JSON_DATA),
+	    "101112131415161718191A1B1C1D1E1F\"}", TL_RECJSON_DATA),
 	    "{\"sha256\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"}");
 	T_OK("json sha256 is bin", tl_rec_get(r, "sha256")->type == MSGPACK_OBJECT_BIN);
 	T_EQ_STR("json nested and empty", again(r, " {\"a\":[],\"b\":{},\"c\":[true,false,null,"
