@@ -5,9 +5,10 @@
  * looks like as JSON is recjson.h; reading JSON Lines files is jsonl.h.
  *
  * Numbers print in the C locale as the shortest text that reads back to the
- * same value (at most 17 significant digits for a double, 9 for a float),
- * always with a '.' or an exponent so a JSON reader sees a float; NaN and
- * infinities, which JSON lacks, print as null.  Strings are escaped (", \,
+ * same value among 15, 16 and 17 significant digits for a double (6 to 9
+ * for a float): 0.1 prints 0.1, but 5e-324 prints 4.94065645841247e-324.
+ * There is always a '.' or an exponent so a JSON reader sees a float; NaN
+ * and infinities, which JSON lacks, print as null.  Strings are escaped (", \,
  * control characters) and invalid UTF-8 becomes U+FFFD.
  *
  * Writers print straight to the caller's FILE and never allocate beyond a
@@ -27,10 +28,11 @@
 
 #define TL_JSON_NUMLEN 32 /* bytes of a buffer for tl_json_fmt_* */
 
-/* The shortest text that reads back (strtod) as v, with ".0" added when it
- * has neither '.' nor exponent: 0.1, 1e-07, 100.0, -0.0.  v must be finite. */
+/* The shortest of %.15g, %.16g and %.17g that reads back (strtod) as v,
+ * with ".0" added when it has neither '.' nor exponent: 0.1, 1e-07, 100.0,
+ * -0.0.  v must be finite. */
 void tl_json_fmt_double(char buf[TL_JSON_NUMLEN], double v);
-/* The same for a float (strtof), at most 9 digits: 0.1f prints 0.1. */
+/* The same for a float (strtof) from %.6g to %.9g: 0.1f prints 0.1. */
 void tl_json_fmt_float(char buf[TL_JSON_NUMLEN], float v);
 
 /* v as tl_json_fmt_double, or null when not finite. */

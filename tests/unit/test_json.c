@@ -45,6 +45,103 @@ refused(struct tl_rec *r, const char *s, const char *why)
 	return tl_recjson_parse(s, strlen(s), r, 1, &err) < 0 && strstr(err.msg, why) != NULL;
 }
 
+/* What the statements wrote to the memory stream f, into the array out. */
+#define CAPTURE(out, f, ...) do { char *t_ = NULL; size_t l_ = 0; FILE *f = open_memstream(&t_, &l_); \
+	__VA_ARGS__; fclose(f); snprintf(out, sizeof out, "%.*s", (int)l_, t_); free(t_); } while (0)
+
+/* The shortest-number writers (json.c), against texts known to read back:
+ * 15 digits are tried first, so 5e-324 prints as its 15-digit form. */
+static void
+test_numbers(void)
+{
+	static const struct { double v; const char *want; } d[] = {
+		{ 0.1, "0.1" }, { 1e-7, "1e-07" }, { 5e-324, "4.94065645841247e-324" },
+		{ 1.7976931348623157e308, "1.7976931348623157e+308" }, { -0.0, "-0.0" },
+		{ 100, "100.0" }, { 1e21, "1e+21" }, { 0.30000000000000004, "0.30000000000000004" },
+		{ 1.0 / 3, "0.3333333333333333" }, { 123456789012345678.0, "1.2345678901234568e+17" },
+	};
+	static const struct { float v; const char *want; } f[] = {
+		{ 0.1f, "0.1" }, { 1e-45f, "1.4013e-45" }, { 3.4028235e38f, "3.4028235e+38" },
+		{ 1.0f / 3, "0.33333334" }, { 16777216.0f, "16777216.0" }, { -0.0f, "-0.0" },
+	};
+	char buf[TL_JSON_NUMLEN], name[64], out[64];
+
+	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+		snprintf(name, sizeof name, "json double %s", d[i].want);
+		tl_json_fmt_double(buf, d[i].v);
+		T_EQ_STR(name, buf, d[i].want);
+		T_OK(name, strtod(buf, NULL) == d[i].v);
+	}
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		snprintf(name, sizeof name, "json float %s", f[i].want);
+		tl_json_fmt_float(buf, f[i].v);
+		T_EQ_STR(name, buf, f[i].want);
+	}
+	CAPTURE(out, m, (tl_json_double(m, NAN), tl_json_double(m, -INFINITY), tl_json_float(m, INFINITY)));
+	T_EQ_STR("json non-finite is null", out, "nullnullnull");
+}
+
+/* Base64 out (GLib) against RFC 4648's vectors, and back through the
+ * record form, padded or not; what is refused. */
+static void
+test_base64(struct tl_rec *r)
+{
+	static const char *const want[] = { "\"\"", "\"Zg==\"", "\"Zm8=\"", "\"Zm9v\"",
+		"\"Zm9vYg==\"", "\"Zm9vYmE=\"", "\"Zm9vYmFy\"" };
+	char name[64], out[64], line[128];
+	struct tl_err err;
+	const msgpack_object *v;
+
+	for (size_t n = 0; n <= 6; n++) {
+		snprintf(name, sizeof name, "json base64 of %zu bytes", n);
+		CAPTURE(out, m, tl_json_base64(m, "foobar", n));
+		T_EQ_STR(name, out, want[n]);
+		/* back, with the padding and without */
+		for (int pad = 0; pad < 2; pad++) {
+			size_t len = strlen(want[n]) - 2;
+			if (!pad)
+				while (len > 0 && want[n][len] == '=')
+					len--;
+			snprintf(line, sizeof line, "{\"b\":{\"base64\":\"%.*s\"}}", (int)len, want[n] + 1);
+			snprintf(name, sizeof name, "json base64 back %zu bytes%s", n, pad ? "" : " unpadded");
+			v = tl_recjson_parse(line, strlen(line), r, 0, &err) == 0 ? tl_rec_get(r, "b") : NULL;
+			T_OK(name, v != NULL && v->type == MSGPACK_OBJECT_BIN && v->via.bin.size == n &&
+			     memcmp(v->via.bin.ptr, "foobar", n) == 0);
+		}
+	}
+	T_OK("json base64 refuses 5 chars", refused(r, "{\"b\":{\"base64\":\"Zm9vY\"}}", "bad base64"));
+	T_OK("json base64 refuses inner =", refused(r, "{\"b\":{\"base64\":\"Zm=vYg==\"}}", "bad base64"));
+	T_OK("json base64 refuses short pad", refused(r, "{\"b\":{\"base64\":\"Zg=\"}}", "bad base64"));
+	T_OK("json base64 refuses space", refused(r, "{\"b\":{\"base64\":\"Zm9v Yg==\"}}", "bad base64"));
+}
+
+/* The comma-keeping writer (json.c) as tl-report uses it. */
+static void
+test_out(void)
+{
+	struct tl_json_out o;
+	char out[256];
+
+	CAPTURE(out, m, {
+		tl_json_out_init(&o, m);
+		tl_json_begin_obj(&o);
+		tl_json_key(&o, "a"), tl_json_put_int(&o, -1);
+		tl_json_key(&o, "b"), tl_json_begin_list(&o);
+		tl_json_put_double(&o, 2.5), tl_json_put_null(&o), tl_json_put_str(&o, "x\"y");
+		tl_json_put_uint(&o, 18446744073709551615ULL), tl_json_put_double(&o, NAN);
+		tl_json_end(&o);
+		tl_json_key(&o, "c"), tl_json_begin_obj(&o), tl_json_end(&o);
+		tl_json_key(&o, "d\n"), tl_json_begin_list(&o);
+		tl_json_begin_list(&o), tl_json_end(&o);
+		tl_json_begin_list(&o), tl_json_put_double(&o, 3), tl_json_end(&o);
+		tl_json_end(&o);
+		tl_json_key(&o, "e"), tl_json_put_str(&o, NULL);
+		tl_json_end(&o);
+	});
+	T_EQ_STR("json writer commas", out, "{\"a\":-1,\"b\":[2.5,null,\"x\\\"y\",18446744073709551615,null],"
+	    "\"c\":{},\"d\\n\":[[],[3.0]],\"e\":\"\"}");
+}
+
 int
 main(void)
 {
@@ -139,6 +236,9 @@ main(void)
 		snprintf(line, sizeof line, "{\"a\":%s}", deep);
 		T_OK("json refuses deep nesting", refused(r, line, "nested too deeply"));
 	}
+	test_numbers();
+	test_base64(r);
+	test_out();
 	tl_rec_free(r);
 	T_DONE();
 }
