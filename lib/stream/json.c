@@ -285,7 +285,7 @@ tl_json_put_null(struct tl_json_out *o)
 
 struct tl_json_parser {
 	const char *s, *p, *end;
-	msgpack_zone zone;     /* every object of the current line */
+	msgpack_zone zone;     /* every object of the current parse */
 	msgpack_object *stack; /* elements of the arrays and maps being built */
 	size_t n, cap;
 	int depth;
@@ -607,7 +607,6 @@ parse_top(struct tl_json_parser *ps, const char *s, size_t len, msgpack_object *
 		return perr(ps, "trailing characters after the object");
 	return 0;
 }
-
 
 struct tl_json_parser *
 tl_json_parser_new(void)
