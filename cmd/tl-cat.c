@@ -14,7 +14,8 @@
 
 #include "cli/cli.h"
 #include "stream/extract.h"
-#include "stream/json.h"
+#include "stream/jsonl.h"
+#include "stream/recjson.h"
 #include "stream/select.h"
 #include "stream/stream.h"
 
@@ -39,7 +40,7 @@ struct opts {
 /* Where records come from: a stream (rd) or JSON Lines (jr). */
 struct input {
 	struct tl_reader *rd;
-	struct tl_json_reader *jr;
+	struct tl_jsonl_reader *jr;
 	struct tl_rec *hdr; /* the header made when JSON Lines had none */
 };
 
@@ -149,7 +150,7 @@ input_open(struct input *in, const struct opts *o, char **paths, int n)
 
 	memset(in, 0, sizeof *in);
 	if (o->from_json)
-		in->jr = tl_json_reader_open(paths, n, &err);
+		in->jr = tl_jsonl_reader_open(paths, n, &err);
 	else
 		in->rd = tl_reader_open(paths, n, &err);
 	if (in->jr == NULL && in->rd == NULL)
@@ -159,7 +160,7 @@ input_open(struct input *in, const struct opts *o, char **paths, int n)
 static const struct tl_rec *
 input_header(struct input *in)
 {
-	const struct tl_rec *h = in->rd ? tl_reader_header(in->rd) : tl_json_reader_header(in->jr);
+	const struct tl_rec *h = in->rd ? tl_reader_header(in->rd) : tl_jsonl_reader_header(in->jr);
 
 	if (h != NULL)
 		return h;
@@ -172,7 +173,7 @@ static void
 input_close(struct input *in)
 {
 	tl_reader_close(in->rd);
-	tl_json_reader_close(in->jr);
+	tl_jsonl_reader_close(in->jr);
 	tl_rec_free(in->hdr);
 }
 
@@ -199,7 +200,7 @@ output_start(struct output *out, const struct opts *o, struct input *in)
 	    input_header(in), &err)) == NULL)
 		tl_cli_write_failed(&err);
 	if (out->kind == OUT_JSON && o->headers &&
-	    tl_json_write_rec(stdout, input_header(in), out->flags & ~TL_JSON_DATA, &err) < 0)
+	    tl_recjson_write(stdout, input_header(in), out->flags & ~TL_RECJSON_DATA, &err) < 0)
 		tl_cli_write_failed(&err);
 	if (out->kind == OUT_COUNT && (out->tally = tl_tally_new(o->count)) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
@@ -218,7 +219,7 @@ output_put(struct output *out, struct opts *o, struct input *in, struct tl_rec *
 		output_start(out, o, in);
 	switch (out->kind) {
 	case OUT_JSON:
-		if (tl_json_write_rec(stdout, rec, out->flags, &err) < 0)
+		if (tl_recjson_write(stdout, rec, out->flags, &err) < 0)
 			tl_cli_write_failed(&err);
 		break;
 	case OUT_STREAM:
@@ -282,20 +283,18 @@ main(int argc, char **argv)
 	if ((rec = tl_rec_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	out.kind = o.out;
-	out.flags = TL_JSON_DATA | (o.full ? TL_JSON_FULL : 0);
+	out.flags = TL_RECJSON_DATA | (o.full ? TL_RECJSON_FULL : 0);
 	while (o.head < 0 || out.n < (unsigned long long)o.head) {
-		rc = in.rd ? tl_reader_next(in.rd, rec, &err) : tl_json_reader_next(in.jr, rec, &err);
+		rc = in.rd ? tl_reader_next(in.rd, rec, &err) : tl_jsonl_reader_next(in.jr, rec, &err);
 		if (rc == 0)
 			break;
-		if (in.jr != NULL && rc < 0) /* json.h's -1 stop, -2 skip */
-			rc = rc == -1 ? TL_STOP : TL_SKIP;
 		if (rc == TL_STOP || rc == TL_NOMEM) {
 			tl_writer_abort(out.w); /* no trailer: downstream sees the break */
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		}
 		o.bad.seen++;
 		if (rc == TL_SKIP) {
-			tl_bad_record(&o.bad, tl_json_reader_where(in.jr), err.msg);
+			tl_bad_record(&o.bad, tl_jsonl_reader_where(in.jr), err.msg);
 			continue;
 		}
 		if (!tl_select_match(&o.sel, rec))

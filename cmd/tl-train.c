@@ -17,7 +17,7 @@
 #include "core/afile.h"
 #include "learn/finetune.h"
 #include "learn/train.h"
-#include "stream/json.h"
+#include "stream/recjson.h"
 #include "stream/stream.h"
 
 #define PRODUCER "tl-train " TL_VERSION
@@ -412,7 +412,7 @@ finish(const struct opts *o, struct tl_tlm *m, const struct tl_trainset *ts,
 			if (tl_rec_set_obj(line, key, &meta->kv[i].val) < 0)
 				tl_die(TL_EXIT_DATA, "out of memory");
 		}
-		if (tl_json_write_rec(f, line, 0, &err) < 0 || fclose(f) != 0)
+		if (tl_recjson_write(f, line, 0, &err) < 0 || fclose(f) != 0)
 			tl_die(TL_EXIT_DATA, "%s: write error", o->log);
 		tl_rec_free(line);
 	}

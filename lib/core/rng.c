@@ -3,7 +3,9 @@
  * see rng.h.  Deliberately tiny: no normal deviates, no jump functions.
  */
 #include <stddef.h>
+#include <string.h>
 
+#include "core/hash.h"
 #include "core/rng.h"
 
 static uint64_t
@@ -28,10 +30,8 @@ tl_rng_seed(struct tl_rng *r, uint64_t seed)
 void
 tl_rng_seed_id(struct tl_rng *r, uint64_t seed, const char *id, uint64_t k)
 {
-	uint64_t h = 0xcbf29ce484222325ULL, x;
+	uint64_t h = tl_hash_fnv1a64(id ? id : "", id ? strlen(id) : 0), x;
 
-	for (const unsigned char *p = (const unsigned char *)(id ? id : ""); *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
 	x = seed;
 	x = splitmix64(&x) ^ h;
 	x = splitmix64(&x) ^ k;

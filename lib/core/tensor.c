@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/half.h"
 #include "core/tensor.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "tl needs a little-endian host");
@@ -153,21 +154,6 @@ tl_rec_set_tensor(struct tl_rec *r, const char *key, enum tl_dtype dtype,
 	return (void *)tl_rec_get(r, key)->via.map.ptr[2].val.via.bin.ptr;
 }
 
-static float
-half_to_float(uint16_t h)
-{
-	uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-	float f;
-
-	if (exp == 0)
-		f = ldexpf((float)man, -24);
-	else if (exp == 31)
-		f = man ? NAN : INFINITY;
-	else
-		f = ldexpf((float)(man | 0x400), (int)exp - 25);
-	return sign ? -f : f;
-}
-
 int64_t
 tl_tensor_nonfinite(const struct tl_tensor *t)
 {
@@ -218,7 +204,7 @@ tl_tensor_to_f32(const struct tl_tensor *t, float *out)
 		for (uint64_t i = 0; i < t->count; i++) {
 			uint16_t h;
 			memcpy(&h, p + 2 * i, 2);
-			out[i] = half_to_float(h);
+			out[i] = tl_half_to_float(h);
 		}
 		break;
 	case TL_I32:

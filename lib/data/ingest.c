@@ -2,10 +2,9 @@
  * ingest.c - an image file's bytes to a tl-ingest record, with the run-wide
  * sets of ids and content hashes.  See ingest.h.
  *
- * The two sets are one small open-addressing hash table each; keys and
- * values live in a growing byte pool addressed by offset (so growing the pool
- * never invalidates a slot).  SHA-256 comes from GLib (already linked through
- * libvips).  An exact duplicate is recognised from its hash before it is
+ * The two sets are a GLib hash table each, holding copies of their keys and
+ * values; nothing iterates over them, so their order never reaches the
+ * output.  SHA-256 comes from GLib too (already linked through libvips).  An exact duplicate is recognised from its hash before it is
  * decoded, so it costs no decode.
  *
  * Not here: decoding (image.c), finding files (walk.c), printing.
@@ -20,114 +19,26 @@
 #include "data/ingest.h"
 #include "stream/stream.h"
 
-struct slot {
-	uint64_t hash;
-	size_t off; /* 1 + offset in the pool of: keylen (size_t), key, value\0; 0: empty */
-};
-
-struct set {
-	struct slot *slot;
-	size_t cap, n; /* cap is a power of two */
-	char *pool;
-	size_t used, pcap;
-};
-
 struct tl_ingest {
 	struct tl_ingest_opts o;
-	struct set ids;    /* id -> src */
-	struct set hashes; /* sha256 -> id */
+	GHashTable *ids;    /* id -> src, both owned */
+	GHashTable *hashes; /* sha256 (32 bytes) -> id, both owned */
 };
 
-static uint64_t
-fnv1a(const void *p, size_t n)
+/* A SHA-256 is already uniform: its first bytes are its hash. */
+static guint
+sum_hash(gconstpointer p)
 {
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h;
 
-	while (n--)
-		h = (h ^ *s++) * 1099511628211ULL;
-	return h;
+	memcpy(&h, p, sizeof h);
+	return (guint)h;
 }
 
-/* The value stored under key, or NULL. */
-static const char *
-set_get(const struct set *s, const void *key, size_t klen, uint64_t h)
+static gboolean
+sum_equal(gconstpointer a, gconstpointer b)
 {
-	size_t kl;
-
-	if (s->cap == 0)
-		return NULL;
-	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		const struct slot *sl = &s->slot[i];
-		const char *p;
-
-		if (sl->off == 0)
-			return NULL;
-		if (sl->hash != h)
-			continue;
-		p = s->pool + sl->off - 1;
-		memcpy(&kl, p, sizeof kl);
-		if (kl == klen && memcmp(p + sizeof kl, key, klen) == 0)
-			return p + sizeof kl + klen;
-	}
-}
-
-static void
-set_place(struct slot *slot, size_t cap, uint64_t h, size_t off)
-{
-	size_t i = h & (cap - 1);
-
-	while (slot[i].off != 0)
-		i = (i + 1) & (cap - 1);
-	slot[i].hash = h;
-	slot[i].off = off;
-}
-
-/* Adds key -> val (key must be absent).  0 or -1 (out of memory). */
-static int
-set_add(struct set *s, const void *key, size_t klen, uint64_t h, const char *val)
-{
-	size_t vlen = strlen(val), need = sizeof klen + klen + vlen + 1, off;
-
-	if (2 * (s->n + 1) > s->cap) { /* load factor <= 1/2 */
-		size_t cap = s->cap ? 2 * s->cap : 1024;
-		struct slot *ns = calloc(cap, sizeof *ns);
-
-		if (ns == NULL)
-			return -1;
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->slot[i].off != 0)
-				set_place(ns, cap, s->slot[i].hash, s->slot[i].off);
-		free(s->slot);
-		s->slot = ns;
-		s->cap = cap;
-	}
-	if (s->used + need > s->pcap) {
-		size_t pcap = s->pcap ? s->pcap : 65536;
-		char *np;
-
-		while (s->used + need > pcap)
-			pcap *= 2;
-		if ((np = realloc(s->pool, pcap)) == NULL)
-			return -1;
-		s->pool = np;
-		s->pcap = pcap;
-	}
-	off = s->used;
-	memcpy(s->pool + off, &klen, sizeof klen);
-	memcpy(s->pool + off + sizeof klen, key, klen);
-	memcpy(s->pool + off + sizeof klen + klen, val, vlen + 1);
-	s->used += need;
-	set_place(s->slot, s->cap, h, off + 1);
-	s->n++;
-	return 0;
-}
-
-static void
-set_free(struct set *s)
-{
-	free(s->slot);
-	free(s->pool);
+	return memcmp(a, b, 32) == 0;
 }
 
 struct tl_ingest *
@@ -140,6 +51,8 @@ tl_ingest_new(const struct tl_ingest_opts *o, struct tl_err *err)
 		return NULL;
 	}
 	g->o = *o;
+	g->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g->hashes = g_hash_table_new_full(sum_hash, sum_equal, g_free, g_free);
 	return g;
 }
 
@@ -148,8 +61,8 @@ tl_ingest_free(struct tl_ingest *g)
 {
 	if (g == NULL)
 		return;
-	set_free(&g->ids);
-	set_free(&g->hashes);
+	g_hash_table_destroy(g->ids);
+	g_hash_table_destroy(g->hashes);
 	free(g);
 }
 
@@ -194,17 +107,16 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
                struct tl_err *err)
 {
 	unsigned char sum[32];
-	uint64_t hid = fnv1a(it->id, strlen(it->id)), hsum, phash, size;
+	uint64_t phash, size;
 	const char *first;
 	struct tl_image im = { 0 };
 	int w, h;
 
 	tl_rec_clear(rec);
-	if ((first = set_get(&g->ids, it->id, strlen(it->id), hid)) != NULL)
+	if ((first = g_hash_table_lookup(g->ids, it->id)) != NULL)
 		return tl_err_set(err, "id '%s' already used by %s", it->id, first), TL_SKIP;
 	sha256(it->data, it->len, sum);
-	memcpy(&hsum, sum, sizeof hsum);
-	first = set_get(&g->hashes, sum, sizeof sum, hsum);
+	first = g_hash_table_lookup(g->hashes, sum);
 	if (first != NULL && !g->o.keep_duplicates) {
 		tl_err_set(err, "duplicate of %s", first);
 		return 0;
@@ -248,9 +160,9 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
 		tl_rec_clear(rec);
 		return tl_err_set(err, "record of %s passes TL_MAX_RECORD (%s)", a, b), TL_SKIP;
 	}
-	if (set_add(&g->ids, it->id, strlen(it->id), hid, it->src) != 0 ||
-	    (first == NULL && set_add(&g->hashes, sum, sizeof sum, hsum, it->id) != 0))
-		goto oom;
+	g_hash_table_insert(g->ids, g_strdup(it->id), g_strdup(it->src));
+	if (first == NULL)
+		g_hash_table_insert(g->hashes, g_memdup2(sum, sizeof sum), g_strdup(it->id));
 	return 1;
 oom:
 	tl_image_free(&im);

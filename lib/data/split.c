@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "data/dups.h"
 #include "data/split.h"
 
@@ -46,8 +48,7 @@ struct tl_split {
 	struct tl_split_opts o;
 	struct item *it;
 	size_t n, cap;
-	size_t *idset;                 /* open addressing: item index + 1, 0 empty */
-	size_t idcap;
+	GHashTable *ids;               /* the ids seen (in their records, not owned) */
 	struct tl_split_class *cls;
 	size_t ncls;
 	long long unlabelled, ignored;
@@ -157,6 +158,7 @@ tl_split_new(const struct tl_split_opts *o)
 	if (s == NULL)
 		return NULL;
 	s->o = *o;
+	s->ids = g_hash_table_new(g_str_hash, g_str_equal);
 	if (o->folds > 1) {
 		s->nbins = o->folds + 1;
 		for (int k = 0; k < o->folds; k++) {
@@ -183,44 +185,13 @@ tl_split_free(struct tl_split *s)
 	for (size_t i = 0; i < s->n; i++)
 		tl_rec_free(s->it[i].rec);
 	free(s->it);
-	free(s->idset);
+	g_hash_table_destroy(s->ids);
 	free(s->cls);
 	free(s->elig);
 	free(s->dup);
 	free(s->units);
 	free(s->next);
 	free(s);
-}
-
-/* Looks id up; with add, inserts item index i when absent.  Returns 1 when
- * present, 0 when absent (inserted with add), -1 out of memory. */
-static int
-idset(struct tl_split *s, const char *id, size_t i)
-{
-	size_t h;
-
-	if (2 * (s->n + 1) > s->idcap) { /* load at most 1/2 */
-		size_t cap = s->idcap ? 2 * s->idcap : 1024, *t = calloc(cap, sizeof *t);
-		if (t == NULL)
-			return -1;
-		for (size_t k = 0; k < s->idcap; k++)
-			if (s->idset[k]) {
-				const char *x = s->it[s->idset[k] - 1].id;
-				h = tl_split_siphash(0, K1, x, strlen(x)) & (cap - 1);
-				while (t[h])
-					h = (h + 1) & (cap - 1);
-				t[h] = s->idset[k];
-			}
-		free(s->idset);
-		s->idset = t;
-		s->idcap = cap;
-	}
-	h = tl_split_siphash(0, K1, id, strlen(id)) & (s->idcap - 1);
-	for (; s->idset[h]; h = (h + 1) & (s->idcap - 1))
-		if (strcmp(s->it[s->idset[h] - 1].id, id) == 0)
-			return 1;
-	s->idset[h] = i + 1;
-	return 0;
 }
 
 static int
@@ -252,7 +223,6 @@ tl_split_add(struct tl_split *s, struct tl_rec *rec, struct tl_err *err)
 {
 	struct item it = { .rec = rec, .cls = -1, .bin = TL_SPLIT_NONE };
 	const msgpack_object *v;
-	int r;
 
 	if (tl_rec_get(rec, "id") == NULL)
 		return tl_err_set(err, "no \"id\""), TL_SKIP;
@@ -280,12 +250,10 @@ tl_split_add(struct tl_split *s, struct tl_rec *rec, struct tl_err *err)
 		s->it = t;
 		s->cap = cap;
 	}
-	s->it[s->n] = it; /* idset reads the id from here */
-	if ((r = idset(s, it.id, s->n)) < 0)
-		return tl_err_set(err, "out of memory"), TL_NOMEM;
-	if (r > 0)
+	if (g_hash_table_contains(s->ids, it.id)) /* add would keep this record's key */
 		return tl_err_set(err, "id seen before"), TL_SKIP;
-	s->n++;
+	g_hash_table_add(s->ids, (gpointer)it.id);
+	s->it[s->n++] = it;
 	return TL_OK;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/half.h"
 #include "nn/tfjs_weights.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -194,28 +195,6 @@ tl_tfjs_read_weights(struct tl_tfjs_weights *ws, json_t *root, const char *dir,
 	return 0;
 }
 
-static float
-half_to_float(uint16_t h)
-{
-	uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff, u;
-	float f;
-
-	if (e == 0x1f)
-		u = sign | 0x7f800000 | (m << 13);
-	else if (e != 0)
-		u = sign | ((e + 112) << 23) | (m << 13);
-	else if (m == 0)
-		u = sign;
-	else {			/* subnormal half: normalise */
-		e = 113;
-		while ((m & 0x400) == 0)
-			m <<= 1, e--;
-		u = sign | (e << 23) | ((m & 0x3ff) << 13);
-	}
-	memcpy(&f, &u, sizeof f);
-	return f;
-}
-
 void
 tl_tfjs_dequantise(const struct tl_tfjs_weights *ws, const struct tl_tfjs_weight *w,
     float *dst)
@@ -244,7 +223,7 @@ tl_tfjs_dequantise(const struct tl_tfjs_weights *ws, const struct tl_tfjs_weight
 			break;
 		case TL_TFJS_F16:
 			memcpy(&u16, p + 2 * i, 2);
-			dst[i] = half_to_float(u16);
+			dst[i] = tl_half_to_float(u16);
 			break;
 		default:	/* TL_TFJS_I32, TL_TFJS_BOOL: not floats */
 			break;

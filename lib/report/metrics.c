@@ -31,8 +31,7 @@ struct tl_evalset {
 	int k, fixed;
 	char **names;       /* [k] class names */
 	int cap_names;
-	int *ht;            /* open addressing: index + 1, 0 empty */
-	size_t htcap;
+	GHashTable *ht;     /* name (names[c], not owned) -> c + 1 */
 	char *ood_label;
 	struct erec *r;
 	size_t n, cap;
@@ -42,44 +41,20 @@ struct tl_evalset {
 	int verdicts;
 };
 
-static uint64_t
-fnv(const char *s)
+/* Points every name at its index again (after a sort). */
+static void
+ht_rebuild(struct tl_evalset *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-static int
-ht_rebuild(struct tl_evalset *s, size_t cap)
-{
-	int *ht = calloc(cap, sizeof *ht);
-
-	if (ht == NULL)
-		return -1;
-	for (int c = 0; c < s->k; c++) {
-		size_t j = fnv(s->names[c]) & (cap - 1);
-		while (ht[j])
-			j = (j + 1) & (cap - 1);
-		ht[j] = c + 1;
-	}
-	free(s->ht);
-	s->ht = ht, s->htcap = cap;
-	return 0;
+	g_hash_table_remove_all(s->ht);
+	for (int c = 0; c < s->k; c++)
+		g_hash_table_insert(s->ht, s->names[c], GINT_TO_POINTER(c + 1));
 }
 
 /* The index of class name, or -1. */
 static int
 lookup(const struct tl_evalset *s, const char *name)
 {
-	size_t j = fnv(name) & (s->htcap - 1);
-
-	for (; s->ht[j]; j = (j + 1) & (s->htcap - 1))
-		if (strcmp(s->names[s->ht[j] - 1], name) == 0)
-			return s->ht[j] - 1;
-	return -1;
+	return GPOINTER_TO_INT(g_hash_table_lookup(s->ht, name)) - 1;
 }
 
 /* Adds a class name; its index, or -1 when out of memory or too many. */
@@ -97,10 +72,8 @@ add_name(struct tl_evalset *s, const char *name)
 	}
 	if ((s->names[s->k] = strdup(name)) == NULL)
 		return -1;
-	s->k++;
-	if ((size_t)s->k * 2 > s->htcap)
-		return ht_rebuild(s, s->htcap * 4) < 0 ? -1 : s->k - 1;
-	return ht_rebuild(s, s->htcap) < 0 ? -1 : s->k - 1;
+	g_hash_table_insert(s->ht, s->names[s->k], GINT_TO_POINTER(s->k + 1));
+	return s->k++;
 }
 
 struct tl_evalset *
@@ -110,9 +83,7 @@ tl_evalset_new(const char *const *classes, int k, const char *ood_label)
 
 	if (s == NULL || k > TL_EVAL_MAXCLASS)
 		return free(s), NULL;
-	s->htcap = 64;
-	if ((s->ht = calloc(s->htcap, sizeof *s->ht)) == NULL)
-		goto fail;
+	s->ht = g_hash_table_new(g_str_hash, g_str_equal);
 	if (ood_label && (s->ood_label = strdup(ood_label)) == NULL)
 		goto fail;
 	for (int c = 0; c < k; c++)
@@ -135,7 +106,8 @@ tl_evalset_free(struct tl_evalset *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->r[i].id);
 	free(s->names);
-	free(s->ht);
+	if (s->ht != NULL)
+		g_hash_table_destroy(s->ht);
 	free(s->ood_label);
 	free(s->r);
 	free(s->prob);
@@ -276,8 +248,7 @@ tl_evalset_finish(struct tl_evalset *s, struct tl_err *err)
 			s->r[i].pred = map[s->r[i].pred];
 	}
 	free(old), free(map);
-	if (ht_rebuild(s, s->htcap) < 0)
-		return tl_err_set(err, "out of memory");
+	ht_rebuild(s);
 	s->fixed = 1;
 	return 0;
 }

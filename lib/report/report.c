@@ -4,7 +4,8 @@
  * "-" where a metric cannot be computed.  The JSON is for programs: every
  * number at full precision (the shortest text that reads back to the same
  * double), null for what cannot be computed, keys that do not change
- * (tl-report(1) lists them).
+ * (tl-report(1) lists them), written through json.h's writer, which keeps
+ * the commas and the escaping.
  *
  * Not here: computing metrics (metrics.c), reading JSON back (history.c).
  */
@@ -15,33 +16,6 @@
 
 #include "report/report.h"
 #include "stream/json.h"
-
-void
-tl_json_double(FILE *f, double v)
-{
-	char buf[40];
-
-	if (!isfinite(v)) {
-		fputs("null", f);
-		return;
-	}
-	for (int p = 15; p <= 17; p++) {
-		snprintf(buf, sizeof buf, "%.*g", p, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	fputs(buf, f);
-	if (strpbrk(buf, ".e") == NULL)
-		fputs(".0", f); /* reads back as a float, as json.h does */
-}
-
-void
-tl_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	tl_json_write_strn(f, s ? s : "", s ? strlen(s) : 0);
-	fputc('"', f);
-}
 
 static const char *
 ci_name(enum tl_ci c)
@@ -199,157 +173,189 @@ tl_report_text(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 
 /* ---- JSON ------------------------------------------------------------------ */
 
+/* A string, or null for NULL. */
 static void
-key(FILE *f, int *first, const char *k)
+str_or_null(struct tl_json_out *o, const char *s)
 {
-	fprintf(f, "%s\"%s\":", *first ? "" : ",", k);
-	*first = 0;
-}
-
-static void
-metric_json(FILE *f, int *first, const char *name, const struct tl_metric *m)
-{
-	const char *ci = ci_name(m->ci);
-
-	key(f, first, name);
-	fputs("{\"value\":", f), tl_json_double(f, m->value);
-	fputs(",\"lo\":", f), tl_json_double(f, m->lo);
-	fputs(",\"hi\":", f), tl_json_double(f, m->hi);
-	fputs(",\"method\":", f);
-	if (ci)
-		tl_json_str(f, ci);
+	if (s != NULL)
+		tl_json_put_str(o, s);
 	else
-		fputs("null", f);
-	fputc('}', f);
+		tl_json_put_null(o);
 }
 
 static void
-meta_json(FILE *f, const struct tl_report_meta *m, const char *kind)
+metric_json(struct tl_json_out *o, const char *name, const struct tl_metric *m)
 {
-	fprintf(f, "{\"tl_report\":%d,\"kind\":\"%s\",\"date\":", TL_REPORT_FORMAT, kind);
-	tl_json_str(f, m->date);
-	fputs(",\"model\":", f), tl_json_str(f, m->model);
-	fputs(",\"backbone\":", f), tl_json_str(f, m->backbone);
-	fputs(",\"dataset_sha256\":", f), tl_json_str(f, m->dataset);
+	tl_json_key(o, name);
+	tl_json_begin_obj(o);
+	tl_json_key(o, "value"), tl_json_put_double(o, m->value);
+	tl_json_key(o, "lo"), tl_json_put_double(o, m->lo);
+	tl_json_key(o, "hi"), tl_json_put_double(o, m->hi);
+	tl_json_key(o, "method"), str_or_null(o, ci_name(m->ci));
+	tl_json_end(o);
+}
+
+/* Opens the top-level object and writes the keys every report starts with. */
+static void
+meta_json(struct tl_json_out *o, const struct tl_report_meta *m, const char *kind)
+{
+	tl_json_begin_obj(o);
+	tl_json_key(o, "tl_report"), tl_json_put_int(o, TL_REPORT_FORMAT);
+	tl_json_key(o, "kind"), tl_json_put_str(o, kind);
+	tl_json_key(o, "date"), tl_json_put_str(o, m->date);
+	tl_json_key(o, "model"), tl_json_put_str(o, m->model);
+	tl_json_key(o, "backbone"), tl_json_put_str(o, m->backbone);
+	tl_json_key(o, "dataset_sha256"), tl_json_put_str(o, m->dataset);
+}
+
+/* The list of {"id", "label", "pred", "conf"} of the records with a verdict. */
+static void
+records_json(struct tl_json_out *o, const struct tl_report_meta *m, const struct tl_eval *ev,
+             const struct tl_evalset *s)
+{
+	size_t n = tl_evalset_count(s);
+
+	tl_json_begin_list(o);
+	for (size_t i = 0; i < n; i++) {
+		struct tl_eval_rec r;
+		tl_evalset_record(s, i, &r);
+		if (r.pred == -2)
+			continue;
+		tl_json_begin_obj(o);
+		tl_json_key(o, "id"), tl_json_put_str(o, r.id);
+		tl_json_key(o, "label");
+		tl_json_put_str(o, r.label >= 0 ? ev->classes[r.label] : m->ood_label);
+		tl_json_key(o, "pred"), tl_json_put_str(o, pred_name(ev, r.pred));
+		tl_json_key(o, "conf"), tl_json_put_double(o, r.conf);
+		tl_json_end(o);
+	}
+	tl_json_end(o);
 }
 
 void
 tl_report_json(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev,
                const struct tl_evalset *s, int flags)
 {
-	int k = ev->k, first = 1;
+	struct tl_json_out o;
+	int k = ev->k;
 
-	meta_json(f, m, "evaluation");
-	fputs(",\"classes\":[", f);
+	tl_json_out_init(&o, f);
+	meta_json(&o, m, "evaluation");
+	tl_json_key(&o, "classes"), tl_json_begin_list(&o);
 	for (int c = 0; c < k; c++)
-		fputs(c ? "," : "", f), tl_json_str(f, ev->classes[c]);
-	fprintf(f, "],\"counts\":{\"records\":%lld,\"evaluated\":%lld,\"unlabelled\":%lld,"
-	        "\"bad\":%lld,\"no_verdict\":%lld,\"ood\":%lld,\"unknown\":%lld,\"accepted\":%lld,"
-	        "\"correct\":%lld,\"with_prob\":%lld}", m->records, ev->n_eval, m->unlabelled,
-	        m->bad, ev->n_none, ev->n_ood, ev->n_unknown, ev->n_accepted, ev->n_correct,
-	        ev->n_prob);
-	fputs(",\"ood_label\":", f);
-	if (m->ood_label)
-		tl_json_str(f, m->ood_label);
-	else
-		fputs("null", f);
-	fprintf(f, ",\"settings\":{\"bins\":%d,\"top_k\":%d,\"bootstrap\":%d,\"seed\":%llu,"
-	        "\"confidence\":0.95}", ev->bins, ev->top_k_k, ev->boot, (unsigned long long)ev->seed);
-	fputs(",\"majority\":", f);
-	if (ev->majority >= 0)
-		tl_json_str(f, ev->classes[ev->majority]);
-	else
-		fputs("null", f);
-	fputs(",\"metrics\":{", f);
-	metric_json(f, &first, "accuracy", &ev->accuracy);
-	metric_json(f, &first, "baseline", &ev->baseline);
-	metric_json(f, &first, "coverage", &ev->coverage);
-	metric_json(f, &first, "accepted_accuracy", &ev->accepted_accuracy);
-	metric_json(f, &first, "unknown_rate", &ev->unknown_rate);
-	metric_json(f, &first, "balanced_accuracy", &ev->balanced_accuracy);
-	metric_json(f, &first, "macro_f1", &ev->macro_f1);
-	metric_json(f, &first, "weighted_f1", &ev->weighted_f1);
-	metric_json(f, &first, "log_loss", &ev->log_loss);
-	metric_json(f, &first, "top_k_accuracy", &ev->top_k);
-	metric_json(f, &first, "ece", &ev->ece);
-	metric_json(f, &first, "auroc", &ev->auroc);
-	metric_json(f, &first, "ood_rejected", &ev->ood_rejected);
-	fputs("},\"per_class\":{", f);
+		tl_json_put_str(&o, ev->classes[c]);
+	tl_json_end(&o);
+	tl_json_key(&o, "counts"), tl_json_begin_obj(&o);
+	tl_json_key(&o, "records"), tl_json_put_int(&o, m->records);
+	tl_json_key(&o, "evaluated"), tl_json_put_int(&o, ev->n_eval);
+	tl_json_key(&o, "unlabelled"), tl_json_put_int(&o, m->unlabelled);
+	tl_json_key(&o, "bad"), tl_json_put_int(&o, m->bad);
+	tl_json_key(&o, "no_verdict"), tl_json_put_int(&o, ev->n_none);
+	tl_json_key(&o, "ood"), tl_json_put_int(&o, ev->n_ood);
+	tl_json_key(&o, "unknown"), tl_json_put_int(&o, ev->n_unknown);
+	tl_json_key(&o, "accepted"), tl_json_put_int(&o, ev->n_accepted);
+	tl_json_key(&o, "correct"), tl_json_put_int(&o, ev->n_correct);
+	tl_json_key(&o, "with_prob"), tl_json_put_int(&o, ev->n_prob);
+	tl_json_end(&o);
+	tl_json_key(&o, "ood_label"), str_or_null(&o, m->ood_label);
+	tl_json_key(&o, "settings"), tl_json_begin_obj(&o);
+	tl_json_key(&o, "bins"), tl_json_put_int(&o, ev->bins);
+	tl_json_key(&o, "top_k"), tl_json_put_int(&o, ev->top_k_k);
+	tl_json_key(&o, "bootstrap"), tl_json_put_int(&o, ev->boot);
+	tl_json_key(&o, "seed"), tl_json_put_uint(&o, ev->seed);
+	tl_json_key(&o, "confidence"), tl_json_put_double(&o, 0.95);
+	tl_json_end(&o);
+	tl_json_key(&o, "majority");
+	str_or_null(&o, ev->majority >= 0 ? ev->classes[ev->majority] : NULL);
+	tl_json_key(&o, "metrics"), tl_json_begin_obj(&o);
+	metric_json(&o, "accuracy", &ev->accuracy);
+	metric_json(&o, "baseline", &ev->baseline);
+	metric_json(&o, "coverage", &ev->coverage);
+	metric_json(&o, "accepted_accuracy", &ev->accepted_accuracy);
+	metric_json(&o, "unknown_rate", &ev->unknown_rate);
+	metric_json(&o, "balanced_accuracy", &ev->balanced_accuracy);
+	metric_json(&o, "macro_f1", &ev->macro_f1);
+	metric_json(&o, "weighted_f1", &ev->weighted_f1);
+	metric_json(&o, "log_loss", &ev->log_loss);
+	metric_json(&o, "top_k_accuracy", &ev->top_k);
+	metric_json(&o, "ece", &ev->ece);
+	metric_json(&o, "auroc", &ev->auroc);
+	metric_json(&o, "ood_rejected", &ev->ood_rejected);
+	tl_json_end(&o);
+	tl_json_key(&o, "per_class"), tl_json_begin_obj(&o);
 	for (int c = 0; c < k; c++) {
 		const struct tl_class_stats *st = &ev->cls[c];
-		fputs(c ? "," : "", f), tl_json_str(f, ev->classes[c]);
-		fputs(":{\"precision\":", f), tl_json_double(f, st->precision);
-		fputs(",\"recall\":", f), tl_json_double(f, st->recall);
-		fputs(",\"f1\":", f), tl_json_double(f, st->f1);
-		fprintf(f, ",\"support\":%lld,\"predicted\":%lld,\"unknown\":%lld}", st->support,
-		        st->predicted, st->unknown);
+		tl_json_key(&o, ev->classes[c]), tl_json_begin_obj(&o);
+		tl_json_key(&o, "precision"), tl_json_put_double(&o, st->precision);
+		tl_json_key(&o, "recall"), tl_json_put_double(&o, st->recall);
+		tl_json_key(&o, "f1"), tl_json_put_double(&o, st->f1);
+		tl_json_key(&o, "support"), tl_json_put_int(&o, st->support);
+		tl_json_key(&o, "predicted"), tl_json_put_int(&o, st->predicted);
+		tl_json_key(&o, "unknown"), tl_json_put_int(&o, st->unknown);
+		tl_json_end(&o);
 	}
-	fputs("},\"confusion\":[", f);
+	tl_json_end(&o);
+	tl_json_key(&o, "confusion"), tl_json_begin_list(&o);
 	for (int r = 0; r < k; r++) {
-		fputs(r ? ",[" : "[", f);
+		tl_json_begin_list(&o);
 		for (int c = 0; c <= k; c++)
-			fprintf(f, "%s%lld", c ? "," : "", ev->confusion[(size_t)r * (k + 1) + c]);
-		fputc(']', f);
+			tl_json_put_int(&o, ev->confusion[(size_t)r * (k + 1) + c]);
+		tl_json_end(&o);
 	}
-	fputs("],\"reliability\":[", f);
+	tl_json_end(&o);
+	tl_json_key(&o, "reliability"), tl_json_begin_list(&o);
 	for (int b = 0; b < ev->bins; b++) {
 		const struct tl_bin *r = &ev->rel[b];
-		fputs(b ? ",{\"lo\":" : "{\"lo\":", f), tl_json_double(f, r->lo);
-		fputs(",\"hi\":", f), tl_json_double(f, r->hi);
-		fprintf(f, ",\"n\":%lld,\"conf\":", r->n), tl_json_double(f, r->conf);
-		fputs(",\"acc\":", f), tl_json_double(f, r->acc);
-		fputc('}', f);
+		tl_json_begin_obj(&o);
+		tl_json_key(&o, "lo"), tl_json_put_double(&o, r->lo);
+		tl_json_key(&o, "hi"), tl_json_put_double(&o, r->hi);
+		tl_json_key(&o, "n"), tl_json_put_int(&o, r->n);
+		tl_json_key(&o, "conf"), tl_json_put_double(&o, r->conf);
+		tl_json_key(&o, "acc"), tl_json_put_double(&o, r->acc);
+		tl_json_end(&o);
 	}
-	fputs("],\"coverage_curve\":[", f);
+	tl_json_end(&o);
+	tl_json_key(&o, "coverage_curve"), tl_json_begin_list(&o);
 	for (int q = 0; q < ev->ncurve; q++) {
 		const struct tl_curve_pt *p = &ev->curve[q];
-		fputs(q ? ",{\"threshold\":" : "{\"threshold\":", f), tl_json_double(f, p->threshold);
-		fputs(",\"coverage\":", f), tl_json_double(f, p->coverage);
-		fputs(",\"accuracy\":", f), tl_json_double(f, p->acc);
-		fprintf(f, ",\"n\":%lld}", p->n);
+		tl_json_begin_obj(&o);
+		tl_json_key(&o, "threshold"), tl_json_put_double(&o, p->threshold);
+		tl_json_key(&o, "coverage"), tl_json_put_double(&o, p->coverage);
+		tl_json_key(&o, "accuracy"), tl_json_put_double(&o, p->acc);
+		tl_json_key(&o, "n"), tl_json_put_int(&o, p->n);
+		tl_json_end(&o);
 	}
-	fputs("],\"confused_pairs\":[", f);
+	tl_json_end(&o);
+	tl_json_key(&o, "confused_pairs"), tl_json_begin_list(&o);
 	for (int i = 0; i < ev->npairs; i++) {
-		fputs(i ? ",{\"label\":" : "{\"label\":", f);
-		tl_json_str(f, ev->classes[ev->pairs[i].label]);
-		fputs(",\"pred\":", f), tl_json_str(f, ev->classes[ev->pairs[i].pred]);
-		fprintf(f, ",\"n\":%lld}", ev->pairs[i].n);
+		tl_json_begin_obj(&o);
+		tl_json_key(&o, "label"), tl_json_put_str(&o, ev->classes[ev->pairs[i].label]);
+		tl_json_key(&o, "pred"), tl_json_put_str(&o, ev->classes[ev->pairs[i].pred]);
+		tl_json_key(&o, "n"), tl_json_put_int(&o, ev->pairs[i].n);
+		tl_json_end(&o);
 	}
-	fputc(']', f);
+	tl_json_end(&o);
 	if (!(flags & TL_REPORT_HISTORY)) {
-		fputs(",\"top_losses\":[", f);
+		tl_json_key(&o, "top_losses"), tl_json_begin_list(&o);
 		for (int i = 0; i < ev->nloss; i++) {
 			struct tl_eval_rec r;
 			tl_evalset_record(s, ev->losses[i].rec, &r);
-			fputs(i ? ",{\"id\":" : "{\"id\":", f), tl_json_str(f, r.id);
-			fputs(",\"label\":", f), tl_json_str(f, ev->classes[r.label]);
-			fputs(",\"pred\":", f), tl_json_str(f, pred_name(ev, r.pred));
-			fputs(",\"conf\":", f), tl_json_double(f, r.conf);
-			fputs(",\"loss\":", f), tl_json_double(f, ev->losses[i].loss);
-			fputc('}', f);
+			tl_json_begin_obj(&o);
+			tl_json_key(&o, "id"), tl_json_put_str(&o, r.id);
+			tl_json_key(&o, "label"), tl_json_put_str(&o, ev->classes[r.label]);
+			tl_json_key(&o, "pred"), tl_json_put_str(&o, pred_name(ev, r.pred));
+			tl_json_key(&o, "conf"), tl_json_put_double(&o, r.conf);
+			tl_json_key(&o, "loss"), tl_json_put_double(&o, ev->losses[i].loss);
+			tl_json_end(&o);
 		}
-		fputc(']', f);
+		tl_json_end(&o);
 	}
 	if (flags & TL_REPORT_RECORDS) {
-		size_t n = tl_evalset_count(s);
-		int any = 0;
-		fputs(",\"records\":[", f);
-		for (size_t i = 0; i < n; i++) {
-			struct tl_eval_rec r;
-			tl_evalset_record(s, i, &r);
-			if (r.pred == -2)
-				continue;
-			fputs(any ? ",{\"id\":" : "{\"id\":", f), tl_json_str(f, r.id);
-			fputs(",\"label\":", f);
-			tl_json_str(f, r.label >= 0 ? ev->classes[r.label] : m->ood_label);
-			fputs(",\"pred\":", f), tl_json_str(f, pred_name(ev, r.pred));
-			fputs(",\"conf\":", f), tl_json_double(f, r.conf);
-			fputc('}', f);
-			any = 1;
-		}
-		fputc(']', f);
+		tl_json_key(&o, "records");
+		records_json(&o, m, ev, s);
 	}
-	fputs("}\n", f);
+	tl_json_end(&o);
+	fputc('\n', f);
 }
 
 /* ---- class coverage -------------------------------------------------------- */
@@ -388,21 +394,29 @@ tl_coverage_json(FILE *f, const struct tl_report_meta *m, const struct tl_evalse
 {
 	int k = tl_evalset_nclass(s), below = 0;
 	long long *n = calloc(k + 1, sizeof *n), total = 0;
+	struct tl_json_out o;
 
 	if (n == NULL)
 		return;
 	tl_evalset_counts(s, n);
 	for (int c = 0; c < k; c++)
 		total += n[c], below += n[c] < m->min_count;
-	meta_json(f, m, "coverage");
-	fprintf(f, ",\"counts\":{\"records\":%lld,\"labelled\":%lld,\"unlabelled\":%lld,\"bad\":%lld}",
-	        m->records, total, m->unlabelled, m->bad);
-	fprintf(f, ",\"min_count\":%lld,\"classes_below\":%d,\"classes\":{", m->min_count, below);
-	for (int c = 0; c < k; c++) {
-		fputs(c ? "," : "", f), tl_json_str(f, tl_evalset_class(s, c));
-		fprintf(f, ":%lld", n[c]);
-	}
-	fputs("}}\n", f);
+	tl_json_out_init(&o, f);
+	meta_json(&o, m, "coverage");
+	tl_json_key(&o, "counts"), tl_json_begin_obj(&o);
+	tl_json_key(&o, "records"), tl_json_put_int(&o, m->records);
+	tl_json_key(&o, "labelled"), tl_json_put_int(&o, total);
+	tl_json_key(&o, "unlabelled"), tl_json_put_int(&o, m->unlabelled);
+	tl_json_key(&o, "bad"), tl_json_put_int(&o, m->bad);
+	tl_json_end(&o);
+	tl_json_key(&o, "min_count"), tl_json_put_int(&o, m->min_count);
+	tl_json_key(&o, "classes_below"), tl_json_put_int(&o, below);
+	tl_json_key(&o, "classes"), tl_json_begin_obj(&o);
+	for (int c = 0; c < k; c++)
+		tl_json_key(&o, tl_evalset_class(s, c)), tl_json_put_int(&o, n[c]);
+	tl_json_end(&o);
+	tl_json_end(&o);
+	fputc('\n', f);
 	free(n);
 }
 

@@ -46,12 +46,6 @@ void tl_coverage_text(FILE *f, const struct tl_report_meta *m, const struct tl_e
 void tl_coverage_json(FILE *f, const struct tl_report_meta *m, const struct tl_evalset *s,
                       int flags);
 
-/* A double as JSON: the shortest text that reads back to it, null for NaN
- * and infinities. */
-void tl_json_double(FILE *f, double v);
-/* A string as JSON, quotes included. */
-void tl_json_str(FILE *f, const char *s);
-
 enum tl_op { TL_OP_GE, TL_OP_LE, TL_OP_GT, TL_OP_LT, TL_OP_EQ };
 
 /* --assert 'NAME[CLASS]OPVALUE', e.g. "accuracy>=0.93", "recall[bees]>=0.9". */

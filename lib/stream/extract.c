@@ -18,6 +18,7 @@
 
 #include <vips/vips.h>
 
+#include "core/hash.h"
 #include "core/tensor.h"
 #include "stream/extract.h"
 
@@ -58,16 +59,6 @@ tl_extract_ext(const void *data, size_t n)
 	return "bin";
 }
 
-static uint64_t
-fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
-	return h;
-}
-
 void
 tl_extract_safe_name(char *out, const char *s, size_t len)
 {
@@ -84,7 +75,7 @@ tl_extract_safe_name(char *out, const char *s, size_t len)
 		out[i] = (c < 0x20 || c == 0x7f || c == '/' || c == '\\') ? '_' : (char)c;
 	}
 	if (n < len)
-		i += (size_t)snprintf(out + i, 32, "-%016llx", (unsigned long long)fnv1a(s, len));
+		i += (size_t)snprintf(out + i, 32, "-%016llx", (unsigned long long)tl_hash_fnv1a64(s, len));
 	if (i == 0)
 		out[i++] = '_';
 	out[i] = '\0';

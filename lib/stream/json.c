@@ -1,142 +1,90 @@
 /*
- * json.c - records to JSON text and JSON Lines back to records (json.h).
+ * json.c - JSON text (json.h): shortest numbers, escaped strings, base64,
+ * the comma-keeping writer, and the parser of one object to msgpack.
  *
- * The writer prints straight to a FILE, value by value, so a record's JSON
- * never exists whole in memory.  The reader is a small recursive-descent
- * parser that builds msgpack objects in a scratch zone (cleared per line) and
- * hands them to tl_rec_from_obj.  It is hand-written rather than jansson
- * because a stream holds 64-bit unsigned integers (phash) that jansson's
- * json_int_t cannot carry, and because building msgpack directly skips a
- * second tree.  Deliberately not here: pretty-printing (jq does it), JSON
- * Schema, comments or other JSON extensions.
+ * The writers print straight to a FILE, value by value, so a document never
+ * exists whole in memory.  The parser builds msgpack objects in a scratch
+ * zone (cleared per parse): its elements wait on a stack until their
+ * container closes, then move into one zone array.  What a record looks like
+ * as JSON is recjson.c's business, not this file's.
  */
+#include <assert.h>
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/tensor.h"
+#include <glib.h>
+
 #include "stream/json.h"
 #include "stream/stream.h"
 
-#define MAX_LINE ((size_t)4 << 30) /* bytes of one JSON line */
-#define MAX_NUM 400                /* characters of one number */
+#define MAX_NUM 400 /* characters of one number */
 
 /* ---- numbers ---------------------------------------------------------- */
 
-static float
-half_to_float(uint16_t h)
-{
-	unsigned e = (h >> 10) & 0x1f, m = h & 0x3ff;
-	float v;
-
-	if (e == 0)
-		v = ldexpf((float)m, -24);
-	else if (e == 31)
-		v = m ? NAN : INFINITY;
-	else
-		v = ldexpf((float)(m | 0x400), (int)e - 25);
-	return (h & 0x8000) ? -v : v;
-}
-
-/* Rounds to nearest, ties to even, as NumPy's astype(float16) does. */
-static uint16_t
-float_to_half(float f)
-{
-	uint32_t x, ax, sign, e, h, rem;
-	float a;
-
-	memcpy(&x, &f, 4);
-	sign = (x >> 16) & 0x8000;
-	ax = x & 0x7fffffff;
-	if (ax > 0x7f800000)
-		return (uint16_t)(sign | 0x7e00); /* NaN */
-	if (ax >= 0x477ff000)                 /* >= 65520 rounds to infinity */
-		return (uint16_t)(sign | 0x7c00);
-	if (ax < 0x38800000) {                /* below 2^-14: subnormal */
-		memcpy(&a, &ax, 4);
-		return (uint16_t)(sign | (uint32_t)lrintf(a * 16777216.0f));
-	}
-	e = (ax >> 23) - 127 + 15;
-	h = (e << 10) | ((ax & 0x7fffff) >> 13);
-	rem = ax & 0x1fff;
-	if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
-		h++;
-	return (uint16_t)(sign | h);
-}
-
-/* Shortest text (C locale) that reads back as the same double, with a '.' or
- * an exponent so a JSON reader sees a float.  buf holds >= 32 bytes. */
-static void
-fmt_f64(char *buf, size_t n, double v)
+/* Tries 15 and 16 significant digits before 17, which always reads back. */
+void
+tl_json_fmt_double(char buf[TL_JSON_NUMLEN], double v)
 {
 	int p;
 
 	for (p = 15; p < 17; p++) {
-		snprintf(buf, n, "%.*g", p, v);
+		snprintf(buf, TL_JSON_NUMLEN, "%.*g", p, v);
 		if (strtod(buf, NULL) == v)
 			break;
 	}
 	if (p == 17)
-		snprintf(buf, n, "%.17g", v);
+		snprintf(buf, TL_JSON_NUMLEN, "%.17g", v);
 	if (strpbrk(buf, ".eE") == NULL)
 		strcat(buf, ".0");
 }
 
-/* The same for a float32 value (at most 9 digits). */
-static void
-fmt_f32(char *buf, size_t n, float v)
+/* 6 to 9 digits, strtof deciding. */
+void
+tl_json_fmt_float(char buf[TL_JSON_NUMLEN], float v)
 {
 	int p;
 
 	for (p = 6; p < 9; p++) {
-		snprintf(buf, n, "%.*g", p, (double)v);
+		snprintf(buf, TL_JSON_NUMLEN, "%.*g", p, (double)v);
 		if (strtof(buf, NULL) == v)
 			break;
 	}
 	if (p == 9)
-		snprintf(buf, n, "%.9g", (double)v);
+		snprintf(buf, TL_JSON_NUMLEN, "%.9g", (double)v);
 	if (strpbrk(buf, ".eE") == NULL)
 		strcat(buf, ".0");
 }
 
-static uint32_t
-le32(const unsigned char *p)
+void
+tl_json_double(FILE *f, double v)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
+	char buf[TL_JSON_NUMLEN];
 
-/* Element i of t as a double. */
-static double
-tensor_elem(const struct tl_tensor *t, uint64_t i)
-{
-	const unsigned char *p = t->data;
-	uint32_t u;
-	float f;
-
-	switch (t->dtype) {
-	case TL_U8:
-		return p[i];
-	case TL_I32:
-		return (double)(int32_t)le32(p + 4 * i);
-	case TL_F16:
-		return half_to_float((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
-	case TL_F32:
-	default:
-		u = le32(p + 4 * i);
-		memcpy(&f, &u, 4);
-		return f;
+	if (!isfinite(v)) {
+		fputs("null", f);
+		return;
 	}
+	tl_json_fmt_double(buf, v);
+	fputs(buf, f);
 }
 
-/* ---- writer ----------------------------------------------------------- */
+void
+tl_json_float(FILE *f, float v)
+{
+	char buf[TL_JSON_NUMLEN];
 
-static const char hexdig[] = "0123456789abcdef";
-static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	if (!isfinite(v)) {
+		fputs("null", f);
+		return;
+	}
+	tl_json_fmt_float(buf, v);
+	fputs(buf, f);
+}
+
+/* ---- strings and bytes ------------------------------------------------ */
 
 /* Length of the valid UTF-8 sequence at s[0..n), 0 when invalid (overlong
  * forms, surrogates and code points past U+10FFFF are invalid). */
@@ -202,280 +150,142 @@ tl_json_write_strn(FILE *f, const char *str, size_t n)
 	}
 }
 
-static void
-write_str(FILE *f, const char *s, size_t n)
+void
+tl_json_strn(FILE *f, const char *s, size_t n)
 {
 	putc_unlocked('"', f);
 	tl_json_write_strn(f, s, n);
 	putc_unlocked('"', f);
 }
 
-static void
-write_base64(FILE *f, const unsigned char *p, size_t n)
+void
+tl_json_str(FILE *f, const char *s)
 {
-	size_t i;
-	uint32_t v;
-
-	putc_unlocked('"', f);
-	for (i = 0; i + 3 <= n; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		putc_unlocked(b64[v >> 18], f);
-		putc_unlocked(b64[v >> 12 & 63], f);
-		putc_unlocked(b64[v >> 6 & 63], f);
-		putc_unlocked(b64[v & 63], f);
-	}
-	if (n - i == 1) {
-		v = (uint32_t)p[i] << 16;
-		fprintf(f, "%c%c==", b64[v >> 18], b64[v >> 12 & 63]);
-	} else if (n - i == 2) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		fprintf(f, "%c%c%c=", b64[v >> 18], b64[v >> 12 & 63], b64[v >> 6 & 63]);
-	}
-	putc_unlocked('"', f);
-}
-
-static void
-write_double(FILE *f, double v, int is_f32)
-{
-	char buf[64];
-
-	if (!isfinite(v)) {
-		fputs("null", f);
-		return;
-	}
-	if (is_f32)
-		fmt_f32(buf, sizeof buf, (float)v);
-	else
-		fmt_f64(buf, sizeof buf, v);
-	fputs(buf, f);
-}
-
-/* A tensor value for the summary: integers exactly, floats as float32. */
-static void
-write_tensor_num(FILE *f, const struct tl_tensor *t, double v)
-{
-	if (t->dtype == TL_U8 || t->dtype == TL_I32)
-		fprintf(f, "%.0f", v);
-	else
-		write_double(f, v, 1);
-}
-
-static void
-write_tensor_data(FILE *f, const struct tl_tensor *t)
-{
-	uint64_t i;
-
-	putc_unlocked('[', f);
-	for (i = 0; i < t->count; i++) {
-		if (i > 0)
-			putc_unlocked(',', f);
-		write_tensor_num(f, t, tensor_elem(t, i));
-	}
-	putc_unlocked(']', f);
-}
-
-static void
-write_tensor_summary(FILE *f, const struct tl_tensor *t)
-{
-	double v, lo = INFINITY, hi = -INFINITY, sum = 0;
-	uint64_t i, finite = 0;
-
-	for (i = 0; i < t->count; i++) {
-		v = tensor_elem(t, i);
-		if (!isfinite(v))
-			continue;
-		finite++;
-		sum += v;
-		if (v < lo)
-			lo = v;
-		if (v > hi)
-			hi = v;
-	}
-	if (finite == 0) {
-		fputs("\"min\":null,\"max\":null,\"mean\":null", f);
-	} else {
-		fputs("\"min\":", f);
-		write_tensor_num(f, t, lo);
-		fputs(",\"max\":", f);
-		write_tensor_num(f, t, hi);
-		fprintf(f, ",\"mean\":%.9g", sum / (double)finite);
-	}
-	if (finite < t->count)
-		fprintf(f, ",\"nonfinite\":%llu", (unsigned long long)(t->count - finite));
-}
-
-static void write_value(FILE *f, const msgpack_object *o, int flags);
-
-/* Map keys are strings in a stream's records; a nested map may have others,
- * shown as the JSON text of the key. */
-static void
-write_key(FILE *f, const msgpack_object *k)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *m;
-
-	if (k->type == MSGPACK_OBJECT_STR) {
-		write_str(f, k->via.str.ptr, k->via.str.size);
-		return;
-	}
-	m = open_memstream(&text, &len);
-	if (m != NULL) {
-		write_value(m, k, 0);
-		fclose(m);
-	}
-	write_str(f, text ? text : "", text ? len : 0);
-	free(text);
-}
-
-static void
-write_map(FILE *f, const msgpack_object *o, int flags)
-{
-	const msgpack_object_kv *kv = o->via.map.ptr;
-	struct tl_tensor t;
-	uint32_t i;
-	int tensor, first = 1;
-
-	tensor = tl_tensor_view(o, &t, NULL) == 0;
-	putc_unlocked('{', f);
-	for (i = 0; i < o->via.map.size; i++) {
-		if (tensor && tl_obj_is_str(&kv[i].key, "data") && !(flags & TL_JSON_FULL))
-			continue;
-		if (!first)
-			putc_unlocked(',', f);
-		first = 0;
-		write_key(f, &kv[i].key);
-		putc_unlocked(':', f);
-		if (tensor && tl_obj_is_str(&kv[i].key, "data"))
-			write_tensor_data(f, &t);
-		else
-			write_value(f, &kv[i].val, flags & ~TL_JSON_DATA);
-	}
-	if (tensor && !(flags & TL_JSON_FULL)) {
-		if (!first)
-			putc_unlocked(',', f);
-		write_tensor_summary(f, &t);
-	}
-	putc_unlocked('}', f);
-}
-
-static void
-write_value(FILE *f, const msgpack_object *o, int flags)
-{
-	uint32_t i;
-
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		fputs("null", f);
-		break;
-	case MSGPACK_OBJECT_BOOLEAN:
-		fputs(o->via.boolean ? "true" : "false", f);
-		break;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		fprintf(f, "%llu", (unsigned long long)o->via.u64);
-		break;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		fprintf(f, "%lld", (long long)o->via.i64);
-		break;
-	case MSGPACK_OBJECT_FLOAT32:
-		write_double(f, o->via.f64, 1);
-		break;
-	case MSGPACK_OBJECT_FLOAT64:
-		write_double(f, o->via.f64, 0);
-		break;
-	case MSGPACK_OBJECT_STR:
-		write_str(f, o->via.str.ptr, o->via.str.size);
-		break;
-	case MSGPACK_OBJECT_BIN:
-		if (flags & TL_JSON_FULL) {
-			fputs("{\"base64\":", f);
-			write_base64(f, (const unsigned char *)o->via.bin.ptr, o->via.bin.size);
-			putc_unlocked('}', f);
-		} else {
-			fprintf(f, "{\"bin\":%lu}", (unsigned long)o->via.bin.size);
-		}
-		break;
-	case MSGPACK_OBJECT_EXT:
-		fprintf(f, "{\"ext\":%d,\"bin\":%lu}", o->via.ext.type,
-		        (unsigned long)o->via.ext.size);
-		break;
-	case MSGPACK_OBJECT_ARRAY:
-		putc_unlocked('[', f);
-		for (i = 0; i < o->via.array.size; i++) {
-			if (i > 0)
-				putc_unlocked(',', f);
-			write_value(f, &o->via.array.ptr[i], flags);
-		}
-		putc_unlocked(']', f);
-		break;
-	case MSGPACK_OBJECT_MAP:
-		write_map(f, o, flags);
-		break;
-	}
+	tl_json_strn(f, s ? s : "", s ? strlen(s) : 0);
 }
 
 void
-tl_json_write_obj(FILE *f, const msgpack_object *o, int flags)
+tl_json_base64(FILE *f, const void *p, size_t n)
 {
-	write_value(f, o, flags & ~TL_JSON_DATA);
+	const unsigned char *s = p;
+	char buf[4 * 1024 + 8]; /* g_base64_encode_step: (3072 / 3 + 1) * 4 + 4 */
+	size_t i, k;
+	gint state = 0, save = 0;
+
+	putc_unlocked('"', f);
+	for (i = 0; i < n; i += k) {
+		k = n - i < 3072 ? n - i : 3072;
+		fwrite(buf, 1, g_base64_encode_step(s + i, k, FALSE, buf, &state, &save), f);
+	}
+	fwrite(buf, 1, g_base64_encode_close(FALSE, buf, &state, &save), f);
+	putc_unlocked('"', f);
 }
 
-int
-tl_json_hex_field(const char *key, const msgpack_object *v, char hex[65])
+/* ---- the writer of nested values -------------------------------------- */
+
+void
+tl_json_out_init(struct tl_json_out *o, FILE *f)
 {
-	if (strcmp(key, "phash") == 0 && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		snprintf(hex, 65, "%016llx", (unsigned long long)v->via.u64);
-		return 1;
+	memset(o, 0, sizeof *o);
+	o->f = f;
+}
+
+/* Before a value or a key: the comma, unless it is the first in its
+ * container or the value of the key just written. */
+static void
+sep(struct tl_json_out *o)
+{
+	if (o->key) {
+		o->key = 0;
+		return;
 	}
-	if (strcmp(key, "sha256") != 0 || v->type != MSGPACK_OBJECT_BIN || v->via.bin.size != 32)
-		return 0;
-	for (int j = 0; j < 32; j++) {
-		unsigned char c = (unsigned char)v->via.bin.ptr[j];
-		hex[2 * j] = hexdig[c >> 4];
-		hex[2 * j + 1] = hexdig[c & 15];
+	if (o->depth > 0) {
+		if (o->more[o->depth - 1])
+			putc_unlocked(',', o->f);
+		o->more[o->depth - 1] = 1;
 	}
-	hex[64] = '\0';
-	return 1;
+}
+
+static void
+begin(struct tl_json_out *o, char open, char close)
+{
+	assert(o->depth < TL_JSON_OUT_DEPTH);
+	sep(o);
+	putc_unlocked(open, o->f);
+	o->close[o->depth] = close;
+	o->more[o->depth] = 0;
+	o->depth++;
 }
 
 void
-tl_json_write_field(FILE *f, const char *key, const msgpack_object *v, int flags)
+tl_json_begin_obj(struct tl_json_out *o)
 {
-	char hex[65];
-
-	if ((flags & TL_JSON_DATA) && tl_json_hex_field(key, v, hex))
-		fprintf(f, "\"%s\"", hex);
-	else
-		write_value(f, v, flags & ~TL_JSON_DATA);
+	begin(o, '{', '}');
 }
 
-int
-tl_json_write_rec(FILE *f, const struct tl_rec *r, int flags, struct tl_err *err)
+void
+tl_json_begin_list(struct tl_json_out *o)
 {
-	const msgpack_object *k;
-	char key[256];
-
-	putc_unlocked('{', f);
-	for (size_t i = 0; i < r->n; i++) {
-		k = &r->kv[i].key;
-		if (i > 0)
-			putc_unlocked(',', f);
-		write_key(f, k);
-		putc_unlocked(':', f);
-		snprintf(key, sizeof key, "%.*s", (int)k->via.str.size, k->via.str.ptr);
-		tl_json_write_field(f, key, &r->kv[i].val, flags);
-	}
-	fputs("}\n", f);
-	if (ferror(f))
-		return tl_err_set(err, "write error: %s", strerror(errno));
-	return 0;
+	begin(o, '[', ']');
 }
 
-/* ---- parser ----------------------------------------------------------- */
+void
+tl_json_end(struct tl_json_out *o)
+{
+	assert(o->depth > 0);
+	o->depth--;
+	putc_unlocked(o->close[o->depth], o->f);
+}
 
-struct parser {
+void
+tl_json_key(struct tl_json_out *o, const char *k)
+{
+	sep(o);
+	tl_json_str(o->f, k);
+	putc_unlocked(':', o->f);
+	o->key = 1;
+}
+
+void
+tl_json_put_double(struct tl_json_out *o, double v)
+{
+	sep(o);
+	tl_json_double(o->f, v);
+}
+
+void
+tl_json_put_int(struct tl_json_out *o, long long v)
+{
+	sep(o);
+	fprintf(o->f, "%lld", v);
+}
+
+void
+tl_json_put_uint(struct tl_json_out *o, unsigned long long v)
+{
+	sep(o);
+	fprintf(o->f, "%llu", v);
+}
+
+void
+tl_json_put_str(struct tl_json_out *o, const char *s)
+{
+	sep(o);
+	tl_json_str(o->f, s);
+}
+
+void
+tl_json_put_null(struct tl_json_out *o)
+{
+	sep(o);
+	fputs("null", o->f);
+}
+
+/* ---- the parser ------------------------------------------------------- */
+
+struct tl_json_parser {
 	const char *s, *p, *end;
-	msgpack_zone zone;     /* every object of the current line */
+	msgpack_zone zone;     /* every object of the current parse */
 	msgpack_object *stack; /* elements of the arrays and maps being built */
 	size_t n, cap;
 	int depth;
@@ -483,20 +293,20 @@ struct parser {
 };
 
 static int
-perr(struct parser *ps, const char *what)
+perr(struct tl_json_parser *ps, const char *what)
 {
 	return tl_err_set(ps->err, "malformed JSON at byte %ld: %s", (long)(ps->p - ps->s), what);
 }
 
 static void
-skip_ws(struct parser *ps)
+skip_ws(struct tl_json_parser *ps)
 {
 	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
 		ps->p++;
 }
 
 static int
-push(struct parser *ps, const msgpack_object *o)
+push(struct tl_json_parser *ps, const msgpack_object *o)
 {
 	msgpack_object *ns;
 	size_t nc;
@@ -514,7 +324,7 @@ push(struct parser *ps, const msgpack_object *o)
 }
 
 static void *
-zalloc(struct parser *ps, size_t len)
+zalloc(struct tl_json_parser *ps, size_t len)
 {
 	void *p = msgpack_zone_malloc(&ps->zone, len ? len : 1);
 
@@ -524,56 +334,23 @@ zalloc(struct parser *ps, size_t len)
 }
 
 static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 hex4(const char *p, uint32_t *out)
 {
 	int i, h;
 
 	*out = 0;
 	for (i = 0; i < 4; i++) {
-		if ((h = hexval((unsigned char)p[i])) < 0)
+		if ((h = g_ascii_xdigit_value(p[i])) < 0)
 			return -1;
 		*out = *out << 4 | (uint32_t)h;
 	}
 	return 0;
 }
 
-static char *
-put_utf8(char *d, uint32_t c)
-{
-	if (c < 0x80) {
-		*d++ = (char)c;
-	} else if (c < 0x800) {
-		*d++ = (char)(0xc0 | c >> 6);
-		*d++ = (char)(0x80 | (c & 0x3f));
-	} else if (c < 0x10000) {
-		*d++ = (char)(0xe0 | c >> 12);
-		*d++ = (char)(0x80 | (c >> 6 & 0x3f));
-		*d++ = (char)(0x80 | (c & 0x3f));
-	} else {
-		*d++ = (char)(0xf0 | c >> 18);
-		*d++ = (char)(0x80 | (c >> 12 & 0x3f));
-		*d++ = (char)(0x80 | (c >> 6 & 0x3f));
-		*d++ = (char)(0x80 | (c & 0x3f));
-	}
-	return d;
-}
-
 /* At the opening quote.  The decoded text is never longer than the raw one
  * (every escape shrinks), so one allocation of the raw length suffices. */
 static int
-parse_string(struct parser *ps, msgpack_object *o)
+parse_string(struct tl_json_parser *ps, msgpack_object *o)
 {
 	const char *q, *start = ++ps->p;
 	char *buf, *d;
@@ -618,7 +395,7 @@ parse_string(struct parser *ps, msgpack_object *o)
 			} else if (c >= 0xd800 && c <= 0xdfff) {
 				c = 0xfffd; /* a lone surrogate */
 			}
-			d = put_utf8(d, c);
+			d += g_unichar_to_utf8(c, d);
 			break;
 		default:
 			return perr(ps, "bad escape");
@@ -634,7 +411,7 @@ parse_string(struct parser *ps, msgpack_object *o)
 /* JSON's number grammar; integers become msgpack integers when they fit in
  * 64 bits (either sign), everything else float64. */
 static int
-parse_number(struct parser *ps, msgpack_object *o)
+parse_number(struct tl_json_parser *ps, msgpack_object *o)
 {
 	const char *p = ps->p;
 	char buf[MAX_NUM + 1];
@@ -697,7 +474,7 @@ parse_number(struct parser *ps, msgpack_object *o)
 }
 
 static int
-parse_literal(struct parser *ps, const char *word)
+parse_literal(struct tl_json_parser *ps, const char *word)
 {
 	size_t n = strlen(word);
 
@@ -707,11 +484,11 @@ parse_literal(struct parser *ps, const char *word)
 	return 0;
 }
 
-static int parse_value(struct parser *ps, msgpack_object *o);
+static int parse_value(struct tl_json_parser *ps, msgpack_object *o);
 
 /* At '[' or '{': elements go on the stack, then into one zone array. */
 static int
-parse_container(struct parser *ps, msgpack_object *o)
+parse_container(struct tl_json_parser *ps, msgpack_object *o)
 {
 	int is_map = *ps->p == '{';
 	char close = is_map ? '}' : ']';
@@ -785,7 +562,7 @@ parse_container(struct parser *ps, msgpack_object *o)
 }
 
 static int
-parse_value(struct parser *ps, msgpack_object *o)
+parse_value(struct tl_json_parser *ps, msgpack_object *o)
 {
 	skip_ws(ps);
 	if (ps->p >= ps->end)
@@ -812,225 +589,8 @@ parse_value(struct parser *ps, msgpack_object *o)
 	}
 }
 
-/* ---- from the JSON form back to stream values ------------------------- */
-
 static int
-b64val(int c)
-{
-	const char *p = c ? strchr(b64, c) : NULL;
-
-	return p ? (int)(p - b64) : -1;
-}
-
-/* {"base64": s} -> bin: standard alphabet, "=" padding optional. */
-static int
-decode_base64(struct parser *ps, msgpack_object *o, const msgpack_object *s)
-{
-	const char *p = s->via.str.ptr;
-	size_t n = s->via.str.size, pad = 0, i, k = 0;
-	unsigned char *out;
-	uint32_t acc = 0;
-	int bits = 0, v;
-
-	while (pad < 2 && n > 0 && p[n - 1] == '=')
-		n--, pad++;
-	if (n % 4 == 1 || (pad > 0 && (n + pad) % 4 != 0))
-		return tl_err_set(ps->err, "bad base64");
-	if ((out = zalloc(ps, n / 4 * 3 + 2)) == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if ((v = b64val((unsigned char)p[i])) < 0)
-			return tl_err_set(ps->err, "bad base64");
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[k++] = (unsigned char)(acc >> bits);
-		}
-	}
-	o->type = MSGPACK_OBJECT_BIN;
-	o->via.bin.ptr = (const char *)out;
-	o->via.bin.size = (uint32_t)k;
-	return 0;
-}
-
-static int
-num_of(const msgpack_object *v, double *out)
-{
-	switch (v->type) {
-	case MSGPACK_OBJECT_POSITIVE_INTEGER: *out = (double)v->via.u64; return 0;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER: *out = (double)v->via.i64; return 0;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64: *out = v->via.f64; return 0;
-	case MSGPACK_OBJECT_NIL: *out = NAN; return 0;
-	default: return -1;
-	}
-}
-
-/* A map with "dtype", "shape" and a "data" list: the list becomes the
- * little-endian bytes of the tensor. */
-static int
-encode_tensor(struct parser *ps, const msgpack_object *map, msgpack_object *data)
-{
-	const msgpack_object *dt = tl_obj_get(map, "dtype"), *sh = tl_obj_get(map, "shape");
-	const msgpack_object_array *a = &data->via.array;
-	enum tl_dtype type;
-	uint64_t count = 1, d;
-	unsigned char *out, *q;
-	uint32_t i, u;
-	double v;
-	float fv;
-	size_t es;
-
-	if (dt->type != MSGPACK_OBJECT_STR || tl_dtype_parse(dt->via.str.ptr, dt->via.str.size, &type) < 0)
-		return tl_err_set(ps->err, "unknown dtype");
-	if (sh->type != MSGPACK_OBJECT_ARRAY || sh->via.array.size < 1 ||
-	    sh->via.array.size > TL_TENSOR_MAXDIM)
-		return tl_err_set(ps->err, "shape must be a list of 1 to %d sizes", TL_TENSOR_MAXDIM);
-	for (i = 0; i < sh->via.array.size; i++) {
-		if (sh->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-			return tl_err_set(ps->err, "shape must be a list of sizes");
-		d = sh->via.array.ptr[i].via.u64;
-		if (d != 0 && count > UINT32_MAX / d)
-			return tl_err_set(ps->err, "shape too large");
-		count *= d;
-	}
-	if (count != a->size)
-		return tl_err_set(ps->err, "%lu values for %llu elements of the shape",
-		                  (unsigned long)a->size, (unsigned long long)count);
-	es = tl_dtype_size(type);
-	if (count * es > UINT32_MAX)
-		return tl_err_set(ps->err, "tensor too large");
-	if ((out = zalloc(ps, count * es)) == NULL)
-		return -1;
-	for (i = 0, q = out; i < a->size; i++, q += es) {
-		if (num_of(&a->ptr[i], &v) < 0)
-			return tl_err_set(ps->err, "data holds a non-number");
-		if ((type == TL_U8 && !(v >= 0 && v <= 255 && v == floor(v))) ||
-		    (type == TL_I32 && !(v >= INT32_MIN && v <= INT32_MAX && v == floor(v))))
-			return tl_err_set(ps->err, "value out of range for %s",
-			                  tl_dtype_name(type));
-		if (fabs(v) > FLT_MAX) /* no undefined double -> float narrowing */
-			v = v > 0 ? INFINITY : -INFINITY;
-		switch (type) {
-		case TL_U8:
-			q[0] = (unsigned char)v;
-			break;
-		case TL_F16:
-			u = float_to_half((float)v);
-			q[0] = (unsigned char)u;
-			q[1] = (unsigned char)(u >> 8);
-			break;
-		case TL_I32:
-		case TL_F32:
-			if (type == TL_I32) {
-				u = (uint32_t)(int32_t)v;
-			} else {
-				fv = (float)v;
-				memcpy(&u, &fv, 4);
-			}
-			q[0] = (unsigned char)u;
-			q[1] = (unsigned char)(u >> 8);
-			q[2] = (unsigned char)(u >> 16);
-			q[3] = (unsigned char)(u >> 24);
-			break;
-		}
-	}
-	data->type = MSGPACK_OBJECT_BIN;
-	data->via.bin.ptr = (const char *)out;
-	data->via.bin.size = (uint32_t)(count * es);
-	return 0;
-}
-
-/* Rewrites the JSON form in place (json.h); errors name the field. */
-static int
-convert(struct parser *ps, msgpack_object *o, const char *field)
-{
-	msgpack_object_kv *kv;
-	msgpack_object *data = NULL;
-	uint32_t i;
-
-	if (o->type == MSGPACK_OBJECT_ARRAY) {
-		for (i = 0; i < o->via.array.size; i++)
-			if (convert(ps, &o->via.array.ptr[i], field) < 0)
-				return -1;
-		return 0;
-	}
-	if (o->type != MSGPACK_OBJECT_MAP)
-		return 0;
-	kv = o->via.map.ptr;
-	if (o->via.map.size == 1 && tl_obj_is_str(&kv[0].key, "base64") &&
-	    kv[0].val.type == MSGPACK_OBJECT_STR) {
-		if (decode_base64(ps, o, &kv[0].val) < 0)
-			return tl_err_prefix(ps->err, "%s", field);
-		return 0;
-	}
-	if (tl_obj_get(o, "bin") != NULL && (o->via.map.size == 1 ||
-	    (o->via.map.size == 2 && tl_obj_get(o, "ext") != NULL)))
-		return tl_err_set(ps->err, "%s: a summary ({\"bin\": n}) cannot be read back; "
-		                  "print with tl-cat --full", field);
-	for (i = 0; i < o->via.map.size; i++) {
-		if (convert(ps, &kv[i].val, field) < 0)
-			return -1;
-		if (tl_obj_is_str(&kv[i].key, "data"))
-			data = &kv[i].val;
-	}
-	if (tl_obj_get(o, "dtype") == NULL || tl_obj_get(o, "shape") == NULL)
-		return 0;
-	if (data == NULL && tl_obj_get(o, "mean") != NULL)
-		return tl_err_set(ps->err, "%s: a tensor summary cannot be read back; "
-		                  "print with tl-cat --full", field);
-	if (data == NULL || data->type != MSGPACK_OBJECT_ARRAY)
-		return 0;
-	if (encode_tensor(ps, o, data) < 0)
-		return tl_err_prefix(ps->err, "%s", field);
-	return 0;
-}
-
-static int
-all_hex(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (hexval((unsigned char)s[i]) < 0)
-			return 0;
-	return 1;
-}
-
-/* A data record's "sha256" of 64 hex digits -> bin(32), "phash" of 16 ->
- * uint64 (the reverse of tl_json_hex_field). */
-static int
-unhex_field(struct parser *ps, const char *key, msgpack_object *v)
-{
-	const char *s = v->via.str.ptr;
-	unsigned char *out;
-	uint64_t h = 0;
-	int i;
-
-	if (v->type != MSGPACK_OBJECT_STR)
-		return 0;
-	if (strcmp(key, "phash") == 0 && v->via.str.size == 16 && all_hex(s, 16)) {
-		for (i = 0; i < 16; i++)
-			h = h << 4 | (uint64_t)hexval((unsigned char)s[i]);
-		v->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-		v->via.u64 = h;
-		return 0;
-	}
-	if (strcmp(key, "sha256") != 0 || v->via.str.size != 64 || !all_hex(s, 64))
-		return 0;
-	if ((out = zalloc(ps, 32)) == NULL)
-		return -1;
-	for (i = 0; i < 32; i++)
-		out[i] = (unsigned char)(hexval((unsigned char)s[2 * i]) << 4 |
-		                         hexval((unsigned char)s[2 * i + 1]));
-	v->type = MSGPACK_OBJECT_BIN;
-	v->via.bin.ptr = (const char *)out;
-	v->via.bin.size = 32;
-	return 0;
-}
-
-/* Parses s[0..len) to one top-level object in ps->zone (not yet converted). */
-static int
-parse_top(struct parser *ps, const char *s, size_t len, msgpack_object *o)
+parse_top(struct tl_json_parser *ps, const char *s, size_t len, msgpack_object *o)
 {
 	msgpack_zone_clear(&ps->zone);
 	ps->s = ps->p = s;
@@ -1048,259 +608,39 @@ parse_top(struct parser *ps, const char *s, size_t len, msgpack_object *o)
 	return 0;
 }
 
-/* Applies the conversions to a parsed top-level map and copies it to rec. */
-static int
-finish(struct parser *ps, msgpack_object *o, struct tl_rec *rec, int data)
+struct tl_json_parser *
+tl_json_parser_new(void)
 {
-	msgpack_object_kv *kv = o->via.map.ptr;
-	char field[256];
-	uint32_t i, j;
+	struct tl_json_parser *ps = calloc(1, sizeof *ps);
 
-	for (i = 0; i < o->via.map.size; i++) {
-		snprintf(field, sizeof field, "%.*s", (int)kv[i].key.via.str.size,
-		         kv[i].key.via.str.ptr);
-		for (j = 0; j < i; j++)
-			if (kv[j].key.via.str.size == kv[i].key.via.str.size &&
-			    memcmp(kv[j].key.via.str.ptr, kv[i].key.via.str.ptr,
-			           kv[i].key.via.str.size) == 0)
-				return tl_err_set(ps->err, "duplicate key \"%s\"", field);
-		if (convert(ps, &kv[i].val, field) < 0)
-			return -1;
-		if (data && unhex_field(ps, field, &kv[i].val) < 0)
-			return -1;
-	}
-	return tl_rec_from_obj(rec, o, ps->err);
-}
-
-static int
-parser_init(struct parser *ps)
-{
-	memset(ps, 0, sizeof *ps);
-	return msgpack_zone_init(&ps->zone, 64 * 1024) ? 0 : -1;
-}
-
-static void
-parser_free(struct parser *ps)
-{
-	msgpack_zone_destroy(&ps->zone);
-	free(ps->stack);
-}
-
-int
-tl_json_parse_rec(const char *s, size_t len, struct tl_rec *rec, int data, struct tl_err *err)
-{
-	struct parser ps;
-	msgpack_object o;
-	int rc;
-
-	if (parser_init(&ps) < 0)
-		return tl_err_set(err, "out of memory");
-	ps.err = err;
-	rc = parse_top(&ps, s, len, &o);
-	if (rc == 0)
-		rc = finish(&ps, &o, rec, data);
-	parser_free(&ps);
-	return rc;
-}
-
-/* ---- JSON Lines reader ------------------------------------------------ */
-
-struct tl_json_reader {
-	char *const *paths;
-	int npaths, next;       /* next: index of the next file to open */
-	FILE *f;                /* current input; NULL between files */
-	const char *name;       /* for messages: "stdin" or the path */
-	unsigned long long line;
-	char *buf;
-	size_t cap;
-	struct parser ps;
-	struct tl_rec *hdr, *tmp;
-	int have_hdr;
-	char where[300]; /* "name:line" */
-};
-
-static const char *const stdin_path[] = {"-"};
-
-static int
-open_next(struct tl_json_reader *jr, struct tl_err *err)
-{
-	const char *path = jr->paths[jr->next++];
-
-	jr->line = 0;
-	if (strcmp(path, "-") == 0) {
-		jr->f = stdin;
-		jr->name = "stdin";
-		return 0;
-	}
-	jr->name = path;
-	if ((jr->f = fopen(path, "r")) == NULL)
-		return tl_err_set(err, "%s: %s", path, strerror(errno));
-	return 0;
-}
-
-static void
-close_cur(struct tl_json_reader *jr)
-{
-	if (jr->f != NULL && jr->f != stdin)
-		fclose(jr->f);
-	jr->f = NULL;
-}
-
-struct tl_json_reader *
-tl_json_reader_open(char *const *paths, int n, struct tl_err *err)
-{
-	struct tl_json_reader *jr = calloc(1, sizeof *jr);
-
-	if (jr == NULL || parser_init(&jr->ps) < 0) {
-		free(jr);
-		tl_err_set(err, "out of memory");
+	if (ps == NULL || !msgpack_zone_init(&ps->zone, 64 * 1024)) {
+		free(ps);
 		return NULL;
 	}
-	jr->paths = n > 0 ? paths : (char *const *)stdin_path;
-	jr->npaths = n > 0 ? n : 1;
-	jr->hdr = tl_rec_new();
-	jr->tmp = tl_rec_new();
-	if (jr->hdr == NULL || jr->tmp == NULL) {
-		tl_err_set(err, "out of memory");
-		tl_json_reader_close(jr);
-		return NULL;
-	}
-	if (open_next(jr, err) < 0) {
-		tl_json_reader_close(jr);
-		return NULL;
-	}
-	return jr;
+	return ps;
 }
 
 void
-tl_json_reader_close(struct tl_json_reader *jr)
+tl_json_parser_free(struct tl_json_parser *ps)
 {
-	if (jr == NULL)
+	if (ps == NULL)
 		return;
-	close_cur(jr);
-	parser_free(&jr->ps);
-	tl_rec_free(jr->hdr);
-	tl_rec_free(jr->tmp);
-	free(jr->buf);
-	free(jr);
-}
-
-const char *
-tl_json_reader_where(struct tl_json_reader *jr)
-{
-	snprintf(jr->where, sizeof jr->where, "%s:%llu", jr->name, jr->line);
-	return jr->where;
-}
-
-const struct tl_rec *
-tl_json_reader_header(const struct tl_json_reader *jr)
-{
-	return jr->have_hdr ? jr->hdr : NULL;
-}
-
-/* Reads one line (without its newline) into jr->buf.  1: a line (*len set),
- * 0: end of this file, -1: read error, -2: line over MAX_LINE (skipped). */
-static int
-read_line(struct tl_json_reader *jr, size_t *len, struct tl_err *err)
-{
-	size_t n = 0;
-	int c, over = 0;
-
-	while ((c = getc_unlocked(jr->f)) != EOF && c != '\n') {
-		if (over)
-			continue;
-		if (n + 1 >= jr->cap) {
-			size_t nc = jr->cap ? 2 * jr->cap : 4096;
-			char *nb;
-
-			if (nc > MAX_LINE) {
-				over = 1;
-				continue;
-			}
-			if ((nb = realloc(jr->buf, nc)) == NULL)
-				return tl_err_set(err, "out of memory");
-			jr->buf = nb;
-			jr->cap = nc;
-		}
-		jr->buf[n++] = (char)c;
-	}
-	if (ferror(jr->f))
-		return tl_err_set(err, "%s: %s", jr->name, strerror(errno));
-	if (c == EOF && n == 0 && !over)
-		return 0;
-	jr->line++;
-	if (over) {
-		tl_err_set(err, "line longer than %zu bytes", MAX_LINE);
-		return -2;
-	}
-	*len = n;
-	return 1;
-}
-
-static int
-blank(const char *s, size_t n)
-{
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		n--;
-	return n == 0;
-}
-
-/* A header line: the first is kept as it is, later ones merged into it. */
-static int
-take_header(struct tl_json_reader *jr, msgpack_object *o, struct tl_err *err)
-{
-	const msgpack_object *v = tl_obj_get(o, "tl");
-
-	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != TL_STREAM_VERSION)
-		return tl_err_set(err, "%s:%llu: unsupported stream version", jr->name, jr->line);
-	if (tl_obj_get(o, "end") != NULL)
-		return 0; /* a trailer */
-	if (finish(&jr->ps, o, jr->have_hdr ? jr->tmp : jr->hdr, 0) < 0)
-		return tl_err_prefix(err, "%s:%llu: header", jr->name, jr->line);
-	if (jr->have_hdr && tl_header_merge(jr->hdr, jr->tmp, err) < 0)
-		return tl_err_prefix(err, "%s:%llu", jr->name, jr->line);
-	jr->have_hdr = 1;
-	return 0;
+	msgpack_zone_destroy(&ps->zone);
+	free(ps->stack);
+	free(ps);
 }
 
 int
-tl_json_reader_next(struct tl_json_reader *jr, struct tl_rec *rec, struct tl_err *err)
+tl_json_parse_object(struct tl_json_parser *ps, const char *s, size_t len, msgpack_object *o,
+                     struct tl_err *err)
 {
-	const msgpack_object *v;
-	msgpack_object o;
-	size_t len = 0;
-	int rc;
+	ps->err = err;
+	return parse_top(ps, s, len, o);
+}
 
-	jr->ps.err = err;
-	for (;;) {
-		if (jr->f == NULL) {
-			if (jr->next >= jr->npaths)
-				return 0;
-			if (open_next(jr, err) < 0)
-				return -1;
-		}
-		if ((rc = read_line(jr, &len, err)) == 0) {
-			close_cur(jr);
-			continue;
-		}
-		if (rc < 0)
-			return rc;
-		if (blank(jr->buf, len))
-			continue;
-		if (parse_top(&jr->ps, jr->buf, len, &o) < 0)
-			return -2;
-		if (tl_obj_get(&o, "tl") != NULL) {
-			if ((rc = take_header(jr, &o, err)) < 0)
-				return rc;
-			continue;
-		}
-		if (finish(&jr->ps, &o, rec, 1) < 0)
-			return -2;
-		v = tl_rec_get(rec, "id");
-		if (v == NULL || v->type != MSGPACK_OBJECT_STR) {
-			tl_err_set(err, "a record needs a string \"id\"");
-			return -2;
-		}
-		return 1;
-	}
+void *
+tl_json_parser_alloc(struct tl_json_parser *ps, size_t n, struct tl_err *err)
+{
+	ps->err = err;
+	return zalloc(ps, n);
 }

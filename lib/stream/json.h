@@ -1,33 +1,19 @@
 /*
- * json.h - records as JSON text, and JSON Lines back into records: the
- * window tl-cat opens on a stream, and the way back in from jq.
+ * json.h - JSON text itself: numbers, strings and base64 written to a FILE,
+ * a writer that places the commas of nested objects and lists, and a
+ * parser from one JSON object's text to msgpack objects.  What a record
+ * looks like as JSON is recjson.h; reading JSON Lines files is jsonl.h.
  *
- * The JSON form of a record (tl-cat(1) documents it for users):
- * - strings, booleans, nil and integers map to their JSON kin (integers are
- *   printed exactly, all 64 bits);
- * - floats print as the shortest text that reads back to the same value
- *   (at most 9 significant digits for float32, 17 for float64) in the C
- *   locale, always with a '.' or an exponent so they read back as floats;
- *   NaN and infinities, which JSON lacks, print as null;
- * - strings and keys are escaped; invalid UTF-8 becomes U+FFFD;
- * - a tensor map (tensor.h) prints its keys with "data" replaced by "min",
- *   "max", "mean" (over finite values) or, with TL_JSON_FULL, by the values
- *   as one flat list in C order ("data": [...]);
- * - bin prints as {"bin": length} or, with TL_JSON_FULL, {"base64": "..."};
- * - in a data record (TL_JSON_DATA), a top-level "sha256" holding 32 bytes
- *   prints as 64 lowercase hex digits, and "phash" as 16: as numbers, these
- *   64-bit hashes would lose bits in jq 1.6 and JavaScript (doubles);
- * - ext values print as {"ext": type, "bin": length}.
+ * Numbers print in the C locale as the shortest text that reads back to the
+ * same value among 15, 16 and 17 significant digits for a double (6 to 9
+ * for a float): 0.1 prints 0.1, but 5e-324 prints 4.94065645841247e-324.
+ * There is always a '.' or an exponent so a JSON reader sees a float; NaN
+ * and infinities, which JSON lacks, print as null.  Strings are escaped (", \,
+ * control characters) and invalid UTF-8 becomes U+FFFD.
  *
- * Reading inverts the TL_JSON_FULL form: {"base64": s} becomes bin, a map
- * with "dtype", "shape" and a "data" list becomes a tensor, a data record's
- * hex "sha256" and "phash" become bin(32) and uint again, null inside a
- * float tensor becomes NaN, and any JSON float becomes float64.  Summaries ({"bin": n}, a tensor with "min"
- * and no "data") cannot be read back: the line is refused.  So a stream whose
- * scalar floats are float64 survives `tl-cat --full --headers | tl-cat
- * --from-json` byte for byte.
- *
- * Not here: choosing records or fields (select.h), stream framing (stream.h).
+ * Writers print straight to the caller's FILE and never allocate beyond a
+ * fixed buffer; write errors show in ferror(f).  Not here: pretty-printing
+ * (jq does it), comments or other JSON extensions.
  */
 #ifndef TL_JSON_H
 #define TL_JSON_H
@@ -37,67 +23,88 @@
 #include <msgpack.h>
 
 #include "core/err.h"
-#include "core/rec.h"
 
-enum {
-	TL_JSON_FULL = 1, /* tensor values and bin bytes instead of summaries */
-	TL_JSON_DATA = 2, /* a data record: sha256 and phash as hex */
-};
+/* ---- numbers, strings, bytes ------------------------------------------- */
 
-/* Writes r as one JSON object and a newline to f.  Returns 0, or -1 when f
- * reports a write error (errno tells which; err says so). */
-int tl_json_write_rec(FILE *f, const struct tl_rec *r, int flags, struct tl_err *err);
+#define TL_JSON_NUMLEN 32 /* bytes of a buffer for tl_json_fmt_* */
 
-/* Writes one value as JSON (no newline); write errors show in ferror(f). */
-void tl_json_write_obj(FILE *f, const msgpack_object *o, int flags);
+/* The shortest of %.15g, %.16g and %.17g that reads back (strtod) as v,
+ * with ".0" added when it has neither '.' nor exponent: 0.1, 1e-07, 100.0,
+ * -0.0.  v must be finite. */
+void tl_json_fmt_double(char buf[TL_JSON_NUMLEN], double v);
+/* The same for a float (strtof) from %.6g to %.9g: 0.1f prints 0.1. */
+void tl_json_fmt_float(char buf[TL_JSON_NUMLEN], float v);
 
-/* Writes the value v of a record's field key as JSON: tl_json_write_obj,
- * but with TL_JSON_DATA the hex fields (tl_json_hex_field) as strings. */
-void tl_json_write_field(FILE *f, const char *key, const msgpack_object *v, int flags);
+/* v as tl_json_fmt_double, or null when not finite. */
+void tl_json_double(FILE *f, double v);
+/* v as tl_json_fmt_float, or null when not finite. */
+void tl_json_float(FILE *f, float v);
 
-/* The fields shown as hex: when key is "sha256" and v holds 32 bytes, or key
- * is "phash" and v an unsigned integer, writes the hex digits (64 or 16,
- * lowercase) into hex and returns 1; else 0. */
-int tl_json_hex_field(const char *key, const msgpack_object *v, char hex[65]);
-
-/* Writes s[0..len) as the inside of a JSON string (no quotes). */
+/* s[0..len) as the inside of a JSON string (no quotes). */
 void tl_json_write_strn(FILE *f, const char *s, size_t len);
+/* s[0..len) as a JSON string, quotes included. */
+void tl_json_strn(FILE *f, const char *s, size_t len);
+/* The NUL-terminated s as a JSON string, quotes included; NULL prints "". */
+void tl_json_str(FILE *f, const char *s);
 
-/* Parses one JSON object text s[0..len) into rec (cleared first), applying
- * the conversions above (data: also the hex fields).  -1 with a reason when
- * the text is not one valid JSON object or a conversion fails. */
-int tl_json_parse_rec(const char *s, size_t len, struct tl_rec *rec, int data,
-                      struct tl_err *err);
+/* p[0..n) as a JSON string of standard base64 with "=" padding (GLib's
+ * g_base64_encode_step), quotes included. */
+void tl_json_base64(FILE *f, const void *p, size_t n);
+
+/* ---- a writer of nested values ------------------------------------------ */
+
+#define TL_JSON_OUT_DEPTH 16
 
 /*
- * A reader of JSON Lines: paths[0..n) one after the other ("-" or n == 0:
- * stdin).  An object with key "tl" is a header, or with "end" too a trailer:
- * headers are merged into the reader's header (tl_header_merge; a conflict
- * breaks the input), trailers are skipped (their counts no longer hold once
- * jq has filtered).  Blank lines are skipped.  Memory: one line and one
- * record.
+ * Keeps the commas: every value and key written through it is preceded by
+ * ',' when it is not the first in its object or list.  Nesting deeper than
+ * TL_JSON_OUT_DEPTH is a programmer error (assert).  Holds nothing to free.
  */
-struct tl_json_reader;
+struct tl_json_out {
+	FILE *f;
+	int depth;
+	int key;                              /* a key was written, its value is next */
+	char close[TL_JSON_OUT_DEPTH];        /* '}' or ']' of each open container */
+	unsigned char more[TL_JSON_OUT_DEPTH]; /* it has an element already */
+};
 
-/* NULL with err set when a file cannot be opened.  Free with _close. */
-struct tl_json_reader *tl_json_reader_open(char *const *paths, int n, struct tl_err *err);
+void tl_json_out_init(struct tl_json_out *o, FILE *f);
+void tl_json_begin_obj(struct tl_json_out *o);  /* { */
+void tl_json_begin_list(struct tl_json_out *o); /* [ */
+void tl_json_end(struct tl_json_out *o);        /* } or ], as opened */
+void tl_json_key(struct tl_json_out *o, const char *k); /* "k": */
+void tl_json_put_double(struct tl_json_out *o, double v); /* tl_json_double */
+void tl_json_put_int(struct tl_json_out *o, long long v);
+void tl_json_put_uint(struct tl_json_out *o, unsigned long long v);
+void tl_json_put_str(struct tl_json_out *o, const char *s); /* tl_json_str */
+void tl_json_put_null(struct tl_json_out *o);
 
-/* The next data record into rec; a data record must hold a string "id".
- * 1: a record; 0: end of all input; -1: the input is broken (unreadable,
- * header refused or in conflict; err names file and line), stop; -2: this
- * line is bad (err says why, tl_json_reader_where where), the next call
- * goes on. */
-int tl_json_reader_next(struct tl_json_reader *jr, struct tl_rec *rec, struct tl_err *err);
+/* ---- the parser ----------------------------------------------------------- */
 
-/* "file:line" of the line read last, for messages.  Owned by jr, valid until
- * the next call. */
-const char *tl_json_reader_where(struct tl_json_reader *jr);
+/*
+ * A recursive-descent parser that builds msgpack objects in a scratch zone,
+ * cleared at each parse.  Hand-written rather than jansson because a stream
+ * holds 64-bit unsigned integers (phash) that jansson's json_int_t cannot
+ * carry, and building msgpack directly skips a second tree.  Integers that
+ * fit 64 bits (either sign) become msgpack integers, other numbers float64;
+ * \u escapes become UTF-8 (a lone surrogate U+FFFD); nesting is capped at
+ * TL_MAX_DEPTH (stream.h).
+ */
+struct tl_json_parser;
 
-/* The header lines read so far merged in one record (the first as it was,
- * with keys of later ones added), or NULL when none has been read.  Owned
- * by jr. */
-const struct tl_rec *tl_json_reader_header(const struct tl_json_reader *jr);
+/* NULL when out of memory.  Free with tl_json_parser_free (accepts NULL). */
+struct tl_json_parser *tl_json_parser_new(void);
+void tl_json_parser_free(struct tl_json_parser *ps);
 
-void tl_json_reader_close(struct tl_json_reader *jr); /* accepts NULL */
+/* Parses s[0..len), which must be one JSON object (white space around it
+ * allowed), into *o.  o's memory belongs to ps until its next parse.  -1
+ * with err: "not a JSON object", "malformed JSON at byte N: why", "out of
+ * memory". */
+int tl_json_parse_object(struct tl_json_parser *ps, const char *s, size_t len,
+                         msgpack_object *o, struct tl_err *err);
+
+/* n bytes in ps's zone, freed by ps's next parse; NULL with err "out of
+ * memory".  For rewriting what tl_json_parse_object returned. */
+void *tl_json_parser_alloc(struct tl_json_parser *ps, size_t n, struct tl_err *err);
 
 #endif

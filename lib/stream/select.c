@@ -1,14 +1,18 @@
 /*
  * select.c - record filters, field lists, TSV lines and tallies (select.h).
- * The tally is an open-addressing hash table of cell texts, sorted only when
- * written; no ordering or counting is kept per record beyond that.
+ * The tally is a GLib hash table of cell texts, sorted only when written
+ * (the table's order never reaches the output); no ordering or counting is
+ * kept per record beyond that.
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stream/json.h"
+#include <glib.h>
+
+#include "core/hash.h"
+#include "stream/recjson.h"
 #include "stream/select.h"
 
 void
@@ -95,12 +99,12 @@ write_cell(FILE *out, const struct tl_rec *r, const char *key)
 
 	if (v == NULL)
 		return;
-	if (tl_json_hex_field(key, v, hex)) {
+	if (tl_recjson_hex_field(key, v, hex)) {
 		fputs(hex, out);
 		return;
 	}
 	if (v->type != MSGPACK_OBJECT_STR) {
-		tl_json_write_obj(out, v, 0);
+		tl_recjson_write_obj(out, v, 0);
 		return;
 	}
 	for (i = 0, s = v->via.str.ptr; i < v->via.str.size; i++) {
@@ -128,16 +132,40 @@ tl_fields_write_tsv(FILE *out, const struct tl_fields *f, const struct tl_rec *r
 /* ---- tally ------------------------------------------------------------ */
 
 struct entry {
-	char *text; /* NULL: free slot */
+	char *text; /* the cell's TSV text, owned */
 	size_t len;
 	unsigned long long count;
 };
 
 struct tl_tally {
 	char *field;
-	struct entry *slot;
-	size_t cap, used; /* cap a power of two, used <= cap / 2 */
+	GHashTable *set; /* struct entry *, key and value, hashed by its text */
 };
+
+static guint
+entry_hash(gconstpointer p)
+{
+	const struct entry *e = p;
+
+	return (guint)tl_hash_fnv1a64(e->text, e->len);
+}
+
+static gboolean
+entry_equal(gconstpointer a, gconstpointer b)
+{
+	const struct entry *x = a, *y = b;
+
+	return x->len == y->len && memcmp(x->text, y->text, x->len) == 0;
+}
+
+static void
+entry_free(gpointer p)
+{
+	struct entry *e = p;
+
+	free(e->text);
+	free(e);
+}
 
 struct tl_tally *
 tl_tally_new(const char *field)
@@ -146,13 +174,11 @@ tl_tally_new(const char *field)
 
 	if (t == NULL)
 		return NULL;
-	t->cap = 64;
-	t->field = strdup(field);
-	t->slot = calloc(t->cap, sizeof *t->slot);
-	if (t->field == NULL || t->slot == NULL) {
-		tl_tally_free(t);
+	if ((t->field = strdup(field)) == NULL) {
+		free(t);
 		return NULL;
 	}
+	t->set = g_hash_table_new_full(entry_hash, entry_equal, entry_free, NULL);
 	return t;
 }
 
@@ -161,57 +187,17 @@ tl_tally_free(struct tl_tally *t)
 {
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < t->cap && t->slot != NULL; i++)
-		free(t->slot[i].text);
-	free(t->slot);
+	g_hash_table_destroy(t->set);
 	free(t->field);
 	free(t);
-}
-
-static uint64_t
-fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
-	return h;
-}
-
-static struct entry *
-find(struct entry *slot, size_t cap, const char *s, size_t n)
-{
-	size_t i = (size_t)fnv1a(s, n) & (cap - 1);
-
-	while (slot[i].text != NULL &&
-	       !(slot[i].len == n && memcmp(slot[i].text, s, n) == 0))
-		i = (i + 1) & (cap - 1);
-	return &slot[i];
-}
-
-static int
-grow(struct tl_tally *t)
-{
-	size_t nc = 2 * t->cap;
-	struct entry *ns = calloc(nc, sizeof *ns);
-
-	if (ns == NULL)
-		return -1;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slot[i].text != NULL)
-			*find(ns, nc, t->slot[i].text, t->slot[i].len) = t->slot[i];
-	free(t->slot);
-	t->slot = ns;
-	t->cap = nc;
-	return 0;
 }
 
 int
 tl_tally_add(struct tl_tally *t, const struct tl_rec *r, struct tl_err *err)
 {
+	struct entry key, *e;
 	char *text = NULL;
 	size_t len = 0;
-	struct entry *e;
 	FILE *m;
 
 	if ((m = open_memstream(&text, &len)) == NULL)
@@ -221,17 +207,21 @@ tl_tally_add(struct tl_tally *t, const struct tl_rec *r, struct tl_err *err)
 		free(text);
 		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	}
-	e = find(t->slot, t->cap, text, len);
-	if (e->text != NULL) {
+	key.text = text;
+	key.len = len;
+	if ((e = g_hash_table_lookup(t->set, &key)) != NULL) {
 		e->count++;
 		free(text);
 		return TL_OK;
 	}
+	if ((e = malloc(sizeof *e)) == NULL) {
+		free(text);
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
+	}
 	e->text = text;
 	e->len = len;
 	e->count = 1;
-	if (++t->used > t->cap / 2 && grow(t) < 0)
-		return tl_err_set(err, "out of memory"), TL_NOMEM;
+	g_hash_table_add(t->set, e);
 	return TL_OK;
 }
 
@@ -250,14 +240,16 @@ by_text(const void *a, const void *b)
 int
 tl_tally_write(const struct tl_tally *t, FILE *out, struct tl_err *err)
 {
-	const struct entry **v = calloc(t->used ? t->used : 1, sizeof *v);
-	size_t n = 0;
+	size_t n = 0, used = g_hash_table_size(t->set);
+	const struct entry **v = calloc(used ? used : 1, sizeof *v);
+	GHashTableIter it;
+	gpointer e;
 
 	if (v == NULL)
 		return tl_err_set(err, "out of memory");
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slot[i].text != NULL)
-			v[n++] = &t->slot[i];
+	g_hash_table_iter_init(&it, t->set);
+	while (g_hash_table_iter_next(&it, &e, NULL))
+		v[n++] = e;
 	qsort(v, n, sizeof *v, by_text);
 	for (size_t i = 0; i < n; i++) {
 		fwrite(v[i]->text, 1, v[i]->len, out);

@@ -5,7 +5,7 @@
  *
  * The filters and field lists hold one record at a time; a tally grows with
  * the number of distinct values it has seen (a handful for labels and splits,
- * one per record for ids).  Not here: how values look as JSON (json.h).
+ * one per record for ids).  Not here: how values look as JSON (recjson.h).
  *
  * Ownership: a struct tl_select points at the caller's strings; a field list
  * and a tally are the caller's, freed with tl_fields_free and tl_tally_free.
@@ -48,7 +48,7 @@ void tl_fields_strip(const struct tl_fields *f, struct tl_rec *r);
 /* Writes one TSV line: the listed fields of r, tab-separated, then '\n'.
  * A cell is a string's text with \\, \t, \n, \r escaped as two characters;
  * sha256 and phash as hex; empty for a missing field; anything else its
- * compact JSON text (json.h).  Write errors show in ferror(out). */
+ * compact JSON text (recjson.h).  Write errors show in ferror(out). */
 void tl_fields_write_tsv(FILE *out, const struct tl_fields *f, const struct tl_rec *r);
 
 /* A tally of the distinct values of one field, as their TSV cell text. */

@@ -4,7 +4,7 @@
  */
 #include <stdio.h>
 
-#include "stream/json.h"
+#include "stream/recjson.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -15,8 +15,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct tl_err err;
 	FILE *null = fopen("/dev/null", "w");
 
-	if (tl_json_parse_rec((const char *)data, size, rec, 1, &err) == 0)
-		tl_json_write_rec(null, rec, TL_JSON_FULL, &err);
+	if (tl_recjson_parse((const char *)data, size, rec, 1, &err) == 0)
+		tl_recjson_write(null, rec, TL_RECJSON_FULL, &err);
 	fclose(null);
 	tl_rec_free(rec);
 	return 0;
