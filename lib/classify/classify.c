@@ -3,7 +3,7 @@
  * maps pooled here, or images through the model's own backbone (embed.h);
  * the verdict keys, top-K, class activation maps and heat-map files.
  *
- * Deliberately not here: the head's arithmetic (tlm.c), the CAM formula and
+ * Deliberately not here: the head's arithmetic (head.c), the CAM formula and
  * colours (cam.c), streams and options (cmd/tl-classify.c).
  */
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include "core/tensor.h"
 #include "data/image.h"
 #include "learn/finetune.h"
+#include "learn/head.h"
 #include "stream/extract.h"
 
 #define HEATMAP_MAX 1024 /* longer side of a heat map, pixels */
@@ -63,7 +64,7 @@ struct tl_classifier {
 	float *emb;                /* [batch, D] pooled embeddings */
 	float *prob;               /* [batch, K] */
 	float *ood;                /* [batch] */
-	float *work;               /* tl_tlm_work_size(batch) */
+	float *work;               /* tl_head_work_size(batch) */
 	float *mapbuf;             /* [mh*mw*mc] one map as f32 */
 	float *camf, *gain;        /* [mh*mw], [mc] */
 	unsigned char *cams;       /* [batch, mh*mw] */
@@ -192,7 +193,7 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 	c->emb = malloc((size_t)c->batch * c->m->dim * sizeof *c->emb);
 	c->prob = malloc((size_t)c->batch * c->m->nclass * sizeof *c->prob);
 	c->ood = malloc((size_t)c->batch * sizeof *c->ood);
-	c->work = malloc(tl_tlm_work_size(c->m, (size_t)c->batch) * sizeof *c->work);
+	c->work = malloc(tl_head_work_size(c->m, (size_t)c->batch) * sizeof *c->work);
 	c->order = malloc((size_t)c->m->nclass * sizeof *c->order);
 	c->out = tl_rec_new();
 	if (c->tail) {
@@ -644,7 +645,7 @@ pool_map(enum tl_pool pool, const float *map, size_t hw, int nc, float *v)
 }
 
 /* The per-channel factor a[c] with u = a * pooled, the model's normalisation
- * of this image's pooled vector p [C] (tlm.h's forward pass), the norm
+ * of this image's pooled vector p [C] (head.h's forward pass), the norm
  * taken over the whole embedding p [d] (d > C: several backbones'). */
 static void
 norm_gain(const struct tl_tlm *m, const float *p, int d, int nc, float *a)
@@ -725,7 +726,7 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 				tl_tensor_to_f32(&t, e + ct);
 		}
 	}
-	tl_tlm_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
+	tl_head_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
 	if (c->otail) {
 		/* after the tail's forward: its kept map is read below */
 		if (tl_tail_forward(c->otail, c->tmaps, n, c->of, 0, err) < 0)
@@ -739,8 +740,8 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 				    fd * sizeof *c->of);
 			}
 		}
-		tl_tlm_ood_input(c->m, (size_t)n, c->of, c->of);
-		tl_tlm_ood(c->m, (size_t)n, c->of, c->ood, c->work);
+		tl_head_ood_input(c->m, (size_t)n, c->of, c->of);
+		tl_head_ood(c->m, (size_t)n, c->of, c->ood, c->work);
 	}
 	if (!c->o.cam)
 		return 0;
@@ -788,7 +789,7 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 		} else
 			tl_tensor_to_f32(&t, c->emb + (size_t)i * d);
 	}
-	tl_tlm_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
+	tl_head_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
 	if (!c->o.cam)
 		return 0;
 	for (int i = 0; i < n; i++) {

@@ -16,7 +16,7 @@
  * or ood > the OOD threshold ("reject" then says which: "conf" or "ood").
  *
  * Not here: reading and writing streams, options (cmd/tl-classify.c); the
- * model file and the head's arithmetic (tlm.h); CAM arithmetic (cam.h).
+ * model file (tlm.h) and the head's arithmetic (head.h); CAM arithmetic (cam.h).
  */
 #ifndef TL_CLASSIFY_H
 #define TL_CLASSIFY_H

@@ -11,6 +11,7 @@
 #include "backbone/model.h"
 #include "core/rng.h"
 #include "learn/finetune.h"
+#include "learn/head.h"
 #include "learn/ood.h"
 #include "nn/nn.h"
 
@@ -353,7 +354,7 @@ joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_metrics *vm,
 	e = malloc(nv * c * sizeof *e);
 	p = malloc(nv * k * sizeof *p);
 	y = malloc(nv * sizeof *y);
-	work = malloc(tl_tlm_work_size(j->m, nv) * sizeof *work);
+	work = malloc(tl_head_work_size(j->m, nv) * sizeof *work);
 	if (e == NULL || p == NULL || y == NULL || work == NULL) {
 		tl_err_set(err, "out of memory");
 		goto out;
@@ -371,8 +372,8 @@ joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_metrics *vm,
 			r += (size_t)b, b = 0;
 		}
 	}
-	tl_tlm_logits(j->m, nv, e, p, work);
-	tl_tlm_softmax(nv, j->k, p, 1, p);
+	tl_head_logits(j->m, nv, e, p, work);
+	tl_head_softmax(nv, j->k, p, 1, p);
 	tl_metrics_eval(nv, j->k, p, y, vm);
 	rc = 0;
 out:
@@ -563,7 +564,7 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 
 	if (f == NULL || x == NULL || sc == NULL || y == NULL ||
 	    tl_tlm_alloc_ood_space(m, layer, (int)od, err) < 0 ||
-	    (work = malloc(tl_tlm_work_size(m, ts->n) * sizeof *work)) == NULL) {
+	    (work = malloc(tl_head_work_size(m, ts->n) * sizeof *work)) == NULL) {
 		tl_err_set(err, "out of memory");
 		goto out;
 	}
@@ -588,7 +589,7 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 				y[r++] = ts->y[i];
 				ntr += pass == 0, nva += pass == 1;
 			}
-	tl_tlm_ood_input(m, r, x, x); /* normalised only: mean 0, scale 1 */
+	tl_head_ood_input(m, r, x, x); /* normalised only: mean 0, scale 1 */
 	if (tl_train_stats(ntr, od, x, m->ood_mean, m->ood_scale) < 0) {
 		tl_err_set(err, "out of memory");
 		goto out;
@@ -600,7 +601,7 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 	if (m->ood_nparts > 1 && tl_ood_part_scales(m, nva >= 2 ? nva : ntr,
 	    nva >= 2 ? x + ntr * od : x, o->keep, work, err) < 0)
 		goto out;
-	tl_tlm_ood(m, nva, x + ntr * od, sc, work);
+	tl_head_ood(m, nva, x + ntr * od, sc, work);
 	m->ood_keep = (float)o->keep;
 	m->ood_threshold = nva ? (float)tl_ood_threshold(nva, sc, o->keep) : INFINITY;
 	rep->ood_threshold = m->ood_threshold;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "learn/head.h"
 #include "learn/lbfgs.h"
 #include "learn/ood.h"
 #include "learn/train.h"
@@ -155,16 +156,16 @@ eval(const struct tl_tlm *m, const struct set *s, float *z, float *work, double 
 
 	/* the head on inputs that are already standardised: identity input */
 	mm.norm = TL_TLM_NORM_NONE;
-	mm.mean = work + tl_tlm_work_size(m, s->n);
+	mm.mean = work + tl_head_work_size(m, s->n);
 	mm.scale = mm.mean + m->dim;
 	for (int j = 0; j < m->dim; j++)
 		mm.mean[j] = 0, mm.scale[j] = 1;
-	tl_tlm_logits(&mm, s->n, s->x, z, work);
+	tl_head_logits(&mm, s->n, s->x, z, work);
 	if (p == NULL) {
 		memset(out, 0, sizeof *out);
 		return;
 	}
-	tl_tlm_softmax(s->n, m->nclass, z, (float)t, p);
+	tl_head_softmax(s->n, m->nclass, z, (float)t, p);
 	tl_metrics_eval(s->n, m->nclass, p, s->y, out);
 	free(p);
 }
@@ -173,7 +174,7 @@ eval(const struct tl_tlm *m, const struct set *s, float *z, float *work, double 
 static size_t
 eval_work(const struct tl_tlm *m, size_t n)
 {
-	return tl_tlm_work_size(m, n) + 2 * (size_t)m->dim;
+	return tl_head_work_size(m, n) + 2 * (size_t)m->dim;
 }
 
 /* Copies init's weights for the classes both models have (same head type
@@ -433,7 +434,7 @@ make_set(const struct tl_trainset *ts, const struct tl_tlm *m, int which, int ba
 	for (size_t i = 0; i < s->n; i++)
 		s->w[i] = (float)(s->w[i] / sum);
 	if (m != NULL)
-		tl_tlm_input(m, s->n, s->x, s->x);
+		tl_head_input(m, s->n, s->x, s->x);
 	return 0;
 }
 
@@ -570,7 +571,7 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 		if (m->ood_nparts > 1 && tl_ood_part_scales(m, f.va.n >= 2 ? f.va.n : f.tr.n,
 		    f.va.n >= 2 ? f.va.x : f.tr.x, o->keep, work, err) < 0)
 			goto out;
-		tl_tlm_ood(m, f.va.n, f.va.x, sc, work);
+		tl_head_ood(m, f.va.n, f.va.x, sc, work);
 		m->ood_keep = (float)o->keep;
 		m->ood_threshold = f.va.n ? (float)tl_ood_threshold(f.va.n, sc, o->keep) : INFINITY;
 		rep->ood_threshold = m->ood_threshold;
