@@ -13,6 +13,7 @@
 #include "learn/finetune.h"
 #include "learn/head.h"
 #include "learn/ood.h"
+#include "learn/optim.h"
 #include "nn/nn.h"
 
 #define FT_BATCH_FEATURES 32 /* maps per tail run when only features are wanted */
@@ -247,7 +248,8 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 {
 	struct tl_tlm *m = j->m;
 	int c = j->c, k = j->k, l2 = m->norm == TL_TLM_NORM_L2;
-	double loss, c1, c2, wsum = 0;
+	const struct tl_optim_adamw adamw = TL_OPTIM_ADAMW;
+	double loss, wsum = 0;
 
 	for (int i = 0; i < b; i++)
 		memcpy(j->x + (size_t)i * j->in, maps + idx[i] * j->in, j->in * sizeof *j->x);
@@ -308,30 +310,18 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 		return -1;
 	/* AdamW: decoupled decay on weights, not biases */
 	j->step++;
-	c1 = 1 - pow(0.9, (double)j->step), c2 = 1 - pow(0.999, (double)j->step);
 	for (int pi = 0; pi < tl_tail_nparams(j->t); pi++) {
 		struct tl_tail_param *p = tl_tail_param(j->t, pi);
-		double lr = tl_train_one_cycle(j->o->lr * pow(j->o->decay, p->depth), j->step - 1,
+		double lr = tl_optim_one_cycle(j->o->lr * pow(j->o->decay, p->depth), j->step - 1,
 		    j->steps);
 		double wd = strcmp(p->what, "W") == 0 ? j->o->wd : 0;
-		float *am = j->am[pi], *av = j->av[pi];
-		for (int64_t i = 0; i < p->n; i++) {
-			am[i] = 0.9f * am[i] + 0.1f * p->g[i];
-			av[i] = 0.999f * av[i] + 0.001f * p->g[i] * p->g[i];
-			p->w[i] -= (float)(lr * ((am[i] / c1) / (sqrt(av[i] / c2) + 1e-8) + wd * p->w[i]));
-		}
+		tl_optim_adamw(&adamw, j->step, lr, wd, (size_t)p->n, p->w, p->g, j->am[pi], j->av[pi]);
 	}
 	{
-		double lr = tl_train_one_cycle(j->o->head_lr, j->step - 1, j->steps);
+		double lr = tl_optim_one_cycle(j->o->head_lr, j->step - 1, j->steps);
 		size_t nw = (size_t)k * (size_t)c;
-		for (size_t i = 0; i < nw + (size_t)k; i++) {
-			float g = i < nw ? j->gw[i] : j->gb[i - nw];
-			float *w = i < nw ? &m->w1[i] : &m->b1[i - nw];
-			j->hm[i] = 0.9f * j->hm[i] + 0.1f * g;
-			j->hv[i] = 0.999f * j->hv[i] + 0.001f * g * g;
-			*w -= (float)(lr * ((j->hm[i] / c1) / (sqrt(j->hv[i] / c2) + 1e-8) +
-			    (i < nw ? j->o->wd * *w : 0)));
-		}
+		tl_optim_adamw(&adamw, j->step, lr, j->o->wd, nw, m->w1, j->gw, j->hm, j->hv);
+		tl_optim_adamw(&adamw, j->step, lr, 0, (size_t)k, m->b1, j->gb, j->hm + nw, j->hv + nw);
 	}
 	return loss;
 }

@@ -131,14 +131,10 @@ struct tl_train_report {
 struct tl_tlm *tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
                         struct tl_train_report *rep, struct tl_err *err);
 
-/* Shared with the fine-tuning (finetune.c).  tl_train_xent: adds sum_i
- * w_i (logsumexp(z_i) - sum_c t_ic z_ic) over n rows of logits z [n,K] with
- * targets t smoothed by eps, turns z into dL/dz in place, returns the loss.
- * tl_train_one_cycle: the rate at step t of total under the one-cycle
- * schedule peaking at lr (cosine up over 30% of the steps from lr/25,
- * cosine down to lr/1e5). */
+/* Shared with the fine-tuning (finetune.c): adds sum_i w_i (logsumexp(z_i)
+ * - sum_c t_ic z_ic) over n rows of logits z [n,K] with targets t smoothed
+ * by eps, turns z into dL/dz in place, returns the loss. */
 double tl_train_xent(size_t n, int k, float *z, const int *y, const float *w, double eps);
-double tl_train_one_cycle(double lr, long t, long total);
 
 /* Per-feature statistics of x [n,d] (n >= 2, else nothing is written):
  * mean, and scale = 1/standard deviation (1 where it is below 1e-6).
