@@ -19,10 +19,9 @@
 #define TL_EMBED_H
 
 #include "backbone/model.h"
+#include "backbone/pool.h"
 #include "core/err.h"
 #include "core/rec.h"
-
-enum tl_pool { TL_POOL_NONE, TL_POOL_AVG, TL_POOL_MAX, TL_POOL_AVGMAX };
 
 #define TL_EMBED_MAX_PARTS 8    /* backbones in one "a+b+..." */
 
@@ -87,8 +86,5 @@ int tl_embedder_full(const struct tl_embedder *e);
 int tl_embedder_run(struct tl_embedder *e, struct tl_err *err);
 const struct tl_rec *tl_embedder_result(const struct tl_embedder *e, int i);
 void tl_embedder_reset(struct tl_embedder *e); /* empties the queue */
-
-/* "avg", "max", "avgmax", "none" -> pool; -1 if unknown. */
-int tl_pool_parse(const char *s, enum tl_pool *p);
 
 #endif

@@ -7,7 +7,6 @@
  * colours (cam.c), streams and options (cmd/tl-classify.c).
  */
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <glib.h>
 
 #include "backbone/embed.h"
+#include "backbone/pool.h"
 #include "classify/cam.h"
 #include "classify/classify.h"
 #include "core/afile.h"
@@ -623,27 +623,6 @@ source(const struct tl_classifier *c, int i)
 	return c->mode == MODE_IMAGE ? tl_embedder_result(c->e, i) : c->recs[i];
 }
 
-/* map [hw, C] -> v [C] or [2C] as the model pooled it */
-static void
-pool_map(enum tl_pool pool, const float *map, size_t hw, int nc, float *v)
-{
-	for (int ch = 0; ch < nc; ch++) {
-		double s = 0;
-		float mx = -FLT_MAX;
-		for (size_t i = 0; i < hw; i++) {
-			float x = map[i * nc + ch];
-			s += x;
-			mx = x > mx ? x : mx;
-		}
-		if (pool == TL_POOL_MAX)
-			v[ch] = mx;
-		else
-			v[ch] = (float)(s / hw);
-		if (pool == TL_POOL_AVGMAX)
-			v[nc + ch] = mx;
-	}
-}
-
 /* The per-channel factor a[c] with u = a * pooled, the model's normalisation
  * of this image's pooled vector p [C] (head.h's forward pass), the norm
  * taken over the whole embedding p [d] (d > C: several backbones'). */
@@ -780,7 +759,7 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 			return -1;
 		if (c->map) {
 			tl_tensor_to_f32(&t, c->mapbuf);
-			pool_map(c->pool, c->mapbuf, hw, c->mc, c->emb + (size_t)i * d);
+			tl_pool_map(c->pool, c->mapbuf, hw, c->mc, c->emb + (size_t)i * d);
 			if (c->frozen) { /* after the pooled map: the other backbones' */
 				if (tl_rec_tensor(source(c, i), "emb_frozen", &t, err) < 0)
 					return -1;
