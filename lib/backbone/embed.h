@@ -13,6 +13,10 @@
  * (or a cut) the first backbone's map is "emb" and the others' pooled
  * features are "emb_frozen".  Every part uses its sidecar's feature layer.
  *
+ * Ownership: tl_embedder_new returns an embedder the caller frees with
+ * tl_embedder_free; the models and records it hands out are its own, valid
+ * as each function says.
+ *
  * Not here: reading/writing streams, option parsing (cmd/tl-embed.c).
  */
 #ifndef TL_EMBED_H
@@ -63,7 +67,8 @@ struct tl_embedder;
 struct tl_embedder *tl_embedder_new(const struct tl_embed_opts *o, struct tl_err *err);
 void tl_embedder_free(struct tl_embedder *e); /* accepts NULL */
 
-/* The (first) model as opened (name, sha256, preprocessing). */
+/* The (first) model as opened (name, sha256, preprocessing); the parts'.
+ * Owned by e, valid until tl_embedder_free. */
 const struct tl_model *tl_embedder_model(const struct tl_embedder *e);
 int tl_embedder_nparts(const struct tl_embedder *e);
 const struct tl_model *tl_embedder_part(const struct tl_embedder *e, int i);

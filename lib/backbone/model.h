@@ -16,7 +16,12 @@
  * defaults (shorter side to 256, centre crop 224, ImageNet mean/std) unless
  * the caller overrides them.
  *
- * Not here: running the network (nn/), decoding images (image.h).
+ * Ownership: tl_model_open fills a struct tl_model the caller owns (no
+ * pointers in it); tl_model_load returns a network the caller frees with
+ * tl_nn_free.
+ *
+ * Not here: running the network (nn/), decoding images (image.h),
+ * preparing pixels (prep.h).
  */
 #ifndef TL_MODEL_H
 #define TL_MODEL_H

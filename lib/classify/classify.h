@@ -15,6 +15,10 @@
  * pred is that class, or "unknown" when rejection is on and conf < min_conf
  * or ood > the OOD threshold ("reject" then says which: "conf" or "ood").
  *
+ * Ownership: tl_classifier_new returns a classifier the caller frees with
+ * tl_classifier_free; the records, model and strings it hands out are its
+ * own, valid as each function says.
+ *
  * Not here: reading and writing streams, options (cmd/tl-classify.c); the
  * model file (tlm.h) and the head's arithmetic (head.h); CAM arithmetic (cam.h).
  */
@@ -47,6 +51,7 @@ struct tl_classifier;
 struct tl_classifier *tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err);
 void tl_classifier_free(struct tl_classifier *c); /* accepts NULL */
 
+/* The model c loaded: owned by c, valid until tl_classifier_free. */
 const struct tl_tlm *tl_classifier_model(const struct tl_classifier *c);
 
 /* Looks at the input's header, decides how records are read, and makes the

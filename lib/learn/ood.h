@@ -6,6 +6,9 @@
  * the nearest class mean (Lee et al. 2018, with a shared covariance), and
  * the threshold a quantile of the scores of in-distribution held-out data.
  *
+ * Ownership: what tl_ood_fit allocates goes into the model (freed with it,
+ * tl_tlm_free); nothing is returned for the caller to free.
+ *
  * Not here: the score at prediction time (tl_head_ood), deciding what to do
  * with a rejected record (tl-classify).
  */

@@ -11,6 +11,9 @@
  * tl_rng seeded with the seed.  Memory: the whole training set, as floats.
  * Progress goes to an optional callback: nothing here prints.
  *
+ * Ownership: tl_train returns a model the caller frees with tl_tlm_free;
+ * the other functions write into what the caller passes.
+ *
  * Not here: reading the stream and writing the file (cmd/tl-train.c,
  * tlm.c), the L-BFGS itself (lbfgs.h), metrics and temperature (calib.h),
  * OOD (ood.h).
@@ -77,7 +80,8 @@ struct tl_train_report {
 };
 
 /* Fits a model on ts (finished).  The caller sets the backbone and the
- * metadata on the returned model.  NULL with err set. */
+ * metadata on the returned model and frees it with tl_tlm_free.  NULL with
+ * err set. */
 struct tl_tlm *tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
                         struct tl_train_report *rep, struct tl_err *err);
 
