@@ -461,11 +461,11 @@ tl_embedder_add(struct tl_embedder *e, const struct tl_rec *rec, struct tl_err *
 	}
 	tl_image_free(&im);
 	if (st < 0)
-		return -1;
+		return TL_SKIP;
 	if (tl_rec_copy(e->recs[e->n], rec) < 0)
-		return tl_err_set(err, "out of memory");
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	e->n++;
-	return 0;
+	return TL_OK;
 }
 
 int

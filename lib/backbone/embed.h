@@ -79,8 +79,10 @@ const struct tl_model *tl_embedder_part(const struct tl_embedder *e, int i);
  * "backbones" and (maps) "dims_frozen" are added (tl-stream(5)). 0 or -1. */
 int tl_embedder_header(const struct tl_embedder *e, struct tl_rec *h);
 
-/* Queues a copy of rec.  -1 when the record cannot be embedded (no image,
- * undecodable, bad pix tensor): err says why, nothing is queued. */
+/* Queues a copy of rec (one item, core/err.h): TL_OK; TL_SKIP when the
+ * record cannot be embedded (no image, undecodable, bad pix tensor);
+ * TL_NOMEM when out of memory.  err says why; nothing is queued but on
+ * TL_OK. */
 int tl_embedder_add(struct tl_embedder *e, const struct tl_rec *rec, struct tl_err *err);
 int tl_embedder_pending(const struct tl_embedder *e); /* queued records */
 int tl_embedder_full(const struct tl_embedder *e);
