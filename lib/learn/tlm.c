@@ -568,14 +568,21 @@ pk_mat(msgpack_packer *pk, const char *key, const float *v, uint64_t r, uint64_t
 	pk_tensor(pk, v, 2, s);
 }
 
+/* "name", "sha256": a backbone's identity (inside "model" for the whole) */
 static void
-pk_part(msgpack_packer *pk, const struct tl_tlm_backbone *b)
+pk_identity(msgpack_packer *pk, const struct tl_tlm_backbone *b)
 {
-	msgpack_pack_map(pk, b->preprocess ? 6 : 5);
 	pk_str(pk, "name");
 	pk_str(pk, b->name);
 	pk_str(pk, "sha256");
 	pk_str(pk, b->sha256);
+}
+
+/* "layer", "pool", "dims" and, when known, "preprocess": what a backbone's
+ * embeddings are */
+static void
+pk_features(msgpack_packer *pk, const struct tl_tlm_backbone *b)
+{
 	pk_str(pk, "layer");
 	pk_str(pk, b->layer);
 	pk_str(pk, "pool");
@@ -591,27 +598,21 @@ pk_part(msgpack_packer *pk, const struct tl_tlm_backbone *b)
 }
 
 static void
+pk_part(msgpack_packer *pk, const struct tl_tlm_backbone *b)
+{
+	msgpack_pack_map(pk, b->preprocess ? 6 : 5);
+	pk_identity(pk, b);
+	pk_features(pk, b);
+}
+
+static void
 pk_backbone(msgpack_packer *pk, const struct tl_tlm_backbone *b)
 {
 	msgpack_pack_map(pk, 4 + (b->preprocess ? 1 : 0) + (b->nparts ? 1 : 0));
 	pk_str(pk, "model");
 	msgpack_pack_map(pk, 2);
-	pk_str(pk, "name");
-	pk_str(pk, b->name);
-	pk_str(pk, "sha256");
-	pk_str(pk, b->sha256);
-	pk_str(pk, "layer");
-	pk_str(pk, b->layer);
-	pk_str(pk, "pool");
-	pk_str(pk, b->pool);
-	pk_str(pk, "dims");
-	msgpack_pack_array(pk, (size_t)b->ndims);
-	for (int i = 0; i < b->ndims; i++)
-		msgpack_pack_uint64(pk, b->dims[i]);
-	if (b->preprocess) {
-		pk_str(pk, "preprocess");
-		msgpack_pack_object(pk, *b->preprocess);
-	}
+	pk_identity(pk, b);
+	pk_features(pk, b);
 	if (b->nparts) {
 		pk_str(pk, "backbones");
 		msgpack_pack_array(pk, (size_t)b->nparts);
