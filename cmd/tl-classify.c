@@ -110,14 +110,18 @@ flush_batch(struct tl_classifier *c, struct tl_writer *w, struct tl_bad *bad)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	}
 	for (int i = 0; i < tl_classifier_pending(c); i++) {
-		if ((st = tl_classifier_result(c, i, &r, &err)) == -2) {
+		int verdict;
+		st = tl_classifier_result(c, i, &r, &err);
+		if ((verdict = st == TL_OK)) /* else r is the input record */
+			st = tl_classifier_heatmap(c, i, r, &err);
+		if (st == TL_STOP || st == TL_NOMEM) {
 			tl_writer_abort(w);
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		}
-		if (st == -1 || st == -3) { /* -1: the verdict is good, its heat map is not */
+		if (st == TL_SKIP) { /* a bad record, or a good verdict whose heat map is not */
 			const char *id = tl_rec_str((struct tl_rec *)r, "id");
 			tl_bad_record(bad, id ? id : "(record without id)", err.msg);
-			if (st == -3)
+			if (!verdict)
 				continue;
 		}
 		if (tl_writer_put(w, r, &err) < 0)
@@ -149,23 +153,28 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	st = tl_classifier_start(c, tl_reader_header(r), h, &err);
 	if (st == 0 && (w = tl_writer_open(stdout, "stdout", h, &err)) == NULL)
-		st = -2;
+		st = TL_STOP;
 	if (st < 0) { /* freed first: the sanitizer build checks for leaks */
 		tl_rec_free(h);
 		tl_reader_close(r);
 		tl_classifier_free(c);
-		tl_die(st == -2 ? TL_EXIT_USAGE : TL_EXIT_DATA, "%s", err.msg);
+		tl_die(st == TL_STOP ? TL_EXIT_USAGE : TL_EXIT_DATA, "%s", err.msg);
 	}
 	if (*tl_classifier_warning(c))
 		tl_warn("%s", tl_classifier_warning(c));
 	if ((rec = tl_rec_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	while ((st = tl_reader_next(r, rec, &err)) == 1) {
+		int added;
 		bad.seen++;
-		if (tl_classifier_add(c, rec, &err) < 0) {
+		if ((added = tl_classifier_add(c, rec, &err)) == TL_SKIP) {
 			const char *id = tl_rec_str(rec, "id");
 			tl_bad_record(&bad, id ? id : "(record without id)", err.msg);
 			continue;
+		}
+		if (added != TL_OK) {
+			tl_writer_abort(w);
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		}
 		if (tl_classifier_full(c))
 			flush_batch(c, w, &bad);

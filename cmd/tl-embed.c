@@ -206,10 +206,15 @@ embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	tl_progress_init(&prog, 0);
 	while ((st = tl_reader_next(r, rec, &err)) == 1) {
+		int added;
 		bad->seen++;
-		if (tl_embedder_add(e, rec, &err) < 0) {
+		if ((added = tl_embedder_add(e, rec, &err)) == TL_SKIP) {
 			tl_bad_rec(bad, rec, err.msg);
 			continue;
+		}
+		if (added != TL_OK) {
+			tl_writer_abort(w);
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		}
 		if (tl_embedder_full(e)) {
 			flush_batch(e, w, bad);

@@ -13,7 +13,7 @@ then does what tl-train fine-tuning does per epoch on the train and val maps
 of MAPS.tl (tl-embed --cut output): shuffle, and per batch of B (32) train
 maps the forward, average pool, L2 normalisation and standardisation, a
 linear head, cross-entropy (label smoothing 0.1), backward and an AdamW step
-(weight decay 0.01 on weights, not biases, one-cycle rate as lib/learn/train.c:
+(weight decay 0.01 on weights, not biases, one-cycle rate as lib/learn/optim.c:
 tail 5e-4, head 1e-3); then the val maps one at a time, no gradients.
 
 With --ref (tl-embed -l out_relu -p avg output for some of the same images),
@@ -170,7 +170,7 @@ def load_maps(path):
 # ---- main -------------------------------------------------------------------
 
 
-def one_cycle(lr, t, total):  # lib/learn/train.c tl_train_one_cycle
+def one_cycle(lr, t, total):  # lib/learn/optim.c tl_optim_one_cycle
     up = int(0.3 * total)
     lo, end = lr / 25, lr / 1e5
     if t < up:

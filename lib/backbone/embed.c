@@ -1,13 +1,13 @@
 /*
  * embed.c - batching records through a backbone.
  */
-#include <float.h>
 #include <glib.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backbone/embed.h"
+#include "backbone/pool.h"
 #include "backbone/prep.h"
 #include "core/tensor.h"
 #include "data/image.h"
@@ -37,19 +37,6 @@ struct tl_embedder {
 	struct tl_rec **recs;     /* [batch] */
 	int64_t frozen;           /* floats of emb_frozen (0: no such key) */
 };
-
-static const char *const pool_names[] = { "none", "avg", "max", "avgmax" };
-
-int
-tl_pool_parse(const char *s, enum tl_pool *p)
-{
-	for (int i = 0; i < 4; i++)
-		if (strcmp(s, pool_names[i]) == 0) {
-			*p = (enum tl_pool)i;
-			return 0;
-		}
-	return -1;
-}
 
 /* The images must be prepared at the size the network takes: a graph with
  * a fixed input size overrides the default 224x224 of a model without a
@@ -366,7 +353,7 @@ backbones_obj(const struct tl_embedder *e, struct tl_rec *h)
 		kv[0] = (msgpack_object_kv){ str_obj(h, "name"), str_obj(h, p->model.name) };
 		kv[1] = (msgpack_object_kv){ str_obj(h, "sha256"), str_obj(h, p->model.sha256) };
 		kv[2] = (msgpack_object_kv){ str_obj(h, "layer"), str_obj(h, p->layer) };
-		kv[3] = (msgpack_object_kv){ str_obj(h, "pool"), str_obj(h, pool_names[p->pool]) };
+		kv[3] = (msgpack_object_kv){ str_obj(h, "pool"), str_obj(h, tl_pool_name(p->pool)) };
 		kv[4] = (msgpack_object_kv){ str_obj(h, "dims"),
 		    { .type = MSGPACK_OBJECT_ARRAY, .via.array = { (uint32_t)nd, dims } } };
 		kv[5] = (msgpack_object_kv){ str_obj(h, "preprocess"), prep_obj(h, p) };
@@ -407,7 +394,7 @@ tl_embedder_header(const struct tl_embedder *e, struct tl_rec *h)
 		if (pp.type == MSGPACK_OBJECT_NIL || tl_rec_set_obj(h, "preprocess", &pp) < 0)
 			return -1;
 		if (tl_rec_set_str(h, "layer", e->p[0].layer) < 0 ||
-		    tl_rec_set_str(h, "pool", pool_names[e->p[0].pool]) < 0)
+		    tl_rec_set_str(h, "pool", tl_pool_name(e->p[0].pool)) < 0)
 			return -1;
 		return 0;
 	}
@@ -417,7 +404,7 @@ tl_embedder_header(const struct tl_embedder *e, struct tl_rec *h)
 			snprintf(layers + strlen(layers), sizeof layers - strlen(layers), "%s%s",
 			    i ? "+" : "", e->p[i].layer);
 		if (tl_rec_set_str(h, "layer", layers) < 0 ||
-		    tl_rec_set_str(h, "pool", pool_names[e->p[0].pool]) < 0)
+		    tl_rec_set_str(h, "pool", tl_pool_name(e->p[0].pool)) < 0)
 			return -1;
 	}
 	if (e->frozen > 0) {
@@ -474,11 +461,11 @@ tl_embedder_add(struct tl_embedder *e, const struct tl_rec *rec, struct tl_err *
 	}
 	tl_image_free(&im);
 	if (st < 0)
-		return -1;
+		return TL_SKIP;
 	if (tl_rec_copy(e->recs[e->n], rec) < 0)
-		return tl_err_set(err, "out of memory");
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	e->n++;
-	return 0;
+	return TL_OK;
 }
 
 int
@@ -493,30 +480,6 @@ tl_embedder_full(const struct tl_embedder *e)
 	return e->n == e->batch;
 }
 
-/* map: [oh*ow, oc] (NHWC); v: [oc] or [2*oc] */
-static void
-pool_map(enum tl_pool pool, const float *map, int hw, int oc, float *v)
-{
-	for (int c = 0; c < oc; c++) {
-		double s = 0;
-		float mx = -FLT_MAX;
-		for (int i = 0; i < hw; i++) {
-			float x = map[(size_t)i * oc + c];
-			s += x;
-			if (x > mx)
-				mx = x;
-		}
-		if (pool == TL_POOL_AVG)
-			v[c] = (float)(s / hw);
-		else if (pool == TL_POOL_MAX)
-			v[c] = mx;
-		else {
-			v[c] = (float)(s / hw);
-			v[oc + c] = mx;
-		}
-	}
-}
-
 /* Part p's features of image i into v: its map, or pooled. */
 static void
 part_features(const struct part *p, int i, float *v)
@@ -527,7 +490,7 @@ part_features(const struct part *p, int i, float *v)
 	if ((p->pool == TL_POOL_NONE || hw == 1) && p->pool != TL_POOL_AVGMAX)
 		memcpy(v, map, (size_t)(p->pool == TL_POOL_NONE ? p->per : p->oc) * sizeof *v);
 	else
-		pool_map(p->pool == TL_POOL_NONE ? TL_POOL_AVG : p->pool, map, hw, p->oc, v);
+		tl_pool_map(p->pool == TL_POOL_NONE ? TL_POOL_AVG : p->pool, map, (size_t)hw, p->oc, v);
 }
 
 int

@@ -13,16 +13,19 @@
  * (or a cut) the first backbone's map is "emb" and the others' pooled
  * features are "emb_frozen".  Every part uses its sidecar's feature layer.
  *
+ * Ownership: tl_embedder_new returns an embedder the caller frees with
+ * tl_embedder_free; the models and records it hands out are its own, valid
+ * as each function says.
+ *
  * Not here: reading/writing streams, option parsing (cmd/tl-embed.c).
  */
 #ifndef TL_EMBED_H
 #define TL_EMBED_H
 
 #include "backbone/model.h"
+#include "backbone/pool.h"
 #include "core/err.h"
 #include "core/rec.h"
-
-enum tl_pool { TL_POOL_NONE, TL_POOL_AVG, TL_POOL_MAX, TL_POOL_AVGMAX };
 
 #define TL_EMBED_MAX_PARTS 8    /* backbones in one "a+b+..." */
 
@@ -64,7 +67,8 @@ struct tl_embedder;
 struct tl_embedder *tl_embedder_new(const struct tl_embed_opts *o, struct tl_err *err);
 void tl_embedder_free(struct tl_embedder *e); /* accepts NULL */
 
-/* The (first) model as opened (name, sha256, preprocessing). */
+/* The (first) model as opened (name, sha256, preprocessing); the parts'.
+ * Owned by e, valid until tl_embedder_free. */
 const struct tl_model *tl_embedder_model(const struct tl_embedder *e);
 int tl_embedder_nparts(const struct tl_embedder *e);
 const struct tl_model *tl_embedder_part(const struct tl_embedder *e, int i);
@@ -75,8 +79,10 @@ const struct tl_model *tl_embedder_part(const struct tl_embedder *e, int i);
  * "backbones" and (maps) "dims_frozen" are added (tl-stream(5)). 0 or -1. */
 int tl_embedder_header(const struct tl_embedder *e, struct tl_rec *h);
 
-/* Queues a copy of rec.  -1 when the record cannot be embedded (no image,
- * undecodable, bad pix tensor): err says why, nothing is queued. */
+/* Queues a copy of rec (one item, core/err.h): TL_OK; TL_SKIP when the
+ * record cannot be embedded (no image, undecodable, bad pix tensor);
+ * TL_NOMEM when out of memory.  err says why; nothing is queued but on
+ * TL_OK. */
 int tl_embedder_add(struct tl_embedder *e, const struct tl_rec *rec, struct tl_err *err);
 int tl_embedder_pending(const struct tl_embedder *e); /* queued records */
 int tl_embedder_full(const struct tl_embedder *e);
@@ -87,8 +93,5 @@ int tl_embedder_full(const struct tl_embedder *e);
 int tl_embedder_run(struct tl_embedder *e, struct tl_err *err);
 const struct tl_rec *tl_embedder_result(const struct tl_embedder *e, int i);
 void tl_embedder_reset(struct tl_embedder *e); /* empties the queue */
-
-/* "avg", "max", "avgmax", "none" -> pool; -1 if unknown. */
-int tl_pool_parse(const char *s, enum tl_pool *p);
 
 #endif

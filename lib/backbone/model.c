@@ -219,35 +219,6 @@ hash_files(struct tl_model *m, const json_t *sums, struct tl_err *err)
 	return st;
 }
 
-int
-tl_prep_set_scale(struct tl_prep *p, const char *scale)
-{
-	static const struct {
-		const char *name;
-		float mean[3], std[3];
-	} scales[] = {
-		{ "[0,1]", { 0, 0, 0 }, { 1, 1, 1 } },
-		{ "[-1,1]", { 0.5f, 0.5f, 0.5f }, { 0.5f, 0.5f, 0.5f } },
-		{ "imagenet", { 0.485f, 0.456f, 0.406f }, { 0.229f, 0.224f, 0.225f } },
-		/* the pixel values as they are: networks that fold the /255
-		 * into their first convolution (centernet) */
-		{ "[0,255]", { 0, 0, 0 }, { 0, 0, 0 } },
-	};
-
-	for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
-		if (strcmp(scale, scales[i].name) != 0)
-			continue;
-		snprintf(p->scale, sizeof p->scale, "%s", scale);
-		for (int c = 0; c < 3; c++) {
-			int raw = scales[i].std[c] == 0;
-			p->mul[c] = raw ? 1.0f : 1.0f / (255.0f * scales[i].std[c]);
-			p->add[c] = raw ? 0.0f : -scales[i].mean[c] / scales[i].std[c];
-		}
-		return 0;
-	}
-	return -1;
-}
-
 /* Reads DIR/tl-model.json when present; *sums is then its "sha256" map
  * (a reference the caller drops with json_decref), else NULL. */
 static int

@@ -16,13 +16,19 @@
  * defaults (shorter side to 256, centre crop 224, ImageNet mean/std) unless
  * the caller overrides them.
  *
- * Not here: running the network (nn/), decoding images (image.h).
+ * Ownership: tl_model_open fills a struct tl_model the caller owns (no
+ * pointers in it); tl_model_load returns a network the caller frees with
+ * tl_nn_free.
+ *
+ * Not here: running the network (nn/), decoding images (image.h),
+ * preparing pixels (prep.h).
  */
 #ifndef TL_MODEL_H
 #define TL_MODEL_H
 
 #include <limits.h>
 
+#include "backbone/prep.h"
 #include "core/err.h"
 #include "nn/nn.h"
 
@@ -30,20 +36,6 @@
  * fine-tuned with --cut, the others' pooled features frozen beside it).
  * Chosen by measurement, see tl-embed(1) MODELS. */
 #define TL_DEFAULT_BACKBONE "centernet+mobilenetv2"
-
-enum tl_resize {
-	TL_RESIZE_SQUASH, /* the whole image to exactly width x height */
-	TL_RESIZE_CROP,   /* shorter side to `resize`, then a centre crop */
-};
-
-/* Input of the network: x[c] = pix[c] * mul[c] + add[c], pix in 0..255. */
-struct tl_prep {
-	int width, height;   /* network input */
-	enum tl_resize mode;
-	int resize;          /* TL_RESIZE_CROP: shorter side before cropping */
-	char scale[32];      /* "[0,1]", "[-1,1]", "imagenet", "[0,255]" */
-	float mul[3], add[3];
-};
 
 enum tl_model_format {
 	TL_MODEL_KERAS,           /* TF.js layers model.json ("layers-model") */
@@ -75,9 +67,6 @@ struct tl_model {
  * shards; or the .onnx).  Does not load the network.  -1 with err naming what
  * was searched when nothing is found. */
 int tl_model_open(const char *spec, struct tl_model *m, struct tl_err *err);
-
-/* Sets a named scaling ("[0,1]", "[-1,1]", "imagenet", "[0,255]") in p.  -1 if unknown. */
-int tl_prep_set_scale(struct tl_prep *p, const char *scale);
 
 /* Loads the network, finished and cut at `layer` (NULL or "" = m->layer, or
  * the graph's output when that is empty too; a graph model, which has no

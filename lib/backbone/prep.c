@@ -1,16 +1,47 @@
 /*
- * prep.c - resizing decoded pixels to a network's input with libvips.
+ * prep.c - the named scalings of a network's input, and resizing decoded
+ * pixels to it with libvips.
  *
  * Resizing goes through vips_thumbnail_image, which shrinks by box filtering
  * before its final kernel: a large photo is averaged, not point-sampled, so
  * the network sees what a person would.  An image already at the input size
  * is used as is (no resampling), which keeps exact-size references exact.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <vips/vips.h>
 
 #include "backbone/prep.h"
+
+int
+tl_prep_set_scale(struct tl_prep *p, const char *scale)
+{
+	static const struct {
+		const char *name;
+		float mean[3], std[3];
+	} scales[] = {
+		{ "[0,1]", { 0, 0, 0 }, { 1, 1, 1 } },
+		{ "[-1,1]", { 0.5f, 0.5f, 0.5f }, { 0.5f, 0.5f, 0.5f } },
+		{ "imagenet", { 0.485f, 0.456f, 0.406f }, { 0.229f, 0.224f, 0.225f } },
+		/* the pixel values as they are: networks that fold the /255
+		 * into their first convolution (centernet) */
+		{ "[0,255]", { 0, 0, 0 }, { 0, 0, 0 } },
+	};
+
+	for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
+		if (strcmp(scale, scales[i].name) != 0)
+			continue;
+		snprintf(p->scale, sizeof p->scale, "%s", scale);
+		for (int c = 0; c < 3; c++) {
+			int raw = scales[i].std[c] == 0;
+			p->mul[c] = raw ? 1.0f : 1.0f / (255.0f * scales[i].std[c]);
+			p->add[c] = raw ? 0.0f : -scales[i].mean[c] / scales[i].std[c];
+		}
+		return 0;
+	}
+	return -1;
+}
 
 static int
 vfail(struct tl_err *err)

@@ -21,13 +21,13 @@
  * half and half over the region of the image the network saw.
  *
  * Everything here is plain C over caller-owned buffers: no allocation, no
- * libvips, no records.  Not here: where map and W come from (classify.h), the
- * PNG (image.h).
+ * libvips, no records; nothing returned is the caller's to free.  Not here:
+ * where map and W come from (classify.h), the PNG (image.h).
  */
 #ifndef TL_CAM_H
 #define TL_CAM_H
 
-#include "backbone/model.h"
+#include "backbone/prep.h"       /* struct tl_prep, what tl_cam_region reads */
 
 /* map: [hw, c] f32 (NHWC, positions in row-major order); wk: [c] the head's
  * weights for class k; gain, mean, scale: [c] (NULL: 1, 0 and 1); out: [hw]

@@ -3,11 +3,10 @@
  * maps pooled here, or images through the model's own backbone (embed.h);
  * the verdict keys, top-K, class activation maps and heat-map files.
  *
- * Deliberately not here: the head's arithmetic (tlm.c), the CAM formula and
+ * Deliberately not here: the head's arithmetic (head.c), the CAM formula and
  * colours (cam.c), streams and options (cmd/tl-classify.c).
  */
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +15,14 @@
 #include <glib.h>
 
 #include "backbone/embed.h"
+#include "backbone/pool.h"
 #include "classify/cam.h"
 #include "classify/classify.h"
 #include "core/afile.h"
 #include "core/tensor.h"
 #include "data/image.h"
 #include "learn/finetune.h"
+#include "learn/head.h"
 #include "stream/extract.h"
 
 #define HEATMAP_MAX 1024 /* longer side of a heat map, pixels */
@@ -63,7 +64,7 @@ struct tl_classifier {
 	float *emb;                /* [batch, D] pooled embeddings */
 	float *prob;               /* [batch, K] */
 	float *ood;                /* [batch] */
-	float *work;               /* tl_tlm_work_size(batch) */
+	float *work;               /* tl_head_work_size(batch) */
 	float *mapbuf;             /* [mh*mw*mc] one map as f32 */
 	float *camf, *gain;        /* [mh*mw], [mc] */
 	unsigned char *cams;       /* [batch, mh*mw] */
@@ -192,7 +193,7 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 	c->emb = malloc((size_t)c->batch * c->m->dim * sizeof *c->emb);
 	c->prob = malloc((size_t)c->batch * c->m->nclass * sizeof *c->prob);
 	c->ood = malloc((size_t)c->batch * sizeof *c->ood);
-	c->work = malloc(tl_tlm_work_size(c->m, (size_t)c->batch) * sizeof *c->work);
+	c->work = malloc(tl_head_work_size(c->m, (size_t)c->batch) * sizeof *c->work);
 	c->order = malloc((size_t)c->m->nclass * sizeof *c->order);
 	c->out = tl_rec_new();
 	if (c->tail) {
@@ -349,7 +350,7 @@ start_images(struct tl_classifier *c, struct tl_err *err)
 	    .mode = -1, .max_pixels = c->o.max_pixels };
 	struct tl_rec *h = tl_rec_new(), *scale = tl_rec_new();
 	const char *what;
-	int st = -2;
+	int st = TL_STOP;
 
 	if (h == NULL || scale == NULL) {
 		tl_err_set(err, "out of memory");
@@ -437,7 +438,7 @@ start_emb(struct tl_classifier *c, const struct tl_rec *in, struct tl_err *err)
 			tl_err_set(err, "--cam needs the feature map, but the input's emb is pooled: "
 			    "give tl-classify the images, or maps from tl-embed -l %s -p none",
 			    c->m->backbone.layer);
-		st = -2;
+		st = TL_STOP;
 	} else
 		st = 0;
 	prep_from_header(&c->prep, tl_rec_get(in, "preprocess"));
@@ -584,7 +585,7 @@ tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_e
 	if (tl_rec_get(rec, "emb") == NULL)
 		return tl_err_set(err, "no emb to classify");
 	if (tl_rec_tensor(rec, "emb", &t, err) < 0) /* err says "emb: ..." */
-		return -1;
+		return TL_SKIP;
 	if (t.count != want || (c->map && !c->tail && (t.ndim != 3 || t.shape[0] != (uint64_t)c->mh ||
 	    t.shape[1] != (uint64_t)c->mw)))
 		return tl_err_set(err, "emb has %llu values, the header says %llu",
@@ -593,15 +594,15 @@ tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_e
 		if (tl_rec_get(rec, "emb_frozen") == NULL)
 			return tl_err_set(err, "no emb_frozen (the header says dims_frozen)");
 		if (tl_rec_tensor(rec, "emb_frozen", &t, err) < 0)
-			return -1;
+			return TL_SKIP;
 		if (t.count != (uint64_t)c->frozen)
 			return tl_err_set(err, "emb_frozen has %llu values, the header says %d",
 			    (unsigned long long)t.count, c->frozen);
 	}
 	if (tl_rec_copy(c->recs[c->n], rec) < 0)
-		return tl_err_set(err, "out of memory");
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	c->n++;
-	return 0;
+	return TL_OK;
 }
 
 int
@@ -622,29 +623,8 @@ source(const struct tl_classifier *c, int i)
 	return c->mode == MODE_IMAGE ? tl_embedder_result(c->e, i) : c->recs[i];
 }
 
-/* map [hw, C] -> v [C] or [2C] as the model pooled it */
-static void
-pool_map(enum tl_pool pool, const float *map, size_t hw, int nc, float *v)
-{
-	for (int ch = 0; ch < nc; ch++) {
-		double s = 0;
-		float mx = -FLT_MAX;
-		for (size_t i = 0; i < hw; i++) {
-			float x = map[i * nc + ch];
-			s += x;
-			mx = x > mx ? x : mx;
-		}
-		if (pool == TL_POOL_MAX)
-			v[ch] = mx;
-		else
-			v[ch] = (float)(s / hw);
-		if (pool == TL_POOL_AVGMAX)
-			v[nc + ch] = mx;
-	}
-}
-
 /* The per-channel factor a[c] with u = a * pooled, the model's normalisation
- * of this image's pooled vector p [C] (tlm.h's forward pass), the norm
+ * of this image's pooled vector p [C] (head.h's forward pass), the norm
  * taken over the whole embedding p [d] (d > C: several backbones'). */
 static void
 norm_gain(const struct tl_tlm *m, const float *p, int d, int nc, float *a)
@@ -725,7 +705,7 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 				tl_tensor_to_f32(&t, e + ct);
 		}
 	}
-	tl_tlm_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
+	tl_head_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
 	if (c->otail) {
 		/* after the tail's forward: its kept map is read below */
 		if (tl_tail_forward(c->otail, c->tmaps, n, c->of, 0, err) < 0)
@@ -739,8 +719,8 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 				    fd * sizeof *c->of);
 			}
 		}
-		tl_tlm_ood_input(c->m, (size_t)n, c->of, c->of);
-		tl_tlm_ood(c->m, (size_t)n, c->of, c->ood, c->work);
+		tl_head_ood_input(c->m, (size_t)n, c->of, c->of);
+		tl_head_ood(c->m, (size_t)n, c->of, c->ood, c->work);
 	}
 	if (!c->o.cam)
 		return 0;
@@ -779,7 +759,7 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 			return -1;
 		if (c->map) {
 			tl_tensor_to_f32(&t, c->mapbuf);
-			pool_map(c->pool, c->mapbuf, hw, c->mc, c->emb + (size_t)i * d);
+			tl_pool_map(c->pool, c->mapbuf, hw, c->mc, c->emb + (size_t)i * d);
 			if (c->frozen) { /* after the pooled map: the other backbones' */
 				if (tl_rec_tensor(source(c, i), "emb_frozen", &t, err) < 0)
 					return -1;
@@ -788,7 +768,7 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 		} else
 			tl_tensor_to_f32(&t, c->emb + (size_t)i * d);
 	}
-	tl_tlm_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
+	tl_head_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
 	if (!c->o.cam)
 		return 0;
 	for (int i = 0; i < n; i++) {
@@ -836,12 +816,11 @@ set_top(struct tl_classifier *c, struct tl_rec *r, const float *prob)
 	return tl_rec_set_obj(r, "top", &arr);
 }
 
-/* Writes the heat map of record r (cam u8 [mh,mw]) to cam_dir/NAME.png.
- * -1: no image or undecodable; -2: writing failed. */
-static int
-heatmap(struct tl_classifier *c, const struct tl_rec *r, const unsigned char *cam,
-        struct tl_err *err)
+int
+tl_classifier_heatmap(struct tl_classifier *c, int i, const struct tl_rec *r,
+                      struct tl_err *err)
 {
+	const unsigned char *cam = c->cams + (size_t)i * c->mh * c->mw;
 	const msgpack_object *id = tl_rec_get(r, "id"), *img = tl_rec_get(r, "img");
 	struct tl_image_opts io = { .max_pixels = c->o.max_pixels };
 	struct tl_image im = { 0 }, hm = { 0 };
@@ -852,8 +831,10 @@ heatmap(struct tl_classifier *c, const struct tl_rec *r, const unsigned char *ca
 	const unsigned char *pix;
 	void *png = NULL;
 	size_t len;
-	int w, h, st = -1;
+	int w, h, st;
 
+	if (c->o.cam_dir == NULL)
+		return TL_OK;
 	if (id == NULL || id->type != MSGPACK_OBJECT_STR)
 		return tl_err_set(err, "heat map: no id to name it after");
 	if (tl_rec_get(r, "pix") != NULL) {
@@ -875,7 +856,7 @@ heatmap(struct tl_classifier *c, const struct tl_rec *r, const unsigned char *ca
 	hm.width = w, hm.height = h;
 	if ((hm.pix = malloc((size_t)w * h * 3)) == NULL) {
 		tl_image_free(&im);
-		return tl_err_set(err, "out of memory");
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	}
 	tl_cam_region(&c->prep, w, h, &reg);
 	tl_cam_overlay(pix, w, h, cam, c->mw, c->mh, &reg, hm.pix);
@@ -887,13 +868,13 @@ heatmap(struct tl_classifier *c, const struct tl_rec *r, const unsigned char *ca
 	tl_image_free(&hm);
 	tl_extract_safe_name(name, id->via.str.ptr, id->via.str.size);
 	snprintf(path, sizeof path, "%s/%s.png", c->o.cam_dir, name);
-	st = -2;
+	st = TL_STOP;
 	if ((af = tl_afile_open(path, err)) != NULL) {
 		if (fwrite(png, 1, len, tl_afile_fp(af)) != len) {
 			tl_err_set(err, "%s: %s", path, strerror(errno));
 			tl_afile_abort(af);
 		} else if (tl_afile_commit(af, err) == 0)
-			st = 0;
+			st = TL_OK;
 	}
 	free(png);
 	return st;
@@ -913,11 +894,11 @@ tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
 
 	*out = r;
 	if (tl_rec_copy(r, source(c, i)) < 0)
-		return tl_err_set(err, "out of memory"), -2;
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	if (c->failed[i]) {
 		if (err != NULL)
 			*err = c->why[i];
-		return -3;
+		return TL_SKIP;
 	}
 	if (c->mode == MODE_IMAGE) {
 		tl_rec_del(r, "emb");
@@ -929,26 +910,24 @@ tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
 	else if (c->o.reject && prob[best] < c->o.min_conf)
 		why = "conf";
 	if ((p = tl_rec_set_tensor(r, "prob", TL_F32, 1, shape)) == NULL)
-		return tl_err_set(err, "out of memory"), -2;
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	memcpy(p, prob, (size_t)k * sizeof *p);
 	if (tl_rec_set_str(r, "pred", why ? "unknown" : c->m->classes[best]) < 0 ||
 	    tl_rec_set_f64(r, "conf", prob[best]) < 0 ||
 	    (c->m->has_ood ? tl_rec_set_f64(r, "ood", c->ood[i]) : (tl_rec_del(r, "ood"), 0)) < 0 ||
 	    (why ? tl_rec_set_str(r, "reject", why) : (tl_rec_del(r, "reject"), 0)) < 0 ||
 	    (c->o.top ? set_top(c, r, prob) : (tl_rec_del(r, "top"), 0)) < 0)
-		return tl_err_set(err, "out of memory"), -2;
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	if (c->o.cam) {
 		shape[0] = (uint64_t)c->mh, shape[1] = (uint64_t)c->mw;
 		if ((p = tl_rec_set_tensor(r, "cam", TL_U8, 2, shape)) == NULL)
-			return tl_err_set(err, "out of memory"), -2;
+			return tl_err_set(err, "out of memory"), TL_NOMEM;
 		memcpy(p, c->cams + (size_t)i * hw, hw);
 	} else
 		tl_rec_del(r, "cam");
 	c->done++;
 	c->unknown += why != NULL;
-	if (c->o.cam_dir)
-		return heatmap(c, r, c->cams + (size_t)i * hw, err);
-	return 0;
+	return TL_OK;
 }
 
 void

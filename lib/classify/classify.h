@@ -15,8 +15,12 @@
  * pred is that class, or "unknown" when rejection is on and conf < min_conf
  * or ood > the OOD threshold ("reject" then says which: "conf" or "ood").
  *
+ * Ownership: tl_classifier_new returns a classifier the caller frees with
+ * tl_classifier_free; the records, model and strings it hands out are its
+ * own, valid as each function says.
+ *
  * Not here: reading and writing streams, options (cmd/tl-classify.c); the
- * model file and the head's arithmetic (tlm.h); CAM arithmetic (cam.h).
+ * model file (tlm.h) and the head's arithmetic (head.h); CAM arithmetic (cam.h).
  */
 #ifndef TL_CLASSIFY_H
 #define TL_CLASSIFY_H
@@ -47,15 +51,16 @@ struct tl_classifier;
 struct tl_classifier *tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err);
 void tl_classifier_free(struct tl_classifier *c); /* accepts NULL */
 
+/* The model c loaded: owned by c, valid until tl_classifier_free. */
 const struct tl_tlm *tl_classifier_model(const struct tl_classifier *c);
 
 /* Looks at the input's header, decides how records are read, and makes the
  * output header in out: in's keys, then "classes" (the model's) and
  * "classifier" ({"name", "sha256" of the .tlm file, "version", "backbone":
- * the name of the model's backbone}).  Returns 0;
- * -1 when the input's embeddings are not the model's (a data fault: exit 1);
- * -2 when the run cannot be set up (backbone missing or different, --cam on
- * pooled embeddings: exit 2).  err says why. */
+ * the name of the model's backbone}).  Returns 0; -1 when the input's
+ * embeddings are not the model's (a data fault: exit 1); TL_STOP
+ * (core/err.h) when the run cannot be set up (backbone missing or
+ * different, --cam on pooled embeddings: exit 2).  err says why. */
 int tl_classifier_start(struct tl_classifier *c, const struct tl_rec *in, struct tl_rec *out,
                         struct tl_err *err);
 
@@ -65,8 +70,10 @@ int tl_classifier_start(struct tl_classifier *c, const struct tl_rec *in, struct
  * error, since such records are still classified).  Owned by c. */
 const char *tl_classifier_warning(const struct tl_classifier *c);
 
-/* Queues rec (copied).  -1 when it cannot be classified (no emb and no
- * image, wrong emb size, undecodable image): err says why, nothing queued. */
+/* Queues rec (copied; one item, core/err.h): TL_OK; TL_SKIP when it cannot
+ * be classified (no emb and no image, wrong emb size, undecodable image);
+ * TL_NOMEM when out of memory.  err says why; nothing is queued but on
+ * TL_OK. */
 int tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_err *err);
 int tl_classifier_pending(const struct tl_classifier *c);
 int tl_classifier_full(const struct tl_classifier *c);
@@ -75,14 +82,21 @@ int tl_classifier_full(const struct tl_classifier *c);
 int tl_classifier_run(struct tl_classifier *c, struct tl_err *err);
 
 /* Makes the i-th record of the batch with its verdict in *out (owned by c,
- * valid until the next call) and, with cam_dir, writes its heat map.
- * 0; -1 when the heat map cannot be made for this record (no image,
- * undecodable: *out is still good, err says why); -2 when writing failed
- * (disk full, permissions: stop); -3 when the record is bad (the backbone
- * gave it a NaN or infinite emb: err says why, *out is the input record,
- * not to be written). */
+ * valid until the next call; one item, core/err.h): TL_OK; TL_SKIP when
+ * the record is bad (the backbone gave it a NaN or infinite emb: *out is
+ * the input record, for its id, not to be written); TL_NOMEM when out of
+ * memory.  err says why. */
 int tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
                          struct tl_err *err);
+
+/* With cam_dir, writes the heat map of r, the verdict tl_classifier_result
+ * made of record i, to cam_dir/ID.png (one item, core/err.h): TL_OK (also
+ * without cam_dir: nothing to write); TL_SKIP when this record's heat map
+ * cannot be made (no image, undecodable: its verdict is still good);
+ * TL_STOP when writing failed (disk full, permissions); TL_NOMEM when out
+ * of memory.  err says why. */
+int tl_classifier_heatmap(struct tl_classifier *c, int i, const struct tl_rec *r,
+                          struct tl_err *err);
 void tl_classifier_reset(struct tl_classifier *c); /* empties the queue */
 
 /* Counts of the run so far: records classified, rejected as unknown. */

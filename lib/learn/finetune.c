@@ -11,7 +11,9 @@
 #include "backbone/model.h"
 #include "core/rng.h"
 #include "learn/finetune.h"
+#include "learn/head.h"
 #include "learn/ood.h"
+#include "learn/optim.h"
 #include "nn/nn.h"
 
 #define FT_BATCH_FEATURES 32 /* maps per tail run when only features are wanted */
@@ -246,7 +248,8 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 {
 	struct tl_tlm *m = j->m;
 	int c = j->c, k = j->k, l2 = m->norm == TL_TLM_NORM_L2;
-	double loss, c1, c2, wsum = 0;
+	const struct tl_optim_adamw adamw = TL_OPTIM_ADAMW;
+	double loss, wsum = 0;
 
 	for (int i = 0; i < b; i++)
 		memcpy(j->x + (size_t)i * j->in, maps + idx[i] * j->in, j->in * sizeof *j->x);
@@ -307,30 +310,18 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 		return -1;
 	/* AdamW: decoupled decay on weights, not biases */
 	j->step++;
-	c1 = 1 - pow(0.9, (double)j->step), c2 = 1 - pow(0.999, (double)j->step);
 	for (int pi = 0; pi < tl_tail_nparams(j->t); pi++) {
 		struct tl_tail_param *p = tl_tail_param(j->t, pi);
-		double lr = tl_train_one_cycle(j->o->lr * pow(j->o->decay, p->depth), j->step - 1,
+		double lr = tl_optim_one_cycle(j->o->lr * pow(j->o->decay, p->depth), j->step - 1,
 		    j->steps);
 		double wd = strcmp(p->what, "W") == 0 ? j->o->wd : 0;
-		float *am = j->am[pi], *av = j->av[pi];
-		for (int64_t i = 0; i < p->n; i++) {
-			am[i] = 0.9f * am[i] + 0.1f * p->g[i];
-			av[i] = 0.999f * av[i] + 0.001f * p->g[i] * p->g[i];
-			p->w[i] -= (float)(lr * ((am[i] / c1) / (sqrt(av[i] / c2) + 1e-8) + wd * p->w[i]));
-		}
+		tl_optim_adamw(&adamw, j->step, lr, wd, (size_t)p->n, p->w, p->g, j->am[pi], j->av[pi]);
 	}
 	{
-		double lr = tl_train_one_cycle(j->o->head_lr, j->step - 1, j->steps);
+		double lr = tl_optim_one_cycle(j->o->head_lr, j->step - 1, j->steps);
 		size_t nw = (size_t)k * (size_t)c;
-		for (size_t i = 0; i < nw + (size_t)k; i++) {
-			float g = i < nw ? j->gw[i] : j->gb[i - nw];
-			float *w = i < nw ? &m->w1[i] : &m->b1[i - nw];
-			j->hm[i] = 0.9f * j->hm[i] + 0.1f * g;
-			j->hv[i] = 0.999f * j->hv[i] + 0.001f * g * g;
-			*w -= (float)(lr * ((j->hm[i] / c1) / (sqrt(j->hv[i] / c2) + 1e-8) +
-			    (i < nw ? j->o->wd * *w : 0)));
-		}
+		tl_optim_adamw(&adamw, j->step, lr, j->o->wd, nw, m->w1, j->gw, j->hm, j->hv);
+		tl_optim_adamw(&adamw, j->step, lr, 0, (size_t)k, m->b1, j->gb, j->hm + nw, j->hv + nw);
 	}
 	return loss;
 }
@@ -353,7 +344,7 @@ joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_metrics *vm,
 	e = malloc(nv * c * sizeof *e);
 	p = malloc(nv * k * sizeof *p);
 	y = malloc(nv * sizeof *y);
-	work = malloc(tl_tlm_work_size(j->m, nv) * sizeof *work);
+	work = malloc(tl_head_work_size(j->m, nv) * sizeof *work);
 	if (e == NULL || p == NULL || y == NULL || work == NULL) {
 		tl_err_set(err, "out of memory");
 		goto out;
@@ -371,8 +362,8 @@ joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_metrics *vm,
 			r += (size_t)b, b = 0;
 		}
 	}
-	tl_tlm_logits(j->m, nv, e, p, work);
-	tl_tlm_softmax(nv, j->k, p, 1, p);
+	tl_head_logits(j->m, nv, e, p, work);
+	tl_head_softmax(nv, j->k, p, 1, p);
 	tl_metrics_eval(nv, j->k, p, y, vm);
 	rc = 0;
 out:
@@ -563,7 +554,7 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 
 	if (f == NULL || x == NULL || sc == NULL || y == NULL ||
 	    tl_tlm_alloc_ood_space(m, layer, (int)od, err) < 0 ||
-	    (work = malloc(tl_tlm_work_size(m, ts->n) * sizeof *work)) == NULL) {
+	    (work = malloc(tl_head_work_size(m, ts->n) * sizeof *work)) == NULL) {
 		tl_err_set(err, "out of memory");
 		goto out;
 	}
@@ -588,7 +579,7 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 				y[r++] = ts->y[i];
 				ntr += pass == 0, nva += pass == 1;
 			}
-	tl_tlm_ood_input(m, r, x, x); /* normalised only: mean 0, scale 1 */
+	tl_head_ood_input(m, r, x, x); /* normalised only: mean 0, scale 1 */
 	if (tl_train_stats(ntr, od, x, m->ood_mean, m->ood_scale) < 0) {
 		tl_err_set(err, "out of memory");
 		goto out;
@@ -600,7 +591,7 @@ ood_space(struct tl_tlm *m, struct tl_tail *ot, const struct tl_trainset *ts,
 	if (m->ood_nparts > 1 && tl_ood_part_scales(m, nva >= 2 ? nva : ntr,
 	    nva >= 2 ? x + ntr * od : x, o->keep, work, err) < 0)
 		goto out;
-	tl_tlm_ood(m, nva, x + ntr * od, sc, work);
+	tl_head_ood(m, nva, x + ntr * od, sc, work);
 	m->ood_keep = (float)o->keep;
 	m->ood_threshold = nva ? (float)tl_ood_threshold(nva, sc, o->keep) : INFINITY;
 	rep->ood_threshold = m->ood_threshold;

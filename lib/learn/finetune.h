@@ -27,6 +27,11 @@
  *
  * Deterministic given the seed (shuffling); memory: the whole set of maps
  * (held by the trainset) plus one batch of the tail's activations.
+ *
+ * Ownership: tl_ft_open returns a tail the caller frees with tl_tail_free;
+ * tl_ft_train a model the caller frees with tl_tlm_free.  The other
+ * functions fill buffers and structs the caller owns, and keep no pointer
+ * to their arguments.  Nothing here prints or exits.
  */
 #ifndef TL_FINETUNE_H
 #define TL_FINETUNE_H
@@ -65,7 +70,8 @@ struct tl_ft_report {
 
 /* The tail of backbone `name` (whose sha256 must be `sha256`, unless NULL)
  * from tensor `from` to `to` (NULL or "": the sidecar's ft_to, whose name
- * then goes into to_out[0..n) if to_out is not NULL).  NULL with err. */
+ * then goes into to_out[0..n) if to_out is not NULL).  Caller frees it with
+ * tl_tail_free.  NULL with err. */
 struct tl_tail *tl_ft_open(const char *name, const char *sha256, const char *from,
                            const char *to, char *to_out, size_t n, struct tl_err *err);
 
@@ -102,8 +108,8 @@ int tl_ft_check(const struct tl_rec *header, const struct tl_train_opts *to,
 
 /* The whole of tl-train --finetune (see above) on ts (finished, x = maps at
  * the cut named by the header's "layer"): returns the final model with its
- * tail set.  to->init, if set, must have the same tail; its tail starts the
- * tuning.  NULL with err. */
+ * tail set, which the caller frees with tl_tlm_free.  to->init, if set,
+ * must have the same tail; its tail starts the tuning.  NULL with err. */
 struct tl_tlm *tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
                            const struct tl_trainset *ts, const struct tl_rec *header,
                            struct tl_train_report *rep, struct tl_ft_report *frep,

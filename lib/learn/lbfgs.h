@@ -6,6 +6,9 @@
  * hundred thousand parameters (the linear head); all memory is allocated
  * once per call.
  *
+ * Ownership: tl_lbfgs frees all it allocates before it returns; x, the
+ * result and the options are the caller's.
+ *
  * Not here: the loss (the caller's function), constraints, line searches
  * with the strong Wolfe conditions.
  */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "learn/head.h"
 #include "learn/ood.h"
 
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
@@ -270,7 +271,7 @@ tl_ood_part_scales(struct tl_tlm *m, size_t n, const float *x, double keep, floa
 	for (int p = 0; p < m->ood_nparts; p++) {
 		for (int k = 0; k < m->ood_nparts; k++)
 			m->ood_part_scale[k] = k == p;
-		tl_tlm_ood(m, n, x, sc, work);
+		tl_head_ood(m, n, x, sc, work);
 		q[p] = (float)tl_ood_threshold(n, sc, keep);
 	}
 	for (int p = 0; p < m->ood_nparts; p++)

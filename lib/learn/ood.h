@@ -6,7 +6,10 @@
  * the nearest class mean (Lee et al. 2018, with a shared covariance), and
  * the threshold a quantile of the scores of in-distribution held-out data.
  *
- * Not here: the score at prediction time (tl_tlm_ood), deciding what to do
+ * Ownership: what tl_ood_fit allocates goes into the model (freed with it,
+ * tl_tlm_free); nothing is returned for the caller to free.
+ *
+ * Not here: the score at prediction time (tl_head_ood), deciding what to do
  * with a rejected record (tl-classify).
  */
 #ifndef TL_OOD_H
@@ -17,7 +20,7 @@
 #include "core/err.h"
 #include "learn/tlm.h"
 
-/* in: x [n,D] head inputs (tl_tlm_input), y [n] in 0..K-1.  Fills m's
+/* in: x [n,D] head inputs (tl_head_input), y [n] in 0..K-1.  Fills m's
  * ood_w and ood_mu (allocating them) and ood_shrinkage; shrinkage < 0
  * chooses it by the Ledoit-Wolf formula, else uses it (0..1).  Classes
  * without a sample get the overall mean.  When the shrunk covariance is
@@ -34,7 +37,7 @@ double tl_ood_threshold(size_t n, const float *score, double keep);
  * scale set to 1 / the quantile at keep of its distance alone over x [n,
  * ood_dim] (val), so that each part rejects what is foreign to it on the
  * same footing (1 when the quantile is 0 or not finite).  work:
- * tl_tlm_work_size(m, n) floats.  -1 when out of memory. */
+ * tl_head_work_size(m, n) floats.  -1 when out of memory. */
 int tl_ood_part_scales(struct tl_tlm *m, size_t n, const float *x, double keep, float *work,
                        struct tl_err *err);
 

@@ -4,35 +4,17 @@
  * with one ReLU hidden layer) over a frozen backbone's embeddings, with the
  * input normalisation it was trained with, a softmax temperature
  * (calibration), out-of-distribution statistics, and the identity of the
- * backbone whose embeddings it expects.
- *
- * The forward pass, for one embedding e [D] (D = product of the backbone's
- * "dims"), is exactly:
- *
- *   u = e                               norm NONE
- *   u = e / max(|e|_2, 1e-12)           norm L2
- *   u = sign(e) sqrt|e|, then L2        norm SQRT
- *   x = (u - mean) * scale              standardisation, [D] each (identity:
- *                                       mean 0, scale 1)
- *   linear: z = W1 x + b1               W1 [K,D], b1 [K]
- *   mlp:    h = max(0, W1 x + b1)       W1 [H,D], b1 [H]
- *           z = W2 h + b2               W2 [K,H], b2 [K]
- *   prob = softmax(z / temperature)     [K], order = classes
- *   ood  = min_k |Wo (x - mu_k)|_2      Mahalanobis distance to the nearest
- *                                       class mean: Wo [D,D] whitens with
- *                                       the shared shrunk covariance
- *                                       (Wo = L^-1, Sigma = L L^T), mu_k
- *                                       the class means in x space
- *   accepted when ood <= ood_threshold  (the threshold keeps ood_keep of
- *                                       the in-distribution val images)
+ * backbone whose embeddings it expects.  What the numbers compute, the
+ * forward pass, is written out in head.h.
  *
  * Ownership: a struct tl_tlm owns everything it points to (the parameters
  * in one allocation, strings and msgpack objects in its own arena); pointers
- * into it stay valid until tl_tlm_free.  The compute functions only read the
- * model, so one model may be shared by threads, each with its own work
- * buffer.  Nothing here prints or exits.
+ * into it stay valid until tl_tlm_free.  tl_tlm_new and tl_tlm_load return
+ * a model the caller frees with tl_tlm_free; the name functions return
+ * static strings.  Nothing here prints or exits.
  *
- * Not here: training (train.h), reading streams (stream.h).
+ * Not here: the forward pass (head.h), training (train.h), reading streams
+ * (stream.h).
  */
 #ifndef TL_TLM_H
 #define TL_TLM_H
@@ -169,10 +151,6 @@ int tl_tlm_alloc_ood(struct tl_tlm *m, struct tl_err *err);
  * zero); sets has_ood.  Only before any OOD allocation.  0 or -1. */
 int tl_tlm_alloc_ood_space(struct tl_tlm *m, const char *layer, int od, struct tl_err *err);
 
-/* in: f [n,ood_dim], the ood_layer features; out: x [n,ood_dim], the OOD
- * space's input (normalised by m->norm, then ood_mean and ood_scale). */
-void tl_tlm_ood_input(const struct tl_tlm *m, size_t n, const float *f, float *x);
-
 void tl_tlm_free(struct tl_tlm *m); /* accepts NULL */
 
 /* Gives m a tail of n parameters from tensor `from` to `to` (copied), each
@@ -229,34 +207,6 @@ int tl_tlm_pack(const struct tl_tlm *m, msgpack_sbuffer *buf, struct tl_err *err
 /* sha256 (64 hex digits) of tl_tlm_pack's bytes with the version tag and
  * creation date left empty: the content, for the default version tag. */
 int tl_tlm_sha256(const struct tl_tlm *m, char hex[65], struct tl_err *err);
-
-/* Floats of work buffer the batch functions below need for n embeddings. */
-size_t tl_tlm_work_size(const struct tl_tlm *m, size_t n);
-
-/* in: emb [n,D]; out: x [n,D], normalised and standardised (head input).
- * x may equal emb. */
-void tl_tlm_input(const struct tl_tlm *m, size_t n, const float *emb, float *x);
-
-/* in: emb [n,D]; out: logits [n,K] (before temperature).  work holds
- * tl_tlm_work_size(m, n) floats. */
-void tl_tlm_logits(const struct tl_tlm *m, size_t n, const float *emb, float *logits,
-                   float *work);
-
-/* in: logits [n,K]; out: prob [n,K] = softmax(logits / t), t = temperature
- * (pass m->temperature, or 1 for uncalibrated).  prob may equal logits. */
-void tl_tlm_softmax(size_t n, int nclass, const float *logits, float t, float *prob);
-
-/* in: x [n,D] as made by tl_tlm_input (with an OOD space of its own: [n,
- * ood_dim] from tl_tlm_ood_input); out: ood [n], the Mahalanobis distance
- * to the nearest class mean, or with ood_nparts the largest scaled
- * per-part distance (0 for all when !m->has_ood).  work holds
- * tl_tlm_work_size(m, n) floats. */
-void tl_tlm_ood(const struct tl_tlm *m, size_t n, const float *x, float *ood, float *work);
-
-/* Everything for classification: in emb [n,D]; out prob [n,K] (calibrated)
- * and, if ood is not NULL and the OOD space is x, ood [n].  work: tl_tlm_work_size(m, n) floats. */
-void tl_tlm_predict(const struct tl_tlm *m, size_t n, const float *emb, float *prob,
-                    float *ood, float *work);
 
 /* "linear"/"mlp", "none"/"l2"/"sqrt": names in the file; parse returns -1
  * when unknown. */

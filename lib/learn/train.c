@@ -10,8 +10,8 @@
  * are tl_nn_gemm's, whose sums run in one order: the same data give the
  * same head whatever the threads or OpenBLAS's kernel.
  *
- * Not here: the training set (trainset.c), L-BFGS (lbfgs.c), metrics and
- * temperature (calib.c), OOD (ood.c).
+ * Not here: the training set (trainset.c), L-BFGS (lbfgs.c), AdamW and the
+ * schedule (optim.c), metrics and temperature (calib.c), OOD (ood.c).
  */
 #include <math.h>
 #include <stdarg.h>
@@ -20,8 +20,10 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "learn/head.h"
 #include "learn/lbfgs.h"
 #include "learn/ood.h"
+#include "learn/optim.h"
 #include "learn/train.h"
 #include "nn/nn.h"
 
@@ -155,16 +157,16 @@ eval(const struct tl_tlm *m, const struct set *s, float *z, float *work, double 
 
 	/* the head on inputs that are already standardised: identity input */
 	mm.norm = TL_TLM_NORM_NONE;
-	mm.mean = work + tl_tlm_work_size(m, s->n);
+	mm.mean = work + tl_head_work_size(m, s->n);
 	mm.scale = mm.mean + m->dim;
 	for (int j = 0; j < m->dim; j++)
 		mm.mean[j] = 0, mm.scale[j] = 1;
-	tl_tlm_logits(&mm, s->n, s->x, z, work);
+	tl_head_logits(&mm, s->n, s->x, z, work);
 	if (p == NULL) {
 		memset(out, 0, sizeof *out);
 		return;
 	}
-	tl_tlm_softmax(s->n, m->nclass, z, (float)t, p);
+	tl_head_softmax(s->n, m->nclass, z, (float)t, p);
 	tl_metrics_eval(s->n, m->nclass, p, s->y, out);
 	free(p);
 }
@@ -173,7 +175,7 @@ eval(const struct tl_tlm *m, const struct set *s, float *z, float *work, double 
 static size_t
 eval_work(const struct tl_tlm *m, size_t n)
 {
-	return tl_tlm_work_size(m, n) + 2 * (size_t)m->dim;
+	return tl_head_work_size(m, n) + 2 * (size_t)m->dim;
 }
 
 /* Copies init's weights for the classes both models have (same head type
@@ -263,17 +265,6 @@ out:
 
 /* ---- the MLP ----------------------------------------------------------- */
 
-double
-tl_train_one_cycle(double lr, long t, long total)
-{
-	long up = (long)(0.3 * (double)total);
-	double lo = lr / 25, end = lr / 1e5;
-
-	if (t < up)
-		return lo + (lr - lo) * (1 - cos(M_PI * (double)t / (double)up)) / 2;
-	return end + (lr - end) * (1 + cos(M_PI * (double)(t - up) / (double)(total - up))) / 2;
-}
-
 static int
 fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_err *err)
 {
@@ -290,6 +281,9 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 	int *yb = malloc((size_t)bs * sizeof *yb);
 	float *wb, drop = (float)o->dropout;
 	struct tl_rng rng;
+	struct tl_optim_adamw adamw = TL_OPTIM_ADAMW;
+	/* where W1, b1, W2, b2 start in the parameters (and gw, am, av) */
+	size_t seg[5] = { 0, (size_t)h * d, (size_t)h * d + h, (size_t)h * d + h + (size_t)k * h, np };
 	double best_ll = INFINITY, wd = o->l2 >= 0 ? o->l2 : 1e-2;
 	long steps = (long)o->epochs * (long)((n + (size_t)bs - 1) / (size_t)bs), t = 0;
 	/* work for the largest of the five products below */
@@ -329,7 +323,7 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 		}
 		for (size_t b0 = 0; b0 < n; b0 += (size_t)bs, t++) {
 			int B = (int)(n - b0 < (size_t)bs ? n - b0 : (size_t)bs);
-			double wsum = 0, lr = tl_train_one_cycle(o->lr, t, steps);
+			double wsum = 0, lr = tl_optim_one_cycle(o->lr, t, steps);
 			float *gW1 = gw, *gb1 = gW1 + (size_t)h * d, *gW2 = gb1 + h, *gb2 = gW2 + (size_t)k * h;
 			for (int i = 0; i < B; i++) {
 				size_t r = perm[b0 + (size_t)i];
@@ -369,17 +363,9 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 					gb2[c] += dz[i * k + c];
 			}
 			/* AdamW; decay on the weights, not the biases */
-			{
-				double c1 = 1 - pow(0.9, (double)(t + 1)), c2 = 1 - pow(0.999, (double)(t + 1));
-				for (size_t i = 0; i < np; i++) {
-					int isw = i < (size_t)h * d ||
-					    (i >= (size_t)h * d + h && i < (size_t)h * d + h + (size_t)k * h);
-					am[i] = 0.9f * am[i] + 0.1f * gw[i];
-					av[i] = 0.999f * av[i] + 0.001f * gw[i] * gw[i];
-					p[i] -= (float)(lr * ((am[i] / c1) / (sqrt(av[i] / c2) + 1e-8) +
-					    (isw ? wd * p[i] : 0)));
-				}
-			}
+			for (int s = 0; s < 4; s++)
+				tl_optim_adamw(&adamw, t + 1, lr, s % 2 == 0 ? wd : 0, seg[s + 1] - seg[s],
+				    p + seg[s], gw + seg[s], am + seg[s], av + seg[s]);
 		}
 		{
 			struct tl_metrics vm = { 0 };
@@ -433,7 +419,7 @@ make_set(const struct tl_trainset *ts, const struct tl_tlm *m, int which, int ba
 	for (size_t i = 0; i < s->n; i++)
 		s->w[i] = (float)(s->w[i] / sum);
 	if (m != NULL)
-		tl_tlm_input(m, s->n, s->x, s->x);
+		tl_head_input(m, s->n, s->x, s->x);
 	return 0;
 }
 
@@ -570,7 +556,7 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 		if (m->ood_nparts > 1 && tl_ood_part_scales(m, f.va.n >= 2 ? f.va.n : f.tr.n,
 		    f.va.n >= 2 ? f.va.x : f.tr.x, o->keep, work, err) < 0)
 			goto out;
-		tl_tlm_ood(m, f.va.n, f.va.x, sc, work);
+		tl_head_ood(m, f.va.n, f.va.x, sc, work);
 		m->ood_keep = (float)o->keep;
 		m->ood_threshold = f.va.n ? (float)tl_ood_threshold(f.va.n, sc, o->keep) : INFINITY;
 		rep->ood_threshold = m->ood_threshold;

@@ -1,15 +1,18 @@
 /*
- * train.h - fitting a head (tlm.h) on labelled embeddings: the training set
- * gathered from a stream, then normalisation and standardisation, the head
- * (multinomial logistic regression by full-batch L-BFGS, or a one-hidden-
- * layer MLP by AdamW with a one-cycle schedule, dropout and early stopping
- * on val), the L2 strength chosen on a grid by val log loss, temperature
- * scaling on val, and the OOD statistics with their val threshold.
+ * train.h - fitting a head (tlm.h) on labelled embeddings (a training set,
+ * trainset.h): normalisation and standardisation, the head (multinomial
+ * logistic regression by full-batch L-BFGS, or a one-hidden-layer MLP by
+ * AdamW with a one-cycle schedule, dropout and early stopping on val), the
+ * L2 strength chosen on a grid by val log loss, temperature scaling on
+ * val, and the OOD statistics with their val threshold.
  *
  * Everything is deterministic given the seed: the holdout is a function of
  * (seed, id), the MLP's initialisation, shuffling and dropout come from one
  * tl_rng seeded with the seed.  Memory: the whole training set, as floats.
  * Progress goes to an optional callback: nothing here prints.
+ *
+ * Ownership: tl_train returns a model the caller frees with tl_tlm_free;
+ * the other functions write into what the caller passes.
  *
  * Not here: reading the stream and writing the file (cmd/tl-train.c,
  * tlm.c), the L-BFGS itself (lbfgs.h), metrics and temperature (calib.h),
@@ -25,58 +28,7 @@
 #include "core/rec.h"
 #include "learn/calib.h"
 #include "learn/tlm.h"
-
-/* ---- the training set (trainset.c) ------------------------------------ */
-
-enum tl_use { TL_USE_TRAIN, TL_USE_VAL, TL_USE_TEST, TL_USE_UNLABELLED, TL_USE_OTHER };
-
-struct tl_trainset {
-	size_t n, cap;       /* records kept (train and val) */
-	int dim;             /* D, fixed by the first embedding */
-	float *x;            /* [n,D] embeddings as read */
-	int fdim;            /* F: floats of "emb_frozen" each record must
-	                      * have (maps of several backbones, set before
-	                      * the first add); 0: none read */
-	float *xf;           /* [n,F] the frozen parts' pooled features */
-	int *y;              /* [n] class index into classes (after finish) */
-	char **label;        /* [n] labels, owned */
-	char **id;           /* [n] ids, owned */
-	char **group;        /* [n] holdout group: "of" (augmented copies) or id */
-	unsigned char *val;  /* [n] 0 train, 1 val, 2 unused (an augmented
-	                      * copy of an original held out for val) */
-	long long ignored[TL_USE_OTHER + 1]; /* counts of test, unlabelled, other */
-	int nclass;          /* after finish */
-	char **classes;      /* [nclass] sorted (strcmp), owned */
-	int held_out;        /* 1 when finish made val from train */
-	long long *count;    /* [nclass * 2]: train, val per class (after finish) */
-};
-
-struct tl_trainset *tl_trainset_new(void); /* NULL when out of memory; free below */
-void tl_trainset_free(struct tl_trainset *ts); /* accepts NULL */
-
-/* Looks at one record of many (err.h): keeps it (returns its use, TRAIN or
- * VAL) when it has a label, a split of "train" or "val" (no split counts as
- * train) and an "emb"; counts and ignores it (returns TEST, UNLABELLED or
- * OTHER) when its split is test (or anything else) or it has no label.
- * TL_SKIP with err for a bad record: no id, no emb, emb not a tensor or
- * holding a NaN or an infinity (tl_rec_tensor), emb size differing from the
- * first one's; with fdim, no emb_frozen of fdim finite values.  TL_NOMEM
- * with err when out of memory. */
-int tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err *err);
-
-/* After the last add: sorts the class list, indexes labels, and when no
- * record is val, moves a stratified share `holdout` of each class's train
- * groups to val (groups whose (seed, group) hash is smallest; a class keeps
- * at least one train group), setting held_out.  -1 with err when fewer than
- * two classes or no train record remain, or when a class has val records
- * but no train record (err names every such class). */
-int tl_trainset_finish(struct tl_trainset *ts, double holdout, uint64_t seed, struct tl_err *err);
-
-/* sha256 (64 hex digits + NUL into hex) of the sorted ids of the train
- * records, one per line. */
-void tl_trainset_ids_sha256(const struct tl_trainset *ts, char hex[65]);
-
-/* ---- fitting (train.c) ------------------------------------------------ */
+#include "learn/trainset.h"
 
 /* Progress lines ("iter 40 loss 0.213 val acc 0.902"), without newline. */
 typedef void (*tl_train_log)(void *ctx, const char *line);
@@ -128,18 +80,15 @@ struct tl_train_report {
 };
 
 /* Fits a model on ts (finished).  The caller sets the backbone and the
- * metadata on the returned model.  NULL with err set. */
+ * metadata on the returned model and frees it with tl_tlm_free.  NULL with
+ * err set. */
 struct tl_tlm *tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
                         struct tl_train_report *rep, struct tl_err *err);
 
-/* Shared with the fine-tuning (finetune.c).  tl_train_xent: adds sum_i
- * w_i (logsumexp(z_i) - sum_c t_ic z_ic) over n rows of logits z [n,K] with
- * targets t smoothed by eps, turns z into dL/dz in place, returns the loss.
- * tl_train_one_cycle: the rate at step t of total under the one-cycle
- * schedule peaking at lr (cosine up over 30% of the steps from lr/25,
- * cosine down to lr/1e5). */
+/* Shared with the fine-tuning (finetune.c): adds sum_i w_i (logsumexp(z_i)
+ * - sum_c t_ic z_ic) over n rows of logits z [n,K] with targets t smoothed
+ * by eps, turns z into dL/dz in place, returns the loss. */
 double tl_train_xent(size_t n, int k, float *z, const int *y, const float *w, double eps);
-double tl_train_one_cycle(double lr, long t, long total);
 
 /* Per-feature statistics of x [n,d] (n >= 2, else nothing is written):
  * mean, and scale = 1/standard deviation (1 where it is below 1e-6).

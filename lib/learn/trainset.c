@@ -1,5 +1,5 @@
 /*
- * trainset.c - the labelled embeddings tl-train learns from (train.h):
+ * trainset.c - the labelled embeddings tl-train learns from (trainset.h):
  * gathered record by record, then classes sorted and, when the stream has
  * no val split, a stratified holdout made from train by (seed, group).
  * Augmented copies (records with "of") belong to their original's group: a
@@ -16,7 +16,8 @@
 
 #include "core/rng.h"
 #include "core/tensor.h"
-#include "learn/train.h"
+#include "learn/tlm.h"
+#include "learn/trainset.h"
 
 struct tl_trainset *
 tl_trainset_new(void)

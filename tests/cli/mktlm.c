@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/tensor.h"
+#include "learn/head.h"
 #include "learn/tlm.h"
 #include "stream/stream.h"
 
@@ -89,7 +90,7 @@ main(int argc, char **argv)
 	m->temperature = (float)temp;
 	/* standardisation from the normalised inputs (mean 0, scale 1 for now) */
 	float *x = malloc((size_t)n * d * sizeof *x);
-	tl_tlm_input(m, (size_t)n, emb, x);
+	tl_head_input(m, (size_t)n, emb, x);
 	for (int j = 0; j < d; j++) {
 		double s = 0, ss = 0;
 		for (int i = 0; i < n; i++)
@@ -98,7 +99,7 @@ main(int argc, char **argv)
 		m->mean[j] = (float)mu;
 		m->scale[j] = (float)(var > 1e-12 ? 1 / sqrt(var) : 1);
 	}
-	tl_tlm_input(m, (size_t)n, emb, x);
+	tl_head_input(m, (size_t)n, emb, x);
 	if (!noood && tl_tlm_alloc_ood(m, &err) < 0)
 		die(err.msg);
 	float *mu = calloc((size_t)k * d, sizeof *mu);
@@ -123,12 +124,12 @@ main(int argc, char **argv)
 		}
 	if (!noood) {
 		float *ood = malloc((size_t)n * sizeof *ood);
-		float *work = malloc(tl_tlm_work_size(m, (size_t)n) * sizeof *work);
+		float *work = malloc(tl_head_work_size(m, (size_t)n) * sizeof *work);
 		double mx = 0;
 		for (int j = 0; j < d; j++)
 			m->ood_w[(size_t)j * d + j] = 1;
 		memcpy(m->ood_mu, mu, (size_t)k * d * sizeof *mu);
-		tl_tlm_ood(m, (size_t)n, x, ood, work);
+		tl_head_ood(m, (size_t)n, x, ood, work);
 		for (int i = 0; i < n; i++)
 			mx = ood[i] > mx ? ood[i] : mx;
 		m->ood_threshold = (float)(thr >= 0 ? thr : mx * 1.1);

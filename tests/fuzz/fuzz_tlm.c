@@ -18,6 +18,7 @@
 
 #include <glib.h>
 
+#include "learn/head.h"
 #include "learn/tlm.h"
 #include "memfile.h"
 
@@ -74,12 +75,12 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	emb = malloc((size_t)m->dim * sizeof *emb);
 	prob = malloc((size_t)m->nclass * sizeof *prob);
 	ood = malloc(sizeof *ood);
-	work = malloc(tl_tlm_work_size(m, 1) * sizeof *work);
+	work = malloc(tl_head_work_size(m, 1) * sizeof *work);
 	if (emb == NULL || prob == NULL || ood == NULL || work == NULL)
 		abort();
 	for (int i = 0; i < m->dim; i++)
 		emb[i] = 1;
-	tl_tlm_predict(m, 1, emb, prob, m->has_ood && m->ood_layer[0] == '\0' ? ood : NULL, work);
+	tl_head_predict(m, 1, emb, prob, m->has_ood && m->ood_layer[0] == '\0' ? ood : NULL, work);
 	free(emb);
 	free(prob);
 	free(ood);

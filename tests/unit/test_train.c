@@ -18,6 +18,7 @@
 #include "core/tensor.h"
 #include "learn/calib.h"
 #include "learn/finetune.h"
+#include "learn/head.h"
 #include "learn/ood.h"
 #include "learn/tlm.h"
 #include "learn/train.h"
@@ -143,7 +144,7 @@ test_temperature(void)
 			double u = tl_rng_unit(&rng), acc = 0;
 			for (int c = 0; c < K; c++)
 				zz[i * K + c] = (float)(1.2 * gauss(&rng));
-			tl_tlm_softmax(1, K, zz + i * K, 1, pp + i * K);
+			tl_head_softmax(1, K, zz + i * K, 1, pp + i * K);
 			yy[i] = K - 1;
 			for (int c = 0; c < K; c++)
 				if (u < (acc += pp[i * K + c])) {
@@ -156,9 +157,9 @@ test_temperature(void)
 	}
 	t = tl_calib_temperature(N, K, z, y);
 	T_NEAR("calib: T on 3x overconfident logits", t, 3, 0.3, 0);
-	tl_tlm_softmax(N, K, z2, 1, p2);
+	tl_head_softmax(N, K, z2, 1, p2);
 	tl_metrics_eval(N, K, p2, y2, &before);
-	tl_tlm_softmax(N, K, z2, (float)t, p2);
+	tl_head_softmax(N, K, z2, (float)t, p2);
 	tl_metrics_eval(N, K, p2, y2, &after);
 	T_OK("calib: ECE lower on held-out data", after.ece < before.ece / 2);
 	T_OK("calib: log loss lower on held-out data", after.logloss < before.logloss);
@@ -218,14 +219,14 @@ test_ood(void)
 	if (m == NULL)
 		return;
 	T_NEAR("ood: val kept share = keep", rep.ood_kept, 0.9, 0.005, 0);
-	work = malloc(tl_tlm_work_size(m, 1000) * sizeof *work);
-	tl_tlm_input(m, 1000, fresh, fresh);
-	tl_tlm_ood(m, 1000, fresh, sc, work);
+	work = malloc(tl_head_work_size(m, 1000) * sizeof *work);
+	tl_head_input(m, 1000, fresh, fresh);
+	tl_head_ood(m, 1000, fresh, sc, work);
 	for (int i = 0; i < 1000; i++)
 		kept += sc[i] <= m->ood_threshold;
 	T_NEAR("ood: fresh in-distribution kept within 0.04 of keep", kept / 1000.0, 0.9, 0.04, 0);
-	tl_tlm_input(m, 100, far, far);
-	tl_tlm_ood(m, 100, far, sc, work);
+	tl_head_input(m, 100, far, far);
+	tl_head_ood(m, 100, far, sc, work);
 	for (int i = 0; i < 100; i++)
 		rejected += sc[i] > m->ood_threshold;
 	T_EQ_INT("ood: far points all rejected", rejected, 100);
@@ -309,11 +310,11 @@ test_mlp_and_files(const char *dir)
 	back = tl_tlm_load(path, &err);
 	T_OK("file: load", back != NULL);
 	if (back != NULL) {
-		work = malloc(tl_tlm_work_size(m, 2) * sizeof *work);
+		work = malloc(tl_head_work_size(m, 2) * sizeof *work);
 		for (int i = 0; i < 16; i++)
 			emb[i] = (float)(i % 5) - 2;
-		tl_tlm_predict(m, 2, emb, l1, NULL, work);
-		tl_tlm_predict(back, 2, emb, l2, NULL, work);
+		tl_head_predict(m, 2, emb, l1, NULL, work);
+		tl_head_predict(back, 2, emb, l2, NULL, work);
 		T_OK("file: identical probabilities after a round trip", memcmp(l1, l2, sizeof l1) == 0);
 		T_OK("file: same temperature and threshold", back->temperature == m->temperature &&
 		    back->ood_threshold == m->ood_threshold && back->has_ood);
