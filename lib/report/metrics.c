@@ -16,6 +16,7 @@
 
 #include <glib.h>
 
+#include "core/quantile.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "report/metrics.h"
@@ -363,22 +364,6 @@ tl_wilson(double x, double n, double z, double *lo, double *hi)
 	*hi = fmin(1, c + h);
 }
 
-double
-tl_quantile(const double *x, size_t n, double q)
-{
-	double pos, f;
-	size_t i;
-
-	if (n == 0)
-		return NAN;
-	pos = q * (double)(n - 1);
-	i = (size_t)pos;
-	if (i + 1 >= n)
-		return x[n - 1];
-	f = pos - (double)i;
-	return x[i] + f * (x[i + 1] - x[i]);
-}
-
 struct scored {
 	double score;
 	int pos;
@@ -525,14 +510,6 @@ core(struct ctx *x, const double *w, struct core *o)
 	}
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Percentile bootstrap: B resamples of the universe with replacement. */
 static int
 bootstrap(struct ctx *x, const struct tl_eval_opts *o, struct tl_eval *ev)
@@ -566,7 +543,7 @@ bootstrap(struct ctx *x, const struct tl_eval_opts *o, struct tl_eval *ev)
 		double *r = rep + q * (size_t)o->boot;
 		if (isnan(m[q]->value) || nrep[q] == 0)
 			continue;
-		qsort(r, nrep[q], sizeof *r, cmp_double);
+		tl_quantile_sort(r, nrep[q]);
 		m[q]->lo = tl_quantile(r, nrep[q], 0.025);
 		m[q]->hi = tl_quantile(r, nrep[q], 0.975);
 		m[q]->ci = TL_CI_BOOTSTRAP;

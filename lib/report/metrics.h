@@ -167,8 +167,5 @@ void tl_wilson(double x, double n, double z, double *lo, double *hi);
 /* AUROC of score for pos[i] != 0 against pos[i] == 0 (ties count half, as
  * the Mann-Whitney U); NaN when either side is empty.  n entries. */
 double tl_auroc(const double *score, const int *pos, size_t n);
-/* The q-quantile (0..1) of sorted x[0..n) with linear interpolation
- * between order statistics (NumPy's default); NaN when n == 0. */
-double tl_quantile(const double *x, size_t n, double q);
 
 #endif
