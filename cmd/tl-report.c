@@ -197,12 +197,11 @@ read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_shots *shots, stru
 		if (rc < 0)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		bad->seen++;
-		if ((rc = tl_evalset_add(s, rec, &err)) == 0 &&
-		    tl_shots_offer(shots, s, tl_evalset_count(s) - 1, rec) < 0)
-			rc = -2;
+		if ((rc = tl_evalset_add(s, rec, &err)) == TL_OK)
+			rc = tl_shots_offer(shots, s, tl_evalset_count(s) - 1, rec);
 		if (rc >= 0)
 			continue;
-		if (rc == -2)
+		if (rc == TL_NOMEM)
 			tl_die(TL_EXIT_DATA, "out of memory");
 		tl_bad_rec(bad, rec, err.msg);
 	}
@@ -232,7 +231,7 @@ usage_report(const struct opts *o)
 		if ((rc = tl_usage_add(u, line, (size_t)len, &err)) == 1)
 			continue;
 		bad.seen++;
-		if (rc == -2)
+		if (rc == TL_NOMEM)
 			tl_die(TL_EXIT_DATA, "out of memory");
 		if (rc < 0) {
 			snprintf(where, sizeof where, "%s:%lld", o->usage_log, ln);

@@ -161,6 +161,13 @@ is_num(const msgpack_object *o)
 	       o->type == MSGPACK_OBJECT_POSITIVE_INTEGER || o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
 }
 
+static int
+nomem(struct tl_err *err)
+{
+	tl_err_set(err, "out of memory");
+	return TL_NOMEM;
+}
+
 int
 tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 {
@@ -184,13 +191,13 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 	if (s->ood_label && strcmp(label, s->ood_label) == 0) {
 		e.label = TL_EVAL_OOD;
 	} else if ((e.label = class_of(s, label, &oom)) < 0) {
-		return oom ? -2 : tl_err_set(err, "label '%s' is not one of the header's classes", label);
+		return oom ? nomem(err) : tl_err_set(err, "label '%s' is not one of the header's classes", label);
 	}
 	e.pred = -2;
 	if (pred && strcmp(pred, "unknown") == 0)
 		e.pred = -1;
 	else if (pred && (e.pred = class_of(s, pred, &oom)) < 0)
-		return oom ? -2 : tl_err_set(err, "pred '%s' is not one of the header's classes", pred);
+		return oom ? nomem(err) : tl_err_set(err, "pred '%s' is not one of the header's classes", pred);
 	e.conf = e.ood = NAN;
 	if ((o = tl_rec_get(rec, "conf")) != NULL) {
 		if (!is_num(o) || tl_rec_f64(rec, "conf", &e.conf) < 0 || !(e.conf >= 0 && e.conf <= 1))
@@ -204,14 +211,14 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 		if (!s->fixed)
 			return tl_err_set(err, "prob, but no \"classes\" in the header to name its entries");
 		if (tl_rec_tensor(rec, "prob", &t, err) < 0) /* err says "prob: ..." */
-			return -1;
+			return TL_SKIP;
 		if (t.dtype != TL_F32 || t.ndim != 1 || t.shape[0] != (uint64_t)s->k)
 			return tl_err_set(err, "prob is not <f4 [%d] (the header's %d classes)", s->k, s->k);
 		if (s->nprob + s->k > s->capprob) {
 			size_t cap = s->capprob ? 2 * s->capprob : 1024 * (size_t)s->k;
 			float *q = realloc(s->prob, cap * sizeof *q);
 			if (q == NULL)
-				return -2;
+				return nomem(err);
 			s->prob = q, s->capprob = cap;
 		}
 		p = s->prob + s->nprob;
@@ -236,14 +243,14 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 		size_t cap = s->cap ? 2 * s->cap : 1024;
 		struct erec *q = realloc(s->r, cap * sizeof *q);
 		if (q == NULL)
-			return -2;
+			return nomem(err);
 		s->r = q, s->cap = cap;
 	}
 	if ((e.id = strdup(id)) == NULL)
-		return -2;
+		return nomem(err);
 	s->verdicts |= e.pred != -2;
 	s->r[s->n++] = e;
-	return 0;
+	return TL_OK;
 }
 
 static int

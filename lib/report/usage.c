@@ -121,7 +121,7 @@ tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err)
 	const char *pred, *model = "";
 	double conf = NAN;
 	char day[11];
-	int unk, rc = -1;
+	int unk, rc = TL_SKIP;
 
 	while (len > 0 && isspace((unsigned char)s[len - 1]))
 		len--;
@@ -157,7 +157,8 @@ tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err)
 			model = json_string_value(v);
 	}
 	unk = strcmp(pred, "unknown") == 0;
-	rc = -2;
+	rc = TL_NOMEM;
+	tl_err_set(err, "out of memory"); /* until the tallies are made */
 	if (tally(u->day, day, unk, conf) < 0 || tally(u->cls, pred, unk, conf) < 0 ||
 	    tally(u->model, *model ? model : "(not named)", unk, conf) < 0)
 		goto out;
@@ -174,7 +175,7 @@ tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err)
 	}
 	u->n++;
 	u->unknown += unk;
-	rc = 0;
+	rc = TL_OK;
 out:
 	json_decref(j);
 	return rc;
