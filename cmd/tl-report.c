@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "report/history.h"
 #include "report/html.h"
 #include "report/metrics.h"
@@ -274,20 +275,17 @@ append_history(const struct opts *o, const struct tl_report_meta *m, const struc
 	free(buf);
 }
 
-/* The ISO date of the run: $SOURCE_DATE_EPOCH when set (reproducible runs). */
+/* The ISO date of the run: $SOURCE_DATE_EPOCH when set (reproducible runs);
+ * a malformed one ends the run. */
 static void
 run_date(char buf[32])
 {
-	const char *e = getenv("SOURCE_DATE_EPOCH");
-	time_t t = time(NULL);
+	struct tl_err err;
 	struct tm tm;
-	char *end;
+	time_t t;
 
-	if (e && *e) {
-		long long v = strtoll(e, &end, 10);
-		if (*end == '\0' && v >= 0)
-			t = (time_t)v;
-	}
+	if (tl_clock_now(&t, &err) < 0)
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	gmtime_r(&t, &tm);
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
