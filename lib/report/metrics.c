@@ -19,6 +19,7 @@
 #include "core/quantile.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "learn/probq.h"
 #include "report/metrics.h"
 
 struct erec {
@@ -229,10 +230,7 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 		s->nprob += s->k;
 		e.prob = s->nprob - s->k + 1;
 		if (e.pred == -2 || isnan(e.conf)) {
-			int best = 0;
-			for (int c = 1; c < s->k; c++)
-				if (p[c] > p[best])
-					best = c;
+			int best = tl_probq_argmax(p, s->k);
 			if (e.pred == -2)
 				e.pred = best;
 			if (isnan(e.conf))
@@ -440,7 +438,8 @@ struct item {
 
 struct ctx {
 	const struct tl_evalset *s;
-	int k, bins;
+	int k;
+	struct tl_probq_opts po; /* tl-report's clipping, renormalising, --bins */
 	struct item *it; /* [ni] in-class records with a verdict */
 	size_t ni;
 	size_t *ood;     /* [nood] set indices of --ood-label records */
@@ -463,10 +462,10 @@ static void
 core(struct ctx *x, const double *w, struct core *o)
 {
 	int k = x->k;
-	double nrec = 0, nl = 0, ll = 0, bal = 0, nbal = 0, mf = 0, nmf = 0, wf = 0, ece = 0;
+	double nrec = 0, nl = 0, ll = 0, bal = 0, nbal = 0, mf = 0, nmf = 0, wf = 0;
 
 	memset(x->cm, 0, (size_t)k * (k + 1) * sizeof *x->cm);
-	memset(x->bn, 0, 3 * (size_t)x->bins * sizeof *x->bn);
+	memset(x->bn, 0, 3 * (size_t)x->po.bins * sizeof *x->bn);
 	for (size_t i = 0; i < x->ni; i++) {
 		const struct item *t = &x->it[i];
 		double wi = w ? w[i] : 1;
@@ -495,15 +494,7 @@ core(struct ctx *x, const double *w, struct core *o)
 			mf += f1, nmf++;
 		wf += f1 * sup;
 	}
-	for (int b = 0; b < x->bins; b++)
-		if (x->bn[3 * b] > 0)
-			ece += fabs(x->bn[3 * b + 2] - x->bn[3 * b + 1]);
-	{
-		double nb = 0;
-		for (int b = 0; b < x->bins; b++)
-			nb += x->bn[3 * b];
-		o->ece = nb > 0 ? ece / nb : NAN;
-	}
+	o->ece = tl_probq_ece(x->bn, &x->po);
 	o->balanced = nbal > 0 ? bal / nbal : NAN;
 	o->macro_f1 = nmf > 0 ? mf / nmf : NAN;
 	o->weighted_f1 = nrec > 0 ? wf / nrec : NAN;
@@ -562,7 +553,7 @@ bootstrap(struct ctx *x, const struct tl_eval_opts *o, struct tl_eval *ev)
 void
 tl_eval_defaults(struct tl_eval_opts *o)
 {
-	o->bins = 15;
+	o->bins = TL_PROBQ_BINS;
 	o->top_k = 3;
 	o->boot = 1000;
 	o->seed = 0;
@@ -605,7 +596,8 @@ cmp_loss(const void *a, const void *b)
 
 /* Fills it[i] for set record e (in-class, with a verdict). */
 static void
-item_of(const struct tl_evalset *s, size_t i, int topk, int bins, struct item *t)
+item_of(const struct tl_evalset *s, size_t i, int topk, const struct tl_probq_opts *po,
+        struct item *t)
 {
 	const struct erec *e = &s->r[i];
 	int k = s->k;
@@ -614,27 +606,17 @@ item_of(const struct tl_evalset *s, size_t i, int topk, int bins, struct item *t
 	t->loss = NAN, t->hit = 0, t->bin = -1;
 	if (e->prob) {
 		const float *p = s->prob + e->prob - 1;
-		double sum = 0, pl = 0;
-		int best = 0, above = 0;
-		for (int c = 0; c < k; c++) {
-			double q = fmin(fmax(p[c], 1e-15), 1 - 1e-15);
-			sum += q;
-			if (c == e->label)
-				pl = q;
-			if (p[c] > p[best])
-				best = c;
+		int above = 0;
+		for (int c = 0; c < k; c++)
 			above += p[c] > p[e->label];
-		}
-		t->loss = -log(pl / sum);
+		t->loss = tl_probq_loss(p, k, e->label, po);
 		t->hit = above < topk;
-		t->best = best, t->conf = p[best];
+		t->best = tl_probq_argmax(p, k), t->conf = p[t->best];
 	} else {
 		t->best = e->pred, t->conf = e->pred >= 0 ? e->conf : NAN;
 	}
-	if (t->best >= 0 && !isnan(t->conf)) {
-		t->bin = (int)(t->conf * bins);
-		t->bin = t->bin >= bins ? bins - 1 : t->bin < 0 ? 0 : t->bin;
-	}
+	if (t->best >= 0 && !isnan(t->conf))
+		t->bin = tl_probq_bin(t->conf, po->bins);
 }
 
 static const double thresholds[] = { 0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99 };
@@ -653,7 +635,8 @@ tl_eval_run(const struct tl_evalset *s, const struct tl_eval_opts *o, struct tl_
 	ev->k = k, ev->classes = (const char *const *)s->names;
 	ev->top_k_k = o->top_k, ev->bins = o->bins, ev->boot = o->boot, ev->seed = o->seed;
 	ev->majority = -1;
-	x.s = s, x.k = k, x.bins = o->bins;
+	x.s = s, x.k = k;
+	x.po = tl_probq_report, x.po.bins = o->bins;
 	x.it = malloc((s->n + 1) * sizeof *x.it);
 	x.ood = malloc((s->n + 1) * sizeof *x.ood);
 	x.sc = malloc((s->n + 1) * sizeof *x.sc);
@@ -679,7 +662,7 @@ tl_eval_run(const struct tl_evalset *s, const struct tl_eval_opts *o, struct tl_
 		} else if (e->pred == -2) {
 			ev->n_none++;
 		} else {
-			item_of(s, i, o->top_k, o->bins, &x.it[x.ni++]);
+			item_of(s, i, o->top_k, &x.po, &x.it[x.ni++]);
 		}
 	}
 	ev->n_eval = (long long)x.ni;

@@ -15,6 +15,7 @@
 
 #include "classify/cam.h"
 #include "core/tensor.h"
+#include "learn/probq.h"
 #include "report/shots.h"
 
 struct shot {
@@ -155,15 +156,8 @@ tl_shots_offer(struct tl_shots *sh, const struct tl_evalset *s, size_t i, struct
 	tl_evalset_record(s, i, &e);
 	if (e.label < 0 || e.pred == -2)
 		return TL_OK;
-	if (e.prob) { /* -ln p(label), renormalised, as metrics.c computes it */
-		double sum = 0, pl = 0;
-		for (int c = 0; c < tl_evalset_nclass(s); c++) {
-			double p = fmin(fmax(e.prob[c], 1e-15), 1 - 1e-15);
-			sum += p;
-			if (c == e.label)
-				pl = p;
-		}
-		x.key = -log(pl / sum), q = 0;
+	if (e.prob) { /* -ln p(label), as metrics.c ranks the top losses */
+		x.key = tl_probq_loss(e.prob, tl_evalset_nclass(s), e.label, &tl_probq_report), q = 0;
 	} else if (e.pred != e.label) {
 		x.key = isnan(e.conf) ? 0 : e.conf, q = 1;
 	} else {
