@@ -6,6 +6,8 @@
  * multiplicity of the record in a resample for a bootstrap replicate.  What
  * does not depend on the weights (each record's loss, top-k hit, confidence
  * bin, the order by OOD score) is computed once, so a replicate costs O(n).
+ * A record's loss, its bin and the ECE are learn/probq.c's, with tl-report's
+ * parameters (tl_probq_report); the bootstrap's percentiles core/quantile.c's.
  *
  * Not here: deciding what is a bad record for the tool (cmd/tl-report.c
  * reports records without a verdict), rendering (report.c).
@@ -192,13 +194,15 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 	if (s->ood_label && strcmp(label, s->ood_label) == 0) {
 		e.label = TL_EVAL_OOD;
 	} else if ((e.label = class_of(s, label, &oom)) < 0) {
-		return oom ? nomem(err) : tl_err_set(err, "label '%s' is not one of the header's classes", label);
+		return oom ? nomem(err)
+		           : tl_err_set(err, "label '%s' is not one of the header's classes", label);
 	}
 	e.pred = -2;
 	if (pred && strcmp(pred, "unknown") == 0)
 		e.pred = -1;
 	else if (pred && (e.pred = class_of(s, pred, &oom)) < 0)
-		return oom ? nomem(err) : tl_err_set(err, "pred '%s' is not one of the header's classes", pred);
+		return oom ? nomem(err)
+		           : tl_err_set(err, "pred '%s' is not one of the header's classes", pred);
 	e.conf = e.ood = NAN;
 	if ((o = tl_rec_get(rec, "conf")) != NULL) {
 		if (!is_num(o) || tl_rec_f64(rec, "conf", &e.conf) < 0 || !(e.conf >= 0 && e.conf <= 1))
