@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "report/history.h"
 #include "report/html.h"
 #include "report/metrics.h"
@@ -194,12 +195,11 @@ read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_shots *shots, stru
 		if (rc < 0)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		bad->seen++;
-		if ((rc = tl_evalset_add(s, rec, &err)) == 0 &&
-		    tl_shots_offer(shots, s, tl_evalset_count(s) - 1, rec) < 0)
-			rc = -2;
+		if ((rc = tl_evalset_add(s, rec, &err)) == TL_OK)
+			rc = tl_shots_offer(shots, s, tl_evalset_count(s) - 1, rec);
 		if (rc >= 0)
 			continue;
-		if (rc == -2)
+		if (rc == TL_NOMEM)
 			tl_die(TL_EXIT_DATA, "out of memory");
 		tl_bad_rec(bad, rec, err.msg);
 	}
@@ -229,7 +229,7 @@ usage_report(const struct opts *o)
 		if ((rc = tl_usage_add(u, line, (size_t)len, &err)) == 1)
 			continue;
 		bad.seen++;
-		if (rc == -2)
+		if (rc == TL_NOMEM)
 			tl_die(TL_EXIT_DATA, "out of memory");
 		if (rc < 0) {
 			snprintf(where, sizeof where, "%s:%lld", o->usage_log, ln);
@@ -272,20 +272,17 @@ append_history(const struct opts *o, const struct tl_report_meta *m, const struc
 	free(buf);
 }
 
-/* The ISO date of the run: $SOURCE_DATE_EPOCH when set (reproducible runs). */
+/* The ISO date of the run: $SOURCE_DATE_EPOCH when set (reproducible runs);
+ * a malformed one ends the run. */
 static void
 run_date(char buf[32])
 {
-	const char *e = getenv("SOURCE_DATE_EPOCH");
-	time_t t = time(NULL);
+	struct tl_err err;
 	struct tm tm;
-	char *end;
+	time_t t;
 
-	if (e && *e) {
-		long long v = strtoll(e, &end, 10);
-		if (*end == '\0' && v >= 0)
-			t = (time_t)v;
-	}
+	if (tl_clock_now(&t, &err) < 0)
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	gmtime_r(&t, &tm);
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

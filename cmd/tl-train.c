@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "core/afile.h"
+#include "core/clock.h"
 #include "learn/finetune.h"
 #include "learn/train.h"
 #include "stream/recjson.h"
@@ -375,13 +376,14 @@ static void
 finish(const struct opts *o, struct tl_tlm *m, const struct tl_trainset *ts,
        const struct tl_train_report *rep, const struct tl_ft_report *frep, FILE *f)
 {
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	time_t now = sde && *sde ? (time_t)strtoll(sde, NULL, 10) : time(NULL);
+	time_t now;
 	char created[32], stamp[32], tag[160], hex[65];
 	struct tl_rec *meta = tl_rec_new();
 	struct tl_err err;
 	struct tm tm;
 
+	if (tl_clock_now(&now, &err) < 0) /* checked in main(): cannot fail here */
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	gmtime_r(&now, &tm);
 	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
@@ -430,11 +432,14 @@ main(int argc, char **argv)
 	struct tl_ft_report frep;
 	struct tl_ft_plan plan;
 	struct tl_err err;
+	time_t now;
 	FILE *log;
 	int tail;
 
 	tl_cli_init(argv[0]);
 	parse(argc, argv, &o);
+	if (tl_clock_now(&now, &err) < 0) /* before training, not after */
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	log = check_outputs(&o);
 	if (o.init && (init = tl_tlm_load(o.init, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);

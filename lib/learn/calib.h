@@ -1,26 +1,15 @@
 /*
- * calib.h - how good probabilities are, and temperature scaling: accuracy,
- * log loss and expected calibration error of a set of predictions, and the
- * temperature T that minimises the negative log-likelihood of
- * softmax(logits / T) on held-out data (Guo et al. 2017).
+ * calib.h - temperature scaling: the temperature T that minimises the
+ * negative log-likelihood of softmax(logits / T) on held-out data (Guo et
+ * al. 2017).  Nothing is allocated; the caller owns every array.
  *
- * Not here: producing the logits (tlm.h), thresholds for OOD (ood.h).
+ * Not here: how good the probabilities are before and after (probq.h),
+ * producing the logits (tlm.h), thresholds for OOD (ood.h).
  */
 #ifndef TL_CALIB_H
 #define TL_CALIB_H
 
 #include <stddef.h>
-
-#define TL_ECE_BINS 15 /* equal-width confidence bins, as in Guo et al. */
-
-struct tl_metrics {
-	double acc;     /* share of argmax == label */
-	double logloss; /* mean -log p(label), p clipped at 1e-15 */
-	double ece;     /* sum over bins of |acc - conf| weighted by bin share */
-};
-
-/* in: prob [n,K], y [n] (0..K-1); n may be 0 (all metrics 0). */
-void tl_metrics_eval(size_t n, int k, const float *prob, const int *y, struct tl_metrics *m);
 
 #define TL_CALIB_TMIN 0.05 /* the temperature's search interval */
 #define TL_CALIB_TMAX 20.0

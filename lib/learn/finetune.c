@@ -329,7 +329,7 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 /* Val metrics of the jointly trained head at T = 1, the val maps run
  * through the tail a batch at a time (through j->x) into e. */
 static int
-joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_metrics *vm,
+joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_probq *vm,
           struct tl_err *err)
 {
 	size_t nv = 0, c = (size_t)j->c, k = (size_t)j->k, r = 0;
@@ -364,7 +364,7 @@ joint_val(struct joint *j, const struct tl_trainset *ts, struct tl_metrics *vm,
 	}
 	tl_head_logits(j->m, nv, e, p, work);
 	tl_head_softmax(nv, j->k, p, 1, p);
-	tl_metrics_eval(nv, j->k, p, y, vm);
+	tl_probq_eval(&tl_probq_train, nv, j->k, p, y, vm);
 	rc = 0;
 out:
 	free(e), free(p), free(y), free(work);
@@ -409,7 +409,7 @@ restore(struct joint *j, const float *buf)
 static int
 joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
             const struct tl_train_opts *to, const struct tl_ft_opts *o, float *feat,
-            struct tl_metrics *vm, int *best_epoch, struct tl_err *err)
+            struct tl_probq *vm, int *best_epoch, struct tl_err *err)
 {
 	float *best = NULL, *w = NULL;
 	double best_ll, wtot = 0;

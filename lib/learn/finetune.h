@@ -60,7 +60,7 @@ int tl_ft_epochs(const struct tl_ft_opts *o, size_t ntrain);
 
 struct tl_ft_report {
 	struct tl_train_report frozen;   /* the head on the untouched tail */
-	struct tl_metrics joint_val;     /* the jointly trained head, T = 1, at the kept epoch */
+	struct tl_probq joint_val;       /* the jointly trained head, T = 1, at the kept epoch */
 	int epochs;                      /* joint epochs run (tl_ft_epochs) */
 	int best_epoch;                  /* the kept epoch: best val log loss (0: untouched) */
 	int convs;                       /* Conv nodes in the tail */

@@ -150,7 +150,7 @@ lbfgs_log(void *ctx, int iter, double fx, double gnorm)
 /* Metrics of model m on set s at temperature t; logits into z [n,K]. */
 static void
 eval(const struct tl_tlm *m, const struct set *s, float *z, float *work, double t,
-     struct tl_metrics *out)
+     struct tl_probq *out)
 {
 	float *p = malloc(s->n * (size_t)m->nclass * sizeof *p + 1);
 	struct tl_tlm mm = *m;
@@ -167,7 +167,7 @@ eval(const struct tl_tlm *m, const struct set *s, float *z, float *work, double 
 		return;
 	}
 	tl_head_softmax(s->n, m->nclass, z, (float)t, p);
-	tl_metrics_eval(s->n, m->nclass, p, s->y, out);
+	tl_probq_eval(&tl_probq_train, s->n, m->nclass, p, s->y, out);
 	free(p);
 }
 
@@ -233,7 +233,7 @@ fit_linear(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct 
 	if (f->o->l2 >= 0 || f->va.n == 0)
 		ng = 1;
 	for (int gi = ng - 1; gi >= 0; gi--) {
-		struct tl_metrics vm = { 0 };
+		struct tl_probq vm = { 0 };
 		f->l2 = f->o->l2 >= 0 ? f->o->l2 : f->va.n == 0 ? 1e-3 : grid[gi];
 		if (tl_lbfgs(np, th, linear_loss, f, &lo, &res, err) < 0)
 			goto out;
@@ -368,7 +368,7 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 				    p + seg[s], gw + seg[s], am + seg[s], av + seg[s]);
 		}
 		{
-			struct tl_metrics vm = { 0 };
+			struct tl_probq vm = { 0 };
 			if (f->va.n > 0)
 				eval(m, &f->va, z, work, 1, &vm);
 			if (f->va.n == 0 || vm.logloss < best_ll) {
@@ -592,7 +592,7 @@ tl_train_meta_map(struct tl_rec *parent, const char *key, const struct tl_rec *s
 
 int
 tl_train_meta_metrics(struct tl_rec *parent, struct tl_rec *tmp, const char *key,
-                      const struct tl_metrics *m)
+                      const struct tl_probq *m)
 {
 	tl_rec_clear(tmp);
 	if (tl_rec_set_f64(tmp, "accuracy", m->acc) < 0 ||

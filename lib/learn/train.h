@@ -27,6 +27,7 @@
 #include "core/err.h"
 #include "core/rec.h"
 #include "learn/calib.h"
+#include "learn/probq.h"
 #include "learn/tlm.h"
 #include "learn/trainset.h"
 
@@ -72,9 +73,9 @@ struct tl_train_report {
 	double temperature;
 	int temp_bound;             /* tl_calib_at_bound(temperature): -1, 0, 1 */
 	int iters;                  /* L-BFGS iterations or MLP epochs of the final fit */
-	struct tl_metrics train;    /* uncalibrated */
-	struct tl_metrics val_raw;  /* T = 1 */
-	struct tl_metrics val_cal;  /* T fitted */
+	struct tl_probq train;    /* uncalibrated */
+	struct tl_probq val_raw;  /* T = 1 */
+	struct tl_probq val_cal;  /* T fitted */
 	double ood_threshold, ood_kept; /* share of val kept at the threshold */
 	int inherited;              /* classes whose weights came from init */
 };
@@ -99,7 +100,7 @@ int tl_train_stats(size_t n, size_t d, const float *x, float *mean, float *scale
  * = {accuracy, log_loss, ece} of m, built in tmp.  0 or -1 (out of memory). */
 int tl_train_meta_map(struct tl_rec *parent, const char *key, const struct tl_rec *sub);
 int tl_train_meta_metrics(struct tl_rec *parent, struct tl_rec *tmp, const char *key,
-                          const struct tl_metrics *m);
+                          const struct tl_probq *m);
 
 /* The file's "train" map into meta (cleared first): seed, hyper-parameters
  * (head, hidden, dropout, norm, standardize, l2 and whether it was chosen,

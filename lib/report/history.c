@@ -1,6 +1,7 @@
 /*
  * history.c - the history file and --compare (history.h).  Evaluations are
- * read back with jansson: they are small objects of numbers and strings,
+ * read back with jansson, here only (the HTML page's history charts get
+ * theirs from tl_history_read): they are small objects of numbers and strings,
  * apart from the per-record list of a --json output (a few hundred bytes a
  * record).  Records are matched by id through a GLib hash table.
  *
@@ -83,6 +84,75 @@ tl_history_append(const char *path, const char *line, size_t len, struct tl_err 
 	return tl_afile_commit(a, err);
 }
 
+/* 1 when j is an object whose "kind" is "evaluation". */
+static int
+is_evaluation(json_t *j)
+{
+	json_t *v = json_object_get(j, "kind");
+
+	return json_is_string(v) && strcmp(json_string_value(v), "evaluation") == 0;
+}
+
+static double
+jnum(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+int
+tl_history_read(const char *path, const char *const *classes, int nc,
+                struct tl_history_point *pts, int max, int *n, struct tl_err *err)
+{
+	FILE *in = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	long long total = 0;
+
+	*n = 0;
+	if (in == NULL)
+		return tl_err_set(err, "--history: %s: cannot read", path);
+	while (getline(&line, &cap, in) >= 0) {
+		json_t *j = json_loads(line, 0, NULL), *pc, *m;
+		struct tl_history_point *p;
+		const char *name;
+		if (j == NULL || !is_evaluation(j)) {
+			json_decref(j);
+			continue;
+		}
+		p = &pts[total++ % max];
+		m = json_object_get(j, "metrics");
+		name = json_string_value(json_object_get(j, "model"));
+		if (name == NULL || !*name)
+			name = json_string_value(json_object_get(j, "date"));
+		snprintf(p->name, sizeof p->name, "%s", name ? name : "?");
+		p->lo = jnum(json_object_get(m, "accuracy"), "lo");
+		p->hi = jnum(json_object_get(m, "accuracy"), "hi");
+		p->acc = jnum(json_object_get(m, "accuracy"), "value");
+		p->macro_f1 = jnum(json_object_get(m, "macro_f1"), "value");
+		pc = json_object_get(j, "per_class");
+		for (int c = 0; c < nc; c++)
+			p->f1[c] = jnum(json_object_get(pc, classes[c]), "f1");
+		json_decref(j);
+	}
+	free(line);
+	fclose(in);
+	/* the ring pts[] into oldest first */
+	*n = total < max ? (int)total : max;
+	if (total > max) {
+		struct tl_history_point *t = malloc(max * sizeof *t);
+		int s = (int)(total % max);
+		if (t == NULL)
+			return tl_err_set(err, "out of memory");
+		for (int i = 0; i < max; i++)
+			t[i] = pts[(s + i) % max];
+		memcpy(pts, t, max * sizeof *t);
+		free(t);
+	}
+	return 0;
+}
+
 /* ---- compare ------------------------------------------------------------- */
 
 /* An evaluation from path: the file as one JSON object, or else its last
@@ -92,7 +162,7 @@ load_eval(const char *path, struct tl_err *err)
 {
 	size_t n = 0;
 	char *buf = slurp(path, &n, err), *p;
-	json_t *j, *v;
+	json_t *j;
 	json_error_t je;
 
 	if (buf == NULL)
@@ -109,9 +179,7 @@ load_eval(const char *path, struct tl_err *err)
 		return NULL;
 	}
 	if (!json_is_object(j) || !json_is_integer(json_object_get(j, "tl_report")) ||
-	    (v = json_object_get(j, "kind")) == NULL || !json_is_string(v) ||
-	    strcmp(json_string_value(v), "evaluation") != 0 ||
-	    !json_is_object(json_object_get(j, "metrics"))) {
+	    !is_evaluation(j) || !json_is_object(json_object_get(j, "metrics"))) {
 		json_decref(j);
 		tl_err_set(err, "%s: not an evaluation of tl-report --json or --history", path);
 		return NULL;
@@ -125,14 +193,6 @@ jstr(json_t *o, const char *k)
 	json_t *v = json_object_get(o, k);
 
 	return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static double
-jnum(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
 static void

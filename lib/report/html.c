@@ -2,241 +2,40 @@
  * html.c - the HTML pages of tl-report (html.h).  Each section is a
  * function writing to the page's FILE; charts come from svg.c, numbers are
  * printed in the C locale with four decimals as in the text report, every
- * id, label and name goes through tl_xml_text.  Thumbnails are decoded,
- * overlaid with their CAM (cam.h: jet colours blended half and half over
- * the part the network saw) and encoded as JPEG only when the page is
- * written, for the top losses alone.
+ * id, label and name goes through tl_xml_text.  The top losses' thumbnails
+ * (shots.c) are encoded as JPEG and inlined as base64 data: URIs only when
+ * the page is written.
  *
- * Not here: the metrics (metrics.c), reading the stream (cmd/tl-report.c).
+ * Not here: the metrics (metrics.c), keeping and decoding the images
+ * (shots.c), reading the history file (history.c), reading the stream
+ * (cmd/tl-report.c).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include <glib.h>
 
-#include "classify/cam.h"
 #include "core/afile.h"
-#include "core/tensor.h"
 #include "core/version.h"
 #include "data/image.h"
+#include "report/history.h"
 #include "report/html.h"
+#include "report/shots.h"
 #include "report/svg.h"
+#include "report/xml.h"
 
 #define THUMB 160         /* thumbnail's longer side, px */
 #define MAX_CHART_CLASS 60 /* more classes: tables only */
 #define MAX_HISTORY 100   /* history entries plotted (the last ones) */
-#define MAX_HISTORY_CLASS 10
+#define MAX_HISTORY_CLASS TL_HISTORY_MAXF1
 
 static const char *const palette[] = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                        "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf" };
 #define RIGHT "#2ca02c"
 #define WRONG "#d62728"
 
-/* ---- the images of the top losses ------------------------------------------ */
-
-struct shot {
-	size_t rec;            /* index in the set */
-	double key;            /* the loss (or the confidence of a wrong verdict) */
-	int pix, w, h;         /* pix: data is [h,w,3] u8; else an encoded file */
-	unsigned char *data;
-	size_t len;
-	unsigned char *cam;    /* [ch,cw] u8 or NULL */
-	int cw, ch;
-};
-
-struct tl_shots {
-	int cap;
-	struct shot *h[2]; /* heaps: 0 records with prob, by loss; 1 wrong without prob, by conf */
-	int n[2], alloc[2];
-	struct tl_prep prep;
-};
-
-struct tl_shots *
-tl_shots_new(int n, const struct tl_rec *header)
-{
-	struct tl_shots *sh = calloc(1, sizeof *sh);
-	const msgpack_object *pp = header ? tl_rec_get(header, "preprocess") : NULL, *w, *h;
-
-	if (sh == NULL)
-		return NULL;
-	sh->cap = n;
-	/* as tl-classify places its heat maps: the header's input size; the
-	 * crop's shorter side 8/7 of the width */
-	sh->prep.mode = TL_RESIZE_SQUASH;
-	if (pp && pp->type == MSGPACK_OBJECT_MAP) {
-		w = tl_obj_get(pp, "width"), h = tl_obj_get(pp, "height");
-		sh->prep.width = w && w->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int)w->via.u64 : 224;
-		sh->prep.height = h && h->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int)h->via.u64 : 224;
-		if (!tl_obj_is_str(tl_obj_get(pp, "resize"), "squash"))
-			sh->prep.mode = TL_RESIZE_CROP;
-		sh->prep.resize = sh->prep.width * 8 / 7;
-	}
-	return sh;
-}
-
-static void
-shot_free(struct shot *x)
-{
-	free(x->data), free(x->cam);
-	x->data = x->cam = NULL;
-}
-
-void
-tl_shots_free(struct tl_shots *sh)
-{
-	if (sh == NULL)
-		return;
-	for (int q = 0; q < 2; q++) {
-		for (int i = 0; i < sh->n[q]; i++)
-			shot_free(&sh->h[q][i]);
-		free(sh->h[q]);
-	}
-	free(sh);
-}
-
-/* a matters less than b: a smaller loss, or the same loss later in the
- * stream (tl_eval_run's order reversed) */
-static int
-lesser(const struct shot *a, const struct shot *b)
-{
-	return a->key != b->key ? a->key < b->key : a->rec > b->rec;
-}
-
-static void
-sift(struct shot *h, int n, int i)
-{
-	for (;;) {
-		int l = 2 * i + 1, r = l + 1, m = i;
-		struct shot t;
-		if (l < n && lesser(&h[l], &h[m]))
-			m = l;
-		if (r < n && lesser(&h[r], &h[m]))
-			m = r;
-		if (m == i)
-			return;
-		t = h[i], h[i] = h[m], h[m] = t;
-		i = m;
-	}
-}
-
-static unsigned char *
-dup(const void *p, size_t n)
-{
-	unsigned char *q = malloc(n ? n : 1);
-
-	if (q)
-		memcpy(q, p, n);
-	return q;
-}
-
-/* Copies rec's image (img, else pix |u1 [h,w,3]) and cam (|u1 [h,w]) into
- * x.  1 copied; 0 the record has no image; -1 out of memory. */
-static int
-copy_image(struct tl_rec *rec, struct shot *x)
-{
-	const msgpack_object *o = tl_rec_get(rec, "img");
-	struct tl_tensor t;
-	struct tl_err err;
-
-	if (o && o->type == MSGPACK_OBJECT_BIN && o->via.bin.size > 0) {
-		x->len = o->via.bin.size;
-		if ((x->data = dup(o->via.bin.ptr, x->len)) == NULL)
-			return -1;
-	} else if (tl_rec_get(rec, "pix") && tl_rec_tensor(rec, "pix", &t, &err) == 0 &&
-	           t.dtype == TL_U8 && t.ndim == 3 && t.shape[2] == 3 && t.shape[0] > 0 &&
-	           t.shape[1] > 0 && t.shape[0] <= 65535 && t.shape[1] <= 65535) {
-		x->pix = 1, x->h = (int)t.shape[0], x->w = (int)t.shape[1], x->len = t.count;
-		if ((x->data = dup(t.data, x->len)) == NULL)
-			return -1;
-	} else {
-		return 0;
-	}
-	if (tl_rec_get(rec, "cam") && tl_rec_tensor(rec, "cam", &t, &err) == 0 && t.dtype == TL_U8 &&
-	    t.ndim == 2 && t.shape[0] > 0 && t.shape[1] > 0 && t.shape[0] <= 4096 && t.shape[1] <= 4096) {
-		x->ch = (int)t.shape[0], x->cw = (int)t.shape[1];
-		if ((x->cam = dup(t.data, t.count)) == NULL)
-			return shot_free(x), -1;
-	}
-	return 1;
-}
-
-int
-tl_shots_offer(struct tl_shots *sh, const struct tl_evalset *s, size_t i, struct tl_rec *rec)
-{
-	struct tl_eval_rec e;
-	struct shot x = { 0 }, *h;
-	int q, *n, rc;
-
-	if (sh == NULL || sh->cap == 0)
-		return 0;
-	tl_evalset_record(s, i, &e);
-	if (e.label < 0 || e.pred == -2)
-		return 0;
-	if (e.prob) { /* -ln p(label), renormalised, as metrics.c computes it */
-		double sum = 0, pl = 0;
-		for (int c = 0; c < tl_evalset_nclass(s); c++) {
-			double p = fmin(fmax(e.prob[c], 1e-15), 1 - 1e-15);
-			sum += p;
-			if (c == e.label)
-				pl = p;
-		}
-		x.key = -log(pl / sum), q = 0;
-	} else if (e.pred != e.label) {
-		x.key = isnan(e.conf) ? 0 : e.conf, q = 1;
-	} else {
-		return 0;
-	}
-	x.rec = i;
-	n = &sh->n[q];
-	if (*n == sh->cap && !lesser(&sh->h[q][0], &x))
-		return 0;
-	if ((rc = copy_image(rec, &x)) <= 0)
-		return rc;
-	if (*n == sh->cap) {
-		shot_free(&sh->h[q][0]);
-		sh->h[q][0] = x;
-		sift(sh->h[q], *n, 0);
-		return 0;
-	}
-	if (*n == sh->alloc[q]) {
-		int cap = sh->alloc[q] ? 2 * sh->alloc[q] : 16;
-		cap = cap > sh->cap ? sh->cap : cap;
-		if ((h = realloc(sh->h[q], cap * sizeof *h)) == NULL)
-			return shot_free(&x), -1;
-		sh->h[q] = h, sh->alloc[q] = cap;
-	}
-	h = sh->h[q];
-	h[*n] = x;
-	for (int j = (*n)++; j > 0 && lesser(&h[j], &h[(j - 1) / 2]); j = (j - 1) / 2) {
-		struct shot t = h[j];
-		h[j] = h[(j - 1) / 2], h[(j - 1) / 2] = t;
-	}
-	return 0;
-}
-
-static const struct shot *
-shot_of(const struct tl_shots *sh, size_t rec)
-{
-	for (int q = 0; sh && q < 2; q++)
-		for (int i = 0; i < sh->n[q]; i++)
-			if (sh->h[q][i].rec == rec)
-				return &sh->h[q][i];
-	return NULL;
-}
-
-static void
-base64(FILE *f, const unsigned char *p, size_t n)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-		char o[4] = { t[v >> 18 & 63], t[v >> 12 & 63], i + 1 < n ? t[v >> 6 & 63] : '=',
-		              i + 2 < n ? t[v & 63] : '=' };
-		fwrite(o, 1, 4, f);
-	}
-}
+/* ---- thumbnails ---------------------------------------------------------------- */
 
 /* <img> of im as a JPEG data: URI; 0 or -1 (err). */
 static int
@@ -244,51 +43,33 @@ img_tag(FILE *f, const struct tl_image *im, const char *alt, const char *alt2, s
 {
 	void *buf;
 	size_t len;
+	gchar *b64;
 
 	if (tl_image_encode_jpeg(im, 85, &buf, &len, err) < 0)
 		return -1;
+	b64 = g_base64_encode(buf, len); /* RFC 4648: A-Z a-z 0-9 + /, '=' padding */
+	free(buf);
 	fprintf(f, "<img width=\"%d\" height=\"%d\" alt=\"", im->width, im->height);
 	tl_xml_text(f, alt, 0), tl_xml_text(f, alt2, 0);
 	fputs("\" src=\"data:image/jpeg;base64,", f);
-	base64(f, buf, len);
-	fputs("\">", f);
-	free(buf);
+	fputs(b64, f), fputs("\">", f);
+	g_free(b64);
 	return 0;
 }
 
-/* The thumbnail of x and, with a cam, its heat map.  -1 (err) when the
- * image cannot be decoded. */
+/* The thumbnail of record rec and, with a cam, its heat map.  -1 (err)
+ * when the image cannot be decoded. */
 static int
-shot_imgs(FILE *f, const struct tl_shots *sh, const struct shot *x, const char *id,
-          struct tl_err *err)
+shot_imgs(FILE *f, const struct tl_shots *sh, size_t rec, const char *id, struct tl_err *err)
 {
-	struct tl_image_opts o = { TL_IMAGE_MAX_PIXELS_DEFAULT };
-	struct tl_image im = { 0 }, raw = { x->w, x->h, x->data };
-	struct tl_cam_region reg;
-	void *png = NULL;
-	size_t len;
-	int rc = -1;
+	struct tl_image im = { 0 };
+	int rc = tl_shots_thumb(sh, rec, THUMB, &im, err);
 
-	if (tl_image_init(err) < 0)
-		return -1;
-	if (x->pix) { /* through PNG: one path for both kinds */
-		if (tl_image_encode_png(&raw, &png, &len, err) < 0)
-			return -1;
-		rc = tl_image_thumbnail(png, len, &o, THUMB, TL_FIT, &im, NULL, err);
-		free(png);
-	} else {
-		rc = tl_image_thumbnail(x->data, x->len, &o, THUMB, TL_FIT, &im, NULL, err);
-	}
-	if (rc < 0)
-		return -1;
+	if (rc <= 0)
+		return rc;
 	rc = img_tag(f, &im, id, "", err);
-	if (rc == 0 && x->cam) {
-		tl_cam_region(&sh->prep, im.width, im.height, &reg);
-		if (sh->prep.width == 0)
-			reg.x0 = reg.y0 = 0, reg.rw = im.width, reg.rh = im.height;
-		tl_cam_overlay(im.pix, im.width, im.height, x->cam, x->cw, x->ch, &reg, im.pix);
+	if (rc == 0 && tl_shots_heat(sh, rec, &im))
 		rc = img_tag(f, &im, id, " (heat map)", err);
-	}
 	tl_image_free(&im);
 	return rc;
 }
@@ -615,11 +396,10 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 		        ev->nloss, ev->n_prob ? "with the largest loss, -ln p(label)" : "wrong with the highest confidence");
 	fputs("<div class=\"shots\">\n", f);
 	for (int i = 0; i < ev->nloss; i++) {
-		const struct shot *x = shot_of(sh, ev->losses[i].rec);
 		struct tl_eval_rec r;
 		tl_evalset_record(s, ev->losses[i].rec, &r);
 		fputs("<figure class=\"shot\">", f);
-		if (x && shot_imgs(f, sh, x, r.id, &err) < 0) {
+		if (shot_imgs(f, sh, ev->losses[i].rec, r.id, &err) < 0) {
 			fputs("<p class=\"dim\">image not shown: ", f);
 			tl_xml_text(f, err.msg, 0), fputs("</p>", f);
 		}
@@ -638,87 +418,20 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 
 /* ---- history ------------------------------------------------------------------- */
 
-struct hpoint {
-	char name[48];
-	double acc, lo, hi, macro_f1, f1[MAX_HISTORY_CLASS];
-};
-
-static double
-jnum(json_t *o, const char *a, const char *b)
-{
-	json_t *v = json_object_get(json_object_get(o, a), b);
-
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* The evaluations of the history file, the last MAX_HISTORY of them, into
- * pts (oldest first); F1 of the classes ev->classes[0..nc).  -1 (err) when
- * it cannot be read. */
-static int
-read_history(const char *path, const struct tl_eval *ev, int nc, struct hpoint *pts, int *n,
-             struct tl_err *err)
-{
-	FILE *in = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	long long total = 0;
-
-	*n = 0;
-	if (in == NULL)
-		return tl_err_set(err, "--history: %s: cannot read", path);
-	while (getline(&line, &cap, in) >= 0) {
-		json_t *j = json_loads(line, 0, NULL), *pc, *m, *v;
-		struct hpoint *p;
-		const char *name;
-		if (j == NULL || !json_is_string(v = json_object_get(j, "kind")) ||
-		    strcmp(json_string_value(v), "evaluation") != 0) {
-			json_decref(j);
-			continue;
-		}
-		p = &pts[total++ % MAX_HISTORY];
-		m = json_object_get(j, "metrics");
-		name = json_string_value(json_object_get(j, "model"));
-		if (name == NULL || !*name)
-			name = json_string_value(json_object_get(j, "date"));
-		snprintf(p->name, sizeof p->name, "%s", name ? name : "?");
-		p->lo = jnum(m, "accuracy", "lo"), p->hi = jnum(m, "accuracy", "hi");
-		p->acc = jnum(m, "accuracy", "value"), p->macro_f1 = jnum(m, "macro_f1", "value");
-		pc = json_object_get(j, "per_class");
-		for (int c = 0; c < nc; c++)
-			p->f1[c] = jnum(pc, ev->classes[c], "f1");
-		json_decref(j);
-	}
-	free(line);
-	fclose(in);
-	/* oldest first */
-	*n = total < MAX_HISTORY ? (int)total : MAX_HISTORY;
-	if (total > MAX_HISTORY) {
-		struct hpoint *t = malloc(MAX_HISTORY * sizeof *t);
-		int s = (int)(total % MAX_HISTORY);
-		if (t == NULL)
-			return tl_err_set(err, "out of memory");
-		for (int i = 0; i < MAX_HISTORY; i++)
-			t[i] = pts[(s + i) % MAX_HISTORY];
-		memcpy(pts, t, MAX_HISTORY * sizeof *t);
-		free(t);
-	}
-	return 0;
-}
-
 static int
 history(FILE *f, const struct tl_eval *ev, const char *path, struct tl_err *err)
 {
 	static const char *const names[] = { "accuracy", "95% interval", "macro F1" };
 	static const char *const cols[] = { "#4e79a7", "#a0bcd8", "#f28e2b" };
 	int nc = ev->k < MAX_HISTORY_CLASS ? ev->k : MAX_HISTORY_CLASS, n;
-	struct hpoint *pts = calloc(MAX_HISTORY, sizeof *pts);
+	struct tl_history_point *pts = calloc(MAX_HISTORY, sizeof *pts);
 	const char *cats[MAX_HISTORY];
 	double x[MAX_HISTORY], y[MAX_HISTORY], lo = 1;
 	struct tl_svg_plot p = { 0 };
 
 	if (pts == NULL)
 		return tl_err_set(err, "out of memory");
-	if (read_history(path, ev, nc, pts, &n, err) < 0)
+	if (tl_history_read(path, ev->classes, nc, pts, MAX_HISTORY, &n, err) < 0)
 		return free(pts), -1;
 	section(f, "history", "History");
 	fprintf(f, "<p class=\"note\">%d evaluation%s of ", n, n == 1 ? "" : "s");

@@ -10,13 +10,11 @@
  * history file, accuracy and per-class F1 over its evaluations.  A second
  * page type summarises a usage log (usage.h); a third, class coverage.
  *
- * Thumbnails: while the stream is read, a struct tl_shots keeps the image
- * (img or pix) and cam of the records with the n largest losses seen so
- * far, in a heap, so memory is n images whatever the stream's length; the
- * page decodes only those.
+ * The top losses' images come from a struct tl_shots (shots.h), filled
+ * while the stream is read.
  *
- * Ownership: the caller owns everything passed in; tl_shots_free frees the
- * images kept.  Not here: computing metrics (metrics.h), the text report.
+ * Ownership: the caller owns everything passed in; nothing is returned but
+ * the file.  Not here: computing metrics (metrics.h), the text report.
  */
 #ifndef TL_HTML_H
 #define TL_HTML_H
@@ -27,20 +25,8 @@
 #include "core/rec.h"
 #include "report/metrics.h"
 #include "report/report.h"
+#include "report/shots.h"
 #include "report/usage.h"
-
-struct tl_shots;
-
-/* Keeps up to n images; header is the stream's header ("preprocess" says
- * which part of an image the CAM covers; may be NULL).  NULL when out of
- * memory. */
-struct tl_shots *tl_shots_new(int n, const struct tl_rec *header);
-void tl_shots_free(struct tl_shots *sh); /* accepts NULL */
-
-/* Offers rec, just kept by tl_evalset_add as record i of s: its image and
- * cam are copied when its loss is among the n largest so far (the order of
- * tl_eval's top losses).  0, or -1 when out of memory. */
-int tl_shots_offer(struct tl_shots *sh, const struct tl_evalset *s, size_t i, struct tl_rec *rec);
 
 /* The evaluation page.  history: a history file to plot (NULL: none);
  * shots: NULL for no thumbnails.  -1 with err when path cannot be written

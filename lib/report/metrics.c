@@ -6,6 +6,8 @@
  * multiplicity of the record in a resample for a bootstrap replicate.  What
  * does not depend on the weights (each record's loss, top-k hit, confidence
  * bin, the order by OOD score) is computed once, so a replicate costs O(n).
+ * A record's loss, its bin and the ECE are learn/probq.c's, with tl-report's
+ * parameters (tl_probq_report); the bootstrap's percentiles core/quantile.c's.
  *
  * Not here: deciding what is a bad record for the tool (cmd/tl-report.c
  * reports records without a verdict), rendering (report.c).
@@ -16,8 +18,10 @@
 
 #include <glib.h>
 
+#include "core/quantile.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "learn/probq.h"
 #include "report/metrics.h"
 
 struct erec {
@@ -132,6 +136,13 @@ is_num(const msgpack_object *o)
 	       o->type == MSGPACK_OBJECT_POSITIVE_INTEGER || o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
 }
 
+static int
+nomem(struct tl_err *err)
+{
+	tl_err_set(err, "out of memory");
+	return TL_NOMEM;
+}
+
 int
 tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 {
@@ -155,13 +166,15 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 	if (s->ood_label && strcmp(label, s->ood_label) == 0) {
 		e.label = TL_EVAL_OOD;
 	} else if ((e.label = class_of(s, label, &oom)) < 0) {
-		return oom ? -2 : tl_err_set(err, "label '%s' is not one of the header's classes", label);
+		return oom ? nomem(err)
+		           : tl_err_set(err, "label '%s' is not one of the header's classes", label);
 	}
 	e.pred = -2;
 	if (pred && strcmp(pred, "unknown") == 0)
 		e.pred = -1;
 	else if (pred && (e.pred = class_of(s, pred, &oom)) < 0)
-		return oom ? -2 : tl_err_set(err, "pred '%s' is not one of the header's classes", pred);
+		return oom ? nomem(err)
+		           : tl_err_set(err, "pred '%s' is not one of the header's classes", pred);
 	e.conf = e.ood = NAN;
 	if ((o = tl_rec_get(rec, "conf")) != NULL) {
 		if (!is_num(o) || tl_rec_f64(rec, "conf", &e.conf) < 0 || !(e.conf >= 0 && e.conf <= 1))
@@ -175,14 +188,14 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 		if (!s->fixed)
 			return tl_err_set(err, "prob, but no \"classes\" in the header to name its entries");
 		if (tl_rec_tensor(rec, "prob", &t, err) < 0) /* err says "prob: ..." */
-			return -1;
+			return TL_SKIP;
 		if (t.dtype != TL_F32 || t.ndim != 1 || t.shape[0] != (uint64_t)s->k)
 			return tl_err_set(err, "prob is not <f4 [%d] (the header's %d classes)", s->k, s->k);
 		if (s->nprob + s->k > s->capprob) {
 			size_t cap = s->capprob ? 2 * s->capprob : 1024 * (size_t)s->k;
 			float *q = realloc(s->prob, cap * sizeof *q);
 			if (q == NULL)
-				return -2;
+				return nomem(err);
 			s->prob = q, s->capprob = cap;
 		}
 		p = s->prob + s->nprob;
@@ -193,10 +206,7 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 		s->nprob += s->k;
 		e.prob = s->nprob - s->k + 1;
 		if (e.pred == -2 || isnan(e.conf)) {
-			int best = 0;
-			for (int c = 1; c < s->k; c++)
-				if (p[c] > p[best])
-					best = c;
+			int best = tl_probq_argmax(p, s->k);
 			if (e.pred == -2)
 				e.pred = best;
 			if (isnan(e.conf))
@@ -207,14 +217,14 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 		size_t cap = s->cap ? 2 * s->cap : 1024;
 		struct erec *q = realloc(s->r, cap * sizeof *q);
 		if (q == NULL)
-			return -2;
+			return nomem(err);
 		s->r = q, s->cap = cap;
 	}
 	if ((e.id = strdup(id)) == NULL)
-		return -2;
+		return nomem(err);
 	s->verdicts |= e.pred != -2;
 	s->r[s->n++] = e;
-	return 0;
+	return TL_OK;
 }
 
 static int
@@ -334,22 +344,6 @@ tl_wilson(double x, double n, double z, double *lo, double *hi)
 	*hi = fmin(1, c + h);
 }
 
-double
-tl_quantile(const double *x, size_t n, double q)
-{
-	double pos, f;
-	size_t i;
-
-	if (n == 0)
-		return NAN;
-	pos = q * (double)(n - 1);
-	i = (size_t)pos;
-	if (i + 1 >= n)
-		return x[n - 1];
-	f = pos - (double)i;
-	return x[i] + f * (x[i + 1] - x[i]);
-}
-
 struct scored {
 	double score;
 	int pos;
@@ -419,7 +413,8 @@ struct item {
 
 struct ctx {
 	const struct tl_evalset *s;
-	int k, bins;
+	int k;
+	struct tl_probq_opts po; /* tl-report's clipping, renormalising, --bins */
 	struct item *it; /* [ni] in-class records with a verdict */
 	size_t ni;
 	size_t *ood;     /* [nood] set indices of --ood-label records */
@@ -442,10 +437,10 @@ static void
 core(struct ctx *x, const double *w, struct core *o)
 {
 	int k = x->k;
-	double nrec = 0, nl = 0, ll = 0, bal = 0, nbal = 0, mf = 0, nmf = 0, wf = 0, ece = 0;
+	double nrec = 0, nl = 0, ll = 0, bal = 0, nbal = 0, mf = 0, nmf = 0, wf = 0;
 
 	memset(x->cm, 0, (size_t)k * (k + 1) * sizeof *x->cm);
-	memset(x->bn, 0, 3 * (size_t)x->bins * sizeof *x->bn);
+	memset(x->bn, 0, 3 * (size_t)x->po.bins * sizeof *x->bn);
 	for (size_t i = 0; i < x->ni; i++) {
 		const struct item *t = &x->it[i];
 		double wi = w ? w[i] : 1;
@@ -474,15 +469,7 @@ core(struct ctx *x, const double *w, struct core *o)
 			mf += f1, nmf++;
 		wf += f1 * sup;
 	}
-	for (int b = 0; b < x->bins; b++)
-		if (x->bn[3 * b] > 0)
-			ece += fabs(x->bn[3 * b + 2] - x->bn[3 * b + 1]);
-	{
-		double nb = 0;
-		for (int b = 0; b < x->bins; b++)
-			nb += x->bn[3 * b];
-		o->ece = nb > 0 ? ece / nb : NAN;
-	}
+	o->ece = tl_probq_ece(x->bn, &x->po);
 	o->balanced = nbal > 0 ? bal / nbal : NAN;
 	o->macro_f1 = nmf > 0 ? mf / nmf : NAN;
 	o->weighted_f1 = nrec > 0 ? wf / nrec : NAN;
@@ -494,14 +481,6 @@ core(struct ctx *x, const double *w, struct core *o)
 			x->wsc[j] = w ? w[x->sc_src[j]] : 1;
 		o->auroc = auroc_sorted(x->sc, x->nsc, x->wsc);
 	}
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* Percentile bootstrap: B resamples of the universe with replacement. */
@@ -537,7 +516,7 @@ bootstrap(struct ctx *x, const struct tl_eval_opts *o, struct tl_eval *ev)
 		double *r = rep + q * (size_t)o->boot;
 		if (isnan(m[q]->value) || nrep[q] == 0)
 			continue;
-		qsort(r, nrep[q], sizeof *r, cmp_double);
+		tl_quantile_sort(r, nrep[q]);
 		m[q]->lo = tl_quantile(r, nrep[q], 0.025);
 		m[q]->hi = tl_quantile(r, nrep[q], 0.975);
 		m[q]->ci = TL_CI_BOOTSTRAP;
@@ -549,7 +528,7 @@ bootstrap(struct ctx *x, const struct tl_eval_opts *o, struct tl_eval *ev)
 void
 tl_eval_defaults(struct tl_eval_opts *o)
 {
-	o->bins = 15;
+	o->bins = TL_PROBQ_BINS;
 	o->top_k = 3;
 	o->boot = 1000;
 	o->seed = 0;
@@ -592,7 +571,8 @@ cmp_loss(const void *a, const void *b)
 
 /* Fills it[i] for set record e (in-class, with a verdict). */
 static void
-item_of(const struct tl_evalset *s, size_t i, int topk, int bins, struct item *t)
+item_of(const struct tl_evalset *s, size_t i, int topk, const struct tl_probq_opts *po,
+        struct item *t)
 {
 	const struct erec *e = &s->r[i];
 	int k = s->k;
@@ -601,27 +581,17 @@ item_of(const struct tl_evalset *s, size_t i, int topk, int bins, struct item *t
 	t->loss = NAN, t->hit = 0, t->bin = -1;
 	if (e->prob) {
 		const float *p = s->prob + e->prob - 1;
-		double sum = 0, pl = 0;
-		int best = 0, above = 0;
-		for (int c = 0; c < k; c++) {
-			double q = fmin(fmax(p[c], 1e-15), 1 - 1e-15);
-			sum += q;
-			if (c == e->label)
-				pl = q;
-			if (p[c] > p[best])
-				best = c;
+		int above = 0;
+		for (int c = 0; c < k; c++)
 			above += p[c] > p[e->label];
-		}
-		t->loss = -log(pl / sum);
+		t->loss = tl_probq_loss(p, k, e->label, po);
 		t->hit = above < topk;
-		t->best = best, t->conf = p[best];
+		t->best = tl_probq_argmax(p, k), t->conf = p[t->best];
 	} else {
 		t->best = e->pred, t->conf = e->pred >= 0 ? e->conf : NAN;
 	}
-	if (t->best >= 0 && !isnan(t->conf)) {
-		t->bin = (int)(t->conf * bins);
-		t->bin = t->bin >= bins ? bins - 1 : t->bin < 0 ? 0 : t->bin;
-	}
+	if (t->best >= 0 && !isnan(t->conf))
+		t->bin = tl_probq_bin(t->conf, po->bins);
 }
 
 static const double thresholds[] = { 0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99 };
@@ -640,7 +610,8 @@ tl_eval_run(const struct tl_evalset *s, const struct tl_eval_opts *o, struct tl_
 	ev->k = k, ev->classes = (const char *const *)s->names;
 	ev->top_k_k = o->top_k, ev->bins = o->bins, ev->boot = o->boot, ev->seed = o->seed;
 	ev->majority = -1;
-	x.s = s, x.k = k, x.bins = o->bins;
+	x.s = s, x.k = k;
+	x.po = tl_probq_report, x.po.bins = o->bins;
 	x.it = malloc((s->n + 1) * sizeof *x.it);
 	x.ood = malloc((s->n + 1) * sizeof *x.ood);
 	x.sc = malloc((s->n + 1) * sizeof *x.sc);
@@ -666,7 +637,7 @@ tl_eval_run(const struct tl_evalset *s, const struct tl_eval_opts *o, struct tl_
 		} else if (e->pred == -2) {
 			ev->n_none++;
 		} else {
-			item_of(s, i, o->top_k, o->bins, &x.it[x.ni++]);
+			item_of(s, i, o->top_k, &x.po, &x.it[x.ni++]);
 		}
 	}
 	ev->n_eval = (long long)x.ni;

@@ -55,9 +55,9 @@ struct tl_evalset *tl_evalset_new(const char *const *classes, int k, const char 
 void tl_evalset_free(struct tl_evalset *s); /* accepts NULL */
 
 /* Takes what the set needs from rec: a record without "label" is only
- * counted (returns 1).  0 when kept; -1 when the record is bad (err: a
- * label or pred that is no class, prob not <f4 [K], conf or ood not a
- * number, no id); -2 out of memory. */
+ * counted (returns 1).  TL_OK when kept; TL_SKIP when the record is bad
+ * (err: a label or pred that is no class, prob not <f4 [K], conf or ood
+ * not a number, no id); TL_NOMEM out of memory (err.h's enum tl_status). */
 int tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err);
 
 /* Ends collection: sorts derived class lists.  -1 when out of memory. */
@@ -167,8 +167,5 @@ void tl_wilson(double x, double n, double z, double *lo, double *hi);
 /* AUROC of score for pos[i] != 0 against pos[i] == 0 (ties count half, as
  * the Mann-Whitney U); NaN when either side is empty.  n entries. */
 double tl_auroc(const double *score, const int *pos, size_t n);
-/* The q-quantile (0..1) of sorted x[0..n) with linear interpolation
- * between order statistics (NumPy's default); NaN when n == 0. */
-double tl_quantile(const double *x, size_t n, double q);
 
 #endif

@@ -1,11 +1,11 @@
 /*
  * svg.h - charts as inline SVG text for the HTML report (html.h): a plot
  * frame with axes, ticks, grid and labels, into which lines, points, bars
- * and text are drawn in data coordinates; a heat map of a matrix; and XML
- * text escaping.  Everything is plain text written to a FILE the caller
- * owns (write errors show in ferror(f)); no allocation, no fonts measured
- * (text widths are estimated from character counts), no JavaScript: a
- * hover tip is an SVG <title>.
+ * and text are drawn in data coordinates; and a heat map of a matrix.
+ * Labels go through xml.h's tl_xml_text.  Everything is plain text
+ * written to a FILE the caller owns (write errors show in ferror(f)); no
+ * allocation, no fonts measured (text widths are estimated from character
+ * counts), no JavaScript: a hover tip is an SVG <title>.
  *
  * Not here: what is plotted (html.c), the page around the charts.
  */
@@ -13,12 +13,6 @@
 #define TL_SVG_H
 
 #include <stdio.h>
-
-/* s as XML/HTML text, with & < > " ' escaped; bytes that are not valid
- * UTF-8 and control characters other than tab and newline (which XML does
- * not allow, even escaped) become U+FFFD.  max > 0: at most max characters,
- * the rest shown as an ellipsis.  NULL prints nothing. */
-void tl_xml_text(FILE *f, const char *s, int max);
 
 /* A plot: set the fields above the line, then tl_svg_begin draws the
  * frame and fills the plot area. */

@@ -14,6 +14,7 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "core/quantile.h"
 #include "report/usage.h"
 
 #define NBIN 10 /* confidence histogram bins of 0.1 */
@@ -120,7 +121,7 @@ tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err)
 	const char *pred, *model = "";
 	double conf = NAN;
 	char day[11];
-	int unk, rc = -1;
+	int unk, rc = TL_SKIP;
 
 	while (len > 0 && isspace((unsigned char)s[len - 1]))
 		len--;
@@ -156,7 +157,8 @@ tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err)
 			model = json_string_value(v);
 	}
 	unk = strcmp(pred, "unknown") == 0;
-	rc = -2;
+	rc = TL_NOMEM;
+	tl_err_set(err, "out of memory"); /* until the tallies are made */
 	if (tally(u->day, day, unk, conf) < 0 || tally(u->cls, pred, unk, conf) < 0 ||
 	    tally(u->model, *model ? model : "(not named)", unk, conf) < 0)
 		goto out;
@@ -173,7 +175,7 @@ tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err)
 	}
 	u->n++;
 	u->unknown += unk;
-	rc = 0;
+	rc = TL_OK;
 out:
 	json_decref(j);
 	return rc;
@@ -209,23 +211,6 @@ sorted(GHashTable *h, int (*cmp)(const void *, const void *), size_t *n)
 		t[(*n)++] = v;
 	qsort(t, *n, sizeof *t, cmp);
 	return t;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-quantile(const double *x, size_t n, double q)
-{
-	double pos = q * (double)(n - 1);
-	size_t i = (size_t)pos;
-
-	return i + 1 >= n ? x[n - 1] : x[i] + (pos - (double)i) * (x[i + 1] - x[i]);
 }
 
 static void
@@ -283,10 +268,10 @@ tl_usage_text(FILE *f, struct tl_usage *u, const char *name, long long bad)
 			fprintf(f, "%.1f-%.1f %8lld %6.1f%%\n", b / (double)NBIN, (b + 1) / (double)NBIN,
 			        u->bins[b], u->nconf ? 100.0 * u->bins[b] / u->nconf : 0.0);
 		if (u->nconf > 0) {
-			qsort(u->conf, u->nconf, sizeof *u->conf, cmp_double);
+			tl_quantile_sort(u->conf, u->nconf);
 			fprintf(f, "quantiles p10 %.4f, p50 %.4f, p90 %.4f (%zu with conf)\n",
-			        quantile(u->conf, u->nconf, 0.1), quantile(u->conf, u->nconf, 0.5),
-			        quantile(u->conf, u->nconf, 0.9), u->nconf);
+			        tl_quantile(u->conf, u->nconf, 0.1), tl_quantile(u->conf, u->nconf, 0.5),
+			        tl_quantile(u->conf, u->nconf, 0.9), u->nconf);
 		}
 	}
 	free(d), free(c), free(m);

@@ -26,8 +26,8 @@ struct tl_usage;
 struct tl_usage *tl_usage_new(void); /* NULL when out of memory */
 void tl_usage_free(struct tl_usage *u); /* accepts NULL */
 
-/* Counts one line s[0..len).  0 counted; 1 blank; -1 a bad line (err says
- * why); -2 out of memory. */
+/* Counts one line s[0..len).  TL_OK counted; 1 blank; TL_SKIP a bad line
+ * (err says why); TL_NOMEM out of memory (err.h). */
 int tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err);
 
 /* One tally, as tl_usage_rows gives them. */

@@ -133,7 +133,7 @@ test_temperature(void)
 	static float z[N * K], p[N * K], z2[N * K], p2[N * K];
 	static int y[N], y2[N];
 	struct tl_rng rng;
-	struct tl_metrics before, after;
+	struct tl_probq before, after;
 	double t;
 
 	tl_rng_seed(&rng, 2);
@@ -158,9 +158,9 @@ test_temperature(void)
 	t = tl_calib_temperature(N, K, z, y);
 	T_NEAR("calib: T on 3x overconfident logits", t, 3, 0.3, 0);
 	tl_head_softmax(N, K, z2, 1, p2);
-	tl_metrics_eval(N, K, p2, y2, &before);
+	tl_probq_eval(&tl_probq_train, N, K, p2, y2, &before);
 	tl_head_softmax(N, K, z2, (float)t, p2);
-	tl_metrics_eval(N, K, p2, y2, &after);
+	tl_probq_eval(&tl_probq_train, N, K, p2, y2, &after);
 	T_OK("calib: ECE lower on held-out data", after.ece < before.ece / 2);
 	T_OK("calib: log loss lower on held-out data", after.logloss < before.logloss);
 	T_NEAR("calib: T = 1 for calibrated logits", tl_calib_temperature(N, K, z, y) / 3, 1, 0.1, 0);
