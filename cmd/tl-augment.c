@@ -72,7 +72,7 @@ range(const char *opt, const char *arg, double lo, double hi, double *a, double 
 	*a = tl_opt_double(usage, opt, buf, lo, hi);
 	*b = colon ? tl_opt_double(usage, opt, colon + 1, lo, hi) : *a;
 	if (*a > *b)
-		tl_usage_error(usage, "%s: '%s': MIN is above MAX", opt, arg);
+		tl_cli_usage_error(usage, "%s: '%s': MIN is above MAX", opt, arg);
 }
 
 static void
@@ -138,7 +138,7 @@ parse(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (tl_aug_preset(a, preset) != 0)
-		tl_usage_error(usage, "--preset: '%s' is not none, light, medium or heavy", preset);
+		tl_cli_usage_error(usage, "--preset: '%s' is not none, light, medium or heavy", preset);
 #define A(x) arg[(x) - PRESET]
 	if (A(FLIP)) {
 		const char *f = A(FLIP);
@@ -146,12 +146,12 @@ parse(int argc, char **argv, struct opts *o)
 		          !strcmp(f, "hv") || !strcmp(f, "vh") ? TL_FLIP_H | TL_FLIP_V :
 		          !strcmp(f, "none") ? 0 : -1;
 		if (a->flip < 0)
-			tl_usage_error(usage, "--flip: '%s' is not h, v, hv or none", f);
+			tl_cli_usage_error(usage, "--flip: '%s' is not h, v, hv or none", f);
 	}
 	if (A(ROTATE)) a->rotate = tl_opt_double(usage, "--rotate", A(ROTATE), 0, 180);
 	if (A(FILL)) {
 		if (strcmp(A(FILL), "reflect") != 0 && strcmp(A(FILL), "crop") != 0)
-			tl_usage_error(usage, "--fill: '%s' is not reflect or crop", A(FILL));
+			tl_cli_usage_error(usage, "--fill: '%s' is not reflect or crop", A(FILL));
 		a->fill = strcmp(A(FILL), "crop") == 0 ? TL_FILL_CROP : TL_FILL_REFLECT;
 	}
 	if (A(ZOOM)) range("--zoom", A(ZOOM), 0.1, 10, &a->zoom_min, &a->zoom_max);
@@ -172,7 +172,7 @@ parse(int argc, char **argv, struct opts *o)
 	if (a->min_size < 0)
 		a->min_size = a->size;
 	if (o->copies == 0 && o->no_original)
-		tl_usage_error(usage, "--copies 0 with --no-original leaves nothing to write");
+		tl_cli_usage_error(usage, "--copies 0 with --no-original leaves nothing to write");
 }
 
 static int augment(struct opts *o, char **files, int nfiles);

@@ -82,7 +82,7 @@ list_opt(struct tl_fields *f, const char *opt, const char *arg)
 
 	tl_fields_free(f);
 	if (tl_fields_parse(f, arg, &err) < 0)
-		tl_usage_error(USAGE, "%s: %s", opt, err.msg);
+		tl_cli_usage_error(USAGE, "%s: %s", opt, err.msg);
 }
 
 static void
@@ -126,18 +126,18 @@ parse_args(int argc, char **argv, struct opts *o)
 		case STRIP: list_opt(&o->strip, "--strip", optarg); break;
 		case MAX_BAD:
 			if (tl_bad_parse(&o->bad, optarg) < 0)
-				tl_usage_error(USAGE, "--max-bad: '%s' is not N or N%%", optarg);
+				tl_cli_usage_error(USAGE, "--max-bad: '%s' is not N or N%%", optarg);
 			break;
 		case STRICT: o->bad.strict = 1; break;
 		default: tl_cli_opt(c, USAGE, help);
 		}
 	}
 	if (modes > 1)
-		tl_usage_error(USAGE, "choose one of -b, -c, -f and -x");
+		tl_cli_usage_error(USAGE, "choose one of -b, -c, -f and -x");
 	if (o->from_json && modes == 0)
 		o->out = OUT_STREAM;
 	if ((o->full || o->headers) && o->out != OUT_JSON)
-		tl_usage_error(USAGE, "--full and --headers shape JSON output only");
+		tl_cli_usage_error(USAGE, "--full and --headers shape JSON output only");
 	if (o->out == OUT_STREAM && isatty(STDOUT_FILENO))
 		tl_die(TL_EXIT_USAGE, "refusing to write a binary stream to a terminal "
 		    "(pipe it into another tool, or drop -b to look at it)");

@@ -88,14 +88,14 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 			break;
 		case MAXBAD:
 			if (tl_bad_parse(bad, optarg) < 0)
-				tl_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
+				tl_cli_usage_error(usage, "--max-bad: '%s' is not N or N%%", optarg);
 			break;
 		case STRICT: bad->strict = 1; break;
 		default: tl_cli_opt(c, usage, help);
 		}
 	}
 	if (o->model == NULL)
-		tl_usage_error(usage, "no model: give -m model.tlm");
+		tl_cli_usage_error(usage, "no model: give -m model.tlm");
 }
 
 static void

@@ -88,25 +88,25 @@ main(int argc, char **argv)
 		}
 	}
 	if (o.cut && o.layer)
-		tl_usage_error(usage, "--cut and --layer: give one");
+		tl_cli_usage_error(usage, "--cut and --layer: give one");
 	{
 		char parts[TL_EMBED_MAX_PARTS][256];
 		struct tl_err err;
 		int n = tl_embed_split(o.model, parts, &err);
 		if (n < 0)
-			tl_usage_error(usage, "--model: %s", err.msg);
+			tl_cli_usage_error(usage, "--model: %s", err.msg);
 		if (n > 1 && (o.layer || list) && !model_given)
-			tl_usage_error(usage, "%s: the default backbone, %s, is several: "
+			tl_cli_usage_error(usage, "%s: the default backbone, %s, is several: "
 			    "give one with -m", o.layer ? "--layer" : "--list-layers", o.model);
 		if (n > 1 && o.layer)
-			tl_usage_error(usage, "--layer with several backbones: each gives the "
+			tl_cli_usage_error(usage, "--layer with several backbones: each gives the "
 			    "feature layer of its tl-model.json");
 		if (n > 1 && list)
-			tl_usage_error(usage, "--list-layers: give one backbone");
+			tl_cli_usage_error(usage, "--list-layers: give one backbone");
 	}
 	o.pool = o.layer || o.cut ? TL_POOL_NONE : TL_POOL_AVG;
 	if (pool && tl_pool_parse(pool, &o.pool) < 0)
-		tl_usage_error(usage, "--pool: '%s' is not avg, max, avgmax or none", pool);
+		tl_cli_usage_error(usage, "--pool: '%s' is not avg, max, avgmax or none", pool);
 	if (list)
 		list_layers(&o);
 	embed(&o, argv + optind, argc - optind, &bad);

@@ -75,7 +75,7 @@ parse(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'l':
 			if (*optarg == '\0')
-				tl_usage_error(usage, "--label: empty label");
+				tl_cli_usage_error(usage, "--label: empty label");
 			o->walk.label = optarg;
 			break;
 		case 's':
@@ -83,7 +83,7 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'c':
 			if (strcmp(optarg, "centre") != 0 && strcmp(optarg, "center") != 0)
-				tl_usage_error(usage, "--crop: '%s' is not 'centre'", optarg);
+				tl_cli_usage_error(usage, "--crop: '%s' is not 'centre'", optarg);
 			o->ing.fit = TL_CROP_CENTRE;
 			crop = 1;
 			break;
@@ -100,11 +100,11 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'S':
 			if ((eq = strchr(optarg, '=')) == NULL || eq == optarg)
-				tl_usage_error(usage, "--set: '%s' is not KEY=VALUE", optarg);
+				tl_cli_usage_error(usage, "--set: '%s' is not KEY=VALUE", optarg);
 			for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
 				if (strlen(owned[i]) == (size_t)(eq - optarg) &&
 				    strncmp(optarg, owned[i], eq - optarg) == 0)
-					tl_usage_error(usage, "--set: tl-ingest writes '%s' itself",
+					tl_cli_usage_error(usage, "--set: tl-ingest writes '%s' itself",
 					               owned[i]);
 			*eq = '\0'; /* argv is ours to edit: KEY\0VALUE */
 			o->sets[o->nsets++] = optarg;
@@ -122,7 +122,7 @@ parse(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (crop && o->ing.size == 0)
-		tl_usage_error(usage, "--crop and --fit need --size");
+		tl_cli_usage_error(usage, "--crop and --fit need --size");
 	o->ing.sets = o->sets;
 	o->ing.nsets = o->nsets;
 	o->ing.max_record = tl_max_record();
@@ -137,7 +137,7 @@ parse(int argc, char **argv, struct opts *o)
 	}
 	o->nsources = o->nlists + argc - optind;
 	if (o->nsources == 0)
-		tl_usage_error(usage, "no source given");
+		tl_cli_usage_error(usage, "no source given");
 }
 
 /* Ingests one source, writing its records; counts into *ndup and o->bad. */

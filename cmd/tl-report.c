@@ -108,9 +108,9 @@ parse(int argc, char **argv, struct opts *o)
 		case HIST: o->history = optarg, other = 1; break;
 		case ASSERT:
 			if (o->nassert == MAX_ASSERT)
-				tl_usage_error(usage, "--assert: at most %d", MAX_ASSERT);
+				tl_cli_usage_error(usage, "--assert: at most %d", MAX_ASSERT);
 			if (tl_assert_parse(optarg, &o->asserts[o->nassert++], &err) < 0)
-				tl_usage_error(usage, "--assert: %s", err.msg);
+				tl_cli_usage_error(usage, "--assert: %s", err.msg);
 			other = 1;
 			break;
 		case COVER: o->coverage = 1, other = 1; break;
@@ -124,13 +124,13 @@ parse(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (o->compare[0] && o->usage_log)
-		tl_usage_error(usage, "give --compare or --usage, not both");
+		tl_cli_usage_error(usage, "give --compare or --usage, not both");
 	if (o->compare[0]) {
 		if (optind != argc - 1 || other || o->html)
-			tl_usage_error(usage, "--compare takes two files: --compare A.json B.json");
+			tl_cli_usage_error(usage, "--compare takes two files: --compare A.json B.json");
 		o->compare[1] = argv[optind];
 	} else if (o->usage_log && (optind != argc || other)) {
-		tl_usage_error(usage, "--usage takes the log alone");
+		tl_cli_usage_error(usage, "--usage takes the log alone");
 	}
 }
 

@@ -76,7 +76,7 @@ fractions(struct opts *o, const int *given)
 			o->sp.frac[k] = missing == 1 && sum < 1 ? 1 - sum : 0;
 	sum = o->sp.frac[0] + o->sp.frac[1] + o->sp.frac[2];
 	if (sum < 1 - 1e-9 || sum > 1 + 1e-9)
-		tl_usage_error(usage, "--train, --val and --test add up to %.9g, not 1", sum);
+		tl_cli_usage_error(usage, "--train, --val and --test add up to %.9g, not 1", sum);
 }
 
 static void
@@ -90,9 +90,9 @@ output_opt(struct opts *o, char *arg)
 		    tl_split_name(k)[eq - arg] == '\0')
 			break;
 	if (k > TL_SPLIT_HOLDOUT || eq[1] == '\0')
-		tl_usage_error(usage, "-o: '%s' is not train=FILE, val=, test= or holdout=", arg);
+		tl_cli_usage_error(usage, "-o: '%s' is not train=FILE, val=, test= or holdout=", arg);
 	if (o->out[k])
-		tl_usage_error(usage, "-o: %s given twice", tl_split_name(k));
+		tl_cli_usage_error(usage, "-o: %s given twice", tl_split_name(k));
 	o->out[k] = eq + 1;
 }
 
@@ -129,7 +129,7 @@ parse(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'r':
 			if (tl_split_parse_ratio(optarg, o->sp.frac, &err) < 0)
-				tl_usage_error(usage, "--ratio: %s", err.msg);
+				tl_cli_usage_error(usage, "--ratio: %s", err.msg);
 			ratio = 1;
 			break;
 		case TRAIN: case VAL: case TEST:
@@ -153,23 +153,23 @@ parse(int argc, char **argv, struct opts *o)
 	}
 	if (o->sp.folds > 0) {
 		if (ratio || given[0] || given[1])
-			tl_usage_error(usage, "--folds takes --test only, not --ratio, --train or --val");
+			tl_cli_usage_error(usage, "--folds takes --test only, not --ratio, --train or --val");
 		if (fold < 0 || fold >= o->sp.folds)
-			tl_usage_error(usage, "--folds %d needs --fold 0 to %d", o->sp.folds, o->sp.folds - 1);
+			tl_cli_usage_error(usage, "--folds %d needs --fold 0 to %d", o->sp.folds, o->sp.folds - 1);
 		if (o->sp.frac[2] >= 1)
-			tl_usage_error(usage, "--test: must be under 1 with --folds");
+			tl_cli_usage_error(usage, "--test: must be under 1 with --folds");
 		o->sp.fold = fold;
 	} else if (fold >= 0) {
-		tl_usage_error(usage, "--fold needs --folds");
+		tl_cli_usage_error(usage, "--fold needs --folds");
 	} else if (ratio && (given[0] || given[1] || given[2])) {
-		tl_usage_error(usage, "give --ratio or --train/--val/--test, not both");
+		tl_cli_usage_error(usage, "give --ratio or --train/--val/--test, not both");
 	} else if (given[0] || given[1] || given[2]) {
 		fractions(o, given);
 	} else if (!ratio) {
 		o->sp.frac[0] = 0.70, o->sp.frac[1] = 0.15, o->sp.frac[2] = 0.15;
 	}
 	if (o->sp.holdout_small && o->sp.min_count == 0)
-		tl_usage_error(usage, "--holdout-small needs --min-count");
+		tl_cli_usage_error(usage, "--holdout-small needs --min-count");
 	o->to_stdout = nout == 0 || !isatty(STDOUT_FILENO);
 	if (o->to_stdout && isatty(STDOUT_FILENO))
 		tl_die(TL_EXIT_USAGE, "refusing to write a binary stream to a terminal "

@@ -131,12 +131,12 @@ parse(int argc, char **argv, struct opts *o)
 		case BALANCE: o->t.balance = 1; break;
 		case NORM:
 			if (tl_tlm_norm_parse(optarg, &o->t.norm) < 0)
-				tl_usage_error(usage, "--norm: '%s' is not none, l2 or sqrt", optarg);
+				tl_cli_usage_error(usage, "--norm: '%s' is not none, l2 or sqrt", optarg);
 			break;
 		case NOSTD: o->t.standardize = 0; break;
 		case PARTW:
 			if (strcmp(optarg, "sqrt") != 0 && strcmp(optarg, "none") != 0)
-				tl_usage_error(usage, "--part-weight: '%s' is not sqrt or none", optarg);
+				tl_cli_usage_error(usage, "--part-weight: '%s' is not sqrt or none", optarg);
 			o->t.part_weight = strcmp(optarg, "sqrt") == 0;
 			break;
 		case MAXIT: o->t.max_iter = (int)tl_opt_int(usage, "--max-iter", optarg, 1, 1000000); break;
@@ -164,12 +164,12 @@ parse(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (o->out == NULL)
-		tl_usage_error(usage, "no model file: give -o FILE");
+		tl_cli_usage_error(usage, "no model file: give -o FILE");
 	o->ft.batch = o->t.batch;
 	if (o->finetune && o->t.head != TL_TLM_LINEAR)
-		tl_usage_error(usage, "--finetune trains a linear head: drop --hidden");
+		tl_cli_usage_error(usage, "--finetune trains a linear head: drop --hidden");
 	if (o->tag && (*o->tag == '\0' || strlen(o->tag) > 128))
-		tl_usage_error(usage, "--version-tag: want 1 to 128 characters");
+		tl_cli_usage_error(usage, "--version-tag: want 1 to 128 characters");
 }
 
 static void
