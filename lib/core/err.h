@@ -3,6 +3,7 @@
  * function that can fail returns -1 (or NULL) and fills a struct tl_err the
  * caller passed in; only cmd/ prints, in the one format
  * "tl-tool: subject: reason".  err may be NULL when the caller does not care.
+ * A struct tl_err is the caller's (no allocation: the message is inside).
  */
 #ifndef TL_ERR_H
 #define TL_ERR_H

@@ -2,6 +2,7 @@
  * half.h - IEEE 754 half precision (binary16, the "<f2" dtype) to and from
  * float, bit-exact, as static inline functions for the loops that convert
  * whole tensors (tensor.c, the TF.js weight loader, the JSON form).
+ * Nothing is allocated.
  *
  * Every half value is exactly a float, so tl_half_to_float only moves bits;
  * a NaN becomes the quiet NaN of its sign (0x7fc00000, 0xffc00000): its

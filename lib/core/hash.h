@@ -1,8 +1,8 @@
 /*
  * hash.h - FNV-1a 64 (Fowler, Noll, Vo): a fast, non-cryptographic hash of
  * bytes.  Its values are part of tl's output, so they must never change:
- * tl-cat -x names extracted files with it, tl-ingest derives ids and
- * tl_rng_seed_id per-record seeds from it.  Hash tables use it too.
+ * tl-cat -x names extracted files with it and tl_rng_seed_id derives
+ * per-record seeds from it.  tl-cat's tally table hashes with it too.
  *
  * Not here: content hashes (SHA-256, in data/), keyed hashes (SipHash, in
  * data/split.c).  Nothing is allocated.
