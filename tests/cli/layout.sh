@@ -27,3 +27,10 @@ for lay_dir in "$top"/lib/*/; do
 done
 lay_loose=$(ls "$top"/lib/*.[ch] 2>/dev/null)
 same "layout: no source file loose in lib/" "$lay_loose" ""
+
+# README's Layout map names files that exist (a move or split must update it)
+lay_missing=$(sed -n '/^## Layout/,/^Environment:/p' "$top/README.md" |
+	grep -o '`[a-z]*/[a-z_]*\.[ch]`' | tr -d '`' | sort -u | while read -r lay_p; do
+		[ -f "$top/lib/$lay_p" ] || printf '%s ' "$lay_p"
+	done)
+same "layout: README's Layout map names existing lib/ files" "$lay_missing" ""
