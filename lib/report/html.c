@@ -168,28 +168,14 @@ metric_row(FILE *f, const char *name, const struct tl_metric *m, const struct tl
 static void
 metrics_table(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev)
 {
-	char buf[300];
+	struct tl_headline rows[TL_HEADLINE_MAX];
+	int nh;
 
 	section(f, "metrics", "Headline metrics");
 	fputs("<table>\n<tr><th>metric</th><th>value</th><th>95% interval</th><th class=\"txt\">method</th></tr>\n", f);
-	metric_row(f, "accuracy (unknown counts wrong)", &ev->accuracy, ev);
-	snprintf(buf, sizeof buf, "baseline (always %s)", ev->majority >= 0 ? ev->classes[ev->majority] : "-");
-	metric_row(f, buf, &ev->baseline, ev);
-	metric_row(f, "coverage (not unknown)", &ev->coverage, ev);
-	metric_row(f, "accuracy on accepted", &ev->accepted_accuracy, ev);
-	metric_row(f, "balanced accuracy", &ev->balanced_accuracy, ev);
-	metric_row(f, "macro F1", &ev->macro_f1, ev);
-	metric_row(f, "weighted F1", &ev->weighted_f1, ev);
-	metric_row(f, "log loss", &ev->log_loss, ev);
-	snprintf(buf, sizeof buf, "top-%d accuracy", ev->top_k_k);
-	if (ev->top_k_k < ev->k)
-		metric_row(f, buf, &ev->top_k, ev);
-	snprintf(buf, sizeof buf, "ECE (%d bins)", ev->bins);
-	metric_row(f, buf, &ev->ece, ev);
-	if (m->ood_label) {
-		metric_row(f, "OOD AUROC", &ev->auroc, ev);
-		metric_row(f, "OOD rejected", &ev->ood_rejected, ev);
-	}
+	nh = tl_eval_headline(ev, m->ood_label != NULL, rows);
+	for (int i = 0; i < nh; i++)
+		metric_row(f, rows[i].page, rows[i].m, ev);
 	fputs("</table>\n</section>\n", f);
 }
 

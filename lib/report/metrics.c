@@ -836,3 +836,45 @@ tl_eval_lookup(const struct tl_eval *ev, const char *name, const char *cls, doub
 		return tl_err_set(err, "no metric '%s'", name);
 	return 0;
 }
+
+static void
+headline(struct tl_headline *r, const char *text, const char *page, const struct tl_metric *m)
+{
+	snprintf(r->text, sizeof r->text, "%s", text);
+	snprintf(r->page, sizeof r->page, "%s", page ? page : text);
+	r->m = m;
+}
+
+int
+tl_eval_headline(const struct tl_eval *ev, int ood, struct tl_headline rows[TL_HEADLINE_MAX])
+{
+	const char *major = ev->majority >= 0 ? ev->classes[ev->majority] : "-";
+	int n = 0;
+
+	headline(&rows[n++], "accuracy", "accuracy (unknown counts wrong)", &ev->accuracy);
+	headline(&rows[n], "", NULL, &ev->baseline);
+	snprintf(rows[n].text, sizeof rows[n].text, "baseline (%.12s)", major);
+	snprintf(rows[n].page, sizeof rows[n].page, "baseline (always %s)", major);
+	n++;
+	headline(&rows[n++], "coverage", "coverage (not unknown)", &ev->coverage);
+	headline(&rows[n++], "accuracy on accepted", NULL, &ev->accepted_accuracy);
+	headline(&rows[n++], "balanced accuracy", NULL, &ev->balanced_accuracy);
+	headline(&rows[n++], "macro F1", NULL, &ev->macro_f1);
+	headline(&rows[n++], "weighted F1", NULL, &ev->weighted_f1);
+	headline(&rows[n++], "log loss", NULL, &ev->log_loss);
+	if (ev->top_k_k < ev->k) { /* else 1 by definition */
+		headline(&rows[n], "", NULL, &ev->top_k);
+		snprintf(rows[n].text, sizeof rows[n].text, "top-%d accuracy", ev->top_k_k);
+		snprintf(rows[n].page, sizeof rows[n].page, "top-%d accuracy", ev->top_k_k);
+		n++;
+	}
+	headline(&rows[n], "", NULL, &ev->ece);
+	snprintf(rows[n].text, sizeof rows[n].text, "ECE (%d bins)", ev->bins);
+	snprintf(rows[n].page, sizeof rows[n].page, "ECE (%d bins)", ev->bins);
+	n++;
+	if (ood) {
+		headline(&rows[n++], "OOD AUROC", NULL, &ev->auroc);
+		headline(&rows[n++], "OOD rejected", NULL, &ev->ood_rejected);
+	}
+	return n;
+}

@@ -168,4 +168,19 @@ void tl_wilson(double x, double n, double z, double *lo, double *hi);
  * the Mann-Whitney U); NaN when either side is empty.  n entries. */
 double tl_auroc(const double *score, const int *pos, size_t n);
 
+/* The headline metrics, in the order both reports show them (the text
+ * report and the HTML page name some longer): accuracy, the majority
+ * baseline, coverage, accuracy on accepted, balanced accuracy, macro and
+ * weighted F1, log loss, top-k accuracy (when k is below the class count),
+ * ECE, and with ood (records labelled out-of-distribution) the OOD AUROC and
+ * rejected share.  Fills rows[] (pointing into ev) and returns their count;
+ * nothing is allocated. */
+#define TL_HEADLINE_MAX 12
+struct tl_headline {
+	char text[64];   /* the name in the text report */
+	char page[300];  /* the name on the HTML page */
+	const struct tl_metric *m;
+};
+int tl_eval_headline(const struct tl_eval *ev, int ood, struct tl_headline rows[TL_HEADLINE_MAX]);
+
 #endif

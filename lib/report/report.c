@@ -79,8 +79,8 @@ void
 tl_report_text(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev,
                const struct tl_evalset *s)
 {
-	int w = class_width(ev, 7), k = ev->k;
-	char buf[128];
+	int w = class_width(ev, 7), k = ev->k, nh;
+	struct tl_headline rows[TL_HEADLINE_MAX];
 
 	header_text(f, m);
 	fprintf(f, "records   %lld read: %lld evaluated, %lld unlabelled (not evaluated), "
@@ -91,24 +91,9 @@ tl_report_text(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 	        ev->n_unknown, ev->n_eval);
 
 	fprintf(f, "%-22s%8s  %-16s  %s\n", "metric", "value", "95% interval", "method");
-	metric_line(f, "accuracy", &ev->accuracy, ev);
-	snprintf(buf, sizeof buf, "baseline (%.12s)", ev->majority >= 0 ? ev->classes[ev->majority] : "-");
-	metric_line(f, buf, &ev->baseline, ev);
-	metric_line(f, "coverage", &ev->coverage, ev);
-	metric_line(f, "accuracy on accepted", &ev->accepted_accuracy, ev);
-	metric_line(f, "balanced accuracy", &ev->balanced_accuracy, ev);
-	metric_line(f, "macro F1", &ev->macro_f1, ev);
-	metric_line(f, "weighted F1", &ev->weighted_f1, ev);
-	metric_line(f, "log loss", &ev->log_loss, ev);
-	snprintf(buf, sizeof buf, "top-%d accuracy", ev->top_k_k);
-	if (ev->top_k_k < k) /* else 1 by definition */
-		metric_line(f, buf, &ev->top_k, ev);
-	snprintf(buf, sizeof buf, "ECE (%d bins)", ev->bins);
-	metric_line(f, buf, &ev->ece, ev);
-	if (m->ood_label) {
-		metric_line(f, "OOD AUROC", &ev->auroc, ev);
-		metric_line(f, "OOD rejected", &ev->ood_rejected, ev);
-	}
+	nh = tl_eval_headline(ev, m->ood_label != NULL, rows);
+	for (int i = 0; i < nh; i++)
+		metric_line(f, rows[i].text, rows[i].m, ev);
 
 	fprintf(f, "\n%-*s %9s %9s %9s %8s %9s %8s\n", w, "class", "precision", "recall", "f1",
 	        "support", "predicted", "unknown");

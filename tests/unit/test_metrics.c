@@ -82,6 +82,30 @@ test_counts(void)
 	T_EQ_INT("counts-pair0", ev.pairs[0].label * 10 + ev.pairs[0].pred, 1); /* a->b before c->a */
 	T_EQ_INT("counts-losses", ev.nloss, 3); /* wrong ones without prob */
 
+	{ /* the headline rows both reports print: 3 classes, top-3 of 3 left out */
+		static const char *want[][2] = { { "accuracy", "accuracy (unknown counts wrong)" },
+			{ "baseline (a)", "baseline (always a)" }, { "coverage", "coverage (not unknown)" },
+			{ "accuracy on accepted", "accuracy on accepted" },
+			{ "balanced accuracy", "balanced accuracy" }, { "macro F1", "macro F1" },
+			{ "weighted F1", "weighted F1" }, { "log loss", "log loss" },
+			{ "ECE (15 bins)", "ECE (15 bins)" }, { "OOD AUROC", "OOD AUROC" },
+			{ "OOD rejected", "OOD rejected" } };
+		struct tl_headline hl[TL_HEADLINE_MAX];
+		int nh = tl_eval_headline(&ev, 1, hl);
+
+		T_EQ_INT("headline-rows", nh, 11);
+		for (int i = 0; i < nh && i < 11; i++) {
+			T_EQ_STR("headline-text", hl[i].text, want[i][0]);
+			T_EQ_STR("headline-page", hl[i].page, want[i][1]);
+		}
+		T_OK("headline-points-into-ev", hl[0].m == &ev.accuracy && hl[8].m == &ev.ece);
+		T_EQ_INT("headline-no-ood", tl_eval_headline(&ev, 0, hl), 9);
+		ev.top_k_k = 2;
+		T_EQ_INT("headline-top-k", tl_eval_headline(&ev, 0, hl), 10);
+		T_EQ_STR("headline-top-k-name", hl[8].text, "top-2 accuracy");
+		ev.top_k_k = 3;
+	}
+
 	T_EQ_INT("assert-parse", tl_assert_parse("accuracy>=0.7", &a, &err), 0);
 	T_EQ_INT("assert-fails", tl_assert_check(&a, &ev, s, 0, &err), 0);
 	T_EQ_STR("assert-msg", err.msg, "accuracy>=0.7: accuracy is 0.625");
