@@ -14,52 +14,14 @@
 #include <unistd.h>
 
 #include "core/afile.h"
+#include "scratch.h"
 #include "t.h"
-
-static char dir[4096];
-
-static const char *
-at(const char *rel)
-{
-	static char buf[2][4200];
-	static int i;
-
-	i = !i;
-	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, rel);
-	return buf[i];
-}
-
-/* The content of dir/rel into buf, or NULL when it does not exist. */
-static const char *
-slurp(const char *rel, char *buf, size_t cap)
-{
-	FILE *f = fopen(at(rel), "rb");
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	n = fread(buf, 1, cap - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void
-spit(const char *rel, const char *text)
-{
-	FILE *f = fopen(at(rel), "wb");
-
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
 
 /* Temporary files in dir: names ".NAME.XXXXXX". */
 static int
 tmpfiles(void)
 {
-	DIR *d = opendir(dir);
+	DIR *d = opendir(scratch_dir);
 	struct dirent *e;
 	const char *dot;
 	int n = 0;
@@ -94,8 +56,8 @@ test_cases(void)
 	for (size_t k = 0; k < sizeof c / sizeof c[0]; k++) {
 		struct tl_afile *a;
 		struct tl_err err;
-		char buf[256], t[96];
-		const char *got;
+		char t[96];
+		char *got;
 
 		if (c[k].old)
 			spit(c[k].rel, c[k].old);
@@ -107,24 +69,26 @@ test_cases(void)
 		fflush(tl_afile_fp(a));
 		snprintf(t, sizeof t, "afile %s: a temporary file meanwhile", c[k].name);
 		T_EQ_INT(t, tmpfiles(), 1);
-		got = slurp(c[k].rel, buf, sizeof buf);
+		got = slurp(at(c[k].rel), NULL);
 		snprintf(t, sizeof t, "afile %s: unchanged until the end", c[k].name);
 		if (c[k].old)
 			T_EQ_STR(t, got, c[k].old);
 		else
 			T_OK(t, got == NULL);
+		g_free(got);
 		if (c[k].commit) {
 			snprintf(t, sizeof t, "afile %s: commit", c[k].name);
 			T_EQ_INT(t, tl_afile_commit(a, &err), 0);
 		} else {
 			tl_afile_abort(a);
 		}
-		got = slurp(c[k].rel, buf, sizeof buf);
+		got = slurp(at(c[k].rel), NULL);
 		snprintf(t, sizeof t, "afile %s: after", c[k].name);
 		if (c[k].after)
 			T_EQ_STR(t, got, c[k].after);
 		else
 			T_OK(t, got == NULL);
+		g_free(got);
 		snprintf(t, sizeof t, "afile %s: no temporary file left", c[k].name);
 		T_EQ_INT(t, tmpfiles(), 0);
 	}
@@ -205,13 +169,8 @@ test_mode(void)
 int
 main(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/test_afile.XXXXXX", t && *t ? t : "/tmp");
-	if (mkdtemp(dir) == NULL || mkdir(at("sub"), 0755) != 0) {
-		printf("FAIL test_afile: no temporary folder: %s\n", strerror(errno));
+	if (scratch_open("test_afile") != 0 || scratch_mkdir("sub") != 0)
 		return 1;
-	}
 	test_cases();
 	test_fail();
 	test_mode();
@@ -220,7 +179,7 @@ main(void)
 		                                    "mode.txt", "sub" };
 		for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
 			remove(at(made[i]));
-		if (rmdir(dir) != 0)
+		if (scratch_close(0) != 0)
 			T_OK("test_afile: the folder holds only what the tests made", 0);
 	}
 	T_DONE();

@@ -17,48 +17,8 @@
 #include <unistd.h>
 
 #include "report/history.h"
+#include "scratch.h"
 #include "t.h"
-
-static char dir[4096];
-
-static const char *
-at(const char *rel)
-{
-	static char buf[4][4200];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, rel);
-	return buf[i];
-}
-
-static void
-spit(const char *rel, const char *text)
-{
-	FILE *f = fopen(at(rel), "wb");
-
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-/* The content of dir/rel (malloc'd), or NULL. */
-static char *
-slurp(const char *rel)
-{
-	FILE *f = fopen(at(rel), "rb");
-	char *buf;
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	buf = calloc(1, 65536);
-	n = fread(buf, 1, 65535, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static void
 test_append(void)
@@ -82,9 +42,9 @@ test_append(void)
 		if (c[k].old)
 			spit("h.jsonl", c[k].old);
 		T_EQ_INT(c[k].name, tl_history_append(at("h.jsonl"), c[k].line, strlen(c[k].line), &err), 0);
-		got = slurp("h.jsonl");
+		got = slurp(at("h.jsonl"), NULL);
 		T_EQ_STR(c[k].name, got, c[k].want);
-		free(got);
+		g_free(got);
 	}
 	{
 		struct tl_err err;
@@ -169,15 +129,15 @@ static const char compare_ha[] =
 	"\n"
 	"records: A lacks the per-record list (a history entry): no flips shown\n";
 
-/* want with every "DIR" replaced by dir. */
+/* want with every "DIR" replaced by scratch_dir. */
 static char *
 expand(const char *want)
 {
-	char *out = malloc(strlen(want) * 2 + 16 * strlen(dir) + 1), *o = out;
+	char *out = malloc(strlen(want) * 2 + 16 * strlen(scratch_dir) + 1), *o = out;
 
 	for (const char *p = want; *p;) {
 		if (strncmp(p, "DIR", 3) == 0) {
-			o += sprintf(o, "%s", dir);
+			o += sprintf(o, "%s", scratch_dir);
 			p += 3;
 		} else {
 			*o++ = *p++;
@@ -240,16 +200,11 @@ test_compare(void)
 int
 main(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/test_history.XXXXXX", t && *t ? t : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		printf("FAIL test_history: no temporary folder: %s\n", strerror(errno));
+	if (scratch_open("test_history") != 0)
 		return 1;
-	}
 	test_append();
 	test_compare();
-	if (rmdir(dir) != 0)
+	if (scratch_close(0) != 0)
 		T_OK("test_history: the folder holds only what the tests made", 0);
 	T_DONE();
 }

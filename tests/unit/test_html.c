@@ -25,42 +25,8 @@
 #include "report/metrics.h"
 #include "report/report.h"
 #include "report/usage.h"
+#include "scratch.h"
 #include "t.h"
-
-static char dir[4096];
-
-static const char *
-at(const char *rel)
-{
-	static char buf[4][4200];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, rel);
-	return buf[i];
-}
-
-/* The content of dir/rel (malloc'd), or NULL. */
-static char *
-slurp(const char *rel)
-{
-	FILE *f = fopen(at(rel), "rb");
-	char *buf = NULL;
-	size_t n = 0;
-	long len;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	if (len >= 0 && (buf = malloc((size_t)len + 1)) != NULL)
-		n = fread(buf, 1, (size_t)len, f);
-	fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	return buf;
-}
 
 static int
 count(const char *s, const char *what)
@@ -77,7 +43,7 @@ static void
 check_page(const char *name, const char *rel, const char *const *has)
 {
 	static const char foot[] = "<footer>made by tl-report " TL_VERSION "</footer>\n</body>\n</html>\n";
-	char *page = slurp(rel), t[160];
+	char *page = slurp(at(rel), NULL), t[160];
 	const char *end;
 
 	snprintf(t, sizeof t, "%s: written", name);
@@ -101,18 +67,18 @@ check_page(const char *name, const char *rel, const char *const *has)
 		snprintf(t, sizeof t, "%s: holds %.100s", name, has[i]);
 		T_OK(t, strstr(page, has[i]) != NULL);
 	}
-	free(page);
+	g_free(page);
 }
 
 /* Two calls on the same input give the same bytes. */
 static void
 check_same(const char *name, const char *rel1, const char *rel2)
 {
-	char *a = slurp(rel1), *b = slurp(rel2);
+	char *a = slurp(at(rel1), NULL), *b = slurp(at(rel2), NULL);
 
 	T_OK(name, a && b && strcmp(a, b) == 0);
-	free(a);
-	free(b);
+	g_free(a);
+	g_free(b);
 }
 
 /* Six records over classes cat, dog and "a<b&c" (one an unknown verdict,
@@ -187,9 +153,9 @@ test_report(void)
 	check_same("report: the same bytes", "r.html", "r2.html");
 	T_EQ_INT("report: no history", tl_html_report(at("r3.html"), &m, &ev, s, NULL, NULL, &err), 0);
 	{
-		char *p = slurp("r3.html");
+		char *p = slurp(at("r3.html"), NULL);
 		T_OK("report: no history section", p && strstr(p, "<section id=\"history\">") == NULL);
-		free(p);
+		g_free(p);
 	}
 	T_EQ_INT("report: a missing folder", tl_html_report(at("no/r.html"), &m, &ev, s, NULL, NULL, &err), -1);
 	{
@@ -267,17 +233,12 @@ test_usage(void)
 int
 main(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/test_html.XXXXXX", t && *t ? t : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		printf("FAIL test_html: no temporary folder: %s\n", strerror(errno));
+	if (scratch_open("test_html") != 0)
 		return 1;
-	}
 	test_report();
 	test_coverage();
 	test_usage();
-	if (rmdir(dir) != 0)
+	if (scratch_close(0) != 0)
 		T_OK("test_html: the folder holds only what the tests made", 0);
 	T_DONE();
 }
