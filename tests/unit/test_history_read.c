@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "report/history.h"
+#include "scratch.h"
 #include "t.h"
 
 static const char *const lines[] = {
@@ -66,23 +67,21 @@ int
 main(void)
 {
 	static const char *const classes[] = { "ants", "bees" };
-	const char *tmp = getenv("TMPDIR");
-	char path[256];
+	GString *text = g_string_new(NULL);
+	char path[4200];
 	struct tl_history_point p[10];
 	struct tl_err err;
-	int fd, n = -1;
-	FILE *f;
+	int made = 0, n = -1;
 
-	snprintf(path, sizeof path, "%s/tl-history-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	fd = mkstemp(path);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-
-	T_OK("tmpfile", f != NULL);
-	if (f == NULL)
-		T_DONE();
 	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
-		fprintf(f, "%s\n", lines[i]);
-	fclose(f);
+		g_string_append_printf(text, "%s\n", lines[i]);
+	if (scratch_new("test_history_read") != NULL)
+		made = spit("tl-history-points.jsonl", text->str) == 0;
+	g_string_free(text, TRUE);
+	T_OK("tmpfile", made);
+	if (!made)
+		T_DONE();
+	snprintf(path, sizeof path, "%s", at("tl-history-points.jsonl"));
 
 	T_EQ_INT("all-rc", tl_history_read(path, classes, 2, p, 10, &n, &err), 0);
 	T_EQ_INT("all-n", n, 5);
@@ -101,5 +100,6 @@ main(void)
 	T_EQ_INT("missing-n", n, 0);
 	T_OK("missing-msg", strncmp(err.msg, "--history: ", 11) == 0 &&
 	     strstr(err.msg, "/tl-history-") != NULL && strstr(err.msg, ": cannot read") != NULL);
+	scratch_close(0);
 	T_DONE();
 }

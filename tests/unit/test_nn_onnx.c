@@ -14,10 +14,10 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "nn/nn.h"
 #include "onnx.pb-c.h"
+#include "scratch.h"
 #include "t.h"
 
 #define DIR_NODE "/usr/share/libonnx-testdata/data/node"
@@ -63,25 +63,6 @@ op_index(const char *op)
 	return -1;
 }
 
-static void *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	char *b = NULL;
-
-	if (f == NULL)
-		return NULL;
-	if (fstat(fileno(f), &st) == 0 && (b = malloc(st.st_size + 1)) &&
-	    fread(b, 1, st.st_size, f) != (size_t)st.st_size) {
-		free(b);
-		b = NULL;
-	}
-	*len = b ? (size_t)st.st_size : 0;
-	fclose(f);
-	return b;
-}
-
 static Onnx__TensorProto *
 read_tensor(const char *dir, const char *kind, int i)
 {
@@ -94,7 +75,7 @@ read_tensor(const char *dir, const char *kind, int i)
 	if ((b = slurp(path, &len)) == NULL)
 		return NULL;
 	t = onnx__tensor_proto__unpack(NULL, len, b);
-	free(b);
+	g_free(b);
 	return t;
 }
 
@@ -170,11 +151,11 @@ run_test(const char *name)
 	if ((b = slurp(path, &len)) == NULL ||
 	    (m = onnx__model_proto__unpack(NULL, len, b)) == NULL ||
 	    m->graph == NULL) {
-		free(b);
+		g_free(b);
 		T_OK(label, !"model.onnx readable");
 		return;
 	}
-	free(b);
+	g_free(b);
 	for (size_t i = 0; i < m->graph->n_node; i++) {
 		int k = op_index(m->graph->node[i]->op_type);
 		if (k < 0) {

@@ -7,7 +7,6 @@
  * links, a list's TABs, a single file.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +16,7 @@
 #include <archive_entry.h>
 
 #include "data/walk.h"
+#include "scratch.h"
 #include "t.h"
 
 /* A tar (pax) of the members name[i] of len[i] bytes (byte j is j % 251),
@@ -173,42 +173,14 @@ test_bytes(void)
 	}
 }
 
-/* Writes dir/rel holding text (its parent folders made first). */
+/* Writes scratch_dir/rel holding text (its parent folders made first). */
 static void
-put(const char *dir, const char *rel, const char *text)
+put(const char *rel, const char *text)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, rel);
-	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	if ((f = fopen(path, "w")) == NULL) {
-		printf("FAIL put %s: %s\n", path, strerror(errno));
+	if (spit(rel, text) != 0) {
+		printf("FAIL put %s: %s\n", at(rel), strerror(errno));
 		t_failed = 1;
-		return;
 	}
-	fputs(text, f);
-	fclose(f);
-}
-
-/* A new folder under $TMPDIR (or /tmp) into buf; NULL when it cannot be made. */
-static char *
-mktmp(char *buf, size_t cap)
-{
-	const char *t = getenv("TMPDIR");
-
-	snprintf(buf, cap, "%s/test_walk.XXXXXX", t && *t ? t : "/tmp");
-	return mkdtemp(buf);
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 /* What walking one source should give, item by item. */
@@ -258,8 +230,8 @@ check_walk(const char *name, struct tl_walk *w, const struct want *want, int n)
 static void
 test_dir(void)
 {
-	char tmp[4096], root[4200], path[4200];
-	const char *d = mktmp(tmp, sizeof tmp);
+	char root[4200], path[4200];
+	const char *d = scratch_new("test_walk");
 	struct tl_walk_opts o = { NULL, 1 << 20, "LIMIT" }, lo = { "L", 1 << 20, "LIMIT" };
 	struct tl_err err;
 
@@ -267,17 +239,17 @@ test_dir(void)
 		T_OK("dir: mkdtemp", 0);
 		return;
 	}
-	put(d, "b/2.png", "b two");
-	put(d, "b/1.JPG", "b one, upper-case extension");
-	put(d, "a/x/deep.png", "label from the first folder");
-	put(d, "top.png", "in the root: no label");
-	put(d, "big.png", "");
-	put(d, ".hidden.png", "skipped");
-	put(d, ".git/h.png", "skipped");
-	put(d, "__MACOSX/m.png", "skipped");
-	put(d, "notes.txt", "not an image name");
-	put(d, "b/readme", "no extension");
-	put(d, "c/png", "no dot");
+	put("b/2.png", "b two");
+	put("b/1.JPG", "b one, upper-case extension");
+	put("a/x/deep.png", "label from the first folder");
+	put("top.png", "in the root: no label");
+	put("big.png", "");
+	put(".hidden.png", "skipped");
+	put(".git/h.png", "skipped");
+	put("__MACOSX/m.png", "skipped");
+	put("notes.txt", "not an image name");
+	put("b/readme", "no extension");
+	put("c/png", "no dot");
 	snprintf(path, sizeof path, "%s/c/link.png", d);
 	T_OK("dir: link to a file", symlink("../top.png", path) == 0);
 	snprintf(path, sizeof path, "%s/c/dir.png", d);
@@ -339,7 +311,7 @@ test_dir(void)
 	snprintf(path, sizeof path, "%s/no-such-folder", d);
 	T_OK("dir: missing path", tl_walk_open(path, 0, &o, &err) == NULL);
 	T_EQ_STR("dir: missing path message", err.msg, "No such file or directory");
-	nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_close(1);
 }
 
 /* A file list: "path[TAB label]" lines, sorted by path; empty lines, an
@@ -347,8 +319,8 @@ test_dir(void)
 static void
 test_list(void)
 {
-	char tmp[4096], cwd[4096];
-	const char *d = mktmp(tmp, sizeof tmp);
+	char cwd[4096];
+	const char *d = scratch_new("test_walk");
 	struct tl_walk_opts o = { NULL, 1 << 20, "LIMIT" }, lo = { "L", 1 << 20, "LIMIT" };
 	struct tl_err err;
 	static const struct want want[] = {
@@ -370,22 +342,22 @@ test_list(void)
 		T_OK("list: temporary directory", 0);
 		return;
 	}
-	put(".", "dog.png", "woof");
-	put(".", "photos/cat 1.png", "meow");
-	put(".", "z.png", "zzz");
-	put(".", "notes.txt", "a list takes every line");
+	put("dog.png", "woof");
+	put("photos/cat 1.png", "meow");
+	put("z.png", "zzz");
+	put("notes.txt", "a list takes every line");
 	/* the label is all after the first TAB; an empty label is none */
-	put(".", "list.txt", "z.png\t\n\nphotos/cat 1.png\tcat\tcalico\r\n\tno path\n"
-	                     "missing.png\ndog.png\tdog\nnotes.txt\tany name");
+	put("list.txt", "z.png\t\n\nphotos/cat 1.png\tcat\tcalico\r\n\tno path\n"
+	                 "missing.png\ndog.png\tdog\nnotes.txt\tany name");
 	check_walk("list", tl_walk_open("list.txt", 1, &o, &err), want, 5);
 	check_walk("list --label", tl_walk_open("list.txt", 1, &lo, &err), forced, 5);
-	put(".", "empty.txt", "");
+	put("empty.txt", "");
 	check_walk("empty list", tl_walk_open("empty.txt", 1, &o, &err), want, 0);
 	T_OK("list: missing list", tl_walk_open("no-such-list.txt", 1, &o, &err) == NULL);
 	T_EQ_STR("list: missing list message", err.msg, "No such file or directory");
 	if (chdir(cwd) != 0)
 		T_OK("list: back to the working directory", 0);
-	nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_close(1);
 }
 
 int
