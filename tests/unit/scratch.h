@@ -1,11 +1,13 @@
 /*
  * scratch.h - a unit test's scratch folder, written once for all of them:
  * scratch_open makes a new folder $TMPDIR/NAME.XXXXXX (/tmp when TMPDIR is
- * unset or empty), at(rel) names a path inside it, spit writes a file there
- * (its parent folders made first), slurp reads any file whole, and
- * scratch_close removes the folder: only when empty (what a test made it
- * removes itself, and a file left over is a failure), or with all it holds.
- * Header-only, like t.h: static functions, one folder per test at a time.
+ * unset or empty), at(rel) names a path inside it, spit (a string) and
+ * spit_bytes write a file there (its parent folders made first), slurp
+ * reads any file whole, and scratch_close removes the folder: only when
+ * empty (what a test made it removes itself, and a file left over is a
+ * failure), or with all it holds.
+ * Header-only, like t.h: static (inline, so a test need not use them all)
+ * functions, one folder per test at a time.
  *
  * Memory: at() returns one of four static buffers (the fifth call reuses
  * the first); slurp's result is malloc'd (by GLib), the caller g_free()s it.
@@ -73,10 +75,11 @@ scratch_mkdir(const char *rel)
 	return -1;
 }
 
-/* scratch_dir/rel holding text, its parent folders made first: 0, or -1
- * (errno set).  Prints nothing: a test that must know checks the result. */
+/* scratch_dir/rel holding the len bytes at buf, its parent folders made
+ * first: 0, or -1 (errno set).  Prints nothing: a test that must know
+ * checks the result. */
 static inline int
-spit(const char *rel, const char *text)
+spit_bytes(const char *rel, const void *buf, size_t len)
 {
 	const char *path = at(rel);
 	char *parent = g_path_get_dirname(path);
@@ -87,10 +90,17 @@ spit(const char *rel, const char *text)
 	g_free(parent);
 	if ((f = fopen(path, "wb")) == NULL)
 		return -1;
-	rc = fputs(text, f) < 0 ? -1 : 0;
+	rc = fwrite(buf, 1, len, f) == len ? 0 : -1;
 	if (fclose(f) != 0)
 		rc = -1;
 	return rc;
+}
+
+/* spit_bytes of the string text, without its NUL. */
+static inline int
+spit(const char *rel, const char *text)
+{
+	return spit_bytes(rel, text, strlen(text));
 }
 
 /* The whole file at path (any path: at(rel) for one in the folder), NUL

@@ -22,6 +22,7 @@
 #include <vips/vips.h>
 
 #include "nn/keras.h"
+#include "scratch.h"
 #include "t.h"
 
 /* max over i of |got-want| - (atol + rtol|want|): <= 0 is a pass */
@@ -147,13 +148,12 @@ struct hostile {
 	const char *want;	/* error substring; NULL: loads */
 };
 
+/* scratch_dir/rel holding len bytes of buf; a failure ends the test. */
 static void
-write_file(const char *path, const void *buf, size_t len)
+write_file(const char *rel, const void *buf, size_t len)
 {
-	FILE *f = fopen(path, "wb");
-
-	if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
-		printf("FAIL keras: cannot write %s\n", path);
+	if (spit_bytes(rel, buf, len) != 0) {
+		printf("FAIL keras: cannot write %s\n", at(rel));
 		exit(1);
 	}
 }
@@ -174,11 +174,9 @@ test_small(void)
 		  "unsupported quantization dtype int4" },
 	};
 	const float w[6] = { 0.5f, 0.25f, -1.0f, 2.0f, 0.125f, 0 };
-	const char *tmp = getenv("TMPDIR");
-	char dir[200], path[256], json[4096], name[128];
+	char json[4096], name[128];
 
-	snprintf(dir, sizeof dir, "%s/test_keras.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
+	if (scratch_new("test_keras") == NULL) {
 		T_OK("keras: mkdtemp", 0);
 		return;
 	}
@@ -188,11 +186,9 @@ test_small(void)
 		struct tl_nn *nn;
 
 		snprintf(json, sizeof json, seq_json, h->cls, h->path, h->k, h->quant);
-		snprintf(path, sizeof path, "%s/model.json", dir);
-		write_file(path, json, strlen(json));
-		snprintf(path, sizeof path, "%s/w.bin", dir);
-		write_file(path, w, h->shard_floats * sizeof(float));
-		nn = tl_nn_read_keras(dir, &err);
+		write_file("model.json", json, strlen(json));
+		write_file("w.bin", w, h->shard_floats * sizeof(float));
+		nn = tl_nn_read_keras(scratch_dir, &err);
 		snprintf(name, sizeof name, "keras: %s", h->name);
 		if (h->want == NULL) {
 			float in[4] = { 1, 2, 3, 4 }, out[1] = { 0 };
@@ -211,17 +207,14 @@ test_small(void)
 	}
 	{
 		struct tl_err err = { "" };
-		snprintf(path, sizeof path, "%s/model.json", dir);
-		write_file(path, "{\"modelTopology\": [1,", 21);
+		write_file("model.json", "{\"modelTopology\": [1,", 21);
 		T_OK("keras: truncated json refused",
-		    tl_nn_read_keras(dir, &err) == NULL && strstr(err.msg, "model.json:1:") != NULL);
-		unlink(path);
+		    tl_nn_read_keras(scratch_dir, &err) == NULL && strstr(err.msg, "model.json:1:") != NULL);
+		remove(at("model.json"));
 		T_OK("keras: missing model.json refused",
-		    tl_nn_read_keras(dir, &err) == NULL && strstr(err.msg, "No such file") != NULL);
+		    tl_nn_read_keras(scratch_dir, &err) == NULL && strstr(err.msg, "No such file") != NULL);
 	}
-	snprintf(path, sizeof path, "%s/w.bin", dir);
-	unlink(path);
-	rmdir(dir);
+	scratch_close(1);
 }
 
 /* 3 ------------------------------------------------------------------- */

@@ -25,6 +25,7 @@
 
 #include "backbone/model.h"
 #include "nn/tfgraph.h"
+#include "scratch.h"
 #include "t.h"
 
 #define TOL_REL	2e-4
@@ -63,13 +64,12 @@ struct hostile {
 	const char *want;	/* error substring; NULL: loads */
 };
 
+/* scratch_dir/rel holding len bytes of buf; a failure ends the test. */
 static void
-write_file(const char *path, const void *buf, size_t len)
+write_file(const char *rel, const void *buf, size_t len)
 {
-	FILE *f = fopen(path, "wb");
-
-	if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
-		printf("FAIL tfgraph: cannot write %s\n", path);
+	if (spit_bytes(rel, buf, len) != 0) {
+		printf("FAIL tfgraph: cannot write %s\n", at(rel));
 		exit(1);
 	}
 }
@@ -143,13 +143,11 @@ test_small(void)
 	const float wv[6] = { 2.0f, -1.0f, 0.5f, 0.0f, 3.0f, 1.0f / 6.0f };
 	const int32_t axes[3] = { 1, 2, 0 };
 	unsigned char blob[40];
-	const char *tmp = getenv("TMPDIR");
-	char dir[200], path[256], json[8192], name[256];
+	char json[8192], name[256];
 
 	memcpy(blob, wv, 24);
 	memcpy(blob + 24, axes, 12);
-	snprintf(dir, sizeof dir, "%s/test_tfgraph.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL) {
+	if (scratch_new("test_tfgraph") == NULL) {
 		T_OK("tfgraph: mkdtemp", 0);
 		return;
 	}
@@ -159,11 +157,9 @@ test_small(void)
 		struct tl_nn *nn;
 
 		snprintf(json, sizeof json, graph_json, h->mop, h->extra, h->dtype);
-		snprintf(path, sizeof path, "%s/model.json", dir);
-		write_file(path, json, strlen(json));
-		snprintf(path, sizeof path, "%s/w.bin", dir);
-		write_file(path, blob, h->shard);
-		nn = tl_nn_read_tfgraph(dir, h->in, 4, 4, &h->out, 1, &err);
+		write_file("model.json", json, strlen(json));
+		write_file("w.bin", blob, h->shard);
+		nn = tl_nn_read_tfgraph(scratch_dir, h->in, 4, 4, &h->out, 1, &err);
 		snprintf(name, sizeof name, "tfgraph: %s", h->name);
 		if (h->want == NULL)
 			check_small(nn, name);
@@ -181,16 +177,13 @@ test_small(void)
 	{
 		struct tl_err err = { "" };
 		const char *out = "m";
-		snprintf(path, sizeof path, "%s/model.json", dir);
-		write_file(path, "{\"format\": \"layers-model\", \"modelTopology\": {}}", 47);
+		write_file("model.json", "{\"format\": \"layers-model\", \"modelTopology\": {}}", 47);
 		T_OK("tfgraph: a layers model refused",
-		    tl_nn_read_tfgraph(dir, NULL, 4, 4, &out, 1, &err) == NULL &&
+		    tl_nn_read_tfgraph(scratch_dir, NULL, 4, 4, &out, 1, &err) == NULL &&
 		    strstr(err.msg, "not a TF.js graph model") != NULL);
-		unlink(path);
+		remove(at("model.json"));
 	}
-	snprintf(path, sizeof path, "%s/w.bin", dir);
-	unlink(path);
-	rmdir(dir);
+	scratch_close(1);
 }
 
 /* 2 ------------------------------------------------------------------- */
