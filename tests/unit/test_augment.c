@@ -8,13 +8,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "data/augment.h"
 #include "data/contact.h"
 #include "data/image.h"
+#include "scratch.h"
 #include "t.h"
 
 #define N 32
@@ -446,16 +446,16 @@ test_records(void)
 static void
 test_contact(void)
 {
-	char dir[] = "/tmp/tl-test-augment-XXXXXX", path[256];
+	const char *path;
 	struct tl_contact *c;
 	struct tl_err err;
 	unsigned char tile[8 * 8 * 3];
 	int w = 0, h = 0;
 
 	memset(tile, 90, sizeof tile);
-	if (mkdtemp(dir) == NULL)
+	if (scratch_new("test_augment") == NULL)
 		return;
-	snprintf(path, sizeof path, "%s/sheet.png", dir);
+	path = at("sheet.png");
 	c = tl_contact_new(8, 3, &err);
 	T_OK("contact empty refuses", tl_contact_write(c, path, &err) == -1);
 	for (int r = 0; r < 2; r++) {
@@ -465,18 +465,16 @@ test_contact(void)
 	}
 	T_OK("contact write", tl_contact_write(c, path, &err) == 0);
 	{
-		FILE *f = fopen(path, "rb");
-		unsigned char buf[1 << 12];
-		size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
-		if (f)
-			fclose(f);
-		tl_image_probe(buf, n, NULL, &w, &h, NULL, &err);
+		size_t n = 0;
+		char *buf = slurp(path, &n);
+		if (buf)
+			tl_image_probe(buf, n, NULL, &w, &h, NULL, &err);
+		g_free(buf);
 	}
 	T_EQ_INT("contact width", w, 3 * 8 + 2 * TL_CONTACT_GAP);
 	T_EQ_INT("contact height", h, 2 * 8 + TL_CONTACT_GAP);
 	tl_contact_free(c);
-	unlink(path);
-	rmdir(dir);
+	scratch_close(1);
 }
 
 int

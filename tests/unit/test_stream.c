@@ -9,27 +9,14 @@
 
 #include "core/tensor.h"
 #include "stream/stream.h"
+#include "scratch.h"
 #include "t.h"
 
-static char dir[] = "/tmp/tl-test-stream-XXXXXX";
-
+/* at(name) as tl_reader_open's paths want it (char *const *). */
 static char *
 path(const char *name)
 {
-	static char buf[4][256];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
-	return buf[i];
-}
-
-static void
-write_bytes(const char *name, const void *p, size_t n)
-{
-	FILE *f = fopen(path(name), "wb");
-	fwrite(p, 1, n, f);
-	fclose(f);
+	return (char *)at(name);
 }
 
 static size_t
@@ -180,7 +167,7 @@ test_concat(void)
 	na = read_bytes("c1.tl", a, sizeof a);
 	nb = read_bytes("c2.tl", b, sizeof b);
 	memcpy(a + na, b, nb);
-	write_bytes("cat.tl", a, na + nb);
+	spit_bytes("cat.tl", a, na + nb);
 	T_EQ_INT("concat: cat a b reads both", read_all("cat.tl", &err), 5);
 	{
 		char *p[2] = { path("c1.tl"), path("c2.tl") };
@@ -195,7 +182,7 @@ test_concat(void)
 	}
 	nb = read_bytes("c3.tl", b, sizeof b);
 	memcpy(a + na, b, nb);
-	write_bytes("conflict.tl", a, na + nb);
+	spit_bytes("conflict.tl", a, na + nb);
 	T_EQ_INT("concat: class lists that disagree fail", read_all("conflict.tl", &err), -1);
 	T_OK("concat: conflict message", strstr(err.msg, "disagree on \"classes\"") != NULL);
 }
@@ -212,51 +199,51 @@ test_broken(void)
 	n = read_bytes("b.tl", a, sizeof a);
 	/* every proper prefix of a stream is an error, never a short success */
 	for (size_t k = 0; k < n; k++) {
-		write_bytes("cut.tl", a, k);
+		spit_bytes("cut.tl", a, k);
 		if (read_all("cut.tl", &err) != -1)
 			cut_ok = 0;
 	}
 	T_OK("broken: every truncation is detected", cut_ok);
-	write_bytes("cut.tl", a, n - 12);
+	spit_bytes("cut.tl", a, n - 12);
 	read_all("cut.tl", &err);
 	T_OK("broken: truncated message", strstr(err.msg, "truncated stream") != NULL);
-	write_bytes("empty.tl", a, 0);
+	spit_bytes("empty.tl", a, 0);
 	T_EQ_INT("broken: empty input", read_all("empty.tl", &err), -1);
 	T_OK("broken: empty input message", strstr(err.msg, "empty input") != NULL);
 
 	/* trailer claiming 4 records after 3 */
 	a[n - 1] = 4;
-	write_bytes("count.tl", a, n);
+	spit_bytes("count.tl", a, n);
 	T_EQ_INT("broken: count mismatch", read_all("count.tl", &err), -1);
 	T_OK("broken: count mismatch message", strstr(err.msg, "trailer counts 4 records but 3") != NULL);
 
-	write_bytes("junk.tl", "\xc1\x00\x00", 3);
+	spit_bytes("junk.tl", "\xc1\x00\x00", 3);
 	T_EQ_INT("broken: reserved byte 0xc1", read_all("junk.tl", &err), -1);
-	write_bytes("text.tl", "hello world\n", 12);
+	spit_bytes("text.tl", "hello world\n", 12);
 	T_EQ_INT("broken: text is not a stream", read_all("text.tl", &err), -1);
 	T_OK("broken: text message", strstr(err.msg, "not a tl stream") != NULL);
 	/* a map with tl:1, then an array claiming 2^32-1 elements in 5 bytes */
-	write_bytes("huge.tl", "\x81\xa2tl\x01\xdd\xff\xff\xff\xff", 10);
+	spit_bytes("huge.tl", "\x81\xa2tl\x01\xdd\xff\xff\xff\xff", 10);
 	T_EQ_INT("hostile: huge array count", read_all("huge.tl", &err), -1);
 	T_OK("hostile: huge array message", strstr(err.msg, "elements") != NULL);
 	/* a bin32 declaring 4 GiB */
-	write_bytes("hbin.tl", "\x81\xa2tl\x01\x81\xa1x\xc6\xff\xff\xff\xf0", 13);
+	spit_bytes("hbin.tl", "\x81\xa2tl\x01\x81\xa1x\xc6\xff\xff\xff\xf0", 13);
 	T_EQ_INT("hostile: huge bin length", read_all("hbin.tl", &err), -1);
 	T_OK("hostile: huge bin message", strstr(err.msg, "larger than the limit") != NULL);
 	{
 		unsigned char deep[200];
 		memcpy(deep, "\x81\xa2tl\x01", 5);
 		memset(deep + 5, 0x91, sizeof deep - 5); /* [[[[...]]]] */
-		write_bytes("deep.tl", deep, sizeof deep);
+		spit_bytes("deep.tl", deep, sizeof deep);
 		T_EQ_INT("hostile: deep nesting", read_all("deep.tl", &err), -1);
 		T_OK("hostile: deep nesting message", strstr(err.msg, "nested deeper") != NULL);
 	}
 	/* header, then a record with an integer key */
-	write_bytes("ikey.tl", "\x81\xa2tl\x01\x81\x01\x02\x82\xa2tl\x01\xa3""end\x01", 17);
+	spit_bytes("ikey.tl", "\x81\xa2tl\x01\x81\x01\x02\x82\xa2tl\x01\xa3""end\x01", 17);
 	T_EQ_INT("hostile: non-string key", read_all("ikey.tl", &err), -1);
 	T_OK("hostile: non-string key message", strstr(err.msg, "not a string") != NULL);
 	/* a record before any header */
-	write_bytes("nohdr.tl", "\x81\xa2id\xa1x", 6);
+	spit_bytes("nohdr.tl", "\x81\xa2id\xa1x", 6);
 	T_EQ_INT("broken: record before header", read_all("nohdr.tl", &err), -1);
 }
 
@@ -408,7 +395,7 @@ test_tensor_nonfinite(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL)
+	if (scratch_open("test_stream") != 0)
 		return 2;
 	test_round_trip();
 	test_edit();
@@ -418,11 +405,7 @@ main(void)
 	test_packed_size();
 	test_tensor_invalid();
 	test_tensor_nonfinite();
-	{
-		char cmd[300];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			return 2;
-	}
+	if (scratch_close(1) != 0)
+		return 2;
 	T_DONE();
 }

@@ -23,6 +23,7 @@
 #include "learn/tlm.h"
 #include "learn/train.h"
 #include "stream/stream.h"
+#include "scratch.h"
 #include "t.h"
 
 static double
@@ -263,7 +264,7 @@ xor_set(int with_val)
 }
 
 static void
-test_mlp_and_files(const char *dir)
+test_mlp_and_files(void)
 {
 	struct tl_trainset *ts = xor_set(1);
 	struct tl_train_opts o;
@@ -272,7 +273,6 @@ test_mlp_and_files(const char *dir)
 	struct tl_tlm *m, *m2, *lin, *back;
 	struct tl_rec *h = header("abc", "feat", 8);
 	msgpack_sbuffer b1, b2;
-	char path[512];
 	float emb[16], l1[4], l2[4], *work;
 
 	tl_train_defaults(&o);
@@ -305,9 +305,8 @@ test_mlp_and_files(const char *dir)
 	msgpack_sbuffer_destroy(&b2);
 
 	/* round trip */
-	snprintf(path, sizeof path, "%s/m.tlm", dir);
-	T_OK("file: save", tl_tlm_save(m, path, &err) == 0);
-	back = tl_tlm_load(path, &err);
+	T_OK("file: save", tl_tlm_save(m, at("m.tlm"), &err) == 0);
+	back = tl_tlm_load(at("m.tlm"), &err);
 	T_OK("file: load", back != NULL);
 	if (back != NULL) {
 		work = malloc(tl_head_work_size(m, 2) * sizeof *work);
@@ -339,20 +338,15 @@ test_mlp_and_files(const char *dir)
 	tl_trainset_free(ts);
 }
 
-/* Writes bytes to dir/name and returns tl_tlm_load's message ("" when it loads). */
+/* Writes bytes to scratch_dir/name and returns tl_tlm_load's message ("" when it loads). */
 static const char *
-load_msg(const char *dir, const char *name, const void *p, size_t n, struct tl_err *err)
+load_msg(const char *name, const void *p, size_t n, struct tl_err *err)
 {
-	char path[512];
-	FILE *f;
 	struct tl_tlm *m;
 	const char *msg;
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	fwrite(p, 1, n, f);
-	fclose(f);
-	m = tl_tlm_load(path, err);
+	spit_bytes(name, p, n);
+	m = tl_tlm_load(at(name), err);
 	tl_tlm_free(m);
 	if (m != NULL)
 		return "";
@@ -406,7 +400,7 @@ variant(const msgpack_sbuffer *in, const char *skip, int version, int ck, msgpac
 }
 
 static void
-test_bad_files(const char *dir)
+test_bad_files(void)
 {
 	struct tl_trainset *ts = xor_set(1);
 	struct tl_train_opts o;
@@ -422,35 +416,35 @@ test_bad_files(const char *dir)
 	tl_tlm_set_backbone(m, h, &err);
 	msgpack_sbuffer_init(&b);
 	tl_tlm_pack(m, &b, &err);
-	T_EQ_STR("bad file: the good one loads", load_msg(dir, "good.tlm", b.data, b.size, &err), "");
-	T_EQ_STR("bad file: truncated", load_msg(dir, "cut.tlm", b.data, b.size / 2, &err),
+	T_EQ_STR("bad file: the good one loads", load_msg("good.tlm", b.data, b.size, &err), "");
+	T_EQ_STR("bad file: truncated", load_msg("cut.tlm", b.data, b.size / 2, &err),
 	    "truncated model file");
-	T_EQ_STR("bad file: one byte", load_msg(dir, "one.tlm", b.data, 1, &err), "truncated model file");
-	T_EQ_STR("bad file: empty", load_msg(dir, "empty.tlm", b.data, 0, &err), "empty file");
-	T_EQ_STR("bad file: text", load_msg(dir, "text.tlm", "hello world\n", 12, &err),
+	T_EQ_STR("bad file: one byte", load_msg("one.tlm", b.data, 1, &err), "truncated model file");
+	T_EQ_STR("bad file: empty", load_msg("empty.tlm", b.data, 0, &err), "empty file");
+	T_EQ_STR("bad file: text", load_msg("text.tlm", "hello world\n", 12, &err),
 	    "not a tl model file");
 	variant(&b, "", 2, 1, &v);
-	T_EQ_STR("bad file: format version 2", load_msg(dir, "v2.tlm", v.data, v.size, &err),
+	T_EQ_STR("bad file: format version 2", load_msg("v2.tlm", v.data, v.size, &err),
 	    "model format version 2, this tl reads 1");
 	msgpack_sbuffer_destroy(&v);
 	variant(&b, "tlm", 1, 1, &v);
-	T_EQ_STR("bad file: no tlm key", load_msg(dir, "notlm.tlm", v.data, v.size, &err),
+	T_EQ_STR("bad file: no tlm key", load_msg("notlm.tlm", v.data, v.size, &err),
 	    "not a tl model file");
 	msgpack_sbuffer_destroy(&v);
 	variant(&b, "head", 1, 1, &v);
-	T_EQ_STR("bad file: missing head", load_msg(dir, "nohead.tlm", v.data, v.size, &err),
+	T_EQ_STR("bad file: missing head", load_msg("nohead.tlm", v.data, v.size, &err),
 	    "missing key 'head'");
 	msgpack_sbuffer_destroy(&v);
 	variant(&b, "temperature", 1, 1, &v);
-	T_EQ_STR("bad file: missing temperature", load_msg(dir, "not.tlm", v.data, v.size, &err),
+	T_EQ_STR("bad file: missing temperature", load_msg("not.tlm", v.data, v.size, &err),
 	    "missing key 'temperature'");
 	msgpack_sbuffer_destroy(&v);
 	variant(&b, "", 1, 0, &v);
-	T_EQ_STR("bad file: no checksum", load_msg(dir, "nock.tlm", v.data, v.size, &err),
+	T_EQ_STR("bad file: no checksum", load_msg("nock.tlm", v.data, v.size, &err),
 	    "no checksum (corrupted, or written by an older tl-train: train it again)");
 	msgpack_sbuffer_destroy(&v);
 	variant(&b, "backbone", 1, 1, &v);
-	T_EQ_STR("bad file: missing backbone", load_msg(dir, "nobb.tlm", v.data, v.size, &err),
+	T_EQ_STR("bad file: missing backbone", load_msg("nobb.tlm", v.data, v.size, &err),
 	    "missing key 'backbone'");
 	msgpack_sbuffer_destroy(&v);
 	/* a corrupted dtype: "<f4" of input.mean becomes "<f5" */
@@ -461,18 +455,18 @@ test_bad_files(const char *dir)
 			junk[i + 2] = '5';
 			break;
 		}
-	T_EQ_STR("bad file: a changed byte", load_msg(dir, "dt.tlm", junk, b.size, &err),
+	T_EQ_STR("bad file: a changed byte", load_msg("dt.tlm", junk, b.size, &err),
 	    "corrupted (checksum mismatch)");
 	rechecksum(junk, b.size);
-	T_EQ_STR("bad file: corrupted tensor dtype", load_msg(dir, "dt.tlm", junk, b.size, &err),
+	T_EQ_STR("bad file: corrupted tensor dtype", load_msg("dt.tlm", junk, b.size, &err),
 	    "bad key 'input.mean': tensor has no known dtype (|u1, <f4, <f2, <i4)");
 	memcpy(junk, b.data, b.size);
 	junk[b.size - 1] ^= 1;
-	T_EQ_STR("bad file: a changed checksum", load_msg(dir, "ck.tlm", junk, b.size, &err),
+	T_EQ_STR("bad file: a changed checksum", load_msg("ck.tlm", junk, b.size, &err),
 	    "corrupted (checksum mismatch)");
 	memcpy(junk, b.data, b.size);
 	junk[b.size] = 0;
-	T_EQ_STR("bad file: trailing bytes", load_msg(dir, "trail.tlm", junk, b.size + 1, &err),
+	T_EQ_STR("bad file: trailing bytes", load_msg("trail.tlm", junk, b.size + 1, &err),
 	    "trailing bytes after the model");
 	free(junk);
 	{
@@ -529,20 +523,16 @@ test_ft_epochs(void)
 int
 main(void)
 {
-	char dir[] = "/tmp/test_train.XXXXXX";
-	char cmd[600];
-
-	if (mkdtemp(dir) == NULL)
+	if (scratch_open("test_train") != 0)
 		return 1;
 	test_linear_rule();
 	test_temperature();
 	test_ood();
 	test_holdout();
 	test_ft_epochs();
-	test_mlp_and_files(dir);
-	test_bad_files(dir);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	test_mlp_and_files();
+	test_bad_files();
+	if (scratch_close(1) != 0)
 		return 1;
 	T_DONE();
 }
