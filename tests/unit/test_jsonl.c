@@ -5,23 +5,18 @@
  * dropped across files, and "file:line" for messages.
  */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "stream/jsonl.h"
+#include "scratch.h"
 #include "t.h"
 
-/* A temporary file holding text; its name in path (caller unlinks). */
+/* scratch_dir/rel holding text; its path into path. */
 static void
-put_file(char path[256], const char *text)
+put_file(char path[4200], const char *rel, const char *text)
 {
-	const char *tmp = getenv("TMPDIR");
-	int fd;
-
-	snprintf(path, 256, "%s/test_jsonl.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	fd = mkstemp(path);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+	if (spit(rel, text) != 0)
 		abort();
-	close(fd);
+	snprintf(path, 4200, "%s", at(rel));
 }
 
 int
@@ -38,16 +33,18 @@ main(void)
 		{ 1, ":2" },       /* second file, after its trailer line */
 		{ 0, NULL },
 	};
-	char a[256], b[256], c[256], name[64], *paths[2];
+	char a[4200], b[4200], c[4200], name[64], *paths[2];
 	struct tl_rec *rec = tl_rec_new();
 	struct tl_jsonl_reader *jr;
 	struct tl_err err;
 	int rc;
 
-	put_file(a, "{\"tl\":1,\"producer\":\"x\"}\n{\"id\":\"a\",\"n\":1}\n \t\n{\"id\":\n"
-	            "{\"id\":7}\n{\"id\":\"s\",\"img\":{\"bin\":5}}\n");
-	put_file(b, "{\"tl\":1,\"end\":3}\n{\"id\":\"b\"}\n{\"tl\":1,\"classes\":[\"x\"]}\n");
-	put_file(c, "{\"id\":\"c\"}\n{\"tl\":2}\n");
+	if (scratch_open("test_jsonl") != 0)
+		return 1;
+	put_file(a, "a.jsonl", "{\"tl\":1,\"producer\":\"x\"}\n{\"id\":\"a\",\"n\":1}\n \t\n{\"id\":\n"
+	                       "{\"id\":7}\n{\"id\":\"s\",\"img\":{\"bin\":5}}\n");
+	put_file(b, "b.jsonl", "{\"tl\":1,\"end\":3}\n{\"id\":\"b\"}\n{\"tl\":1,\"classes\":[\"x\"]}\n");
+	put_file(c, "c.jsonl", "{\"id\":\"c\"}\n{\"tl\":2}\n");
 	paths[0] = a;
 	paths[1] = b;
 	jr = tl_jsonl_reader_open(paths, 2, &err);
@@ -79,7 +76,7 @@ main(void)
 	paths[0] = "/nonexistent/x.jsonl";
 	T_OK("jsonl missing file", tl_jsonl_reader_open(paths, 1, &err) == NULL &&
 	     strstr(err.msg, "/nonexistent/x.jsonl") != NULL);
-	unlink(a), unlink(b), unlink(c);
+	scratch_close(1);
 	tl_rec_free(rec);
 	T_DONE();
 }
