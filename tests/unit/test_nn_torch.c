@@ -13,6 +13,7 @@
 
 #include "nn/nn.h"
 #include "ref.h"
+#include "scratch.h"
 #include "t.h"
 
 #define DIR "tests/nn/"
@@ -133,17 +134,19 @@ out:
 static void
 hostile(void)
 {
-	FILE *f = fopen(DIR "tiny.onnx", "rb");
-	static unsigned char buf[1 << 18], mut[1 << 18];
-	size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+	size_t len = 0;
+	unsigned char *buf = (unsigned char *)slurp(DIR "tiny.onnx", &len), *mut = malloc(len + 1);
 	struct tl_err err = { "" };
 	struct tl_nn *nn;
 	int clean = 1, loaded = 0;
 	uint32_t rng = 12345;
 
-	if (f)
-		fclose(f);
 	T_OK("hostile: model read", len > 1000);
+	if (buf == NULL || mut == NULL || len == 0) {
+		g_free(buf);
+		free(mut);
+		return;
+	}
 	nn = tl_nn_load_onnx("/nonexistent/model.onnx", NULL, &err);
 	T_OK("hostile: missing file fails with a message",
 	    nn == NULL && strstr(err.msg, "No such file") != NULL);
@@ -178,6 +181,8 @@ hostile(void)
 	}
 	T_OK("hostile: corrupted models load or fail with a message", clean);
 	printf("  truncated prefixes that still loaded: %d\n", loaded);
+	g_free(buf);
+	free(mut);
 }
 
 /* Builder: x [N,2,4,4] -> Conv 3x3 pad 1 (3 out) -> Relu -> GAP -> Flatten
