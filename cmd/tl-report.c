@@ -302,6 +302,43 @@ check(const struct opts *o, const struct tl_eval *ev, const struct tl_evalset *s
 	return ok;
 }
 
+/* Every labelled record needs a verdict once the set has any: those
+ * without count as bad. */
+static void
+want_verdicts(const struct tl_evalset *s, struct tl_bad *bad)
+{
+	for (size_t i = 0; i < tl_evalset_count(s); i++) {
+		struct tl_eval_rec e;
+		tl_evalset_record(s, i, &e);
+		if (e.pred == -2)
+			tl_bad_record(bad, e.id, "no pred and no prob");
+	}
+}
+
+/* The report's header: model, backbone, date, dataset hash, counts. */
+struct meta_text {
+	char model[256], backbone[256], date[32], dataset[65];
+};
+
+static void
+describe(struct tl_reader *r, const struct tl_evalset *s, const struct opts *o,
+         struct tl_report_meta *m, struct meta_text *t)
+{
+	const struct tl_rec *h = tl_reader_header(r);
+
+	run_date(t->date);
+	tl_evalset_sha256(s, t->dataset);
+	m->model = header_str(h, "classifier", "version", t->model, sizeof t->model);
+	if (!*m->model)
+		m->model = header_str(h, "classifier", "name", t->model, sizeof t->model);
+	m->backbone = header_str(h, "model", "name", t->backbone, sizeof t->backbone);
+	if (!*m->backbone) /* tl-classify on images: no emb, so no "model" */
+		m->backbone = header_str(h, "classifier", "backbone", t->backbone, sizeof t->backbone);
+	m->date = t->date, m->dataset = t->dataset, m->ood_label = o->ood_label;
+	m->records = o->bad.seen, m->unlabelled = tl_evalset_unlabelled(s), m->bad = o->bad.bad;
+	m->min_count = o->min_count;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -311,8 +348,8 @@ main(int argc, char **argv)
 	struct tl_shots *shots = NULL;
 	struct tl_eval ev;
 	struct tl_report_meta m = { 0 };
+	struct meta_text text;
 	struct tl_err err;
-	char model[256], backbone[256], date[32], dataset[65];
 	int ok;
 
 	tl_cli_init(argv[0]);
@@ -335,24 +372,8 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	o.coverage |= !tl_evalset_has_verdicts(s);
 	if (!o.coverage)
-		for (size_t i = 0; i < tl_evalset_count(s); i++) {
-			struct tl_eval_rec e;
-			tl_evalset_record(s, i, &e);
-			if (e.pred == -2)
-				tl_bad_record(&o.bad, e.id, "no pred and no prob");
-		}
-	run_date(date);
-	tl_evalset_sha256(s, dataset);
-	m.model = header_str(tl_reader_header(r), "classifier", "version", model, sizeof model);
-	if (!*m.model)
-		m.model = header_str(tl_reader_header(r), "classifier", "name", model, sizeof model);
-	m.backbone = header_str(tl_reader_header(r), "model", "name", backbone, sizeof backbone);
-	if (!*m.backbone) /* tl-classify on images: no emb, so no "model" */
-		m.backbone = header_str(tl_reader_header(r), "classifier", "backbone", backbone,
-		    sizeof backbone);
-	m.date = date, m.dataset = dataset, m.ood_label = o.ood_label;
-	m.records = o.bad.seen, m.unlabelled = tl_evalset_unlabelled(s), m.bad = o.bad.bad;
-	m.min_count = o.min_count;
+		want_verdicts(s, &o.bad);
+	describe(r, s, &o, &m, &text);
 	if (o.coverage) {
 		(o.json ? tl_coverage_json(stdout, &m, s, TL_REPORT_RECORDS) : tl_coverage_text(stdout, &m, s));
 	} else {
