@@ -130,13 +130,49 @@ flush_batch(struct tl_classifier *c, struct tl_writer *w, struct tl_bad *bad)
 	tl_classifier_reset(c);
 }
 
+/* Every record of r through c to w, in batches; a bad record is counted
+ * and skipped, a broken stream or out of memory ends the run (exit 1, no
+ * trailer). */
+static void
+classify_all(struct tl_classifier *c, struct tl_reader *r, struct tl_writer *w,
+             struct tl_bad *bad)
+{
+	struct tl_rec *rec;
+	struct tl_err err;
+	int st;
+
+	if ((rec = tl_rec_new()) == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	while ((st = tl_reader_next(r, rec, &err)) == 1) {
+		int added;
+		bad->seen++;
+		if ((added = tl_classifier_add(c, rec, &err)) == TL_SKIP) {
+			const char *id = tl_rec_str(rec, "id");
+			tl_bad_record(bad, id ? id : "(record without id)", err.msg);
+			continue;
+		}
+		if (added != TL_OK) {
+			tl_writer_abort(w);
+			tl_die(TL_EXIT_DATA, "%s", err.msg);
+		}
+		if (tl_classifier_full(c))
+			flush_batch(c, w, bad);
+	}
+	if (st < 0) {
+		tl_writer_abort(w);
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	}
+	flush_batch(c, w, bad);
+	tl_rec_free(rec);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct tl_classify_opts o;
 	struct tl_classifier *c;
 	struct tl_bad bad;
-	struct tl_rec *h, *rec;
+	struct tl_rec *h;
 	struct tl_reader *r;
 	struct tl_writer *w = NULL;
 	struct tl_err err;
@@ -162,28 +198,7 @@ main(int argc, char **argv)
 	}
 	if (*tl_classifier_warning(c))
 		tl_warn("%s", tl_classifier_warning(c));
-	if ((rec = tl_rec_new()) == NULL)
-		tl_die(TL_EXIT_DATA, "out of memory");
-	while ((st = tl_reader_next(r, rec, &err)) == 1) {
-		int added;
-		bad.seen++;
-		if ((added = tl_classifier_add(c, rec, &err)) == TL_SKIP) {
-			const char *id = tl_rec_str(rec, "id");
-			tl_bad_record(&bad, id ? id : "(record without id)", err.msg);
-			continue;
-		}
-		if (added != TL_OK) {
-			tl_writer_abort(w);
-			tl_die(TL_EXIT_DATA, "%s", err.msg);
-		}
-		if (tl_classifier_full(c))
-			flush_batch(c, w, &bad);
-	}
-	if (st < 0) {
-		tl_writer_abort(w);
-		tl_die(TL_EXIT_DATA, "%s", err.msg);
-	}
-	flush_batch(c, w, &bad);
+	classify_all(c, r, w, &bad);
 	if (tl_writer_close(w, &err) < 0)
 		tl_cli_write_failed(&err);
 	tl_classifier_counts(c, &done, &unknown);
@@ -191,7 +206,6 @@ main(int argc, char **argv)
 		tl_warn("%lld read, %lld skipped, %lld classified, %lld unknown", bad.seen, bad.bad,
 		    done, unknown);
 	tl_reader_close(r);
-	tl_rec_free(rec);
 	tl_rec_free(h);
 	tl_classifier_free(c);
 	tl_cli_close_stdout();

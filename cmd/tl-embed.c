@@ -43,8 +43,9 @@ static const char help[] =
 static void list_layers(struct tl_embed_opts *o);
 static void embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad);
 
-int
-main(int argc, char **argv)
+/* The options, checked against each other; exits 2 on a usage error. */
+static void
+parse(int argc, char **argv, struct tl_embed_opts *op, struct tl_bad *bad, int *listp)
 {
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' }, { "layer", required_argument, NULL, 'l' },
@@ -60,11 +61,8 @@ main(int argc, char **argv)
 	struct tl_embed_opts o = { .model = TL_DEFAULT_BACKBONE, .batch = 32, .mode = -1,
 	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT };
 	const char *pool = NULL, *env = getenv("TL_THREADS");
-	struct tl_bad bad;
 	int c, list = 0, model_given = 0;
 
-	tl_cli_init(argv[0]);
-	tl_bad_init(&bad);
 	if (env && *env)
 		o.threads = (int)tl_opt_int(usage, "TL_THREADS", env, 1, 256);
 	while ((c = getopt_long(argc, argv, "m:l:p:b:j:hV", longopts, NULL)) != -1) {
@@ -80,8 +78,8 @@ main(int argc, char **argv)
 		case 's': o.scale = optarg; break;
 		case 'P': o.max_pixels = (unsigned long long)tl_opt_int(usage, "--max-pixels",
 		    optarg, 1, 1LL << 40); break;
-		case 'B': tl_bad_opt(&bad, usage, optarg); break;
-		case 'X': bad.strict = 1; break;
+		case 'B': tl_bad_opt(bad, usage, optarg); break;
+		case 'X': bad->strict = 1; break;
 		case 'L': list = 1; break;
 		case 'c': o.cut = 1; break;
 		default: tl_cli_opt(c, usage, help);
@@ -107,6 +105,20 @@ main(int argc, char **argv)
 	o.pool = o.layer || o.cut ? TL_POOL_NONE : TL_POOL_AVG;
 	if (pool && tl_pool_parse(pool, &o.pool) < 0)
 		tl_cli_usage_error(usage, "--pool: '%s' is not avg, max, avgmax or none", pool);
+	*op = o;
+	*listp = list;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tl_embed_opts o;
+	struct tl_bad bad;
+	int list;
+
+	tl_cli_init(argv[0]);
+	tl_bad_init(&bad);
+	parse(argc, argv, &o, &bad, &list);
 	if (list)
 		list_layers(&o);
 	embed(&o, argv + optind, argc - optind, &bad);
