@@ -34,3 +34,19 @@ lay_missing=$(sed -n '/^## Layout/,/^Environment:/p' "$top/README.md" |
 		[ -f "$top/lib/$lay_p" ] || printf '%s ' "$lay_p"
 	done)
 same "layout: README's Layout map names existing lib/ files" "$lay_missing" ""
+
+# a function tl_X_* is in X.c, or its file's row of lib/README.md's prefix
+# table names X
+lay_pre=$(sed -n '/<!-- prefixes:begin -->/,/<!-- prefixes:end -->/p' "$top/lib/README.md" |
+	awk -F'|' '$2 ~ /`[a-z]+\/[a-z_*]+\.c`/ { f = $2; gsub(/[` ]/, "", f); print f ":" $3 }')
+lay_stray=$(for lay_c in "$top"/lib/*/*.c; do
+	lay_rel=${lay_c#"$top"/lib/} lay_b=$(basename "$lay_c" .c)
+	lay_ok=" $(printf '%s\n' "$lay_pre" | awk -F: -v f="$lay_rel" -v d="${lay_rel%/*}/*.c" \
+		'$1 == f || $1 == d { printf "%s ", $2 }') "
+	grep -oE '^tl_[a-z0-9]+(_[a-z0-9_]*)?\(' "$lay_c" | sed 's/^tl_//; s/[_(].*//' | sort -u |
+	while read -r lay_p; do
+		[ "$lay_p" = "$lay_b" ] && continue
+		case $lay_ok in *" $lay_p "*) ;; *) printf '%s: tl_%s_*; ' "$lay_rel" "$lay_p" ;; esac
+	done
+done)
+same "layout: every tl_X_* function is in X.c or listed in lib/README.md" "$lay_stray" ""
