@@ -122,7 +122,7 @@ fuzzers: $(FUZZERS)
 # check: the whole suite on the normal build, then again on the sanitizer build,
 # both built with WERROR=1.  tests/run prints one line per test and ends with
 # "N passed, N failed".
-check:
+check: deps-test
 	$(MAKE) WERROR=1 all units
 	$(MAKE) WERROR=1 SAN=1 all units
 	tests/run
@@ -134,8 +134,13 @@ valgrind: all units
 fuzz:
 	tests/fuzz/run $(FUZZ_SECONDS)
 
+# deps: what the tools, the demo and the pipelines need; deps-test: also what
+# the tests and benchmarks need (make check runs it first)
 deps:
 	@sh tools/deps.sh
+
+deps-test:
+	@sh tools/deps.sh test
 
 model:
 	@sh tools/fetch-model.sh models
@@ -162,5 +167,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz bin bin-san
 
-.PHONY: FORCE pkgcheck all check units fuzzers valgrind fuzz deps model demo bench install uninstall clean
+.PHONY: FORCE pkgcheck all check units fuzzers valgrind fuzz deps deps-test model demo bench install uninstall clean
 .SECONDARY:

@@ -1,20 +1,34 @@
 #!/bin/sh
-# tools/deps.sh - installs the Debian packages tl builds, tests and benchmarks
-# with (make deps).  Node.js and npm come with the machine (nodesource build);
-# they are not installed from Debian, whose npm would conflict with it.
+# tools/deps.sh - installs Debian packages, in two sets:
+#   sh tools/deps.sh        (make deps) what building tl, running its tools,
+#                           the demo and the pipelines need
+#   sh tools/deps.sh test   (make deps-test, which make check runs first)
+#                           also what the tests, fuzzers and benchmarks need:
+#                           peers (PyTorch, ONNX and its conformance data),
+#                           mandoc, clang, archivers, chromium, ...
+# Node.js and npm come with the machine (nodesource build); they are not
+# installed from Debian, whose npm would conflict with it.
 set -e
-PKGS="build-essential pkg-config libvips-dev libvips-tools libglib2.0-dev libopenblas-dev
+# build: compiler, pkg-config and the -dev packages of the Makefile's PKGS
+# (onnx.proto from libonnx-dev, protoc-c); run: the vips CLI
+# (pipelines/hymenoptera/foreign.sh, the demo's letters) with numpy and fonts
+RUN="build-essential pkg-config libvips-dev libvips-tools libglib2.0-dev libopenblas-dev
 libmsgpack-dev libarchive-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
-libonnx-dev libonnx-testdata mandoc jq zip p7zip-full fonts-dejavu-core
-fonts-dejavu-extra fonts-liberation2 fonts-freefont-ttf
-python3-torch python3-torchvision python3-onnx python3-numpy python3-sklearn
-python3-msgpack time clang chromium"
+libonnx-dev python3-numpy fonts-dejavu-core fonts-dejavu-extra fonts-liberation2
+fonts-freefont-ttf"
+TEST="libonnx-testdata mandoc jq zip p7zip-full python3-torch python3-torchvision
+python3-onnx python3-sklearn python3-msgpack time clang chromium"
+case ${1:-run} in
+run) PKGS=$RUN what=deps ;;
+test) PKGS="$RUN $TEST" what=deps-test ;;
+*) echo "usage: tools/deps.sh [run|test]" >&2; exit 2 ;;
+esac
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
-[ -z "$missing" ] && { echo "deps: all installed"; exit 0; }
-echo "deps: installing$missing"
+[ -z "$missing" ] && { echo "$what: all installed"; exit 0; }
+echo "$what: installing$missing"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive

@@ -8,7 +8,7 @@
 # were not run and why (a tool not written yet, no models/, a requires: line;
 # each such example also prints "SKIP man-example PAGE#N: why").
 
-man_pybin=$T/man-pybin # python3 = Debian's, which make deps equips
+man_pybin=$T/man-pybin # python3 = Debian's, which make deps and deps-test equip
 mkdir -p "$man_pybin"
 [ -x /usr/bin/python3 ] && ln -sf /usr/bin/python3 "$man_pybin/python3"
 man_path=$BIN:$man_pybin:$PATH

@@ -149,7 +149,7 @@ fi
 # --- rendered by a real browser (not under the sanitizers: pointless there) ---------
 case $BIN in */bin-san) return 0 ;; esac
 if ! command -v chromium >/dev/null; then
-	fail html-chromium "chromium is not installed: run make deps"
+	fail html-chromium "chromium is not installed: run make deps-test"
 	return 0
 fi
 # (timeout: a guard against a hang, far above the few seconds it takes even
