@@ -47,7 +47,7 @@ tl_progress_format(char *buf, size_t size, const char *name, const char *unit,
 		snprintf(count, sizeof count, "%lld/%lld (%.0f%%)", done, total,
 		    done >= total ? 100.0 : (double)(100 * done / total));
 	else
-		snprintf(count, sizeof count, "%lld %ss", done, unit);
+		snprintf(count, sizeof count, "%lld %s%s", done, unit, done == 1 ? "" : "s");
 	if (done > 0 && elapsed > 0) {
 		if (r >= 1)
 			snprintf(rate, sizeof rate, "%s%.1f %ss/s", total > 0 ? " " : ", ", r, unit);
@@ -98,6 +98,7 @@ put(struct tl_progress *p, double t)
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return; /* progress is a courtesy: a closed stderr stops nothing */
 	p->printed = 1;
+	p->shown = p->done;
 }
 
 void
@@ -115,7 +116,7 @@ tl_progress_step(struct tl_progress *p, long long n)
 void
 tl_progress_end(struct tl_progress *p)
 {
-	if (!p->on || !p->printed)
+	if (!p->on || !p->printed || p->shown == p->done)
 		return;
 	if (p->done > 0) /* the end: all there was, whatever the total said */
 		p->total = p->done;

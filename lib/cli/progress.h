@@ -30,6 +30,7 @@ struct tl_progress {
 	const char *unit; /* singular: "image"; "s" makes the plural */
 	double t0, last;
 	long long done, total; /* total 0 when unknown */
+	long long shown;       /* done at the last line */
 };
 /* Progress counted in images. */
 void tl_progress_init(struct tl_progress *p, long long total);
@@ -37,7 +38,7 @@ void tl_progress_init(struct tl_progress *p, long long total);
 void tl_progress_init_unit(struct tl_progress *p, long long total, const char *unit);
 void tl_progress_step(struct tl_progress *p, long long n);
 /* The closing line ("tl-embed: 398/398 (100%) 46.3 images/s, done in 0:08"),
- * when a line was printed. */
+ * when a line was printed and the last one did not say as much. */
 void tl_progress_end(struct tl_progress *p);
 
 /* Writes the line (no newline) for done of total (0: unknown) units after

@@ -18,6 +18,7 @@ test_format(void)
 		{ "known", "image", 120, 398, 2.66, "tl-embed: 120/398 (30%) 45.1 images/s, 0:06 left" },
 		{ "unknown", "image", 120, 0, 2.66, "tl-embed: 120 images, 45.1 images/s" },
 		{ "zero-known", "image", 0, 398, 0, "tl-embed: 0/398 (0%)" },
+		{ "one-unknown", "image", 1, 0, 0.5, "tl-embed: 1 image, 2.0 images/s" },
 		{ "zero-unknown", "image", 0, 0, 3, "tl-embed: 0 images" },
 		{ "over-an-hour", "image", 10, 10000, 10, "tl-embed: 10/10000 (0%) 1.0 images/s, 2:46:30 left" },
 		{ "slow", "epoch", 3, 10, 37.5, "tl-embed: 3/10 (30%) 12.5 s/epoch, 1:28 left" },
