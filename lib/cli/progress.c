@@ -37,8 +37,7 @@ duration(char *buf, size_t size, double sec)
 }
 
 int
-tl_progress_format(char *buf, size_t size, const char *name, const char *unit,
-                   long long done, long long total, double elapsed)
+tl_progress_format(char *buf, size_t size, const char *unit, long long done, long long total, double elapsed)
 {
 	char count[64], rate[64] = "", when[64] = "", d[32];
 	double r = elapsed > 0 ? done / elapsed : 0;
@@ -61,7 +60,7 @@ tl_progress_format(char *buf, size_t size, const char *name, const char *unit,
 			snprintf(when, sizeof when, ", %s left", d);
 		}
 	}
-	return snprintf(buf, size, "%s: %s%s%s", name, count, rate, when);
+	return snprintf(buf, size, "%s%s%s", count, rate, when);
 }
 
 void
@@ -90,10 +89,11 @@ put(struct tl_progress *p, double t)
 	char line[256];
 	int n;
 
-	n = tl_progress_format(line, sizeof line - 1, tl_cli_prog(), p->unit, p->done, p->total,
+	n = snprintf(line, sizeof line, "%s: %s%s", tl_cli_prog(), p->what ? p->what : "",
+	    p->what ? " " : "");
+	tl_progress_format(line + n, sizeof line - 1 - (size_t)n, p->unit, p->done, p->total,
 	    t - p->t0);
-	if (n < 0 || (size_t)n >= sizeof line - 1)
-		n = (int)strlen(line);
+	n = (int)strlen(line);
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return; /* progress is a courtesy: a closed stderr stops nothing */

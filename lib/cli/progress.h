@@ -28,6 +28,7 @@
 struct tl_progress {
 	int on, printed;
 	const char *unit; /* singular: "image"; "s" makes the plural */
+	const char *what; /* NULL, or said before the count: "fine-tune epoch" */
 	double t0, last;
 	long long done, total; /* total 0 when unknown */
 	long long shown;       /* done at the last line */
@@ -41,12 +42,12 @@ void tl_progress_step(struct tl_progress *p, long long n);
  * when a line was printed and the last one did not say as much. */
 void tl_progress_end(struct tl_progress *p);
 
-/* Writes the line (no newline) for done of total (0: unknown) units after
- * elapsed seconds into buf; pure.  The rate is "45.1 images/s", or "12.5
+/* Writes the line after "tl-embed: " (no newline) for done of total (0:
+ * unknown) units after elapsed seconds into buf; pure.  The rate is "45.1 images/s", or "12.5
  * s/epoch" below one a second; time left is "m:ss", or "h:mm:ss" from an
  * hour on; no rate nor time left with nothing done; "done in m:ss" once done
  * reaches a known total.  Returns snprintf's count. */
-int tl_progress_format(char *buf, size_t size, const char *name, const char *unit,
-                       long long done, long long total, double elapsed);
+int tl_progress_format(char *buf, size_t size, const char *unit, long long done,
+                       long long total, double elapsed);
 
 #endif

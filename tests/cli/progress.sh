@@ -41,3 +41,14 @@ if command -v script > /dev/null; then
 	run progress-tty-off 0 "TL_PROGRESS=0 TL_PROGRESS_CLOCK=5 script -qec '$BIN/tl-ingest img > /dev/null' /dev/null"
 	same progress-tty-off-lines "$(grep -c '^tl-ingest: [0-9]/5 ' "$T/out")" 0
 fi
+
+# fine-tuning: a line per epoch (each 5 s on the fixed clock) with time left
+/usr/bin/python3 "$top/tools/demo-data.py" -n 4 letters > /dev/null 2>&1
+"$BIN/tl-ingest" letters 2>/dev/null | "$BIN/tl-split" --dup-distance -1 2>/dev/null |
+	"$BIN/tl-embed" -m mobilenetv2 --cut > cut.tl 2>/dev/null
+run progress-finetune 0 "$P $BIN/tl-train --finetune --ft-epochs 3 -o ft.tlm cut.tl"
+same progress-finetune-lines "$(grep '^tl-train: fine-tune epoch [0-9]/' "$T/err" | tr '\n' '|')" \
+"tl-train: fine-tune epoch 1/3 (33%) 5.0 s/epoch, 0:10 left|tl-train: fine-tune epoch 2/3 (66%) 5.0 s/epoch, 0:05 left|\
+tl-train: fine-tune epoch 3/3 (100%) 5.0 s/epoch, done in 0:15|"
+run progress-finetune-quiet 0 "$P $BIN/tl-train -q --finetune --ft-epochs 3 -o ft.tlm cut.tl"
+same progress-finetune-quiet-lines "$(grep -c '^tl-train: fine-tune epoch [0-9]/' "$T/err")" 0
