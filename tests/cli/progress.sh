@@ -52,3 +52,9 @@ same progress-finetune-lines "$(grep '^tl-train: fine-tune epoch [0-9]/' "$T/err
 tl-train: fine-tune epoch 3/3 (100%) 5.0 s/epoch, done in 0:15|"
 run progress-finetune-quiet 0 "$P $BIN/tl-train -q --finetune --ft-epochs 3 -o ft.tlm cut.tl"
 same progress-finetune-quiet-lines "$(grep -c '^tl-train: fine-tune epoch [0-9]/' "$T/err")" 0
+
+# tl-classify after tl-ingest, in batches of 2
+run progress-classify 0 "$P $BIN/tl-ingest img | $P $BIN/tl-classify -b 2 -m ft.tlm > /dev/null"
+same progress-classify-named "$(grep -cv '^tl-\(ingest\|classify\): ' "$T/err")" 0
+same progress-classify-lines "$(grep '^tl-classify: ' "$T/err" | tr '\n' '|')" \
+"tl-classify: 2 images, 2.5 s/image|tl-classify: 4 images, 2.5 s/image|tl-classify: 5/5 (100%) 3.0 s/image, done in 0:15|"
