@@ -138,11 +138,13 @@ classify_all(struct tl_classifier *c, struct tl_reader *r, struct tl_writer *w,
              struct tl_bad *bad)
 {
 	struct tl_rec *rec;
+	struct tl_progress pr;
 	struct tl_err err;
 	int st;
 
 	if ((rec = tl_rec_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
+	tl_progress_init(&pr, 0);
 	while ((st = tl_reader_next(r, rec, &err)) == 1) {
 		int added;
 		bad->seen++;
@@ -155,14 +157,18 @@ classify_all(struct tl_classifier *c, struct tl_reader *r, struct tl_writer *w,
 			tl_writer_abort(w);
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		}
-		if (tl_classifier_full(c))
+		if (tl_classifier_full(c)) {
 			flush_batch(c, w, bad);
+			tl_progress_step(&pr, bad->seen - pr.done);
+		}
 	}
 	if (st < 0) {
 		tl_writer_abort(w);
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	}
 	flush_batch(c, w, bad);
+	pr.done = bad->seen; /* the last batch too */
+	tl_progress_end(&pr);
 	tl_rec_free(rec);
 }
 

@@ -238,6 +238,7 @@ embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	}
 	flush_batch(e, w, bad);
+	prog.done = bad->seen; /* the last batch too */
 	tl_progress_end(&prog);
 	if (tl_writer_close(w, &err) < 0)
 		tl_cli_write_failed(&err);

@@ -179,6 +179,22 @@ progress(void *ctx, const char *line)
 		tl_warn("%s", line);
 }
 
+/* fine-tuning's epochs as a progress line with time left (cli/progress.h) */
+static void
+epoch_progress(void *ctx, int done, int total)
+{
+	struct tl_progress *p = ctx;
+
+	if (done == 0) {
+		tl_progress_init_unit(p, total, "epoch");
+		p->what = "fine-tune epoch";
+		return;
+	}
+	tl_progress_step(p, 1);
+	if (done == total)
+		tl_progress_end(p);
+}
+
 /* The model file is written at the end, under a temporary name beside it
  * (afile.h): that temporary file is made (and removed) now, so that a path
  * that cannot be written fails before the training rather than after it.
@@ -431,6 +447,7 @@ main(int argc, char **argv)
 	struct tl_train_report rep;
 	struct tl_ft_report frep;
 	struct tl_ft_plan plan;
+	struct tl_progress eprog;
 	struct tl_err err;
 	time_t now;
 	FILE *log;
@@ -446,6 +463,8 @@ main(int argc, char **argv)
 	o.t.init = init;
 	o.t.log = progress;
 	o.t.log_ctx = &o.quiet;
+	if (!o.quiet)
+		o.ft.epoch = epoch_progress, o.ft.epoch_ctx = &eprog;
 	if ((r = tl_reader_open(argv + optind, argc - optind, &err)) == NULL)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	if (init && tl_tlm_check_header(init, tl_reader_header(r), &err) < 0)

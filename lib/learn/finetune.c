@@ -474,6 +474,8 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 	if (snapshot(&j, &best) < 0 || joint_val(&j, ts, vm, err) < 0)
 		goto out;
 	best_ll = vm->logloss, *best_epoch = 0;
+	if (o->epoch)
+		o->epoch(o->epoch_ctx, 0, o->epochs);
 	for (int ep = 0; ep < o->epochs; ep++) {
 		double sum = 0;
 		for (size_t i = ntr - 1; i > 0; i--) { /* Fisher-Yates */
@@ -493,6 +495,8 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 		    ep + 1, sum, vm->acc, vm->logloss);
 		if (to->log)
 			to->log(to->log_ctx, line);
+		if (o->epoch)
+			o->epoch(o->epoch_ctx, ep + 1, o->epochs);
 		if (vm->logloss < best_ll) {
 			best_ll = vm->logloss, *best_epoch = ep + 1;
 			if (snapshot(&j, &best) < 0)

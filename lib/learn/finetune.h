@@ -50,6 +50,10 @@ struct tl_ft_opts {
 	double wd;               /* AdamW decoupled weight decay on weights */
 	double label_smoothing;  /* targets (1-E) one-hot + E/K */
 	const char *to;          /* the tail's end; NULL: the backbone's (model.h ft_to) */
+	/* NULL, or called with done 0 before the joint epochs and after each
+	 * (done 1..total), for the caller's progress line */
+	void (*epoch)(void *ctx, int done, int total);
+	void *epoch_ctx;
 };
 
 void tl_ft_defaults(struct tl_ft_opts *o);
