@@ -63,6 +63,14 @@ FUZZ_SECONDS ?= 60
 
 all: $(TOOLS:%=$(BIN)/%)
 
+# tl-bulk (tl-bulk(1)) is the shell script pipelines/bulk-identify under its
+# tool name, so bin/ holds every tool and `make install` installs them all
+SCRIPTS   := tl-bulk
+all: $(SCRIPTS:%=$(BIN)/%)
+$(BIN)/tl-bulk: pipelines/bulk-identify
+	@mkdir -p $(BIN)
+	@install -m 755 $< $@.tmp && mv -f $@.tmp $@
+
 $(B)/gen/onnx.pb-c.c $(B)/gen/onnx.pb-c.h: /usr/include/onnx/onnx.proto
 	@mkdir -p $(B)/gen
 	@command -v protoc-c >/dev/null || { echo "protoc-c missing: run 'make deps'" >&2; exit 1; }
@@ -153,14 +161,18 @@ demo: deps all model
 bench: all
 	@for b in bench/*/run; do echo "== $$b"; sh $$b || exit 1; done
 
+# The tools find the models installed here without TL_MODEL_PATH: they look in
+# BIN/../share/tl/models next to their own executable (so under any PREFIX, and
+# after DESTDIR staging is moved into place), then in the compiled-in SHAREDIR
+# (tl-embed(1) FILES).
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
-	for t in $(TOOLS); do install -m 755 $(BIN)/$$t $(DESTDIR)$(BINDIR)/$$t; done
+	for t in $(TOOLS) $(SCRIPTS); do install -m 755 $(BIN)/$$t $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MAN_PAGES); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	if [ -d models ]; then mkdir -p $(DESTDIR)$(SHAREDIR)/models && cp -R models/. $(DESTDIR)$(SHAREDIR)/models/; fi
 
 uninstall:
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for t in $(TOOLS) $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MAN_PAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	rm -rf $(DESTDIR)$(SHAREDIR)
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "backbone/model.h"
 #include "nn/keras.h"
@@ -89,11 +90,67 @@ try_path(struct tl_model *m, const char *p)
 	return 1;
 }
 
+/* The models directory of the installation the running program belongs to:
+ * BIN/../share/tl/models for the executable BIN/tl-X, so installed tools find
+ * installed models under any PREFIX, and after DESTDIR staging is moved into
+ * place.  Writes "" when /proc/self/exe cannot be read. */
+static void
+exe_models(char *buf, size_t n)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char *slash;
+
+	buf[0] = '\0';
+	if (len <= 0)
+		return;
+	exe[len] = '\0';
+	for (int i = 0; i < 2; i++) {	/* drop /tl-X, then /bin */
+		if ((slash = strrchr(exe, '/')) == NULL)
+			return;
+		*slash = '\0';
+	}
+	snprintf(buf, n, "%s/share/tl/models", exe);
+}
+
+/* dirs: "" or a colon-separated list; appends d unless it is already there */
+static void
+add_dir(GString *dirs, const char *d)
+{
+	char *list;
+	int dup = 0;
+
+	if (d == NULL || *d == '\0')
+		return;
+	list = g_strdup(dirs->str);
+	for (char *s = NULL, *p = strtok_r(list, ":", &s); p; p = strtok_r(NULL, ":", &s))
+		dup |= strcmp(p, d) == 0;
+	g_free(list);
+	if (!dup)
+		g_string_append_printf(dirs, "%s%s", dirs->len ? ":" : "", d);
+}
+
+/* Where a backbone named without a slash is looked up, in order: each
+ * directory of TL_MODEL_PATH, the installation's own share/tl/models (next
+ * to the executable's bin/), the compiled-in TL_SHAREDIR/models, ./models. */
+static char *
+model_dirs(void)
+{
+	GString *dirs = g_string_new("");
+	char exe[PATH_MAX];
+
+	add_dir(dirs, getenv("TL_MODEL_PATH"));
+	exe_models(exe, sizeof exe);
+	add_dir(dirs, exe);
+	add_dir(dirs, TL_SHAREDIR "/models");
+	add_dir(dirs, "./models");
+	return g_string_free(dirs, FALSE);
+}
+
 static int
 resolve(struct tl_model *m, const char *spec, struct tl_err *err)
 {
 	char tried[2048] = "", cand[PATH_MAX];
-	const char *env = getenv("TL_MODEL_PATH");
 	char *dirs, *save = NULL;
 
 	if (strchr(spec, '/') || ends_with(spec, ".onnx") || ends_with(spec, ".json")) {
@@ -102,8 +159,7 @@ resolve(struct tl_model *m, const char *spec, struct tl_err *err)
 		return tl_err_set(err, "%s: no model there (want a .onnx file, a "
 		    "model.json, or a directory holding one)", spec);
 	}
-	dirs = g_strdup_printf("%s%s%s:./models", env && *env ? env : "",
-	    env && *env ? ":" : "", TL_SHAREDIR "/models");
+	dirs = model_dirs();
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		snprintf(cand, sizeof cand, "%s/%s", d, spec);
 		if (try_path(m, cand)) {
@@ -119,8 +175,9 @@ resolve(struct tl_model *m, const char *spec, struct tl_err *err)
 			strcat(strcat(tried, tried[0] ? ", " : ""), d);
 	}
 	g_free(dirs);
-	return tl_err_set(err, "model '%s' not found in %s (TL_MODEL_PATH; run "
-	    "'make model' for the default backbones)", spec, tried);
+	return tl_err_set(err, "model '%s' not found in %s (set TL_MODEL_PATH, "
+	    "or run 'make model' then 'make install' for the default backbones)",
+	    spec, tried);
 }
 
 static int
