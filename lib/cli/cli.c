@@ -41,8 +41,7 @@ vwarn(const char *fmt, va_list ap)
 	for (char *p = line; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	/* on a terminal, wipe a progress line first so the message stands alone */
-	fprintf(stderr, "%s%s: %s\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", prog, line);
+	fprintf(stderr, "%s: %s\n", prog, line);
 }
 
 void
