@@ -36,7 +36,8 @@ static const char help[] =
     "      --max-pixels N     refuse images declaring more pixels (100000000)\n"
     "      --max-bad N|N%     tolerate that many bad records with status 0\n"
     "      --strict           stop at the first bad record\n"
-    "      --list-layers      print the model's layers and shapes, then exit\n"
+    "      --list-layers      print the model's layers and shapes, marking the\n"
+    "                         default feature layer and the --cut, then exit\n"
     "  -h, --help             this help\n"
     "  -V, --version          the version\n";
 
