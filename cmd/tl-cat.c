@@ -85,6 +85,16 @@ list_opt(struct tl_fields *f, const char *opt, const char *arg)
 		tl_cli_usage_error(USAGE, "%s: %s", opt, err.msg);
 }
 
+/* tl-cat --count FILE, the field forgotten: no field name holds a '/' or
+ * ends in ".tl", a path often does. */
+static int
+count_is_path(const char *s)
+{
+	size_t n = strlen(s);
+
+	return strchr(s, '/') != NULL || (n >= 3 && strcmp(s + n - 3, ".tl") == 0);
+}
+
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
@@ -134,6 +144,9 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (modes > 1)
 		tl_cli_usage_error(USAGE, "choose one of -b, -c, -f and -x");
+	if (o->count && count_is_path(o->count))
+		tl_cli_usage_error(USAGE, "--count: '%s' is a file, not a field: "
+		    "tl-cat --count FIELD %s (FIELD such as label)", o->count, o->count);
 	if (o->from_json && modes == 0)
 		o->out = OUT_STREAM;
 	if ((o->full || o->headers) && o->out != OUT_JSON)

@@ -36,7 +36,8 @@ static const char help[] =
     "      --max-pixels N     refuse images declaring more pixels (100000000)\n"
     "      --max-bad N|N%     tolerate that many bad records with status 0\n"
     "      --strict           stop at the first bad record\n"
-    "      --list-layers      print the model's layers and shapes, then exit\n"
+    "      --list-layers      print the model's layers and shapes, marking the\n"
+    "                         default feature layer and the --cut, then exit\n"
     "  -h, --help             this help\n"
     "  -V, --version          the version\n";
 
@@ -131,6 +132,9 @@ open_embedder(struct tl_embed_opts *o)
 	struct tl_err err;
 	struct tl_embedder *e = tl_embedder_new(o, &err);
 
+	if (e == NULL && o->layer && strstr(err.msg, ": no such "))
+		tl_die(TL_EXIT_USAGE, "--layer: %s: no such layer in %s (tl-embed -m %s "
+		    "--list-layers lists them)", o->layer, o->model, o->model);
 	if (e == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	return e;
@@ -145,11 +149,13 @@ list_layers(struct tl_embed_opts *o)
 	struct tl_nn *nn;
 	struct tl_err err;
 	const char *name, *op;
+	char feat[sizeof m.layer];
 
 	all.layer = NULL;
 	e = open_embedder(&all);
 	m = *tl_embedder_model(e);
 	tl_embedder_free(e);
+	snprintf(feat, sizeof feat, "%s", m.layer);
 	m.layer[0] = '\0';
 	if ((nn = tl_model_load(&m, NULL, NULL, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
@@ -163,6 +169,13 @@ list_layers(struct tl_embed_opts *o)
 		else
 			for (int k = 1; k < r; k++)
 				printf("%s%lld", k > 1 ? "," : "", (long long)d[k]);
+		/* what the sidecar (tl-model.json) makes of this layer */
+		if (strcmp(name, feat) == 0)
+			printf("\tdefault: the features tl-embed pools");
+		if (*m.ft_from && strcmp(name, m.ft_from) == 0)
+			printf("\t--cut: fine-tuning's input");
+		if (*m.ft_to && strcmp(name, m.ft_to) == 0)
+			printf("\tfine-tuning's end");
 		putchar('\n');
 	}
 	tl_nn_free(nn);

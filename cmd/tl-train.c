@@ -275,6 +275,8 @@ read_all(struct tl_reader *r, struct tl_trainset *ts, struct tl_bad *bad)
 		rc = tl_trainset_add(ts, rec, &err);
 		if (rc == TL_NOMEM)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
+		if (rc == TL_STOP)
+			tl_die(TL_EXIT_DATA, "%s: %s", tl_rec_str(rec, "id"), err.msg);
 		if (rc == TL_SKIP)
 			tl_bad_rec(bad, rec, err.msg);
 	}

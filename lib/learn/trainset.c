@@ -95,6 +95,11 @@ tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err 
 		ts->ignored[use]++;
 		return (int)use;
 	}
+	/* tl-ingest's output fed straight in: the whole stream is wrong, say so once */
+	if (tl_rec_get(rec, "emb") == NULL && (tl_rec_get(rec, "img") || tl_rec_get(rec, "pix")))
+		return tl_err_set(err, "an image, not an embedding (no emb): run tl-embed "
+		    "first, as in tl-ingest DIR | tl-embed | tl-train -o m.tlm"),
+		    ts->n ? TL_SKIP : TL_STOP;
 	if (tl_rec_tensor(rec, "emb", &t, err) < 0)
 		return TL_SKIP;
 	if (t.count < 1 || t.count > TL_TLM_MAX_DIM)

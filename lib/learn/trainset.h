@@ -54,8 +54,10 @@ void tl_trainset_free(struct tl_trainset *ts); /* accepts NULL */
  * OTHER) when its split is test (or anything else) or it has no label.
  * TL_SKIP with err for a bad record: no id, no emb, emb not a tensor or
  * holding a NaN or an infinity (tl_rec_tensor), emb size differing from the
- * first one's; with fdim, no emb_frozen of fdim finite values.  TL_NOMEM
- * with err when out of memory. */
+ * first one's; with fdim, no emb_frozen of fdim finite values.  TL_STOP
+ * with err (which says to run tl-embed first) for an image record (img or
+ * pix, no emb) before any record was kept: the stream is tl-ingest's, not
+ * tl-embed's.  TL_NOMEM with err when out of memory. */
 int tl_trainset_add(struct tl_trainset *ts, const struct tl_rec *rec, struct tl_err *err);
 
 /* After the last add: sorts the class list, indexes labels, and when no

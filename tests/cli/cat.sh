@@ -77,6 +77,9 @@ run cat-tsv 0 "$C -f id,label,split,pred,conf,sha256,phash,missing,flags $T/x.tl
 golden tsv.out
 run cat-count-label 0 "$C --count label $T/x.tl"
 lines cat-count-label-text '	2|ants	2|bees	2|'
+# the field forgotten: a file name is not taken as the field
+run cat-count-file 2 "$C --count $T/x.tl < $T/x.tl"
+has cat-count-file-msg "$T/err" "tl-cat: --count: '$T/x.tl' is a file, not a field: tl-cat --count FIELD $T/x.tl (FIELD such as label)"
 run cat-count-pred 0 "$C -c pred $T/x.tl"
 lines cat-count-pred-text '	2|ants	2|bees	1|unknown	1|'
 run cat-count-split 0 "$C -c split --label ants $T/x.tl"

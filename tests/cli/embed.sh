@@ -68,7 +68,16 @@ same "embed: --layer gives the spatial map" \
 same "embed: --pool avgmax doubles the vector" \
     "$("$BIN/tl-embed" -m mobilenetv2 -p avgmax < "$T/in.tl" | "$BIN/tl-cat" | head -n 1 | jq -c '.emb.shape')" '[1152]'
 same "embed: --list-layers" "$("$BIN/tl-embed" -m mobilenetv2 --list-layers | grep '^block_13_expand_relu	')" \
-    "block_13_expand_relu	Conv	14,14,576"
+    "block_13_expand_relu	Conv	14,14,576	default: the features tl-embed pools"
+same "embed: --list-layers marks the cut and the tail's end" \
+    "$("$BIN/tl-embed" -m mobilenetv2 --list-layers | awk -F '\t' 'NF > 3 { print $1 "=" $4 }' | tr '\n' ' ')" \
+    "block_12_add=--cut: fine-tuning's input block_13_expand_relu=default: the features tl-embed pools block_15_expand_relu=fine-tuning's end "
+run "embed: an unknown --layer" 2 "'$BIN/tl-embed' -m mobilenetv2 -l nosuch < '$T/in.tl'"
+has "embed: an unknown --layer points to --list-layers" "$T/err" \
+    "tl-embed: --layer: nosuch: no such layer in mobilenetv2 (tl-embed -m mobilenetv2 --list-layers lists them)"
+run "embed: an unknown --layer of a graph model" 2 "'$BIN/tl-embed' -m centernet -l nosuch < '$T/in.tl'"
+has "embed: an unknown --layer of a graph model, message" "$T/err" \
+    "tl-embed: --layer: nosuch: no such layer in centernet (tl-embed -m centernet --list-layers lists them)"
 
 # without -m: the default backbone, centernet and mobilenetv2 (TL_DEFAULT_BACKBONE):
 # their pooled features concatenated; with --cut, centernet's map at its cut

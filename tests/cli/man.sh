@@ -84,6 +84,15 @@ for man_page in "$top"/man/*.[1-9]; do
 	else
 		fail "man-lint $man_name" "status $_st: $(head -n 5 "$T/lint" | sed "s|$top/||" | tr '\n' '|')"
 	fi
+	# what man(1) shows on an 80-column terminal: no line groff cannot break
+	if command -v groff >/dev/null; then
+		groff -man -Tutf8 -ww "$man_page" 2>&1 >/dev/null | sed "s|$top/||" >"$T/groff"
+		if [ ! -s "$T/groff" ]; then
+			pass "man-groff $man_name"
+		else
+			fail "man-groff $man_name" "$(head -n 5 "$T/groff" | tr '\n' '|')"
+		fi
+	fi
 
 	man_ex=$T/ex.$man_name man_run=$T/run.$man_name
 	if ! sh "$top/tools/man-examples.sh" -d "$man_ex" "$man_page" 2>"$T/exerr"; then
@@ -147,3 +156,10 @@ for man_page in "$top"/man/*.[1-9]; do
 	done
 	echo "man $man_name: $man_ran of $((man_n - man_out)) examples run, $man_not not run${man_why:+:$man_why}"
 done
+
+# NAME says what the tool does: tl-train also fine-tunes
+if grep -q '^\.Nd .*fine-tune' "$top/man/tl-train.1"; then
+	pass "man: tl-train's NAME says it fine-tunes"
+else
+	fail "man: tl-train's NAME says it fine-tunes" "$(grep '^\.Nd' "$top/man/tl-train.1")"
+fi

@@ -7,6 +7,10 @@ PY=/usr/bin/python3
 SYN="$PY $top/bench/train/synth.py"
 $SYN --n 600 --dim 16 --classes 3 --sep 1.5 --test 0.1 > "$T/s.tl"
 
+# tl-ingest's output straight into tl-train: one message saying what to do
+run "train: image records" 1 "'$BIN/tl-ingest' '$top/testdata/shapes' 2>/dev/null | '$BIN/tl-train' -o '$T/img.tlm'"
+same "train: image records: one line, run tl-embed first" "$(cat "$T/err")" \
+    "tl-train: circle/big/c3.png: an image, not an embedding (no emb): run tl-embed first, as in tl-ingest DIR | tl-embed | tl-train -o m.tlm"
 run "train: trains" 0 "'$BIN/tl-train' -o '$T/m.tlm' '$T/s.tl'"
 has "train: counts what it ignored" "$T/err" "ignored: 53 test, 0 unlabelled, 0 other"
 has "train: summary of val" "$T/err" "tl-train: val:   accuracy 1.0000"

@@ -20,6 +20,9 @@ ok | tl-cat --from-json > rec-ok.tl
 { ok; e2 inf/1 bee train 1e999 3; } | tl-cat --from-json > rec-inftrain.tl
 { ok; e2 w/1 wasp val 2 2; e2 w/2 wasp val 2.1 2; } | tl-cat --from-json > rec-valonly.tl
 { echo "$hdr"; e2 x ant '' 3 0; e2 nan/2 bee '' null 3; } | tl-cat --from-json > rec-nanin.tl
+# tl-ingest's records (img, no emb) given to tl-train
+printf '%s\n' '{"tl":1}' '{"id":"i/1","label":"ant","img":{"base64":"aGVsbG8="}}' \
+    '{"id":"i/2","label":"bee","img":{"base64":"aGVsbG8="}}' | tl-cat --from-json > rec-img.tl
 tl-train -q --no-ood -o rec-m.tlm rec-ok.tl 2>/dev/null
 printf '%s\n' '{"tl":1,"classes":["ant","bee"]}' \
     '{"id":"p1","label":"ant","prob":{"dtype":"<f4","shape":[2],"data":[null,0.5]}}' \

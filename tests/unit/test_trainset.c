@@ -78,6 +78,31 @@ test_values(void)
 	tl_rec_free(r);
 }
 
+/* Image records (img, no emb): TL_STOP before any record was kept (the
+ * stream is tl-ingest's), TL_SKIP after. */
+static void
+test_images(void)
+{
+	static const char msg[] = "an image, not an embedding (no emb): run tl-embed first, "
+	    "as in tl-ingest DIR | tl-embed | tl-train -o m.tlm";
+	struct tl_trainset *ts = tl_trainset_new();
+	struct tl_rec *r = tl_rec_new();
+	struct tl_err err;
+
+	mkrec(r, "a/1", "a", NULL, 0);
+	tl_rec_set_str(r, "img", "PNG");
+	T_EQ_INT("images: first is TL_STOP", tl_trainset_add(ts, r, &err), TL_STOP);
+	T_EQ_STR("images: message", err.msg, msg);
+	mkrec(r, "a/2", "a", NULL, 4);
+	T_EQ_INT("images: an emb is kept", tl_trainset_add(ts, r, &err), TL_USE_TRAIN);
+	mkrec(r, "a/3", "a", NULL, 0);
+	tl_rec_set_str(r, "img", "PNG");
+	T_EQ_INT("images: then TL_SKIP", tl_trainset_add(ts, r, &err), TL_SKIP);
+	T_EQ_STR("images: same message", err.msg, msg);
+	tl_trainset_free(ts);
+	tl_rec_free(r);
+}
+
 /* Out of memory: the set is made to believe it is full at 2^52 records, so
  * that growing it asks for 2^57 bytes, more than any address space holds.
  * The value is TL_NOMEM, not the TL_SKIP of a bad record, whatever err
@@ -110,5 +135,6 @@ main(void)
 {
 	test_values();
 	test_nomem();
+	test_images();
 	T_DONE();
 }
