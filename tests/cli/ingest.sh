@@ -36,6 +36,7 @@ fields() {
 # --- usage -------------------------------------------------------------------
 run ingest-help 0 "$I --help"
 has ingest-help-usage "$T/out" "usage: tl-ingest [--strict]"
+has ingest-help-splitdirs "$T/out" "--no-split-folders top folders named train, val, ... are labels, not splits"
 run ingest-version 0 "$I --version"
 same ingest-version-text "$(cat "$T/out")" "tl-ingest 0.1.0"
 for bad in "" "--size 0 x" "--size abc x" "--crop diagonal --size 8 x" "--fit x" \
