@@ -17,6 +17,11 @@
  * single file), and handed back to whoever reads the rest (libarchive
  * through a read callback, the list through fopencookie).
  *
+ * Split folders (walk.h): a directory's are known once it is listed, so a
+ * class folder beside them is warned of wherever it sorts; an archive's only
+ * as its members come.  The folders already warned of are a GLib hash set
+ * of names, one per top folder at most.
+ *
  * Not here: any judgement of the bytes (image.h does that).
  */
 #include <dirent.h>
