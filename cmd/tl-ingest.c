@@ -18,12 +18,14 @@
 
 static const char usage[] =
 	"tl-ingest [--strict] [--keep-duplicates] [--label L] [--size N [--crop centre | --fit]]\n"
-	"       [--max-pixels N] [--max-bad N[%]] [--set KEY=VALUE]... [--list FILE]... [source ...]";
+	"       [--max-pixels N] [--max-bad N[%]] [--no-split-folders] [--set KEY=VALUE]... [--list FILE]...\n"
+	"       [source ...]";
 
 static const char help[] =
-	"Reads images from directories (label = first folder under the root), archives\n"
-	"(tar, tar.gz, zip, 7z, ...) and file lists (--list FILE: path[TAB label] per\n"
-	"line), and writes one record per image on stdout.  '-' is stdin: an archive, an\n"
+	"Reads images from directories (label = first folder under the root; under a\n"
+	"top folder train, val, valid, validation or test: split = that, label = the\n"
+	"folder below), archives (tar, tar.gz, zip, 7z, ...) and file lists (--list\n"
+	"FILE: path[TAB label] per line), and writes one record per image on stdout.  '-' is stdin: an archive, an\n"
 	"image or a file list, told by its first bytes.  Records larger than\n"
 	"TL_MAX_RECORD (default 1 GiB) are skipped as bad.\n\n"
 	"  -l, --label L          label every image L\n"
@@ -32,7 +34,9 @@ static const char help[] =
 	"      --fit              with --size: fit inside NxN, keep the aspect ratio\n"
 	"      --max-pixels N     refuse images declaring more pixels (default 100000000)\n"
 	"      --keep-duplicates  keep exact duplicates (same sha256) instead of dropping\n"
-	"      --set KEY=VALUE    add the string field KEY to every record (repeatable)\n"
+	"      --no-split-folders top folders named train, val, ... are labels, not splits\n"
+	"      --set KEY=VALUE    add the string field KEY to every record (repeatable;\n"
+	"                         --set split=S wins over a split folder)\n"
 	"      --list FILE        read a file list (repeatable)\n"
 	"      --max-bad N[%]     exit 0 with up to N (or N%) bad images\n"
 	"      --strict           stop at the first bad image\n"
@@ -60,6 +64,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "keep-duplicates", no_argument, NULL, 'k' },
 		{ "set", required_argument, NULL, 'S' }, { "list", required_argument, NULL, 'L' },
 		{ "max-bad", required_argument, NULL, 'b' }, { "strict", no_argument, NULL, 'x' },
+		{ "no-split-folders", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
 	char *eq;
@@ -118,6 +123,9 @@ parse(int argc, char **argv, struct opts *o)
 		case 'x':
 			o->bad.strict = 1;
 			break;
+		case 'N':
+			o->walk.no_split_folders = 1;
+			break;
 		default: tl_cli_opt(c, usage, help);
 		}
 	}
@@ -162,6 +170,8 @@ ingest_source(const char *path, int list, struct opts *o, struct tl_ingest *g,
 	while ((r = tl_walk_next(wk, &it, &err)) != 0) {
 		o->bad.seen++;
 		tl_progress_step(pr, 1);
+		if (it.note != NULL)
+			tl_warn("%s", it.note);
 		/* judged from the first bytes before the rest is read */
 		if (r > 0 && tl_image_sniff(it.data, it.len, &err) != 0)
 			r = TL_SKIP;

@@ -25,14 +25,15 @@
 static const char usage[] =
 	"tl-split [--ratio R | --train F --val F --test F | --folds K --fold I [--test F]]\n"
 	"       [--exact] [--seed N] [--dup-distance N] [--dups FILE] [--min-count N\n"
-	"       [--holdout-small]] [--ignore-label L]... [-o split=FILE]... [--max-bad N[%]]\n"
-	"       [--strict] [file ...]";
+	"       [--holdout-small]] [--ignore-label L]... [--resplit] [-o split=FILE]...\n"
+	"       [--max-bad N[%]] [--strict] [file ...]";
 
 static const char help[] =
 	"Reads a whole tl stream and writes it back in order with \"split\" set to train,\n"
 	"val or test on every labelled record, stratified by label, a pure function of\n"
 	"(id or group, seed); duplicates (same sha256, phash within --dup-distance bits,\n"
-	"same \"group\") go to one split.  A summary table goes to stderr.\n\n"
+	"same \"group\") go to one split.  A record that comes with a split (train, val,\n"
+	"test: from tl-ingest's split folders) keeps it.  A summary table goes to stderr.\n\n"
 	"  -r, --ratio R          train:val[:test] (default 70:15:15; 80:20 is train:val)\n"
 	"      --train F, --val F, --test F   the same as fractions (summing to 1)\n"
 	"      --folds K          k-fold: records fall into K folds (and --test F)\n"
@@ -45,6 +46,7 @@ static const char help[] =
 	"      --min-count N      drop classes with fewer than N records\n"
 	"      --holdout-small    ... put them in split \"holdout\" instead\n"
 	"      --ignore-label L   pass records labelled L through without a split\n"
+	"      --resplit          assign records that came with a split again\n"
 	"  -o, --output S=FILE    also write split S (train, val, test, holdout) to FILE;\n"
 	"                         with -o and a terminal on stdout, no stdout stream\n"
 	"      --max-bad N[%]     exit 0 with up to N (or N%) bad records\n"
@@ -100,7 +102,7 @@ static void
 parse(int argc, char **argv, struct opts *o)
 {
 	enum { TRAIN = 256, VAL, TEST, FOLDS, FOLD, EXACT, SEED, DUPDIST, DUPS, MINCOUNT,
-	       HOLDOUT, IGNORE, MAXBAD, STRICT };
+	       HOLDOUT, IGNORE, MAXBAD, STRICT, RESPLIT };
 	static const struct option lo[] = {
 		{ "ratio", required_argument, NULL, 'r' }, { "train", required_argument, NULL, TRAIN },
 		{ "val", required_argument, NULL, VAL }, { "test", required_argument, NULL, TEST },
@@ -111,6 +113,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "min-count", required_argument, NULL, MINCOUNT },
 		{ "holdout-small", no_argument, NULL, HOLDOUT },
 		{ "ignore-label", required_argument, NULL, IGNORE },
+		{ "resplit", no_argument, NULL, RESPLIT },
 		{ "output", required_argument, NULL, 'o' },
 		{ "max-bad", required_argument, NULL, MAXBAD }, { "strict", no_argument, NULL, STRICT },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
@@ -145,6 +148,7 @@ parse(int argc, char **argv, struct opts *o)
 		case MINCOUNT: o->sp.min_count = tl_opt_int(usage, "--min-count", optarg, 0, LLONG_MAX); break;
 		case HOLDOUT: o->sp.holdout_small = 1; break;
 		case IGNORE: o->ignore[o->sp.nignore++] = optarg; break;
+		case RESPLIT: o->sp.resplit = 1; break;
 		case 'o': output_opt(o, optarg); nout++; break;
 		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
@@ -207,7 +211,7 @@ read_all(struct tl_reader *r, struct tl_split *s, struct tl_bad *bad)
 static void
 report(const struct tl_split *s, const struct opts *o)
 {
-	long long unl, ign, ng, nm;
+	long long unl, ign, ng, nm, kept, straddling;
 	const char *p = "tl-split: ";
 
 	for (size_t c = 0; c < tl_split_nclasses(s); c++) {
@@ -221,6 +225,15 @@ report(const struct tl_split *s, const struct opts *o)
 	tl_split_passed(s, &unl, &ign);
 	tl_warn("%lld duplicate group%s (%lld records) kept together", ng, ng == 1 ? "" : "s", nm);
 	tl_split_write_groups(s, stderr, p, 20);
+	tl_split_kept(s, &kept, &straddling);
+	if (kept > 0)
+		tl_warn("%lld record%s keep the split they came with; --resplit to assign again",
+		        kept, kept == 1 ? "" : "s");
+	if (straddling > 0) {
+		tl_warn("%lld duplicate group%s came with different splits", straddling,
+		        straddling == 1 ? "" : "s");
+		tl_split_write_straddling(s, stderr, p, 20);
+	}
 	tl_split_write_table(s, stderr, p);
 	if (unl > 0 || ign > 0)
 		tl_warn("%lld unlabelled and %lld ignored records passed through without a split",

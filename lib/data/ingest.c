@@ -131,6 +131,7 @@ tl_ingest_item(struct tl_ingest *g, const struct tl_item *it, struct tl_rec *rec
 	if (tl_rec_set_str(rec, "id", it->id) != 0 ||
 	    tl_rec_set_str(rec, "src", it->src) != 0 ||
 	    (it->label != NULL && tl_rec_set_str(rec, "label", it->label) != 0) ||
+	    (it->split != NULL && tl_rec_set_str(rec, "split", it->split) != 0) ||
 	    tl_rec_set_bin(rec, "sha256", sum, sizeof sum) != 0 ||
 	    tl_rec_set_u64(rec, "width", (uint64_t)w) != 0 ||
 	    tl_rec_set_u64(rec, "height", (uint64_t)h) != 0 ||

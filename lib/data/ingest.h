@@ -1,6 +1,6 @@
 /*
  * ingest.h - one image file to one tl-ingest record (stream.md): id, src,
- * label, sha256 of the file's bytes, width and height after EXIF orientation,
+ * label, split (from a split folder, walk.h), sha256 of the file's bytes, width and height after EXIF orientation,
  * the 64-bit phash, and either the original bytes ("img") or decoded 8-bit
  * sRGB pixels ("pix", |u1 [H,W,3]) thumbnailed to a size.
  *
@@ -29,7 +29,8 @@ struct tl_ingest_opts {
 	int size;            /* 0: keep the original bytes in "img"; else "pix" */
 	enum tl_fit fit;     /* how pix fits size x size */
 	int keep_duplicates; /* write exact duplicates too */
-	char *const *sets;   /* nsets string fields for every record, "KEY\0VALUE" each */
+	char *const *sets;   /* nsets string fields for every record, "KEY\0VALUE" each;
+	                        a "split" here replaces the split folder's */
 	int nsets;
 	size_t max_record;   /* a record packing to more bytes is a bad item
 	                        (tl_max_record(): what readers accept) */

@@ -32,6 +32,7 @@ struct item {
 	uint64_t phash;
 	int has_phash;
 	long cls;                      /* class index; -1: passed through */
+	enum tl_split_bin given;       /* the split it came with, or TL_SPLIT_NONE */
 	enum tl_split_bin bin;
 	size_t unit;                   /* group index, for assigned records */
 };
@@ -42,6 +43,7 @@ struct unit {
 	double u;
 	size_t size, first, last;      /* members: items first, ..., via next[] */
 	int bin;                       /* -1 until decided (index into bins) */
+	int straddles;                 /* members came with different splits */
 };
 
 struct tl_split {
@@ -58,6 +60,7 @@ struct tl_split {
 	struct unit *units;
 	size_t nunits, *next;          /* next[item]: the next member of its unit */
 	long long ngroups, nmembers;
+	long long kept, straddling;
 	/* bins: shares of [0,1) and the split each one means */
 	double share[65];
 	enum tl_split_bin binsplit[65];
@@ -221,7 +224,7 @@ str_field(struct tl_rec *rec, const char *key, const char **out, struct tl_err *
 int
 tl_split_add(struct tl_split *s, struct tl_rec *rec, struct tl_err *err)
 {
-	struct item it = { .rec = rec, .cls = -1, .bin = TL_SPLIT_NONE };
+	struct item it = { .rec = rec, .cls = -1, .given = TL_SPLIT_NONE, .bin = TL_SPLIT_NONE };
 	const msgpack_object *v;
 
 	if (tl_rec_get(rec, "id") == NULL)
@@ -242,6 +245,12 @@ tl_split_add(struct tl_split *s, struct tl_rec *rec, struct tl_err *err)
 			return tl_err_set(err, "\"sha256\" is not 32 bytes of bin"), TL_SKIP;
 		it.sha256 = (const unsigned char *)v->via.bin.ptr;
 	}
+	if (!s->o.resplit && (v = tl_rec_get(rec, "split")) != NULL &&
+	    v->type == MSGPACK_OBJECT_STR) /* another type: replaced, as before */
+		for (int b = TL_SPLIT_TRAIN; b <= TL_SPLIT_TEST; b++)
+			if (v->via.str.size == strlen(tl_split_name(b)) &&
+			    memcmp(v->via.str.ptr, tl_split_name(b), v->via.str.size) == 0)
+				it.given = (enum tl_split_bin)b;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 256;
 		struct item *t = realloc(s->it, cap * sizeof *t);
@@ -318,6 +327,32 @@ make_classes(struct tl_split *s, struct tl_err *err)
 
 /* ---- groups ---- */
 
+/* A unit some of whose members came with a split goes to the bin of its
+ * first such member's split (the first bin meaning that split). */
+static void
+given_bin(struct tl_split *s, struct unit *un)
+{
+	enum tl_split_bin first = TL_SPLIT_NONE;
+
+	for (size_t i = un->first; i != (size_t)-1; i = s->next[i]) {
+		const struct item *it = &s->it[i];
+		if (it->given == TL_SPLIT_NONE)
+			continue;
+		s->kept++;
+		if (first == TL_SPLIT_NONE)
+			first = it->given;
+		else if (it->given != first && !un->straddles) {
+			un->straddles = 1;
+			s->straddling++;
+		}
+	}
+	if (first == TL_SPLIT_NONE)
+		return;
+	for (int b = 0; b < s->nbins && un->bin < 0; b++)
+		if (s->binsplit[b] == first)
+			un->bin = b;
+}
+
 /* The assigned records, their duplicate groups, each group's key and u. */
 static int
 make_units(struct tl_split *s, struct tl_err *err)
@@ -375,6 +410,7 @@ make_units(struct tl_split *s, struct tl_err *err)
 		}
 		un->key = g ? g : id;
 		un->u = tl_split_u(s->o.seed, un->key, strlen(un->key));
+		given_bin(s, un);
 		if (un->size > 1) {
 			s->ngroups++;
 			s->nmembers += (long long)un->size;
@@ -503,7 +539,8 @@ tl_split_run(struct tl_split *s, struct tl_err *err)
 			return -1;
 	} else {
 		for (size_t k = 0; k < s->nunits; k++)
-			s->units[k].bin = bin_at(s->share, s->nbins, s->units[k].u);
+			if (s->units[k].bin < 0)
+				s->units[k].bin = bin_at(s->share, s->nbins, s->units[k].u);
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct item *it = &s->it[i];
@@ -512,7 +549,7 @@ tl_split_run(struct tl_split *s, struct tl_err *err)
 			continue;
 		if (it->bin == TL_SPLIT_NONE) { /* assigned */
 			const struct unit *un = &s->units[it->unit];
-			it->bin = s->binsplit[un->bin];
+			it->bin = it->given != TL_SPLIT_NONE ? it->given : s->binsplit[un->bin];
 			if (un->size > 1 && (it->group == NULL || strcmp(it->group, un->key) != 0) &&
 			    tl_rec_set_str(it->rec, "group", un->key) < 0)
 				return tl_err_set(err, "out of memory");
@@ -557,6 +594,36 @@ tl_split_passed(const struct tl_split *s, long long *unlabelled, long long *igno
 {
 	*unlabelled = s->unlabelled;
 	*ignored = s->ignored;
+}
+
+void
+tl_split_kept(const struct tl_split *s, long long *kept, long long *straddling)
+{
+	*kept = s->kept;
+	*straddling = s->straddling;
+}
+
+int
+tl_split_write_straddling(const struct tl_split *s, FILE *f, const char *prefix, int max)
+{
+	long long shown = 0;
+
+	for (size_t k = 0; k < s->nunits && shown < max; k++) {
+		const struct unit *un = &s->units[k];
+		int n = 0;
+		if (!un->straddles)
+			continue;
+		fprintf(f, "%sgroup %s: came with different splits, each keeps its own:", prefix,
+		        un->key);
+		for (size_t i = un->first; i != (size_t)-1; i = s->next[i])
+			if (n++ < 8)
+				fprintf(f, " %s (%s)", s->it[i].id, tl_split_name(s->it[i].bin));
+		fprintf(f, "%s\n", n > 8 ? " ..." : "");
+		shown++;
+	}
+	if (s->straddling > shown)
+		fprintf(f, "%s... and %lld more groups\n", prefix, s->straddling - shown);
+	return ferror(f) ? -1 : 0;
 }
 
 void

@@ -12,6 +12,12 @@
  * mode the bins are cut per class at the ranks of u instead, which meets the
  * ratio within one record per class and moves only records near the cuts.
  *
+ * A record that comes with a split (a "split" of "train", "val" or "test",
+ * e.g. from tl-ingest's split folders) keeps it unless resplit is set; so
+ * does its duplicate group, whose other members take the split of its first
+ * member that came with one.  A group whose members came with different
+ * splits "straddles": each keeps its own, and the caller is told.
+ *
  * The set holds every record it is given (memory: the whole dataset) and
  * gives them back in input order with "split" (and "group") set.
  *
@@ -53,6 +59,7 @@ struct tl_split_opts {
 	int exact;              /* cut at ranks: counts within 1 of the ratio */
 	char *const *ignore;    /* labels passed through without a split */
 	int nignore;
+	int resplit;            /* assign records that came with a split too */
 };
 
 /* Per-class counts, indexed by enum tl_split_bin. */
@@ -105,6 +112,15 @@ const struct tl_split_class *tl_split_class(const struct tl_split *s, size_t i);
 
 /* Records passed through: without a label, with an ignored label. */
 void tl_split_passed(const struct tl_split *s, long long *unlabelled, long long *ignored);
+
+/* Records assigned that kept the split they came with, and duplicate groups
+ * whose members came with different splits. */
+void tl_split_kept(const struct tl_split *s, long long *kept, long long *straddling);
+
+/* Writes up to max lines, one per straddling group in input order:
+ * "group KEY: came with different splits, each keeps its own: id (train)
+ * id (val) ...", then "... and N more groups".  -1 on a write error. */
+int tl_split_write_straddling(const struct tl_split *s, FILE *f, const char *prefix, int max);
 
 /* Groups of two or more records: how many, and how many records in them. */
 void tl_split_ngroups(const struct tl_split *s, long long *groups, long long *members);

@@ -17,11 +17,17 @@
  * single file), and handed back to whoever reads the rest (libarchive
  * through a read callback, the list through fopencookie).
  *
+ * Split folders (walk.h): a directory's are known once it is listed, so a
+ * class folder beside them is warned of wherever it sorts; an archive's only
+ * as its members come.  The folders already warned of are a GLib hash set
+ * of names, one per top folder at most.
+ *
  * Not here: any judgement of the bytes (image.h does that).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +38,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <glib.h>
 
 #include "data/walk.h"
 
@@ -75,7 +82,14 @@ struct tl_walk {
 	size_t namescap;
 	char *idbuf; /* an archive member's id */
 	size_t idcap;
+	/* split folders: recognised (split_folders), some seen (has_split: for
+	   a directory, any; for an archive, so far), the top folders warned of */
+	int split_folders, has_split;
+	GHashTable *warned;
+	char *note;
 };
+
+static const char *split_name(const char *s, size_t n);
 
 static int
 grow(void **p, size_t *cap, size_t need, size_t size)
@@ -351,6 +365,7 @@ walk_new(const char *root, const struct tl_walk_opts *o, struct tl_err *err)
 		return NULL;
 	}
 	w->label = o->label;
+	w->split_folders = !o->no_split_folders;
 	w->max_bytes = o->max_bytes;
 	w->max_name = o->max_name != NULL ? o->max_name : "the limit";
 	w->sfd = w->fd = -1;
@@ -386,6 +401,11 @@ tl_walk_open(const char *path, int list, const struct tl_walk_opts *o, struct tl
 		for (n = strlen(w->root); n > 1 && w->root[n - 1] == '/'; n--)
 			w->root[n - 1] = '\0';
 		r = scan(w, "", err);
+		for (size_t i = 0; r == 0 && i < w->n && w->split_folders; i++) {
+			const char *slash = strchr(w->e[i].id, '/');
+			if (slash && split_name(w->e[i].id, (size_t)(slash - w->e[i].id)))
+				w->has_split = 1;
+		}
 	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		r = tl_err_set(err, "%s", strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) { /* a pipe, a device: read once */
@@ -428,6 +448,90 @@ tl_walk_open_mem(const void *buf, size_t len, const char *name, const struct tl_
 		return NULL;
 	}
 	return w;
+}
+
+/* The split a top folder named s[0..n) stands for, or NULL. */
+static const char *
+split_name(const char *s, size_t n)
+{
+	static const char *name[][2] = { { "train", "train" }, { "val", "val" },
+	                                 { "valid", "val" }, { "validation", "val" },
+	                                 { "test", "test" } };
+
+	for (size_t i = 0; i < sizeof name / sizeof name[0]; i++)
+		if (strlen(name[i][0]) == n && strncasecmp(s, name[i][0], n) == 0)
+			return name[i][1];
+	return NULL;
+}
+
+/* Sets w->note to "ROOT sep FOLDER: " and fmt when top folder id[0..n)
+ * has had no note yet.  -1 when out of memory. */
+static int
+__attribute__((format(printf, 5, 6)))
+note_once(struct tl_walk *w, const char *id, size_t n, const char *sep, const char *fmt, ...)
+{
+	char *folder, *msg;
+	va_list ap;
+
+	if (w->warned == NULL &&
+	    (w->warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)) == NULL)
+		return -1;
+	if ((folder = g_strndup(id, n)) == NULL)
+		return -1;
+	if (g_hash_table_contains(w->warned, folder)) {
+		g_free(folder);
+		return 0;
+	}
+	g_hash_table_add(w->warned, folder);
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_free(w->note);
+	w->note = g_strdup_printf("%s%s%s: %s", w->root, sep, folder, msg);
+	g_free(msg);
+	return 0;
+}
+
+/* The label (label[0..*len), or NULL) and split (or NULL) of directory or
+ * archive id by walk.h's rules, with the note of its top folder the first
+ * time it needs one; sep joins the root and the folder in the note.  -1
+ * when out of memory. */
+static int
+place(struct tl_walk *w, const char *id, const char *sep, const char **label, size_t *len,
+      const char **split)
+{
+	const char *slash = strchr(id, '/'), *sp, *sub;
+	size_t n;
+
+	*label = NULL;
+	*len = 0;
+	*split = NULL;
+	if (slash == NULL) /* directly in the root */
+		return 0;
+	n = (size_t)(slash - id);
+	sp = split_name(id, n);
+	if (sp != NULL && w->split_folders) {
+		w->has_split = 1;
+		*split = sp;
+		if ((sub = strchr(slash + 1, '/')) != NULL) {
+			*label = slash + 1;
+			*len = (size_t)(sub - slash - 1);
+			return 0;
+		}
+		if (w->label != NULL)
+			return 0;
+		return note_once(w, id, n, sep, "images directly in a split folder, not in "
+		                 "class folders: split %s, no label", sp);
+	}
+	*label = id;
+	*len = n;
+	if (sp != NULL && w->label == NULL)
+		return note_once(w, id, n, sep, "label '%.*s' is a split name "
+		                 "(split folders not recognised: --no-split-folders)", (int)n, id);
+	if (w->split_folders && w->has_split)
+		return note_once(w, id, n, sep, "a class folder beside split folders: "
+		                 "its images get no split");
+	return 0;
 }
 
 /* Sets the current item's names: src = a sep b; label may be NULL (none,
@@ -524,7 +628,8 @@ static int
 next_listed(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 {
 	struct entry *e;
-	const char *slash;
+	const char *label, *split, *sep;
+	size_t len;
 	struct stat st;
 	int r, fd;
 
@@ -532,10 +637,11 @@ next_listed(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 		return 0;
 	e = &w->e[w->next++];
 	if (w->kind == W_DIR) {
-		slash = strchr(e->id, '/');
-		r = set_names(w, it, w->root, w->root[strlen(w->root) - 1] == '/' ? "" : "/",
-		              e->id, e->id, slash ? e->id : NULL,
-		              slash ? (size_t)(slash - e->id) : 0);
+		sep = w->root[strlen(w->root) - 1] == '/' ? "" : "/";
+		r = place(w, e->id, sep, &label, &len, &split);
+		if (r == 0)
+			r = set_names(w, it, w->root, sep, e->id, e->id, label, len);
+		it->split = split;
 	} else {
 		r = set_names(w, it, e->id, "", "", e->id, e->label,
 		              e->label ? strlen(e->label) : 0);
@@ -600,7 +706,8 @@ static int
 next_member(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 {
 	struct archive_entry *ae;
-	const char *name, *slash;
+	const char *name, *label, *split;
+	size_t len;
 	int r;
 
 	while (!w->done) {
@@ -627,10 +734,10 @@ next_member(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 			return tl_err_set(err, "out of memory"), TL_NOMEM;
 		if (r == 1)
 			continue;
-		slash = strchr(w->idbuf, '/');
-		if (set_names(w, it, w->root, "!", name, w->idbuf, slash ? w->idbuf : NULL,
-		              slash ? (size_t)(slash - w->idbuf) : 0) != 0)
+		if (place(w, w->idbuf, "!", &label, &len, &split) != 0 ||
+		    set_names(w, it, w->root, "!", name, w->idbuf, label, len) != 0)
 			return tl_err_set(err, "out of memory"), TL_NOMEM;
+		it->split = split;
 		if (r == 2)
 			return tl_err_set(err, "member path has a '..' component");
 		w->cur = C_MEMBER;
@@ -689,8 +796,13 @@ tl_walk_next(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 	it->data = NULL;
 	it->len = 0;
 	it->size = -1;
+	it->split = NULL;
+	it->note = NULL;
 	end_item(w);
+	g_free(w->note);
+	w->note = NULL;
 	r = w->kind == W_ARCHIVE ? next_member(w, it, err) : next_listed(w, it, err);
+	it->note = w->note;
 	return r < 0 && r != TL_NOMEM ? TL_SKIP : r;
 }
 
@@ -721,5 +833,8 @@ tl_walk_close(struct tl_walk *w)
 	free(w->buf);
 	free(w->names);
 	free(w->idbuf);
+	if (w->warned != NULL)
+		g_hash_table_destroy(w->warned);
+	g_free(w->note);
 	free(w);
 }

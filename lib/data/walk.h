@@ -15,7 +15,13 @@
  * without a leading "/" or "./"), label by the same rule, and a member
  * whose path has a ".." component is a bad item, never taken under another
  * name; for a list, id is the path as written and label the text after the
- * TAB.  opts->label replaces every label.  src is the path opened, or
+ * TAB.  Split folders: in a directory or an archive, a top folder named
+ * train, val, valid, validation or test (case-insensitive) is a split, not a
+ * class: its items get split "train", "val" (for val, valid and validation)
+ * or "test" and the label of the folder below it, none when an image lies
+ * in the split folder itself; opts->no_split_folders turns this off (the
+ * folder is then a label like any other).  opts->label replaces every label,
+ * never a split.  src is the path opened, or
  * archive!member with the member path as the archive has it ("stdin" for an
  * archive on standard input).  In directories and archives only names with
  * an image extension are taken (case-insensitive: jpg jpeg jpe jfif png gif
@@ -58,6 +64,7 @@ struct tl_walk_opts {
 	const char *label;    /* every item's label, or NULL: from the path */
 	size_t max_bytes;     /* a larger file is a bad item */
 	const char *max_name; /* that limit's name in messages ("TL_MAX_RECORD") */
+	int no_split_folders; /* top folders named train, val, ... are labels */
 };
 
 /* One file.  Every pointer is owned by the walk and valid until the next
@@ -66,6 +73,13 @@ struct tl_item {
 	const char *id;
 	const char *src;
 	const char *label;         /* NULL when none */
+	const char *split;         /* "train", "val", "test" from a split folder, or NULL */
+	const char *note;          /* NULL, or a warning about the item's top folder,
+	                              once per folder (ROOT/F, or archive!F): images
+	                              directly in a split folder; a label that is a
+	                              split name with no_split_folders; a class folder
+	                              beside split folders (from the first split
+	                              folder on, in an archive) */
 	const unsigned char *data; /* the first bytes, or all after tl_walk_read */
 	size_t len;
 	long long size; /* the size the file or member declares; -1: unknown */

@@ -36,6 +36,7 @@ fields() {
 # --- usage -------------------------------------------------------------------
 run ingest-help 0 "$I --help"
 has ingest-help-usage "$T/out" "usage: tl-ingest [--strict]"
+has ingest-help-splitdirs "$T/out" "--no-split-folders top folders named train, val, ... are labels, not splits"
 run ingest-version 0 "$I --version"
 same ingest-version-text "$(cat "$T/out")" "tl-ingest 0.1.0"
 for bad in "" "--size 0 x" "--size abc x" "--crop diagonal --size 8 x" "--fit x" \
@@ -355,4 +356,71 @@ if [ -x "$BIN/tl-cat" ]; then
 	$D "$T/x.tl" > "$T/x.txt"
 	# the same files, and the same labels but for root.png's: its folder now
 	same ingest-cat-roundtrip "$(pairs "$T/x.txt")" "$(pairs "$T/d.txt" | sed 's/ $/ unlabelled/')"
+fi
+
+# --- folders already split: train/, val/ (valid/, validation/), test/ ------------
+# sp DIR: a tree DIR/train/ants, train/bees, val/ants, valid/bees, test/ants,
+# one distinct image in each (the shapes)
+sp() {
+	mkdir -p "$1/train/ants" "$1/train/bees" "$1/val/ants" "$1/valid/bees" "$1/test/ants"
+	cp testdata/shapes/circle/c1.png "$1/train/ants/a1.png"
+	cp testdata/shapes/circle/c2.png "$1/train/bees/b1.png"
+	cp testdata/shapes/square/s2.jpg "$1/val/ants/a2.jpg"
+	cp testdata/shapes/circle/big/c3.png "$1/valid/bees/b2.png"
+	cp testdata/shapes/square/dark/s3.png "$1/test/ants/a3.png"
+}
+SP="test/ants/a3.png	ants	test|train/ants/a1.png	ants	train|train/bees/b1.png	bees	train|val/ants/a2.jpg	ants	val|valid/bees/b2.png	bees	val|"
+if [ -x "$BIN/tl-cat" ]; then
+	C=$BIN/tl-cat
+	sp "$T/sp"
+	run ingest-splitdirs 0 "$I $T/sp | $C -f id,label,split"
+	same ingest-splitdirs-recs "$(tr '\n' '|' <"$T/out")" "$SP"
+	same ingest-splitdirs-stderr "$(cat "$T/err")" "tl-ingest: 5 read, 0 skipped"
+	# the same as an archive, and with names in capitals
+	(cd "$T/sp" && tar cf "$T/sp.tar" test train val valid)
+	run ingest-splitdirs-tar 0 "$I $T/sp.tar | $C -f id,label,split | sort"
+	same ingest-splitdirs-tar-recs "$(tr '\n' '|' <"$T/out")" "$SP"
+	mkdir -p "$T/caps" && cp -r "$T/sp/train" "$T/caps/TRAIN" && cp -r "$T/sp/valid/" "$T/caps/Validation"
+	run ingest-splitdirs-caps 0 "$I $T/caps | $C -f id,label,split"
+	same ingest-splitdirs-caps-recs "$(tr '\n' '|' <"$T/out")" \
+		"TRAIN/ants/a1.png	ants	train|TRAIN/bees/b1.png	bees	train|Validation/bees/b2.png	bees	val|"
+	# turned off: the split folders are labels, and a warning names each
+	run ingest-splitdirs-off 0 "$I --no-split-folders $T/sp | $C -f id,label,split"
+	same ingest-splitdirs-off-recs "$(tr '\n' '|' <"$T/out")" \
+		"test/ants/a3.png	test	|train/ants/a1.png	train	|train/bees/b1.png	train	|val/ants/a2.jpg	val	|valid/bees/b2.png	valid	|"
+	same ingest-splitdirs-off-stderr "$(cat "$T/err")" \
+		"tl-ingest: $T/sp/test: label 'test' is a split name (split folders not recognised: --no-split-folders)
+tl-ingest: $T/sp/train: label 'train' is a split name (split folders not recognised: --no-split-folders)
+tl-ingest: $T/sp/val: label 'val' is a split name (split folders not recognised: --no-split-folders)
+tl-ingest: $T/sp/valid: label 'valid' is a split name (split folders not recognised: --no-split-folders)
+tl-ingest: 5 read, 0 skipped"
+	# --set split= wins over the folders; --label replaces the label only
+	run ingest-splitdirs-set 0 "$I --set split=train --label x $T/sp | $C -f id,label,split"
+	same ingest-splitdirs-set-recs "$(cut -f2,3 "$T/out" | sort -u | tr '\n' '|')" "x	train|"
+	# images directly in a split folder: split, no label, one warning
+	cp testdata/shapes/root.png "$T/sp/test/r.png"
+	cp testdata/shapes/square/s1.png "$T/sp/test/r2.png"
+	run ingest-splitdirs-flat 0 "$I $T/sp | $C -f id,label,split | grep -v /ants/"
+	same ingest-splitdirs-flat-recs "$(tr '\n' '|' <"$T/out")" \
+		"test/r.png		test|test/r2.png		test|train/bees/b1.png	bees	train|valid/bees/b2.png	bees	val|"
+	same ingest-splitdirs-flat-stderr "$(cat "$T/err")" \
+		"tl-ingest: $T/sp/test: images directly in a split folder, not in class folders: split test, no label
+tl-ingest: 7 read, 0 skipped"
+	# a class folder beside split folders: its label, no split, one warning
+	rm "$T/sp/test/r.png" "$T/sp/test/r2.png"
+	mkdir "$T/sp/misc" && cp testdata/shapes/root.png testdata/shapes/square/s1.png "$T/sp/misc/"
+	run ingest-splitdirs-mixed 0 "$I $T/sp | $C -f id,label,split | grep ^misc/"
+	same ingest-splitdirs-mixed-recs "$(tr '\n' '|' <"$T/out")" "misc/root.png	misc	|misc/s1.png	misc	|"
+	same ingest-splitdirs-mixed-stderr "$(cat "$T/err")" \
+		"tl-ingest: $T/sp/misc: a class folder beside split folders: its images get no split
+tl-ingest: 7 read, 0 skipped"
+	# a root whose top folders are the classes (pipelines/hymenoptera:
+	# tl-ingest --set split=train DATA/train): the same bytes as without
+	# recognition, no split but the one set
+	run ingest-splitdirs-classes 0 "$I --set split=train $T/sp/train > $T/h1.tl"
+	run ingest-splitdirs-classes-off 0 "$I --no-split-folders --set split=train $T/sp/train > $T/h2.tl"
+	same_file ingest-splitdirs-classes-bytes "$T/h1.tl" "$T/h2.tl"
+	run ingest-splitdirs-classes-recs 0 "$C -f id,label,split $T/h1.tl"
+	same ingest-splitdirs-classes-recs-text "$(tr '\n' '|' <"$T/out")" \
+		"ants/a1.png	ants	train|bees/b1.png	bees	train|"
 fi

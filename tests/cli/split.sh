@@ -296,3 +296,57 @@ run split-truncated 1 "head -c $((size / 2)) $T/a.tl | $S > $T/tr.out"
 has split-truncated-msg "$T/err" "tl-split: stdin: truncated stream"
 same split-truncated-empty "$(wc -c <"$T/tr.out")" 0
 # (text and a missing file: tests/README.md's hostile table)
+
+# --- records that come with a split (tl-ingest's split folders) keep it ---------
+X=1111111111111111111111111111111111111111111111111111111111111111
+Y=2222222222222222222222222222222222222222222222222222222222222222
+cat >"$T/given.jsonl" <<EOF2
+{"tl":1,"producer":"test"}
+{"id":"a1","label":"ants","split":"train"}
+{"id":"a2","label":"ants","split":"val"}
+{"id":"a3","label":"ants","split":"test"}
+{"id":"b1","label":"bees","split":"train"}
+{"id":"b2","label":"bees","split":"val"}
+{"id":"n1","label":"ants"}
+{"id":"n2","label":"bees"}
+{"id":"d1","label":"ants","split":"train","sha256":"$X"}
+{"id":"d2","label":"ants","split":"val","sha256":"$X"}
+{"id":"d3","label":"ants","sha256":"$Y"}
+{"id":"d4","label":"ants","split":"test","sha256":"$Y"}
+{"tl":1,"end":11}
+EOF2
+run split-given-json 0 "$C --from-json $T/given.jsonl > $T/given.tl"
+run split-given 0 "$S $T/given.tl | $C -f id,split,group"
+lines split-given-recs "a1	train	|a2	val	|a3	test	|b1	train	|b2	val	|n1	train	|n2	train	|d1	train	d1|d2	val	d1|d3	test	d3|d4	test	d3|"
+same split-given-stderr "$(cat "$T/err")" "tl-split: 2 duplicate groups (4 records) kept together
+tl-split: group d1: 2 records (train): d1 d2
+tl-split: group d3: 2 records (test): d3 d4
+tl-split: 8 records keep the split they came with; --resplit to assign again
+tl-split: 1 duplicate group came with different splits
+tl-split: group d1: came with different splits, each keeps its own: d1 (train) d2 (val)
+tl-split: label   total   train     val    test dropped
+tl-split: ants        8       3       2       3       0
+tl-split: bees        3       2       1       0       0
+tl-split: (all)      11       5       3       3       0
+tl-split: 11 read, 0 skipped"
+# --exact counts the given splits as placed; the others fill in around them
+run split-given-exact 0 "$S --exact $T/given.tl | $C -f id,split | grep ^n"
+lines split-given-exact-recs "n1	train|n2	train|"
+# --resplit: every record as if it had come without a split
+run split-resplit 0 "$S --resplit $T/given.tl | $C -f id,split > $T/re.txt"
+run split-resplit-none 0 "$C -b --strip split $T/given.tl | $S | $C -f id,split > $T/none.txt"
+same_file split-resplit-same "$T/re.txt" "$T/none.txt"
+run split-resplit-stderr 0 "$S --resplit $T/given.tl 2>&1 >/dev/null | grep -c 'keep the split' || true"
+lines split-resplit-quiet "0|"
+# end to end: tl-ingest's split folders through tl-split, splits kept
+if [ -x "$BIN/tl-ingest" ]; then
+	mkdir -p "$T/sd/train/ants" "$T/sd/train/bees" "$T/sd/val/ants" "$T/sd/valid/bees" "$T/sd/test/ants"
+	cp "$TD/shapes/circle/c1.png" "$T/sd/train/ants/a1.png"
+	cp "$TD/shapes/circle/c2.png" "$T/sd/train/bees/b1.png"
+	cp "$TD/shapes/square/s2.jpg" "$T/sd/val/ants/a2.jpg"
+	cp "$TD/shapes/circle/big/c3.png" "$T/sd/valid/bees/b2.png"
+	cp "$TD/shapes/square/dark/s3.png" "$T/sd/test/ants/a3.png"
+	run split-folders 0 "$BIN/tl-ingest $T/sd 2>/dev/null | $S | $C -f id,label,split"
+	lines split-folders-recs "test/ants/a3.png	ants	test|train/ants/a1.png	ants	train|train/bees/b1.png	bees	train|val/ants/a2.jpg	ants	val|valid/bees/b2.png	bees	val|"
+	has split-folders-kept "$T/err" "tl-split: 5 records keep the split they came with; --resplit to assign again"
+fi
