@@ -379,7 +379,7 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 	else
 		fprintf(f, "<p class=\"note\">The %d records %s, with the class activation map where the "
 		        "record carries one (red: where the evidence for the prediction was).</p>\n",
-		        ev->nloss, ev->n_prob ? "with the largest loss, -ln p(label)" : "wrong with the highest confidence");
+		        ev->nloss, ev->n_prob ? "wrong with the largest loss, -ln p(label)" : "wrong with the highest confidence");
 	fputs("<div class=\"shots\">\n", f);
 	for (int i = 0; i < ev->nloss; i++) {
 		struct tl_eval_rec r;
@@ -393,6 +393,12 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 		fputs("</b><br>label <span class=\"ok\">", f), tl_xml_text(f, ev->classes[r.label], 0);
 		fprintf(f, "</span> &rarr; predicted <span class=\"%s\">", r.pred == r.label ? "ok" : "bad");
 		tl_xml_text(f, pred_name(ev, r.pred), 0), fputs("</span><br>", f);
+		if (r.pred == -1 && r.reject == TL_REJECT_OOD && !isnan(r.ood))
+			fprintf(f, "rejected: ood %.4f<br>", r.ood);
+		else if (r.pred == -1 && r.reject == TL_REJECT_CONF)
+			fputs("rejected: low confidence<br>", f);
+		else if (r.pred == -1)
+			fprintf(f, "rejected: %s<br>", tl_eval_reject_text(r.reject));
 		if (!isnan(r.conf))
 			fprintf(f, "confidence %.4f", r.conf);
 		if (!isnan(ev->losses[i].loss))
@@ -495,10 +501,14 @@ tl_html_report(const char *path, const struct tl_report_meta *m, const struct tl
 	        m->records, ev->n_eval, m->unlabelled, m->bad);
 	if (m->ood_label)
 		fprintf(f, ", %lld labelled ", ev->n_ood), tl_xml_text(f, m->ood_label, 0), fputs(" (OOD)", f);
-	fprintf(f, "; %lld predicted \"unknown\"</p>\n<nav><a href=\"#metrics\">metrics</a>"
+	fprintf(f, "; %lld predicted \"unknown\"", ev->n_unknown);
+	for (int i = TL_REJECT_NONE + 1, sep = 0; i < TL_REJECT_N; i++)
+		if (ev->n_unknown_by[i] > 0)
+			fprintf(f, "%s%lld %s", sep++ ? ", " : ": ", ev->n_unknown_by[i], tl_eval_reject_text(i));
+	fprintf(f, "</p>\n<nav><a href=\"#metrics\">metrics</a>"
 	        "<a href=\"#confusion\">confusion</a><a href=\"#classes\">per class</a>"
 	        "<a href=\"#calibration\">calibration</a><a href=\"#threshold\">threshold</a>"
-	        "<a href=\"#losses\">top losses</a>%s</nav>\n</header>\n", ev->n_unknown,
+	        "<a href=\"#losses\">top losses</a>%s</nav>\n</header>\n",
 	        hist ? "<a href=\"#history\">history</a>" : "");
 	metrics_table(f, m, ev);
 	confusion(f, ev);

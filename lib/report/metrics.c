@@ -26,7 +26,7 @@
 
 struct erec {
 	char *id;
-	int label, pred;
+	int label, pred, reject;
 	double conf, ood;
 	size_t prob; /* offset + 1 into s->prob, 0: none */
 };
@@ -143,6 +143,38 @@ nomem(struct tl_err *err)
 	return TL_NOMEM;
 }
 
+static const char *const reject_keys[TL_REJECT_N] = { NULL, "ood", "conf", NULL };
+static const char *const reject_texts[TL_REJECT_N] = { "", "ood", "low confidence", "no reason given" };
+
+const char *
+tl_eval_reject_key(int reject)
+{
+	return reject >= 0 && reject < TL_REJECT_N ? reject_keys[reject] : NULL;
+}
+
+const char *
+tl_eval_reject_text(int reject)
+{
+	return reject >= 0 && reject < TL_REJECT_N ? reject_texts[reject] : "";
+}
+
+/* Why the "unknown" verdict of rec: its "reject", or UNSTATED without one;
+ * -1 (err) when it is not "ood" or "conf". */
+static int
+reject_of(struct tl_rec *rec, struct tl_err *err)
+{
+	const char *why;
+
+	if (tl_rec_get(rec, "reject") == NULL)
+		return TL_REJECT_UNSTATED;
+	if ((why = tl_rec_str(rec, "reject")) == NULL)
+		return tl_err_set(err, "reject is not a string");
+	for (int i = 0; i < TL_REJECT_N; i++)
+		if (reject_keys[i] && strcmp(why, reject_keys[i]) == 0)
+			return i;
+	return tl_err_set(err, "reject '%.64s' is not \"ood\" or \"conf\"", why);
+}
+
 int
 tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 {
@@ -175,6 +207,8 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 	else if (pred && (e.pred = class_of(s, pred, &oom)) < 0)
 		return oom ? nomem(err)
 		           : tl_err_set(err, "pred '%s' is not one of the header's classes", pred);
+	if (e.pred == -1 && (e.reject = reject_of(rec, err)) < 0)
+		return TL_SKIP;
 	e.conf = e.ood = NAN;
 	if ((o = tl_rec_get(rec, "conf")) != NULL) {
 		if (!is_num(o) || tl_rec_f64(rec, "conf", &e.conf) < 0 || !(e.conf >= 0 && e.conf <= 1))
@@ -275,7 +309,7 @@ tl_evalset_record(const struct tl_evalset *s, size_t i, struct tl_eval_rec *r)
 	const struct erec *e = &s->r[i];
 
 	r->id = e->id, r->label = e->label, r->pred = e->pred;
-	r->conf = e->conf, r->ood = e->ood;
+	r->conf = e->conf, r->ood = e->ood, r->reject = e->reject;
 	r->prob = e->prob ? s->prob + e->prob - 1 : NULL;
 }
 
@@ -663,6 +697,7 @@ tl_eval_run(const struct tl_evalset *s, const struct tl_eval_opts *o, struct tl_
 		ev->confusion[(size_t)t->label * (k + 1) + (t->pred < 0 ? k : t->pred)]++;
 		ev->n_correct += t->pred == t->label;
 		ev->n_unknown += t->pred < 0;
+		ev->n_unknown_by[t->pred < 0 ? s->r[t->rec].reject : TL_REJECT_NONE]++;
 		if (!isnan(t->loss))
 			ev->n_prob++, nhit += t->hit;
 		if (t->bin >= 0) {
@@ -738,16 +773,19 @@ tl_eval_run(const struct tl_evalset *s, const struct tl_eval_opts *o, struct tl_
 	if (ev->npairs > o->nshow)
 		ev->npairs = o->nshow;
 
-	/* top losses: by -ln p(label) with prob; without, the wrong verdicts by
-	 * confidence */
+	/* top losses: the wrong verdicts ("unknown" included), by -ln p(label)
+	 * with prob, without by confidence; a right verdict is never a loss to
+	 * look at, however unsure */
 	if ((ev->losses = malloc((x.ni + 1) * sizeof *ev->losses)) == NULL)
 		goto oom;
 	for (size_t i = 0; i < x.ni; i++) {
 		const struct item *t = &x.it[i];
 		struct tl_loss *l = &ev->losses[ev->nloss];
+		if (t->pred == t->label)
+			continue;
 		if (!isnan(t->loss))
 			l->rec = t->rec, l->loss = t->loss, ev->nloss++;
-		else if (ev->n_prob == 0 && t->pred != t->label)
+		else if (ev->n_prob == 0)
 			l->rec = t->rec, l->loss = isnan(s->r[t->rec].conf) ? 0 : s->r[t->rec].conf, ev->nloss++;
 	}
 	qsort(ev->losses, ev->nloss, sizeof *ev->losses, cmp_loss);

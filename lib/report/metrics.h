@@ -40,9 +40,20 @@ struct tl_eval_rec {
 	int pred;     /* class index; -1 "unknown"; -2 no verdict (neither pred nor prob) */
 	double conf;  /* probability of pred (NaN when not known) */
 	double ood;   /* OOD score (NaN when absent) */
+	int reject;   /* why pred is "unknown" (enum tl_reject); TL_REJECT_NONE otherwise */
 	const float *prob; /* [K], or NULL */
 };
 #define TL_EVAL_OOD (-3)
+
+/* Why a verdict is "unknown": the record's "reject" (tl-stream(5)), "ood"
+ * (the OOD score over the model's threshold) or "conf" (the best class's
+ * probability under --min-conf); UNSTATED when the record does not say. */
+enum tl_reject { TL_REJECT_NONE, TL_REJECT_OOD, TL_REJECT_CONF, TL_REJECT_UNSTATED, TL_REJECT_N };
+/* The reason as the stream and the JSON report spell it ("ood", "conf",
+ * NULL for NONE and UNSTATED), and as people read it ("ood", "low
+ * confidence", "no reason given"). */
+const char *tl_eval_reject_key(int reject);
+const char *tl_eval_reject_text(int reject);
 
 struct tl_evalset;
 
@@ -57,7 +68,8 @@ void tl_evalset_free(struct tl_evalset *s); /* accepts NULL */
 /* Takes what the set needs from rec: a record without "label" is only
  * counted (returns 1).  TL_OK when kept; TL_SKIP when the record is bad
  * (err: a label or pred that is no class, prob not <f4 [K], conf or ood
- * not a number, no id); TL_NOMEM out of memory (err.h's enum tl_status). */
+ * not a number, a "reject" other than "ood" or "conf", no id); TL_NOMEM
+ * out of memory (err.h's enum tl_status). */
 int tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err);
 
 /* Ends collection: sorts derived class lists.  -1 when out of memory. */
@@ -126,6 +138,7 @@ struct tl_eval {
 	long long n_ood;        /* records labelled --ood-label */
 	long long n_none;       /* records with neither pred nor prob (bad) */
 	long long n_correct, n_accepted, n_unknown, n_prob;
+	long long n_unknown_by[TL_REJECT_N]; /* of n_unknown, by enum tl_reject */
 	int majority;           /* class of the baseline (-1 when n_eval == 0) */
 	struct tl_metric accuracy, baseline, coverage, accepted_accuracy, unknown_rate;
 	struct tl_metric balanced_accuracy, macro_f1, weighted_f1, log_loss, top_k, ece;

@@ -31,6 +31,32 @@ pred_name(const struct tl_eval *ev, int p)
 
 /* ---- text ------------------------------------------------------------------ */
 
+/* " (conf 0.9000)" after a verdict, or why it is "unknown":
+ * " (rejected: ood 1.4200)", " (rejected: low confidence 0.4100)". */
+static void
+verdict_note(FILE *f, const struct tl_eval_rec *r)
+{
+	if (r->pred == -1 && r->reject == TL_REJECT_OOD && !isnan(r->ood))
+		fprintf(f, " (rejected: ood %.4f)", r->ood);
+	else if (r->pred == -1 && r->reject == TL_REJECT_CONF && !isnan(r->conf))
+		fprintf(f, " (rejected: low confidence %.4f)", r->conf);
+	else if (r->pred == -1)
+		fprintf(f, " (rejected: %s)", tl_eval_reject_text(r->reject));
+	else if (!isnan(r->conf))
+		fprintf(f, " (conf %.4f)", r->conf);
+}
+
+/* ": 5 ood, 2 low confidence" — the unknown verdicts by reason. */
+static void
+unknown_reasons(FILE *f, const long long *by)
+{
+	const char *sep = ": ";
+
+	for (int i = TL_REJECT_NONE + 1; i < TL_REJECT_N; i++)
+		if (by[i] > 0)
+			fprintf(f, "%s%lld %s", sep, by[i], tl_eval_reject_text(i)), sep = ", ";
+}
+
 static void
 num(FILE *f, int w, double v)
 {
@@ -87,8 +113,10 @@ tl_report_text(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 	        "%lld bad", m->records, ev->n_eval, m->unlabelled, m->bad);
 	if (m->ood_label)
 		fprintf(f, ", %lld labelled %s (OOD)", ev->n_ood, m->ood_label);
-	fprintf(f, "\nunknown   %lld of %lld predicted \"unknown\" (counted wrong in accuracy)\n\n",
+	fprintf(f, "\nunknown   %lld of %lld predicted \"unknown\" (counted wrong in accuracy)",
 	        ev->n_unknown, ev->n_eval);
+	unknown_reasons(f, ev->n_unknown_by);
+	fputs("\n\n", f);
 
 	fprintf(f, "%-22s%8s  %-16s  %s\n", "metric", "value", "95% interval", "method");
 	nh = tl_eval_headline(ev, m->ood_label != NULL, rows);
@@ -143,14 +171,13 @@ tl_report_text(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 	}
 
 	if (ev->nloss > 0) {
-		fprintf(f, "\n%s\n", ev->n_prob ? "top losses (-ln p(label))" : "wrong, most confident first");
+		fprintf(f, "\n%s\n", ev->n_prob ? "top losses (wrong verdicts, by -ln p(label))" : "wrong, most confident first");
 		for (int i = 0; i < ev->nloss; i++) {
 			struct tl_eval_rec r;
 			tl_evalset_record(s, ev->losses[i].rec, &r);
 			num(f, 8, ev->losses[i].loss);
 			fprintf(f, "  %s: %s -> %s", r.id, ev->classes[r.label], pred_name(ev, r.pred));
-			if (!isnan(r.conf))
-				fprintf(f, " (conf %.4f)", r.conf);
+			verdict_note(f, &r);
 			fputc('\n', f);
 		}
 	}
@@ -212,6 +239,7 @@ records_json(struct tl_json_out *o, const struct tl_report_meta *m, const struct
 		tl_json_put_str(o, r.label >= 0 ? ev->classes[r.label] : m->ood_label);
 		tl_json_key(o, "pred"), tl_json_put_str(o, pred_name(ev, r.pred));
 		tl_json_key(o, "conf"), tl_json_put_double(o, r.conf);
+		tl_json_key(o, "reject"), str_or_null(o, r.pred == -1 ? tl_eval_reject_key(r.reject) : NULL);
 		tl_json_end(o);
 	}
 	tl_json_end(o);
@@ -238,6 +266,9 @@ tl_report_json(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 	tl_json_key(&o, "no_verdict"), tl_json_put_int(&o, ev->n_none);
 	tl_json_key(&o, "ood"), tl_json_put_int(&o, ev->n_ood);
 	tl_json_key(&o, "unknown"), tl_json_put_int(&o, ev->n_unknown);
+	tl_json_key(&o, "unknown_ood"), tl_json_put_int(&o, ev->n_unknown_by[TL_REJECT_OOD]);
+	tl_json_key(&o, "unknown_conf"), tl_json_put_int(&o, ev->n_unknown_by[TL_REJECT_CONF]);
+	tl_json_key(&o, "unknown_unstated"), tl_json_put_int(&o, ev->n_unknown_by[TL_REJECT_UNSTATED]);
 	tl_json_key(&o, "accepted"), tl_json_put_int(&o, ev->n_accepted);
 	tl_json_key(&o, "correct"), tl_json_put_int(&o, ev->n_correct);
 	tl_json_key(&o, "with_prob"), tl_json_put_int(&o, ev->n_prob);
@@ -330,6 +361,7 @@ tl_report_json(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 			tl_json_key(&o, "label"), tl_json_put_str(&o, ev->classes[r.label]);
 			tl_json_key(&o, "pred"), tl_json_put_str(&o, pred_name(ev, r.pred));
 			tl_json_key(&o, "conf"), tl_json_put_double(&o, r.conf);
+			tl_json_key(&o, "reject"), str_or_null(&o, r.pred == -1 ? tl_eval_reject_key(r.reject) : NULL);
 			tl_json_key(&o, "loss"), tl_json_put_double(&o, ev->losses[i].loss);
 			tl_json_end(&o);
 		}

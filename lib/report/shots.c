@@ -154,14 +154,12 @@ tl_shots_offer(struct tl_shots *sh, const struct tl_evalset *s, size_t i, struct
 	if (sh == NULL || sh->cap == 0)
 		return TL_OK;
 	tl_evalset_record(s, i, &e);
-	if (e.label < 0 || e.pred == -2)
+	if (e.label < 0 || e.pred == -2 || e.pred == e.label) /* top losses are wrong verdicts */
 		return TL_OK;
 	if (e.prob) { /* -ln p(label), as metrics.c ranks the top losses */
 		x.key = tl_probq_loss(e.prob, tl_evalset_nclass(s), e.label, &tl_probq_report), q = 0;
-	} else if (e.pred != e.label) {
-		x.key = isnan(e.conf) ? 0 : e.conf, q = 1;
 	} else {
-		return TL_OK;
+		x.key = isnan(e.conf) ? 0 : e.conf, q = 1;
 	}
 	x.rec = i;
 	n = &sh->n[q];

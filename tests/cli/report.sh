@@ -50,7 +50,7 @@ jq_py report-json-ci "$T/got.json" \
 jq_py report-json-unknown "$T/got.json" \
 	'd["metrics"]["accuracy"]["value"] == d["counts"]["correct"] / d["counts"]["evaluated"] and d["metrics"]["accepted_accuracy"]["value"] == d["counts"]["correct"] / d["counts"]["accepted"]' "True"
 jq_py report-json-records "$T/got.json" 'len(d["records"]), sorted(d["records"][0])' \
-	"(430, ['conf', 'id', 'label', 'pred'])"
+	"(430, ['conf', 'id', 'label', 'pred', 'reject'])"
 jq_py report-json-baseline "$T/got.json" 'd["majority"], d["metrics"]["baseline"]["value"]' "('ants', 0.365)"
 jq_py report-json-meta "$T/got.json" 'd["tl_report"], d["kind"], d["model"], d["backbone"], d["date"]' \
 	"(1, 'evaluation', 'v1', 'synthetic', '2023-11-14T22:13:20Z')"
@@ -204,6 +204,34 @@ jq_py report-coverage-json-keys "$T/out" 'd["kind"], d["classes"], d["classes_be
 	"('coverage', {'ants': 3, 'bees': 1, 'moths': 0}, 2, 2)"
 run report-coverage-assert 3 "$R --min-count 2 --assert 'classes_below==0' --assert 'count[ants]>=3' $T/cov.tl"
 same report-coverage-assert-msg "$(cat "$T/err")" "tl-report: assertion failed: classes_below==0: classes_below is 2"
+
+# --- why "unknown", and top losses hold wrong verdicts only -------------------------
+# a wrong verdict, a right one (loss 0.69, above both unknowns' before), an
+# unknown rejected as ood and one rejected for low confidence
+P() { echo "{\"dtype\":\"<f4\",\"shape\":[2],\"data\":[$1]}"; }
+printf '%s\n' '{"tl":1,"classes":["ants","bees"]}' \
+	"{\"id\":\"wrong\",\"label\":\"ants\",\"pred\":\"bees\",\"conf\":0.75,\"ood\":0.5,\"prob\":$(P 0.25,0.75)}" \
+	"{\"id\":\"right\",\"label\":\"ants\",\"pred\":\"ants\",\"conf\":0.5,\"ood\":0.25,\"prob\":$(P 0.5,0.5)}" \
+	"{\"id\":\"strange\",\"label\":\"bees\",\"pred\":\"unknown\",\"conf\":1,\"ood\":1.5,\"reject\":\"ood\",\"prob\":$(P 0,1)}" \
+	"{\"id\":\"unsure\",\"label\":\"bees\",\"pred\":\"unknown\",\"conf\":0.625,\"ood\":0.25,\"reject\":\"conf\",\"prob\":$(P 0.375,0.625)}" |
+	$C --from-json >"$T/why.tl"
+run report-why 0 "$R --bootstrap 0 $T/why.tl"
+has report-why-summary "$T/out" 'unknown   2 of 4 predicted "unknown" (counted wrong in accuracy): 1 ood, 1 low confidence'
+same report-why-losses "$(sed -n '/^top losses/,$p' "$T/out")" "top losses (wrong verdicts, by -ln p(label))
+  1.3863  wrong: ants -> bees (conf 0.7500)
+  0.4700  unsure: bees -> unknown (rejected: low confidence 0.6250)
+  0.0000  strange: bees -> unknown (rejected: ood 1.5000)"
+run report-why-json 0 "$R --json --bootstrap 0 $T/why.tl"
+jq_py report-why-json-counts "$T/out" \
+	'[d["counts"][k] for k in ("unknown","unknown_ood","unknown_conf","unknown_unstated")]' "[2, 1, 1, 0]"
+jq_py report-why-json-losses "$T/out" '[(l["id"], l["reject"]) for l in d["top_losses"]]' \
+	"[('wrong', None), ('unsure', 'conf'), ('strange', 'ood')]"
+jq_py report-why-json-records "$T/out" '[r["reject"] for r in d["records"]]' "[None, None, 'ood', 'conf']"
+# an "unknown" that does not say why (a stream older than "reject")
+printf '%s\n' '{"tl":1,"classes":["x"]}' '{"id":"1","label":"x","pred":"unknown","conf":0.3}' | $C --from-json >"$T/why-old.tl"
+run report-why-unstated 0 "$R --bootstrap 0 $T/why-old.tl"
+has report-why-unstated-summary "$T/out" 'unknown   1 of 1 predicted "unknown" (counted wrong in accuracy): 1 no reason given'
+has report-why-unstated-line "$T/out" '       -  1: x -> unknown (rejected: no reason given)'
 
 # --- unknown counting and bad input -------------------------------------------------
 printf '%s\n' '{"tl":1,"classes":["x","y"]}' \
