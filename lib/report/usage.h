@@ -9,7 +9,9 @@
  * "time" is ISO 8601 text starting YYYY-MM-DD (the day is those ten
  * characters, so give UTC) or a number of seconds since 1970 (UTC day);
  * "pred" is required; "conf" and "model" are optional ("model" may be a
- * string or an object with "version" or "name").  Memory: a tally per day,
+ * string or an object with "version" or "name"); "reject" (optional: "ood",
+ * "conf" or null) says why an "unknown" was rejected, and the summary
+ * counts the unknowns by it.  Memory: a tally per day,
  * class and model, and one double per line (for the quantiles).
  *
  * Not here: reading the file (cmd/tl-report.c hands lines over).

@@ -132,7 +132,7 @@ has report-compare-history-msg "$T/out" "records: B lacks the per-record list (a
 cat >"$T/tx.jsonl" <<'EOF'
 {"time":"2024-05-01T08:00:00Z","id":"a","sha256":"00","model":"v1","pred":"ants","conf":0.95,"ood":1.0}
 {"time":"2024-05-01T09:00:00Z","id":"b","sha256":"01","model":"v1","pred":"bees","conf":0.85,"ood":2.0}
-{"time":"2024-05-01T10:00:00Z","id":"c","sha256":"02","model":"v1","pred":"unknown","conf":0.4,"ood":9.0}
+{"time":"2024-05-01T10:00:00Z","id":"c","sha256":"02","model":"v1","pred":"unknown","conf":0.4,"ood":9.0,"reject":"ood"}
 
 {"time":1714636800,"id":"d","sha256":"03","model":"v2","pred":"ants","conf":0.75,"ood":1.5}
 {"time":"2024-05-02T12:00:00Z","id":"e","sha256":"04","model":"v2","pred":"ants","conf":0.99,"ood":0.5}
@@ -141,7 +141,7 @@ run report-usage 0 "$R --usage $T/tx.jsonl"
 sed "s|$T/||" "$T/out" >"$T/usage.txt"
 cat >"$T/usage.want" <<'EOF'
 usage log tx.jsonl: 5 identifications from 2024-05-01 to 2024-05-02, 0 bad lines
-unknown   1 (20.0%)
+unknown   1 (20.0%): 1 ood
 
 day               n   share  unknown     rate mean conf
 2024-05-01        3   60.0%        1    33.3%    0.7333
@@ -181,6 +181,13 @@ has report-usage-bad-count "$T/out" "6 identifications from 2024-05-01 to 2024-0
 run report-usage-maxbad 0 "$R --usage $T/tx.jsonl --max-bad 4"
 run report-usage-strict 1 "$R --usage $T/tx.jsonl --strict"
 same report-usage-strict-out "$(cat "$T/out")" ""
+# the unknowns by reason: "reject" of bulk-identify's log (absent in older logs)
+printf '%s\n' '{"time":"2024-05-03","pred":"unknown","reject":"conf"}' '{"time":"2024-05-03","pred":"unknown"}' \
+	'{"time":"2024-05-03","pred":"unknown","reject":"ood"}' '{"time":"2024-05-03","pred":"ants","reject":null}' \
+	'{"time":"2024-05-03","pred":"unknown","reject":"bored"}' >"$T/why.jsonl"
+run report-usage-why 1 "$R --usage $T/why.jsonl"
+same report-usage-why-msg "$(sed "s|$T/||g" "$T/err")" 'tl-report: why.jsonl:5: "reject" is not "ood", "conf" or null'
+has report-usage-why-line "$T/out" "unknown   3 (75.0%): 1 ood, 1 low confidence, 1 no reason given"
 
 # --- class coverage: a labelled stream without verdicts ------------------------------
 printf '%s\n' '{"tl":1,"classes":["ants","bees","moths"]}' '{"id":"1","label":"ants"}' \
