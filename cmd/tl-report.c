@@ -249,10 +249,11 @@ usage_report(const struct opts *o)
 	return tl_bad_status(&bad);
 }
 
-/* --history FILE: the evaluation as one JSON line, appended atomically. */
+/* --history FILE: the evaluation (or the class coverage, or the summary of
+ * predictions) as one JSON line, appended atomically. */
 static void
 append_history(const struct opts *o, const struct tl_report_meta *m, const struct tl_eval *ev,
-               const struct tl_evalset *s)
+               const struct tl_summary *sum, const struct tl_evalset *s)
 {
 	struct tl_err err;
 	char *buf = NULL;
@@ -263,6 +264,8 @@ append_history(const struct opts *o, const struct tl_report_meta *m, const struc
 		tl_die(TL_EXIT_DATA, "out of memory");
 	if (ev)
 		tl_report_json(f, m, ev, s, TL_REPORT_HISTORY);
+	else if (sum)
+		tl_report_predictions_json(f, m, sum, s);
 	else
 		tl_coverage_json(f, m, s, TL_REPORT_HISTORY);
 	if (fclose(f) != 0)
@@ -339,6 +342,24 @@ describe(struct tl_reader *r, const struct tl_evalset *s, const struct opts *o,
 	m->min_count = o->min_count;
 }
 
+/* A stream of verdicts without labels: what was predicted, text or JSON
+ * (and --history, --html). */
+static void
+predictions(const struct opts *o, const struct tl_report_meta *m, const struct tl_evalset *s)
+{
+	struct tl_summary sum;
+	struct tl_err err;
+
+	if (tl_evalset_summary(s, o->ev.nshow < 5 ? o->ev.nshow : 5, &sum, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	(o->json ? tl_report_predictions_json : tl_report_predictions_text)(stdout, m, &sum, s);
+	if (o->history)
+		append_history(o, m, NULL, &sum, s);
+	if (o->html && tl_html_predictions(o->html, m, &sum, s, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	tl_evalset_summary_free(&sum);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -350,7 +371,7 @@ main(int argc, char **argv)
 	struct tl_report_meta m = { 0 };
 	struct meta_text text;
 	struct tl_err err;
-	int ok;
+	int ok, pred;
 
 	tl_cli_init(argv[0]);
 	parse(argc, argv, &o);
@@ -370,27 +391,32 @@ main(int argc, char **argv)
 	read_all(r, s, shots, &o.bad);
 	if (tl_evalset_finish(s, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
-	o.coverage |= !tl_evalset_has_verdicts(s);
-	if (!o.coverage)
+	/* labelled verdicts: evaluation; only unlabelled ones: what was
+	 * predicted; no verdict at all: class coverage */
+	pred = !o.coverage && !tl_evalset_has_verdicts(s) && tl_evalset_npredicted(s) > 0;
+	o.coverage |= !tl_evalset_has_verdicts(s) && !pred;
+	if (!o.coverage && !pred)
 		want_verdicts(s, &o.bad);
 	describe(r, s, &o, &m, &text);
-	if (o.coverage) {
+	if (pred) {
+		predictions(&o, &m, s);
+	} else if (o.coverage) {
 		(o.json ? tl_coverage_json(stdout, &m, s, TL_REPORT_RECORDS) : tl_coverage_text(stdout, &m, s));
 	} else {
 		if (tl_eval_run(s, &o.ev, &ev, &err) < 0)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		(o.json ? tl_report_json(stdout, &m, &ev, s, TL_REPORT_RECORDS) : tl_report_text(stdout, &m, &ev, s));
 	}
-	if (o.history)
-		append_history(&o, &m, o.coverage ? NULL : &ev, s);
-	if (o.html && (o.coverage ? tl_html_coverage(o.html, &m, s, &err)
-	                          : tl_html_report(o.html, &m, &ev, s, shots, o.history, &err)) < 0)
+	if (o.history && !pred)
+		append_history(&o, &m, o.coverage ? NULL : &ev, NULL, s);
+	if (o.html && !pred && (o.coverage ? tl_html_coverage(o.html, &m, s, &err)
+	                                   : tl_html_report(o.html, &m, &ev, s, shots, o.history, &err)) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
-	ok = check(&o, o.coverage ? NULL : &ev, s);
+	ok = check(&o, o.coverage || pred ? NULL : &ev, s);
 	tl_cli_close_stdout();
 	if (o.bad.bad > 0 || o.bad.seen == 0)
 		tl_warn("%lld read, %lld unlabelled, %lld bad", o.bad.seen, m.unlabelled, o.bad.bad);
-	if (!o.coverage)
+	if (!o.coverage && !pred)
 		tl_eval_free(&ev);
 	tl_shots_free(shots);
 	tl_evalset_free(s);

@@ -523,6 +523,71 @@ tl_html_report(const char *path, const struct tl_report_meta *m, const struct tl
 	return page_close(a, path, err);
 }
 
+static void
+review_rows(FILE *f, const struct tl_evalset *s, const char *title, const size_t *idx, size_t n)
+{
+	int k = tl_evalset_nclass(s);
+
+	if (n == 0)
+		return;
+	fputs("<h3>", f), tl_xml_text(f, title, 0);
+	fputs("</h3>\n<table>\n<tr><th class=\"txt\">id</th><th class=\"txt\">predicted</th>"
+	      "<th>confidence</th><th>ood</th><th class=\"txt\">rejected</th></tr>\n", f);
+	for (size_t j = 0; j < n; j++) {
+		struct tl_eval_rec r;
+		tl_evalset_predicted(s, idx[j], &r);
+		fputs("<tr>", f), cell(f, r.id);
+		cell(f, r.pred >= 0 && r.pred < k ? tl_evalset_class(s, r.pred) : "unknown");
+		num(f, r.conf), num(f, r.ood);
+		cell(f, r.pred == -1 ? tl_eval_reject_text(r.reject) : "");
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+int
+tl_html_predictions(const char *path, const struct tl_report_meta *m, const struct tl_summary *sum,
+                    const struct tl_evalset *s, struct tl_err *err)
+{
+	int k = tl_evalset_nclass(s);
+	struct tl_afile *a;
+	FILE *f = page_open(&a, path, "tl-report", "predictions without labels", err);
+
+	if (f == NULL)
+		return tl_err_prefix(err, "--html");
+	meta(f, m);
+	fprintf(f, "<p class=\"meta\">%lld records read: %lld with a verdict and no label, %lld bad; "
+	        "%lld predicted \"unknown\"", m->records, sum->n, m->bad, sum->counts[k]);
+	for (int i = TL_REJECT_NONE + 1, sep = 0; i < TL_REJECT_N; i++)
+		if (sum->why[i] > 0)
+			fprintf(f, "%s%lld %s", sep++ ? ", " : ": ", sum->why[i], tl_eval_reject_text(i));
+	fputs("</p>\n</header>\n", f);
+	section(f, "predicted", "Predictions per class");
+	fputs("<p class=\"note\">No labels: what was predicted, not how well.</p>\n<table>\n"
+	      "<tr><th class=\"txt\">predicted</th><th>n</th><th>share</th></tr>\n", f);
+	for (int c = 0; c <= k; c++) {
+		fputs("<tr>", f), cell(f, c < k ? tl_evalset_class(s, c) : "unknown");
+		fprintf(f, "<td class=\"num\">%lld</td><td class=\"num\">%.1f%%</td></tr>\n", sum->counts[c],
+		        sum->n ? 100.0 * sum->counts[c] / sum->n : 0.0);
+	}
+	fputs("</table>\n</section>\n", f);
+	if (sum->nconf > 0) {
+		section(f, "confidence", "Confidence of the best class");
+		fputs("<table>\n<tr>", f);
+		for (int q = 0; q < TL_SUMMARY_NQ; q++)
+			fprintf(f, "<th>p%g</th>", 100 * tl_summary_q[q]);
+		fputs("</tr>\n<tr>", f);
+		for (int q = 0; q < TL_SUMMARY_NQ; q++)
+			num(f, sum->q[q]);
+		fputs("</tr>\n</table>\n</section>\n", f);
+	}
+	section(f, "review", "Records to review first");
+	review_rows(f, s, "Lowest confidence", sum->low, sum->nlow);
+	review_rows(f, s, "Highest OOD score", sum->high, sum->nhigh);
+	fputs("</section>\n", f);
+	return page_close(a, path, err);
+}
+
 int
 tl_html_coverage(const char *path, const struct tl_report_meta *m, const struct tl_evalset *s,
                  struct tl_err *err)

@@ -170,6 +170,33 @@ void tl_eval_free(struct tl_eval *ev); /* frees the arrays; accepts zeroed */
 int tl_eval_lookup(const struct tl_eval *ev, const char *name, const char *cls, double *v,
                    struct tl_err *err);
 
+/* Unlabelled records with a verdict (pred or prob) are kept apart, for the
+ * summary of predictions a stream without labels gets: their count, and
+ * the i-th of them (label TL_EVAL_NOLABEL), pointers owned by s. */
+#define TL_EVAL_NOLABEL (-4)
+size_t tl_evalset_npredicted(const struct tl_evalset *s);
+void tl_evalset_predicted(const struct tl_evalset *s, size_t i, struct tl_eval_rec *r);
+
+/* The summary of the unlabelled verdicts: how many of each predicted class
+ * (counts[k] "unknown"), the unknowns by reason, quantiles of the best
+ * class's confidence, and the records to review first: the lowest
+ * confidence and the highest OOD score, up to nshow each (indices for
+ * tl_evalset_predicted; ties by input order).  sum owns its arrays:
+ * tl_evalset_summary_free.  -1 when out of memory. */
+#define TL_SUMMARY_NQ 5
+extern const double tl_summary_q[TL_SUMMARY_NQ]; /* 0.1, 0.25, 0.5, 0.75, 0.9 */
+struct tl_summary {
+	long long n, *counts;          /* counts[k + 1] */
+	long long why[TL_REJECT_N];    /* the unknowns by enum tl_reject */
+	size_t nconf, nood;            /* records with a conf, with an ood score */
+	double q[TL_SUMMARY_NQ];       /* quantiles of conf (NaN when nconf == 0) */
+	size_t nlow, nhigh;
+	size_t *low, *high;            /* [nlow] lowest conf first, [nhigh] highest ood first */
+};
+int tl_evalset_summary(const struct tl_evalset *s, int nshow, struct tl_summary *sum,
+                       struct tl_err *err);
+void tl_evalset_summary_free(struct tl_summary *sum); /* accepts zeroed */
+
 /* Class coverage: per class the number of records kept (header classes
  * included, with 0).  counts[k] allocated by the caller. */
 void tl_evalset_counts(const struct tl_evalset *s, long long *counts);

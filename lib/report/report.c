@@ -437,6 +437,138 @@ tl_coverage_json(FILE *f, const struct tl_report_meta *m, const struct tl_evalse
 	free(n);
 }
 
+/* ---- predictions without labels ------------------------------------------------ */
+
+/* The classes by count, most first (ties in class order), "unknown" (k) last. */
+static int *
+by_count(const struct tl_summary *sum, int k)
+{
+	int *o = malloc(((size_t)k + 1) * sizeof *o);
+
+	if (o == NULL)
+		return NULL;
+	for (int c = 0; c < k; c++) { /* insertion: k is small beside the records */
+		int j = c;
+		while (j > 0 && sum->counts[o[j - 1]] < sum->counts[c])
+			o[j] = o[j - 1], j--;
+		o[j] = c;
+	}
+	o[k] = k;
+	return o;
+}
+
+static void
+review_text(FILE *f, const struct tl_evalset *s, const char *title, const size_t *idx, size_t n,
+            int ood, int k)
+{
+	if (n == 0)
+		return;
+	fprintf(f, "\nreview first: %s\n", title);
+	for (size_t j = 0; j < n; j++) {
+		struct tl_eval_rec r;
+		tl_evalset_predicted(s, idx[j], &r);
+		fprintf(f, "%8.4f  %s: %s", ood ? r.ood : r.conf, r.id,
+		        r.pred >= 0 && r.pred < k ? tl_evalset_class(s, r.pred) : "unknown");
+		verdict_note(f, &r);
+		fputc('\n', f);
+	}
+}
+
+void
+tl_report_predictions_text(FILE *f, const struct tl_report_meta *m, const struct tl_summary *sum,
+                           const struct tl_evalset *s)
+{
+	int k = tl_evalset_nclass(s), w = 9, *o = by_count(sum, k);
+
+	if (o == NULL)
+		return;
+	for (int c = 0; c < k; c++) {
+		int l = (int)strlen(tl_evalset_class(s, c));
+		w = l > w ? (l > 40 ? 40 : l) : w;
+	}
+	fprintf(f, "model     %s%s%s%s\n", *m->model ? m->model : "(not named)",
+	        *m->backbone ? " (backbone " : "", m->backbone, *m->backbone ? ")" : "");
+	fprintf(f, "records   %lld read: %lld with a verdict and no label, %lld bad\n", m->records,
+	        sum->n, m->bad);
+	fputs("          no labels: what was predicted, not how well\n", f);
+	fprintf(f, "unknown   %lld of %lld predicted \"unknown\"", sum->counts[k], sum->n);
+	unknown_reasons(f, sum->why);
+	fprintf(f, "\n\n%-*s %8s %7s\n", w, "predicted", "n", "share");
+	for (int i = 0; i <= k; i++) {
+		int c = o[i];
+		fprintf(f, "%-*.*s %8lld %6.1f%%\n", w, w, c < k ? tl_evalset_class(s, c) : "unknown",
+		        sum->counts[c], sum->n ? 100.0 * sum->counts[c] / sum->n : 0.0);
+	}
+	if (sum->nconf > 0) {
+		fprintf(f, "\nconfidence of the best class (%zu with conf)\n", sum->nconf);
+		for (int q = 0; q < TL_SUMMARY_NQ; q++)
+			fprintf(f, "%sp%g %.4f", q ? "  " : "", 100 * tl_summary_q[q], sum->q[q]);
+		fputc('\n', f);
+	}
+	review_text(f, s, "lowest confidence", sum->low, sum->nlow, 0, k);
+	review_text(f, s, "highest ood", sum->high, sum->nhigh, 1, k);
+	free(o);
+}
+
+static void
+review_json(struct tl_json_out *o, const struct tl_evalset *s, const char *key, const size_t *idx,
+            size_t n, int k)
+{
+	tl_json_key(o, key), tl_json_begin_list(o);
+	for (size_t j = 0; j < n; j++) {
+		struct tl_eval_rec r;
+		tl_evalset_predicted(s, idx[j], &r);
+		tl_json_begin_obj(o);
+		tl_json_key(o, "id"), tl_json_put_str(o, r.id);
+		tl_json_key(o, "pred");
+		tl_json_put_str(o, r.pred >= 0 && r.pred < k ? tl_evalset_class(s, r.pred) : "unknown");
+		tl_json_key(o, "conf"), tl_json_put_double(o, r.conf);
+		tl_json_key(o, "ood"), tl_json_put_double(o, r.ood);
+		tl_json_key(o, "reject"), str_or_null(o, r.pred == -1 ? tl_eval_reject_key(r.reject) : NULL);
+		tl_json_end(o);
+	}
+	tl_json_end(o);
+}
+
+void
+tl_report_predictions_json(FILE *f, const struct tl_report_meta *m, const struct tl_summary *sum,
+                           const struct tl_evalset *s)
+{
+	int k = tl_evalset_nclass(s);
+	struct tl_json_out o;
+	char name[16];
+
+	tl_json_out_init(&o, f);
+	meta_json(&o, m, "predictions");
+	tl_json_key(&o, "counts"), tl_json_begin_obj(&o);
+	tl_json_key(&o, "records"), tl_json_put_int(&o, m->records);
+	tl_json_key(&o, "predicted"), tl_json_put_int(&o, sum->n);
+	tl_json_key(&o, "bad"), tl_json_put_int(&o, m->bad);
+	tl_json_key(&o, "unknown"), tl_json_put_int(&o, sum->counts[k]);
+	tl_json_key(&o, "unknown_ood"), tl_json_put_int(&o, sum->why[TL_REJECT_OOD]);
+	tl_json_key(&o, "unknown_conf"), tl_json_put_int(&o, sum->why[TL_REJECT_CONF]);
+	tl_json_key(&o, "unknown_unstated"), tl_json_put_int(&o, sum->why[TL_REJECT_UNSTATED]);
+	tl_json_key(&o, "with_conf"), tl_json_put_int(&o, (long long)sum->nconf);
+	tl_json_key(&o, "with_ood"), tl_json_put_int(&o, (long long)sum->nood);
+	tl_json_end(&o);
+	tl_json_key(&o, "classes"), tl_json_begin_obj(&o);
+	for (int c = 0; c < k; c++)
+		tl_json_key(&o, tl_evalset_class(s, c)), tl_json_put_int(&o, sum->counts[c]);
+	tl_json_end(&o);
+	tl_json_key(&o, "conf_quantiles"), tl_json_begin_obj(&o);
+	for (int q = 0; q < TL_SUMMARY_NQ; q++) {
+		snprintf(name, sizeof name, "p%g", 100 * tl_summary_q[q]);
+		tl_json_key(&o, name), tl_json_put_double(&o, sum->q[q]);
+	}
+	tl_json_end(&o);
+	tl_json_key(&o, "review"), tl_json_begin_obj(&o);
+	review_json(&o, s, "lowest_conf", sum->low, sum->nlow, k);
+	review_json(&o, s, "highest_ood", sum->high, sum->nhigh, k);
+	tl_json_end(&o);
+	tl_json_end(&o);
+	fputc('\n', f);
+}
+
 /* ---- --assert -------------------------------------------------------------- */
 
 int

@@ -240,6 +240,51 @@ run report-why-unstated 0 "$R --bootstrap 0 $T/why-old.tl"
 has report-why-unstated-summary "$T/out" 'unknown   1 of 1 predicted "unknown" (counted wrong in accuracy): 1 no reason given'
 has report-why-unstated-line "$T/out" '       -  1: x -> unknown (rejected: no reason given)'
 
+# --- verdicts without labels: a summary of the predictions, not class coverage -------
+printf '%s\n' '{"tl":1,"classes":["ants","bees","wasps"]}' \
+	'{"id":"a1","pred":"ants","conf":0.9,"ood":0.5}' '{"id":"a2","pred":"ants","conf":0.7,"ood":0.75}' \
+	'{"id":"b1","pred":"bees","conf":0.6,"ood":0.25}' \
+	'{"id":"o1","pred":"unknown","conf":0.95,"ood":2.5,"reject":"ood"}' \
+	'{"id":"c1","pred":"unknown","conf":0.4,"ood":1,"reject":"conf"}' | $C --from-json >"$T/unl.tl"
+run report-unlabelled 0 "$R --show 3 $T/unl.tl"
+same report-unlabelled-text "$(cat "$T/out")" 'model     (not named)
+records   5 read: 5 with a verdict and no label, 0 bad
+          no labels: what was predicted, not how well
+unknown   2 of 5 predicted "unknown": 1 ood, 1 low confidence
+
+predicted        n   share
+ants             2   40.0%
+bees             1   20.0%
+wasps            0    0.0%
+unknown          2   40.0%
+
+confidence of the best class (5 with conf)
+p10 0.4800  p25 0.6000  p50 0.7000  p75 0.9000  p90 0.9300
+
+review first: lowest confidence
+  0.4000  c1: unknown (rejected: low confidence 0.4000)
+  0.6000  b1: bees (conf 0.6000)
+  0.7000  a2: ants (conf 0.7000)
+
+review first: highest ood
+  2.5000  o1: unknown (rejected: ood 2.5000)
+  1.0000  c1: unknown (rejected: low confidence 0.4000)
+  0.7500  a2: ants (conf 0.7000)'
+same report-unlabelled-quiet "$(cat "$T/err")" ""
+run report-unlabelled-json 0 "$R --json --show 2 $T/unl.tl"
+jq_py report-unlabelled-json-keys "$T/out" \
+	'd["kind"], d["classes"], [d["counts"][k] for k in ("predicted","unknown","unknown_ood","unknown_conf")], sorted(d["conf_quantiles"])' \
+	"('predictions', {'ants': 2, 'bees': 1, 'wasps': 0}, [5, 2, 1, 1], ['p10', 'p25', 'p50', 'p75', 'p90'])"
+jq_py report-unlabelled-json-review "$T/out" \
+	'[(r["id"], r["reject"]) for r in d["review"]["lowest_conf"]], [r["id"] for r in d["review"]["highest_ood"]]' \
+	"([('c1', 'conf'), ('b1', None)], ['o1', 'c1'])"
+run report-unlabelled-html 0 "$R --html $T/unl.html $T/unl.tl"
+has report-unlabelled-html-counts "$T/unl.html" '5 records read: 5 with a verdict and no label, 0 bad; 2 predicted "unknown": 1 ood, 1 low confidence</p>'
+has report-unlabelled-html-review "$T/unl.html" '<td class="txt">o1</td><td class="txt">unknown</td><td class="num">0.9500</td><td class="num">2.5000</td><td class="txt">ood</td>'
+# --coverage still asks for class coverage
+run report-unlabelled-coverage 0 "$R --coverage $T/unl.tl"
+has report-unlabelled-coverage-text "$T/out" "class coverage: 0 labelled records in 3 classes, 5 unlabelled, 0 bad"
+
 # --- unknown counting and bad input -------------------------------------------------
 printf '%s\n' '{"tl":1,"classes":["x","y"]}' \
 	'{"id":"1","label":"x","pred":"x","conf":0.9}' '{"id":"2","label":"x","pred":"unknown","conf":0.3}' \
