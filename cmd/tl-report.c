@@ -1,7 +1,8 @@
 /*
  * tl-report - how good a classifier's verdicts are (tl-report(1)): metrics
  * with 95% intervals as text or JSON, --assert gates, a history file and
- * --compare, class coverage for a stream without verdicts, and --usage for
+ * --compare, a summary of the predictions for verdicts without labels,
+ * class coverage for a stream without verdicts, and --usage for
  * the bulk-identification log.  Options and wiring only: the metrics are
  * lib/report/metrics.c, the rendering lib/report/report.c, history and compare
  * lib/report/history.c, the log lib/report/usage.c, the --html page lib/report/html.c.  Reads
@@ -42,8 +43,11 @@ static const char help[] =
 	"F1, log loss, top-k accuracy, ECE, per-class precision/recall/F1, the\n"
 	"confusion matrix, reliability table, accuracy by confidence, the most confused\n"
 	"pairs and top losses, each headline metric with a 95% interval (Wilson or\n"
-	"bootstrap) and the majority-class baseline.  Without any verdict in the\n"
-	"stream: class coverage (counts per class against --min-count).\n\n"
+	"bootstrap) and the majority-class baseline; each \"unknown\" says why\n"
+	"(ood, low confidence).  Verdicts without labels: a summary of the\n"
+	"predictions (counts per class, unknowns by reason, confidence quantiles,\n"
+	"the records to review first).  Without any verdict in the stream: class\n"
+	"coverage (counts per class against --min-count).\n\n"
 	"      --json             JSON instead of text (with the per-record list)\n"
 	"      --ood-label L      records labelled L are out-of-distribution: AUROC of ood\n"
 	"      --top-k K          k of top-k accuracy (3)\n"
