@@ -13,7 +13,9 @@
  * Records are collected first (tl_evalset_add) and evaluated at the end:
  * the set holds per record its id, label, verdict, confidence, OOD score
  * and K probabilities.  Class coverage (counts per label for a stream
- * without verdicts) is computed from the same set.
+ * without verdicts) is computed from the same set, and so is the summary
+ * of predictions of a stream of verdicts without labels (those records are
+ * kept apart, never evaluated).
  *
  * Ownership: the set owns its records and class names; a struct tl_eval
  * owns its arrays (tl_eval_free) and points to the set's class names, so

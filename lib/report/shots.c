@@ -1,7 +1,7 @@
 /*
- * shots.c - the top losses' images (shots.h).  Two bounded min-heaps: one
- * of the records with probabilities, by loss; one of the wrong verdicts
- * without, by confidence (tl_eval's order when no record has prob).  The
+ * shots.c - the top losses' images (shots.h).  Only wrong verdicts
+ * ("unknown" included) are offered.  Two bounded min-heaps: one of those
+ * with probabilities, by loss; one of those without, by confidence (tl_eval's order when no record has prob).  The
  * heap's root is the shot that matters least, replaced when a larger loss
  * comes.  Images are copied as they come (encoded bytes, or raw pixels)
  * and decoded only by tl_shots_thumb, for the page.
