@@ -458,15 +458,19 @@ void
 tl_evalset_sha256(const struct tl_evalset *s, char hex[65])
 {
 	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	struct idlab *v = malloc((s->n + 1) * sizeof *v);
+	/* no labelled record: the unlabelled verdicts' ids, label "" */
+	size_t n = s->n ? s->n : s->nu;
+	struct idlab *v = malloc((n + 1) * sizeof *v);
 
 	if (v != NULL) {
+		for (size_t i = 0; i < n && s->n == 0; i++)
+			v[i].id = s->u[i].id, v[i].label = "";
 		for (size_t i = 0; i < s->n; i++) {
 			v[i].id = s->r[i].id;
 			v[i].label = s->r[i].label >= 0 ? s->names[s->r[i].label] : s->ood_label;
 		}
-		qsort(v, s->n, sizeof *v, cmp_idlab);
-		for (size_t i = 0; i < s->n; i++) {
+		qsort(v, n, sizeof *v, cmp_idlab);
+		for (size_t i = 0; i < n; i++) {
 			g_checksum_update(ck, (const guchar *)v[i].id, (gssize)strlen(v[i].id));
 			g_checksum_update(ck, (const guchar *)"\t", 1);
 			g_checksum_update(ck, (const guchar *)v[i].label, (gssize)strlen(v[i].label));

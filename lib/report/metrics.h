@@ -87,7 +87,8 @@ int tl_evalset_has_verdicts(const struct tl_evalset *s);
 /* The i-th record kept (after tl_evalset_finish), pointers owned by s. */
 void tl_evalset_record(const struct tl_evalset *s, size_t i, struct tl_eval_rec *r);
 /* sha256 (hex) of the sorted lines "id\tlabel\n" of the records kept:
- * names the dataset an evaluation was made on. */
+ * names the dataset an evaluation was made on.  Without any, of the
+ * unlabelled records with a verdict ("id\t\n"). */
 void tl_evalset_sha256(const struct tl_evalset *s, char hex[65]);
 
 enum tl_ci { TL_CI_NONE, TL_CI_WILSON, TL_CI_BOOTSTRAP };

@@ -278,6 +278,7 @@ jq_py report-unlabelled-json-keys "$T/out" \
 jq_py report-unlabelled-json-review "$T/out" \
 	'[(r["id"], r["reject"]) for r in d["review"]["lowest_conf"]], [r["id"] for r in d["review"]["highest_ood"]]' \
 	"([('c1', 'conf'), ('b1', None)], ['o1', 'c1'])"
+jq_py report-unlabelled-json-dataset "$T/out" 'd["dataset_sha256"]' "$(printf 'a1\t\na2\t\nb1\t\nc1\t\no1\t\n' | sha256sum | cut -d' ' -f1)"
 run report-unlabelled-html 0 "$R --html $T/unl.html $T/unl.tl"
 has report-unlabelled-html-counts "$T/unl.html" '5 records read: 5 with a verdict and no label, 0 bad; 2 predicted "unknown": 1 ood, 1 low confidence</p>'
 has report-unlabelled-html-review "$T/unl.html" '<td class="txt">o1</td><td class="txt">unknown</td><td class="num">0.9500</td><td class="num">2.5000</td><td class="txt">ood</td>'
