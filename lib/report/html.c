@@ -681,8 +681,11 @@ tl_html_usage(const char *path, struct tl_usage *u, const char *name, long long 
 	fprintf(f, ": %lld identifications", total);
 	if (nd > 0)
 		fputs(" from ", f), tl_xml_text(f, d[0].key, 0), fputs(" to ", f), tl_xml_text(f, d[nd - 1].key, 0);
-	fprintf(f, ", %lld unknown (%.1f%%), %lld bad line%s</p>\n</header>\n", unknown,
-	        total ? 100.0 * unknown / total : 0.0, bad, bad == 1 ? "" : "s");
+	fprintf(f, ", %lld unknown (%.1f%%", unknown, total ? 100.0 * unknown / total : 0.0);
+	for (int i = TL_REJECT_NONE + 1, sep = 0; i < TL_REJECT_N; i++)
+		if (tl_usage_why(u)[i] > 0)
+			fprintf(f, "%s%lld %s", sep++ ? ", " : "; ", tl_usage_why(u)[i], tl_eval_reject_text(i));
+	fprintf(f, "), %lld bad line%s</p>\n</header>\n", bad, bad == 1 ? "" : "s");
 	if (total == 0)
 		goto done;
 

@@ -323,3 +323,9 @@ tl_usage_totals(const struct tl_usage *u, long long *n, long long *unknown)
 {
 	*n = u->n, *unknown = u->unknown;
 }
+
+const long long *
+tl_usage_why(const struct tl_usage *u)
+{
+	return u->why;
+}

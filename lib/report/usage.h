@@ -48,6 +48,10 @@ int tl_usage_rows(struct tl_usage *u, enum tl_usage_by by, struct tl_usage_row *
 /* Identifications in all, and of them "unknown". */
 void tl_usage_totals(const struct tl_usage *u, long long *n, long long *unknown);
 
+/* The unknowns by reason: [TL_REJECT_N] indexed by metrics.h's enum
+ * tl_reject, owned by u. */
+const long long *tl_usage_why(const struct tl_usage *u);
+
 /* The summary as text; bad is the number of bad lines, for the top line. */
 void tl_usage_text(FILE *f, struct tl_usage *u, const char *name, long long bad);
 

@@ -118,7 +118,7 @@ same html-why-losses "$(grep -o '<figcaption>.*</figcaption>' "$T/why.html")" \
 # --- usage and class coverage pages ------------------------------------------------
 printf '%s\n' '{"time":"2024-05-01T08:00:00Z","pred":"ants","conf":0.95}' \
 	'{"time":"2024-05-01T09:00:00Z","pred":"<bees>","conf":0.85}' \
-	'{"time":"2024-05-02T10:00:00Z","pred":"unknown","conf":0.4}' \
+	'{"time":"2024-05-02T10:00:00Z","pred":"unknown","conf":0.4,"reject":"ood"}' \
 	'{"time":"2024-05-03T10:00:00Z","pred":"ants","conf":0.7,"model":"v2"}' >"$T/tx.jsonl"
 run html-usage 0 "$R --usage $T/tx.jsonl --html $T/usage.html"
 has html-usage-text "$T/out" "usage log $T/tx.jsonl: 4 identifications from 2024-05-01 to 2024-05-03, 0 bad lines"
@@ -126,7 +126,7 @@ page_facts "$T/usage.html" >"$T/facts"
 has html-usage-svg "$T/facts" "svg 3 bad 0"
 has html-usage-no-network "$T/facts" "http 0 script 0 link 0 url( 0"
 for t in '>Identifications per day</text>' '>Unknown rate per day</text>' '<h2>Per predicted class</h2>' \
-	'<h2>Per model</h2>' '>&lt;bees&gt;</text>' '4 identifications from 2024-05-01 to 2024-05-03, 1 unknown (25.0%)'; do
+	'<h2>Per model</h2>' '>&lt;bees&gt;</text>' '4 identifications from 2024-05-01 to 2024-05-03, 1 unknown (25.0%; 1 ood), 0 bad lines'; do
 	has "html-usage-has[$t]" "$T/usage.html" "$t"
 done
 printf '%s\n' '{"tl":1,"classes":["ants","b&es"]}' '{"id":"1","label":"ants"}' '{"id":"2","label":"b&es"}' |
