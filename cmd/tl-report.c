@@ -1,7 +1,8 @@
 /*
  * tl-report - how good a classifier's verdicts are (tl-report(1)): metrics
  * with 95% intervals as text or JSON, --assert gates, a history file and
- * --compare, class coverage for a stream without verdicts, and --usage for
+ * --compare, a summary of the predictions for verdicts without labels,
+ * class coverage for a stream without verdicts, and --usage for
  * the bulk-identification log.  Options and wiring only: the metrics are
  * lib/report/metrics.c, the rendering lib/report/report.c, history and compare
  * lib/report/history.c, the log lib/report/usage.c, the --html page lib/report/html.c.  Reads
@@ -42,8 +43,11 @@ static const char help[] =
 	"F1, log loss, top-k accuracy, ECE, per-class precision/recall/F1, the\n"
 	"confusion matrix, reliability table, accuracy by confidence, the most confused\n"
 	"pairs and top losses, each headline metric with a 95% interval (Wilson or\n"
-	"bootstrap) and the majority-class baseline.  Without any verdict in the\n"
-	"stream: class coverage (counts per class against --min-count).\n\n"
+	"bootstrap) and the majority-class baseline; each \"unknown\" says why\n"
+	"(ood, low confidence).  Verdicts without labels: a summary of the\n"
+	"predictions (counts per class, unknowns by reason, confidence quantiles,\n"
+	"the records to review first).  Without any verdict in the stream: class\n"
+	"coverage (counts per class against --min-count).\n\n"
 	"      --json             JSON instead of text (with the per-record list)\n"
 	"      --ood-label L      records labelled L are out-of-distribution: AUROC of ood\n"
 	"      --top-k K          k of top-k accuracy (3)\n"
@@ -249,10 +253,11 @@ usage_report(const struct opts *o)
 	return tl_bad_status(&bad);
 }
 
-/* --history FILE: the evaluation as one JSON line, appended atomically. */
+/* --history FILE: the evaluation (or the class coverage, or the summary of
+ * predictions) as one JSON line, appended atomically. */
 static void
 append_history(const struct opts *o, const struct tl_report_meta *m, const struct tl_eval *ev,
-               const struct tl_evalset *s)
+               const struct tl_summary *sum, const struct tl_evalset *s)
 {
 	struct tl_err err;
 	char *buf = NULL;
@@ -263,6 +268,8 @@ append_history(const struct opts *o, const struct tl_report_meta *m, const struc
 		tl_die(TL_EXIT_DATA, "out of memory");
 	if (ev)
 		tl_report_json(f, m, ev, s, TL_REPORT_HISTORY);
+	else if (sum)
+		tl_report_predictions_json(f, m, sum, s);
 	else
 		tl_coverage_json(f, m, s, TL_REPORT_HISTORY);
 	if (fclose(f) != 0)
@@ -339,6 +346,24 @@ describe(struct tl_reader *r, const struct tl_evalset *s, const struct opts *o,
 	m->min_count = o->min_count;
 }
 
+/* A stream of verdicts without labels: what was predicted, text or JSON
+ * (and --history, --html). */
+static void
+predictions(const struct opts *o, const struct tl_report_meta *m, const struct tl_evalset *s)
+{
+	struct tl_summary sum;
+	struct tl_err err;
+
+	if (tl_evalset_summary(s, o->ev.nshow < 5 ? o->ev.nshow : 5, &sum, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	(o->json ? tl_report_predictions_json : tl_report_predictions_text)(stdout, m, &sum, s);
+	if (o->history)
+		append_history(o, m, NULL, &sum, s);
+	if (o->html && tl_html_predictions(o->html, m, &sum, s, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	tl_evalset_summary_free(&sum);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -350,7 +375,7 @@ main(int argc, char **argv)
 	struct tl_report_meta m = { 0 };
 	struct meta_text text;
 	struct tl_err err;
-	int ok;
+	int ok, pred;
 
 	tl_cli_init(argv[0]);
 	parse(argc, argv, &o);
@@ -370,27 +395,32 @@ main(int argc, char **argv)
 	read_all(r, s, shots, &o.bad);
 	if (tl_evalset_finish(s, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
-	o.coverage |= !tl_evalset_has_verdicts(s);
-	if (!o.coverage)
+	/* labelled verdicts: evaluation; only unlabelled ones: what was
+	 * predicted; no verdict at all: class coverage */
+	pred = !o.coverage && !tl_evalset_has_verdicts(s) && tl_evalset_npredicted(s) > 0;
+	o.coverage |= !tl_evalset_has_verdicts(s) && !pred;
+	if (!o.coverage && !pred)
 		want_verdicts(s, &o.bad);
 	describe(r, s, &o, &m, &text);
-	if (o.coverage) {
+	if (pred) {
+		predictions(&o, &m, s);
+	} else if (o.coverage) {
 		(o.json ? tl_coverage_json(stdout, &m, s, TL_REPORT_RECORDS) : tl_coverage_text(stdout, &m, s));
 	} else {
 		if (tl_eval_run(s, &o.ev, &ev, &err) < 0)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		(o.json ? tl_report_json(stdout, &m, &ev, s, TL_REPORT_RECORDS) : tl_report_text(stdout, &m, &ev, s));
 	}
-	if (o.history)
-		append_history(&o, &m, o.coverage ? NULL : &ev, s);
-	if (o.html && (o.coverage ? tl_html_coverage(o.html, &m, s, &err)
-	                          : tl_html_report(o.html, &m, &ev, s, shots, o.history, &err)) < 0)
+	if (o.history && !pred)
+		append_history(&o, &m, o.coverage ? NULL : &ev, NULL, s);
+	if (o.html && !pred && (o.coverage ? tl_html_coverage(o.html, &m, s, &err)
+	                                   : tl_html_report(o.html, &m, &ev, s, shots, o.history, &err)) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
-	ok = check(&o, o.coverage ? NULL : &ev, s);
+	ok = check(&o, o.coverage || pred ? NULL : &ev, s);
 	tl_cli_close_stdout();
 	if (o.bad.bad > 0 || o.bad.seen == 0)
 		tl_warn("%lld read, %lld unlabelled, %lld bad", o.bad.seen, m.unlabelled, o.bad.bad);
-	if (!o.coverage)
+	if (!o.coverage && !pred)
 		tl_eval_free(&ev);
 	tl_shots_free(shots);
 	tl_evalset_free(s);

@@ -379,7 +379,7 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 	else
 		fprintf(f, "<p class=\"note\">The %d records %s, with the class activation map where the "
 		        "record carries one (red: where the evidence for the prediction was).</p>\n",
-		        ev->nloss, ev->n_prob ? "with the largest loss, -ln p(label)" : "wrong with the highest confidence");
+		        ev->nloss, ev->n_prob ? "wrong with the largest loss, -ln p(label)" : "wrong with the highest confidence");
 	fputs("<div class=\"shots\">\n", f);
 	for (int i = 0; i < ev->nloss; i++) {
 		struct tl_eval_rec r;
@@ -393,6 +393,12 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 		fputs("</b><br>label <span class=\"ok\">", f), tl_xml_text(f, ev->classes[r.label], 0);
 		fprintf(f, "</span> &rarr; predicted <span class=\"%s\">", r.pred == r.label ? "ok" : "bad");
 		tl_xml_text(f, pred_name(ev, r.pred), 0), fputs("</span><br>", f);
+		if (r.pred == -1 && r.reject == TL_REJECT_OOD && !isnan(r.ood))
+			fprintf(f, "rejected: ood %.4f<br>", r.ood);
+		else if (r.pred == -1 && r.reject == TL_REJECT_CONF)
+			fputs("rejected: low confidence<br>", f);
+		else if (r.pred == -1)
+			fprintf(f, "rejected: %s<br>", tl_eval_reject_text(r.reject));
 		if (!isnan(r.conf))
 			fprintf(f, "confidence %.4f", r.conf);
 		if (!isnan(ev->losses[i].loss))
@@ -495,10 +501,14 @@ tl_html_report(const char *path, const struct tl_report_meta *m, const struct tl
 	        m->records, ev->n_eval, m->unlabelled, m->bad);
 	if (m->ood_label)
 		fprintf(f, ", %lld labelled ", ev->n_ood), tl_xml_text(f, m->ood_label, 0), fputs(" (OOD)", f);
-	fprintf(f, "; %lld predicted \"unknown\"</p>\n<nav><a href=\"#metrics\">metrics</a>"
+	fprintf(f, "; %lld predicted \"unknown\"", ev->n_unknown);
+	for (int i = TL_REJECT_NONE + 1, sep = 0; i < TL_REJECT_N; i++)
+		if (ev->n_unknown_by[i] > 0)
+			fprintf(f, "%s%lld %s", sep++ ? ", " : ": ", ev->n_unknown_by[i], tl_eval_reject_text(i));
+	fprintf(f, "</p>\n<nav><a href=\"#metrics\">metrics</a>"
 	        "<a href=\"#confusion\">confusion</a><a href=\"#classes\">per class</a>"
 	        "<a href=\"#calibration\">calibration</a><a href=\"#threshold\">threshold</a>"
-	        "<a href=\"#losses\">top losses</a>%s</nav>\n</header>\n", ev->n_unknown,
+	        "<a href=\"#losses\">top losses</a>%s</nav>\n</header>\n",
 	        hist ? "<a href=\"#history\">history</a>" : "");
 	metrics_table(f, m, ev);
 	confusion(f, ev);
@@ -510,6 +520,71 @@ tl_html_report(const char *path, const struct tl_report_meta *m, const struct tl
 		tl_afile_abort(a);
 		return -1;
 	}
+	return page_close(a, path, err);
+}
+
+static void
+review_rows(FILE *f, const struct tl_evalset *s, const char *title, const size_t *idx, size_t n)
+{
+	int k = tl_evalset_nclass(s);
+
+	if (n == 0)
+		return;
+	fputs("<h3>", f), tl_xml_text(f, title, 0);
+	fputs("</h3>\n<table>\n<tr><th class=\"txt\">id</th><th class=\"txt\">predicted</th>"
+	      "<th>confidence</th><th>ood</th><th class=\"txt\">rejected</th></tr>\n", f);
+	for (size_t j = 0; j < n; j++) {
+		struct tl_eval_rec r;
+		tl_evalset_predicted(s, idx[j], &r);
+		fputs("<tr>", f), cell(f, r.id);
+		cell(f, r.pred >= 0 && r.pred < k ? tl_evalset_class(s, r.pred) : "unknown");
+		num(f, r.conf), num(f, r.ood);
+		cell(f, r.pred == -1 ? tl_eval_reject_text(r.reject) : "");
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+int
+tl_html_predictions(const char *path, const struct tl_report_meta *m, const struct tl_summary *sum,
+                    const struct tl_evalset *s, struct tl_err *err)
+{
+	int k = tl_evalset_nclass(s);
+	struct tl_afile *a;
+	FILE *f = page_open(&a, path, "tl-report", "predictions without labels", err);
+
+	if (f == NULL)
+		return tl_err_prefix(err, "--html");
+	meta(f, m);
+	fprintf(f, "<p class=\"meta\">%lld records read: %lld with a verdict and no label, %lld bad; "
+	        "%lld predicted \"unknown\"", m->records, sum->n, m->bad, sum->counts[k]);
+	for (int i = TL_REJECT_NONE + 1, sep = 0; i < TL_REJECT_N; i++)
+		if (sum->why[i] > 0)
+			fprintf(f, "%s%lld %s", sep++ ? ", " : ": ", sum->why[i], tl_eval_reject_text(i));
+	fputs("</p>\n</header>\n", f);
+	section(f, "predicted", "Predictions per class");
+	fputs("<p class=\"note\">No labels: what was predicted, not how well.</p>\n<table>\n"
+	      "<tr><th class=\"txt\">predicted</th><th>n</th><th>share</th></tr>\n", f);
+	for (int c = 0; c <= k; c++) {
+		fputs("<tr>", f), cell(f, c < k ? tl_evalset_class(s, c) : "unknown");
+		fprintf(f, "<td class=\"num\">%lld</td><td class=\"num\">%.1f%%</td></tr>\n", sum->counts[c],
+		        sum->n ? 100.0 * sum->counts[c] / sum->n : 0.0);
+	}
+	fputs("</table>\n</section>\n", f);
+	if (sum->nconf > 0) {
+		section(f, "confidence", "Confidence of the best class");
+		fputs("<table>\n<tr>", f);
+		for (int q = 0; q < TL_SUMMARY_NQ; q++)
+			fprintf(f, "<th>p%g</th>", 100 * tl_summary_q[q]);
+		fputs("</tr>\n<tr>", f);
+		for (int q = 0; q < TL_SUMMARY_NQ; q++)
+			num(f, sum->q[q]);
+		fputs("</tr>\n</table>\n</section>\n", f);
+	}
+	section(f, "review", "Records to review first");
+	review_rows(f, s, "Lowest confidence", sum->low, sum->nlow);
+	review_rows(f, s, "Highest OOD score", sum->high, sum->nhigh);
+	fputs("</section>\n", f);
 	return page_close(a, path, err);
 }
 
@@ -606,8 +681,11 @@ tl_html_usage(const char *path, struct tl_usage *u, const char *name, long long 
 	fprintf(f, ": %lld identifications", total);
 	if (nd > 0)
 		fputs(" from ", f), tl_xml_text(f, d[0].key, 0), fputs(" to ", f), tl_xml_text(f, d[nd - 1].key, 0);
-	fprintf(f, ", %lld unknown (%.1f%%), %lld bad line%s</p>\n</header>\n", unknown,
-	        total ? 100.0 * unknown / total : 0.0, bad, bad == 1 ? "" : "s");
+	fprintf(f, ", %lld unknown (%.1f%%", unknown, total ? 100.0 * unknown / total : 0.0);
+	for (int i = TL_REJECT_NONE + 1, sep = 0; i < TL_REJECT_N; i++)
+		if (tl_usage_why(u)[i] > 0)
+			fprintf(f, "%s%lld %s", sep++ ? ", " : "; ", tl_usage_why(u)[i], tl_eval_reject_text(i));
+	fprintf(f, "), %lld bad line%s</p>\n</header>\n", bad, bad == 1 ? "" : "s");
 	if (total == 0)
 		goto done;
 

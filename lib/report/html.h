@@ -39,6 +39,13 @@ int tl_html_report(const char *path, const struct tl_report_meta *m, const struc
 int tl_html_coverage(const char *path, const struct tl_report_meta *m,
                      const struct tl_evalset *s, struct tl_err *err);
 
+/* The summary of predictions page (verdicts without labels): counts per
+ * predicted class, the unknowns by reason, confidence quantiles and the
+ * records to review first, as report.h's text gives them. */
+int tl_html_predictions(const char *path, const struct tl_report_meta *m,
+                        const struct tl_summary *sum, const struct tl_evalset *s,
+                        struct tl_err *err);
+
 /* The usage page: volume per day, per predicted class and per model, the
  * unknown rate per day.  name: the log's name; bad: its bad lines. */
 int tl_html_usage(const char *path, struct tl_usage *u, const char *name, long long bad,

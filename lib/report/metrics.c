@@ -26,7 +26,7 @@
 
 struct erec {
 	char *id;
-	int label, pred;
+	int label, pred, reject;
 	double conf, ood;
 	size_t prob; /* offset + 1 into s->prob, 0: none */
 };
@@ -43,6 +43,8 @@ struct tl_evalset {
 	size_t nprob, capprob; /* floats */
 	long long unlabelled;
 	int verdicts;
+	struct erec *u;     /* unlabelled records with a verdict */
+	size_t nu, capu;
 };
 
 /* Points every name at its index again (after a sort). */
@@ -109,6 +111,9 @@ tl_evalset_free(struct tl_evalset *s)
 		free(s->names[c]);
 	for (size_t i = 0; i < s->n; i++)
 		free(s->r[i].id);
+	for (size_t i = 0; i < s->nu; i++)
+		free(s->u[i].id);
+	free(s->u);
 	free(s->names);
 	if (s->ht != NULL)
 		g_hash_table_destroy(s->ht);
@@ -143,6 +148,57 @@ nomem(struct tl_err *err)
 	return TL_NOMEM;
 }
 
+static const char *const reject_keys[TL_REJECT_N] = { NULL, "ood", "conf", NULL };
+static const char *const reject_texts[TL_REJECT_N] = { "", "ood", "low confidence", "no reason given" };
+
+const char *
+tl_eval_reject_key(int reject)
+{
+	return reject >= 0 && reject < TL_REJECT_N ? reject_keys[reject] : NULL;
+}
+
+const char *
+tl_eval_reject_text(int reject)
+{
+	return reject >= 0 && reject < TL_REJECT_N ? reject_texts[reject] : "";
+}
+
+/* Why the "unknown" verdict of rec: its "reject", or UNSTATED without one;
+ * -1 (err) when it is not "ood" or "conf". */
+static int
+reject_of(struct tl_rec *rec, struct tl_err *err)
+{
+	const char *why;
+
+	if (tl_rec_get(rec, "reject") == NULL)
+		return TL_REJECT_UNSTATED;
+	if ((why = tl_rec_str(rec, "reject")) == NULL)
+		return tl_err_set(err, "reject is not a string");
+	for (int i = 0; i < TL_REJECT_N; i++)
+		if (reject_keys[i] && strcmp(why, reject_keys[i]) == 0)
+			return i;
+	return tl_err_set(err, "reject '%.64s' is not \"ood\" or \"conf\"", why);
+}
+
+/* An unlabelled record with a verdict, kept apart from the evaluation's:
+ * counted unlabelled, and returns 1 as a record without label does. */
+static int
+keep_unlabelled(struct tl_evalset *s, struct erec *e, const char *id, struct tl_err *err)
+{
+	if (s->nu == s->capu) {
+		size_t cap = s->capu ? 2 * s->capu : 1024;
+		struct erec *q = realloc(s->u, cap * sizeof *q);
+		if (q == NULL)
+			return nomem(err);
+		s->u = q, s->capu = cap;
+	}
+	if ((e->id = strdup(id)) == NULL)
+		return nomem(err);
+	s->u[s->nu++] = *e;
+	s->unlabelled++;
+	return 1;
+}
+
 int
 tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 {
@@ -155,15 +211,19 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 
 	if ((id = tl_rec_str(rec, "id")) == NULL)
 		return tl_err_set(err, "no id");
-	if ((o = tl_rec_get(rec, "label")) == NULL || o->type == MSGPACK_OBJECT_NIL) {
-		s->unlabelled++;
-		return 1;
-	}
-	if ((label = tl_rec_str(rec, "label")) == NULL)
+	if ((o = tl_rec_get(rec, "label")) == NULL || o->type == MSGPACK_OBJECT_NIL)
+		label = NULL;
+	else if ((label = tl_rec_str(rec, "label")) == NULL)
 		return tl_err_set(err, "label is not a string");
 	if ((o = tl_rec_get(rec, "pred")) != NULL && (pred = tl_rec_str(rec, "pred")) == NULL)
 		return tl_err_set(err, "pred is not a string");
-	if (s->ood_label && strcmp(label, s->ood_label) == 0) {
+	if (label == NULL) {
+		if (pred == NULL && tl_rec_get(rec, "prob") == NULL) {
+			s->unlabelled++;
+			return 1;
+		}
+		e.label = TL_EVAL_NOLABEL;
+	} else if (s->ood_label && strcmp(label, s->ood_label) == 0) {
 		e.label = TL_EVAL_OOD;
 	} else if ((e.label = class_of(s, label, &oom)) < 0) {
 		return oom ? nomem(err)
@@ -175,6 +235,8 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 	else if (pred && (e.pred = class_of(s, pred, &oom)) < 0)
 		return oom ? nomem(err)
 		           : tl_err_set(err, "pred '%s' is not one of the header's classes", pred);
+	if (e.pred == -1 && (e.reject = reject_of(rec, err)) < 0)
+		return TL_SKIP;
 	e.conf = e.ood = NAN;
 	if ((o = tl_rec_get(rec, "conf")) != NULL) {
 		if (!is_num(o) || tl_rec_f64(rec, "conf", &e.conf) < 0 || !(e.conf >= 0 && e.conf <= 1))
@@ -213,6 +275,8 @@ tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err)
 				e.conf = p[e.pred >= 0 ? e.pred : best];
 		}
 	}
+	if (e.label == TL_EVAL_NOLABEL)
+		return keep_unlabelled(s, &e, id, err);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 1024;
 		struct erec *q = realloc(s->r, cap * sizeof *q);
@@ -257,6 +321,9 @@ tl_evalset_finish(struct tl_evalset *s, struct tl_err *err)
 		if (s->r[i].pred >= 0)
 			s->r[i].pred = map[s->r[i].pred];
 	}
+	for (size_t i = 0; i < s->nu; i++)
+		if (s->u[i].pred >= 0)
+			s->u[i].pred = map[s->u[i].pred];
 	free(old), free(map);
 	ht_rebuild(s);
 	s->fixed = 1;
@@ -269,14 +336,109 @@ int tl_evalset_nclass(const struct tl_evalset *s) { return s->k; }
 const char *tl_evalset_class(const struct tl_evalset *s, int c) { return s->names[c]; }
 int tl_evalset_has_verdicts(const struct tl_evalset *s) { return s->verdicts; }
 
+static void
+rec_of(const struct tl_evalset *s, const struct erec *e, struct tl_eval_rec *r)
+{
+	r->id = e->id, r->label = e->label, r->pred = e->pred;
+	r->conf = e->conf, r->ood = e->ood, r->reject = e->reject;
+	r->prob = e->prob ? s->prob + e->prob - 1 : NULL;
+}
+
 void
 tl_evalset_record(const struct tl_evalset *s, size_t i, struct tl_eval_rec *r)
 {
-	const struct erec *e = &s->r[i];
+	rec_of(s, &s->r[i], r);
+}
 
-	r->id = e->id, r->label = e->label, r->pred = e->pred;
-	r->conf = e->conf, r->ood = e->ood;
-	r->prob = e->prob ? s->prob + e->prob - 1 : NULL;
+size_t tl_evalset_npredicted(const struct tl_evalset *s) { return s->nu; }
+
+void
+tl_evalset_predicted(const struct tl_evalset *s, size_t i, struct tl_eval_rec *r)
+{
+	rec_of(s, &s->u[i], r);
+}
+
+const double tl_summary_q[TL_SUMMARY_NQ] = { 0.1, 0.25, 0.5, 0.75, 0.9 };
+
+/* An unlabelled record under a sort key: by key, ties by input order. */
+struct keyed {
+	double key;
+	size_t i;
+};
+
+static int
+cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* The first nshow of v[n] sorted, as indices into out (malloc'd). */
+static size_t *
+first_of(struct keyed *v, size_t n, int nshow, size_t *nout)
+{
+	size_t *out = malloc(((size_t)nshow + 1) * sizeof *out);
+
+	*nout = 0;
+	if (out == NULL)
+		return NULL;
+	qsort(v, n, sizeof *v, cmp_keyed);
+	for (size_t j = 0; j < n && j < (size_t)nshow; j++)
+		out[(*nout)++] = v[j].i;
+	return out;
+}
+
+int
+tl_evalset_summary(const struct tl_evalset *s, int nshow, struct tl_summary *sum,
+                   struct tl_err *err)
+{
+	struct keyed *v = malloc((s->nu + 1) * sizeof *v);
+	double *conf = malloc((s->nu + 1) * sizeof *conf);
+	size_t n = 0;
+
+	memset(sum, 0, sizeof *sum);
+	sum->counts = calloc((size_t)s->k + 1, sizeof *sum->counts);
+	if (v == NULL || conf == NULL || sum->counts == NULL)
+		goto oom;
+	for (size_t i = 0; i < s->nu; i++) {
+		const struct erec *e = &s->u[i];
+		sum->counts[e->pred >= 0 ? e->pred : s->k]++;
+		sum->why[e->pred == -1 ? e->reject : TL_REJECT_NONE]++;
+		if (!isnan(e->conf))
+			conf[sum->nconf++] = e->conf;
+	}
+	sum->n = (long long)s->nu;
+	tl_quantile_sort(conf, sum->nconf);
+	for (int q = 0; q < TL_SUMMARY_NQ; q++)
+		sum->q[q] = tl_quantile(conf, sum->nconf, tl_summary_q[q]);
+	for (size_t i = 0; i < s->nu; i++)
+		if (!isnan(s->u[i].conf))
+			v[n].key = s->u[i].conf, v[n++].i = i;
+	if ((sum->low = first_of(v, n, nshow, &sum->nlow)) == NULL)
+		goto oom;
+	n = 0;
+	for (size_t i = 0; i < s->nu; i++)
+		if (!isnan(s->u[i].ood))
+			v[n].key = -s->u[i].ood, v[n++].i = i;
+	sum->nood = n;
+	if ((sum->high = first_of(v, n, nshow, &sum->nhigh)) == NULL)
+		goto oom;
+	free(v), free(conf);
+	return 0;
+oom:
+	free(v), free(conf);
+	tl_evalset_summary_free(sum);
+	return tl_err_set(err, "out of memory");
+}
+
+void
+tl_evalset_summary_free(struct tl_summary *sum)
+{
+	free(sum->counts), free(sum->low), free(sum->high);
+	sum->counts = NULL, sum->low = sum->high = NULL;
 }
 
 struct idlab {
@@ -296,15 +458,19 @@ void
 tl_evalset_sha256(const struct tl_evalset *s, char hex[65])
 {
 	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	struct idlab *v = malloc((s->n + 1) * sizeof *v);
+	/* no labelled record: the unlabelled verdicts' ids, label "" */
+	size_t n = s->n ? s->n : s->nu;
+	struct idlab *v = malloc((n + 1) * sizeof *v);
 
 	if (v != NULL) {
+		for (size_t i = 0; i < n && s->n == 0; i++)
+			v[i].id = s->u[i].id, v[i].label = "";
 		for (size_t i = 0; i < s->n; i++) {
 			v[i].id = s->r[i].id;
 			v[i].label = s->r[i].label >= 0 ? s->names[s->r[i].label] : s->ood_label;
 		}
-		qsort(v, s->n, sizeof *v, cmp_idlab);
-		for (size_t i = 0; i < s->n; i++) {
+		qsort(v, n, sizeof *v, cmp_idlab);
+		for (size_t i = 0; i < n; i++) {
 			g_checksum_update(ck, (const guchar *)v[i].id, (gssize)strlen(v[i].id));
 			g_checksum_update(ck, (const guchar *)"\t", 1);
 			g_checksum_update(ck, (const guchar *)v[i].label, (gssize)strlen(v[i].label));
@@ -663,6 +829,7 @@ tl_eval_run(const struct tl_evalset *s, const struct tl_eval_opts *o, struct tl_
 		ev->confusion[(size_t)t->label * (k + 1) + (t->pred < 0 ? k : t->pred)]++;
 		ev->n_correct += t->pred == t->label;
 		ev->n_unknown += t->pred < 0;
+		ev->n_unknown_by[t->pred < 0 ? s->r[t->rec].reject : TL_REJECT_NONE]++;
 		if (!isnan(t->loss))
 			ev->n_prob++, nhit += t->hit;
 		if (t->bin >= 0) {
@@ -738,16 +905,19 @@ tl_eval_run(const struct tl_evalset *s, const struct tl_eval_opts *o, struct tl_
 	if (ev->npairs > o->nshow)
 		ev->npairs = o->nshow;
 
-	/* top losses: by -ln p(label) with prob; without, the wrong verdicts by
-	 * confidence */
+	/* top losses: the wrong verdicts ("unknown" included), by -ln p(label)
+	 * with prob, without by confidence; a right verdict is never a loss to
+	 * look at, however unsure */
 	if ((ev->losses = malloc((x.ni + 1) * sizeof *ev->losses)) == NULL)
 		goto oom;
 	for (size_t i = 0; i < x.ni; i++) {
 		const struct item *t = &x.it[i];
 		struct tl_loss *l = &ev->losses[ev->nloss];
+		if (t->pred == t->label)
+			continue;
 		if (!isnan(t->loss))
 			l->rec = t->rec, l->loss = t->loss, ev->nloss++;
-		else if (ev->n_prob == 0 && t->pred != t->label)
+		else if (ev->n_prob == 0)
 			l->rec = t->rec, l->loss = isnan(s->r[t->rec].conf) ? 0 : s->r[t->rec].conf, ev->nloss++;
 	}
 	qsort(ev->losses, ev->nloss, sizeof *ev->losses, cmp_loss);

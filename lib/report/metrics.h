@@ -13,7 +13,9 @@
  * Records are collected first (tl_evalset_add) and evaluated at the end:
  * the set holds per record its id, label, verdict, confidence, OOD score
  * and K probabilities.  Class coverage (counts per label for a stream
- * without verdicts) is computed from the same set.
+ * without verdicts) is computed from the same set, and so is the summary
+ * of predictions of a stream of verdicts without labels (those records are
+ * kept apart, never evaluated).
  *
  * Ownership: the set owns its records and class names; a struct tl_eval
  * owns its arrays (tl_eval_free) and points to the set's class names, so
@@ -40,9 +42,20 @@ struct tl_eval_rec {
 	int pred;     /* class index; -1 "unknown"; -2 no verdict (neither pred nor prob) */
 	double conf;  /* probability of pred (NaN when not known) */
 	double ood;   /* OOD score (NaN when absent) */
+	int reject;   /* why pred is "unknown" (enum tl_reject); TL_REJECT_NONE otherwise */
 	const float *prob; /* [K], or NULL */
 };
 #define TL_EVAL_OOD (-3)
+
+/* Why a verdict is "unknown": the record's "reject" (tl-stream(5)), "ood"
+ * (the OOD score over the model's threshold) or "conf" (the best class's
+ * probability under --min-conf); UNSTATED when the record does not say. */
+enum tl_reject { TL_REJECT_NONE, TL_REJECT_OOD, TL_REJECT_CONF, TL_REJECT_UNSTATED, TL_REJECT_N };
+/* The reason as the stream and the JSON report spell it ("ood", "conf",
+ * NULL for NONE and UNSTATED), and as people read it ("ood", "low
+ * confidence", "no reason given"). */
+const char *tl_eval_reject_key(int reject);
+const char *tl_eval_reject_text(int reject);
 
 struct tl_evalset;
 
@@ -57,7 +70,8 @@ void tl_evalset_free(struct tl_evalset *s); /* accepts NULL */
 /* Takes what the set needs from rec: a record without "label" is only
  * counted (returns 1).  TL_OK when kept; TL_SKIP when the record is bad
  * (err: a label or pred that is no class, prob not <f4 [K], conf or ood
- * not a number, no id); TL_NOMEM out of memory (err.h's enum tl_status). */
+ * not a number, a "reject" other than "ood" or "conf", no id); TL_NOMEM
+ * out of memory (err.h's enum tl_status). */
 int tl_evalset_add(struct tl_evalset *s, struct tl_rec *rec, struct tl_err *err);
 
 /* Ends collection: sorts derived class lists.  -1 when out of memory. */
@@ -73,7 +87,8 @@ int tl_evalset_has_verdicts(const struct tl_evalset *s);
 /* The i-th record kept (after tl_evalset_finish), pointers owned by s. */
 void tl_evalset_record(const struct tl_evalset *s, size_t i, struct tl_eval_rec *r);
 /* sha256 (hex) of the sorted lines "id\tlabel\n" of the records kept:
- * names the dataset an evaluation was made on. */
+ * names the dataset an evaluation was made on.  Without any, of the
+ * unlabelled records with a verdict ("id\t\n"). */
 void tl_evalset_sha256(const struct tl_evalset *s, char hex[65]);
 
 enum tl_ci { TL_CI_NONE, TL_CI_WILSON, TL_CI_BOOTSTRAP };
@@ -126,6 +141,7 @@ struct tl_eval {
 	long long n_ood;        /* records labelled --ood-label */
 	long long n_none;       /* records with neither pred nor prob (bad) */
 	long long n_correct, n_accepted, n_unknown, n_prob;
+	long long n_unknown_by[TL_REJECT_N]; /* of n_unknown, by enum tl_reject */
 	int majority;           /* class of the baseline (-1 when n_eval == 0) */
 	struct tl_metric accuracy, baseline, coverage, accepted_accuracy, unknown_rate;
 	struct tl_metric balanced_accuracy, macro_f1, weighted_f1, log_loss, top_k, ece;
@@ -156,6 +172,33 @@ void tl_eval_free(struct tl_eval *ev); /* frees the arrays; accepts zeroed */
  * name or class is not known. */
 int tl_eval_lookup(const struct tl_eval *ev, const char *name, const char *cls, double *v,
                    struct tl_err *err);
+
+/* Unlabelled records with a verdict (pred or prob) are kept apart, for the
+ * summary of predictions a stream without labels gets: their count, and
+ * the i-th of them (label TL_EVAL_NOLABEL), pointers owned by s. */
+#define TL_EVAL_NOLABEL (-4)
+size_t tl_evalset_npredicted(const struct tl_evalset *s);
+void tl_evalset_predicted(const struct tl_evalset *s, size_t i, struct tl_eval_rec *r);
+
+/* The summary of the unlabelled verdicts: how many of each predicted class
+ * (counts[k] "unknown"), the unknowns by reason, quantiles of the best
+ * class's confidence, and the records to review first: the lowest
+ * confidence and the highest OOD score, up to nshow each (indices for
+ * tl_evalset_predicted; ties by input order).  sum owns its arrays:
+ * tl_evalset_summary_free.  -1 when out of memory. */
+#define TL_SUMMARY_NQ 5
+extern const double tl_summary_q[TL_SUMMARY_NQ]; /* 0.1, 0.25, 0.5, 0.75, 0.9 */
+struct tl_summary {
+	long long n, *counts;          /* counts[k + 1] */
+	long long why[TL_REJECT_N];    /* the unknowns by enum tl_reject */
+	size_t nconf, nood;            /* records with a conf, with an ood score */
+	double q[TL_SUMMARY_NQ];       /* quantiles of conf (NaN when nconf == 0) */
+	size_t nlow, nhigh;
+	size_t *low, *high;            /* [nlow] lowest conf first, [nhigh] highest ood first */
+};
+int tl_evalset_summary(const struct tl_evalset *s, int nshow, struct tl_summary *sum,
+                       struct tl_err *err);
+void tl_evalset_summary_free(struct tl_summary *sum); /* accepts zeroed */
 
 /* Class coverage: per class the number of records kept (header classes
  * included, with 0).  counts[k] allocated by the caller. */

@@ -31,6 +31,32 @@ pred_name(const struct tl_eval *ev, int p)
 
 /* ---- text ------------------------------------------------------------------ */
 
+/* " (conf 0.9000)" after a verdict, or why it is "unknown":
+ * " (rejected: ood 1.4200)", " (rejected: low confidence 0.4100)". */
+static void
+verdict_note(FILE *f, const struct tl_eval_rec *r)
+{
+	if (r->pred == -1 && r->reject == TL_REJECT_OOD && !isnan(r->ood))
+		fprintf(f, " (rejected: ood %.4f)", r->ood);
+	else if (r->pred == -1 && r->reject == TL_REJECT_CONF && !isnan(r->conf))
+		fprintf(f, " (rejected: low confidence %.4f)", r->conf);
+	else if (r->pred == -1)
+		fprintf(f, " (rejected: %s)", tl_eval_reject_text(r->reject));
+	else if (!isnan(r->conf))
+		fprintf(f, " (conf %.4f)", r->conf);
+}
+
+/* ": 5 ood, 2 low confidence" — the unknown verdicts by reason. */
+static void
+unknown_reasons(FILE *f, const long long *by)
+{
+	const char *sep = ": ";
+
+	for (int i = TL_REJECT_NONE + 1; i < TL_REJECT_N; i++)
+		if (by[i] > 0)
+			fprintf(f, "%s%lld %s", sep, by[i], tl_eval_reject_text(i)), sep = ", ";
+}
+
 static void
 num(FILE *f, int w, double v)
 {
@@ -87,8 +113,10 @@ tl_report_text(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 	        "%lld bad", m->records, ev->n_eval, m->unlabelled, m->bad);
 	if (m->ood_label)
 		fprintf(f, ", %lld labelled %s (OOD)", ev->n_ood, m->ood_label);
-	fprintf(f, "\nunknown   %lld of %lld predicted \"unknown\" (counted wrong in accuracy)\n\n",
+	fprintf(f, "\nunknown   %lld of %lld predicted \"unknown\" (counted wrong in accuracy)",
 	        ev->n_unknown, ev->n_eval);
+	unknown_reasons(f, ev->n_unknown_by);
+	fputs("\n\n", f);
 
 	fprintf(f, "%-22s%8s  %-16s  %s\n", "metric", "value", "95% interval", "method");
 	nh = tl_eval_headline(ev, m->ood_label != NULL, rows);
@@ -143,14 +171,13 @@ tl_report_text(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 	}
 
 	if (ev->nloss > 0) {
-		fprintf(f, "\n%s\n", ev->n_prob ? "top losses (-ln p(label))" : "wrong, most confident first");
+		fprintf(f, "\n%s\n", ev->n_prob ? "top losses (wrong verdicts, by -ln p(label))" : "wrong, most confident first");
 		for (int i = 0; i < ev->nloss; i++) {
 			struct tl_eval_rec r;
 			tl_evalset_record(s, ev->losses[i].rec, &r);
 			num(f, 8, ev->losses[i].loss);
 			fprintf(f, "  %s: %s -> %s", r.id, ev->classes[r.label], pred_name(ev, r.pred));
-			if (!isnan(r.conf))
-				fprintf(f, " (conf %.4f)", r.conf);
+			verdict_note(f, &r);
 			fputc('\n', f);
 		}
 	}
@@ -212,6 +239,7 @@ records_json(struct tl_json_out *o, const struct tl_report_meta *m, const struct
 		tl_json_put_str(o, r.label >= 0 ? ev->classes[r.label] : m->ood_label);
 		tl_json_key(o, "pred"), tl_json_put_str(o, pred_name(ev, r.pred));
 		tl_json_key(o, "conf"), tl_json_put_double(o, r.conf);
+		tl_json_key(o, "reject"), str_or_null(o, r.pred == -1 ? tl_eval_reject_key(r.reject) : NULL);
 		tl_json_end(o);
 	}
 	tl_json_end(o);
@@ -238,6 +266,9 @@ tl_report_json(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 	tl_json_key(&o, "no_verdict"), tl_json_put_int(&o, ev->n_none);
 	tl_json_key(&o, "ood"), tl_json_put_int(&o, ev->n_ood);
 	tl_json_key(&o, "unknown"), tl_json_put_int(&o, ev->n_unknown);
+	tl_json_key(&o, "unknown_ood"), tl_json_put_int(&o, ev->n_unknown_by[TL_REJECT_OOD]);
+	tl_json_key(&o, "unknown_conf"), tl_json_put_int(&o, ev->n_unknown_by[TL_REJECT_CONF]);
+	tl_json_key(&o, "unknown_unstated"), tl_json_put_int(&o, ev->n_unknown_by[TL_REJECT_UNSTATED]);
 	tl_json_key(&o, "accepted"), tl_json_put_int(&o, ev->n_accepted);
 	tl_json_key(&o, "correct"), tl_json_put_int(&o, ev->n_correct);
 	tl_json_key(&o, "with_prob"), tl_json_put_int(&o, ev->n_prob);
@@ -330,6 +361,7 @@ tl_report_json(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev
 			tl_json_key(&o, "label"), tl_json_put_str(&o, ev->classes[r.label]);
 			tl_json_key(&o, "pred"), tl_json_put_str(&o, pred_name(ev, r.pred));
 			tl_json_key(&o, "conf"), tl_json_put_double(&o, r.conf);
+			tl_json_key(&o, "reject"), str_or_null(&o, r.pred == -1 ? tl_eval_reject_key(r.reject) : NULL);
 			tl_json_key(&o, "loss"), tl_json_put_double(&o, ev->losses[i].loss);
 			tl_json_end(&o);
 		}
@@ -403,6 +435,138 @@ tl_coverage_json(FILE *f, const struct tl_report_meta *m, const struct tl_evalse
 	tl_json_end(&o);
 	fputc('\n', f);
 	free(n);
+}
+
+/* ---- predictions without labels ------------------------------------------------ */
+
+/* The classes by count, most first (ties in class order), "unknown" (k) last. */
+static int *
+by_count(const struct tl_summary *sum, int k)
+{
+	int *o = malloc(((size_t)k + 1) * sizeof *o);
+
+	if (o == NULL)
+		return NULL;
+	for (int c = 0; c < k; c++) { /* insertion: k is small beside the records */
+		int j = c;
+		while (j > 0 && sum->counts[o[j - 1]] < sum->counts[c])
+			o[j] = o[j - 1], j--;
+		o[j] = c;
+	}
+	o[k] = k;
+	return o;
+}
+
+static void
+review_text(FILE *f, const struct tl_evalset *s, const char *title, const size_t *idx, size_t n,
+            int ood, int k)
+{
+	if (n == 0)
+		return;
+	fprintf(f, "\nreview first: %s\n", title);
+	for (size_t j = 0; j < n; j++) {
+		struct tl_eval_rec r;
+		tl_evalset_predicted(s, idx[j], &r);
+		fprintf(f, "%8.4f  %s: %s", ood ? r.ood : r.conf, r.id,
+		        r.pred >= 0 && r.pred < k ? tl_evalset_class(s, r.pred) : "unknown");
+		verdict_note(f, &r);
+		fputc('\n', f);
+	}
+}
+
+void
+tl_report_predictions_text(FILE *f, const struct tl_report_meta *m, const struct tl_summary *sum,
+                           const struct tl_evalset *s)
+{
+	int k = tl_evalset_nclass(s), w = 9, *o = by_count(sum, k);
+
+	if (o == NULL)
+		return;
+	for (int c = 0; c < k; c++) {
+		int l = (int)strlen(tl_evalset_class(s, c));
+		w = l > w ? (l > 40 ? 40 : l) : w;
+	}
+	fprintf(f, "model     %s%s%s%s\n", *m->model ? m->model : "(not named)",
+	        *m->backbone ? " (backbone " : "", m->backbone, *m->backbone ? ")" : "");
+	fprintf(f, "records   %lld read: %lld with a verdict and no label, %lld bad\n", m->records,
+	        sum->n, m->bad);
+	fputs("          no labels: what was predicted, not how well\n", f);
+	fprintf(f, "unknown   %lld of %lld predicted \"unknown\"", sum->counts[k], sum->n);
+	unknown_reasons(f, sum->why);
+	fprintf(f, "\n\n%-*s %8s %7s\n", w, "predicted", "n", "share");
+	for (int i = 0; i <= k; i++) {
+		int c = o[i];
+		fprintf(f, "%-*.*s %8lld %6.1f%%\n", w, w, c < k ? tl_evalset_class(s, c) : "unknown",
+		        sum->counts[c], sum->n ? 100.0 * sum->counts[c] / sum->n : 0.0);
+	}
+	if (sum->nconf > 0) {
+		fprintf(f, "\nconfidence of the best class (%zu with conf)\n", sum->nconf);
+		for (int q = 0; q < TL_SUMMARY_NQ; q++)
+			fprintf(f, "%sp%g %.4f", q ? "  " : "", 100 * tl_summary_q[q], sum->q[q]);
+		fputc('\n', f);
+	}
+	review_text(f, s, "lowest confidence", sum->low, sum->nlow, 0, k);
+	review_text(f, s, "highest ood", sum->high, sum->nhigh, 1, k);
+	free(o);
+}
+
+static void
+review_json(struct tl_json_out *o, const struct tl_evalset *s, const char *key, const size_t *idx,
+            size_t n, int k)
+{
+	tl_json_key(o, key), tl_json_begin_list(o);
+	for (size_t j = 0; j < n; j++) {
+		struct tl_eval_rec r;
+		tl_evalset_predicted(s, idx[j], &r);
+		tl_json_begin_obj(o);
+		tl_json_key(o, "id"), tl_json_put_str(o, r.id);
+		tl_json_key(o, "pred");
+		tl_json_put_str(o, r.pred >= 0 && r.pred < k ? tl_evalset_class(s, r.pred) : "unknown");
+		tl_json_key(o, "conf"), tl_json_put_double(o, r.conf);
+		tl_json_key(o, "ood"), tl_json_put_double(o, r.ood);
+		tl_json_key(o, "reject"), str_or_null(o, r.pred == -1 ? tl_eval_reject_key(r.reject) : NULL);
+		tl_json_end(o);
+	}
+	tl_json_end(o);
+}
+
+void
+tl_report_predictions_json(FILE *f, const struct tl_report_meta *m, const struct tl_summary *sum,
+                           const struct tl_evalset *s)
+{
+	int k = tl_evalset_nclass(s);
+	struct tl_json_out o;
+	char name[16];
+
+	tl_json_out_init(&o, f);
+	meta_json(&o, m, "predictions");
+	tl_json_key(&o, "counts"), tl_json_begin_obj(&o);
+	tl_json_key(&o, "records"), tl_json_put_int(&o, m->records);
+	tl_json_key(&o, "predicted"), tl_json_put_int(&o, sum->n);
+	tl_json_key(&o, "bad"), tl_json_put_int(&o, m->bad);
+	tl_json_key(&o, "unknown"), tl_json_put_int(&o, sum->counts[k]);
+	tl_json_key(&o, "unknown_ood"), tl_json_put_int(&o, sum->why[TL_REJECT_OOD]);
+	tl_json_key(&o, "unknown_conf"), tl_json_put_int(&o, sum->why[TL_REJECT_CONF]);
+	tl_json_key(&o, "unknown_unstated"), tl_json_put_int(&o, sum->why[TL_REJECT_UNSTATED]);
+	tl_json_key(&o, "with_conf"), tl_json_put_int(&o, (long long)sum->nconf);
+	tl_json_key(&o, "with_ood"), tl_json_put_int(&o, (long long)sum->nood);
+	tl_json_end(&o);
+	tl_json_key(&o, "classes"), tl_json_begin_obj(&o);
+	for (int c = 0; c < k; c++)
+		tl_json_key(&o, tl_evalset_class(s, c)), tl_json_put_int(&o, sum->counts[c]);
+	tl_json_end(&o);
+	tl_json_key(&o, "conf_quantiles"), tl_json_begin_obj(&o);
+	for (int q = 0; q < TL_SUMMARY_NQ; q++) {
+		snprintf(name, sizeof name, "p%g", 100 * tl_summary_q[q]);
+		tl_json_key(&o, name), tl_json_put_double(&o, sum->q[q]);
+	}
+	tl_json_end(&o);
+	tl_json_key(&o, "review"), tl_json_begin_obj(&o);
+	review_json(&o, s, "lowest_conf", sum->low, sum->nlow, k);
+	review_json(&o, s, "highest_ood", sum->high, sum->nhigh, k);
+	tl_json_end(&o);
+	tl_json_end(&o);
+	fputc('\n', f);
 }
 
 /* ---- --assert -------------------------------------------------------------- */

@@ -46,6 +46,14 @@ void tl_coverage_text(FILE *f, const struct tl_report_meta *m, const struct tl_e
 void tl_coverage_json(FILE *f, const struct tl_report_meta *m, const struct tl_evalset *s,
                       int flags);
 
+/* The summary of predictions (a stream of verdicts without labels):
+ * counts per predicted class, the unknowns by reason, confidence
+ * quantiles, the records to review first; text or one JSON object. */
+void tl_report_predictions_text(FILE *f, const struct tl_report_meta *m,
+                                const struct tl_summary *sum, const struct tl_evalset *s);
+void tl_report_predictions_json(FILE *f, const struct tl_report_meta *m,
+                                const struct tl_summary *sum, const struct tl_evalset *s);
+
 enum tl_op { TL_OP_GE, TL_OP_LE, TL_OP_GT, TL_OP_LT, TL_OP_EQ };
 
 /* --assert 'NAME[CLASS]OPVALUE', e.g. "accuracy>=0.93", "recall[bees]>=0.9". */

@@ -1,7 +1,7 @@
 /*
- * shots.c - the top losses' images (shots.h).  Two bounded min-heaps: one
- * of the records with probabilities, by loss; one of the wrong verdicts
- * without, by confidence (tl_eval's order when no record has prob).  The
+ * shots.c - the top losses' images (shots.h).  Only wrong verdicts
+ * ("unknown" included) are offered.  Two bounded min-heaps: one of those
+ * with probabilities, by loss; one of those without, by confidence (tl_eval's order when no record has prob).  The
  * heap's root is the shot that matters least, replaced when a larger loss
  * comes.  Images are copied as they come (encoded bytes, or raw pixels)
  * and decoded only by tl_shots_thumb, for the page.
@@ -154,14 +154,12 @@ tl_shots_offer(struct tl_shots *sh, const struct tl_evalset *s, size_t i, struct
 	if (sh == NULL || sh->cap == 0)
 		return TL_OK;
 	tl_evalset_record(s, i, &e);
-	if (e.label < 0 || e.pred == -2)
+	if (e.label < 0 || e.pred == -2 || e.pred == e.label) /* top losses are wrong verdicts */
 		return TL_OK;
 	if (e.prob) { /* -ln p(label), as metrics.c ranks the top losses */
 		x.key = tl_probq_loss(e.prob, tl_evalset_nclass(s), e.label, &tl_probq_report), q = 0;
-	} else if (e.pred != e.label) {
-		x.key = isnan(e.conf) ? 0 : e.conf, q = 1;
 	} else {
-		return TL_OK;
+		x.key = isnan(e.conf) ? 0 : e.conf, q = 1;
 	}
 	x.rec = i;
 	n = &sh->n[q];

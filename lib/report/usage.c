@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "core/quantile.h"
+#include "report/metrics.h"
 #include "report/usage.h"
 
 #define NBIN 10 /* confidence histogram bins of 0.1 */
@@ -30,6 +31,7 @@ struct tl_usage {
 	double *conf;                  /* [nconf] */
 	size_t nconf, capconf;
 	long long n, unknown, bins[NBIN];
+	long long why[TL_REJECT_N]; /* the unknowns by "reject" (enum tl_reject) */
 };
 
 static void
@@ -121,7 +123,7 @@ tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err)
 	const char *pred, *model = "";
 	double conf = NAN;
 	char day[11];
-	int unk, rc = TL_SKIP;
+	int unk, why, rc = TL_SKIP;
 
 	while (len > 0 && isspace((unsigned char)s[len - 1]))
 		len--;
@@ -157,6 +159,19 @@ tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err)
 			model = json_string_value(v);
 	}
 	unk = strcmp(pred, "unknown") == 0;
+	why = unk ? TL_REJECT_UNSTATED : TL_REJECT_NONE;
+	if ((v = json_object_get(j, "reject")) != NULL && !json_is_null(v)) {
+		why = -1;
+		for (int i = 0; json_is_string(v) && i < TL_REJECT_N; i++)
+			if (tl_eval_reject_key(i) && strcmp(json_string_value(v), tl_eval_reject_key(i)) == 0)
+				why = i;
+		if (why < 0) {
+			tl_err_set(err, "\"reject\" is not \"ood\", \"conf\" or null");
+			goto out;
+		}
+		if (!unk)
+			why = TL_REJECT_NONE;
+	}
 	rc = TL_NOMEM;
 	tl_err_set(err, "out of memory"); /* until the tallies are made */
 	if (tally(u->day, day, unk, conf) < 0 || tally(u->cls, pred, unk, conf) < 0 ||
@@ -175,6 +190,7 @@ tl_usage_add(struct tl_usage *u, const char *s, size_t len, struct tl_err *err)
 	}
 	u->n++;
 	u->unknown += unk;
+	u->why[why]++;
 	rc = TL_OK;
 out:
 	json_decref(j);
@@ -259,7 +275,11 @@ tl_usage_text(FILE *f, struct tl_usage *u, const char *name, long long bad)
 	if (d && c && m) {
 		fprintf(f, " from %s to %s, %lld bad line%s\n", d[0]->key, d[nd - 1]->key, bad,
 		        bad == 1 ? "" : "s");
-		fprintf(f, "unknown   %lld (%.1f%%)\n", u->unknown, 100.0 * u->unknown / u->n);
+		fprintf(f, "unknown   %lld (%.1f%%)", u->unknown, 100.0 * u->unknown / u->n);
+		for (int i = TL_REJECT_NONE + 1, sep = 0; i < TL_REJECT_N; i++)
+			if (u->why[i] > 0)
+				fprintf(f, "%s%lld %s", sep++ ? ", " : ": ", u->why[i], tl_eval_reject_text(i));
+		fputc('\n', f);
 		table(f, d, nd, u->n, "day", 1);
 		table(f, c, nc, u->n, "predicted", 0);
 		table(f, m, nm, u->n, "model", 1);
@@ -302,4 +322,10 @@ void
 tl_usage_totals(const struct tl_usage *u, long long *n, long long *unknown)
 {
 	*n = u->n, *unknown = u->unknown;
+}
+
+const long long *
+tl_usage_why(const struct tl_usage *u)
+{
+	return u->why;
 }

@@ -9,7 +9,9 @@
  * "time" is ISO 8601 text starting YYYY-MM-DD (the day is those ten
  * characters, so give UTC) or a number of seconds since 1970 (UTC day);
  * "pred" is required; "conf" and "model" are optional ("model" may be a
- * string or an object with "version" or "name").  Memory: a tally per day,
+ * string or an object with "version" or "name"); "reject" (optional: "ood",
+ * "conf" or null) says why an "unknown" was rejected, and the summary
+ * counts the unknowns by it.  Memory: a tally per day,
  * class and model, and one double per line (for the quantiles).
  *
  * Not here: reading the file (cmd/tl-report.c hands lines over).
@@ -45,6 +47,10 @@ enum tl_usage_by { TL_USAGE_DAY, TL_USAGE_CLASS, TL_USAGE_MODEL };
 int tl_usage_rows(struct tl_usage *u, enum tl_usage_by by, struct tl_usage_row **rows, size_t *n);
 /* Identifications in all, and of them "unknown". */
 void tl_usage_totals(const struct tl_usage *u, long long *n, long long *unknown);
+
+/* The unknowns by reason: [TL_REJECT_N] indexed by metrics.h's enum
+ * tl_reject, owned by u. */
+const long long *tl_usage_why(const struct tl_usage *u);
 
 /* The summary as text; bad is the number of bad lines, for the top line. */
 void tl_usage_text(FILE *f, struct tl_usage *u, const char *name, long long bad);

@@ -50,7 +50,13 @@ verdicts "$T/ref.d/results.tl" > "$T/ref"
 same "bulk: every image classified once" "$(cut -d' ' -f1 "$T/ref" | sort -u | wc -l) $(wc -l < "$T/ref")" "$NIMG $NIMG"
 same "bulk: one segment per chunk of 4" "$(grep -a -o 'tl-classify [0-9.]*' "$T/ref.d/results.tl" | wc -l)" 4
 same "bulk: log line keys" "$(head -n 1 "$T/ref.d/log.jsonl" | jq -c 'keys_unsorted')" \
-    '["time","id","sha256","model","model_sha256","pred","conf","ood"]'
+    '["time","id","sha256","model","model_sha256","pred","conf","ood","reject"]'
+same "bulk: log says why each unknown was rejected, as results.tl does" \
+    "$(jq -r '"\(.sha256)\t\(.pred)\t\(.reject // "")"' "$T/ref.d/log.jsonl" | sort)" \
+    "$(tl-cat -f sha256,pred,reject "$T/ref.d/results.tl" | sort)"
+same "bulk: some are rejected (solid colours), each with its reason" \
+    "$(jq -r 'select(.pred == "unknown") | .reject' "$T/ref.d/log.jsonl" | grep -vc '^ood$\|^conf$') $(grep -c '"pred":"unknown"' "$T/ref.d/log.jsonl")" \
+    "0 $(jq -r 'select(.reject != null) | .id' "$T/ref.d/log.jsonl" | wc -l)"
 same "bulk: log names the model version and file" \
     "$(jq -r '.model + " " + .model_sha256' "$T/ref.d/log.jsonl" | sort -u)" "test-1 $(sha256sum < "$T/m.tlm" | cut -d' ' -f1)"
 cp "$T/ref.d/results.tl" "$T/ref.tl"

@@ -100,10 +100,25 @@ run html-nodir 1 "$R --ood-label other --html $T/nodir/x.html $T/set.tl"
 same html-nodir-msg "$(cat "$T/err")" "tl-report: --html: $T/nodir/x.html: No such file or directory"
 run html-compare 2 "$R --compare a b --html x"
 
+# --- why "unknown": the counts by reason, each top loss's reason, no right verdict --
+P() { echo "{\"dtype\":\"<f4\",\"shape\":[2],\"data\":[$1]}"; }
+printf '%s\n' '{"tl":1,"classes":["ants","bees"]}' \
+	"{\"id\":\"wrong\",\"label\":\"ants\",\"pred\":\"bees\",\"conf\":0.75,\"prob\":$(P 0.25,0.75)}" \
+	"{\"id\":\"right\",\"label\":\"ants\",\"pred\":\"ants\",\"conf\":0.5,\"prob\":$(P 0.5,0.5)}" \
+	"{\"id\":\"strange\",\"label\":\"bees\",\"pred\":\"unknown\",\"conf\":1,\"ood\":1.5,\"reject\":\"ood\",\"prob\":$(P 0,1)}" \
+	"{\"id\":\"unsure\",\"label\":\"bees\",\"pred\":\"unknown\",\"conf\":0.625,\"reject\":\"conf\",\"prob\":$(P 0.375,0.625)}" |
+	$C --from-json >"$T/why.tl"
+run html-why 0 "$R --bootstrap 0 --html $T/why.html $T/why.tl"
+has html-why-counts "$T/why.html" '4 records read: 4 evaluated, 0 unlabelled, 0 bad; 2 predicted "unknown": 1 ood, 1 low confidence</p>'
+same html-why-losses "$(grep -o '<figcaption>.*</figcaption>' "$T/why.html")" \
+'<figcaption><b>wrong</b><br>label <span class="ok">ants</span> &rarr; predicted <span class="bad">bees</span><br>confidence 0.7500 &middot; loss 1.3863</figcaption>
+<figcaption><b>unsure</b><br>label <span class="ok">bees</span> &rarr; predicted <span class="bad">unknown</span><br>rejected: low confidence<br>confidence 0.6250 &middot; loss 0.4700</figcaption>
+<figcaption><b>strange</b><br>label <span class="ok">bees</span> &rarr; predicted <span class="bad">unknown</span><br>rejected: ood 1.5000<br>confidence 1.0000 &middot; loss 0.0000</figcaption>'
+
 # --- usage and class coverage pages ------------------------------------------------
 printf '%s\n' '{"time":"2024-05-01T08:00:00Z","pred":"ants","conf":0.95}' \
 	'{"time":"2024-05-01T09:00:00Z","pred":"<bees>","conf":0.85}' \
-	'{"time":"2024-05-02T10:00:00Z","pred":"unknown","conf":0.4}' \
+	'{"time":"2024-05-02T10:00:00Z","pred":"unknown","conf":0.4,"reject":"ood"}' \
 	'{"time":"2024-05-03T10:00:00Z","pred":"ants","conf":0.7,"model":"v2"}' >"$T/tx.jsonl"
 run html-usage 0 "$R --usage $T/tx.jsonl --html $T/usage.html"
 has html-usage-text "$T/out" "usage log $T/tx.jsonl: 4 identifications from 2024-05-01 to 2024-05-03, 0 bad lines"
@@ -111,7 +126,7 @@ page_facts "$T/usage.html" >"$T/facts"
 has html-usage-svg "$T/facts" "svg 3 bad 0"
 has html-usage-no-network "$T/facts" "http 0 script 0 link 0 url( 0"
 for t in '>Identifications per day</text>' '>Unknown rate per day</text>' '<h2>Per predicted class</h2>' \
-	'<h2>Per model</h2>' '>&lt;bees&gt;</text>' '4 identifications from 2024-05-01 to 2024-05-03, 1 unknown (25.0%)'; do
+	'<h2>Per model</h2>' '>&lt;bees&gt;</text>' '4 identifications from 2024-05-01 to 2024-05-03, 1 unknown (25.0%; 1 ood), 0 bad lines'; do
 	has "html-usage-has[$t]" "$T/usage.html" "$t"
 done
 printf '%s\n' '{"tl":1,"classes":["ants","b&es"]}' '{"id":"1","label":"ants"}' '{"id":"2","label":"b&es"}' |

@@ -50,7 +50,7 @@ jq_py report-json-ci "$T/got.json" \
 jq_py report-json-unknown "$T/got.json" \
 	'd["metrics"]["accuracy"]["value"] == d["counts"]["correct"] / d["counts"]["evaluated"] and d["metrics"]["accepted_accuracy"]["value"] == d["counts"]["correct"] / d["counts"]["accepted"]' "True"
 jq_py report-json-records "$T/got.json" 'len(d["records"]), sorted(d["records"][0])' \
-	"(430, ['conf', 'id', 'label', 'pred'])"
+	"(430, ['conf', 'id', 'label', 'pred', 'reject'])"
 jq_py report-json-baseline "$T/got.json" 'd["majority"], d["metrics"]["baseline"]["value"]' "('ants', 0.365)"
 jq_py report-json-meta "$T/got.json" 'd["tl_report"], d["kind"], d["model"], d["backbone"], d["date"]' \
 	"(1, 'evaluation', 'v1', 'synthetic', '2023-11-14T22:13:20Z')"
@@ -132,7 +132,7 @@ has report-compare-history-msg "$T/out" "records: B lacks the per-record list (a
 cat >"$T/tx.jsonl" <<'EOF'
 {"time":"2024-05-01T08:00:00Z","id":"a","sha256":"00","model":"v1","pred":"ants","conf":0.95,"ood":1.0}
 {"time":"2024-05-01T09:00:00Z","id":"b","sha256":"01","model":"v1","pred":"bees","conf":0.85,"ood":2.0}
-{"time":"2024-05-01T10:00:00Z","id":"c","sha256":"02","model":"v1","pred":"unknown","conf":0.4,"ood":9.0}
+{"time":"2024-05-01T10:00:00Z","id":"c","sha256":"02","model":"v1","pred":"unknown","conf":0.4,"ood":9.0,"reject":"ood"}
 
 {"time":1714636800,"id":"d","sha256":"03","model":"v2","pred":"ants","conf":0.75,"ood":1.5}
 {"time":"2024-05-02T12:00:00Z","id":"e","sha256":"04","model":"v2","pred":"ants","conf":0.99,"ood":0.5}
@@ -141,7 +141,7 @@ run report-usage 0 "$R --usage $T/tx.jsonl"
 sed "s|$T/||" "$T/out" >"$T/usage.txt"
 cat >"$T/usage.want" <<'EOF'
 usage log tx.jsonl: 5 identifications from 2024-05-01 to 2024-05-02, 0 bad lines
-unknown   1 (20.0%)
+unknown   1 (20.0%): 1 ood
 
 day               n   share  unknown     rate mean conf
 2024-05-01        3   60.0%        1    33.3%    0.7333
@@ -181,6 +181,13 @@ has report-usage-bad-count "$T/out" "6 identifications from 2024-05-01 to 2024-0
 run report-usage-maxbad 0 "$R --usage $T/tx.jsonl --max-bad 4"
 run report-usage-strict 1 "$R --usage $T/tx.jsonl --strict"
 same report-usage-strict-out "$(cat "$T/out")" ""
+# the unknowns by reason: "reject" of bulk-identify's log (absent in older logs)
+printf '%s\n' '{"time":"2024-05-03","pred":"unknown","reject":"conf"}' '{"time":"2024-05-03","pred":"unknown"}' \
+	'{"time":"2024-05-03","pred":"unknown","reject":"ood"}' '{"time":"2024-05-03","pred":"ants","reject":null}' \
+	'{"time":"2024-05-03","pred":"unknown","reject":"bored"}' >"$T/why.jsonl"
+run report-usage-why 1 "$R --usage $T/why.jsonl"
+same report-usage-why-msg "$(sed "s|$T/||g" "$T/err")" 'tl-report: why.jsonl:5: "reject" is not "ood", "conf" or null'
+has report-usage-why-line "$T/out" "unknown   3 (75.0%): 1 ood, 1 low confidence, 1 no reason given"
 
 # --- class coverage: a labelled stream without verdicts ------------------------------
 printf '%s\n' '{"tl":1,"classes":["ants","bees","moths"]}' '{"id":"1","label":"ants"}' \
@@ -204,6 +211,80 @@ jq_py report-coverage-json-keys "$T/out" 'd["kind"], d["classes"], d["classes_be
 	"('coverage', {'ants': 3, 'bees': 1, 'moths': 0}, 2, 2)"
 run report-coverage-assert 3 "$R --min-count 2 --assert 'classes_below==0' --assert 'count[ants]>=3' $T/cov.tl"
 same report-coverage-assert-msg "$(cat "$T/err")" "tl-report: assertion failed: classes_below==0: classes_below is 2"
+
+# --- why "unknown", and top losses hold wrong verdicts only -------------------------
+# a wrong verdict, a right one (loss 0.69, above both unknowns' before), an
+# unknown rejected as ood and one rejected for low confidence
+P() { echo "{\"dtype\":\"<f4\",\"shape\":[2],\"data\":[$1]}"; }
+printf '%s\n' '{"tl":1,"classes":["ants","bees"]}' \
+	"{\"id\":\"wrong\",\"label\":\"ants\",\"pred\":\"bees\",\"conf\":0.75,\"ood\":0.5,\"prob\":$(P 0.25,0.75)}" \
+	"{\"id\":\"right\",\"label\":\"ants\",\"pred\":\"ants\",\"conf\":0.5,\"ood\":0.25,\"prob\":$(P 0.5,0.5)}" \
+	"{\"id\":\"strange\",\"label\":\"bees\",\"pred\":\"unknown\",\"conf\":1,\"ood\":1.5,\"reject\":\"ood\",\"prob\":$(P 0,1)}" \
+	"{\"id\":\"unsure\",\"label\":\"bees\",\"pred\":\"unknown\",\"conf\":0.625,\"ood\":0.25,\"reject\":\"conf\",\"prob\":$(P 0.375,0.625)}" |
+	$C --from-json >"$T/why.tl"
+run report-why 0 "$R --bootstrap 0 $T/why.tl"
+has report-why-summary "$T/out" 'unknown   2 of 4 predicted "unknown" (counted wrong in accuracy): 1 ood, 1 low confidence'
+same report-why-losses "$(sed -n '/^top losses/,$p' "$T/out")" "top losses (wrong verdicts, by -ln p(label))
+  1.3863  wrong: ants -> bees (conf 0.7500)
+  0.4700  unsure: bees -> unknown (rejected: low confidence 0.6250)
+  0.0000  strange: bees -> unknown (rejected: ood 1.5000)"
+run report-why-json 0 "$R --json --bootstrap 0 $T/why.tl"
+jq_py report-why-json-counts "$T/out" \
+	'[d["counts"][k] for k in ("unknown","unknown_ood","unknown_conf","unknown_unstated")]' "[2, 1, 1, 0]"
+jq_py report-why-json-losses "$T/out" '[(l["id"], l["reject"]) for l in d["top_losses"]]' \
+	"[('wrong', None), ('unsure', 'conf'), ('strange', 'ood')]"
+jq_py report-why-json-records "$T/out" '[r["reject"] for r in d["records"]]' "[None, None, 'ood', 'conf']"
+# an "unknown" that does not say why (a stream older than "reject")
+printf '%s\n' '{"tl":1,"classes":["x"]}' '{"id":"1","label":"x","pred":"unknown","conf":0.3}' | $C --from-json >"$T/why-old.tl"
+run report-why-unstated 0 "$R --bootstrap 0 $T/why-old.tl"
+has report-why-unstated-summary "$T/out" 'unknown   1 of 1 predicted "unknown" (counted wrong in accuracy): 1 no reason given'
+has report-why-unstated-line "$T/out" '       -  1: x -> unknown (rejected: no reason given)'
+
+# --- verdicts without labels: a summary of the predictions, not class coverage -------
+printf '%s\n' '{"tl":1,"classes":["ants","bees","wasps"]}' \
+	'{"id":"a1","pred":"ants","conf":0.9,"ood":0.5}' '{"id":"a2","pred":"ants","conf":0.7,"ood":0.75}' \
+	'{"id":"b1","pred":"bees","conf":0.6,"ood":0.25}' \
+	'{"id":"o1","pred":"unknown","conf":0.95,"ood":2.5,"reject":"ood"}' \
+	'{"id":"c1","pred":"unknown","conf":0.4,"ood":1,"reject":"conf"}' | $C --from-json >"$T/unl.tl"
+run report-unlabelled 0 "$R --show 3 $T/unl.tl"
+same report-unlabelled-text "$(cat "$T/out")" 'model     (not named)
+records   5 read: 5 with a verdict and no label, 0 bad
+          no labels: what was predicted, not how well
+unknown   2 of 5 predicted "unknown": 1 ood, 1 low confidence
+
+predicted        n   share
+ants             2   40.0%
+bees             1   20.0%
+wasps            0    0.0%
+unknown          2   40.0%
+
+confidence of the best class (5 with conf)
+p10 0.4800  p25 0.6000  p50 0.7000  p75 0.9000  p90 0.9300
+
+review first: lowest confidence
+  0.4000  c1: unknown (rejected: low confidence 0.4000)
+  0.6000  b1: bees (conf 0.6000)
+  0.7000  a2: ants (conf 0.7000)
+
+review first: highest ood
+  2.5000  o1: unknown (rejected: ood 2.5000)
+  1.0000  c1: unknown (rejected: low confidence 0.4000)
+  0.7500  a2: ants (conf 0.7000)'
+same report-unlabelled-quiet "$(cat "$T/err")" ""
+run report-unlabelled-json 0 "$R --json --show 2 $T/unl.tl"
+jq_py report-unlabelled-json-keys "$T/out" \
+	'd["kind"], d["classes"], [d["counts"][k] for k in ("predicted","unknown","unknown_ood","unknown_conf")], sorted(d["conf_quantiles"])' \
+	"('predictions', {'ants': 2, 'bees': 1, 'wasps': 0}, [5, 2, 1, 1], ['p10', 'p25', 'p50', 'p75', 'p90'])"
+jq_py report-unlabelled-json-review "$T/out" \
+	'[(r["id"], r["reject"]) for r in d["review"]["lowest_conf"]], [r["id"] for r in d["review"]["highest_ood"]]' \
+	"([('c1', 'conf'), ('b1', None)], ['o1', 'c1'])"
+jq_py report-unlabelled-json-dataset "$T/out" 'd["dataset_sha256"]' "$(printf 'a1\t\na2\t\nb1\t\nc1\t\no1\t\n' | sha256sum | cut -d' ' -f1)"
+run report-unlabelled-html 0 "$R --html $T/unl.html $T/unl.tl"
+has report-unlabelled-html-counts "$T/unl.html" '5 records read: 5 with a verdict and no label, 0 bad; 2 predicted "unknown": 1 ood, 1 low confidence</p>'
+has report-unlabelled-html-review "$T/unl.html" '<td class="txt">o1</td><td class="txt">unknown</td><td class="num">0.9500</td><td class="num">2.5000</td><td class="txt">ood</td>'
+# --coverage still asks for class coverage
+run report-unlabelled-coverage 0 "$R --coverage $T/unl.tl"
+has report-unlabelled-coverage-text "$T/out" "class coverage: 0 labelled records in 3 classes, 5 unlabelled, 0 bad"
 
 # --- unknown counting and bad input -------------------------------------------------
 printf '%s\n' '{"tl":1,"classes":["x","y"]}' \

@@ -76,7 +76,7 @@ test_counts(void)
 	};
 	static const char text[] =
 		"usage log t.jsonl: 5 identifications from 2026-02-28 to 2026-03-02, 2 bad lines\n"
-		"unknown   1 (20.0%)\n"
+		"unknown   1 (20.0%): 1 no reason given\n"
 		"\n"
 		"day               n   share  unknown     rate mean conf\n"
 		"2026-02-28        1   20.0%        0     0.0%    1.0000\n"
