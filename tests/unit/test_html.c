@@ -200,12 +200,12 @@ test_usage(void)
 	static const char *const log[] = {
 		"{\"time\":\"2026-03-01T10:00:00Z\",\"pred\":\"cat\",\"conf\":0.9,\"model\":\"v1\"}",
 		"{\"time\":\"2026-03-01T11:00:00Z\",\"pred\":\"a<b&c\",\"conf\":0.5,\"model\":\"v1\"}",
-		"{\"time\":\"2026-03-02\",\"pred\":\"unknown\",\"conf\":0.2,\"model\":\"v2\"}",
+		"{\"time\":\"2026-03-02\",\"pred\":\"unknown\",\"conf\":0.2,\"model\":\"v2\",\"reject\":\"ood\"}",
 	};
 	static const char *const has[] = {
 		"<title>tl-report: usage</title>",
 		"<p class=\"meta\">log u&lt;1&gt;.jsonl: 3 identifications from 2026-03-01 to 2026-03-02, "
-		"1 unknown (33.3%), 4 bad lines</p>",
+		"1 unknown (33.3%; 1 ood), 4 bad lines</p>",
 		"<section id=\"days\">", "<section id=\"predicted\">", "<section id=\"models\">",
 		"a&lt;b&amp;c", NULL,
 	};
