@@ -275,8 +275,14 @@ read_all(struct tl_reader *r, struct tl_trainset *ts, struct tl_bad *bad)
 		rc = tl_trainset_add(ts, rec, &err);
 		if (rc == TL_NOMEM)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
-		if (rc == TL_STOP)
-			tl_die(TL_EXIT_DATA, "%s: %s", tl_rec_str(rec, "id"), err.msg);
+		if (rc == TL_STOP) { /* freed first: the sanitizer build checks for leaks */
+			char msg[sizeof err.msg + 256];
+			const char *id = tl_rec_str(rec, "id");
+			snprintf(msg, sizeof msg, "%s: %s", id ? id : "record", err.msg);
+			tl_rec_free(rec);
+			tl_trainset_free(ts);
+			tl_die(TL_EXIT_DATA, "%s", msg);
+		}
 		if (rc == TL_SKIP)
 			tl_bad_rec(bad, rec, err.msg);
 	}
