@@ -22,3 +22,8 @@ run "deps: unknown set refused" 2 "sh '$top/tools/deps.sh' all"
 has "deps: unknown set usage" "$T/err" "usage: tools/deps.sh [run|test]"
 same "deps: make check installs the test set first" \
 	"$(make -s -n -C "$top" check 2>/dev/null | grep -m1 -o 'tools/deps.sh test')" "tools/deps.sh test"
+# tools/deps-time.sh (the README's figures for a fresh machine) needs root: a
+# user gets a one-line reason, before anything is made
+run "deps: deps-time refuses a user" 2 "setpriv --reuid=65534 --regid=65534 --clear-groups sh '$top/tools/deps-time.sh'"
+same "deps: deps-time says why" "$(cat "$T/err")" "deps-time: run as root (sudo tools/deps-time.sh)"
+has "deps: README cites deps-time" "$top/README.md" "sudo tools/deps-time.sh"
