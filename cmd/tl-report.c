@@ -397,7 +397,8 @@ want_verdicts(const struct tl_evalset *s, struct tl_bad *bad)
 	}
 }
 
-/* The report's header: model, backbone, date, dataset hash, counts. */
+/* The report's header: model, backbone, date, dataset hash and name
+ * (t->name, filled by names_text), counts. */
 struct meta_text {
 	char model[256], file[256], backbone[256], date[32], dataset[65], name[800];
 };
@@ -408,9 +409,6 @@ describe(struct tl_reader *r, const struct tl_evalset *s, const struct opts *o,
 {
 	const struct tl_rec *h = tl_reader_header(r);
 
-	m->file = header_str(h, "classifier", "name", t->file, sizeof t->file);
-	m->name = t->name;
-
 	run_date(t->date);
 	tl_evalset_sha256(s, t->dataset);
 	m->model = header_str(h, "classifier", "version", t->model, sizeof t->model);
@@ -419,7 +417,8 @@ describe(struct tl_reader *r, const struct tl_evalset *s, const struct opts *o,
 	m->backbone = header_str(h, "model", "name", t->backbone, sizeof t->backbone);
 	if (!*m->backbone) /* tl-classify on images: no emb, so no "model" */
 		m->backbone = header_str(h, "classifier", "backbone", t->backbone, sizeof t->backbone);
-	m->date = t->date, m->dataset = t->dataset, m->ood_label = o->ood_label;
+	m->file = header_str(h, "classifier", "name", t->file, sizeof t->file);
+	m->date = t->date, m->dataset = t->dataset, m->name = t->name, m->ood_label = o->ood_label;
 	m->records = o->bad.seen, m->unlabelled = tl_evalset_unlabelled(s), m->bad = o->bad.bad;
 	m->min_count = o->min_count;
 }

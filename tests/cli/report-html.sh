@@ -121,7 +121,8 @@ same html-grid-nocam "$(shots "$T/p/nocam.html")" '<div class="shots">
 10 with 1'
 
 # the dataset named by the records: src less id is the folder tl-ingest
-# read (a split folder with its parent), or the archive; on stdin without
+# read (a split folder with its parent), or the archive; else (src not
+# ending in /ID or !ID, src the id itself) the file; on stdin without
 # src, none: the title without it
 P2() { echo "{\"dtype\":\"<f4\",\"shape\":[2],\"data\":[$1]}"; }
 hdr='{"tl":1,"classes":["ants","bees"],"classifier":{"name":"hy.tlm","version":"v7","backbone":"centernet+mobilenetv2"}}'
@@ -134,7 +135,7 @@ two() { # two ROOT-AND-SEPARATOR: 4 records, 3 right
 		$C --from-json
 }
 for c in '/data/hymenoptera/val/:hymenoptera/val' '/data/Hymenoptera/TEST/:Hymenoptera/TEST' \
-	'rel/photos/:photos' '/data/photos.zip!:photos.zip' 'val/:val' 'nowhere:two.tl'; do
+	'rel/photos/:photos' '/data/photos.zip!:photos.zip' 'val/:val' 'nowhere:two.tl' ':two.tl'; do
 	two "${c%%:*}" >"$T/two.tl"
 	run "html-name[${c%%:*}]" 0 "$R --bootstrap 0 --html $T/two.html $T/two.tl"
 	has "html-name-title[${c%%:*}]" "$T/two.html" "<title>${c#*:} — centernet+mobilenetv2 head: accuracy 75.0% (30.1–95.4%)</title>"
