@@ -7,7 +7,8 @@
 # those carrying a CAM; the headline and title (dataset named by the
 # records' src, else the file; model; accuracy with the text report's
 # interval); no font named in the charts; confusion cells at 2 and 4
-# classes; the thumbnails' grid with and without CAMs; history, usage and
+# classes; the thumbnails' grid with and without CAMs (a box for a missing
+# image); history, usage and
 # class coverage pages; memory
 # bounded by --show images, not by the stream.  Then (bin/ only) Chromium
 # renders the page headless and the screenshot must not be blank.
@@ -150,6 +151,14 @@ same html-cells-2 "$(grep -o '<rect [^>]*fill="rgb' "$T/two.html" | grep -c 'wid
 same html-cells-2-text "$(grep -o '<text [^>]*font-size="14.0" fill="#[0-9a-f]*">[0-9%]*</text>' "$T/two.html" | sed 's/.*">//; s/<.*//' | tr '\n' ' ')" \
 	"1 1 2 50% 50% 0% 0% 100% 0% "
 same html-cells-2-labels "$(grep -o '<text [^>]*>\(ants\|bees\|unknown\)</text>' "$T/two.html" | grep -c rotate)" 0
+# a top loss without an image among others with one: a box saying so
+pix='{"dtype":"|u1","shape":[2,2,3],"data":[0,0,0,255,255,255,0,0,0,255,255,255]}'
+printf '%s\n' "$hdr" "{\"id\":\"w1\",\"label\":\"ants\",\"pred\":\"bees\",\"conf\":0.75,\"pix\":$pix}" \
+	'{"id":"w2","label":"bees","pred":"ants","conf":0.5}' | $C --from-json >"$T/pix.tl"
+run html-noimage 0 "$R --bootstrap 0 --html $T/pix.html $T/pix.tl"
+same html-noimage-boxes "$(grep -o '<figure class="shot"><div class="thumbs"><span class="thumb">\(<img [^>]*>\|no image\)' "$T/pix.html" | sed 's/<img .*/<img>/')" \
+'<figure class="shot"><div class="thumbs"><span class="thumb"><img>
+<figure class="shot"><div class="thumbs"><span class="thumb">no image'
 { two /data/hymenoptera/val/; two /d/more/; two /d/third/; two /d/fourth/; } >"$T/four.tl"
 run html-name-four 0 "$R --bootstrap 0 --html $T/two.html $T/four.tl"
 has html-name-four-title "$T/two.html" "<title>hymenoptera/val, more, third, ... — centernet+mobilenetv2 head: accuracy 75.0% ("
