@@ -8,9 +8,8 @@
 # records' src, else the file; model; accuracy with the text report's
 # interval); no font named in the charts; confusion cells at 2 and 4
 # classes; the thumbnails' grid with and without CAMs (a box for a missing
-# image); history, usage and
-# class coverage pages; memory
-# bounded by --show images, not by the stream.  Then (bin/ only) Chromium
+# image); history, usage and class coverage pages; memory bounded by --show
+# images, not by the stream.  Then (bin/ only) Chromium
 # renders the page headless and the screenshot must not be blank.
 
 R=$BIN/tl-report
