@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -184,10 +185,83 @@ new_set(const struct tl_rec *h, const char *ood_label)
 	return s;
 }
 
-/* Reads every record into s; bad ones are reported and dropped.  shots
- * (NULL: none) keeps the images of the largest losses. */
+/* What the data is called: the folders (or archives) tl-ingest read, the
+ * first NAMES_MAX, as the records' src less their id say; a folder named as
+ * a split (val, ...) with its parent, "hymenoptera/val". */
+#define NAMES_MAX 3
+struct names {
+	char name[NAMES_MAX][256];
+	int n, more;
+};
+
 static void
-read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_shots *shots, struct tl_bad *bad)
+add_name(struct names *nm, const struct tl_rec *rec)
+{
+	static const char *const splits[] = { "train", "val", "valid", "validation", "test" };
+	const msgpack_object *id = tl_rec_get(rec, "id"), *src = tl_rec_get(rec, "src");
+	char root[4096], *base, *up;
+	size_t ni, ns;
+
+	if (!id || !src || id->type != MSGPACK_OBJECT_STR || src->type != MSGPACK_OBJECT_STR)
+		return;
+	ni = id->via.str.size, ns = src->via.str.size;
+	/* ROOT/ID from a folder, ARCHIVE!ID from an archive */
+	if (ni == 0 || ns < ni + 2 || ns - ni > sizeof root ||
+	    memcmp(src->via.str.ptr + ns - ni, id->via.str.ptr, ni) != 0 ||
+	    (src->via.str.ptr[ns - ni - 1] != '/' && src->via.str.ptr[ns - ni - 1] != '!'))
+		return;
+	snprintf(root, sizeof root, "%.*s", (int)(ns - ni - 1), src->via.str.ptr);
+	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
+		root[strlen(root) - 1] = '\0';
+	base = strrchr(root, '/') ? strrchr(root, '/') + 1 : root;
+	for (size_t i = 0; i < sizeof splits / sizeof *splits && base > root + 1; i++)
+		if (strcasecmp(base, splits[i]) == 0) {
+			for (up = base - 2; up > root && *up != '/'; up--)
+				;
+			base = *up == '/' ? up + 1 : up;
+			break;
+		}
+	if (*base == '\0')
+		return;
+	for (int i = 0; i < nm->n; i++)
+		if (strcmp(nm->name[i], base) == 0)
+			return;
+	if (nm->n == NAMES_MAX)
+		nm->more = 1;
+	else
+		snprintf(nm->name[nm->n++], sizeof nm->name[0], "%s", base);
+}
+
+/* nm's names into buf, comma-separated; without any, the input files'
+ * ("" for stdin). */
+static void
+names_text(const struct names *nm, char **files, int nfiles, char *buf, size_t n)
+{
+	int k = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < nm->n; i++, k++)
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", k ? ", " : "", nm->name[i]);
+	for (int i = 0; nm->n == 0 && i < nfiles; i++) {
+		const char *b = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
+		if (strcmp(files[i], "-") == 0 || *b == '\0')
+			continue;
+		if (k++ == NAMES_MAX) {
+			snprintf(buf + strlen(buf), n - strlen(buf), ", ...");
+			return;
+		}
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", k > 1 ? ", " : "", b);
+	}
+	if (nm->more)
+		snprintf(buf + strlen(buf), n - strlen(buf), ", ...");
+}
+
+/* Reads every record into s; bad ones are reported and dropped.  shots
+ * (NULL: none) keeps the images of the largest losses; nm the names of the
+ * folders read. */
+static void
+read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_shots *shots, struct tl_bad *bad,
+         struct names *nm)
 {
 	struct tl_rec *rec = tl_rec_new();
 	struct tl_err err;
@@ -199,6 +273,7 @@ read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_shots *shots, stru
 		if (rc < 0)
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		bad->seen++;
+		add_name(nm, rec);
 		if ((rc = tl_evalset_add(s, rec, &err)) == TL_OK)
 			rc = tl_shots_offer(shots, s, tl_evalset_count(s) - 1, rec);
 		if (rc >= 0)
@@ -322,9 +397,10 @@ want_verdicts(const struct tl_evalset *s, struct tl_bad *bad)
 	}
 }
 
-/* The report's header: model, backbone, date, dataset hash, counts. */
+/* The report's header: model, backbone, date, dataset hash and name
+ * (t->name, filled by names_text), counts. */
 struct meta_text {
-	char model[256], backbone[256], date[32], dataset[65];
+	char model[256], file[256], backbone[256], date[32], dataset[65], name[800];
 };
 
 static void
@@ -341,7 +417,8 @@ describe(struct tl_reader *r, const struct tl_evalset *s, const struct opts *o,
 	m->backbone = header_str(h, "model", "name", t->backbone, sizeof t->backbone);
 	if (!*m->backbone) /* tl-classify on images: no emb, so no "model" */
 		m->backbone = header_str(h, "classifier", "backbone", t->backbone, sizeof t->backbone);
-	m->date = t->date, m->dataset = t->dataset, m->ood_label = o->ood_label;
+	m->file = header_str(h, "classifier", "name", t->file, sizeof t->file);
+	m->date = t->date, m->dataset = t->dataset, m->name = t->name, m->ood_label = o->ood_label;
 	m->records = o->bad.seen, m->unlabelled = tl_evalset_unlabelled(s), m->bad = o->bad.bad;
 	m->min_count = o->min_count;
 }
@@ -374,6 +451,7 @@ main(int argc, char **argv)
 	struct tl_eval ev;
 	struct tl_report_meta m = { 0 };
 	struct meta_text text;
+	struct names names = { 0 };
 	struct tl_err err;
 	int ok, pred;
 
@@ -392,7 +470,8 @@ main(int argc, char **argv)
 	s = new_set(tl_reader_header(r), o.ood_label);
 	if (o.html && (shots = tl_shots_new(o.ev.nshow, tl_reader_header(r))) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
-	read_all(r, s, shots, &o.bad);
+	read_all(r, s, shots, &o.bad, &names);
+	names_text(&names, argv + optind, argc - optind, text.name, sizeof text.name);
 	if (tl_evalset_finish(s, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	/* labelled verdicts: evaluation; only unlabelled ones: what was

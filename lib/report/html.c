@@ -1,8 +1,10 @@
 /*
  * html.c - the HTML pages of tl-report (html.h).  Each section is a
  * function writing to the page's FILE; charts come from svg.c, numbers are
- * printed in the C locale with four decimals as in the text report, every
- * id, label and name goes through tl_xml_text.  The top losses' thumbnails
+ * printed in the C locale with four decimals as in the text report (the
+ * title and headline: percentages with one), every id, label and name goes
+ * through tl_xml_text.  The CSS names the page's one font; the inline
+ * charts inherit it.  The top losses' thumbnails
  * (shots.c) are encoded as JPEG and inlined as base64 data: URIs only when
  * the page is written.
  *
@@ -57,21 +59,35 @@ img_tag(FILE *f, const struct tl_image *im, const char *alt, const char *alt2, s
 	return 0;
 }
 
-/* The thumbnail of record rec and, with a cam, its heat map.  -1 (err)
- * when the image cannot be decoded. */
-static int
-shot_imgs(FILE *f, const struct tl_shots *sh, size_t rec, const char *id, struct tl_err *err)
+/* The thumbnail of record rec and, with a cam, its heat map, each in a
+ * box of THUMB x THUMB px; a box saying so when rec has no image kept or it
+ * cannot be decoded.  boxes: the page shows images (0: nothing here). */
+static void
+shot_imgs(FILE *f, const struct tl_shots *sh, size_t rec, const char *id, int boxes)
 {
 	struct tl_image im = { 0 };
-	int rc = tl_shots_thumb(sh, rec, THUMB, &im, err);
+	struct tl_err err;
+	int rc;
 
-	if (rc <= 0)
-		return rc;
-	rc = img_tag(f, &im, id, "", err);
-	if (rc == 0 && tl_shots_heat(sh, rec, &im))
-		rc = img_tag(f, &im, id, " (heat map)", err);
+	if (!boxes)
+		return;
+	fputs("<div class=\"thumbs\">", f);
+	if ((rc = tl_shots_thumb(sh, rec, THUMB, &im, &err)) == 0) {
+		fputs("<span class=\"thumb\">no image</span>", f);
+	} else if (rc > 0) {
+		fputs("<span class=\"thumb\">", f);
+		rc = img_tag(f, &im, id, "", &err);
+		fputs("</span>", f);
+		if (rc == 0 && tl_shots_heat(sh, rec, &im)) {
+			fputs("<span class=\"thumb\">", f);
+			rc = img_tag(f, &im, id, " (heat map)", &err);
+			fputs("</span>", f);
+		}
+	}
+	if (rc < 0)
+		fputs("<span class=\"thumb\">image not shown: ", f), tl_xml_text(f, err.msg, 0), fputs("</span>", f);
+	fputs("</div>", f);
 	tl_image_free(&im);
-	return rc;
 }
 
 /* ---- the page ------------------------------------------------------------------ */
@@ -79,8 +95,14 @@ shot_imgs(FILE *f, const struct tl_shots *sh, size_t rec, const char *id, struct
 static const char css[] =
 	"body{font:14px/1.45 'DejaVu Sans',Verdana,sans-serif;color:#222;background:#fff;"
 	"max-width:1160px;margin:0 auto;padding:12px 28px 40px}"
-	"h1{font-size:22px;margin:8px 0 2px}h2{font-size:17px;margin:30px 0 10px;padding-bottom:3px;"
+	"h1{font-size:22px;margin:8px 0 10px}h2{font-size:17px;margin:30px 0 10px;padding-bottom:3px;"
 	"border-bottom:2px solid #dde3ea}"
+	".headline{display:flex;flex-wrap:wrap;gap:12px;margin:0 0 10px}"
+	".headline div{padding:8px 14px;border:1px solid #dde3ea;border-radius:6px;background:#fafbfc;"
+	"min-width:120px;max-width:420px}"
+	".headline span{display:block;color:#666;font-size:12px}"
+	".headline b{display:block;font-size:20px;font-weight:600;overflow-wrap:anywhere}"
+	".headline small{display:block;color:#555;font-size:12px;overflow-wrap:anywhere}"
 	".meta{color:#555;margin:2px 0}nav{margin:10px 0 0;font-size:13px}nav a{margin-right:12px;"
 	"color:#1f5f99;text-decoration:none}"
 	"table{border-collapse:collapse;font-size:13px;margin:6px 0}"
@@ -89,16 +111,21 @@ static const char css[] =
 	"td.num{font-variant-numeric:tabular-nums}th.txt,td.txt{text-align:left}.dim{color:#888}"
 	".charts{display:flex;flex-wrap:wrap;gap:18px 28px;align-items:flex-start}"
 	".note{color:#555;font-size:13px;max-width:900px}"
-	".shots{display:flex;flex-wrap:wrap;gap:14px}"
+	".shots{display:grid;grid-template-columns:repeat(auto-fill,178px);gap:14px}"
+	".shots.cam{grid-template-columns:repeat(auto-fill,344px)}"
 	".shot{margin:0;padding:8px;border:1px solid #dde3ea;border-radius:6px;background:#fafbfc}"
-	".shot img{display:inline-block;margin-right:4px;vertical-align:top;border-radius:3px}"
-	".shot figcaption{font-size:12px;margin-top:4px;max-width:330px;overflow-wrap:anywhere}"
+	".thumbs{display:flex;gap:6px;margin-bottom:6px}"
+	".thumb{display:flex;width:160px;height:160px;align-items:center;justify-content:center;"
+	"background:#eef1f4;border-radius:3px;overflow:hidden;font-size:12px;color:#888;"
+	"text-align:center;overflow-wrap:anywhere}"
+	".thumb img{display:block}"
+	".shot figcaption{font-size:12px;overflow-wrap:anywhere}"
 	".ok{color:#1b7a1b;font-weight:600}.bad{color:#b3261e;font-weight:600}"
 	"footer{margin-top:36px;color:#888;font-size:12px}";
 
+/* Opens the page at path: title is both its <title> and its <h1>. */
 static FILE *
-page_open(struct tl_afile **a, const char *path, const char *title, const char *sub,
-          struct tl_err *err)
+page_open(struct tl_afile **a, const char *path, const char *title, struct tl_err *err)
 {
 	FILE *f;
 
@@ -108,12 +135,8 @@ page_open(struct tl_afile **a, const char *path, const char *title, const char *
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
 	tl_xml_text(f, title, 0);
-	if (sub && *sub)
-		fputs(": ", f), tl_xml_text(f, sub, 0);
 	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>", css);
 	tl_xml_text(f, title, 0);
-	if (sub && *sub)
-		fputs(": ", f), tl_xml_text(f, sub, 0);
 	fputs("</h1>\n", f);
 	return f;
 }
@@ -361,7 +384,7 @@ pred_name(const struct tl_eval *ev, int p)
 static void
 losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const struct tl_shots *sh)
 {
-	struct tl_err err;
+	int kept = 0; /* 1 some image, 2 some heat map too */
 
 	if (ev->npairs > 0) {
 		section(f, "pairs", "Most confused pairs");
@@ -380,15 +403,17 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 		fprintf(f, "<p class=\"note\">The %d records %s, with the class activation map where the "
 		        "record carries one (red: where the evidence for the prediction was).</p>\n",
 		        ev->nloss, ev->n_prob ? "wrong with the largest loss, -ln p(label)" : "wrong with the highest confidence");
-	fputs("<div class=\"shots\">\n", f);
+	/* a grid of equal cells: one THUMB box per image, two with heat maps */
+	for (int i = 0; i < ev->nloss; i++) {
+		int k = tl_shots_kept(sh, ev->losses[i].rec);
+		kept = k > kept ? k : kept;
+	}
+	fprintf(f, "<div class=\"shots%s\">\n", kept == 2 ? " cam" : "");
 	for (int i = 0; i < ev->nloss; i++) {
 		struct tl_eval_rec r;
 		tl_evalset_record(s, ev->losses[i].rec, &r);
 		fputs("<figure class=\"shot\">", f);
-		if (shot_imgs(f, sh, ev->losses[i].rec, r.id, &err) < 0) {
-			fputs("<p class=\"dim\">image not shown: ", f);
-			tl_xml_text(f, err.msg, 0), fputs("</p>", f);
-		}
+		shot_imgs(f, sh, ev->losses[i].rec, r.id, kept > 0);
 		fputs("<figcaption><b>", f), tl_xml_text(f, r.id, 0);
 		fputs("</b><br>label <span class=\"ok\">", f), tl_xml_text(f, ev->classes[r.label], 0);
 		fprintf(f, "</span> &rarr; predicted <span class=\"%s\">", r.pred == r.label ? "ok" : "bad");
@@ -473,18 +498,120 @@ history(FILE *f, const struct tl_eval *ev, const char *path, struct tl_err *err)
 	return 0;
 }
 
-/* ---- the pages ------------------------------------------------------------------ */
+/* ---- the headline -------------------------------------------------------------- */
+
+#define EM_DASH "\xe2\x80\x94"
+#define EN_DASH "\xe2\x80\x93"
+#define HEAD_CLASSES 4 /* classes named in a summary of predictions' headline */
+
+static const char *
+str(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The model as the title names it: "<backbone> head", else the
+ * classifier's file, else its version; "" unknown. */
+static void
+model_name(const struct tl_report_meta *m, char *buf, size_t n)
+{
+	if (*str(m->backbone))
+		snprintf(buf, n, "%s head", m->backbone);
+	else
+		snprintf(buf, n, "%s", *str(m->file) ? m->file : str(m->model));
+}
+
+/* The page's title: "NAME — MODEL: WHAT", without NAME or MODEL when
+ * unknown (MODEL also when model is 0). */
+static void
+title_of(char *buf, size_t n, const struct tl_report_meta *m, int model, const char *what)
+{
+	char mn[300] = "";
+
+	if (model)
+		model_name(m, mn, sizeof mn);
+	snprintf(buf, n, "%s%s%s%s%s", str(m->name), *str(m->name) && *mn ? " " EM_DASH " " : "", mn,
+	         *str(m->name) || *mn ? ": " : "", what);
+}
+
+/* One box of the headline: a label, a value in large type and a line
+ * below it ("": none). */
+static void
+box(FILE *f, const char *label, const char *value, const char *below)
+{
+	fputs("<div><span>", f), tl_xml_text(f, label, 0);
+	fputs("</span><b>", f), tl_xml_text(f, value, 0), fputs("</b>", f);
+	if (*below)
+		fputs("<small>", f), tl_xml_text(f, below, 0), fputs("</small>", f);
+	fputs("</div>", f);
+}
+
+/* Opens the headline with the dataset's box and, when model, the model's. */
+static void
+headline_open(FILE *f, const struct tl_report_meta *m, int model)
+{
+	char mn[300], below[600];
+
+	fputs("<div class=\"headline\">", f);
+	snprintf(below, sizeof below, "sha256 %.16s (ids, labels)", str(m->dataset));
+	box(f, "dataset", *str(m->name) ? m->name : "not named", below);
+	if (!model)
+		return;
+	model_name(m, mn, sizeof mn);
+	if (!*mn)
+		snprintf(mn, sizeof mn, "not named");
+	snprintf(below, sizeof below, "%s%s%s%s", str(m->file), *str(m->file) && *str(m->model) ? " \xc2\xb7 " : "",
+	         *str(m->model) ? "version " : "", str(m->model));
+	if (strcmp(str(m->file), str(m->model)) == 0) /* a classifier without version */
+		snprintf(below, sizeof below, "%s", str(m->file));
+	box(f, "model", mn, below);
+}
 
 static void
-meta(FILE *f, const struct tl_report_meta *m)
+headline_close(FILE *f, const struct tl_report_meta *m)
 {
-	fputs("<p class=\"meta\">", f);
-	if (*m->backbone)
-		fputs("backbone ", f), tl_xml_text(f, m->backbone, 0), fputs(" &middot; ", f);
-	fputs("dataset ", f), tl_xml_text(f, m->dataset, 16);
-	fputs(" (sha256 of ids and labels) &middot; ", f), tl_xml_text(f, m->date, 0);
-	fputs("</p>\n", f);
+	fputs("</div>\n<p class=\"meta\">reported ", f), tl_xml_text(f, m->date, 0), fputs("</p>\n", f);
 }
+
+/* What the title says of an evaluation: its accuracy and interval. */
+static void
+accuracy_text(char *buf, size_t n, const struct tl_eval *ev)
+{
+	const struct tl_metric *a = &ev->accuracy;
+
+	if (ev->n_eval == 0 || isnan(a->value))
+		snprintf(buf, n, "no record evaluated");
+	else if (a->ci == TL_CI_NONE || isnan(a->lo))
+		snprintf(buf, n, "accuracy %.1f%%", 100 * a->value);
+	else
+		snprintf(buf, n, "accuracy %.1f%% (%.1f" EN_DASH "%.1f%%)", 100 * a->value, 100 * a->lo,
+		         100 * a->hi);
+}
+
+/* The evaluation's headline: dataset, model, accuracy with its 95%
+ * interval (the text report's), records evaluated. */
+static void
+headline(FILE *f, const struct tl_report_meta *m, const struct tl_eval *ev)
+{
+	const struct tl_metric *a = &ev->accuracy;
+	char v[64], below[160];
+
+	headline_open(f, m, 1);
+	if (ev->n_eval > 0 && !isnan(a->value)) {
+		snprintf(v, sizeof v, "%.1f%%", 100 * a->value);
+		if (a->ci == TL_CI_NONE || isnan(a->lo))
+			below[0] = '\0';
+		else
+			snprintf(below, sizeof below, "95%% interval %.1f" EN_DASH "%.1f%%", 100 * a->lo, 100 * a->hi);
+		box(f, "accuracy", v, below);
+	}
+	snprintf(v, sizeof v, "%lld", ev->n_eval);
+	snprintf(below, sizeof below, "evaluated, of %lld read", m->records);
+	box(f, "records", v, below);
+	headline_close(f, m);
+}
+
+/* ---- the pages ------------------------------------------------------------------ */
 
 int
 tl_html_report(const char *path, const struct tl_report_meta *m, const struct tl_eval *ev,
@@ -492,11 +619,14 @@ tl_html_report(const char *path, const struct tl_report_meta *m, const struct tl
                struct tl_err *err)
 {
 	struct tl_afile *a;
-	FILE *f = page_open(&a, path, "tl-report", *m->model ? m->model : "model not named", err);
+	char title[900], what[120];
+	FILE *f;
 
-	if (f == NULL)
+	accuracy_text(what, sizeof what, ev);
+	title_of(title, sizeof title, m, 1, what);
+	if ((f = page_open(&a, path, title, err)) == NULL)
 		return tl_err_prefix(err, "--html");
-	meta(f, m);
+	headline(f, m, ev);
 	fprintf(f, "<p class=\"meta\">%lld records read: %lld evaluated, %lld unlabelled, %lld bad",
 	        m->records, ev->n_eval, m->unlabelled, m->bad);
 	if (m->ood_label)
@@ -521,6 +651,59 @@ tl_html_report(const char *path, const struct tl_report_meta *m, const struct tl
 		return -1;
 	}
 	return page_close(a, path, err);
+}
+
+/* The summary's headline: dataset, model, predictions, then the counts
+ * of the HEAD_CLASSES most predicted classes (the others together) and of
+ * "unknown" with its reasons. */
+static void
+predictions_headline(FILE *f, const struct tl_report_meta *m, const struct tl_summary *sum,
+                     const struct tl_evalset *s)
+{
+	int k = tl_evalset_nclass(s), top[HEAD_CLASSES], nt = 0;
+	long long rest = 0;
+	char v[64], below[300], label[64];
+
+	headline_open(f, m, 1);
+	snprintf(v, sizeof v, "%lld", sum->n);
+	snprintf(below, sizeof below, "without labels, of %lld read", m->records);
+	box(f, "predictions", v, below);
+	for (int c = 0; c < k; c++) { /* the most predicted first, ties in class order */
+		long long x = sum->counts[c];
+		int j = nt;
+		if (nt < HEAD_CLASSES) {
+			nt++;
+		} else if (x <= sum->counts[top[nt - 1]]) {
+			rest += x;
+			continue;
+		} else {
+			rest += sum->counts[top[--j]]; /* the last one leaves */
+		}
+		for (; j > 0 && sum->counts[top[j - 1]] < x; j--)
+			top[j] = top[j - 1];
+		top[j] = c;
+	}
+	for (int i = 0; i < nt; i++) {
+		snprintf(v, sizeof v, "%lld", sum->counts[top[i]]);
+		snprintf(below, sizeof below, "%.1f%%", sum->n ? 100.0 * sum->counts[top[i]] / sum->n : 0.0);
+		box(f, tl_evalset_class(s, top[i]), v, below);
+	}
+	if (k > nt) {
+		snprintf(v, sizeof v, "%lld", rest);
+		snprintf(below, sizeof below, "%.1f%%", sum->n ? 100.0 * rest / sum->n : 0.0);
+		snprintf(label, sizeof label, "%d other classes", k - nt);
+		box(f, label, v, below);
+	}
+	snprintf(v, sizeof v, "%lld", sum->counts[k]);
+	snprintf(below, sizeof below, "%.1f%%", sum->n ? 100.0 * sum->counts[k] / sum->n : 0.0);
+	for (int i = TL_REJECT_NONE + 1, sep = 0; i < TL_REJECT_N; i++)
+		if (sum->why[i] > 0) {
+			size_t l = strlen(below);
+			snprintf(below + l, sizeof below - l, "%s%lld %s", sep++ ? ", " : ": ", sum->why[i],
+			         tl_eval_reject_text(i));
+		}
+	box(f, "unknown", v, below);
+	headline_close(f, m);
 }
 
 static void
@@ -551,11 +734,14 @@ tl_html_predictions(const char *path, const struct tl_report_meta *m, const stru
 {
 	int k = tl_evalset_nclass(s);
 	struct tl_afile *a;
-	FILE *f = page_open(&a, path, "tl-report", "predictions without labels", err);
+	char title[900], what[120];
+	FILE *f;
 
-	if (f == NULL)
+	snprintf(what, sizeof what, "%lld prediction%s without labels", sum->n, sum->n == 1 ? "" : "s");
+	title_of(title, sizeof title, m, 1, what);
+	if ((f = page_open(&a, path, title, err)) == NULL)
 		return tl_err_prefix(err, "--html");
-	meta(f, m);
+	predictions_headline(f, m, sum, s);
 	fprintf(f, "<p class=\"meta\">%lld records read: %lld with a verdict and no label, %lld bad; "
 	        "%lld predicted \"unknown\"", m->records, sum->n, m->bad, sum->counts[k]);
 	for (int i = TL_REJECT_NONE + 1, sep = 0; i < TL_REJECT_N; i++)
@@ -593,19 +779,31 @@ tl_html_coverage(const char *path, const struct tl_report_meta *m, const struct 
                  struct tl_err *err)
 {
 	int k = tl_evalset_nclass(s);
-	long long *n = calloc(k + 1, sizeof *n), max = 0;
+	long long *n = calloc(k + 1, sizeof *n), max = 0, total = 0;
 	const char **cl = calloc(k + 1, sizeof *cl);
 	struct tl_svg_plot p = { 0 };
 	struct tl_afile *a;
+	char title[900], what[120];
+	int below = 0;
 	double x[2] = { 0, k }, y[2] = { (double)m->min_count, (double)m->min_count };
 	FILE *f;
 
 	if (n == NULL || cl == NULL)
 		return free(n), free(cl), tl_err_set(err, "out of memory");
 	tl_evalset_counts(s, n);
-	if ((f = page_open(&a, path, "tl-report", "class coverage", err)) == NULL)
+	for (int c = 0; c < k; c++)
+		total += n[c], below += n[c] < m->min_count;
+	snprintf(what, sizeof what, "class coverage of %lld record%s", total, total == 1 ? "" : "s");
+	title_of(title, sizeof title, m, 0, what);
+	if ((f = page_open(&a, path, title, err)) == NULL)
 		return free(n), free(cl), tl_err_prefix(err, "--html");
-	meta(f, m);
+	headline_open(f, m, 0);
+	snprintf(what, sizeof what, "%lld", total);
+	box(f, "records", what, "");
+	snprintf(what, sizeof what, "%d", k);
+	snprintf(title, sizeof title, "%d below --min-count %lld", below, m->min_count);
+	box(f, "classes", what, title);
+	headline_close(f, m);
 	fputs("</header>\n", f);
 	section(f, "coverage", "Records per class");
 	for (int c = 0; c < k; c++)
@@ -661,7 +859,7 @@ tl_html_usage(const char *path, struct tl_usage *u, const char *name, long long 
 	const char **cats = NULL;
 	double *x = NULL, *y = NULL;
 	struct tl_afile *a = NULL;
-	char tip[300];
+	char tip[300], title[900];
 	FILE *f;
 	int rc = -1;
 
@@ -673,7 +871,9 @@ tl_html_usage(const char *path, struct tl_usage *u, const char *name, long long 
 		tl_err_set(err, "out of memory");
 		goto out;
 	}
-	if ((f = page_open(&a, path, "tl-report", "usage", err)) == NULL) {
+	snprintf(title, sizeof title, "%s " EM_DASH " usage: %lld identification%s", name, total,
+	         total == 1 ? "" : "s");
+	if ((f = page_open(&a, path, title, err)) == NULL) {
 		tl_err_prefix(err, "--html");
 		goto out;
 	}

@@ -2,11 +2,18 @@
  * html.h - tl-report --html: an evaluation as one self-contained HTML page
  * (inline CSS, inline SVG charts from svg.h, thumbnails as data: URIs; no
  * script, no font, nothing fetched), written atomically (afile.h).  The
- * page holds the headline metrics, the confusion matrix as heat maps
- * (counts and row-normalised), per-class precision/recall/F1 bars, the
- * reliability diagram, confidence histograms of right and wrong verdicts,
- * coverage and accuracy by confidence threshold, the most confused pairs,
- * the top losses as thumbnails with their CAM heat maps, and, given a
+ * page's title and <h1> say what was measured ("hymenoptera/val —
+ * mobilenetv2 head: accuracy 90.8% (87.0–93.6%)": struct tl_report_meta's
+ * name, the model, the text report's accuracy and interval), a headline of
+ * boxes says it again with the records counted (for verdicts without
+ * labels, the counts per predicted class instead); the tool's version is
+ * in the footer.  The page holds the headline metrics, the confusion
+ * matrix as heat maps (counts and row-normalised), per-class
+ * precision/recall/F1 bars, the reliability diagram, confidence histograms
+ * of right and wrong verdicts, coverage and accuracy by confidence
+ * threshold, the most confused pairs, the top losses as thumbnails with
+ * their CAM heat maps (a grid of equal cells, each image in a 160 px box,
+ * the caption under them), and, given a
  * history file, accuracy and per-class F1 over its evaluations.  A second
  * page type summarises a usage log (usage.h); a third, class coverage.
  *

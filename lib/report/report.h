@@ -19,7 +19,10 @@
 /* Facts about the run, shown beside the metrics. */
 struct tl_report_meta {
 	const char *model;     /* the classifier's version or name; "" unknown */
+	const char *file;      /* the classifier's file name (header "classifier" "name"); "" unknown */
 	const char *backbone;  /* the header's model name; "" unknown */
+	const char *name;      /* what the data is called: the folder tl-ingest read, else
+	                        * the input file's name; "" unknown (the HTML headline) */
 	const char *date;      /* ISO 8601 UTC, seconds */
 	const char *dataset;   /* tl_evalset_sha256 */
 	const char *ood_label; /* NULL: none */

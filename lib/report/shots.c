@@ -199,6 +199,13 @@ shot_of(const struct tl_shots *sh, size_t rec)
 	return NULL;
 }
 
+int
+tl_shots_kept(const struct tl_shots *sh, size_t rec)
+{
+	const struct shot *x = shot_of(sh, rec);
+
+	return x == NULL ? 0 : x->cam ? 2 : 1;
+}
 
 int
 tl_shots_thumb(const struct tl_shots *sh, size_t rec, int side, struct tl_image *im,

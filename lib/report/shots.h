@@ -41,6 +41,10 @@ int tl_shots_offer(struct tl_shots *sh, const struct tl_evalset *s, size_t i, st
 int tl_shots_thumb(const struct tl_shots *sh, size_t rec, int side, struct tl_image *im,
                    struct tl_err *err);
 
+/* What is kept for record rec: 0 nothing (or sh NULL), 1 an image, 2 an
+ * image and its CAM. */
+int tl_shots_kept(const struct tl_shots *sh, size_t rec);
+
 /* Overlays the CAM kept for record rec on im, its thumbnail, in place.  1
  * overlaid; 0 rec has no CAM (im unchanged). */
 int tl_shots_heat(const struct tl_shots *sh, size_t rec, struct tl_image *im);

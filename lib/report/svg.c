@@ -1,8 +1,10 @@
 /*
  * svg.c - inline SVG charts (svg.h).  Coordinates are printed with one
- * decimal in the C locale; text sizes are guesses from character counts
- * (about 6.2 px per character at 11 px), good enough to size margins and
- * decide when category labels must be slanted or thinned out.
+ * decimal in the C locale.  No font is named: an inline chart's text is in
+ * the page's font (html.c's CSS), 12 px, titles 14 px bold.  Text sizes are
+ * guesses from character counts (about 7 px per character at 12 px), good
+ * enough to size margins and decide when category labels must be slanted or
+ * thinned out.
  *
  * Not here: data (html.c), colours of a page's CSS.
  */
@@ -12,8 +14,13 @@
 #include "report/svg.h"
 #include "report/xml.h"
 
-#define CHAR_W 6.2   /* px per character of 11 px text, roughly */
+#define FONT 12      /* px, the charts' text */
+#define TITLE_FONT 14 /* px, a chart's title (bold) */
+#define CHAR_W 7.0   /* px per character of FONT px text, roughly */
 #define LABEL_MAX 16 /* characters of a category label shown */
+#define CELL_MAX 80  /* px, a heat map's cell at most (2 or 3 classes) */
+#define CELL_MIN 26  /* px, ... at least, while the map fits 1000 px */
+#define MIN_TEXT 7   /* px: smaller values are left to the cell's tip */
 
 /* Characters of s as UTF-8 (continuation bytes not counted). */
 static int
@@ -72,6 +79,24 @@ tick_label(FILE *f, double v, double step, int percent)
 	fprintf(f, "%.*f%s", dec > 6 ? 6 : dec, v, percent ? "%" : "");
 }
 
+/* Opens an <svg> of w x h px: text in the page's font (none named). */
+static void
+svg_open(FILE *f, int w, int h)
+{
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	        "viewBox=\"0 0 %d %d\" font-size=\"%d\" role=\"img\">", w, h, w, h, FONT);
+}
+
+/* The chart's title, centred at x, and its hover tip. */
+static void
+svg_title(FILE *f, double x, const char *title)
+{
+	fputs("<title>", f), tl_xml_text(f, title, 0), fputs("</title>", f);
+	fprintf(f, "<text x=\"%.1f\" y=\"19\" font-size=\"%d\" font-weight=\"bold\" "
+	        "text-anchor=\"middle\">", x, TITLE_FONT);
+	tl_xml_text(f, title, 0), fputs("</text>", f);
+}
+
 void
 tl_svg_begin(FILE *f, struct tl_svg_plot *p)
 {
@@ -96,15 +121,9 @@ tl_svg_begin(FILE *f, struct tl_svg_plot *p)
 				every = (int)ceil(13 / slot);
 		}
 	}
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-	        "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">",
-	        p->width, p->height, p->width, p->height);
-	if (p->title) {
-		fputs("<title>", f), tl_xml_text(f, p->title, 0), fputs("</title>", f);
-		fprintf(f, "<text x=\"%.1f\" y=\"18\" font-size=\"13\" font-weight=\"bold\" "
-		        "text-anchor=\"middle\">", (p->l + p->r) / 2);
-		tl_xml_text(f, p->title, 0), fputs("</text>", f);
-	}
+	svg_open(f, p->width, p->height);
+	if (p->title)
+		svg_title(f, (p->l + p->r) / 2, p->title);
 	fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fafafa\" "
 	        "stroke=\"#999\"/>", p->l, p->t, p->r - p->l, p->b - p->t);
 	/* y grid and ticks */
@@ -203,7 +222,7 @@ tl_svg_bar(FILE *f, const struct tl_svg_plot *p, double x0, double x1, double y,
 void
 tl_svg_note(FILE *f, const struct tl_svg_plot *p, double x, double y, int dy, const char *text)
 {
-	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"9\" fill=\"#333\">",
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\" fill=\"#333\">",
 	        px(p, x), py(p, y) + dy);
 	tl_xml_text(f, text, 0), fputs("</text>", f);
 }
@@ -243,8 +262,8 @@ tl_svg_heatmap(FILE *f, const char *title, int rows, int cols, const char *const
                const char *const *clabels, const double *v, const double *shade, int percent,
                const char *xlabel, const char *ylabel)
 {
-	int maxr = 0, maxc = 0, w, h;
-	double cell, left, top = title ? 30 : 10, bottom, fs;
+	int maxr = 0, maxc = 0, n = cols > rows ? cols : rows, widest = percent ? 4 : 1, slant, w, h;
+	double cell, left, top = title ? 32 : 10, bottom, fs, cx, tw, vmax = 0;
 
 	for (int i = 0; i < rows; i++)
 		maxr = chars(rlabels[i]) > maxr ? chars(rlabels[i]) : maxr;
@@ -252,27 +271,35 @@ tl_svg_heatmap(FILE *f, const char *title, int rows, int cols, const char *const
 		maxc = chars(clabels[j]) > maxc ? chars(clabels[j]) : maxc;
 	maxr = maxr > LABEL_MAX ? LABEL_MAX + 1 : maxr;
 	maxc = maxc > LABEL_MAX ? LABEL_MAX + 1 : maxc;
-	cell = 440.0 / (cols > rows ? cols : rows);
-	cell = cell > 48 ? 48 : cell < 4 ? 4 : cell;
-	fs = cell / 3.4 > 11 ? 11 : cell / 3.4;
-	left = 26 + maxr * CHAR_W + 6;
-	bottom = 14 + maxc * CHAR_W * 0.7 + 22;
+	for (size_t i = 0; !percent && i < (size_t)rows * cols; i++)
+		vmax = v[i] > vmax ? v[i] : vmax;
+	if (!percent)
+		widest = snprintf(NULL, 0, "%.0f", vmax);
+	/* 360 px over the longer side, cells at most CELL_MAX; at least
+	 * CELL_MIN while the matrix stays within 1000 px */
+	cell = 360.0 / n;
+	cell = cell > CELL_MAX ? CELL_MAX : cell;
+	if (cell < CELL_MIN)
+		cell = fmin(CELL_MIN, 1000.0 / n);
+	cell = cell < 4 ? 4 : cell;
+	/* the values as large as fits the widest (0.62 em a digit) */
+	fs = fmin(fmin(cell * 0.3, 14), (cell - 6) / (widest * 0.62));
+	slant = maxc * CHAR_W > cell - 4; /* column labels that do not fit across */
+	left = 26 + maxr * CHAR_W + 8;
+	bottom = (slant ? 14 + maxc * CHAR_W * 0.7 : 20) + (xlabel ? 22 : 4);
 	w = (int)ceil(left + cols * cell + 16);
 	h = (int)ceil(top + rows * cell + bottom);
-	if (w < 240)
-		w = 240;
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-	        "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">",
-	        w, h, w, h);
-	if (title) {
-		fputs("<title>", f), tl_xml_text(f, title, 0), fputs("</title>", f);
-		fprintf(f, "<text x=\"%.1f\" y=\"18\" font-size=\"13\" font-weight=\"bold\" "
-		        "text-anchor=\"middle\">", left + cols * cell / 2);
-		tl_xml_text(f, title, 0), fputs("</text>", f);
-	}
+	/* the title centred over the cells, the chart widened to hold it */
+	cx = left + cols * cell / 2;
+	tw = title ? chars(title) * CHAR_W * TITLE_FONT / FONT + 8 : 0;
+	if (cx + tw / 2 > w)
+		w = (int)ceil(cx + tw / 2);
+	svg_open(f, w, h);
+	if (title)
+		svg_title(f, cx - tw / 2 < 0 ? tw / 2 : cx, title);
 	for (int i = 0; i < rows; i++) {
 		double y = top + i * cell;
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 5, y + cell / 2 + 4);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 6, y + cell / 2 + 4);
 		tl_xml_text(f, rlabels[i], LABEL_MAX), fputs("</text>", f);
 		for (int j = 0; j < cols; j++) {
 			double x = left + j * cell, s = shade[(size_t)i * cols + j];
@@ -288,10 +315,10 @@ tl_svg_heatmap(FILE *f, const char *title, int rows, int cols, const char *const
 				fprintf(f, ": %.1f%%</title></rect>", 100 * val);
 			else
 				fprintf(f, ": %.0f</title></rect>", val);
-			if (cell < 18 || (!percent && val == 0))
+			if (fs < MIN_TEXT || (!percent && val == 0))
 				continue;
 			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"%.1f\" "
-			        "fill=\"%s\">", x + cell / 2, y + cell / 2 + fs / 3, fs,
+			        "fill=\"%s\">", x + cell / 2, y + cell / 2 + fs * 0.35, fs,
 			        s > 0.55 ? "#fff" : "#222");
 			if (percent)
 				fprintf(f, "%.0f%%</text>", 100 * val);
@@ -300,9 +327,12 @@ tl_svg_heatmap(FILE *f, const char *title, int rows, int cols, const char *const
 		}
 	}
 	for (int j = 0; j < cols; j++) {
-		double x = left + j * cell + cell / 2, y = top + rows * cell + 12;
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
-		        "transform=\"rotate(-40 %.1f %.1f)\">", x, y, x, y);
+		double x = left + j * cell + cell / 2, y = top + rows * cell + (slant ? 12 : 16);
+		if (slant)
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+			        "transform=\"rotate(-40 %.1f %.1f)\">", x, y, x, y);
+		else
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, y);
 		tl_xml_text(f, clabels[j], LABEL_MAX), fputs("</text>", f);
 	}
 	if (xlabel) {

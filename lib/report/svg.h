@@ -4,7 +4,8 @@
  * and text are drawn in data coordinates; and a heat map of a matrix.
  * Labels go through xml.h's tl_xml_text.  Everything is plain text
  * written to a FILE the caller owns (write errors show in ferror(f)); no
- * allocation, no fonts measured (text widths are estimated from character
+ * allocation, no font named (inline in a page, a chart's text is in the
+ * page's font) nor measured (text widths are estimated from character
  * counts), no JavaScript: a hover tip is an SVG <title>.
  *
  * Not here: what is plotted (html.c), the page around the charts.
@@ -55,8 +56,11 @@ void tl_svg_legend(FILE *f, const struct tl_svg_plot *p, const char *const *name
 /* A heat map of v[rows][cols]: cell (i, j) shaded by shade[i*cols+j] in
  * 0..1 (white to dark blue) and labelled with v as a count, or as a
  * percentage of 1 when percent; rows labelled down the left, columns
- * along the bottom.  Cells smaller than 18 px carry no text (their tip
- * still does). */
+ * along the bottom (across when they fit a cell, else slanted).  A cell is
+ * 360 px over the longer side, between 26 px (while the map stays within
+ * 1000 px) and 80 px; its value as large as fits (up to 14 px), none when
+ * that is under 7 px (the cell's tip still holds it).  The title widens
+ * the chart when it is wider than the cells. */
 void tl_svg_heatmap(FILE *f, const char *title, int rows, int cols,
                     const char *const *rlabels, const char *const *clabels,
                     const double *v, const double *shade, int percent,

@@ -4,8 +4,12 @@
 # sections and chart titles are there; nothing is fetched (no "http" but the
 # SVG namespace, no script, every image a data: URI); ids and labels are
 # escaped; the top losses are shown as JPEG thumbnails, with a heat map for
-# those carrying a CAM; history, usage and class coverage pages; memory
-# bounded by --show images, not by the stream.  Then (bin/ only) Chromium
+# those carrying a CAM; the headline and title (dataset named by the
+# records' src, else the file; model; accuracy with the text report's
+# interval); no font named in the charts; confusion cells at 2 and 4
+# classes; the thumbnails' grid with and without CAMs (a box for a missing
+# image); history, usage and class coverage pages; memory bounded by --show
+# images, not by the stream.  Then (bin/ only) Chromium
 # renders the page headless and the screenshot must not be blank.
 
 R=$BIN/tl-report
@@ -80,6 +84,83 @@ has html-thumbs "$T/facts" "$want"
 same html-thumb-size "$(grep -o '<img width="[0-9]*" height="[0-9]*"' "$T/p/page.html" | sort -u | tr '\n' '|')" \
 	'<img width="120" height="160"|<img width="160" height="107"|<img width="160" height="120"|'
 has html-heatmap-alt "$T/p/page.html" 'alt="&lt;b&gt;&amp;&quot;odd&#39; id&lt;/b&gt; (heat map)"'
+
+# the headline: dataset (the input file: the records carry no src), model
+# (the header's backbone, the classifier's file and version), accuracy with
+# the text report's Wilson interval, records; the same as <title> and <h1>
+acc=$($PY - "$T/out" <<'EOF'
+import json, sys
+a = json.load(open(sys.argv[1]))["metrics"]["accuracy"]
+print("accuracy %.1f%% (%.1f\u2013%.1f%%)" % (100 * a["value"], 100 * a["lo"], 100 * a["hi"]))
+EOF
+)
+same html-title-acc "$acc" "accuracy 73.2% (68.7–77.4%)"
+has html-title "$T/p/page.html" "<title>set.tl — synthetic head: $acc</title>"
+has html-h1 "$T/p/page.html" "<h1>set.tl — synthetic head: $acc</h1>"
+same html-headline "$(grep -o '<div class="headline">.*' "$T/p/page.html")" \
+'<div class="headline"><div><span>dataset</span><b>set.tl</b><small>sha256 0dd845f09de13a93 (ids, labels)</small></div><div><span>model</span><b>synthetic head</b><small>gen.tlm · version v1</small></div><div><span>accuracy</span><b>73.2%</b><small>95% interval 68.7–77.4%</small></div><div><span>records</span><b>400</b><small>evaluated, of 440 read</small></div></div>'
+has html-footer-version "$T/p/page.html" "<footer>made by tl-report 0.1.0</footer>"
+same html-no-font-family "$(grep -c 'font-family' "$T/p/page.html")" 0
+# the confusion matrices of 4 classes (5 columns): cells of 360 / 5 px
+same html-cells-4 "$(grep -o '<rect [^>]*fill="rgb' "$T/p/page.html" | grep -c 'width="72.0" height="72.0"')" 40
+# thumbnails in a grid of fixed cells, a caption under each: with CAMs two
+# 160 px boxes a cell, without one
+shots() {
+	grep -o '<div class="shots[^"]*">' "$1"
+	grep -o '<figure class="shot"><div class="thumbs">\(<span class="thumb"><img [^>]*></span>\)*</div><figcaption>' "$1" |
+		awk -F'<span class="thumb">' '{ n[NF - 1]++ } END { for (k in n) print n[k], "with", k }' | sort
+}
+same html-grid-cam "$(shots "$T/p/page.html")" '<div class="shots cam">
+3 with 2
+7 with 1'
+has html-grid-css "$T/p/page.html" '.shots{display:grid;grid-template-columns:repeat(auto-fill,178px);gap:14px}.shots.cam{grid-template-columns:repeat(auto-fill,344px)}'
+has html-thumb-css "$T/p/page.html" '.thumb{display:flex;width:160px;height:160px;align-items:center;justify-content:center;'
+$C -b --strip cam "$T/set.tl" >"$T/nocam.tl"
+run html-nocam 0 "$R --ood-label other --html $T/p/nocam.html $T/nocam.tl"
+same html-grid-nocam "$(shots "$T/p/nocam.html")" '<div class="shots">
+10 with 1'
+
+# the dataset named by the records: src less id is the folder tl-ingest
+# read (a split folder with its parent), or the archive; else (src not
+# ending in /ID or !ID, src the id itself) the file; on stdin without
+# src, none: the title without it
+P2() { echo "{\"dtype\":\"<f4\",\"shape\":[2],\"data\":[$1]}"; }
+hdr='{"tl":1,"classes":["ants","bees"],"classifier":{"name":"hy.tlm","version":"v7","backbone":"centernet+mobilenetv2"}}'
+two() { # two ROOT-AND-SEPARATOR: 4 records, 3 right
+	printf '%s\n' "$hdr" \
+		"{\"id\":\"ants/a1.jpg\",\"src\":\"$1ants/a1.jpg\",\"label\":\"ants\",\"pred\":\"ants\",\"conf\":0.75,\"prob\":$(P2 0.75,0.25)}" \
+		"{\"id\":\"ants/a2.jpg\",\"src\":\"$1ants/a2.jpg\",\"label\":\"ants\",\"pred\":\"bees\",\"conf\":0.5,\"prob\":$(P2 0.5,0.5)}" \
+		"{\"id\":\"bees/b1.jpg\",\"src\":\"$1bees/b1.jpg\",\"label\":\"bees\",\"pred\":\"bees\",\"conf\":0.75,\"prob\":$(P2 0.25,0.75)}" \
+		"{\"id\":\"bees/b2.jpg\",\"src\":\"$1bees/b2.jpg\",\"label\":\"bees\",\"pred\":\"bees\",\"conf\":1,\"prob\":$(P2 0,1)}" |
+		$C --from-json
+}
+for c in '/data/hymenoptera/val/:hymenoptera/val' '/data/Hymenoptera/TEST/:Hymenoptera/TEST' \
+	'rel/photos/:photos' '/data/photos.zip!:photos.zip' 'val/:val' 'nowhere:two.tl' ':two.tl'; do
+	two "${c%%:*}" >"$T/two.tl"
+	run "html-name[${c%%:*}]" 0 "$R --bootstrap 0 --html $T/two.html $T/two.tl"
+	has "html-name-title[${c%%:*}]" "$T/two.html" "<title>${c#*:} — centernet+mobilenetv2 head: accuracy 75.0% (30.1–95.4%)</title>"
+done
+two "/data/hymenoptera/val/" | $C -b --strip src >"$T/two.tl"
+run html-name-none 0 "$R --bootstrap 0 --html $T/two.html <$T/two.tl"
+has html-name-none-title "$T/two.html" "<title>centernet+mobilenetv2 head: accuracy 75.0% (30.1–95.4%)</title>"
+has html-name-none-box "$T/two.html" "<div><span>dataset</span><b>not named</b>"
+# 2 classes (3 columns): cells of 80 px, counts and row percentages at
+# 14 px, the column labels across
+same html-cells-2 "$(grep -o '<rect [^>]*fill="rgb' "$T/two.html" | grep -c 'width="80.0" height="80.0"')" 12
+same html-cells-2-text "$(grep -o '<text [^>]*font-size="14.0" fill="#[0-9a-f]*">[0-9%]*</text>' "$T/two.html" | sed 's/.*">//; s/<.*//' | tr '\n' ' ')" \
+	"1 1 2 50% 50% 0% 0% 100% 0% "
+same html-cells-2-labels "$(grep -o '<text [^>]*>\(ants\|bees\|unknown\)</text>' "$T/two.html" | grep -c rotate)" 0
+# a top loss without an image among others with one: a box saying so
+pix='{"dtype":"|u1","shape":[2,2,3],"data":[0,0,0,255,255,255,0,0,0,255,255,255]}'
+printf '%s\n' "$hdr" "{\"id\":\"w1\",\"label\":\"ants\",\"pred\":\"bees\",\"conf\":0.75,\"pix\":$pix}" \
+	'{"id":"w2","label":"bees","pred":"ants","conf":0.5}' | $C --from-json >"$T/pix.tl"
+run html-noimage 0 "$R --bootstrap 0 --html $T/pix.html $T/pix.tl"
+same html-noimage-boxes "$(grep -o '<figure class="shot"><div class="thumbs"><span class="thumb">\(<img [^>]*>\|no image\)' "$T/pix.html" | sed 's/<img .*/<img>/')" \
+'<figure class="shot"><div class="thumbs"><span class="thumb"><img>
+<figure class="shot"><div class="thumbs"><span class="thumb">no image'
+{ two /data/hymenoptera/val/; two /d/more/; two /d/third/; two /d/fourth/; } >"$T/four.tl"
+run html-name-four 0 "$R --bootstrap 0 --html $T/two.html $T/four.tl"
+has html-name-four-title "$T/two.html" "<title>hymenoptera/val, more, third, ... — centernet+mobilenetv2 head: accuracy 75.0% ("
 
 # --show caps the gallery; --show 0 shows none
 run html-show 0 "$R --ood-label other --show 3 --html $T/p/three.html $T/set.tl"

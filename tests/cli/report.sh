@@ -282,6 +282,18 @@ jq_py report-unlabelled-json-dataset "$T/out" 'd["dataset_sha256"]' "$(printf 'a
 run report-unlabelled-html 0 "$R --html $T/unl.html $T/unl.tl"
 has report-unlabelled-html-counts "$T/unl.html" '5 records read: 5 with a verdict and no label, 0 bad; 2 predicted "unknown": 1 ood, 1 low confidence</p>'
 has report-unlabelled-html-review "$T/unl.html" '<td class="txt">o1</td><td class="txt">unknown</td><td class="num">0.9500</td><td class="num">2.5000</td><td class="txt">ood</td>'
+# the page's headline: counts, not accuracy (no model named: none in the title)
+has report-unlabelled-html-title "$T/unl.html" '<title>unl.tl: 5 predictions without labels</title>'
+same report-unlabelled-html-headline "$(grep -o '<div class="headline">.*' "$T/unl.html")" \
+'<div class="headline"><div><span>dataset</span><b>unl.tl</b><small>sha256 b4acec3caed6a4b9 (ids, labels)</small></div><div><span>model</span><b>not named</b></div><div><span>predictions</span><b>5</b><small>without labels, of 5 read</small></div><div><span>ants</span><b>2</b><small>40.0%</small></div><div><span>bees</span><b>1</b><small>20.0%</small></div><div><span>wasps</span><b>0</b><small>0.0%</small></div><div><span>unknown</span><b>2</b><small>40.0%: 1 ood, 1 low confidence</small></div></div>'
+# six classes: the four most predicted (ties in class order), the others together
+printf '%s\n' '{"tl":1,"classes":["a","b","c","d","e","f"],"classifier":{"name":"s.tlm"}}' '{"id":"1","pred":"f"}' \
+	'{"id":"2","pred":"f"}' '{"id":"3","pred":"e"}' '{"id":"4","pred":"b"}' '{"id":"5","pred":"b"}' \
+	'{"id":"6","pred":"b"}' '{"id":"7","pred":"a"}' '{"id":"8","pred":"c"}' '{"id":"9","pred":"d"}' |
+	$C --from-json >"$T/six.tl"
+run report-unlabelled-html-six 0 "$R --html $T/six.html $T/six.tl"
+has report-unlabelled-html-six-title "$T/six.html" '<title>six.tl — s.tlm: 9 predictions without labels</title>'
+has report-unlabelled-html-six-boxes "$T/six.html" '<div><span>b</span><b>3</b><small>33.3%</small></div><div><span>f</span><b>2</b><small>22.2%</small></div><div><span>a</span><b>1</b><small>11.1%</small></div><div><span>c</span><b>1</b><small>11.1%</small></div><div><span>2 other classes</span><b>2</b><small>22.2%</small></div><div><span>unknown</span><b>0</b><small>0.0%</small></div></div>'
 # --coverage still asks for class coverage
 run report-unlabelled-coverage 0 "$R --coverage $T/unl.tl"
 has report-unlabelled-coverage-text "$T/out" "class coverage: 0 labelled records in 3 classes, 5 unlabelled, 0 bad"

@@ -3,10 +3,13 @@
  * usage) written in a temporary folder from small inputs made here, checked
  * for what every page promises rather than byte for byte (the charts have
  * their own test, test_svg): a whole HTML document with the tool's footer,
- * nothing fetched (no script, no URL but the SVG namespace), every <svg>
- * closed, names escaped (a class "a<b&c" never appears raw), the sections
- * the page is made of, the same bytes from the same input, and a path in a
- * missing folder refused with no file left.
+ * nothing fetched (no script, no URL but the SVG namespace), no font named
+ * but the page's (the charts inherit it), every <svg> closed, names escaped
+ * (a class "a<b&c" never appears raw), the sections the page is made of, the
+ * title, <h1> and headline boxes exactly (dataset, model, accuracy with its
+ * Wilson interval, records; without a name or backbone; class coverage's
+ * counts), the same bytes from the same input, and a path in a missing
+ * folder refused with no file left.
  *
  * Functions used: tl_html_report, tl_html_coverage, tl_html_usage, and to
  * make their input tl_evalset_new/add/finish/free, tl_eval_defaults,
@@ -61,6 +64,9 @@ check_page(const char *name, const char *rel, const char *const *has)
 	T_EQ_INT(t, count(page, "http"), count(page, "xmlns=\"http://www.w3.org/2000/svg\""));
 	snprintf(t, sizeof t, "%s: every <svg> closed", name);
 	T_EQ_INT(t, count(page, "<svg "), count(page, "</svg>"));
+	snprintf(t, sizeof t, "%s: no font named but the page's (the charts inherit it)", name);
+	T_EQ_INT(t, count(page, "font-family"), 0);
+	T_EQ_INT(t, count(page, "body{font:14px/1.45 'DejaVu Sans',Verdana,sans-serif;"), 1);
 	snprintf(t, sizeof t, "%s: a name escaped, never raw", name);
 	T_EQ_INT(t, count(page, "a<b&c"), 0);
 	for (int i = 0; has[i] != NULL; i++) {
@@ -118,25 +124,37 @@ evalset(int verdicts)
 	return s;
 }
 
+/* The evaluation page's title, <h1> and headline boxes: set<1>'s 5
+ * evaluated records, 3 right: accuracy 60.0%, Wilson 23.1-88.2%. */
 static void
 test_report(void)
 {
 	static const char *const has[] = {
-		"<title>tl-report: m&lt;1&gt;</title>",
+		"<title>set&lt;1&gt; \xe2\x80\x94 mobilenetv2 head: accuracy 60.0% (23.1\xe2\x80\x93" "88.2%)</title>",
+		"<h1>set&lt;1&gt; \xe2\x80\x94 mobilenetv2 head: accuracy 60.0% (23.1\xe2\x80\x93" "88.2%)</h1>",
+		"<p class=\"meta\">reported 2026-01-01T00:00:00Z</p>",
 		"<section id=\"metrics\">", "<section id=\"confusion\">", "<section id=\"classes\">",
 		"<section id=\"calibration\">", "<section id=\"threshold\">", "<section id=\"losses\">",
 		"<section id=\"history\">", "<a href=\"#history\">history</a>",
 		"6 records read: 5 evaluated, 1 unlabelled, 0 bad",
 		"1 predicted \"unknown\"", "a&lt;b&amp;c", NULL,
 	};
+	/* without a name or backbone: the classifier's file */
+	static const char *const bare_has[] = {
+		"<title>m.tlm: accuracy 60.0% (23.1\xe2\x80\x93" "88.2%)</title>",
+		"<div><span>dataset</span><b>not named</b>", "<div><span>model</span><b>m.tlm</b><small>m.tlm</small></div>",
+		NULL,
+	};
 	struct tl_evalset *s = evalset(1);
 	struct tl_eval_opts o;
 	struct tl_eval ev;
 	struct tl_err err;
-	char sha[65];
-	struct tl_report_meta m = { .model = "m<1>", .backbone = "mobilenetv2",
-	                            .date = "2026-01-01T00:00:00Z", .dataset = sha,
+	char sha[65], head[1000];
+	struct tl_report_meta m = { .model = "m<1>", .file = "m.tlm", .backbone = "mobilenetv2",
+	                            .name = "set<1>", .date = "2026-01-01T00:00:00Z", .dataset = sha,
 	                            .records = 6, .unlabelled = 1 };
+	struct tl_report_meta bare = { .model = "m.tlm", .file = "m.tlm", .backbone = "", .name = "",
+	                               .date = "2026-01-01T00:00:00Z", .dataset = sha, .records = 6 };
 	static const char line[] =
 		"{\"tl_report\":1,\"kind\":\"evaluation\",\"date\":\"2025-12-01\",\"model\":\"m0\","
 		"\"dataset_sha256\":\"ffff\",\"metrics\":{\"accuracy\":{\"value\":0.5,\"lo\":0.2,"
@@ -149,9 +167,22 @@ test_report(void)
 	T_EQ_INT("report: history written", tl_history_append(at("h.jsonl"), line, strlen(line), &err), 0);
 	T_EQ_INT("report: page", tl_html_report(at("r.html"), &m, &ev, s, NULL, at("h.jsonl"), &err), 0);
 	check_page("report", "r.html", has);
+	{
+		const char *const want[] = { head, NULL };
+		snprintf(head, sizeof head,
+		         "<h1>set&lt;1&gt; \xe2\x80\x94 mobilenetv2 head: accuracy 60.0%% (23.1\xe2\x80\x93" "88.2%%)</h1>\n"
+		         "<div class=\"headline\">"
+		         "<div><span>dataset</span><b>set&lt;1&gt;</b><small>sha256 %.16s (ids, labels)</small></div>"
+		         "<div><span>model</span><b>mobilenetv2 head</b><small>m.tlm \xc2\xb7 version m&lt;1&gt;</small></div>"
+		         "<div><span>accuracy</span><b>60.0%%</b><small>95%% interval 23.1\xe2\x80\x93" "88.2%%</small></div>"
+		         "<div><span>records</span><b>5</b><small>evaluated, of 6 read</small></div>"
+		         "</div>\n", sha);
+		check_page("report: the headline", "r.html", want);
+	}
 	T_EQ_INT("report: again", tl_html_report(at("r2.html"), &m, &ev, s, NULL, at("h.jsonl"), &err), 0);
 	check_same("report: the same bytes", "r.html", "r2.html");
-	T_EQ_INT("report: no history", tl_html_report(at("r3.html"), &m, &ev, s, NULL, NULL, &err), 0);
+	T_EQ_INT("report: no history", tl_html_report(at("r3.html"), &bare, &ev, s, NULL, NULL, &err), 0);
+	check_page("report: nothing named", "r3.html", bare_has);
 	{
 		char *p = slurp(at("r3.html"), NULL);
 		T_OK("report: no history section", p && strstr(p, "<section id=\"history\">") == NULL);
@@ -172,7 +203,10 @@ static void
 test_coverage(void)
 {
 	static const char *const has[] = {
-		"<title>tl-report: class coverage</title>", "<section id=\"coverage\">",
+		"<title>pets: class coverage of 5 records</title>", "<section id=\"coverage\">",
+		"<div class=\"headline\"><div><span>dataset</span><b>pets</b>",
+		"<div><span>records</span><b>5</b></div><div><span>classes</span><b>3</b>"
+		"<small>1 below --min-count 2</small></div></div>\n",
 		"The dashed line is --min-count (2).",
 		"<td class=\"num\">1</td><td class=\"num\">1</td>", /* a<b&c: 1, 1 short */
 		"a&lt;b&amp;c", NULL,
@@ -180,8 +214,9 @@ test_coverage(void)
 	struct tl_evalset *s = evalset(0);
 	struct tl_err err;
 	char sha[65];
-	struct tl_report_meta m = { .model = "", .backbone = "", .date = "2026-01-01T00:00:00Z",
-	                            .dataset = sha, .records = 6, .unlabelled = 1, .min_count = 2 };
+	struct tl_report_meta m = { .model = "", .backbone = "", .name = "pets",
+	                            .date = "2026-01-01T00:00:00Z", .dataset = sha, .records = 6,
+	                            .unlabelled = 1, .min_count = 2 };
 
 	tl_evalset_sha256(s, sha);
 	T_EQ_INT("coverage: no verdicts", tl_evalset_has_verdicts(s), 0);
@@ -203,7 +238,7 @@ test_usage(void)
 		"{\"time\":\"2026-03-02\",\"pred\":\"unknown\",\"conf\":0.2,\"model\":\"v2\",\"reject\":\"ood\"}",
 	};
 	static const char *const has[] = {
-		"<title>tl-report: usage</title>",
+		"<title>u&lt;1&gt;.jsonl \xe2\x80\x94 usage: 3 identifications</title>",
 		"<p class=\"meta\">log u&lt;1&gt;.jsonl: 3 identifications from 2026-03-01 to 2026-03-02, "
 		"1 unknown (33.3%; 1 ood), 4 bad lines</p>",
 		"<section id=\"days\">", "<section id=\"predicted\">", "<section id=\"models\">",

@@ -6,8 +6,10 @@
  * legend; a bar chart over categories with integer ticks, a hover tip and a
  * note; category labels slanted, cut to 16 characters, with a control
  * character and a byte that is not UTF-8 replaced; and two heat maps (counts
- * with a title and axis titles; percentages with a NaN shade).  XML
- * escaping is checked through the labels.
+ * with a title and axis titles; percentages with a NaN shade); then the
+ * heat map's cell and value sizes at 2, 6, 20 and 60 classes.  No chart
+ * names a font (inline, they take the page's).  XML escaping is checked
+ * through the labels.
  *
  * Functions used: tl_svg_begin, tl_svg_end, tl_svg_line, tl_svg_bar,
  * tl_svg_note, tl_svg_legend, tl_svg_heatmap (not tl_xml_text directly: its
@@ -33,7 +35,7 @@ frame(FILE *f)
 }
 
 static const char frame_svg[] =
-	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"200\" height=\"100\" viewBox=\"0 0 200 100\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">"
+	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"200\" height=\"100\" viewBox=\"0 0 200 100\" font-size=\"12\" role=\"img\">"
 	"<rect x=\"48.0\" y=\"12.0\" width=\"136.0\" height=\"64.0\" fill=\"#fafafa\" stroke=\"#999\"/>"
 	"<line x1=\"48.0\" y1=\"76.0\" x2=\"184.0\" y2=\"76.0\" stroke=\"#e3e3e3\"/>"
 	"<text x=\"44.0\" y=\"80.0\" text-anchor=\"end\">0.0</text>"
@@ -80,9 +82,9 @@ lines(FILE *f)
 }
 
 static const char lines_svg[] =
-	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"120\" viewBox=\"0 0 240 120\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">"
+	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"120\" viewBox=\"0 0 240 120\" font-size=\"12\" role=\"img\">"
 	"<title>T &amp; t</title>"
-	"<text x=\"143.0\" y=\"18\" font-size=\"13\" font-weight=\"bold\" text-anchor=\"middle\">T &amp; t</text>"
+	"<text x=\"143.0\" y=\"19\" font-size=\"14\" font-weight=\"bold\" text-anchor=\"middle\">T &amp; t</text>"
 	"<rect x=\"62.0\" y=\"50.0\" width=\"162.0\" height=\"30.0\" fill=\"#fafafa\" stroke=\"#999\"/>"
 	"<line x1=\"62.0\" y1=\"80.0\" x2=\"224.0\" y2=\"80.0\" stroke=\"#e3e3e3\"/>"
 	"<text x=\"58.0\" y=\"84.0\" text-anchor=\"end\">0%</text>"
@@ -119,8 +121,8 @@ static const char lines_svg[] =
 	"<path fill=\"none\" stroke=\"#ff7f0e\" stroke-width=\"2\" stroke-dasharray=\"5 4\" d=\"M62.0 50.0 L116.0 65.0\"/>"
 	"<rect x=\"62.0\" y=\"32.0\" width=\"10\" height=\"10\" fill=\"#1f77b4\"/>"
 	"<text x=\"76.0\" y=\"41.0\">train</text>"
-	"<rect x=\"123.0\" y=\"32.0\" width=\"10\" height=\"10\" fill=\"#ff7f0e\"/>"
-	"<text x=\"137.0\" y=\"41.0\">val &lt;b&gt;</text>"
+	"<rect x=\"127.0\" y=\"32.0\" width=\"10\" height=\"10\" fill=\"#ff7f0e\"/>"
+	"<text x=\"141.0\" y=\"41.0\">val &lt;b&gt;</text>"
 	"</svg>\n";
 
 /* Three category slots of 58.7 px (an empty label is not drawn); y counts:
@@ -140,7 +142,7 @@ bars(FILE *f)
 }
 
 static const char bars_svg[] =
-	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"120\" viewBox=\"0 0 240 120\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">"
+	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"120\" viewBox=\"0 0 240 120\" font-size=\"12\" role=\"img\">"
 	"<rect x=\"48.0\" y=\"12.0\" width=\"176.0\" height=\"84.0\" fill=\"#fafafa\" stroke=\"#999\"/>"
 	"<line x1=\"48.0\" y1=\"96.0\" x2=\"224.0\" y2=\"96.0\" stroke=\"#e3e3e3\"/>"
 	"<text x=\"44.0\" y=\"100.0\" text-anchor=\"end\">0</text>"
@@ -157,7 +159,7 @@ static const char bars_svg[] =
 	"</rect>"
 	"<rect x=\"171.2\" y=\"68.0\" width=\"46.9\" height=\"28.0\" fill=\"#888\">"
 	"</rect>"
-	"<text x=\"77.3\" y=\"36.0\" text-anchor=\"middle\" font-size=\"9\" fill=\"#333\">2</text>"
+	"<text x=\"77.3\" y=\"36.0\" text-anchor=\"middle\" font-size=\"10\" fill=\"#333\">2</text>"
 	"</svg>\n";
 
 /* A label of 17+ characters (17 * 6.2 px > 95% of a 68 px slot): labels
@@ -174,27 +176,28 @@ slanted(FILE *f)
 }
 
 static const char slanted_svg[] =
-	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"200\" height=\"120\" viewBox=\"0 0 200 120\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">"
-	"<rect x=\"48.0\" y=\"12.0\" width=\"136.0\" height=\"16.5\" fill=\"#fafafa\" stroke=\"#999\"/>"
-	"<line x1=\"48.0\" y1=\"28.5\" x2=\"184.0\" y2=\"28.5\" stroke=\"#e3e3e3\"/>"
-	"<text x=\"44.0\" y=\"32.5\" text-anchor=\"end\">0.0</text>"
-	"<line x1=\"48.0\" y1=\"25.2\" x2=\"184.0\" y2=\"25.2\" stroke=\"#e3e3e3\"/>"
-	"<text x=\"44.0\" y=\"29.2\" text-anchor=\"end\">0.2</text>"
-	"<line x1=\"48.0\" y1=\"21.9\" x2=\"184.0\" y2=\"21.9\" stroke=\"#e3e3e3\"/>"
-	"<text x=\"44.0\" y=\"25.9\" text-anchor=\"end\">0.4</text>"
-	"<line x1=\"48.0\" y1=\"18.6\" x2=\"184.0\" y2=\"18.6\" stroke=\"#e3e3e3\"/>"
-	"<text x=\"44.0\" y=\"22.6\" text-anchor=\"end\">0.6</text>"
-	"<line x1=\"48.0\" y1=\"15.3\" x2=\"184.0\" y2=\"15.3\" stroke=\"#e3e3e3\"/>"
-	"<text x=\"44.0\" y=\"19.3\" text-anchor=\"end\">0.8</text>"
+	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"200\" height=\"120\" viewBox=\"0 0 200 120\" font-size=\"12\" role=\"img\">"
+	"<rect x=\"48.0\" y=\"12.0\" width=\"136.0\" height=\"7.8\" fill=\"#fafafa\" stroke=\"#999\"/>"
+	"<line x1=\"48.0\" y1=\"19.8\" x2=\"184.0\" y2=\"19.8\" stroke=\"#e3e3e3\"/>"
+	"<text x=\"44.0\" y=\"23.8\" text-anchor=\"end\">0.0</text>"
+	"<line x1=\"48.0\" y1=\"18.3\" x2=\"184.0\" y2=\"18.3\" stroke=\"#e3e3e3\"/>"
+	"<text x=\"44.0\" y=\"22.3\" text-anchor=\"end\">0.2</text>"
+	"<line x1=\"48.0\" y1=\"16.7\" x2=\"184.0\" y2=\"16.7\" stroke=\"#e3e3e3\"/>"
+	"<text x=\"44.0\" y=\"20.7\" text-anchor=\"end\">0.4</text>"
+	"<line x1=\"48.0\" y1=\"15.1\" x2=\"184.0\" y2=\"15.1\" stroke=\"#e3e3e3\"/>"
+	"<text x=\"44.0\" y=\"19.1\" text-anchor=\"end\">0.6</text>"
+	"<line x1=\"48.0\" y1=\"13.6\" x2=\"184.0\" y2=\"13.6\" stroke=\"#e3e3e3\"/>"
+	"<text x=\"44.0\" y=\"17.6\" text-anchor=\"end\">0.8</text>"
 	"<line x1=\"48.0\" y1=\"12.0\" x2=\"184.0\" y2=\"12.0\" stroke=\"#e3e3e3\"/>"
 	"<text x=\"44.0\" y=\"16.0\" text-anchor=\"end\">1.0</text>"
-	"<text x=\"82.0\" y=\"40.5\" text-anchor=\"end\" transform=\"rotate(-40 82.0 40.5)\">a very long cate\xe2\x80\xa6" "</text>"
-	"<text x=\"150.0\" y=\"40.5\" text-anchor=\"end\" transform=\"rotate(-40 150.0 40.5)\">caf\xc3\xa9" "\xef\xbf\xbd" "\xef\xbf\xbd" "</text>"
+	"<text x=\"82.0\" y=\"31.8\" text-anchor=\"end\" transform=\"rotate(-40 82.0 31.8)\">a very long cate\xe2\x80\xa6" "</text>"
+	"<text x=\"150.0\" y=\"31.8\" text-anchor=\"end\" transform=\"rotate(-40 150.0 31.8)\">caf\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd" "</text>"
 	"</svg>\n";
 
-/* 2x2 counts: cells of 48 px (capped), a zero count without text, white
- * text on shades above 0.55; shade 0.2 is 40% of the way from white to
- * light blue. */
+/* 2x2 counts: cells of 80 px (capped: 360 / 2 is more), values at 14 px,
+ * column labels across (they fit a cell), the chart 231 px wide (the
+ * title fits), a zero count without text, white text on shades above
+ * 0.55; shade 0.2 is 40% of the way from white to light blue. */
 static void
 heat_counts(FILE *f)
 {
@@ -205,33 +208,34 @@ heat_counts(FILE *f)
 }
 
 static const char heat_counts_svg[] =
-	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"176\" viewBox=\"0 0 240 176\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">"
+	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"231\" height=\"234\" viewBox=\"0 0 231 234\" font-size=\"12\" role=\"img\">"
 	"<title>Confusion</title>"
-	"<text x=\"98.6\" y=\"18\" font-size=\"13\" font-weight=\"bold\" text-anchor=\"middle\">Confusion</text>"
-	"<text x=\"45.6\" y=\"58.0\" text-anchor=\"end\">cat</text>"
-	"<rect x=\"50.6\" y=\"30.0\" width=\"48.0\" height=\"48.0\" fill=\"rgb(8,48,107)\" stroke=\"#fff\">"
+	"<text x=\"135.0\" y=\"19\" font-size=\"14\" font-weight=\"bold\" text-anchor=\"middle\">Confusion</text>"
+	"<text x=\"49.0\" y=\"76.0\" text-anchor=\"end\">cat</text>"
+	"<rect x=\"55.0\" y=\"32.0\" width=\"80.0\" height=\"80.0\" fill=\"rgb(8,48,107)\" stroke=\"#fff\">"
 	"<title>cat \xe2\x86\x92" " cat: 5</title>"
 	"</rect>"
-	"<text x=\"74.6\" y=\"57.7\" text-anchor=\"middle\" font-size=\"11.0\" fill=\"#fff\">5</text>"
-	"<rect x=\"98.6\" y=\"30.0\" width=\"48.0\" height=\"48.0\" fill=\"rgb(191,220,239)\" stroke=\"#fff\">"
+	"<text x=\"95.0\" y=\"76.9\" text-anchor=\"middle\" font-size=\"14.0\" fill=\"#fff\">5</text>"
+	"<rect x=\"135.0\" y=\"32.0\" width=\"80.0\" height=\"80.0\" fill=\"rgb(191,220,239)\" stroke=\"#fff\">"
 	"<title>cat \xe2\x86\x92" " d&lt;g: 1</title>"
 	"</rect>"
-	"<text x=\"122.6\" y=\"57.7\" text-anchor=\"middle\" font-size=\"11.0\" fill=\"#222\">1</text>"
-	"<text x=\"45.6\" y=\"106.0\" text-anchor=\"end\">d&lt;g</text>"
-	"<rect x=\"50.6\" y=\"78.0\" width=\"48.0\" height=\"48.0\" fill=\"rgb(247,251,255)\" stroke=\"#fff\">"
+	"<text x=\"175.0\" y=\"76.9\" text-anchor=\"middle\" font-size=\"14.0\" fill=\"#222\">1</text>"
+	"<text x=\"49.0\" y=\"156.0\" text-anchor=\"end\">d&lt;g</text>"
+	"<rect x=\"55.0\" y=\"112.0\" width=\"80.0\" height=\"80.0\" fill=\"rgb(247,251,255)\" stroke=\"#fff\">"
 	"<title>d&lt;g \xe2\x86\x92" " cat: 0</title>"
 	"</rect>"
-	"<rect x=\"98.6\" y=\"78.0\" width=\"48.0\" height=\"48.0\" fill=\"rgb(87,149,193)\" stroke=\"#fff\">"
+	"<rect x=\"135.0\" y=\"112.0\" width=\"80.0\" height=\"80.0\" fill=\"rgb(87,149,193)\" stroke=\"#fff\">"
 	"<title>d&lt;g \xe2\x86\x92" " d&lt;g: 3</title>"
 	"</rect>"
-	"<text x=\"122.6\" y=\"105.7\" text-anchor=\"middle\" font-size=\"11.0\" fill=\"#fff\">3</text>"
-	"<text x=\"74.6\" y=\"138.0\" text-anchor=\"end\" transform=\"rotate(-40 74.6 138.0)\">cat</text>"
-	"<text x=\"122.6\" y=\"138.0\" text-anchor=\"end\" transform=\"rotate(-40 122.6 138.0)\">d&lt;g</text>"
-	"<text x=\"98.6\" y=\"170\" text-anchor=\"middle\" fill=\"#444\">predicted</text>"
-	"<text x=\"14\" y=\"78.0\" text-anchor=\"middle\" fill=\"#444\" transform=\"rotate(-90 14 78.0)\">true</text>"
+	"<text x=\"175.0\" y=\"156.9\" text-anchor=\"middle\" font-size=\"14.0\" fill=\"#fff\">3</text>"
+	"<text x=\"95.0\" y=\"208.0\" text-anchor=\"middle\">cat</text>"
+	"<text x=\"175.0\" y=\"208.0\" text-anchor=\"middle\">d&lt;g</text>"
+	"<text x=\"135.0\" y=\"228\" text-anchor=\"middle\" fill=\"#444\">predicted</text>"
+	"<text x=\"14\" y=\"112.0\" text-anchor=\"middle\" fill=\"#444\" transform=\"rotate(-90 14 112.0)\">true</text>"
 	"</svg>\n";
 
-/* 2x3 percentages, no titles: a zero shows as 0%, a NaN shade is white. */
+/* 2x3 percentages, no titles: cells of 80 px, "100%" at 14 px; a zero
+ * shows as 0%, a NaN shade is white. */
 static void
 heat_percent(FILE *f)
 {
@@ -242,37 +246,63 @@ heat_percent(FILE *f)
 }
 
 static const char heat_percent_svg[] =
-	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"147\" viewBox=\"0 0 240 147\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">"
-	"<text x=\"33.2\" y=\"38.0\" text-anchor=\"end\">a</text>"
-	"<rect x=\"38.2\" y=\"10.0\" width=\"48.0\" height=\"48.0\" fill=\"rgb(107,174,214)\" stroke=\"#fff\">"
+	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"297\" height=\"194\" viewBox=\"0 0 297 194\" font-size=\"12\" role=\"img\">"
+	"<text x=\"35.0\" y=\"54.0\" text-anchor=\"end\">a</text>"
+	"<rect x=\"41.0\" y=\"10.0\" width=\"80.0\" height=\"80.0\" fill=\"rgb(107,174,214)\" stroke=\"#fff\">"
 	"<title>a \xe2\x86\x92" " x: 50.0%</title>"
 	"</rect>"
-	"<text x=\"62.2\" y=\"37.7\" text-anchor=\"middle\" font-size=\"11.0\" fill=\"#222\">50%</text>"
-	"<rect x=\"86.2\" y=\"10.0\" width=\"48.0\" height=\"48.0\" fill=\"rgb(177,213,235)\" stroke=\"#fff\">"
+	"<text x=\"81.0\" y=\"54.9\" text-anchor=\"middle\" font-size=\"14.0\" fill=\"#222\">50%</text>"
+	"<rect x=\"121.0\" y=\"10.0\" width=\"80.0\" height=\"80.0\" fill=\"rgb(177,213,235)\" stroke=\"#fff\">"
 	"<title>a \xe2\x86\x92" " y: 25.0%</title>"
 	"</rect>"
-	"<text x=\"110.2\" y=\"37.7\" text-anchor=\"middle\" font-size=\"11.0\" fill=\"#222\">25%</text>"
-	"<rect x=\"134.2\" y=\"10.0\" width=\"48.0\" height=\"48.0\" fill=\"rgb(177,213,235)\" stroke=\"#fff\">"
+	"<text x=\"161.0\" y=\"54.9\" text-anchor=\"middle\" font-size=\"14.0\" fill=\"#222\">25%</text>"
+	"<rect x=\"201.0\" y=\"10.0\" width=\"80.0\" height=\"80.0\" fill=\"rgb(177,213,235)\" stroke=\"#fff\">"
 	"<title>a \xe2\x86\x92" " z: 25.0%</title>"
 	"</rect>"
-	"<text x=\"158.2\" y=\"37.7\" text-anchor=\"middle\" font-size=\"11.0\" fill=\"#222\">25%</text>"
-	"<text x=\"33.2\" y=\"86.0\" text-anchor=\"end\">b</text>"
-	"<rect x=\"38.2\" y=\"58.0\" width=\"48.0\" height=\"48.0\" fill=\"rgb(247,251,255)\" stroke=\"#fff\">"
+	"<text x=\"241.0\" y=\"54.9\" text-anchor=\"middle\" font-size=\"14.0\" fill=\"#222\">25%</text>"
+	"<text x=\"35.0\" y=\"134.0\" text-anchor=\"end\">b</text>"
+	"<rect x=\"41.0\" y=\"90.0\" width=\"80.0\" height=\"80.0\" fill=\"rgb(247,251,255)\" stroke=\"#fff\">"
 	"<title>b \xe2\x86\x92" " x: 0.0%</title>"
 	"</rect>"
-	"<text x=\"62.2\" y=\"85.7\" text-anchor=\"middle\" font-size=\"11.0\" fill=\"#222\">0%</text>"
-	"<rect x=\"86.2\" y=\"58.0\" width=\"48.0\" height=\"48.0\" fill=\"rgb(8,48,107)\" stroke=\"#fff\">"
+	"<text x=\"81.0\" y=\"134.9\" text-anchor=\"middle\" font-size=\"14.0\" fill=\"#222\">0%</text>"
+	"<rect x=\"121.0\" y=\"90.0\" width=\"80.0\" height=\"80.0\" fill=\"rgb(8,48,107)\" stroke=\"#fff\">"
 	"<title>b \xe2\x86\x92" " y: 100.0%</title>"
 	"</rect>"
-	"<text x=\"110.2\" y=\"85.7\" text-anchor=\"middle\" font-size=\"11.0\" fill=\"#fff\">100%</text>"
-	"<rect x=\"134.2\" y=\"58.0\" width=\"48.0\" height=\"48.0\" fill=\"rgb(247,251,255)\" stroke=\"#fff\">"
+	"<text x=\"161.0\" y=\"134.9\" text-anchor=\"middle\" font-size=\"14.0\" fill=\"#fff\">100%</text>"
+	"<rect x=\"201.0\" y=\"90.0\" width=\"80.0\" height=\"80.0\" fill=\"rgb(247,251,255)\" stroke=\"#fff\">"
 	"<title>b \xe2\x86\x92" " z: 0.0%</title>"
 	"</rect>"
-	"<text x=\"158.2\" y=\"85.7\" text-anchor=\"middle\" font-size=\"11.0\" fill=\"#222\">0%</text>"
-	"<text x=\"62.2\" y=\"118.0\" text-anchor=\"end\" transform=\"rotate(-40 62.2 118.0)\">x</text>"
-	"<text x=\"110.2\" y=\"118.0\" text-anchor=\"end\" transform=\"rotate(-40 110.2 118.0)\">y</text>"
-	"<text x=\"158.2\" y=\"118.0\" text-anchor=\"end\" transform=\"rotate(-40 158.2 118.0)\">z</text>"
+	"<text x=\"241.0\" y=\"134.9\" text-anchor=\"middle\" font-size=\"14.0\" fill=\"#222\">0%</text>"
+	"<text x=\"81.0\" y=\"186.0\" text-anchor=\"middle\">x</text>"
+	"<text x=\"161.0\" y=\"186.0\" text-anchor=\"middle\">y</text>"
+	"<text x=\"241.0\" y=\"186.0\" text-anchor=\"middle\">z</text>"
 	"</svg>\n";
+
+/* A confusion matrix of k classes ("unknown" a column more): its first
+ * cell's size and its first value's font size ("" no value drawn). */
+static void
+heat_sizes(const char *name, int k, const char *cell, const char *font)
+{
+	const char **r = calloc(k + 1, sizeof *r);
+	double *v = calloc((size_t)k * (k + 1), sizeof *v);
+	char *got = NULL, want[120], t[160];
+	size_t len = 0;
+	FILE *m = open_memstream(&got, &len);
+
+	for (int i = 0; i <= k; i++)
+		r[i] = i < k ? "class" : "unknown";
+	for (int i = 0; i < k; i++)
+		v[(size_t)i * (k + 1) + i] = 25;
+	tl_svg_heatmap(m, "Counts", k, k + 1, r, r, v, v, 0, "prediction", "label");
+	fclose(m);
+	snprintf(want, sizeof want, "width=\"%s\" height=\"%s\"", cell, cell);
+	snprintf(t, sizeof t, "%s: cells of %s px", name, cell);
+	T_OK(t, got && strstr(got, want) != NULL);
+	snprintf(want, sizeof want, "font-size=\"%s\" fill=", font);
+	snprintf(t, sizeof t, "%s: values at %s px", name, *font ? font : "(none)");
+	T_OK(t, got && (*font ? strstr(got, want) != NULL : strstr(got, ">25</text>") == NULL));
+	free(got), free(r), free(v);
+}
 
 int
 main(void)
@@ -306,5 +336,12 @@ main(void)
 				}
 		free(got);
 	}
+	/* 360 px over 3 columns capped at 80; over 7: 51.4; over 21: 17.1,
+	 * raised to 26 (21 x 26 < 1000); over 61: 1000 / 61 = 16.4, too small
+	 * for values: font 0.3 x 16.4 under 7 px */
+	heat_sizes("svg: 2 classes", 2, "80.0", "14.0");
+	heat_sizes("svg: 6 classes", 6, "51.4", "14.0");
+	heat_sizes("svg: 20 classes", 20, "26.0", "7.8");
+	heat_sizes("svg: 60 classes", 60, "16.4", "");
 	T_DONE();
 }
