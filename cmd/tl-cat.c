@@ -51,7 +51,7 @@ struct output {
 	int flags, headers, started;
 	unsigned long long n; /* records written */
 	struct tl_writer *w;
-	struct tl_rec *hdr; /* the input's, its expected counts made the output's */
+	struct tl_rec *hdr; /* -b: the input's, its expected counts made the output's */
 	struct tl_tally *tally;
 	struct tl_extract *x;
 };
@@ -203,22 +203,24 @@ out_check(FILE *f)
 }
 
 /* The header passes through unchanged: tl-cat adds and removes nothing but
- * the records the options drop, and the counts it expects that those change
- * (tl_select_header). */
+ * the records the options drop, and in a stream (-b) the counts its header
+ * expects that those change (tl_select_header); --headers shows the input's
+ * as it is. */
 static void
 output_start(struct output *out, const struct opts *o, struct input *in)
 {
 	struct tl_err err;
 
 	out->started = 1;
-	if ((out->hdr = tl_rec_new()) == NULL || tl_rec_copy(out->hdr, input_header(in)) < 0 ||
-	    tl_select_header(&o->sel, o->head, out->hdr) < 0)
+	if (out->kind == OUT_STREAM && ((out->hdr = tl_rec_new()) == NULL ||
+	    tl_rec_copy(out->hdr, input_header(in)) < 0 ||
+	    tl_select_header(&o->sel, o->head, out->hdr) < 0))
 		tl_die(TL_EXIT_DATA, "out of memory");
 	if (out->kind == OUT_STREAM && (out->w = tl_writer_open(stdout, "stdout",
 	    out->hdr, &err)) == NULL)
 		tl_cli_write_failed(&err);
 	if (out->kind == OUT_JSON && o->headers &&
-	    tl_recjson_write(stdout, out->hdr, out->flags & ~TL_RECJSON_DATA, &err) < 0)
+	    tl_recjson_write(stdout, input_header(in), out->flags & ~TL_RECJSON_DATA, &err) < 0)
 		tl_cli_write_failed(&err);
 	if (out->kind == OUT_COUNT && (out->tally = tl_tally_new(o->count)) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");

@@ -91,14 +91,17 @@ same progress-expect-split-first "$(head -n 1 "$T/err")" "tl-embed: 3/11 (27%) 1
 same progress-expect-split-end "$(tail -n 1 "$T/err")" "tl-embed: 11/11 (100%) 1.8 s/image, done in 0:20"
 run progress-expect-split-header 0 "$BIN/tl-cat --headers split.tl"
 same progress-expect-split-key "$(expects)" '"expect":11 "expect_train":9'
-# tl-cat: a filter it cannot count drops the key, --split train keeps the
-# train count, --head caps it
-run progress-expect-cat-label 0 "$BIN/tl-cat --headers --label a split.tl"
+# tl-cat -b: a filter it cannot count drops the key, --split train keeps
+# the train count, --head caps it
+run progress-expect-cat-label 0 "$BIN/tl-cat -b --label a split.tl | $BIN/tl-cat --headers"
 same progress-expect-cat-label-key "$(expects)" ""
 run progress-expect-cat-train 0 "$BIN/tl-cat -b --split train split.tl | $BIN/tl-cat --headers"
 same progress-expect-cat-train-key "$(expects)" '"expect":9 "expect_train":9'
-run progress-expect-cat-head 0 "$BIN/tl-cat --headers -n 2 split.tl"
+run progress-expect-cat-head 0 "$BIN/tl-cat -b -n 2 split.tl | $BIN/tl-cat --headers"
 same progress-expect-cat-head-key "$(expects)" '"expect":2'
+# --headers shows the input's header as it is, whatever it prints
+run progress-expect-cat-json 0 "$BIN/tl-cat --headers -n 0 --label a split.tl"
+same progress-expect-cat-json-key "$(expects)" '"expect":11 "expect_train":9'
 # a stream without the key (an archive's count is unknown): the count alone
 tar -cf img.tar img
 run progress-expect-none 0 "$BIN/tl-ingest img.tar 2>/dev/null | $P $BIN/tl-embed -m mobilenetv2 -b 2 > /dev/null"
