@@ -37,6 +37,8 @@ tl_select_header(const struct tl_select *s, long long head, struct tl_rec *h)
 	long long t = tl_header_expect(h, TL_HEADER_EXPECT_TRAIN);
 	int conf = !isnan(s->min_conf) || !isnan(s->max_conf);
 
+	if (!s->split && !s->label && !s->pred && !conf && head < 0)
+		return 0; /* all records: the header as it is */
 	if (s->split && strcmp(s->split, "train") == 0 && !s->label && !s->pred && !conf)
 		n = t;
 	else if (s->split || s->label || s->pred || conf)

@@ -378,10 +378,28 @@ test_header(void)
 	}
 }
 
+/* without a filter, a header passes as it is, even a count that is none */
+static void
+test_header_untouched(void)
+{
+	struct tl_rec *h = tl_rec_new();
+	struct tl_select s;
+
+	tl_select_init(&s);
+	tl_rec_set_str(h, TL_HEADER_EXPECT, "many");
+	T_EQ_INT("header untouched: status", tl_select_header(&s, -1, h), 0);
+	T_EQ_STR("header untouched: kept", tl_rec_str(h, TL_HEADER_EXPECT), "many");
+	s.label = "cat";
+	T_EQ_INT("header filtered: status", tl_select_header(&s, -1, h), 0);
+	T_OK("header filtered: removed", tl_rec_get(h, TL_HEADER_EXPECT) == NULL);
+	tl_rec_free(h);
+}
+
 int
 main(void)
 {
 	test_header();
+	test_header_untouched();
 	test_match();
 	test_parse();
 	test_strip();
