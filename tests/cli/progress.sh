@@ -102,6 +102,10 @@ same progress-expect-cat-head-key "$(expects)" '"expect":2'
 # --headers shows the input's header as it is, whatever it prints
 run progress-expect-cat-json 0 "$BIN/tl-cat --headers -n 0 --label a split.tl"
 same progress-expect-cat-json-key "$(expects)" '"expect":11 "expect_train":9'
+# tl-ingest of several folders: their files listed first, a total for all
+mkdir -p more && cp img/gradient.png more/m1.png && cp img/noise.png more/m2.png
+run progress-ingest-two 0 "$P $BIN/tl-ingest img more > /dev/null"
+same progress-ingest-two-first "$(head -n 1 "$T/err")" "tl-ingest: 1/7 (14%) 5.0 s/image, 0:30 left"
 # a stream without the key (an archive's count is unknown): the count alone
 tar -cf img.tar img
 run progress-expect-none 0 "$BIN/tl-ingest img.tar 2>/dev/null | $P $BIN/tl-embed -m mobilenetv2 -b 2 > /dev/null"
