@@ -255,11 +255,12 @@ augment(struct opts *o, char **files, int nfiles)
 		tl_die(TL_EXIT_USAGE, "--preview: %s", err.msg);
 	if ((r = tl_reader_open(files, nfiles, &err)) == NULL)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
-	if (tl_header_init(h, "tl-augment " TL_VERSION, tl_reader_header(r)) != 0)
+	if (tl_header_init(h, "tl-augment " TL_VERSION, tl_reader_header(r)) != 0 ||
+	    tl_aug_header(h, o->copies + !o->no_original, o->all) != 0)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	if ((w = tl_writer_open(stdout, "stdout", h, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
-	tl_progress_init(&pr, 0);
+	tl_progress_init_expect(&pr, tl_header_expect(tl_reader_header(r), TL_HEADER_EXPECT));
 	while ((st = tl_reader_next(r, rec, &err)) == 1) {
 		o->bad.seen++;
 		tl_progress_step(&pr, 1);

@@ -51,6 +51,7 @@ struct output {
 	int flags, headers, started;
 	unsigned long long n; /* records written */
 	struct tl_writer *w;
+	struct tl_rec *hdr; /* -b: the input's, its expected counts made the output's */
 	struct tl_tally *tally;
 	struct tl_extract *x;
 };
@@ -202,15 +203,21 @@ out_check(FILE *f)
 }
 
 /* The header passes through unchanged: tl-cat adds and removes nothing but
- * the records the options drop. */
+ * the records the options drop, and in a stream (-b) the counts its header
+ * expects that those change (tl_select_header); --headers shows the input's
+ * as it is. */
 static void
 output_start(struct output *out, const struct opts *o, struct input *in)
 {
 	struct tl_err err;
 
 	out->started = 1;
+	if (out->kind == OUT_STREAM && ((out->hdr = tl_rec_new()) == NULL ||
+	    tl_rec_copy(out->hdr, input_header(in)) < 0 ||
+	    tl_select_header(&o->sel, o->head, out->hdr) < 0))
+		tl_die(TL_EXIT_DATA, "out of memory");
 	if (out->kind == OUT_STREAM && (out->w = tl_writer_open(stdout, "stdout",
-	    input_header(in), &err)) == NULL)
+	    out->hdr, &err)) == NULL)
 		tl_cli_write_failed(&err);
 	if (out->kind == OUT_JSON && o->headers &&
 	    tl_recjson_write(stdout, input_header(in), out->flags & ~TL_RECJSON_DATA, &err) < 0)
@@ -278,6 +285,7 @@ output_close(struct output *out, const struct opts *o, struct input *in)
 	out_check(stdout);
 	tl_tally_free(out->tally);
 	tl_extract_close(out->x);
+	tl_rec_free(out->hdr);
 }
 
 int

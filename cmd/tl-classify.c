@@ -144,7 +144,7 @@ classify_all(struct tl_classifier *c, struct tl_reader *r, struct tl_writer *w,
 
 	if ((rec = tl_rec_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
-	tl_progress_init(&pr, 0);
+	tl_progress_init_expect(&pr, tl_header_expect(tl_reader_header(r), TL_HEADER_EXPECT));
 	while ((st = tl_reader_next(r, rec, &err)) == 1) {
 		int added;
 		bad->seen++;

@@ -229,7 +229,7 @@ embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	if ((w = tl_writer_open(stdout, "stdout", h, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
-	tl_progress_init(&prog, 0);
+	tl_progress_init_expect(&prog, tl_header_expect(tl_reader_header(r), TL_HEADER_EXPECT));
 	while ((st = tl_reader_next(r, rec, &err)) == 1) {
 		int added;
 		bad->seen++;

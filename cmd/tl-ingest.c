@@ -148,25 +148,70 @@ parse(int argc, char **argv, struct opts *o)
 		tl_cli_usage_error(usage, "no source given");
 }
 
+/* A source: its path, and its walk once opened (NULL with err set when
+ * opening failed). */
+struct source {
+	const char *path;
+	int list, opened;
+	struct tl_walk *wk;
+	struct tl_err err;
+};
+
+static void
+source_open(struct source *src, const struct opts *o)
+{
+	src->wk = tl_walk_open(src->path, src->list, &o->walk, &src->err);
+	src->opened = 1;
+}
+
+/* The records the sources are expected to give (*train of them with split
+ * "train"): the sources are opened in order, a directory or list costing its
+ * sorted path list, until one whose count is unknown (an archive, read in
+ * one pass): -1 from there on, the rest opened in their turn.  An upper
+ * bound: bad images and duplicates are dropped. */
+static long long
+expect(struct source *srcs, int n, const struct opts *o, long long *train)
+{
+	const char *split = NULL;
+	long long total = 0, t = 0, c;
+
+	for (int i = 0; i < o->nsets; i++)
+		if (strcmp(o->sets[i], "split") == 0)
+			split = o->sets[i] + strlen("split") + 1;
+	*train = -1;
+	for (int i = 0; i < n; i++) {
+		source_open(&srcs[i], o);
+		if (srcs[i].wk == NULL) /* a bad item in its turn */
+			continue;
+		if ((c = tl_walk_count(srcs[i].wk)) < 0)
+			return -1;
+		total += c;
+		t += split ? (strcmp(split, "train") == 0 ? c : 0) :
+		    tl_walk_count_split(srcs[i].wk, "train");
+	}
+	*train = t;
+	return total;
+}
+
 /* Ingests one source, writing its records; counts into *ndup and o->bad. */
 static void
-ingest_source(const char *path, int list, struct opts *o, struct tl_ingest *g,
+ingest_source(struct source *src, struct opts *o, struct tl_ingest *g,
               struct tl_writer *w, struct tl_rec *rec, struct tl_progress *pr,
               long long *ndup)
 {
-	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+	const char *name = strcmp(src->path, "-") == 0 ? "stdin" : src->path;
 	struct tl_walk *wk;
 	struct tl_item it;
 	struct tl_err err;
 	int r;
 
-	if ((wk = tl_walk_open(path, list, &o->walk, &err)) == NULL) {
+	if (!src->opened)
+		source_open(src, o);
+	if ((wk = src->wk) == NULL) {
 		o->bad.seen++;
-		tl_bad_record(&o->bad, name, err.msg);
+		tl_bad_record(&o->bad, name, src->err.msg);
 		return;
 	}
-	if (o->nsources == 1 && tl_walk_count(wk) > 0) /* a percentage only then */
-		pr->total = tl_walk_count(wk);
 	while ((r = tl_walk_next(wk, &it, &err)) != 0) {
 		o->bad.seen++;
 		tl_progress_step(pr, 1);
@@ -194,6 +239,7 @@ ingest_source(const char *path, int list, struct opts *o, struct tl_ingest *g,
 			tl_cli_write_failed(&err);
 	}
 	tl_walk_close(wk);
+	src->wk = NULL;
 }
 
 int
@@ -205,24 +251,33 @@ main(int argc, char **argv)
 	struct tl_ingest *g;
 	struct tl_writer *w;
 	struct tl_progress pr;
-	long long ndup = 0;
+	struct source *srcs;
+	long long ndup = 0, n, train;
 
 	tl_cli_init(argv[0]);
 	parse(argc, argv, &o);
 	if (tl_image_init(&err) != 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	if ((srcs = calloc(o.nsources, sizeof *srcs)) == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	for (int i = 0; i < o.nsources; i++) {
+		srcs[i].list = i < o.nlists;
+		srcs[i].path = srcs[i].list ? o.lists[i] : argv[optind + i - o.nlists];
+	}
+	n = expect(srcs, o.nsources, &o, &train);
 	if ((h = tl_rec_new()) == NULL || (rec = tl_rec_new()) == NULL ||
 	    (g = tl_ingest_new(&o.ing, &err)) == NULL ||
 	    tl_header_init(h, "tl-ingest " TL_VERSION, NULL) != 0 ||
-	    tl_ingest_header(&o.ing, h) != 0)
+	    tl_ingest_header(&o.ing, h) != 0 ||
+	    tl_header_set_expect(h, TL_HEADER_EXPECT, n) != 0 ||
+	    tl_header_set_expect(h, TL_HEADER_EXPECT_TRAIN, train) != 0)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	if ((w = tl_writer_open(stdout, "stdout", h, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
-	tl_progress_init(&pr, 0);
-	for (int i = 0; i < o.nlists; i++)
-		ingest_source(o.lists[i], 1, &o, g, w, rec, &pr, &ndup);
-	for (int i = optind; i < argc; i++)
-		ingest_source(argv[i], 0, &o, g, w, rec, &pr, &ndup);
+	/* the files to read, known before the first: a count, not an estimate */
+	tl_progress_init(&pr, n > 0 ? n : 0);
+	for (int i = 0; i < o.nsources; i++)
+		ingest_source(&srcs[i], &o, g, w, rec, &pr, &ndup);
 	tl_progress_end(&pr);
 	if (tl_writer_close(w, &err) != 0)
 		tl_cli_write_failed(&err);
@@ -235,6 +290,7 @@ main(int argc, char **argv)
 	tl_ingest_free(g);
 	tl_rec_free(rec);
 	tl_rec_free(h);
+	free(srcs);
 	free(o.lists);
 	free(o.sets);
 	return tl_bad_status(&o.bad);

@@ -283,10 +283,31 @@ write_dups(const struct tl_split *s, const char *path, const struct tl_rec *h)
 	}
 }
 
+/* Header h's expected counts (stream.h) for the records of bin b, or of
+ * every bin but the dropped one with TL_SPLIT_NBINS: exact here, the set is
+ * whole. */
+static void
+set_expect(const struct tl_split *s, int b, struct tl_rec *h)
+{
+	long long n = 0, train = 0;
+	enum tl_split_bin rb;
+
+	for (size_t i = 0; i < tl_split_count(s); i++) {
+		struct tl_rec *rec = tl_split_rec(s, i, &rb);
+		if (b == TL_SPLIT_NBINS ? rb == TL_SPLIT_DROPPED : (int)rb != b)
+			continue;
+		n++;
+		train += tl_obj_is_str(tl_rec_get(rec, "split"), "train");
+	}
+	if (tl_header_set_expect(h, TL_HEADER_EXPECT, n) < 0 ||
+	    tl_header_set_expect(h, TL_HEADER_EXPECT_TRAIN, train) < 0)
+		tl_die(TL_EXIT_DATA, "out of memory");
+}
+
 /* The -o files: written whole, and renamed into place only when all of
  * them were. */
 static void
-write_files(const struct tl_split *s, const struct opts *o, const struct tl_rec *h)
+write_files(const struct tl_split *s, const struct opts *o, struct tl_rec *h)
 {
 	struct tl_afile *a[TL_SPLIT_HOLDOUT + 1] = { 0 };
 	struct tl_writer *w[TL_SPLIT_HOLDOUT + 1] = { 0 };
@@ -294,10 +315,14 @@ write_files(const struct tl_split *s, const struct opts *o, const struct tl_rec 
 	struct tl_err err;
 	int k, bad = 0;
 
-	for (k = 0; k <= TL_SPLIT_HOLDOUT && !bad; k++)
-		if (o->out[k] && ((a[k] = tl_afile_open(o->out[k], &err)) == NULL ||
-		    (w[k] = tl_writer_open(tl_afile_fp(a[k]), o->out[k], h, &err)) == NULL))
+	for (k = 0; k <= TL_SPLIT_HOLDOUT && !bad; k++) {
+		if (o->out[k] == NULL)
+			continue;
+		set_expect(s, k, h);
+		if ((a[k] = tl_afile_open(o->out[k], &err)) == NULL ||
+		    (w[k] = tl_writer_open(tl_afile_fp(a[k]), o->out[k], h, &err)) == NULL)
 			bad = 1;
+	}
 	for (size_t i = 0; i < tl_split_count(s) && !bad; i++) {
 		struct tl_rec *rec = tl_split_rec(s, i, &b);
 		if (b <= TL_SPLIT_HOLDOUT && w[b] && tl_writer_put(w[b], rec, &err) < 0)
@@ -319,12 +344,13 @@ write_files(const struct tl_split *s, const struct opts *o, const struct tl_rec 
 
 /* The annotated stream on stdout: every record but the dropped ones. */
 static void
-write_stdout(const struct tl_split *s, const struct tl_rec *h)
+write_stdout(const struct tl_split *s, struct tl_rec *h)
 {
 	struct tl_writer *w;
 	enum tl_split_bin b;
 	struct tl_err err;
 
+	set_expect(s, TL_SPLIT_NBINS, h);
 	if ((w = tl_writer_open(stdout, "stdout", h, &err)) == NULL)
 		tl_cli_write_failed(&err);
 	for (size_t i = 0; i < tl_split_count(s); i++) {

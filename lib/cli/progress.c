@@ -82,16 +82,27 @@ tl_progress_init(struct tl_progress *p, long long total)
 	tl_progress_init_unit(p, total, "image");
 }
 
-/* One line, one write(2): lines of two tools never mix. */
-static void
-put(struct tl_progress *p, double t)
+void
+tl_progress_init_expect(struct tl_progress *p, long long expect)
 {
+	tl_progress_init(p, expect > 0 ? expect : 0);
+	p->estimate = expect > 0;
+}
+
+/* One line, one write(2): lines of two tools never mix.  An estimated total
+ * reached before the end is no total: the stream may hold more. */
+static void
+put(struct tl_progress *p, double t, int end)
+{
+	long long total = p->total;
 	char line[256];
 	int n;
 
+	if (p->estimate && !end && p->done >= total)
+		total = 0;
 	n = snprintf(line, sizeof line, "%s: %s%s", tl_cli_prog(), p->what ? p->what : "",
 	    p->what ? " " : "");
-	tl_progress_format(line + n, sizeof line - 1 - (size_t)n, p->unit, p->done, p->total,
+	tl_progress_format(line + n, sizeof line - 1 - (size_t)n, p->unit, p->done, total,
 	    t - p->t0);
 	n = (int)strlen(line);
 	line[n++] = '\n';
@@ -99,6 +110,7 @@ put(struct tl_progress *p, double t)
 		return; /* progress is a courtesy: a closed stderr stops nothing */
 	p->printed = 1;
 	p->shown = p->done;
+	p->closed = total > 0 && p->done >= total;
 }
 
 void
@@ -110,15 +122,18 @@ tl_progress_step(struct tl_progress *p, long long n)
 	if (!p->on || (t = now()) - p->last < TL_PROGRESS_EVERY)
 		return;
 	p->last = t;
-	put(p, t);
+	put(p, t, 0);
 }
 
 void
 tl_progress_end(struct tl_progress *p)
 {
-	if (!p->on || !p->printed || p->shown == p->done)
+	/* after an estimate, a line that did not say "done in" is closed by
+	   one that does, so the count there was is on screen */
+	if (!p->on || !p->printed ||
+	    (p->estimate ? p->closed || p->done == 0 : p->shown == p->done))
 		return;
 	if (p->done > 0) /* the end: all there was, whatever the total said */
 		p->total = p->done;
-	put(p, now());
+	put(p, now(), 1);
 }

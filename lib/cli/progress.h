@@ -32,11 +32,20 @@ struct tl_progress {
 	double t0, last;
 	long long done, total; /* total 0 when unknown */
 	long long shown;       /* done at the last line */
+	int estimate;          /* total is what a header expects, not a count */
+	int closed;            /* the last line said "done in" */
 };
 /* Progress counted in images. */
 void tl_progress_init(struct tl_progress *p, long long total);
 /* Progress counted in unit (a static string, singular). */
 void tl_progress_init_unit(struct tl_progress *p, long long total, const char *unit);
+/* Progress counted in images toward expect, a stream header's estimate of
+ * its records (stream.h's tl_header_expect; -1 or 0: unknown).  An estimate
+ * may be wrong either way: the lines say "N/TOTAL ... left" while done is
+ * below it, only the count and rate once done reaches it (the stream may go
+ * on), and the closing line, always printed when any was, the count there
+ * was: "N/N (100%) ..., done in m:ss". */
+void tl_progress_init_expect(struct tl_progress *p, long long expect);
 void tl_progress_step(struct tl_progress *p, long long n);
 /* The closing line ("tl-embed: 398/398 (100%) 46.3 images/s, done in 0:08"),
  * when a line was printed and the last one did not say as much. */

@@ -24,6 +24,7 @@
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "data/augment.h"
+#include "stream/stream.h"
 
 static const struct {
 	const char *name;
@@ -577,4 +578,30 @@ tl_augmenter_make(struct tl_augmenter *a, const struct tl_rec *in, uint64_t k,
 oom:
 	tl_image_free(&im);
 	return tl_err_set(err, "out of memory"), TL_NOMEM;
+}
+
+/* n * per, or -1 when n is unknown or the product passes 2^53 */
+static long long
+times(long long n, long long per)
+{
+	const long long max = 1LL << 53;
+
+	return n < 0 || per < 0 || (per > 0 && n > max / per) ? -1 : n * per;
+}
+
+int
+tl_aug_header(struct tl_rec *h, long long per, int all)
+{
+	long long n = tl_header_expect(h, TL_HEADER_EXPECT);
+	long long t = tl_header_expect(h, TL_HEADER_EXPECT_TRAIN), nt;
+
+	if (n >= 0 && t > n) /* more train records than records: noise */
+		t = n;
+	nt = times(t, per);
+	if (all)
+		n = times(n, per);
+	else if (n < 0 || nt < 0 || (n = n - t + nt) > 1LL << 53)
+		n = -1;
+	return tl_header_set_expect(h, TL_HEADER_EXPECT, n) < 0 ||
+	       tl_header_set_expect(h, TL_HEADER_EXPECT_TRAIN, nt) < 0 ? -1 : 0;
 }

@@ -117,4 +117,12 @@ int tl_augmenter_load(struct tl_augmenter *a, const struct tl_rec *in, struct tl
 int tl_augmenter_make(struct tl_augmenter *a, const struct tl_rec *in, uint64_t k,
                       struct tl_rec *out, struct tl_err *err);
 
+/* Rewrites the expected counts of header h (stream.h's "expect" and
+ * "expect_train", copied from the input's) for a stream whose train records
+ * (every record with all) each become per records: "expect_train" times
+ * per; "expect" stays known only where the train share is: with all, or
+ * with "expect_train" (n - train + train * per), and is removed otherwise,
+ * as is a count past 2^53.  0, or -1 when out of memory. */
+int tl_aug_header(struct tl_rec *h, long long per, int all);
+
 #endif

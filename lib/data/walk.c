@@ -812,6 +812,23 @@ tl_walk_count(const struct tl_walk *w)
 	return w->kind == W_ARCHIVE ? -1 : (long long)w->n;
 }
 
+long long
+tl_walk_count_split(const struct tl_walk *w, const char *split)
+{
+	long long n = 0;
+
+	if (w->kind == W_ARCHIVE)
+		return -1;
+	for (size_t i = 0; w->kind == W_DIR && w->split_folders && i < w->n; i++) {
+		const char *slash = strchr(w->e[i].id, '/'), *sp;
+		/* place()'s rule, without its notes */
+		if (slash && (sp = split_name(w->e[i].id, (size_t)(slash - w->e[i].id))) &&
+		    strcmp(sp, split) == 0)
+			n++;
+	}
+	return n;
+}
+
 void
 tl_walk_close(struct tl_walk *w)
 {

@@ -115,6 +115,10 @@ int tl_walk_read(struct tl_walk *w, struct tl_item *it, struct tl_err *err);
  * file); -1 for an archive. */
 long long tl_walk_count(const struct tl_walk *w);
 
+/* Of those, the items a split folder gives split (walk.h's names: "train",
+ * "val", "test"): 0 for a list or a single file; -1 for an archive. */
+long long tl_walk_count_split(const struct tl_walk *w, const char *split);
+
 void tl_walk_close(struct tl_walk *w); /* accepts NULL */
 
 /* n bytes for a message, into buf: "2000 bytes", "1 GiB", "1.2 GiB". */

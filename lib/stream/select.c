@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "stream/recjson.h"
 #include "stream/select.h"
+#include "stream/stream.h"
 
 void
 tl_select_init(struct tl_select *s)
@@ -27,6 +28,27 @@ static int
 str_is(const struct tl_rec *r, const char *key, const char *want)
 {
 	return want == NULL || tl_obj_is_str(tl_rec_get(r, key), want);
+}
+
+int
+tl_select_header(const struct tl_select *s, long long head, struct tl_rec *h)
+{
+	long long n = tl_header_expect(h, TL_HEADER_EXPECT);
+	long long t = tl_header_expect(h, TL_HEADER_EXPECT_TRAIN);
+	int conf = !isnan(s->min_conf) || !isnan(s->max_conf);
+
+	if (!s->split && !s->label && !s->pred && !conf && head < 0)
+		return 0; /* all records: the header as it is */
+	if (s->split && strcmp(s->split, "train") == 0 && !s->label && !s->pred && !conf)
+		n = t;
+	else if (s->split || s->label || s->pred || conf)
+		n = t = -1;
+	if (head >= 0 && n > head) {
+		t = t >= n ? head : -1;
+		n = head;
+	}
+	return tl_header_set_expect(h, TL_HEADER_EXPECT, n) < 0 ||
+	       tl_header_set_expect(h, TL_HEADER_EXPECT_TRAIN, t) < 0 ? -1 : 0;
 }
 
 int

@@ -30,6 +30,13 @@ struct tl_select {
 void tl_select_init(struct tl_select *s); /* everything passes */
 int tl_select_match(const struct tl_select *s, const struct tl_rec *r); /* 1 keep, 0 drop */
 
+/* Makes header h's expected counts (stream.h) those of the records s keeps
+ * of the first head (-1: all): "split" train alone keeps "expect_train" of
+ * them; any other filter leaves both unknown (removed); head caps "expect",
+ * and keeps "expect_train" only where every record was train.  Without a
+ * filter nor head, h is left as it is.  0, or -1 when out of memory. */
+int tl_select_header(const struct tl_select *s, long long head, struct tl_rec *h);
+
 /* A comma-separated list of field names, e.g. "id,label,conf". */
 struct tl_fields {
 	char *buf;         /* the names, NUL-separated (owned) */

@@ -471,6 +471,28 @@ tl_header_init(struct tl_rec *h, const char *producer, const struct tl_rec *from
 	return 0;
 }
 
+long long
+tl_header_expect(const struct tl_rec *h, const char *key)
+{
+	const msgpack_object *v = tl_rec_get(h, key);
+
+	/* a count no stream reaches (over 2^53) is noise, not a total */
+	if (v == NULL || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    v->via.u64 > (uint64_t)1 << 53)
+		return -1;
+	return (long long)v->via.u64;
+}
+
+int
+tl_header_set_expect(struct tl_rec *h, const char *key, long long n)
+{
+	if (n < 0) {
+		tl_rec_del(h, key);
+		return 0;
+	}
+	return tl_rec_set_u64(h, key, (uint64_t)n);
+}
+
 /* ---- writer ---- */
 
 int

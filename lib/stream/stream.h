@@ -69,6 +69,21 @@ int tl_header_merge(struct tl_rec *dst, const struct tl_rec *src, struct tl_err 
  * that a later tool still needs.  0 or -1. */
 int tl_header_init(struct tl_rec *h, const char *producer, const struct tl_rec *from);
 
+/* A header's advisory record counts (tl-stream(5)): "expect", the data
+ * records a stream is expected to hold, and "expect_train", how many of
+ * them have split "train".  Estimates for progress lines: the trailer's
+ * "end" is the only count a reader may trust. */
+#define TL_HEADER_EXPECT "expect"
+#define TL_HEADER_EXPECT_TRAIN "expect_train"
+
+/* The count under key in header h, or -1 when h has none (or one that is
+ * not a whole number from 0 to 2^53). */
+long long tl_header_expect(const struct tl_rec *h, const char *key);
+
+/* Sets key to n in header h, or removes it when n < 0.  0, or -1 when out
+ * of memory. */
+int tl_header_set_expect(struct tl_rec *h, const char *key, long long n);
+
 /* Opens a writer on f (not closed by the writer) and writes header h (which
  * must hold "tl").  Refuses a terminal: a binary stream is never written to a
  * tty.  NULL with err set. */

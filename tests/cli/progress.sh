@@ -2,9 +2,12 @@
 # TL_PROGRESS=1 with the fixed clock TL_PROGRESS_CLOCK, the lines of three
 # tools of one pipeline on one stderr are whole lines, each starting with its
 # own tool's name, never holding another's text nor a "\r"; a known total
-# gives time left, a stream on a pipe the count and rate; off when stderr is
-# not a terminal, on when it is, off on one with TL_PROGRESS=0.  The format
-# itself: tests/unit/test_progress.c.
+# gives time left, and so does a stream whose header expects a count
+# (tl-stream(5) "expect", carried down the pipeline by tl-augment, tl-split
+# and tl-cat); a stream without it gives the count and rate, one whose count
+# is wrong the count past it without time left; off when stderr is not a
+# terminal, on when it is, off on one with TL_PROGRESS=0.  The format itself:
+# tests/unit/test_progress.c.
 M=$top/models/mobilenetv2
 if [ ! -f "$M/model.json" ]; then
 	fail "progress: models" "models/mobilenetv2 missing: run make model"
@@ -25,10 +28,14 @@ same progress-ingest "$(grep '^tl-ingest: [0-9]*/' "$T/err" | tr '\n' '|')" \
 "tl-ingest: 1/5 (20%) 5.0 s/image, 0:20 left|tl-ingest: 2/5 (40%) 5.0 s/image, 0:15 left|\
 tl-ingest: 3/5 (60%) 5.0 s/image, 0:10 left|tl-ingest: 4/5 (80%) 5.0 s/image, 0:05 left|\
 tl-ingest: 5/5 (100%) 5.0 s/image, done in 0:25|"
+# tl-augment's total is tl-ingest's expect (5); at 5 the stream might go on:
+# the count alone, then the closing line
 same progress-augment "$(grep '^tl-augment: ' "$T/err" | tr '\n' '|')" \
-"tl-augment: 1 image, 5.0 s/image|tl-augment: 2 images, 5.0 s/image|tl-augment: 3 images, 5.0 s/image|\
-tl-augment: 4 images, 5.0 s/image|tl-augment: 5 images, 5.0 s/image|"
-same progress-embed-first "$(grep -m1 '^tl-embed: ' "$T/err")" "tl-embed: 2 images, 2.5 s/image"
+"tl-augment: 1/5 (20%) 5.0 s/image, 0:20 left|tl-augment: 2/5 (40%) 5.0 s/image, 0:15 left|\
+tl-augment: 3/5 (60%) 5.0 s/image, 0:10 left|tl-augment: 4/5 (80%) 5.0 s/image, 0:05 left|\
+tl-augment: 5 images, 5.0 s/image|tl-augment: 5/5 (100%) 6.0 s/image, done in 0:30|"
+# tl-embed's: tl-augment's expect, 5 train records times 3 (-k 2 and the original)
+same progress-embed-first "$(grep -m1 '^tl-embed: ' "$T/err")" "tl-embed: 2/15 (13%) 2.5 s/image, 0:33 left"
 same progress-embed-end "$(grep '^tl-embed: ' "$T/err" | tail -n 1)" \
 	"tl-embed: 15/15 (100%) 2.7 s/image, done in 0:40"
 
@@ -57,4 +64,62 @@ same progress-finetune-quiet-lines "$(grep -c '^tl-train: fine-tune epoch [0-9]/
 run progress-classify 0 "$P $BIN/tl-ingest img | $P $BIN/tl-classify -b 2 -m ft.tlm > /dev/null"
 same progress-classify-named "$(grep -cv '^tl-\(ingest\|classify\): ' "$T/err")" 0
 same progress-classify-lines "$(grep '^tl-classify: ' "$T/err" | tr '\n' '|')" \
-"tl-classify: 2 images, 2.5 s/image|tl-classify: 4 images, 2.5 s/image|tl-classify: 5/5 (100%) 3.0 s/image, done in 0:15|"
+"tl-classify: 2/5 (40%) 2.5 s/image, 0:08 left|tl-classify: 4/5 (80%) 2.5 s/image, 0:03 left|\
+tl-classify: 5/5 (100%) 3.0 s/image, done in 0:15|"
+
+# --- the expected count carried down the stream (tl-stream(5) "expect") ---
+# the expected counts in the header tl-cat --headers printed
+expects() { head -n 1 "$T/out" | grep -o '"expect[a-z_]*":[0-9]*' | tr '\n' ' ' | sed 's/ $//'; }
+# tl-ingest DIR | tl-embed: the total from tl-ingest's header
+run progress-expect-embed 0 "$BIN/tl-ingest img 2>/dev/null | $P $BIN/tl-embed -m mobilenetv2 -b 2 > /dev/null"
+same progress-expect-embed-lines "$(tr '\n' '|' < "$T/err")" \
+"tl-embed: 2/5 (40%) 2.5 s/image, 0:08 left|tl-embed: 4/5 (80%) 2.5 s/image, 0:03 left|\
+tl-embed: 5/5 (100%) 3.0 s/image, done in 0:15|"
+# the key in the header; without split folders, none of the 5 is train
+run progress-expect-header 0 "$BIN/tl-ingest img 2>/dev/null | $BIN/tl-cat --headers"
+same progress-expect-header-line "$(head -n 1 "$T/out")" \
+	'{"tl":1,"producer":"tl-ingest 0.1.0","expect":5,"expect_train":0}'
+# through tl-split and tl-augment: tl-split's count is exact and says how
+# many are train, so tl-augment's is too (4 labelled records, 3 of them
+# train, 1 unlabelled: 2 + 3 x 3 = 11)
+mkdir -p lab/a lab/b
+cp img/gradient.png img/noise.png lab/a/; cp img/shapes.png img/synthetic.png lab/b/
+cp img/text.png lab/
+run progress-expect-split 0 "$BIN/tl-ingest lab 2>/dev/null | $BIN/tl-split --ratio 50:50 \
+	--dup-distance -1 2>/dev/null | $BIN/tl-augment -k 2 | $P $BIN/tl-embed -m mobilenetv2 -b 3 > split.tl"
+same progress-expect-split-first "$(head -n 1 "$T/err")" "tl-embed: 3/11 (27%) 1.7 s/image, 0:13 left"
+same progress-expect-split-end "$(tail -n 1 "$T/err")" "tl-embed: 11/11 (100%) 1.8 s/image, done in 0:20"
+run progress-expect-split-header 0 "$BIN/tl-cat --headers split.tl"
+same progress-expect-split-key "$(expects)" '"expect":11 "expect_train":9'
+# tl-cat -b: a filter it cannot count drops the key, --split train keeps
+# the train count, --head caps it
+run progress-expect-cat-label 0 "$BIN/tl-cat -b --label a split.tl | $BIN/tl-cat --headers"
+same progress-expect-cat-label-key "$(expects)" ""
+run progress-expect-cat-train 0 "$BIN/tl-cat -b --split train split.tl | $BIN/tl-cat --headers"
+same progress-expect-cat-train-key "$(expects)" '"expect":9 "expect_train":9'
+run progress-expect-cat-head 0 "$BIN/tl-cat -b -n 2 split.tl | $BIN/tl-cat --headers"
+same progress-expect-cat-head-key "$(expects)" '"expect":2'
+# --headers shows the input's header as it is, whatever it prints
+run progress-expect-cat-json 0 "$BIN/tl-cat --headers -n 0 --label a split.tl"
+same progress-expect-cat-json-key "$(expects)" '"expect":11 "expect_train":9'
+# tl-ingest of several folders: their files listed first, a total for all
+mkdir -p more && cp img/gradient.png more/m1.png && cp img/noise.png more/m2.png
+run progress-ingest-two 0 "$P $BIN/tl-ingest img more > /dev/null"
+same progress-ingest-two-first "$(head -n 1 "$T/err")" "tl-ingest: 1/7 (14%) 5.0 s/image, 0:30 left"
+# a stream without the key (an archive's count is unknown): the count alone
+tar -cf img.tar img
+run progress-expect-none 0 "$BIN/tl-ingest img.tar 2>/dev/null | $P $BIN/tl-embed -m mobilenetv2 -b 2 > /dev/null"
+same progress-expect-none-lines "$(tr '\n' '|' < "$T/err")" \
+"tl-embed: 2 images, 2.5 s/image|tl-embed: 4 images, 2.5 s/image|tl-embed: 5/5 (100%) 3.0 s/image, done in 0:15|"
+# a wrong count breaks nothing: past it, the count without time left; below
+# it, the closing line says what there was
+"$BIN/tl-ingest" img 2>/dev/null | "$BIN/tl-cat" --headers --full > img.jsonl
+sed '1s/"expect":5/"expect":4/' img.jsonl | "$BIN/tl-cat" --from-json > low.tl
+sed '1s/"expect":5/"expect":40/' img.jsonl | "$BIN/tl-cat" --from-json > high.tl
+run progress-expect-low 0 "$P $BIN/tl-embed -m mobilenetv2 -b 2 low.tl > /dev/null"
+same progress-expect-low-lines "$(tr '\n' '|' < "$T/err")" \
+"tl-embed: 2/4 (50%) 2.5 s/image, 0:05 left|tl-embed: 4 images, 2.5 s/image|tl-embed: 5/5 (100%) 3.0 s/image, done in 0:15|"
+run progress-expect-high 0 "$P $BIN/tl-embed -m mobilenetv2 -b 2 high.tl > /dev/null"
+same progress-expect-high-lines "$(tr '\n' '|' < "$T/err")" \
+"tl-embed: 2/40 (5%) 2.5 s/image, 1:35 left|tl-embed: 4/40 (10%) 2.5 s/image, 1:30 left|\
+tl-embed: 5/5 (100%) 3.0 s/image, done in 0:15|"

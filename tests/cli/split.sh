@@ -111,7 +111,7 @@ tl-split: (all)      10       4       4       0       2
 tl-split: 1 unlabelled and 1 ignored records passed through without a split
 tl-split: 12 read, 0 skipped"
 run split-small-out 0 "$C --headers $T/s.tl"
-same split-small-stdout "$(cat "$T/out")" '{"tl":1,"producer":"tl-split 0.1.0","classes":["ants","bees"],"split":{"train":0.7,"val":0.15,"test":0.15,"seed":0,"exact":false,"dup_distance":10,"min_count":3}}
+same split-small-stdout "$(cat "$T/out")" '{"tl":1,"producer":"tl-split 0.1.0","classes":["ants","bees"],"split":{"train":0.7,"val":0.15,"test":0.15,"seed":0,"exact":false,"dup_distance":10,"min_count":3},"expect":10,"expect_train":4}
 {"id":"ants/a1","label":"ants","phash":"ff00ff00ff00ff00","sha256":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff","group":"ants/a0","split":"val"}
 {"id":"ants/a2","label":"ants","phash":"ff00ff00ff00ff03","group":"ants/a0","split":"val"}
 {"id":"ants/a3","label":"ants","phash":"0f0f0f0f0f0f0f0f","split":"train"}

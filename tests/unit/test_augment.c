@@ -4,7 +4,8 @@
  * exactly, rotation 0 with zoom 1 is the identity, reflect fill leaves no
  * black, cutout zeroes its share, colour jitter moves the statistics as
  * expected (with tolerances), draws are pure functions of (seed, id, k) and
- * keep the zoom-out guard; the contact sheet has the promised size.
+ * keep the zoom-out guard; the contact sheet has the promised size; a
+ * header's expected counts after augmentation.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "data/contact.h"
 #include "data/image.h"
 #include "scratch.h"
+#include "stream/stream.h"
 #include "t.h"
 
 #define N 32
@@ -477,6 +479,45 @@ test_contact(void)
 	scratch_close(1);
 }
 
+/* tl_aug_header: the expected counts after each train record (every one
+ * with all) became per (-1: absent) */
+static void
+test_expect(void)
+{
+	static const struct {
+		const char *name;
+		long long n, t, per;
+		int all;
+		long long want_n, want_t;
+	} cases[] = {
+		{ "train share known", 10, 4, 3, 0, 6 + 12, 12 },
+		{ "all train", 5, 5, 3, 0, 15, 15 },
+		{ "none train", 5, 0, 11, 0, 5, 0 },
+		{ "train share unknown", 10, -1, 3, 0, -1, -1 },
+		{ "train share unknown, --all", 10, -1, 3, 1, 30, -1 },
+		{ "--all", 10, 4, 3, 1, 30, 12 },
+		{ "no counts", -1, -1, 3, 0, -1, -1 },
+		{ "train count alone", -1, 4, 3, 0, -1, 12 },
+		{ "more train than records", 5, 9, 2, 0, 10, 10 },
+		{ "variants only, --copies 1", 10, 4, 1, 0, 10, 4 },
+		{ "past 2^53", 1LL << 52, 1LL << 52, 4, 0, -1, -1 },
+		{ "past 2^53, --all", 1LL << 52, 0, 4, 1, -1, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct tl_rec *h = tl_rec_new();
+		char t[128];
+
+		tl_header_set_expect(h, TL_HEADER_EXPECT, cases[i].n);
+		tl_header_set_expect(h, TL_HEADER_EXPECT_TRAIN, cases[i].t);
+		snprintf(t, sizeof t, "expect: %s", cases[i].name);
+		T_EQ_INT(t, tl_aug_header(h, cases[i].per, cases[i].all), 0);
+		T_EQ_INT(t, tl_header_expect(h, TL_HEADER_EXPECT), cases[i].want_n);
+		T_EQ_INT(t, tl_header_expect(h, TL_HEADER_EXPECT_TRAIN), cases[i].want_t);
+		tl_rec_free(h);
+	}
+}
+
 int
 main(void)
 {
@@ -486,6 +527,7 @@ main(void)
 		printf("FAIL image init: %s\n", err.msg);
 		return 1;
 	}
+	test_expect();
 	test_rng();
 	test_describe();
 	test_draw();

@@ -4,13 +4,15 @@
  * is asked for), field lists (parsing, empty names refused, stripping), a
  * record's fields as one TSV line (escapes, hex fields, JSON for the rest,
  * empty cells) and tallies (sorted bytewise by cell text, the empty text for
- * a missing field, a table that grows past its first size).
+ * a missing field, a table that grows past its first size), and what the
+ * filters and --head make of a header's expected counts.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stream/select.h"
+#include "stream/stream.h"
 #include "t.h"
 
 /* Five records for the filters: r0..r4 (see rec_for). */
@@ -331,9 +333,73 @@ test_tally_grow(void)
 	tl_tally_free(NULL);
 }
 
+/* tl_select_header: the expected counts of what tl-cat keeps (-1: absent) */
+static void
+test_header(void)
+{
+	static const struct {
+		const char *name, *split, *label;
+		int conf;
+		long long head, n, t, want_n, want_t;
+	} cases[] = {
+		{ "no filter", NULL, NULL, 0, -1, 10, 4, 10, 4 },
+		{ "no filter, no counts", NULL, NULL, 0, -1, -1, -1, -1, -1 },
+		{ "split train", "train", NULL, 0, -1, 10, 4, 4, 4 },
+		{ "split train, no train count", "train", NULL, 0, -1, 10, -1, -1, -1 },
+		{ "split val", "val", NULL, 0, -1, 10, 4, -1, -1 },
+		{ "split train and a label", "train", "cat", 0, -1, 10, 4, -1, -1 },
+		{ "label", NULL, "cat", 0, -1, 10, 4, -1, -1 },
+		{ "conf", NULL, NULL, 1, -1, 10, 4, -1, -1 },
+		{ "head below", NULL, NULL, 0, 3, 10, 4, 3, -1 },
+		{ "head below, all train", NULL, NULL, 0, 3, 10, 10, 3, 3 },
+		{ "head above", NULL, NULL, 0, 30, 10, 4, 10, 4 },
+		{ "head, unknown", NULL, NULL, 0, 3, -1, -1, -1, -1 },
+		{ "split train then head", "train", NULL, 0, 2, 10, 4, 2, 2 },
+		{ "head 0", NULL, NULL, 0, 0, 10, 4, 0, -1 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct tl_rec *h = tl_rec_new();
+		struct tl_select s;
+		char t[128];
+
+		tl_select_init(&s);
+		s.split = cases[i].split;
+		s.label = cases[i].label;
+		if (cases[i].conf)
+			s.min_conf = 0.5;
+		tl_header_set_expect(h, TL_HEADER_EXPECT, cases[i].n);
+		tl_header_set_expect(h, TL_HEADER_EXPECT_TRAIN, cases[i].t);
+		snprintf(t, sizeof t, "header: %s", cases[i].name);
+		T_EQ_INT(t, tl_select_header(&s, cases[i].head, h), 0);
+		T_EQ_INT(t, tl_header_expect(h, TL_HEADER_EXPECT), cases[i].want_n);
+		T_EQ_INT(t, tl_header_expect(h, TL_HEADER_EXPECT_TRAIN), cases[i].want_t);
+		tl_rec_free(h);
+	}
+}
+
+/* without a filter, a header passes as it is, even a count that is none */
+static void
+test_header_untouched(void)
+{
+	struct tl_rec *h = tl_rec_new();
+	struct tl_select s;
+
+	tl_select_init(&s);
+	tl_rec_set_str(h, TL_HEADER_EXPECT, "many");
+	T_EQ_INT("header untouched: status", tl_select_header(&s, -1, h), 0);
+	T_EQ_STR("header untouched: kept", tl_rec_str(h, TL_HEADER_EXPECT), "many");
+	s.label = "cat";
+	T_EQ_INT("header filtered: status", tl_select_header(&s, -1, h), 0);
+	T_OK("header filtered: removed", tl_rec_get(h, TL_HEADER_EXPECT) == NULL);
+	tl_rec_free(h);
+}
+
 int
 main(void)
 {
+	test_header();
+	test_header_untouched();
 	test_match();
 	test_parse();
 	test_strip();

@@ -1,7 +1,8 @@
 /*
  * test_stream.c - the record stream: round trips of every value type and of
  * tensors, concatenated segments, and the ways a stream can be broken or
- * hostile (truncated, count mismatch, malformed, over-long, deeply nested).
+ * hostile (truncated, count mismatch, malformed, over-long, deeply nested);
+ * a header's expected counts read only as whole numbers up to 2^53.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -392,12 +393,39 @@ test_tensor_nonfinite(void)
 	tl_rec_free(r);
 }
 
+/* tl_header_expect: a whole number from 0 to 2^53, else none */
+static void
+test_expect(void)
+{
+	struct tl_rec *h = tl_rec_new();
+
+	T_EQ_INT("expect: absent", tl_header_expect(h, TL_HEADER_EXPECT), -1);
+	tl_rec_set_u64(h, TL_HEADER_EXPECT, 0);
+	T_EQ_INT("expect: 0", tl_header_expect(h, TL_HEADER_EXPECT), 0);
+	tl_rec_set_u64(h, TL_HEADER_EXPECT, (uint64_t)1 << 53);
+	T_EQ_INT("expect: 2^53", tl_header_expect(h, TL_HEADER_EXPECT), 1LL << 53);
+	tl_rec_set_u64(h, TL_HEADER_EXPECT, ((uint64_t)1 << 53) + 1);
+	T_EQ_INT("expect: past 2^53", tl_header_expect(h, TL_HEADER_EXPECT), -1);
+	tl_rec_set_i64(h, TL_HEADER_EXPECT, -3);
+	T_EQ_INT("expect: negative", tl_header_expect(h, TL_HEADER_EXPECT), -1);
+	tl_rec_set_f64(h, TL_HEADER_EXPECT, 12.0);
+	T_EQ_INT("expect: a float", tl_header_expect(h, TL_HEADER_EXPECT), -1);
+	tl_rec_set_str(h, TL_HEADER_EXPECT, "12");
+	T_EQ_INT("expect: a string", tl_header_expect(h, TL_HEADER_EXPECT), -1);
+	T_EQ_INT("expect: set", tl_header_set_expect(h, TL_HEADER_EXPECT, 7), 0);
+	T_EQ_INT("expect: set reads back", tl_header_expect(h, TL_HEADER_EXPECT), 7);
+	T_EQ_INT("expect: unset", tl_header_set_expect(h, TL_HEADER_EXPECT, -1), 0);
+	T_OK("expect: unset removes", tl_rec_get(h, TL_HEADER_EXPECT) == NULL);
+	tl_rec_free(h);
+}
+
 int
 main(void)
 {
 	if (scratch_open("test_stream") != 0)
 		return 2;
 	test_round_trip();
+	test_expect();
 	test_edit();
 	test_concat();
 	test_broken();
