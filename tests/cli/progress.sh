@@ -30,7 +30,7 @@ same progress-augment "$(grep '^tl-augment: ' "$T/err" | tr '\n' '|')" \
 tl-augment: 4 images, 5.0 s/image|tl-augment: 5 images, 5.0 s/image|"
 same progress-embed-first "$(grep -m1 '^tl-embed: ' "$T/err")" "tl-embed: 2 images, 2.5 s/image"
 same progress-embed-end "$(grep '^tl-embed: ' "$T/err" | tail -n 1)" \
-	"tl-embed: 15/15 (100%) 2.7 s/image, done in 0:40"
+	"tl-embed: 15/15 (100%) 2.3 s/image, done in 0:35"
 
 # off unless stderr is a terminal; TL_PROGRESS=0 turns it off on one
 run progress-off 0 "TL_PROGRESS_CLOCK=5 $BIN/tl-ingest img > /dev/null"
@@ -57,4 +57,4 @@ same progress-finetune-quiet-lines "$(grep -c '^tl-train: fine-tune epoch [0-9]/
 run progress-classify 0 "$P $BIN/tl-ingest img | $P $BIN/tl-classify -b 2 -m ft.tlm > /dev/null"
 same progress-classify-named "$(grep -cv '^tl-\(ingest\|classify\): ' "$T/err")" 0
 same progress-classify-lines "$(grep '^tl-classify: ' "$T/err" | tr '\n' '|')" \
-"tl-classify: 2 images, 2.5 s/image|tl-classify: 4 images, 2.5 s/image|tl-classify: 5/5 (100%) 3.0 s/image, done in 0:15|"
+"tl-classify: 2 images, 2.5 s/image|tl-classify: 5/5 (100%) 2.0 s/image, done in 0:10|"
