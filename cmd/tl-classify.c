@@ -19,7 +19,8 @@
 static const char usage[] =
 	"tl-classify -m model.tlm [--min-conf p] [--ood-threshold x] [--no-reject]\n"
 	"       [--top k] [--cam] [--cam-dir dir] [--backbone name|path] [-b batch]\n"
-	"       [-j threads] [--max-pixels n] [--max-bad n[%]] [--strict] [file ...]";
+	"       [-j threads] [--decoders n] [--max-pixels n] [--max-bad n[%]] [--strict]\n"
+	"       [file ...]";
 
 static const char help[] =
 	"Adds a trained model's verdict to every record: \"prob\" (<f4 [K], order of the\n"
@@ -37,6 +38,8 @@ static const char help[] =
 	"      --backbone NAME|PATH  where the model's backbone is (default: its name)\n"
 	"  -b, --batch N           records per batch (32)\n"
 	"  -j, --threads N         threads for the backbone (default $TL_THREADS)\n"
+	"      --decoders N        threads decoding images a batch ahead of the backbone\n"
+	"                          (1; 0: decode between batches)\n"
 	"      --max-pixels N      refuse images declaring more pixels (100000000)\n"
 	"      --max-bad N[%]      exit 0 with up to N (or N%) bad records\n"
 	"      --strict            stop at the first bad record\n"
@@ -47,7 +50,7 @@ static void
 parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 {
 	enum { MINCONF = 256, OODTHR, NOREJECT, TOP, CAM, CAMDIR, BACKBONE, MAXPIX, MAXBAD,
-	       STRICT };
+	       STRICT, DECODERS };
 	static const struct option lo[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "min-conf", required_argument, NULL, MINCONF },
@@ -56,6 +59,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 		{ "cam", no_argument, NULL, CAM }, { "cam-dir", required_argument, NULL, CAMDIR },
 		{ "backbone", required_argument, NULL, BACKBONE },
 		{ "batch", required_argument, NULL, 'b' }, { "threads", required_argument, NULL, 'j' },
+		{ "decoders", required_argument, NULL, DECODERS },
 		{ "max-pixels", required_argument, NULL, MAXPIX },
 		{ "max-bad", required_argument, NULL, MAXBAD }, { "strict", no_argument, NULL, STRICT },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
@@ -64,7 +68,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 	int c;
 
 	*o = (struct tl_classify_opts){ .ood_threshold = NAN, .reject = 1, .batch = 32,
-	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT };
+	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT, .decoders = -1 };
 	tl_bad_init(bad);
 	if (env && *env)
 		o->threads = (int)tl_opt_int(usage, "TL_THREADS", env, 1, 256);
@@ -82,6 +86,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 		case BACKBONE: o->backbone = optarg; break;
 		case 'b': o->batch = (int)tl_opt_int(usage, "--batch", optarg, 1, 4096); break;
 		case 'j': o->threads = (int)tl_opt_int(usage, "--threads", optarg, 1, 256); break;
+		case DECODERS: o->decoders = (int)tl_opt_int(usage, "--decoders", optarg, 0, 64); break;
 		case MAXPIX:
 			o->max_pixels = (unsigned long long)tl_opt_int(usage, "--max-pixels", optarg,
 			    1, 1LL << 40);
@@ -98,12 +103,13 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 		tl_cli_usage_error(usage, "no model: give -m model.tlm");
 }
 
-static void
+/* Classifies the oldest batch and writes its verdicts; the records it ran. */
+static int
 flush_batch(struct tl_classifier *c, struct tl_writer *w, struct tl_bad *bad)
 {
 	const struct tl_rec *r;
 	struct tl_err err;
-	int st;
+	int st, n;
 
 	if (tl_classifier_run(c, &err) < 0) {
 		tl_writer_abort(w);
@@ -127,7 +133,9 @@ flush_batch(struct tl_classifier *c, struct tl_writer *w, struct tl_bad *bad)
 		if (tl_writer_put(w, r, &err) < 0)
 			tl_cli_write_failed(&err);
 	}
+	n = tl_classifier_pending(c);
 	tl_classifier_reset(c);
+	return n;
 }
 
 /* Every record of r through c to w, in batches; a bad record is counted
@@ -158,16 +166,17 @@ classify_all(struct tl_classifier *c, struct tl_reader *r, struct tl_writer *w,
 			tl_die(TL_EXIT_DATA, "%s", err.msg);
 		}
 		if (tl_classifier_full(c)) {
-			flush_batch(c, w, bad);
-			tl_progress_step(&pr, bad->seen - pr.done);
+			int n = flush_batch(c, w, bad);
+			tl_progress_step(&pr, n);
 		}
 	}
 	if (st < 0) {
 		tl_writer_abort(w);
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	}
-	flush_batch(c, w, bad);
-	pr.done = bad->seen; /* the last batch too */
+	while (tl_classifier_queued(c) > 0)
+		flush_batch(c, w, bad);
+	pr.done = bad->seen; /* the last batches too */
 	tl_progress_end(&pr);
 	tl_rec_free(rec);
 }

@@ -15,7 +15,8 @@
 #include "stream/stream.h"
 
 static const char usage[] =
-    "tl-embed [-m model] [-l layer | --cut] [-p pool] [-b batch] [-j threads] [--keep-image]\n"
+    "tl-embed [-m model] [-l layer | --cut] [-p pool] [-b batch] [-j threads]\n"
+    "                [--decoders n] [--keep-image]\n"
     "                [--squash | --crop] [--scale s] [--max-pixels n] [--max-bad n[%]]\n"
     "                [--strict] [--list-layers] [file ...]";
 
@@ -29,7 +30,9 @@ static const char help[] =
     "                         tl-train (fine-tuning) and its models (tl-model.json)\n"
     "  -p, --pool avg|max|avgmax|none  map to vector (default avg; none with --layer, --cut)\n"
     "  -b, --batch N          images per run (32)\n"
-    "  -j, --threads N        threads (default $TL_THREADS, else the cores)\n"
+    "  -j, --threads N        the network's threads (default $TL_THREADS, else the cores)\n"
+    "      --decoders N       threads decoding images a batch ahead of the network\n"
+    "                         (1; 0: decode between batches)\n"
     "      --keep-image       keep img/pix in the output\n"
     "      --squash, --crop   resize the whole image, or shorter side + centre crop\n"
     "      --scale S          [0,1], [-1,1], imagenet or [0,255] (default: the model's)\n"
@@ -57,10 +60,11 @@ parse(int argc, char **argv, struct tl_embed_opts *op, struct tl_bad *bad, int *
 		{ "max-bad", required_argument, NULL, 'B' }, { "strict", no_argument, NULL, 'X' },
 		{ "list-layers", no_argument, NULL, 'L' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' }, { "cut", no_argument, NULL, 'c' },
+		{ "decoders", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tl_embed_opts o = { .model = TL_DEFAULT_BACKBONE, .batch = 32, .mode = -1,
-	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT };
+	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT, .decoders = -1 };
 	const char *pool = NULL, *env = getenv("TL_THREADS");
 	int c, list = 0, model_given = 0;
 
@@ -73,6 +77,7 @@ parse(int argc, char **argv, struct tl_embed_opts *op, struct tl_bad *bad, int *
 		case 'p': pool = optarg; break;
 		case 'b': o.batch = (int)tl_opt_int(usage, "--batch", optarg, 1, 4096); break;
 		case 'j': o.threads = (int)tl_opt_int(usage, "--threads", optarg, 1, 256); break;
+		case 'D': o.decoders = (int)tl_opt_int(usage, "--decoders", optarg, 0, 64); break;
 		case 'k': o.keep_image = 1; break;
 		case 'S': o.mode = TL_RESIZE_SQUASH; break;
 		case 'C': o.mode = TL_RESIZE_CROP; break;
@@ -183,8 +188,9 @@ list_layers(struct tl_embed_opts *o)
 	exit(0);
 }
 
-/* Runs the batch and writes its records, but never an emb holding a NaN
- * or an infinity (a backbone can make one): that record is bad. */
+/* Runs the oldest batch and writes its records, but never one whose image
+ * could not be decoded, nor an emb holding a NaN or an infinity (a
+ * backbone can make one): those records are bad. */
 static void
 flush_batch(struct tl_embedder *e, struct tl_writer *w, struct tl_bad *bad)
 {
@@ -197,6 +203,10 @@ flush_batch(struct tl_embedder *e, struct tl_writer *w, struct tl_bad *bad)
 	}
 	for (int i = 0; i < tl_embedder_pending(e); i++) {
 		const struct tl_rec *r = tl_embedder_result(e, i);
+		if (tl_embedder_error(e, i) != NULL) {
+			tl_bad_rec(bad, (struct tl_rec *)r, tl_embedder_error(e, i));
+			continue;
+		}
 		if (tl_rec_tensor(r, "emb", &t, &err) < 0 || (tl_rec_get(r, "emb_frozen") != NULL &&
 		    tl_rec_tensor(r, "emb_frozen", &t, &err) < 0)) {
 			tl_err_prefix(&err, "the backbone's output");
@@ -250,8 +260,9 @@ embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
 		tl_writer_abort(w);
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	}
-	flush_batch(e, w, bad);
-	prog.done = bad->seen; /* the last batch too */
+	while (tl_embedder_queued(e) > 0)
+		flush_batch(e, w, bad);
+	prog.done = bad->seen; /* the last batches too */
 	tl_progress_end(&prog);
 	if (tl_writer_close(w, &err) < 0)
 		tl_cli_write_failed(&err);

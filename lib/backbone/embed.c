@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backbone/embed.h"
+#include "backbone/feed.h"
 #include "backbone/pool.h"
 #include "backbone/prep.h"
 #include "core/tensor.h"
@@ -19,7 +20,6 @@ struct part {
 	struct tl_nn *nn;
 	char layer[512];
 	enum tl_pool pool;        /* TL_POOL_NONE: emb is this part's map */
-	float *in;                /* [batch, H, W, 3] */
 	float *out;               /* [batch, per] */
 	int64_t per;              /* output floats per image */
 	int oh, ow, oc;           /* output map (1,1,C for a vector output) */
@@ -32,9 +32,9 @@ struct tl_embedder {
 	char name[TL_EMBED_MAX_PARTS * 129];   /* "a+b" */
 	char sha256[65];          /* one part's, or sha256 of the parts' joined by '+' */
 	int keep_image;
-	struct tl_image_opts img;
-	int batch, n;
-	struct tl_rec **recs;     /* [batch] */
+	int batch;
+	struct tl_feed *feed;     /* the images, decoded a batch ahead */
+	int ran;                  /* records of the batch tl_embedder_run ran */
 	int64_t frozen;           /* floats of emb_frozen (0: no such key) */
 };
 
@@ -149,10 +149,8 @@ part_open(struct tl_embedder *e, int i, const char *spec, const struct tl_embed_
 	p->pool = i > 0 && o->pool == TL_POOL_NONE ? TL_POOL_AVG : o->pool;
 	p->dim = p->pool == TL_POOL_NONE && p->oh * p->ow > 1 ? p->per :
 	    p->pool == TL_POOL_AVGMAX ? 2 * (int64_t)p->oc : p->oc;
-	p->in = malloc((size_t)e->batch * p->model.prep.width * p->model.prep.height * 3 *
-	    sizeof *p->in);
 	p->out = malloc((size_t)e->batch * p->per * sizeof *p->out);
-	if (p->in == NULL || p->out == NULL)
+	if (p->out == NULL)
 		return tl_err_set(err, "out of memory");
 	return 0;
 }
@@ -209,17 +207,16 @@ tl_embedder_new(const struct tl_embed_opts *o, struct tl_err *err)
 				e->frozen += e->p[i].dim;
 	}
 	e->keep_image = o->keep_image;
-	e->img.max_pixels = o->max_pixels;
-	e->recs = calloc((size_t)e->batch, sizeof *e->recs);
-	if (e->recs == NULL) {
-		tl_err_set(err, "out of memory");
-		goto fail;
-	}
-	for (int i = 0; i < e->batch; i++)
-		if ((e->recs[i] = tl_rec_new()) == NULL) {
-			tl_err_set(err, "out of memory");
+	{
+		struct tl_prep preps[TL_EMBED_MAX_PARTS];
+		struct tl_image_opts img = { .max_pixels = o->max_pixels };
+		for (int i = 0; i < n; i++)
+			preps[i] = e->p[i].model.prep;
+		e->feed = tl_feed_new(preps, n, e->batch, o->decoders < 0 ?
+		    TL_EMBED_DECODERS : o->decoders, &img, err);
+		if (e->feed == NULL)
 			goto fail;
-		}
+	}
 	return e;
 fail:
 	tl_embedder_free(e);
@@ -233,12 +230,9 @@ tl_embedder_free(struct tl_embedder *e)
 		return;
 	for (int i = 0; i < e->nparts; i++) {
 		tl_nn_free(e->p[i].nn);
-		free(e->p[i].in);
 		free(e->p[i].out);
 	}
-	for (int i = 0; e->recs && i < e->batch; i++)
-		tl_rec_free(e->recs[i]);
-	free(e->recs);
+	tl_feed_free(e->feed);
 	free(e);
 }
 
@@ -416,68 +410,28 @@ tl_embedder_header(const struct tl_embedder *e, struct tl_rec *h)
 	return backbones_obj(e, h);
 }
 
-/* Pixels of rec: its pix tensor, or its img decoded into *im. */
-static int
-pixels(struct tl_embedder *e, const struct tl_rec *rec, struct tl_image *im,
-       const unsigned char **pix, int *w, int *h, struct tl_err *err)
-{
-	const msgpack_object *img = tl_rec_get(rec, "img");
-	struct tl_tensor t;
-
-	if (tl_rec_get(rec, "pix") != NULL) {
-		if (tl_rec_tensor(rec, "pix", &t, err) < 0)
-			return -1;
-		if (t.dtype != TL_U8 || t.ndim != 3 || t.shape[2] != 3 || t.shape[0] == 0 ||
-		    t.shape[1] == 0)
-			return tl_err_set(err, "pix is not a |u1 [H,W,3] tensor");
-		*pix = t.data;
-		*h = (int)t.shape[0];
-		*w = (int)t.shape[1];
-		return 0;
-	}
-	if (img == NULL || img->type != MSGPACK_OBJECT_BIN)
-		return tl_err_set(err, "no image (neither img nor pix)");
-	if (tl_image_decode(img->via.bin.ptr, img->via.bin.size, &e->img, im, err) < 0)
-		return tl_err_prefix(err, "not an image");
-	*pix = im->pix;
-	*w = im->width;
-	*h = im->height;
-	return 0;
-}
-
 int
 tl_embedder_add(struct tl_embedder *e, const struct tl_rec *rec, struct tl_err *err)
 {
-	struct tl_image im = { 0 };
-	const unsigned char *pix = NULL;
-	int w = 0, h = 0, st;
-
-	/* decoded once, prepared for each backbone */
-	st = pixels(e, rec, &im, &pix, &w, &h, err);
-	for (int i = 0; i < e->nparts && st == 0; i++) {
-		const struct tl_prep *p = &e->p[i].model.prep;
-		st = tl_prep_pixels(p, pix, w, h,
-		    e->p[i].in + (size_t)e->n * p->width * p->height * 3, err);
-	}
-	tl_image_free(&im);
-	if (st < 0)
-		return TL_SKIP;
-	if (tl_rec_copy(e->recs[e->n], rec) < 0)
-		return tl_err_set(err, "out of memory"), TL_NOMEM;
-	e->n++;
-	return TL_OK;
+	return tl_feed_add(e->feed, rec, err);
 }
 
 int
 tl_embedder_pending(const struct tl_embedder *e)
 {
-	return e->n;
+	return e->ran;
+}
+
+int
+tl_embedder_queued(const struct tl_embedder *e)
+{
+	return tl_feed_queued(e->feed);
 }
 
 int
 tl_embedder_full(const struct tl_embedder *e)
 {
-	return e->n == e->batch;
+	return tl_feed_full(e->feed);
 }
 
 /* Part p's features of image i into v: its map, or pooled. */
@@ -496,18 +450,20 @@ part_features(const struct part *p, int i, float *v)
 int
 tl_embedder_run(struct tl_embedder *e, struct tl_err *err)
 {
-	if (e->n == 0)
+	if ((e->ran = tl_feed_wait(e->feed)) == 0)
 		return 0;
 	for (int k = 0; k < e->nparts; k++)
-		if (tl_nn_run(e->p[k].nn, e->p[k].in, e->n, e->p[k].out, err) < 0)
+		if (tl_nn_run(e->p[k].nn, tl_feed_input(e->feed, k), e->ran, e->p[k].out, err) < 0)
 			return -1;
-	for (int i = 0; i < e->n; i++) {
-		struct tl_rec *r = e->recs[i];
+	for (int i = 0; i < e->ran; i++) {
+		struct tl_rec *r = tl_feed_rec(e->feed, i);
 		const struct part *p0 = &e->p[0];
 		uint64_t shape[3] = { (uint64_t)p0->oh, (uint64_t)p0->ow, (uint64_t)p0->oc }, d;
 		float *v;
 		int k = 1;
 
+		if (tl_feed_error(e->feed, i) != NULL)
+			continue;
 		if (p0->pool == TL_POOL_NONE && p0->oh * p0->ow > 1) {
 			if ((v = tl_rec_set_tensor(r, "emb", TL_F32, 3, shape)) == NULL)
 				return tl_err_set(err, "out of memory");
@@ -541,11 +497,18 @@ tl_embedder_run(struct tl_embedder *e, struct tl_err *err)
 const struct tl_rec *
 tl_embedder_result(const struct tl_embedder *e, int i)
 {
-	return e->recs[i];
+	return tl_feed_rec(e->feed, i);
+}
+
+const char *
+tl_embedder_error(const struct tl_embedder *e, int i)
+{
+	return tl_feed_error(e->feed, i);
 }
 
 void
 tl_embedder_reset(struct tl_embedder *e)
 {
-	e->n = 0;
+	tl_feed_next(e->feed);
+	e->ran = 0;
 }

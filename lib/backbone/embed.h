@@ -1,11 +1,12 @@
 /*
  * embed.h - records in, records with "emb" out: a backbone run over batches.
  *
- * Records are queued (copied) until a batch is full; each is decoded
- * (img) or taken as is (pix), prepared for the model (prep.h) into the batch
- * input, and when the batch runs, gets "emb": the feature layer's map
- * [H,W,C] <f4, or a vector [C] (or [2C] for avgmax) when pooled.  Memory:
- * one batch of records and the network's activations for one batch.
+ * Records are queued (copied) a batch ahead of the network: each is
+ * decoded (img) or taken as is (pix) and prepared for the model (prep.h) on
+ * decoding threads (feed.h) while the network runs the batch before, and
+ * when its batch runs gets "emb": the feature layer's map [H,W,C] <f4, or a
+ * vector [C] (or [2C] for avgmax) when pooled.  Memory: two batches of
+ * records and inputs, and the network's activations for one batch.
  *
  * Several backbones ("a+b", tl-embed(1)): each record is decoded once,
  * prepared for each backbone with its own preprocessing, and "emb" is
@@ -27,7 +28,9 @@
 #include "core/err.h"
 #include "core/rec.h"
 
-#define TL_EMBED_MAX_PARTS 8    /* backbones in one "a+b+..." */
+#define TL_EMBED_MAX_PARTS 8    /* backbones in one "a+b+..." (feed.h's too) */
+#define TL_EMBED_DECODERS 1     /* decoding threads unless told: one keeps a
+                                 * 2-core machine's network fed (bench/pipeline) */
 
 /* Per-backbone settings (tl-classify reproducing a model's parts). */
 struct tl_embed_part {
@@ -47,6 +50,8 @@ struct tl_embed_opts {
 	                         * averaged) */
 	int batch;              /* records per run */
 	int threads;            /* 0: engine default */
+	int decoders;           /* decoding threads; 0: decode in tl_embedder_add;
+	                         * -1: TL_EMBED_DECODERS */
 	int keep_image;         /* keep img/pix in the output records */
 	int mode;               /* -1: the model's; else enum tl_resize */
 	const char *scale;      /* NULL: the model's */
@@ -79,19 +84,25 @@ const struct tl_model *tl_embedder_part(const struct tl_embedder *e, int i);
  * "backbones" and (maps) "dims_frozen" are added (tl-stream(5)). 0 or -1. */
 int tl_embedder_header(const struct tl_embedder *e, struct tl_rec *h);
 
-/* Queues a copy of rec (one item, core/err.h): TL_OK; TL_SKIP when the
- * record cannot be embedded (no image, undecodable, bad pix tensor);
- * TL_NOMEM when out of memory.  err says why; nothing is queued but on
- * TL_OK. */
+/* Queues a copy of rec (one item, core/err.h): TL_OK, or TL_NOMEM with
+ * err.  A record that cannot be embedded (no image, undecodable, bad pix
+ * tensor) is found out later: tl_embedder_error.  Add only while
+ * !tl_embedder_full. */
 int tl_embedder_add(struct tl_embedder *e, const struct tl_rec *rec, struct tl_err *err);
-int tl_embedder_pending(const struct tl_embedder *e); /* queued records */
+/* 1 when the look-ahead is full: run, take the results and reset. */
 int tl_embedder_full(const struct tl_embedder *e);
+int tl_embedder_queued(const struct tl_embedder *e); /* records not yet reset */
 
-/* Runs the queued batch; afterwards tl_embedder_result(e, i) for i <
- * pending are the records with emb set (owned by e, valid until the next
- * add).  -1 when the network fails. */
+/* Runs the oldest queued batch (at most batch records; none when nothing
+ * is queued); afterwards, for i < tl_embedder_pending, tl_embedder_result(e,
+ * i) is its i-th record (owned by e, valid until reset) with emb set,
+ * unless tl_embedder_error(e, i) says why not (then it is the record as
+ * added).  -1 when the network fails. */
 int tl_embedder_run(struct tl_embedder *e, struct tl_err *err);
+int tl_embedder_pending(const struct tl_embedder *e); /* records run */
 const struct tl_rec *tl_embedder_result(const struct tl_embedder *e, int i);
-void tl_embedder_reset(struct tl_embedder *e); /* empties the queue */
+const char *tl_embedder_error(const struct tl_embedder *e, int i);
+/* Drops the batch run; the next run takes the next one. */
+void tl_embedder_reset(struct tl_embedder *e);
 
 #endif

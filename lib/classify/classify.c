@@ -347,7 +347,7 @@ start_images(struct tl_classifier *c, struct tl_err *err)
 	const struct tl_tlm_backbone *b = &c->m->backbone;
 	const msgpack_object *pp = b->preprocess;
 	struct tl_embed_opts eo = { .batch = c->batch, .threads = c->o.threads, .keep_image = 1,
-	    .mode = -1, .max_pixels = c->o.max_pixels };
+	    .mode = -1, .max_pixels = c->o.max_pixels, .decoders = c->o.decoders };
 	struct tl_rec *h = tl_rec_new(), *scale = tl_rec_new();
 	const char *what;
 	int st = TL_STOP;
@@ -614,7 +614,13 @@ tl_classifier_pending(const struct tl_classifier *c)
 int
 tl_classifier_full(const struct tl_classifier *c)
 {
-	return tl_classifier_pending(c) >= c->batch;
+	return c->mode == MODE_IMAGE ? tl_embedder_full(c->e) : c->n >= c->batch;
+}
+
+int
+tl_classifier_queued(const struct tl_classifier *c)
+{
+	return c->mode == MODE_IMAGE ? tl_embedder_queued(c->e) : c->n;
 }
 
 static const struct tl_rec *
@@ -744,7 +750,10 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 	/* records queued as emb were checked by tl_classifier_add; those the
 	 * backbone made are checked here, and a bad one leaves the batch */
 	for (int i = 0; i < n; i++)
-		if ((c->failed[i] = c->mode == MODE_IMAGE &&
+		if (c->mode == MODE_IMAGE && tl_embedder_error(c->e, i) != NULL) {
+			c->failed[i] = 1;
+			tl_err_set(&c->why[i], "%s", tl_embedder_error(c->e, i));
+		} else if ((c->failed[i] = c->mode == MODE_IMAGE &&
 		    (tl_rec_tensor(source(c, i), "emb", &t, &c->why[i]) < 0 ||
 		    (c->frozen && tl_rec_tensor(source(c, i), "emb_frozen", &t, &c->why[i]) < 0))))
 			tl_err_prefix(&c->why[i], "the backbone's output");

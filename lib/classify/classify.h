@@ -40,6 +40,7 @@ struct tl_classify_opts {
 	int cam;                   /* add "cam" */
 	const char *cam_dir;       /* also write DIR/NAME.png heat maps (implies cam) */
 	int batch, threads;
+	int decoders;              /* images: decoding threads (embed.h; -1: its default) */
 	unsigned long long max_pixels;
 };
 
@@ -71,21 +72,25 @@ int tl_classifier_start(struct tl_classifier *c, const struct tl_rec *in, struct
 const char *tl_classifier_warning(const struct tl_classifier *c);
 
 /* Queues rec (copied; one item, core/err.h): TL_OK; TL_SKIP when it cannot
- * be classified (no emb and no image, wrong emb size, undecodable image);
- * TL_NOMEM when out of memory.  err says why; nothing is queued but on
- * TL_OK. */
+ * be classified (no emb and no image, wrong emb size); TL_NOMEM when out of
+ * memory.  err says why; nothing is queued but on TL_OK.  An image that
+ * cannot be decoded is queued and found out by tl_classifier_result. */
 int tl_classifier_add(struct tl_classifier *c, const struct tl_rec *rec, struct tl_err *err);
-int tl_classifier_pending(const struct tl_classifier *c);
-int tl_classifier_full(const struct tl_classifier *c);
+int tl_classifier_full(const struct tl_classifier *c);   /* run now */
+int tl_classifier_queued(const struct tl_classifier *c); /* not yet reset */
 
-/* Classifies the queued batch.  -1 when the network fails (err). */
+/* Classifies the oldest queued batch (images are decoded a batch ahead,
+ * embed.h); tl_classifier_pending is its size.  -1 when the network
+ * fails (err). */
 int tl_classifier_run(struct tl_classifier *c, struct tl_err *err);
+
+int tl_classifier_pending(const struct tl_classifier *c);
 
 /* Makes the i-th record of the batch with its verdict in *out (owned by c,
  * valid until the next call; one item, core/err.h): TL_OK; TL_SKIP when
- * the record is bad (the backbone gave it a NaN or infinite emb: *out is
- * the input record, for its id, not to be written); TL_NOMEM when out of
- * memory.  err says why. */
+ * the record is bad (its image could not be decoded, or the backbone gave
+ * it a NaN or infinite emb: *out is the input record, for its id, not to
+ * be written); TL_NOMEM when out of memory.  err says why. */
 int tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
                          struct tl_err *err);
 
@@ -97,7 +102,7 @@ int tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **o
  * of memory.  err says why. */
 int tl_classifier_heatmap(struct tl_classifier *c, int i, const struct tl_rec *r,
                           struct tl_err *err);
-void tl_classifier_reset(struct tl_classifier *c); /* empties the queue */
+void tl_classifier_reset(struct tl_classifier *c); /* drops the batch run */
 
 /* Counts of the run so far: records classified, rejected as unknown. */
 void tl_classifier_counts(const struct tl_classifier *c, long long *done, long long *unknown);

@@ -335,16 +335,37 @@ tl_image_probe(const void *buf, size_t len, const struct tl_image_opts *o,
 	return 0;
 }
 
+/* The largest JPEG scale-down (1, 2, 4 or 8) that keeps the shorter side
+ * of im at o->min_side or more: the factor vips_thumbnail would choose. */
+static int
+jpeg_shrink(const VipsImage *im, const char *format, const struct tl_image_opts *o)
+{
+	int side = MIN(im->Xsize, im->Ysize), k = 8;
+
+	if (o == NULL || o->min_side <= 0 || strcmp(format, "jpeg") != 0)
+		return 1;
+	while (k > 1 && side / k < o->min_side)
+		k /= 2;
+	return k;
+}
+
 int
 tl_image_decode(const void *buf, size_t len, const struct tl_image_opts *o,
                 struct tl_image *out, struct tl_err *err)
 {
 	VipsImage *im, *rot;
-	int r;
+	const char *format;
+	int r, k;
 
 	out->pix = NULL;
-	if ((im = load_header(buf, len, o, NULL, err)) == NULL)
+	if ((im = load_header(buf, len, o, &format, err)) == NULL)
 		return -1;
+	if ((k = jpeg_shrink(im, format, o)) > 1) {
+		g_object_unref(im);
+		im = vips_image_new_from_buffer(buf, len, LOAD_OPTS, "shrink", k, NULL);
+		if (im == NULL)
+			return vips_fail(err, "cannot decode");
+	}
 	if (vips_autorot(im, &rot, NULL) != 0) {
 		g_object_unref(im);
 		return vips_fail(err, "cannot decode");

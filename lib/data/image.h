@@ -39,6 +39,11 @@ enum tl_fit {
 
 struct tl_image_opts {
 	unsigned long long max_pixels; /* header width*height limit; 0: none */
+	/* tl_image_decode only: 0 decodes at full size; n > 0 lets a JPEG
+	 * decode at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling, the
+	 * shrink-on-load of vips_thumbnail) while its shorter side stays >= n,
+	 * so a caller that will shrink to n anyway skips most of the work. */
+	int min_side;
 };
 
 struct tl_image {
@@ -65,7 +70,8 @@ int tl_image_sniff(const void *head, size_t n, struct tl_err *err);
 int tl_image_probe(const void *buf, size_t len, const struct tl_image_opts *o,
                    int *width, int *height, const char **format, struct tl_err *err);
 
-/* Decodes at full size into out (out->pix caller-owned).  0 or -1. */
+/* Decodes at full size (or, with o->min_side, as small as that allows)
+ * into out (out->pix caller-owned).  0 or -1. */
 int tl_image_decode(const void *buf, size_t len, const struct tl_image_opts *o,
                     struct tl_image *out, struct tl_err *err);
 

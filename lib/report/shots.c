@@ -212,7 +212,7 @@ tl_shots_thumb(const struct tl_shots *sh, size_t rec, int side, struct tl_image 
                struct tl_err *err)
 {
 	const struct shot *x = shot_of(sh, rec);
-	struct tl_image_opts o = { TL_IMAGE_MAX_PIXELS_DEFAULT };
+	struct tl_image_opts o = { .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT };
 	struct tl_image raw = { x ? x->w : 0, x ? x->h : 0, x ? x->data : NULL };
 	void *png = NULL;
 	size_t len;

@@ -287,6 +287,18 @@ same "classify: heat map has the image's size" "$(vipsheader -f width "$T/cams/c
 printf '{"id":"noimage","label":"circle"}\n' | "$BIN/tl-cat" --from-json | cat "$T/s.tl" - > "$T/sn.tl"
 run "classify: an image record without image" 1 "'$C' -m '$T/shapes.tlm' < '$T/sn.tl' > /dev/null"
 has "classify: no image message" "$T/err" "tl-classify: noimage: no emb, img or pix to classify"
+# decoding threads: an undecodable image mid-stream at batch 2 is reported
+# in its place; the verdicts and their order do not depend on --decoders
+printf '{"id":"junk.jpg","img":{"base64":"aGVsbG8gd29ybGQ="}}\n' | "$BIN/tl-cat" --from-json > "$T/junk.tl"
+"$BIN/tl-cat" -b -n 2 "$T/s.tl" | cat - "$T/junk.tl" "$T/s.tl" > "$T/sj.tl"
+for d in 0 3; do
+	run "classify: --decoders $d, an undecodable image" 1 "'$C' -m '$T/shapes.tlm' -b 2 --decoders $d < '$T/sj.tl' > '$T/sj$d.tl'"
+	has "classify: --decoders $d names it" "$T/err" "tl-classify: junk.jpg: not an image: a text file"
+done
+same "classify: --decoders 0 and 3 give the same verdicts" \
+    "$("$BIN/tl-cat" -f id,pred,conf,ood "$T/sj0.tl")" "$("$BIN/tl-cat" -f id,pred,conf,ood "$T/sj3.tl")"
+same "classify: --decoders keeps the order" "$("$BIN/tl-cat" -f id "$T/sj3.tl" | tr '\n' ' ')" \
+    "$("$BIN/tl-cat" -n 2 -f id "$T/s.tl" | tr '\n' ' ')$("$BIN/tl-cat" -f id "$T/s.tl" | tr '\n' ' ')"
 run "classify: backbone not found" 2 "TL_MODEL_PATH=/nonexistent '$C' -m '$T/shapes.tlm' --backbone nosuch < '$T/s.tl'"
 has "classify: backbone not found message" "$T/err" "the model's backbone"
 cp -R "$top/models/mobilenetv2" "$T/mn2" && echo " " >> "$T/mn2/model.json"

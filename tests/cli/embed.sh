@@ -110,6 +110,22 @@ has "embed: summary line" "$T/err" "tl-embed: 6 read, 1 skipped"
 same "embed: the good records still flow" "$("$BIN/tl-cat" -c label "$T/m.tl" | awk -F'\t' '{s+=$2} END {print s}')" 5
 run "embed: --max-bad 1 tolerates it" 0 "'$BIN/tl-embed' -m mobilenetv2 --max-bad 1 < '$T/mixed.tl' > /dev/null"
 
+# decoding threads (--decoders, lib/backbone/feed.h) run a batch ahead of the
+# network: with 0 (decode between batches), the default 1 and 3 threads, at
+# batch 2 with the bad record in the middle, the same bytes come out, the
+# records in their order, the bad one reported in its place
+"$BIN/tl-cat" -b -n 3 "$T/in.tl" > "$T/head.tl" 2>/dev/null
+cat "$T/head.tl" "$T/junk.tl" "$T/in.tl" > "$T/mid.tl"
+for d in 0 1 3; do
+	run "embed: --decoders $d, a bad record mid-stream" 0 "'$BIN/tl-embed' -m mobilenetv2 -b 2 --decoders $d --max-bad 1 < '$T/mid.tl' > '$T/dec$d.tl'"
+	has "embed: --decoders $d names it" "$T/err" "tl-embed: junk.jpg: not an image: a text file"
+done
+same_file "embed: --decoders 0 and 1 give the same bytes" "$T/dec0.tl" "$T/dec1.tl"
+same_file "embed: --decoders 0 and 3 give the same bytes" "$T/dec0.tl" "$T/dec3.tl"
+same "embed: --decoders keeps the order" "$("$BIN/tl-cat" -f id "$T/dec3.tl" | tr '\n' ' ')" \
+    "$("$BIN/tl-cat" -f id "$T/head.tl" "$T/in.tl" | tr '\n' ' ')"
+run "embed: --decoders -1 is a usage error" 2 "'$BIN/tl-embed' -m mobilenetv2 --decoders -1 < '$T/in.tl'"
+
 run "embed: -V" 0 "'$BIN/tl-embed' -V"
 same "embed: -V prints the version" "$(cat "$T/out")" "tl-embed 0.1.0"
 run "embed: -h" 0 "'$BIN/tl-embed' -h"

@@ -37,7 +37,7 @@ tl-augment: 5 images, 5.0 s/image|tl-augment: 5/5 (100%) 6.0 s/image, done in 0:
 # tl-embed's: tl-augment's expect, 5 train records times 3 (-k 2 and the original)
 same progress-embed-first "$(grep -m1 '^tl-embed: ' "$T/err")" "tl-embed: 2/15 (13%) 2.5 s/image, 0:33 left"
 same progress-embed-end "$(grep '^tl-embed: ' "$T/err" | tail -n 1)" \
-	"tl-embed: 15/15 (100%) 2.7 s/image, done in 0:40"
+	"tl-embed: 15/15 (100%) 2.3 s/image, done in 0:35"
 
 # off unless stderr is a terminal; TL_PROGRESS=0 turns it off on one
 run progress-off 0 "TL_PROGRESS_CLOCK=5 $BIN/tl-ingest img > /dev/null"
@@ -64,8 +64,7 @@ same progress-finetune-quiet-lines "$(grep -c '^tl-train: fine-tune epoch [0-9]/
 run progress-classify 0 "$P $BIN/tl-ingest img | $P $BIN/tl-classify -b 2 -m ft.tlm > /dev/null"
 same progress-classify-named "$(grep -cv '^tl-\(ingest\|classify\): ' "$T/err")" 0
 same progress-classify-lines "$(grep '^tl-classify: ' "$T/err" | tr '\n' '|')" \
-"tl-classify: 2/5 (40%) 2.5 s/image, 0:08 left|tl-classify: 4/5 (80%) 2.5 s/image, 0:03 left|\
-tl-classify: 5/5 (100%) 3.0 s/image, done in 0:15|"
+"tl-classify: 2/5 (40%) 2.5 s/image, 0:08 left|tl-classify: 5/5 (100%) 2.0 s/image, done in 0:10|"
 
 # --- the expected count carried down the stream (tl-stream(5) "expect") ---
 # the expected counts in the header tl-cat --headers printed
@@ -73,8 +72,7 @@ expects() { head -n 1 "$T/out" | grep -o '"expect[a-z_]*":[0-9]*' | tr '\n' ' ' 
 # tl-ingest DIR | tl-embed: the total from tl-ingest's header
 run progress-expect-embed 0 "$BIN/tl-ingest img 2>/dev/null | $P $BIN/tl-embed -m mobilenetv2 -b 2 > /dev/null"
 same progress-expect-embed-lines "$(tr '\n' '|' < "$T/err")" \
-"tl-embed: 2/5 (40%) 2.5 s/image, 0:08 left|tl-embed: 4/5 (80%) 2.5 s/image, 0:03 left|\
-tl-embed: 5/5 (100%) 3.0 s/image, done in 0:15|"
+"tl-embed: 2/5 (40%) 2.5 s/image, 0:08 left|tl-embed: 5/5 (100%) 2.0 s/image, done in 0:10|"
 # the key in the header; without split folders, none of the 5 is train
 run progress-expect-header 0 "$BIN/tl-ingest img 2>/dev/null | $BIN/tl-cat --headers"
 same progress-expect-header-line "$(head -n 1 "$T/out")" \
@@ -88,7 +86,7 @@ cp img/text.png lab/
 run progress-expect-split 0 "$BIN/tl-ingest lab 2>/dev/null | $BIN/tl-split --ratio 50:50 \
 	--dup-distance -1 2>/dev/null | $BIN/tl-augment -k 2 | $P $BIN/tl-embed -m mobilenetv2 -b 3 > split.tl"
 same progress-expect-split-first "$(head -n 1 "$T/err")" "tl-embed: 3/11 (27%) 1.7 s/image, 0:13 left"
-same progress-expect-split-end "$(tail -n 1 "$T/err")" "tl-embed: 11/11 (100%) 1.8 s/image, done in 0:20"
+same progress-expect-split-end "$(tail -n 1 "$T/err")" "tl-embed: 11/11 (100%) 1.4 s/image, done in 0:15"
 run progress-expect-split-header 0 "$BIN/tl-cat --headers split.tl"
 same progress-expect-split-key "$(expects)" '"expect":11 "expect_train":9'
 # tl-cat -b: a filter it cannot count drops the key, --split train keeps
@@ -110,16 +108,20 @@ same progress-ingest-two-first "$(head -n 1 "$T/err")" "tl-ingest: 1/7 (14%) 5.0
 tar -cf img.tar img
 run progress-expect-none 0 "$BIN/tl-ingest img.tar 2>/dev/null | $P $BIN/tl-embed -m mobilenetv2 -b 2 > /dev/null"
 same progress-expect-none-lines "$(tr '\n' '|' < "$T/err")" \
-"tl-embed: 2 images, 2.5 s/image|tl-embed: 4 images, 2.5 s/image|tl-embed: 5/5 (100%) 3.0 s/image, done in 0:15|"
+"tl-embed: 2 images, 2.5 s/image|tl-embed: 5/5 (100%) 2.0 s/image, done in 0:10|"
 # a wrong count breaks nothing: past it, the count without time left; below
-# it, the closing line says what there was
+# it, the closing line says what there was (batch 1: a line per record, the
+# first after two are queued, tl-embed decoding a batch ahead)
 "$BIN/tl-ingest" img 2>/dev/null | "$BIN/tl-cat" --headers --full > img.jsonl
 sed '1s/"expect":5/"expect":4/' img.jsonl | "$BIN/tl-cat" --from-json > low.tl
 sed '1s/"expect":5/"expect":40/' img.jsonl | "$BIN/tl-cat" --from-json > high.tl
-run progress-expect-low 0 "$P $BIN/tl-embed -m mobilenetv2 -b 2 low.tl > /dev/null"
+run progress-expect-low 0 "$P $BIN/tl-embed -m mobilenetv2 -b 1 low.tl > /dev/null"
 same progress-expect-low-lines "$(tr '\n' '|' < "$T/err")" \
-"tl-embed: 2/4 (50%) 2.5 s/image, 0:05 left|tl-embed: 4 images, 2.5 s/image|tl-embed: 5/5 (100%) 3.0 s/image, done in 0:15|"
-run progress-expect-high 0 "$P $BIN/tl-embed -m mobilenetv2 -b 2 high.tl > /dev/null"
+"tl-embed: 1/4 (25%) 5.0 s/image, 0:15 left|tl-embed: 2/4 (50%) 5.0 s/image, 0:10 left|\
+tl-embed: 3/4 (75%) 5.0 s/image, 0:05 left|tl-embed: 4 images, 5.0 s/image|\
+tl-embed: 5/5 (100%) 5.0 s/image, done in 0:25|"
+run progress-expect-high 0 "$P $BIN/tl-embed -m mobilenetv2 -b 1 high.tl > /dev/null"
 same progress-expect-high-lines "$(tr '\n' '|' < "$T/err")" \
-"tl-embed: 2/40 (5%) 2.5 s/image, 1:35 left|tl-embed: 4/40 (10%) 2.5 s/image, 1:30 left|\
-tl-embed: 5/5 (100%) 3.0 s/image, done in 0:15|"
+"tl-embed: 1/40 (2%) 5.0 s/image, 3:15 left|tl-embed: 2/40 (5%) 5.0 s/image, 3:10 left|\
+tl-embed: 3/40 (7%) 5.0 s/image, 3:05 left|tl-embed: 4/40 (10%) 5.0 s/image, 3:00 left|\
+tl-embed: 5/5 (100%) 5.0 s/image, done in 0:25|"

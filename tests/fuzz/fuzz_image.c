@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	struct tl_image_opts o = { TL_IMAGE_MAX_PIXELS_DEFAULT };
+	struct tl_image_opts o = { .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT };
 	struct tl_prep p = { .width = 24, .height = 24, .resize = 28,
 	                     .mul = { 1 / 255.0f, 1 / 255.0f, 1 / 255.0f } };
 	struct tl_image im = { 0 };

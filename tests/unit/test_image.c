@@ -31,7 +31,7 @@ main(void)
 {
 	unsigned char pix[H * W * 3], flip[H * W * 3];
 	struct tl_image im = { W, H, pix }, fl = { W, H, flip }, out = { 0 };
-	struct tl_image_opts o = { TL_IMAGE_MAX_PIXELS_DEFAULT }, tiny = { 100 };
+	struct tl_image_opts o = { .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT }, tiny = { .max_pixels = 100 };
 	struct tl_err err;
 	void *png = NULL, *jpg = NULL;
 	size_t npng = 0, njpg = 0;
