@@ -161,6 +161,11 @@ demo: deps all model
 bench: all
 	@for b in bench/*/run; do echo "== $$b"; sh $$b || exit 1; done
 
+# JPEG files to features and verdicts against the PyTorch and onnxruntime-node
+# pipelines (bench/pipeline/run; DATA=dir, BENCH_* knobs in its header)
+bench-pipeline: all
+	@sh bench/pipeline/run
+
 # The tools find the models installed here without TL_MODEL_PATH: they look in
 # BIN/../share/tl/models next to their own executable (so under any PREFIX, and
 # after DESTDIR staging is moved into place), then in the compiled-in SHAREDIR
@@ -179,5 +184,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz bin bin-san
 
-.PHONY: FORCE pkgcheck all check units fuzzers valgrind fuzz deps deps-test model demo bench install uninstall clean
+.PHONY: FORCE pkgcheck all check units fuzzers valgrind fuzz deps deps-test model demo bench bench-pipeline install uninstall clean
 .SECONDARY:

@@ -17,7 +17,7 @@ libmsgpack-dev libarchive-dev libjansson-dev libprotobuf-c-dev protobuf-c-compil
 libonnx-dev python3-numpy fonts-dejavu-core fonts-dejavu-extra fonts-liberation2
 fonts-freefont-ttf"
 TEST="libonnx-testdata mandoc jq zip p7zip-full python3-torch python3-torchvision
-python3-onnx python3-sklearn python3-msgpack time clang chromium"
+python3-pil python3-onnx python3-sklearn python3-msgpack time clang chromium"
 case ${1:-run} in
 run) PKGS=$RUN what=deps ;;
 test) PKGS="$RUN $TEST" what=deps-test ;;

@@ -4,7 +4,7 @@
 case $BIN in */bin-san) return 0 2>/dev/null || exit 0 ;; esac
 deps_set() { sed -n "/^$1=\"/,/\"\$/p" "$top/tools/deps.sh" | tr -d '"' | sed "s/^$1=//" | tr -s ' \n' '\n' | grep .; }
 deps_run=$(deps_set RUN) deps_test=$(deps_set TEST)
-for deps_p in python3-torch python3-torchvision python3-onnx libonnx-testdata mandoc clang chromium jq; do
+for deps_p in python3-torch python3-torchvision python3-pil python3-onnx libonnx-testdata mandoc clang chromium jq; do
 	if printf '%s\n' "$deps_run" | grep -qx "$deps_p"; then fail "deps: $deps_p only for tests" "in make deps' set"
 	elif printf '%s\n' "$deps_test" | grep -qx "$deps_p"; then pass "deps: $deps_p only for tests"
 	else fail "deps: $deps_p only for tests" "in neither set"; fi
