@@ -12,6 +12,7 @@
 #include "classify/classify.h"
 #include "cli/cli.h"
 #include "data/image.h"
+#include "stream/prefetch.h"
 #include "stream/stream.h"
 
 #define PRODUCER "tl-classify " TL_VERSION
@@ -143,8 +144,9 @@ flush_batch(struct tl_classifier *c, struct tl_writer *w, struct tl_bad *bad)
  * trailer). */
 static void
 classify_all(struct tl_classifier *c, struct tl_reader *r, struct tl_writer *w,
-             struct tl_bad *bad)
+             struct tl_bad *bad, int depth)
 {
+	struct tl_prefetch *pf;
 	struct tl_rec *rec;
 	struct tl_progress pr;
 	struct tl_err err;
@@ -153,7 +155,10 @@ classify_all(struct tl_classifier *c, struct tl_reader *r, struct tl_writer *w,
 	if ((rec = tl_rec_new()) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	tl_progress_init_expect(&pr, tl_header_expect(tl_reader_header(r), TL_HEADER_EXPECT));
-	while ((st = tl_reader_next(r, rec, &err)) == 1) {
+	/* read on while the network runs, so the tool before us goes on too */
+	if ((pf = tl_prefetch_new(r, depth, &err)) == NULL)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	while ((st = tl_prefetch_next(pf, rec, &err)) == 1) {
 		int added;
 		bad->seen++;
 		if ((added = tl_classifier_add(c, rec, &err)) == TL_SKIP) {
@@ -178,6 +183,7 @@ classify_all(struct tl_classifier *c, struct tl_reader *r, struct tl_writer *w,
 		flush_batch(c, w, bad);
 	pr.done = bad->seen; /* the last batches too */
 	tl_progress_end(&pr);
+	tl_prefetch_free(pf);
 	tl_rec_free(rec);
 }
 
@@ -213,7 +219,7 @@ main(int argc, char **argv)
 	}
 	if (*tl_classifier_warning(c))
 		tl_warn("%s", tl_classifier_warning(c));
-	classify_all(c, r, w, &bad);
+	classify_all(c, r, w, &bad, o.batch);
 	if (tl_writer_close(w, &err) < 0)
 		tl_cli_write_failed(&err);
 	tl_classifier_counts(c, &done, &unknown);

@@ -12,6 +12,7 @@
 #include "core/tensor.h"
 #include "data/image.h"
 #include "nn/nn.h"
+#include "stream/prefetch.h"
 #include "stream/stream.h"
 
 static const char usage[] =
@@ -225,6 +226,7 @@ embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
 	struct tl_embedder *e = open_embedder(o);
 	struct tl_rec *h = tl_rec_new(), *rec = tl_rec_new();
 	struct tl_reader *r;
+	struct tl_prefetch *pf;
 	struct tl_writer *w;
 	struct tl_progress prog;
 	struct tl_err err;
@@ -240,7 +242,10 @@ embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
 	if ((w = tl_writer_open(stdout, "stdout", h, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	tl_progress_init_expect(&prog, tl_header_expect(tl_reader_header(r), TL_HEADER_EXPECT));
-	while ((st = tl_reader_next(r, rec, &err)) == 1) {
+	/* read on while the network runs, so the tool before us goes on too */
+	if ((pf = tl_prefetch_new(r, o->batch, &err)) == NULL)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	while ((st = tl_prefetch_next(pf, rec, &err)) == 1) {
 		int added;
 		bad->seen++;
 		if ((added = tl_embedder_add(e, rec, &err)) == TL_SKIP) {
@@ -268,6 +273,7 @@ embed(struct tl_embed_opts *o, char **files, int nfiles, struct tl_bad *bad)
 		tl_cli_write_failed(&err);
 	if (bad->bad)
 		tl_warn("%lld read, %lld skipped", bad->seen, bad->bad);
+	tl_prefetch_free(pf);
 	tl_reader_close(r);
 	tl_rec_free(rec);
 	tl_rec_free(h);
