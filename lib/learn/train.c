@@ -621,8 +621,9 @@ tl_train_valley(int n, const double *loss, int *lds)
 		if (lds[i] > lds[e])
 			e = i;
 	}
-	s = e - lds[e] > 0 ? e - lds[e] : 0;
-	return skip + s + (e - s) / 3 + (e - s) / 6;
+	s = e - lds[e]; /* fastai's: one before a contiguous descent's start */
+	s += (e - s) / 3 + (e - s) / 6;
+	return skip + (s > 0 ? s : 0);
 }
 
 int

@@ -119,10 +119,12 @@ void tl_train_lrfind_free(struct tl_train_lrfind *lf);
 
 /* fastai's "valley" (fastai 2.5 lr_find suggest_funcs) over loss [n],
  * work [n]: the first tenth of the points is skipped (fastai's lr_find
- * does); in the rest, the longest decreasing subsequence ends at e and is
- * L long; s = e - L (at least 0); the index returned is s + floor((e-s)/3)
- * + floor((e-s)/6), past the first tenth: about half way down the longest
- * descent, where the loss still falls fast, well before the minimum. */
+ * does); in the rest, the longest decreasing subsequence ends at e (the
+ * first such end) and is L long; s = e - L (fastai's: one before the start
+ * of a contiguous descent); the index returned is s + floor((e-s)/3) +
+ * floor((e-s)/6) (at least 0), past the first tenth: about half way down
+ * the longest descent, where the loss still falls fast, well before the
+ * minimum. */
 int tl_train_valley(int n, const double *loss, int *work);
 
 /* Shared with the fine-tuning (finetune.c): adds sum_i w_i (logsumexp(z_i)
