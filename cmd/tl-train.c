@@ -110,7 +110,8 @@ lrfind_opts(const struct opts *o)
 		tl_cli_usage_error(usage, "--lr-find: the linear head is fit by L-BFGS, which has no "
 		    "learning rate: add --hidden N for the MLP head");
 	if (o->log)
-		tl_cli_usage_error(usage, "--lr-find writes no model for --log to describe: drop --log");
+		tl_cli_usage_error(usage,
+		    "--lr-find writes no model for --log to describe: drop --log");
 	if (!(o->lf.start < o->lf.end))
 		tl_cli_usage_error(usage, "--lr-find-start %g is not below --lr-find-end %g",
 		    o->lf.start, o->lf.end);
@@ -199,9 +200,12 @@ parse(int argc, char **argv, struct opts *o)
 		case STRICT: o->bad.strict = 1; break;
 		case LRFIND: o->lrfind = 1; break;
 		case LFSTEPS:
-			o->lf.steps = (int)tl_opt_int(usage, "--lr-find-steps", optarg, 2, TL_TRAIN_LRFIND_MAX);
+			o->lf.steps = (int)tl_opt_int(usage, "--lr-find-steps", optarg, 2,
+			    TL_TRAIN_LRFIND_MAX);
 			break;
-		case LFSTART: o->lf.start = tl_opt_double(usage, "--lr-find-start", optarg, 1e-12, 100); break;
+		case LFSTART:
+			o->lf.start = tl_opt_double(usage, "--lr-find-start", optarg, 1e-12, 100);
+			break;
 		case LFEND: o->lf.end = tl_opt_double(usage, "--lr-find-end", optarg, 1e-12, 100); break;
 		case LFPLOT: o->lfplot = optarg; break;
 		default: tl_cli_opt(c, usage, help);
@@ -459,7 +463,7 @@ lrfind_plot(const struct opts *o, const struct tl_train_lrfind *lf)
 	struct tl_svg_plot p = { .width = 640, .height = 400, .legend = 1,
 	                         .title = "learning-rate finder: MLP head, one batch per rate",
 	                         .xlabel = "learning rate (log10)", .ylabel = "training loss" };
-	static const char *const names[] = { "loss", "smoothed (EMA 0.98)", "suggested", "default --lr" };
+	static const char *const names[] = { "loss", "smoothed (EMA 0.98)", "suggested", "--lr" };
 	static const char *const colours[] = { "#bbbbbb", "#1f77b4", "#d62728", "#2ca02c" };
 	double *x = malloc((size_t)lf->n * sizeof *x + 1), lo = INFINITY, hi = -INFINITY;
 	double vx[2], vy[2];

@@ -62,3 +62,9 @@ same "lrfind: sweep options without --lr-find message" "$(head -1 "$T/err")" "tl
 mkdir "$T/dir.svg"
 run "lrfind: the chart's path is a directory" 2 "'$BIN/tl-train' --lr-find --hidden 16 --lr-find-plot '$T/dir.svg' '$T/s.tl'"
 same "lrfind: the chart's path is a directory message" "$(cat "$T/err")" "tl-train: --lr-find-plot $T/dir.svg: is a directory"
+# maps, as tl-embed --cut writes them, would fine-tune: not covered
+{ echo '{"tl":1,"model":{"name":"toy","sha256":"0"},"dims":[1,1,2],"layer":"x","pool":"none"}'
+  echo '{"id":"a","label":"ant","split":"train","emb":{"dtype":"<f4","shape":[1,1,2],"data":[1.0,2.0]}}'
+} | "$BIN/tl-cat" --from-json > "$T/maps.tl"
+run "lrfind: maps" 2 "'$BIN/tl-train' --lr-find --hidden 4 '$T/maps.tl'"
+same "lrfind: maps message" "$(cat "$T/err")" "tl-train: --lr-find: fine-tuning (maps from tl-embed --cut) is not covered; it sweeps the MLP head's rate on pooled embeddings (tl-embed -p avg)"
