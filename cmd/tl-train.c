@@ -456,7 +456,8 @@ summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_trai
 }
 
 /* The sweep's chart: the loss (raw, grey; smoothed, blue) against log10
- * of the rate, the suggestion and tl-train's default rate marked. */
+ * of the rate, the suggestion and the run's --lr marked; the y axis from
+ * the lowest loss to the highest smoothed one. */
 static void
 lrfind_plot(const struct opts *o, const struct tl_train_lrfind *lf)
 {
@@ -476,8 +477,10 @@ lrfind_plot(const struct opts *o, const struct tl_train_lrfind *lf)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	for (int i = 0; i < lf->n; i++) {
 		x[i] = log10(lf->lr[i]);
-		if (isfinite(lf->smooth[i]))
+		if (isfinite(lf->smooth[i])) /* raw losses above the smoothed are cut */
 			lo = fmin(lo, lf->smooth[i]), hi = fmax(hi, lf->smooth[i]);
+		if (isfinite(lf->loss[i]))
+			lo = fmin(lo, lf->loss[i]);
 	}
 	if (!(hi > lo)) /* one value, or none finite */
 		lo = isfinite(lo) ? lo - 1 : 0, hi = isfinite(hi) ? hi + 1 : 1;
