@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include "core/clock.h"
 #include "learn/finetune.h"
 #include "learn/train.h"
+#include "report/svg.h"
 #include "stream/recjson.h"
 #include "stream/stream.h"
 
@@ -31,7 +33,9 @@ static const char usage[] =
 	"       [--finetune] [--ft-epochs N] [--ft-lr R] [--ft-head-lr R] [--ft-decay F]\n"
 	"       [--ft-wd W] [--ft-smoothing E] [--finetune-to LAYER]\n"
 	"       [--init old.tlm] [--seed N] [--version-tag S] [--log FILE] [-q]\n"
-	"       [--max-bad N[%]] [--strict] [file ...]";
+	"       [--max-bad N[%]] [--strict] [file ...]\n"
+	"       tl-train --lr-find --hidden N [--lr-find-steps N] [--lr-find-start R]\n"
+	"       [--lr-find-end R] [--lr-find-plot FILE.svg] [MLP options] [file ...]";
 
 static const char help[] =
 	"Reads a whole stream of labelled embeddings (tl-embed output with split set by\n"
@@ -69,6 +73,12 @@ static const char help[] =
 	"      --seed N           the seed (0)\n"
 	"      --version-tag S    the model's version (default: UTC time and content hash)\n"
 	"      --log FILE         append a JSON line describing the run to FILE\n"
+	"      --lr-find          no model: sweep the MLP's rate exponentially, one batch\n"
+	"                         a rate, print rate and loss to stdout and suggest a --lr\n"
+	"                         (fastai's valley; LEARNING-RATE FINDER in tl-train(1))\n"
+	"      --lr-find-steps N  rates in the sweep (100); --lr-find-start R (1e-07),\n"
+	"                         --lr-find-end R (10) its ends\n"
+	"      --lr-find-plot F   the loss against the rate as an SVG chart in F\n"
 	"  -q, --quiet            only the summary on stderr\n"
 	"      --max-bad N[%]     exit 0 with up to N (or N%) bad records\n"
 	"      --strict           stop at the first bad record\n"
@@ -82,14 +92,37 @@ struct opts {
 	struct tl_bad bad;
 	const char *out, *init, *tag, *log;
 	int quiet;
+	int lrfind;            /* --lr-find: the sweep, no model */
+	struct tl_train_lrfind lf;
+	const char *lfplot;
 };
+
+/* --lr-find: what it does not go with */
+static void
+lrfind_opts(const struct opts *o)
+{
+	if (o->out)
+		tl_cli_usage_error(usage, "--lr-find writes no model: drop -o");
+	if (o->finetune)
+		tl_cli_usage_error(usage, "--lr-find: fine-tuning is not covered; it sweeps the MLP "
+		    "head's rate on pooled embeddings (--hidden N)");
+	if (o->t.head != TL_TLM_MLP)
+		tl_cli_usage_error(usage, "--lr-find: the linear head is fit by L-BFGS, which has no "
+		    "learning rate: add --hidden N for the MLP head");
+	if (o->log)
+		tl_cli_usage_error(usage,
+		    "--lr-find writes no model for --log to describe: drop --log");
+	if (!(o->lf.start < o->lf.end))
+		tl_cli_usage_error(usage, "--lr-find-start %g is not below --lr-find-end %g",
+		    o->lf.start, o->lf.end);
+}
 
 static void
 parse(int argc, char **argv, struct opts *o)
 {
 	enum { HIDDEN = 256, DROPOUT, EPOCHS, BATCH, LR, L2, SMOOTH, BALANCE, NORM, NOSTD, MAXIT,
 	       KEEP, SHRINK, NOOOD, INIT, SEED, TAG, LOG, MAXBAD, STRICT, FT, FTEP, FTLR, FTHLR,
-	       FTDECAY, FTWD, FTSMOOTH, FTTO, PARTW };
+	       FTDECAY, FTWD, FTSMOOTH, FTTO, PARTW, LRFIND, LFSTEPS, LFSTART, LFEND, LFPLOT };
 	static const struct option lo[] = {
 		{ "output", required_argument, NULL, 'o' }, { "hidden", required_argument, NULL, HIDDEN },
 		{ "dropout", required_argument, NULL, DROPOUT }, { "epochs", required_argument, NULL, EPOCHS },
@@ -108,13 +141,18 @@ parse(int argc, char **argv, struct opts *o)
 		{ "ft-decay", required_argument, NULL, FTDECAY }, { "ft-wd", required_argument, NULL, FTWD },
 		{ "ft-smoothing", required_argument, NULL, FTSMOOTH },
 		{ "finetune-to", required_argument, NULL, FTTO },
-		{ "part-weight", required_argument, NULL, PARTW }, { NULL, 0, NULL, 0 } };
+		{ "part-weight", required_argument, NULL, PARTW }, { "lr-find", no_argument, NULL, LRFIND },
+		{ "lr-find-steps", required_argument, NULL, LFSTEPS },
+		{ "lr-find-start", required_argument, NULL, LFSTART },
+		{ "lr-find-end", required_argument, NULL, LFEND },
+		{ "lr-find-plot", required_argument, NULL, LFPLOT }, { NULL, 0, NULL, 0 } };
 	int c;
 
 	memset(o, 0, sizeof *o);
 	tl_train_defaults(&o->t);
 	tl_ft_defaults(&o->ft);
 	tl_bad_init(&o->bad);
+	o->lf.start = 1e-7, o->lf.end = 10, o->lf.steps = 100; /* fastai's */
 	while ((c = getopt_long(argc, argv, "o:qhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
@@ -160,10 +198,24 @@ parse(int argc, char **argv, struct opts *o)
 		case FTTO: o->ft.to = optarg; break;
 		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
+		case LRFIND: o->lrfind = 1; break;
+		case LFSTEPS:
+			o->lf.steps = (int)tl_opt_int(usage, "--lr-find-steps", optarg, 2,
+			    TL_TRAIN_LRFIND_MAX);
+			break;
+		case LFSTART:
+			o->lf.start = tl_opt_double(usage, "--lr-find-start", optarg, 1e-12, 100);
+			break;
+		case LFEND: o->lf.end = tl_opt_double(usage, "--lr-find-end", optarg, 1e-12, 100); break;
+		case LFPLOT: o->lfplot = optarg; break;
 		default: tl_cli_opt(c, usage, help);
 		}
 	}
-	if (o->out == NULL)
+	if (o->lrfind)
+		lrfind_opts(o);
+	else if (o->lfplot || o->lf.steps != 100 || o->lf.start != 1e-7 || o->lf.end != 10)
+		tl_cli_usage_error(usage, "--lr-find-steps, -start, -end and -plot go with --lr-find");
+	if (o->out == NULL && !o->lrfind)
 		tl_cli_usage_error(usage, "no model file: give -o FILE");
 	o->ft.batch = o->t.batch;
 	if (o->finetune && o->t.head != TL_TLM_LINEAR)
@@ -207,6 +259,15 @@ check_outputs(const struct opts *o)
 	struct tl_err err;
 	FILE *f = NULL;
 
+	if (o->lrfind) { /* no model; the plot's file, if any */
+		if (o->lfplot && stat(o->lfplot, &st) == 0 && S_ISDIR(st.st_mode))
+			tl_die(TL_EXIT_USAGE, "--lr-find-plot %s: is a directory", o->lfplot);
+		if (o->lfplot && (a = tl_afile_open(o->lfplot, &err)) == NULL)
+			tl_die(TL_EXIT_USAGE, "--lr-find-plot %s", err.msg);
+		if (o->lfplot)
+			tl_afile_abort(a);
+		return NULL;
+	}
 	if (stat(o->out, &st) == 0 && S_ISDIR(st.st_mode))
 		tl_die(TL_EXIT_USAGE, "-o %s: is a directory", o->out);
 	if (stat(o->out, &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -394,6 +455,91 @@ summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_trai
 		tl_warn("OOD threshold %.4g keeps %.1f%% of val", p->ood_threshold, 100 * p->ood_kept);
 }
 
+/* The sweep's chart: the loss (raw, grey; smoothed, blue) against log10
+ * of the rate, the suggestion and the run's --lr marked; the y axis from
+ * the lowest loss to the highest smoothed one. */
+static void
+lrfind_plot(const struct opts *o, const struct tl_train_lrfind *lf)
+{
+	struct tl_svg_plot p = { .width = 640, .height = 400, .legend = 1,
+	                         .title = "learning-rate finder: MLP head, one batch per rate",
+	                         .xlabel = "learning rate (log10)", .ylabel = "training loss" };
+	static const char *const names[] = { "loss", "smoothed (EMA 0.98)", "suggested", "--lr" };
+	static const char *const colours[] = { "#bbbbbb", "#1f77b4", "#d62728", "#2ca02c" };
+	double *x = malloc((size_t)lf->n * sizeof *x + 1), lo = INFINITY, hi = -INFINITY;
+	double vx[2], vy[2];
+	struct tl_afile *a;
+	struct tl_err err;
+	char note[64];
+	FILE *f;
+
+	if (x == NULL)
+		tl_die(TL_EXIT_DATA, "out of memory");
+	for (int i = 0; i < lf->n; i++) {
+		x[i] = log10(lf->lr[i]);
+		if (isfinite(lf->smooth[i])) /* raw losses above the smoothed are cut */
+			lo = fmin(lo, lf->smooth[i]), hi = fmax(hi, lf->smooth[i]);
+		if (isfinite(lf->loss[i]))
+			lo = fmin(lo, lf->loss[i]);
+	}
+	if (!(hi > lo)) /* one value, or none finite */
+		lo = isfinite(lo) ? lo - 1 : 0, hi = isfinite(hi) ? hi + 1 : 1;
+	p.xmin = log10(lf->start), p.xmax = log10(lf->end);
+	p.ymin = lo - 0.05 * (hi - lo), p.ymax = hi + 0.05 * (hi - lo);
+	if ((a = tl_afile_open(o->lfplot, &err)) == NULL)
+		tl_die(TL_EXIT_DATA, "--lr-find-plot %s", err.msg);
+	f = tl_afile_fp(a);
+	tl_svg_begin(f, &p);
+	tl_svg_legend(f, &p, names, colours, 4);
+	{ /* the raw losses, clipped to the plot */
+		double *y = malloc((size_t)lf->n * sizeof *y + 1);
+		if (y == NULL)
+			tl_die(TL_EXIT_DATA, "out of memory");
+		for (int i = 0; i < lf->n; i++)
+			y[i] = isfinite(lf->loss[i]) ? fmin(fmax(lf->loss[i], p.ymin), p.ymax) : NAN;
+		tl_svg_line(f, &p, x, y, lf->n, colours[0], 0, 0);
+		free(y);
+	}
+	tl_svg_line(f, &p, x, lf->smooth, lf->n, colours[1], 0, 0);
+	vx[0] = vx[1] = log10(o->t.lr), vy[0] = p.ymin, vy[1] = p.ymax;
+	tl_svg_line(f, &p, vx, vy, 2, colours[3], 0, 1);
+	vx[0] = vx[1] = log10(lf->suggest);
+	tl_svg_line(f, &p, vx, vy, 2, colours[2], 0, 1);
+	tl_svg_line(f, &p, vx, &lf->smooth[lf->valley], 1, colours[2], 1, 0);
+	snprintf(note, sizeof note, "%.3g", lf->suggest);
+	tl_svg_note(f, &p, vx[0], lf->smooth[lf->valley], 14, note);
+	tl_svg_end(f);
+	if (tl_afile_commit(a, &err) < 0)
+		tl_die(TL_EXIT_DATA, "--lr-find-plot %s", err.msg);
+	free(x);
+}
+
+/* --lr-find: the sweep, its table on stdout, the suggestion on stderr. */
+static void
+lrfind(struct opts *o, const struct tl_trainset *ts)
+{
+	struct tl_train_lrfind *lf = &o->lf;
+	struct tl_err err;
+
+	if (tl_train_lrfind(&o->t, ts, lf, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	printf("lr\tloss\tsmoothed\n");
+	for (int i = 0; i < lf->n; i++)
+		printf("%.6e\t%.6f\t%.6f\n", lf->lr[i], lf->loss[i], lf->smooth[i]);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		tl_die(TL_EXIT_DATA, "stdout: write error");
+	if (o->lfplot)
+		lrfind_plot(o, lf);
+	tl_warn("learning-rate sweep: %d of %d rates, %.3g to %.3g%s", lf->n, lf->steps,
+	    lf->start, lf->lr[lf->n - 1], lf->stopped ?
+	    " (stopped: the smoothed loss passed 4 times its best)" : "");
+	tl_warn("suggested --lr %.3g (fastai's valley: half way down the longest descent of the "
+	    "smoothed loss); tl-train's --lr is %.3g%s", lf->suggest, o->t.lr,
+	    o->t.lr == 1e-3 ? " (the default)" : "");
+	if (o->lfplot)
+		tl_warn("wrote %s", o->lfplot);
+}
+
 /* Date (SOURCE_DATE_EPOCH or now), version tag, metadata; then the file
  * and the --log line. */
 static void
@@ -479,6 +625,9 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "--init %s: %s", o.init, err.msg);
 	parts_from_header(tl_reader_header(r), &o.t);
 	tail = o.finetune || is_maps(tl_reader_header(r)) || (init && init->tail.n > 0);
+	if (tail && o.lrfind)
+		tl_die(TL_EXIT_USAGE, "--lr-find: fine-tuning (maps from tl-embed --cut) is not covered; "
+		    "it sweeps the MLP head's rate on pooled embeddings (tl-embed -p avg)");
 	if (tail && o.t.head != TL_TLM_LINEAR)
 		tl_die(TL_EXIT_USAGE, "maps from tl-embed --cut fine-tune a linear head: drop --hidden, "
 		    "or give pooled embeddings");
@@ -494,6 +643,15 @@ main(int argc, char **argv)
 	read_all(r, ts, &o.bad);
 	if (tl_trainset_finish(ts, HOLDOUT, o.t.seed, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	if (o.lrfind) {
+		lrfind(&o, ts);
+		tl_warn("%lld read, %lld skipped", o.bad.seen, o.bad.bad);
+		tl_train_lrfind_free(&o.lf);
+		tl_reader_close(r);
+		tl_trainset_free(ts);
+		tl_tlm_free(init);
+		return tl_bad_status(&o.bad);
+	}
 	if (tail)
 		cost(&o, &plan, ts);
 	m = tail ? tl_ft_train(&o.t, &o.ft, ts, tl_reader_header(r), &rep, &frep, &err)

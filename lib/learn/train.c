@@ -269,6 +269,9 @@ static int
 fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_err *err)
 {
 	const struct tl_train_opts *o = f->o;
+	struct tl_train_lrfind *lf = o->lrfind;
+	double avg = 0, best_smooth = INFINITY;
+	int stop = 0;
 	int d = f->d, k = f->k, h = m->hidden, bs = o->batch;
 	size_t n = f->tr.n, np = (size_t)h * (size_t)d + (size_t)h + (size_t)k * (size_t)h + (size_t)k;
 	/* one block: adam m, v, best params, batch x, pre-activations, hidden, dz, dh */
@@ -315,16 +318,20 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 	memcpy(bestp, p, np * sizeof *p);
 	for (size_t i = 0; i < n; i++)
 		perm[i] = i;
-	for (int ep = 0; ep < o->epochs; ep++) {
+	for (int ep = 0; lf ? !stop && t < lf->steps : ep < o->epochs; ep++) {
 		double eloss = 0;
 		for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
 			size_t j = (size_t)(tl_rng_u64(&rng) % (i + 1)), tmp = perm[i];
 			perm[i] = perm[j], perm[j] = tmp;
 		}
-		for (size_t b0 = 0; b0 < n; b0 += (size_t)bs, t++) {
+		for (size_t b0 = 0; b0 < n && !stop; b0 += (size_t)bs, t++) {
 			int B = (int)(n - b0 < (size_t)bs ? n - b0 : (size_t)bs);
-			double wsum = 0, lr = tl_optim_one_cycle(o->lr, t, steps);
+			double wsum = 0, lr, bl;
 			float *gW1 = gw, *gb1 = gW1 + (size_t)h * d, *gW2 = gb1 + h, *gb2 = gW2 + (size_t)k * h;
+			if (lf && t >= lf->steps)
+				break;
+			lr = lf ? lf->start * pow(lf->end / lf->start, (double)t / (lf->steps - 1))
+			        : tl_optim_one_cycle(o->lr, t, steps);
 			for (int i = 0; i < B; i++) {
 				size_t r = perm[b0 + (size_t)i];
 				memcpy(xb + (size_t)i * d, f->tr.x + r * (size_t)d, (size_t)d * sizeof *xb);
@@ -347,7 +354,19 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 			for (int i = 0; i < B; i++)
 				for (int c = 0; c < k; c++)
 					dz[i * k + c] += m->b2[c];
-			eloss += wsum * tl_train_xent((size_t)B, k, dz, yb, wb, o->label_smoothing);
+			bl = tl_train_xent((size_t)B, k, dz, yb, wb, o->label_smoothing);
+			eloss += wsum * bl;
+			if (lf) { /* the batch's loss before this rate's step, smoothed */
+				avg = 0.98 * avg + 0.02 * bl;
+				lf->lr[t] = lr, lf->loss[t] = bl;
+				lf->smooth[t] = avg / (1 - pow(0.98, (double)(t + 1)));
+				lf->n = (int)t + 1;
+				best_smooth = lf->smooth[t] < best_smooth ? lf->smooth[t] : best_smooth;
+				if (!isfinite(lf->smooth[t]) || lf->smooth[t] > 4 * best_smooth) {
+					lf->stopped = stop = 1;
+					break;
+				}
+			}
 			/* gW2 [K,H] = dz^T . hid; dh [B,H] = dz . W2, masked like hid */
 			tl_nn_gemm(1, 0, k, h, B, dz, k, hid, h, gW2, h, mw);
 			tl_nn_gemm(0, 0, B, h, k, dz, k, m->w2, h, dh, h, mw);
@@ -367,7 +386,7 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 				tl_optim_adamw(&adamw, t + 1, lr, s % 2 == 0 ? wd : 0, seg[s + 1] - seg[s],
 				    p + seg[s], gw + seg[s], am + seg[s], av + seg[s]);
 		}
-		{
+		if (lf == NULL) {
 			struct tl_probq vm = { 0 };
 			if (f->va.n > 0)
 				eval(m, &f->va, z, work, 1, &vm);
@@ -381,8 +400,10 @@ fit_mlp(struct fit *f, struct tl_tlm *m, struct tl_train_report *rep, struct tl_
 				    eloss, vm.acc, vm.logloss);
 		}
 	}
-	memcpy(p, bestp, np * sizeof *p);
-	logf_(f, "best epoch %d (val log loss %.4f)", rep->iters, best_ll);
+	if (lf == NULL) {
+		memcpy(p, bestp, np * sizeof *p);
+		logf_(f, "best epoch %d (val log loss %.4f)", rep->iters, best_ll);
+	}
 	rc = 0;
 out:
 	free(blk), free(gw), free(z), free(work), free(perm), free(yb), free(mw);
@@ -542,6 +563,10 @@ tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
 		rep->l2 = o->l2;
 	else if ((o->head == TL_TLM_LINEAR ? fit_linear(&f, m, rep, err) : fit_mlp(&f, m, rep, err)) < 0)
 		goto out;
+	if (o->lrfind) { /* the sweep is all: no calibration nor OOD */
+		rc = 0;
+		goto out;
+	}
 	/* calibration on val: the logits at T = 1, then T */
 	eval(m, &f.tr, z, work, 1, &rep->train);
 	eval(m, &f.va, z, work, 1, &rep->val_raw);
@@ -576,6 +601,71 @@ out:
 		return NULL;
 	}
 	return m;
+}
+
+/* ---- the learning-rate finder ------------------------------------------ */
+
+int
+tl_train_valley(int n, const double *loss, int *lds)
+{
+	int skip = n / 10, m = n - skip, e = 0, s;
+	const double *l = loss + skip;
+
+	if (m < 1)
+		return 0;
+	for (int i = 0; i < m; i++) {
+		lds[i] = 1;
+		for (int j = 0; j < i; j++)
+			if (l[i] < l[j] && lds[i] < lds[j] + 1)
+				lds[i] = lds[j] + 1;
+		if (lds[i] > lds[e])
+			e = i;
+	}
+	s = e - lds[e]; /* fastai's: one before a contiguous descent's start */
+	s += (e - s) / 3 + (e - s) / 6;
+	return skip + (s > 0 ? s : 0);
+}
+
+int
+tl_train_lrfind(const struct tl_train_opts *o, const struct tl_trainset *ts,
+                struct tl_train_lrfind *lf, struct tl_err *err)
+{
+	struct tl_train_opts oo = *o;
+	struct tl_train_report rep;
+	struct tl_tlm *m;
+	int *work;
+
+	lf->lr = NULL, lf->n = 0, lf->stopped = 0, lf->valley = 0, lf->suggest = 0;
+	if (o->head != TL_TLM_MLP)
+		return tl_err_set(err, "the learning-rate finder needs the MLP head"), -1;
+	if (!(lf->start > 0) || !(lf->end > lf->start) || lf->steps < 2 ||
+	    lf->steps > TL_TRAIN_LRFIND_MAX)
+		return tl_err_set(err, "learning-rate sweep: want 0 < start < end and 2 to %d steps",
+		    TL_TRAIN_LRFIND_MAX), -1;
+	if ((lf->lr = malloc(3 * (size_t)lf->steps * sizeof *lf->lr)) == NULL)
+		return tl_err_set(err, "out of memory"), -1;
+	lf->loss = lf->lr + lf->steps, lf->smooth = lf->loss + lf->steps;
+	oo.lrfind = lf, oo.keep_head = 0, oo.ood = 0;
+	if ((m = tl_train(&oo, ts, &rep, err)) == NULL) {
+		tl_train_lrfind_free(lf);
+		return -1;
+	}
+	tl_tlm_free(m);
+	if ((work = malloc((size_t)lf->n * sizeof *work + 1)) == NULL) {
+		tl_train_lrfind_free(lf);
+		return tl_err_set(err, "out of memory"), -1;
+	}
+	lf->valley = tl_train_valley(lf->n, lf->smooth, work);
+	lf->suggest = lf->lr[lf->valley];
+	free(work);
+	return 0;
+}
+
+void
+tl_train_lrfind_free(struct tl_train_lrfind *lf)
+{
+	free(lf->lr);
+	lf->lr = lf->loss = lf->smooth = NULL;
 }
 
 /* ---- metadata ---------------------------------------------------------- */

@@ -59,6 +59,8 @@ struct tl_train_opts {
 	int keep_head;          /* with init: its head as it is, only the
 	                         * temperature and OOD statistics fitted */
 	int log_every;          /* iterations (linear) or epochs (MLP) between lines */
+	struct tl_train_lrfind *lrfind; /* MLP: a learning-rate sweep instead of
+	                         * the fit (tl_train_lrfind sets it) */
 	tl_train_log log;
 	void *log_ctx;
 };
@@ -85,6 +87,45 @@ struct tl_train_report {
  * err set. */
 struct tl_tlm *tl_train(const struct tl_train_opts *o, const struct tl_trainset *ts,
                         struct tl_train_report *rep, struct tl_err *err);
+
+/* The learning-rate finder (Smith 2017; fastai's lr_find): the MLP head
+ * as tl_train would fit it (same set, initialisation, shuffling, dropout,
+ * AdamW and weight decay), one minibatch step per rate, the rate going
+ * exponentially from start to end over steps steps (epochs repeat as the
+ * steps need them), rate i = start (end/start)^(i/(steps-1)).  Each step
+ * records the batch's loss before its update, raw and smoothed (an
+ * exponential moving average, beta 0.98, bias-corrected: fastai's); the
+ * sweep stops after the step whose smoothed loss exceeds 4 times the best
+ * so far, or is not finite.  The suggestion is fastai's "valley" (see
+ * tl_train_valley).  Caller sets 0 < start < end, 2 <= steps <=
+ * TL_TRAIN_LRFIND_MAX; the rest is output. */
+#define TL_TRAIN_LRFIND_MAX 10000
+struct tl_train_lrfind {
+	double start, end;
+	int steps;
+	/* ---- out */
+	int n;                      /* steps run (n <= steps) */
+	double *lr, *loss, *smooth; /* [n], owned: tl_train_lrfind_free */
+	int stopped;                /* 1: stopped early, the loss diverged */
+	int valley;                 /* index of the suggested rate */
+	double suggest;             /* lr[valley] */
+};
+
+/* Runs the sweep on ts (finished) with o (o->head must be TL_TLM_MLP); 0,
+ * or -1 with err set. */
+int tl_train_lrfind(const struct tl_train_opts *o, const struct tl_trainset *ts,
+                    struct tl_train_lrfind *lf, struct tl_err *err);
+void tl_train_lrfind_free(struct tl_train_lrfind *lf);
+
+/* fastai's "valley" (fastai 2.5 lr_find suggest_funcs) over loss [n],
+ * work [n]: the first tenth of the points is skipped (fastai's lr_find
+ * does); in the rest, the longest decreasing subsequence ends at e (the
+ * first such end) and is L long; s = e - L (fastai's: one before the start
+ * of a contiguous descent); the index returned is s + floor((e-s)/3) +
+ * floor((e-s)/6) (at least 0), past the first tenth: about half way down
+ * the longest descent, where the loss still falls fast, well before the
+ * minimum. */
+int tl_train_valley(int n, const double *loss, int *work);
 
 /* Shared with the fine-tuning (finetune.c): adds sum_i w_i (logsumexp(z_i)
  * - sum_c t_ic z_ic) over n rows of logits z [n,K] with targets t smoothed

@@ -6,7 +6,8 @@
  * --keep of fresh in-distribution points and rejects far ones, the holdout
  * is stratified and deterministic, the model file round-trips to identical
  * logits, bad files fail with exact messages, and training is deterministic
- * given the seed.  Fixtures are generated here from explicit RNG state.
+ * given the seed, and the learning-rate finder's valley picks half way down
+ * the longest descent.  Fixtures are generated here from explicit RNG state.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -520,6 +521,23 @@ test_ft_epochs(void)
 	T_OK("ft epochs: 3 as given", tl_ft_epochs(&o, 1225) == 3);
 }
 
+/* fastai's valley: half way down the longest descent, past the first tenth */
+static void
+test_valley(void)
+{
+	static const double down_up[20] = { 9, 9, 6, 6, 6, 5, 4, 3, 2, 1, 0.5, 1, 2, 3, 4, 5, 6, 7,
+	                                    8, 9 };
+	static const double up[10] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	int work[20];
+
+	/* past the 2 skipped: the descent 6 5 4 3 2 1 0.5 is 7 long and ends
+	 * at 8, so s = 1 and 1 + 7/3 + 7/6 = 4: index 6 of the whole */
+	T_EQ_INT("valley: half way down the descent", tl_train_valley(20, down_up, work), 6);
+	/* no descent: the first point past the skipped tenth */
+	T_EQ_INT("valley: rising only", tl_train_valley(10, up, work), 1);
+	T_EQ_INT("valley: one point", tl_train_valley(1, up, work), 0);
+}
+
 int
 main(void)
 {
@@ -530,6 +548,7 @@ main(void)
 	test_ood();
 	test_holdout();
 	test_ft_epochs();
+	test_valley();
 	test_mlp_and_files();
 	test_bad_files();
 	if (scratch_close(1) != 0)
