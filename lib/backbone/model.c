@@ -367,6 +367,7 @@ open_pixels(const char *spec, struct tl_model *m, struct tl_err *err)
 	}
 	m->format = TL_MODEL_PIXELS;
 	snprintf(m->name, sizeof m->name, TL_PIXELS ":%ld", n);
+	snprintf(m->path, sizeof m->path, "%s", m->name); /* what messages name */
 	snprintf(m->layer, sizeof m->layer, TL_PIXELS);
 	m->dim = (int)(n * n * 3);
 	m->prep.width = m->prep.height = m->prep.resize = (int)n;

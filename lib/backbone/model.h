@@ -57,7 +57,7 @@ enum tl_model_format {
 
 struct tl_model {
 	char name[128];           /* "mobilenetv2", or the file's base name */
-	char path[PATH_MAX];      /* model.json or the .onnx file */
+	char path[PATH_MAX];      /* model.json or the .onnx file (pixels: its name) */
 	char dir[PATH_MAX];       /* its directory */
 	enum tl_model_format format;
 	char sha256[65];          /* hex, of the model's files (see tl_model_open) */

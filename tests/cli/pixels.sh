@@ -57,3 +57,9 @@ for n in 3 129 x 8x ""; do
 	run "pixels: size '$n' refused" 2 "'$E' -m pixels:$n < /dev/null"
 	same "pixels: size '$n' message" "$(cat "$T/err")" "tl-embed: 'pixels:$n': want pixels:N, N from 4 to 128"
 done
+
+# nothing to fine-tune; another size is another backbone
+run "pixels: --finetune refused" 1 "'$BIN/tl-train' --finetune -o '$T/px/ft.tlm' '$T/px/e.tl'"
+same "pixels: --finetune message" "$(cat "$T/err")" "tl-train: backbone pixels:8 is raw pixels: no network to fine-tune"
+run "pixels: another size refused by the model" 2 "'$BIN/tl-classify' --backbone pixels:16 -m '$T/px/m.tlm' < '$T/px/shapes.tl' > /dev/null"
+has "pixels: another size message" "$T/err" "tl-classify: $T/px/m.tlm: backbone pixels:16: backbone differs (sha256, dims): the model wants embeddings of pixels:8 sha256 "
