@@ -484,7 +484,8 @@ tl_embedder_run(struct tl_embedder *e, struct tl_err *err)
 		if (e->p[k].nn == NULL) /* raw pixels: the input is the output */
 			memcpy(e->p[k].out, tl_feed_input(e->feed, k),
 			    (size_t)e->ran * e->p[k].per * sizeof *e->p[k].out);
-		else if (tl_nn_run(e->p[k].nn, tl_feed_input(e->feed, k), e->ran, e->p[k].out, err) < 0)
+		else if (tl_nn_run(e->p[k].nn, tl_feed_input(e->feed, k), e->ran, e->p[k].out,
+		    err) < 0)
 			return -1;
 	for (int i = 0; i < e->ran; i++) {
 		struct tl_rec *r = tl_feed_rec(e->feed, i);

@@ -345,7 +345,8 @@ read_sidecar(struct tl_model *m, json_t **sums, struct tl_err *err)
 int
 tl_model_is_pixels(const char *spec)
 {
-	return strcmp(spec, TL_PIXELS) == 0 || strncmp(spec, TL_PIXELS ":", strlen(TL_PIXELS) + 1) == 0;
+	return strcmp(spec, TL_PIXELS) == 0 ||
+	    strncmp(spec, TL_PIXELS ":", strlen(TL_PIXELS) + 1) == 0;
 }
 
 /* "pixels" or "pixels:N": the image itself, N x N x 3 in [0,1], shorter
@@ -362,7 +363,8 @@ open_pixels(const char *spec, struct tl_model *m, struct tl_err *err)
 	if (arg != NULL) {
 		errno = 0;
 		n = strtol(arg + 1, &end, 10);
-		if (arg[1] < '0' || arg[1] > '9' || *end != '\0' || errno != 0 || n < 4 || n > 128)
+		if (arg[1] < '0' || arg[1] > '9' || *end != '\0' || errno != 0 ||
+		    n < 4 || n > 128)
 			return tl_err_set(err, "'%s': want pixels:N, N from 4 to 128", spec);
 	}
 	m->format = TL_MODEL_PIXELS;

@@ -77,15 +77,17 @@ struct tl_model {
 /* 1 when spec names the raw-pixel baseline ("pixels", "pixels:...", valid or not). */
 int tl_model_is_pixels(const char *spec);
 
-/* Resolves spec (a name or a path, or the raw-pixel baseline) and reads the model's description and
- * identity: sha256 over the model's files in name order (model.json then its
- * shards; or the .onnx).  Does not load the network.  -1 with err naming what
- * was searched when nothing is found. */
+/* Resolves spec (a name or a path, or the raw-pixel baseline) and reads the
+ * model's description and identity: sha256 over the model's files in name
+ * order (model.json then its shards; or the .onnx).  Does not load the
+ * network.  -1 with err naming what was searched when nothing is found (or
+ * why a pixels:N is not one). */
 int tl_model_open(const char *spec, struct tl_model *m, struct tl_err *err);
 
 /* Loads the network, finished and cut at `layer` (NULL or "" = m->layer, or
  * the graph's output when that is empty too; a graph model, which has no
- * usable output of its own, falls back on m->ft_to).  Caller frees with tl_nn_free. */
+ * usable output of its own, falls back on m->ft_to).  NULL with err for
+ * pixels, which has none.  Caller frees with tl_nn_free. */
 struct tl_nn *tl_model_load(const struct tl_model *m, const char *layer,
                             const struct tl_nn_opts *opts, struct tl_err *err);
 
