@@ -25,7 +25,8 @@ static const char help[] =
     "Adds \"emb\" (a backbone's features) to every image record.\n\n"
     "  -m, --model NAME|PATH  backbone: a name in $TL_MODEL_PATH, the share dir or\n"
     "                         ./models, or a .onnx / model.json path; several\n"
-    "                         joined by '+' (" TL_DEFAULT_BACKBONE ")\n"
+    "                         joined by '+' (" TL_DEFAULT_BACKBONE "); pixels[:N]:\n"
+    "                         the image itself at N x N (32), the baseline\n"
     "  -l, --layer NAME       emit this layer's [H,W,C] map instead of the default\n"
     "      --cut              emit the map at the model's fine-tuning cut, for\n"
     "                         tl-train (fine-tuning) and its models (tl-model.json)\n"
@@ -108,6 +109,18 @@ parse(int argc, char **argv, struct tl_embed_opts *op, struct tl_bad *bad, int *
 			    "feature layer of its tl-model.json");
 		if (n > 1 && list)
 			tl_cli_usage_error(usage, "--list-layers: give one backbone");
+		for (int i = 0; i < n; i++) {
+			const char *what = o.cut ? "--cut" : o.layer ? "--layer" : list ?
+			    "--list-layers" : pool ? "--pool" : NULL;
+			if (!tl_model_is_pixels(parts[i]))
+				continue;
+			if (n > 1)
+				tl_cli_usage_error(usage, "--model: %s: raw pixels are a baseline of "
+				    "their own, not part of several backbones", parts[i]);
+			if (what)
+				tl_cli_usage_error(usage, "%s: %s is raw pixels, no network (no layers "
+				    "to cut, list or pool)", what, parts[i]);
+		}
 	}
 	o.pool = o.layer || o.cut ? TL_POOL_NONE : TL_POOL_AVG;
 	if (pool && tl_pool_parse(pool, &o.pool) < 0)

@@ -99,6 +99,27 @@ tl_embed_split(const char *spec, char parts[][256], struct tl_err *err)
 	}
 }
 
+/* The raw-pixel part: no network, its prepared input is its features
+ * ([N*N*3], pool none whatever o->pool says). */
+static int
+pixels_open(struct tl_embedder *e, struct part *p, const struct tl_embed_opts *o,
+            const char *layer, struct tl_err *err)
+{
+	if (o->cut)
+		return tl_err_set(err, "%s: raw pixels have no fine-tuning cut", p->model.name);
+	if (layer && *layer && strcmp(layer, TL_PIXELS) != 0)
+		return tl_err_set(err, "%s: raw pixels have no layer '%s'", p->model.name, layer);
+	snprintf(p->layer, sizeof p->layer, TL_PIXELS);
+	p->oc = p->model.prep.width * p->model.prep.height * 3;
+	p->oh = p->ow = 1;
+	p->per = p->dim = p->oc;
+	p->pool = TL_POOL_NONE;
+	p->out = malloc((size_t)e->batch * p->per * sizeof *p->out);
+	if (p->out == NULL)
+		return tl_err_set(err, "out of memory");
+	return 0;
+}
+
 /* Opens, adjusts and loads part i (spec) as the options say. */
 static int
 part_open(struct tl_embedder *e, int i, const char *spec, const struct tl_embed_opts *o,
@@ -119,6 +140,8 @@ part_open(struct tl_embedder *e, int i, const char *spec, const struct tl_embed_
 		p->model.prep.resize = p->model.prep.width * 8 / 7; /* 224 -> 256 */
 	if (scale && tl_prep_set_scale(&p->model.prep, scale) < 0)
 		return tl_err_set(err, "unknown scale '%s' (want [0,1], [-1,1], imagenet or [0,255])", scale);
+	if (p->model.format == TL_MODEL_PIXELS)
+		return pixels_open(e, p, o, layer, err);
 	tl_nn_opts_init(&no);
 	no.threads = o->threads;
 	if (o->cut && i == 0 && p->model.ft_from[0] == '\0')
@@ -180,6 +203,11 @@ tl_embedder_new(const struct tl_embed_opts *o, struct tl_err *err)
 			goto fail;
 		}
 		e->nparts = i + 1;
+		if (n > 1 && e->p[i].model.format == TL_MODEL_PIXELS) {
+			tl_err_set(err, "'%s': %s is a baseline of its own, not part of "
+			    "several backbones", o->model, e->p[i].model.name);
+			goto fail;
+		}
 		for (int j = 0; j < i; j++)
 			if (strcmp(e->p[j].model.sha256, e->p[i].model.sha256) == 0) {
 				tl_err_set(err, "'%s': backbone %s named twice", o->model,
@@ -453,7 +481,11 @@ tl_embedder_run(struct tl_embedder *e, struct tl_err *err)
 	if ((e->ran = tl_feed_wait(e->feed)) == 0)
 		return 0;
 	for (int k = 0; k < e->nparts; k++)
-		if (tl_nn_run(e->p[k].nn, tl_feed_input(e->feed, k), e->ran, e->p[k].out, err) < 0)
+		if (e->p[k].nn == NULL) /* raw pixels: the input is the output */
+			memcpy(e->p[k].out, tl_feed_input(e->feed, k),
+			    (size_t)e->ran * e->p[k].per * sizeof *e->p[k].out);
+		else if (tl_nn_run(e->p[k].nn, tl_feed_input(e->feed, k), e->ran, e->p[k].out,
+		    err) < 0)
 			return -1;
 	for (int i = 0; i < e->ran; i++) {
 		struct tl_rec *r = tl_feed_rec(e->feed, i);

@@ -14,6 +14,10 @@
  * (or a cut) the first backbone's map is "emb" and the others' pooled
  * features are "emb_frozen".  Every part uses its sidecar's feature layer.
  *
+ * The raw-pixel baseline (model.h TL_PIXELS) runs no network: its prepared
+ * input, [N,N,3] in [0,1], is copied into "emb" as a vector; it is the only
+ * backbone (never one of several), with no layer but "pixels" and pool none.
+ *
  * Ownership: tl_embedder_new returns an embedder the caller frees with
  * tl_embedder_free; the models and records it hands out are its own, valid
  * as each function says.

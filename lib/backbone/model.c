@@ -343,6 +343,45 @@ read_sidecar(struct tl_model *m, json_t **sums, struct tl_err *err)
 }
 
 int
+tl_model_is_pixels(const char *spec)
+{
+	return strcmp(spec, TL_PIXELS) == 0 ||
+	    strncmp(spec, TL_PIXELS ":", strlen(TL_PIXELS) + 1) == 0;
+}
+
+/* "pixels" or "pixels:N": the image itself, N x N x 3 in [0,1], shorter
+ * side to N then the centre crop; named "pixels:N", identified by the
+ * sha256 of that name. */
+static int
+open_pixels(const char *spec, struct tl_model *m, struct tl_err *err)
+{
+	const char *arg = strchr(spec, ':');
+	char *end;
+	long n = TL_PIXELS_SIZE;
+	gchar *hex;
+
+	if (arg != NULL) {
+		errno = 0;
+		n = strtol(arg + 1, &end, 10);
+		if (arg[1] < '0' || arg[1] > '9' || *end != '\0' || errno != 0 ||
+		    n < 4 || n > 128)
+			return tl_err_set(err, "'%s': want pixels:N, N from 4 to 128", spec);
+	}
+	m->format = TL_MODEL_PIXELS;
+	snprintf(m->name, sizeof m->name, TL_PIXELS ":%ld", n);
+	snprintf(m->path, sizeof m->path, "%s", m->name); /* what messages name */
+	snprintf(m->layer, sizeof m->layer, TL_PIXELS);
+	m->dim = (int)(n * n * 3);
+	m->prep.width = m->prep.height = m->prep.resize = (int)n;
+	m->prep.mode = TL_RESIZE_CROP;
+	tl_prep_set_scale(&m->prep, "[0,1]");
+	hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, m->name, -1);
+	snprintf(m->sha256, sizeof m->sha256, "%s", hex);
+	g_free(hex);
+	return 0;
+}
+
+int
 tl_model_open(const char *spec, struct tl_model *m, struct tl_err *err)
 {
 	const char *base;
@@ -351,6 +390,8 @@ tl_model_open(const char *spec, struct tl_model *m, struct tl_err *err)
 	int st;
 
 	memset(m, 0, sizeof *m);
+	if (tl_model_is_pixels(spec))
+		return open_pixels(spec, m, err);
 	if (resolve(m, spec, err) < 0)
 		return -1;
 	/* name: the directory's (for model.json / model.onnx) or the file's */
@@ -379,6 +420,8 @@ tl_model_load(const struct tl_model *m, const char *layer, const struct tl_nn_op
 
 	if (layer == NULL || *layer == '\0')
 		layer = m->layer;
+	if (m->format == TL_MODEL_PIXELS)
+		return tl_err_set(err, "%s: raw pixels, no network to load", m->name), NULL;
 	if (m->format == TL_MODEL_TFJS_GRAPH) {
 		/* only the cone of the cut is translated */
 		const char *to = *layer ? layer : m->ft_to;

@@ -16,6 +16,9 @@
  * defaults (shorter side to 256, centre crop 224, ImageNet mean/std) unless
  * the caller overrides them.
  *
+ * "pixels" / "pixels:N" is looked up before any directory: a model of that
+ * name on disk is shadowed.
+ *
  * Ownership: tl_model_open fills a struct tl_model the caller owns (no
  * pointers in it); tl_model_load returns a network the caller frees with
  * tl_nn_free.
@@ -41,11 +44,20 @@ enum tl_model_format {
 	TL_MODEL_KERAS,           /* TF.js layers model.json ("layers-model") */
 	TL_MODEL_ONNX,
 	TL_MODEL_TFJS_GRAPH,      /* TF.js graph model.json ("graph-model") */
+	TL_MODEL_PIXELS,          /* no network: the prepared image is the
+	                           * features (tl_model_is_pixels) */
 };
+
+/* The raw-pixel baseline: "pixels" or "pixels:N" (N from 4 to 128, default
+ * TL_PIXELS_SIZE) is no file but the image resized (shorter side to N, centre
+ * crop; or squashed) to N x N x 3, scaled to [0,1]: name "pixels:N", sha256
+ * that of the name, layer "pixels", no sidecar, nothing to fetch. */
+#define TL_PIXELS "pixels"
+#define TL_PIXELS_SIZE 32
 
 struct tl_model {
 	char name[128];           /* "mobilenetv2", or the file's base name */
-	char path[PATH_MAX];      /* model.json or the .onnx file */
+	char path[PATH_MAX];      /* model.json or the .onnx file (pixels: its name) */
 	char dir[PATH_MAX];       /* its directory */
 	enum tl_model_format format;
 	char sha256[65];          /* hex, of the model's files (see tl_model_open) */
@@ -62,15 +74,20 @@ struct tl_model {
 	int has_sidecar;          /* the preprocessing came from tl-model.json */
 };
 
-/* Resolves spec (a name or a path) and reads the model's description and
- * identity: sha256 over the model's files in name order (model.json then its
- * shards; or the .onnx).  Does not load the network.  -1 with err naming what
- * was searched when nothing is found. */
+/* 1 when spec names the raw-pixel baseline ("pixels", "pixels:...", valid or not). */
+int tl_model_is_pixels(const char *spec);
+
+/* Resolves spec (a name or a path, or the raw-pixel baseline) and reads the
+ * model's description and identity: sha256 over the model's files in name
+ * order (model.json then its shards; or the .onnx).  Does not load the
+ * network.  -1 with err naming what was searched when nothing is found (or
+ * why a pixels:N is not one). */
 int tl_model_open(const char *spec, struct tl_model *m, struct tl_err *err);
 
 /* Loads the network, finished and cut at `layer` (NULL or "" = m->layer, or
  * the graph's output when that is empty too; a graph model, which has no
- * usable output of its own, falls back on m->ft_to).  Caller frees with tl_nn_free. */
+ * usable output of its own, falls back on m->ft_to).  NULL with err for
+ * pixels, which has none.  Caller frees with tl_nn_free. */
 struct tl_nn *tl_model_load(const struct tl_model *m, const char *layer,
                             const struct tl_nn_opts *opts, struct tl_err *err);
 

@@ -85,6 +85,9 @@ open_tail(const char *name, const char *sha256, const char *from, const char *to
 	if (sha256 != NULL && strcmp(m.sha256, sha256) != 0)
 		return tl_err_set(err, "backbone %s: its files have sha256 %.12s, the embeddings "
 		    "were made by %.12s", name, m.sha256, sha256), NULL;
+	if (m.format == TL_MODEL_PIXELS)
+		return tl_err_set(err, "backbone %s is raw pixels: no network to fine-tune",
+		    m.name), NULL;
 	if (to == NULL || *to == '\0')
 		to = m.ft_to;
 	if (*to == '\0')
