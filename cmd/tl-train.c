@@ -262,10 +262,11 @@ check_outputs(const struct opts *o)
 	if (o->lrfind) { /* no model; the plot's file, if any */
 		if (o->lfplot && stat(o->lfplot, &st) == 0 && S_ISDIR(st.st_mode))
 			tl_die(TL_EXIT_USAGE, "--lr-find-plot %s: is a directory", o->lfplot);
-		if (o->lfplot && (a = tl_afile_open(o->lfplot, &err)) == NULL)
-			tl_die(TL_EXIT_USAGE, "--lr-find-plot %s", err.msg);
-		if (o->lfplot)
+		if (o->lfplot) { /* writable, before minutes of sweeping */
+			if ((a = tl_afile_open(o->lfplot, &err)) == NULL)
+				tl_die(TL_EXIT_USAGE, "--lr-find-plot %s", err.msg);
 			tl_afile_abort(a);
+		}
 		return NULL;
 	}
 	if (stat(o->out, &st) == 0 && S_ISDIR(st.st_mode))
