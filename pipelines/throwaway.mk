@@ -106,8 +106,13 @@ $(OUT)/review: $(OUT)/pool.tl $(OUT)/review.flags $(BIN)/tl-cat
 	@rm -rf $@ $@.conf $@.paths && mv $@.tmp $@
 
 # look-alike classes: the pool images taken for CLASS with LO <= conf <= HI
+# (CLASS checked before anything is made)
+ifneq ($(filter lookalike,$(MAKECMDGOALS)),)
+ifeq ($(strip $(CLASS)),)
+$(error lookalike: set CLASS)
+endif
+endif
 lookalike: $(OUT)/pool.tl
-	@test -n "$(CLASS)" || { echo "lookalike: set CLASS" >&2; exit 2; }
 	@tl-cat --pred "$(CLASS)" --min-conf $(LO) --max-conf $(HI) -f id,conf $<
 
 $(OUT)/%.flags: FORCE

@@ -82,6 +82,13 @@ same_file "throwaway: make lookalike is the one-liner" "$T/out" "$T/look"
 run "throwaway: lookalike needs CLASS" 2 "$D lookalike"
 has "throwaway: lookalike message" "$T/err" "lookalike: set CLASS"
 
+# the one-liners are the same in pipelines/README and README.md
+for l in "tl-cat --pred A --min-conf 0.5 --max-conf 0.9 -f id,conf throwaway/pool.tl" \
+	"find throwaway/review -type f -name '0.[0-4]*' -delete"; do
+	has "throwaway: pipelines/README: $l" "$top/pipelines/README" "$l"
+	has "throwaway: README.md: $l" "$top/README.md" "$(echo "$l" | cut -c1-40)"
+done
+
 # mass removal: the header's one-liner, then make leaves it alone
 line=$(sed -n 's/^#  *\(find throwaway\/review .*\)$/\1/p' "$MK")
 same "throwaway: the removal one-liner is in the header" "$line" "find throwaway/review -type f -name '0.[0-4]*' -delete"
