@@ -6,8 +6,9 @@
 # B C; every pool image is in review/PRED/ exactly once, named CONF-NAME with
 # its stream's pred and conf (printf %.2f); make again does nothing; the
 # look-alike and mass removal one-liners of the Makefile's header do what
-# they say; CLASS limits the review, redoing only it; a missing POOL is a
-# clear error.
+# they say; CLASS limits the review, redoing only it; an unreadable pool
+# image stops the run (INGEST_FLAGS='--max-bad 1' goes on); two ids with
+# the same file name are refused; a missing POOL is a clear error.
 if [ ! -f "$top/models/mobilenetv2/model.json" ]; then
 	fail "throwaway: models" "models/mobilenetv2 missing: run make model"
 	return 0 2>/dev/null || exit 0
@@ -114,6 +115,26 @@ same "throwaway: CLASS redoes the review only" "$(grep '^== ' "$T/out" | cut -d:
 (cd "$O/review" && find . -type f | sed 's|^\./||' | sort) > "$T/got"
 grep "^$cl/" "$T/want" > "$T/wcl"
 same_file "throwaway: CLASS=$cl: its candidates, all of them" "$T/got" "$T/wcl"
+
+# an unreadable pool image stops the run, leaving no file of the stage;
+# INGEST_FLAGS='--max-bad 1' goes on without it
+printf 'not a png' > "$T/P/broken.png"
+run "throwaway: a bad pool image" 2 "$D"
+has "throwaway: the bad image is named" "$T/err" "tl-ingest: $T/P/broken.png: not an image"
+same "throwaway: no pool.tl after the failure" "$(ls "$O" | grep -c '^pool\.tl')" 0
+run "throwaway: --max-bad 1" 0 "$D INGEST_FLAGS='--max-bad 1'"
+same "throwaway: --max-bad 1: the others reviewed" "$(find "$O/review" -type f | wc -l) $(find "$O/review" -name '*broken*' | wc -l)" \
+	"$NPOOL 0"
+rm "$T/P/broken.png"
+
+# two ids that give the same file name (a/b.png, a_b.png: the same image,
+# the same verdict) would lose one: refused, nothing of the stage left
+mkdir -p "$T/P/a"
+cp "$T/P/p3.png" "$T/P/a/b.png" && cp "$T/P/p3.png" "$T/P/a_b.png"
+run "throwaway: two ids, one file name" 2 "$D"
+has "throwaway: two ids, one file name: said" "$T/err" "$O/review: two ids give the same file name $("$C" -f id,pred "$O/pool.tl" | awk -F'\t' '$1 == "a_b.png" { print $2 }')/a_b.png: rename one"
+same "throwaway: nothing of the failed review left" "$(ls "$O" | grep '^review' | tr '\n' ' ')" "review review.flags "
+rm -r "$T/P/a" "$T/P/a_b.png"
 
 run "throwaway: missing POOL" 2 "$D POOL='$T/nosuch'"
 has "throwaway: missing POOL message" "$T/err" "$T/nosuch: no such directory (set POOL)"
