@@ -117,9 +117,19 @@ int64_t tl_tail_keep_bytes(const struct tl_tail *t, int n);
 /* After tl_tail_forward(keep != 0) of n maps: dout [n, out_dim] is dL/dout;
  * adds dL/dparam into every param's g (tl_tail_zero_grad clears them),
  * using the parameters' current w (leave them alone between the forward
- * and the backward).  No gradient for the input maps.  -1 with err when
+ * and the backward).  No gradient for the input maps (that is
+ * tl_tail_backward_in).  -1 with err when
  * out of memory or when no kept forward precedes it. */
 int tl_tail_backward(struct tl_tail *t, const float *dout, struct tl_err *err);
+
+/* The same, and also dL/d(input maps) for what a network looks at
+ * (Grad-CAM, saliency): din [n,H,W,C] (tl_tail_in_shape; overwritten)
+ * unless NULL.  dmap, unless NULL, is dL/d`to` itself [n,H,W,C]
+ * (tl_tail_out_shape; another pooling, or the input gradient of the tail
+ * after this one) and dout is then not read (may be NULL).  dL/dparam is
+ * added into the g's as by tl_tail_backward.  Errors as its. */
+int tl_tail_backward_in(struct tl_tail *t, const float *dout,
+    const float *dmap, float *din, struct tl_err *err);
 void tl_tail_zero_grad(struct tl_tail *t);
 
 #endif
