@@ -739,6 +739,15 @@ fail:
 	return NULL;
 }
 
+const char *
+tl_tail_graph_input(const struct tl_nn *nn)
+{
+	for (int i = 0; i < nn->nt; i++)
+		if (nn->t[i].kind == K_INPUT)
+			return nn->t[i].name;
+	return NULL;
+}
+
 void
 tl_tail_free(struct tl_tail *t)
 {

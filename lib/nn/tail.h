@@ -81,6 +81,11 @@ struct tl_tail *tl_tail_new(const struct tl_nn *nn, const char *from,
     const char *to, struct tl_err *err);
 void tl_tail_free(struct tl_tail *t); /* accepts NULL */
 
+/* The name of nn's (first) input, a cut from which the tail is the whole
+ * network up to `to` (saliency needs it); NULL when nn has none.  Owned
+ * by nn. */
+const char *tl_tail_graph_input(const struct tl_nn *nn);
+
 /* One input map's shape [H,W,C] and the output size (C of `to`). */
 void tl_tail_in_shape(const struct tl_tail *t, int64_t hwc[3]);
 int64_t tl_tail_out_dim(const struct tl_tail *t);
