@@ -428,6 +428,8 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 			fprintf(f, "confidence %.4f", r.conf);
 		if (!isnan(ev->losses[i].loss))
 			fprintf(f, "%sloss %.4f", isnan(r.conf) ? "" : " &middot; ", ev->losses[i].loss);
+		if (tl_shots_method(sh, ev->losses[i].rec))
+			fputs("<br>map: ", f), tl_xml_text(f, tl_shots_method(sh, ev->losses[i].rec), 0);
 		fputs("</figcaption></figure>\n", f);
 	}
 	fputs("</div>\n</section>\n", f);

@@ -26,6 +26,7 @@ struct shot {
 	size_t len;
 	unsigned char *cam;    /* [ch,cw] u8 or NULL */
 	int cw, ch;
+	char method[128];      /* "cam_method", or "cam" (with a cam) */
 };
 
 struct tl_shots {
@@ -137,9 +138,11 @@ copy_image(struct tl_rec *rec, struct shot *x)
 	}
 	if (tl_rec_get(rec, "cam") && tl_rec_tensor(rec, "cam", &t, &err) == 0 && t.dtype == TL_U8 &&
 	    t.ndim == 2 && t.shape[0] > 0 && t.shape[1] > 0 && t.shape[0] <= 4096 && t.shape[1] <= 4096) {
+		const char *m = tl_rec_str(rec, "cam_method");
 		x->ch = (int)t.shape[0], x->cw = (int)t.shape[1];
 		if ((x->cam = dup(t.data, t.count)) == NULL)
 			return shot_free(x), -1;
+		snprintf(x->method, sizeof x->method, "%s", m && *m ? m : "cam");
 	}
 	return 1;
 }
@@ -205,6 +208,14 @@ tl_shots_kept(const struct tl_shots *sh, size_t rec)
 	const struct shot *x = shot_of(sh, rec);
 
 	return x == NULL ? 0 : x->cam ? 2 : 1;
+}
+
+const char *
+tl_shots_method(const struct tl_shots *sh, size_t rec)
+{
+	const struct shot *x = shot_of(sh, rec);
+
+	return x && x->cam ? x->method : NULL;
 }
 
 int

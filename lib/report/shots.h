@@ -45,6 +45,11 @@ int tl_shots_thumb(const struct tl_shots *sh, size_t rec, int side, struct tl_im
  * image and its CAM. */
 int tl_shots_kept(const struct tl_shots *sh, size_t rec);
 
+/* How record rec's map was made, for the page to name it: its
+ * "cam_method" (tl-classify --explain: "cam", "gradcam LAYER", "saliency"),
+ * "cam" when it has none; NULL without a map.  Owned by sh. */
+const char *tl_shots_method(const struct tl_shots *sh, size_t rec);
+
 /* Overlays the CAM kept for record rec on im, its thumbnail, in place.  1
  * overlaid; 0 rec has no CAM (im unchanged). */
 int tl_shots_heat(const struct tl_shots *sh, size_t rec, struct tl_image *im);

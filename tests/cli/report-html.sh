@@ -115,6 +115,15 @@ same html-grid-cam "$(shots "$T/p/page.html")" '<div class="shots cam">
 7 with 1'
 has html-grid-css "$T/p/page.html" '.shots{display:grid;grid-template-columns:repeat(auto-fill,178px);gap:14px}.shots.cam{grid-template-columns:repeat(auto-fill,344px)}'
 has html-thumb-css "$T/p/page.html" '.thumb{display:flex;width:160px;height:160px;align-items:center;justify-content:center;'
+# the method of each map named under it: "cam" for a bare cam, else the
+# record's cam_method (tl-classify --explain)
+same html-map-named "$(grep -o '<br>map: [^<]*</figcaption>' "$T/p/page.html" | sort | uniq -c | sed 's/^ *//')" \
+    '3 <br>map: cam</figcaption>'
+$C --headers --full "$T/set.tl" | jq -c 'if .cam then .cam_method = "gradcam block_12_add" else . end' |
+	$C --from-json >"$T/gc.tl"
+run html-gradcam 0 "$R --ood-label other --html $T/p/gc.html $T/gc.tl"
+same html-map-named-gradcam "$(grep -o '<br>map: [^<]*</figcaption>' "$T/p/gc.html" | sort | uniq -c | sed 's/^ *//')" \
+    '3 <br>map: gradcam block_12_add</figcaption>'
 $C -b --strip cam "$T/set.tl" >"$T/nocam.tl"
 run html-nocam 0 "$R --ood-label other --html $T/p/nocam.html $T/nocam.tl"
 same html-grid-nocam "$(shots "$T/p/nocam.html")" '<div class="shots">
