@@ -66,15 +66,14 @@ tl_explain_free(struct tl_explain *e)
 	free(e);
 }
 
-/* A tail from `from` to `to` of nn, its failure said as the layer's. */
+/* A tail from `from` to `to` of nn, its failure prefixed "FROM -> TO". */
 static struct tl_tail *
-seg_new(const struct tl_nn *nn, const char *from, const char *to, const char *what,
-        struct tl_err *err)
+seg_new(const struct tl_nn *nn, const char *from, const char *to, struct tl_err *err)
 {
 	struct tl_tail *t = tl_tail_new(nn, from, to, err);
 
 	if (t == NULL)
-		tl_err_prefix(err, "%s", what);
+		tl_err_prefix(err, "%s -> %s", from, to);
 	return t;
 }
 
@@ -85,7 +84,6 @@ tl_explain_new_nn(const struct tl_nn *nn, const char *end, struct tl_tail *tuned
 	struct tl_explain *e = calloc(1, sizeof *e);
 	const char *in;
 	int64_t hwc[3], d[TL_NN_MAXRANK];
-	char what[700];
 
 	if (e == NULL) {
 		tl_err_set(err, "out of memory");
@@ -99,19 +97,23 @@ tl_explain_new_nn(const struct tl_nn *nn, const char *end, struct tl_tail *tuned
 	if (method == TL_EXPLAIN_SALIENCY || layer == NULL)
 		layer = method == TL_EXPLAIN_SALIENCY ? in : end;
 	snprintf(e->layer, sizeof e->layer, "%s", layer);
-	snprintf(what, sizeof what, "--layer %s", layer);
 	if (tl_nn_tensor_shape(nn, layer, d, err) < 0) {
-		tl_err_set(err, "--layer %s: no such layer up to %s (tl-embed --list-layers "
-		    "lists them)", layer, end);
+		if (tuned)
+			tl_err_set(err, "--layer %s: not between the input and %s, the fine-tuning "
+			    "cut (a fine-tuned model is explained through its tuned tail from there)",
+			    layer, end);
+		else
+			tl_err_set(err, "--layer %s: no such layer up to %s (tl-embed --list-layers "
+			    "lists them)", layer, end);
 		goto fail;
 	}
-	if (strcmp(layer, in) != 0 && (e->seg[0] = seg_new(nn, in, layer, what, err)) == NULL)
+	if (strcmp(layer, in) != 0 && (e->seg[0] = seg_new(nn, in, layer, err)) == NULL)
 		goto fail;
 	e->own[0] = 1;
 	e->nseg = 1;
 	if (strcmp(layer, end) != 0) {
-		if ((e->seg[1] = seg_new(nn, layer, end, what, err)) == NULL) {
-			if (strstr(err->msg, "does not depend"))
+		if ((e->seg[1] = seg_new(nn, layer, end, err)) == NULL) {
+			if (strstr(err->msg, "does not depend on"))
 				tl_err_set(err, "--layer %s: not between the input and %s%s", layer, end,
 				    tuned ? ", the fine-tuning cut (a fine-tuned model is explained "
 				    "through its tuned tail from there)" : ", the head's features");

@@ -310,12 +310,12 @@ errors(struct tl_nn *nn)
 	e = tl_explain_new_nn(mp, "f", NULL, "a", TL_EXPLAIN_GRADCAM, &err);
 	T_OK("explain: a MaxPool after the layer is refused", e == NULL);
 	T_EQ_STR("explain: MaxPool message names the node", err.msg,
-	    "--layer a: node 'pool' (MaxPool): not supported in a trainable tail");
+	    "a -> f: node 'pool' (MaxPool): not supported in a trainable tail");
 	tl_explain_free(e);
 	e = tl_explain_new_nn(mp, "f", NULL, NULL, TL_EXPLAIN_SALIENCY, &err);
 	T_OK("explain: saliency through a MaxPool is refused", e == NULL);
 	T_EQ_STR("explain: saliency MaxPool message", err.msg,
-	    "--layer x: node 'pool' (MaxPool): not supported in a trainable tail");
+	    "x -> f: node 'pool' (MaxPool): not supported in a trainable tail");
 	tl_explain_free(e);
 	tl_nn_free(mp);
 }
