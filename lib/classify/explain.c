@@ -96,6 +96,11 @@ tl_explain_new_nn(const struct tl_nn *nn, const char *end, struct tl_tail *tuned
 	}
 	if (method == TL_EXPLAIN_SALIENCY || layer == NULL)
 		layer = method == TL_EXPLAIN_SALIENCY ? in : end;
+	if (strlen(layer) >= sizeof e->layer) {
+		tl_err_set(err, "--layer: a name of %zu bytes (a layer's is shorter than %zu)",
+		    strlen(layer), sizeof e->layer);
+		goto fail;
+	}
 	snprintf(e->layer, sizeof e->layer, "%s", layer);
 	if (tl_nn_tensor_shape(nn, layer, d, err) < 0) {
 		if (tuned)
