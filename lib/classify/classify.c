@@ -20,6 +20,7 @@
 #include "classify/classify.h"
 #include "classify/explain.h"
 #include "core/afile.h"
+#include "core/quantile.h"
 #include "core/tensor.h"
 #include "data/image.h"
 #include "learn/finetune.h"
@@ -779,6 +780,24 @@ head_grad(const struct tl_tlm *m, int k, const float *x, float *hid, float *gx)
 	}
 }
 
+/* Saliency's few largest gradients would leave the rest of the picture
+ * dark: x clipped at its 99th percentile (before min-max scaling). */
+static void
+clip_p99(float *x, size_t n)
+{
+	double *v = malloc(n * sizeof *v), q;
+
+	if (v == NULL) /* unclipped: the map is still right, only darker */
+		return;
+	for (size_t i = 0; i < n; i++)
+		v[i] = x[i];
+	tl_quantile_sort(v, n);
+	q = tl_quantile(v, n, 0.99);
+	for (size_t i = 0; i < n; i++)
+		x[i] = x[i] > q ? (float)q : x[i];
+	free(v);
+}
+
 /* Record i's Grad-CAM, saliency map or activations into c->cams: its image
  * prepared again, through the explainer's chain, the best class's score
  * differentiated through the head (standardisation; normalisation as a
@@ -832,6 +851,8 @@ explain_one(struct tl_classifier *c, int i, struct tl_err *err)
 		c->gpool[j] *= c->gx[j] * (m->scale ? m->scale[j] : 1);
 	if (tl_explain_map(c->ex, c->gpool, c->prep.mul, c->camf, err) < 0)
 		return tl_err_prefix(err, "--explain");
+	if (c->o.explain == TL_EXPLAIN_SALIENCY)
+		clip_p99(c->camf, ghw);
 	tl_cam_to_u8(c->camf, (int)ghw, c->cams + (size_t)i * ghw);
 	return TL_OK;
 }

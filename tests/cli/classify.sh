@@ -315,6 +315,8 @@ same "classify: gradcam on block_5_add is 28x28" "$("$BIN/tl-cat" "$T/s5.tl" | j
 run "classify: --explain saliency" 0 "'$C' -m '$T/shapes.tlm' --explain saliency < '$T/s.tl' > '$T/ss.tl'"
 same "classify: saliency is 224x224" "$("$BIN/tl-cat" "$T/ss.tl" | jq -c '[.cam.shape, .cam_method]' | sort -u)" \
     '[[224,224],"saliency"]'
+same "classify: saliency clipped at its 99th percentile: 1% of it at 255" \
+    "$("$BIN/tl-cat" --full "$T/ss.tl" | jq -c '[.cam.data[] | select(. == 255)] | length >= 502' | sort -u)" true
 run "classify: --explain activations" 0 "'$C' -m '$T/shapes.tlm' --explain activations --cam-dir '$T/act' < '$T/s.tl' > '$T/sa.tl'"
 same "classify: activations: a grid PNG, no cam" \
     "$(vipsheader -f width "$T/act/circle_c1.png.png")x$(vipsheader -f height "$T/act/circle_c1.png.png") $("$BIN/tl-cat" "$T/sa.tl" | jq -c '[has("cam"), .cam_method]' | sort -u)" \
