@@ -755,31 +755,6 @@ cam_one(struct tl_classifier *c, int i, const float *map)
 	tl_cam_to_u8(c->camf, (int)hw, c->cams + (size_t)i * hw);
 }
 
-/* dlogit(k)/dx of the head's input x (standardised), into gx [D]; hid
- * [H] scratch (MLP). */
-static void
-head_grad(const struct tl_tlm *m, int k, const float *x, float *hid, float *gx)
-{
-	int d = m->dim, H = m->hidden;
-
-	if (m->head == TL_TLM_LINEAR) {
-		memcpy(gx, m->w1 + (size_t)k * d, (size_t)d * sizeof *gx);
-		return;
-	}
-	for (int h = 0; h < H; h++) { /* the ReLU's gate: W1 x + b1 > 0 */
-		double a = m->b1[h];
-		for (int j = 0; j < d; j++)
-			a += (double)m->w1[(size_t)h * d + j] * x[j];
-		hid[h] = a > 0 ? m->w2[(size_t)k * H + h] : 0;
-	}
-	for (int j = 0; j < d; j++) {
-		double g = 0;
-		for (int h = 0; h < H; h++)
-			g += (double)hid[h] * m->w1[(size_t)h * d + j];
-		gx[j] = (float)g;
-	}
-}
-
 /* Saliency's few largest gradients would leave the rest of the picture
  * dark: x clipped at its 99th percentile (before min-max scaling). */
 static void
@@ -845,7 +820,7 @@ explain_one(struct tl_classifier *c, int i, struct tl_err *err)
 	/* dscore/dpooled: through the head, the standardisation and the
 	 * normalisation's factor, the first backbone's features only */
 	tl_head_input(m, 1, c->emb + (size_t)i * d, c->gpool);
-	head_grad(m, best, c->gpool, c->hid, c->gx);
+	tl_head_logit_grad(m, best, c->gpool, c->hid, c->gx);
 	norm_gain(m, c->emb + (size_t)i * d, d, fd, c->gpool);
 	for (int j = 0; j < fd; j++)
 		c->gpool[j] *= c->gx[j] * (m->scale ? m->scale[j] : 1);
