@@ -174,7 +174,7 @@ open_explain(struct tl_classifier *c, struct tl_err *err)
 	else if (c->o.backbone)
 		name = c->o.backbone;
 	c->ex = tl_explain_new(name, *b->layer ? b->layer : NULL, c->tail ? m->tail.from : NULL,
-	    c->tail, c->o.layer, (enum tl_explain_method)c->o.explain, err);
+	    c->tail, c->o.layer, (enum tl_explain_method)c->o.explain, c->o.threads, err);
 	if (c->ex == NULL)
 		return tl_err_prefix(err, "%s: --explain %s", c->o.model, how);
 	tl_explain_grid(c->ex, &gh, &gw, &gc);

@@ -169,10 +169,12 @@ fail:
 
 struct tl_explain *
 tl_explain_new(const char *spec, const char *feat, const char *cut, struct tl_tail *tuned,
-               const char *layer, enum tl_explain_method method, struct tl_err *err)
+               const char *layer, enum tl_explain_method method, int threads,
+               struct tl_err *err)
 {
 	struct tl_explain *e;
 	struct tl_model m;
+	struct tl_nn_opts o;
 	struct tl_nn *nn;
 	const char *end = tuned ? cut : feat;
 	int64_t d[TL_NN_MAXRANK];
@@ -181,7 +183,10 @@ tl_explain_new(const char *spec, const char *feat, const char *cut, struct tl_ta
 		return NULL;
 	if (end == NULL || !*end)
 		end = m.layer;
-	if ((nn = tl_model_load(&m, end, NULL, err)) == NULL)
+	tl_nn_opts_init(&o);
+	if (threads > 0)
+		o.threads = threads;
+	if ((nn = tl_model_load(&m, end, &o, err)) == NULL)
 		return NULL;
 	/* the default: the sidecar's cut, when the graph has it before the
 	 * end; else the end */

@@ -45,10 +45,12 @@ struct tl_explain;
  * when there is none; ignored for saliency, which is the input's).  NULL
  * with err: the backbone cannot be loaded, the layer is not in the graph,
  * not between the input and feat (or cut), or a node between the input and
- * feat (cut) is not one a tail supports (the message names it). */
+ * feat (cut) is not one a tail supports (the message names it).  threads:
+ * the tails' (0: the engine's default). */
 struct tl_explain *tl_explain_new(const char *spec, const char *feat, const char *cut,
                                   struct tl_tail *tuned, const char *layer,
-                                  enum tl_explain_method method, struct tl_err *err);
+                                  enum tl_explain_method method, int threads,
+                                  struct tl_err *err);
 /* The same on a finished graph nn (not kept: it may be freed) whose head
  * reads the average of tensor `end` (or, with tuned, whose tuned tail
  * starts there); layer NULL: `end`. */
