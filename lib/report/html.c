@@ -400,8 +400,9 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 	if (ev->nloss == 0)
 		fputs("<p class=\"note\">None.</p>\n", f);
 	else
-		fprintf(f, "<p class=\"note\">The %d records %s, with the class activation map where the "
-		        "record carries one (red: where the evidence for the prediction was).</p>\n",
+		fprintf(f, "<p class=\"note\">The %d records %s, with the map of what the network "
+		        "looked at where the record carries one, its method named under it (red: where "
+		        "the evidence for the prediction was).</p>\n",
 		        ev->nloss, ev->n_prob ? "wrong with the largest loss, -ln p(label)" : "wrong with the highest confidence");
 	/* a grid of equal cells: one THUMB box per image, two with heat maps */
 	for (int i = 0; i < ev->nloss; i++) {

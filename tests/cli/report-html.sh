@@ -119,6 +119,7 @@ has html-thumb-css "$T/p/page.html" '.thumb{display:flex;width:160px;height:160p
 # record's cam_method (tl-classify --explain)
 same html-map-named "$(grep -o '<br>map: [^<]*</figcaption>' "$T/p/page.html" | sort | uniq -c | sed 's/^ *//')" \
     '3 <br>map: cam</figcaption>'
+has html-map-note "$T/p/page.html" "with the map of what the network looked at where the record carries one, its method named under it"
 $C --headers --full "$T/set.tl" | jq -c 'if .cam then .cam_method = "gradcam block_12_add" else . end' |
 	$C --from-json >"$T/gc.tl"
 run html-gradcam 0 "$R --ood-label other --html $T/p/gc.html $T/gc.tl"
