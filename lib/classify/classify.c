@@ -1148,6 +1148,13 @@ tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
 		memcpy(p, c->cams + (size_t)i * hw, hw);
 	} else
 		tl_rec_del(r, "cam");
+	if (c->o.explain == TL_EXPLAIN_ACTIVATIONS) {
+		uint64_t ashape[3] = { (uint64_t)c->act_n, (uint64_t)c->ch, (uint64_t)c->cw };
+		if ((p = tl_rec_set_tensor(r, "acts", TL_U8, 3, ashape)) == NULL)
+			return tl_err_set(err, "out of memory"), TL_NOMEM;
+		memcpy(p, c->cams + (size_t)i * ACT_K * hw, (size_t)c->act_n * hw);
+	} else
+		tl_rec_del(r, "acts");
 	if (*c->method ? tl_rec_set_str(r, "cam_method", c->method) < 0 :
 	    (tl_rec_del(r, "cam_method"), 0))
 		return tl_err_set(err, "out of memory"), TL_NOMEM;

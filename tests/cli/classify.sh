@@ -318,9 +318,9 @@ same "classify: saliency is 224x224" "$("$BIN/tl-cat" "$T/ss.tl" | jq -c '[.cam.
 same "classify: saliency clipped at its 99th percentile: 1% of it at 255" \
     "$("$BIN/tl-cat" --full "$T/ss.tl" | jq -c '[.cam.data[] | select(. == 255)] | length >= 502' | sort -u)" true
 run "classify: --explain activations" 0 "'$C' -m '$T/shapes.tlm' --explain activations --cam-dir '$T/act' < '$T/s.tl' > '$T/sa.tl'"
-same "classify: activations: a grid PNG, no cam" \
-    "$(vipsheader -f width "$T/act/circle_c1.png.png")x$(vipsheader -f height "$T/act/circle_c1.png.png") $("$BIN/tl-cat" "$T/sa.tl" | jq -c '[has("cam"), .cam_method]' | sort -u)" \
-    '896x896 [false,"activations block_12_add"]'
+same "classify: activations: a grid PNG, no cam, the 16 channels in acts" \
+    "$(vipsheader -f width "$T/act/circle_c1.png.png")x$(vipsheader -f height "$T/act/circle_c1.png.png") $("$BIN/tl-cat" "$T/sa.tl" | jq -c '[has("cam"), .acts.dtype, .acts.shape, .cam_method]' | sort -u)" \
+    '896x896 [false,"|u1",[16,14,14],"activations block_12_add"]'
 "$M" -H 4 "$T/cq.tl" "$T/shapes-mlp.tlm" || fail classify-mktlm "cannot make shapes-mlp.tlm"
 run "classify: --explain gradcam with an MLP head" 0 "'$C' -m '$T/shapes-mlp.tlm' --explain gradcam < '$T/s.tl' > '$T/sm.tl'"
 same "classify: MLP gradcam" "$("$BIN/tl-cat" "$T/sm.tl" | jq -c '.cam.shape' | sort -u)" '[14,14]'

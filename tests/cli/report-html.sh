@@ -125,6 +125,17 @@ $C --headers --full "$T/set.tl" | jq -c 'if .cam then .cam_method = "gradcam blo
 run html-gradcam 0 "$R --ood-label other --html $T/p/gc.html $T/gc.tl"
 same html-map-named-gradcam "$(grep -o '<br>map: [^<]*</figcaption>' "$T/p/gc.html" | sort | uniq -c | sed 's/^ *//')" \
     '3 <br>map: gradcam block_12_add</figcaption>'
+# a layer's channels (tl-classify --explain activations: acts, no cam) as
+# the second picture, named
+$C --headers --full "$T/set.tl" |
+	jq -c 'if .cam then del(.cam) | .acts = {"dtype":"|u1","shape":[2,2,2],"data":[0,255,0,255,255,0,255,0]} | .cam_method = "activations block_12_add" else . end' |
+	$C --from-json >"$T/acts.tl"
+run html-acts 0 "$R --ood-label other --html $T/p/acts.html $T/acts.tl"
+same html-acts-named "$(grep -o '<br>map: [^<]*</figcaption>' "$T/p/acts.html" | sort | uniq -c | sed 's/^ *//')" \
+    '3 <br>map: activations block_12_add</figcaption>'
+same html-acts-grid "$(shots "$T/p/acts.html")" '<div class="shots cam">
+3 with 2
+7 with 1'
 $C -b --strip cam "$T/set.tl" >"$T/nocam.tl"
 run html-nocam 0 "$R --ood-label other --html $T/p/nocam.html $T/nocam.tl"
 same html-grid-nocam "$(shots "$T/p/nocam.html")" '<div class="shots">
