@@ -63,7 +63,7 @@ test_members(void)
 	static const char *const name[] = { "./a/x.png", "../up.png", "/b//./c.JPG",
 	                                    "d/../e.png", ".git/f.png", "notes.txt", "g.png" };
 	static const size_t len[] = { 10000, 10, 20, 30, 40, 50, 0 };
-	struct tl_walk_opts o = { NULL, 8000, "LIMIT", 0 };
+	struct tl_walk_opts o = { .max_bytes = 8000, .max_name = "LIMIT" };
 	unsigned char *tar;
 	size_t n = make_archive(0, name, len, 7, &tar);
 	struct tl_walk *w = tl_walk_open_mem(tar, n, "t.tar", &o, NULL);
@@ -109,7 +109,7 @@ test_unsized(void)
 {
 	static const char *const name[] = { "big.png", "small.png" };
 	static const size_t len[] = { 30000, 5000 };
-	struct tl_walk_opts o = { "L", 20000, "LIMIT", 0 };
+	struct tl_walk_opts o = { .label = "L", .max_bytes = 20000, .max_name = "LIMIT" };
 	unsigned char *zip;
 	size_t n = make_archive(1, name, len, 2, &zip);
 	struct tl_walk *w = tl_walk_open_mem(zip, n, "z.zip", &o, NULL);
@@ -134,7 +134,7 @@ test_broken(void)
 {
 	static const char *const name[] = { "a.png" };
 	static const size_t len[] = { 3000 };
-	struct tl_walk_opts o = { NULL, 1 << 20, "LIMIT", 0 };
+	struct tl_walk_opts o = { .max_bytes = 1 << 20, .max_name = "LIMIT" };
 	unsigned char *tar;
 	size_t n = make_archive(0, name, len, 1, &tar);
 	struct tl_walk *w;
@@ -232,7 +232,8 @@ test_dir(void)
 {
 	char root[4200], path[4200];
 	const char *d = scratch_new("test_walk");
-	struct tl_walk_opts o = { NULL, 1 << 20, "LIMIT", 0 }, lo = { "L", 1 << 20, "LIMIT", 0 };
+	struct tl_walk_opts o = { .max_bytes = 1 << 20, .max_name = "LIMIT" };
+	struct tl_walk_opts lo = { .label = "L", .max_bytes = 1 << 20, .max_name = "LIMIT" };
 	struct tl_err err;
 
 	if (d == NULL) {
@@ -296,7 +297,7 @@ test_dir(void)
 
 	/* a file over the limit is refused from its size, before it is read */
 	{
-		struct tl_walk_opts small = { NULL, 10, "LIMIT", 0 };
+		struct tl_walk_opts small = { .max_bytes = 10, .max_name = "LIMIT" };
 		struct tl_walk *w = tl_walk_open(d, 0, &small, &err);
 		struct tl_item it;
 
@@ -321,7 +322,8 @@ test_list(void)
 {
 	char cwd[4096];
 	const char *d = scratch_new("test_walk");
-	struct tl_walk_opts o = { NULL, 1 << 20, "LIMIT", 0 }, lo = { "L", 1 << 20, "LIMIT", 0 };
+	struct tl_walk_opts o = { .max_bytes = 1 << 20, .max_name = "LIMIT" };
+	struct tl_walk_opts lo = { .label = "L", .max_bytes = 1 << 20, .max_name = "LIMIT" };
 	struct tl_err err;
 	static const struct want want[] = {
 		{ 1, "dog.png", "dog.png", "dog", "woof" },
@@ -360,9 +362,28 @@ test_list(void)
 	scratch_close(1);
 }
 
+/* tl_walk_shard's values are part of tl's output (tl-ingest --shard): fixed */
+static void
+test_shard(void)
+{
+	static const struct { const char *id; unsigned n, want; } c[] = {
+		{ "", 3, 0 }, { "", 1000, 203 }, { "a", 3, 1 }, { "a", 1000, 736 },
+		{ "ants/0013035.jpg", 3, 2 }, { "ants/0013035.jpg", 1000, 958 },
+		{ "bees/16838648_415acd9e3f.jpg", 1000, 942 }, { "square/s1.png", 3, 0 },
+		{ "square/s1.png", 1000, 992 }, { "square/s1.png", 1, 0 }, { "a", 0, 0 },
+	};
+	char name[96];
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		snprintf(name, sizeof name, "shard: '%s' of %u", c[i].id, c[i].n);
+		T_OK(name, tl_walk_shard(c[i].id, c[i].n) == c[i].want);
+	}
+}
+
 int
 main(void)
 {
+	test_shard();
 	test_members();
 	test_unsized();
 	test_broken();
