@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "classify/classify.h"
+#include "classify/export.h"
 #include "cli/cli.h"
 #include "data/image.h"
 #include "stream/prefetch.h"
@@ -21,7 +22,8 @@ static const char usage[] =
 	"tl-classify -m model.tlm [--min-conf p] [--ood-threshold x] [--no-reject]\n"
 	"       [--top k] [--cam] [--cam-dir dir] [--backbone name|path] [-b batch]\n"
 	"       [-j threads] [--decoders n] [--max-pixels n] [--max-bad n[%]] [--strict]\n"
-	"       [file ...]";
+	"       [file ...]\n"
+	"       tl-classify -m model.tlm --export-onnx out.onnx [--backbone name|path]";
 
 static const char help[] =
 	"Adds a trained model's verdict to every record: \"prob\" (<f4 [K], order of the\n"
@@ -37,6 +39,8 @@ static const char help[] =
 	"      --cam               add \"cam\": |u1 [h,w] class activation map of pred\n"
 	"      --cam-dir DIR       also write DIR/ID.png heat maps over the images\n"
 	"      --backbone NAME|PATH  where the model's backbone is (default: its name)\n"
+	"      --export-onnx FILE  write the model, backbone included, as one ONNX graph\n"
+	"                          (image in, \"prob\" out) and classify nothing\n"
 	"  -b, --batch N           records per batch (32)\n"
 	"  -j, --threads N         threads for the backbone (default $TL_THREADS)\n"
 	"      --decoders N        threads decoding images a batch ahead of the backbone\n"
@@ -47,11 +51,13 @@ static const char help[] =
 	"  -h, --help              this help\n"
 	"  -V, --version           the version\n";
 
+static const char *export_onnx; /* --export-onnx FILE */
+
 static void
 parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 {
 	enum { MINCONF = 256, OODTHR, NOREJECT, TOP, CAM, CAMDIR, BACKBONE, MAXPIX, MAXBAD,
-	       STRICT, DECODERS };
+	       STRICT, DECODERS, EXPORT };
 	static const struct option lo[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "min-conf", required_argument, NULL, MINCONF },
@@ -59,6 +65,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 		{ "no-reject", no_argument, NULL, NOREJECT }, { "top", required_argument, NULL, TOP },
 		{ "cam", no_argument, NULL, CAM }, { "cam-dir", required_argument, NULL, CAMDIR },
 		{ "backbone", required_argument, NULL, BACKBONE },
+		{ "export-onnx", required_argument, NULL, EXPORT },
 		{ "batch", required_argument, NULL, 'b' }, { "threads", required_argument, NULL, 'j' },
 		{ "decoders", required_argument, NULL, DECODERS },
 		{ "max-pixels", required_argument, NULL, MAXPIX },
@@ -85,6 +92,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 		case CAM: o->cam = 1; break;
 		case CAMDIR: o->cam_dir = optarg; o->cam = 1; break;
 		case BACKBONE: o->backbone = optarg; break;
+		case EXPORT: export_onnx = optarg; break;
 		case 'b': o->batch = (int)tl_opt_int(usage, "--batch", optarg, 1, 4096); break;
 		case 'j': o->threads = (int)tl_opt_int(usage, "--threads", optarg, 1, 256); break;
 		case DECODERS: o->decoders = (int)tl_opt_int(usage, "--decoders", optarg, 0, 64); break;
@@ -102,6 +110,28 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 	}
 	if (o->model == NULL)
 		tl_cli_usage_error(usage, "no model: give -m model.tlm");
+	if (export_onnx && optind < argc)
+		tl_cli_usage_error(usage, "--export-onnx reads no records: drop %s", argv[optind]);
+	if (export_onnx && (o->cam || o->top || o->min_conf > 0 || !isnan(o->ood_threshold) ||
+	    !o->reject))
+		tl_cli_usage_error(usage, "--export-onnx writes \"prob\" only: drop --cam, --cam-dir, "
+		    "--top, --min-conf, --ood-threshold and --no-reject");
+}
+
+/* --export-onnx: the model as ONNX, then exit. */
+static int
+export(const struct tl_classify_opts *o)
+{
+	struct tl_export_info info;
+	struct tl_err err;
+
+	if (tl_export_onnx(o->model, o->backbone, export_onnx, &info, &err) < 0)
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
+	tl_warn("wrote %s: input \"image\" float32 [N,%d,%d,3] (RGB 0..255, %s), "
+	    "output \"prob\" [N,%d]", export_onnx, info.height, info.width, info.resize,
+	    info.nclass);
+	tl_cli_close_stdout();
+	return 0;
 }
 
 /* Classifies the oldest batch and writes its verdicts; the records it ran. */
@@ -202,6 +232,8 @@ main(int argc, char **argv)
 
 	tl_cli_init(argv[0]);
 	parse(argc, argv, &o, &bad);
+	if (export_onnx)
+		return export(&o);
 	if ((c = tl_classifier_new(&o, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	if ((r = tl_reader_open(argv + optind, argc - optind, &err)) == NULL)
