@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "classify/export.h"
 #include "cli/cli.h"
 #include "core/afile.h"
 #include "core/clock.h"
@@ -33,6 +34,7 @@ static const char usage[] =
 	"       [--finetune] [--ft-epochs N] [--ft-lr R] [--ft-head-lr R] [--ft-decay F]\n"
 	"       [--ft-wd W] [--ft-smoothing E] [--finetune-to LAYER]\n"
 	"       [--init old.tlm] [--seed N] [--version-tag S] [--log FILE] [-q]\n"
+	"       [--export-onnx FILE.onnx]\n"
 	"       [--max-bad N[%]] [--strict] [file ...]\n"
 	"       tl-train --lr-find --hidden N [--lr-find-steps N] [--lr-find-start R]\n"
 	"       [--lr-find-end R] [--lr-find-plot FILE.svg] [MLP options] [file ...]";
@@ -73,6 +75,8 @@ static const char help[] =
 	"      --seed N           the seed (0)\n"
 	"      --version-tag S    the model's version (default: UTC time and content hash)\n"
 	"      --log FILE         append a JSON line describing the run to FILE\n"
+	"      --export-onnx F    also write the model, backbone included, as one ONNX\n"
+	"                         graph in F (tl-classify --export-onnx)\n"
 	"      --lr-find          no model: sweep the MLP's rate exponentially, one batch\n"
 	"                         a rate, print rate and loss to stdout and suggest a --lr\n"
 	"                         (fastai's valley; LEARNING-RATE FINDER in tl-train(1))\n"
@@ -95,6 +99,7 @@ struct opts {
 	int lrfind;            /* --lr-find: the sweep, no model */
 	struct tl_train_lrfind lf;
 	const char *lfplot;
+	const char *onnx;      /* --export-onnx */
 };
 
 /* --lr-find: what it does not go with */
@@ -112,6 +117,8 @@ lrfind_opts(const struct opts *o)
 	if (o->log)
 		tl_cli_usage_error(usage,
 		    "--lr-find writes no model for --log to describe: drop --log");
+	if (o->onnx)
+		tl_cli_usage_error(usage, "--lr-find writes no model to export: drop --export-onnx");
 	if (!(o->lf.start < o->lf.end))
 		tl_cli_usage_error(usage, "--lr-find-start %g is not below --lr-find-end %g",
 		    o->lf.start, o->lf.end);
@@ -122,7 +129,8 @@ parse(int argc, char **argv, struct opts *o)
 {
 	enum { HIDDEN = 256, DROPOUT, EPOCHS, BATCH, LR, L2, SMOOTH, BALANCE, NORM, NOSTD, MAXIT,
 	       KEEP, SHRINK, NOOOD, INIT, SEED, TAG, LOG, MAXBAD, STRICT, FT, FTEP, FTLR, FTHLR,
-	       FTDECAY, FTWD, FTSMOOTH, FTTO, PARTW, LRFIND, LFSTEPS, LFSTART, LFEND, LFPLOT };
+	       FTDECAY, FTWD, FTSMOOTH, FTTO, PARTW, LRFIND, LFSTEPS, LFSTART, LFEND, LFPLOT,
+	       ONNX };
 	static const struct option lo[] = {
 		{ "output", required_argument, NULL, 'o' }, { "hidden", required_argument, NULL, HIDDEN },
 		{ "dropout", required_argument, NULL, DROPOUT }, { "epochs", required_argument, NULL, EPOCHS },
@@ -142,6 +150,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "ft-smoothing", required_argument, NULL, FTSMOOTH },
 		{ "finetune-to", required_argument, NULL, FTTO },
 		{ "part-weight", required_argument, NULL, PARTW }, { "lr-find", no_argument, NULL, LRFIND },
+		{ "export-onnx", required_argument, NULL, ONNX },
 		{ "lr-find-steps", required_argument, NULL, LFSTEPS },
 		{ "lr-find-start", required_argument, NULL, LFSTART },
 		{ "lr-find-end", required_argument, NULL, LFEND },
@@ -208,6 +217,7 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case LFEND: o->lf.end = tl_opt_double(usage, "--lr-find-end", optarg, 1e-12, 100); break;
 		case LFPLOT: o->lfplot = optarg; break;
+		case ONNX: o->onnx = optarg; break;
 		default: tl_cli_opt(c, usage, help);
 		}
 	}
@@ -281,6 +291,12 @@ check_outputs(const struct opts *o)
 	} else {
 		tl_afile_abort(a);
 	}
+	if (o->onnx && stat(o->onnx, &st) == 0 && S_ISDIR(st.st_mode))
+		tl_die(TL_EXIT_USAGE, "--export-onnx %s: is a directory", o->onnx);
+	if (o->onnx && (a = tl_afile_open(o->onnx, &err)) == NULL)
+		tl_die(TL_EXIT_USAGE, "--export-onnx %s", err.msg);
+	if (o->onnx)
+		tl_afile_abort(a);
 	if (o->log && (f = fopen(o->log, "a")) == NULL)
 		tl_die(TL_EXIT_USAGE, "--log %s: %s", o->log, strerror(errno));
 	return f;
@@ -661,6 +677,13 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	summary(&o, ts, &rep, tail ? &frep : NULL);
 	finish(&o, m, ts, &rep, tail ? &frep : NULL, log);
+	if (o.onnx) { /* from the file just written: what tl-classify --export-onnx does */
+		struct tl_export_info info;
+		if (tl_export_onnx(o.out, NULL, o.onnx, &info, &err) < 0)
+			tl_die(TL_EXIT_DATA, "--export-onnx: %s", err.msg);
+		tl_warn("wrote %s: input \"image\" float32 [N,%d,%d,3] (RGB 0..255, %s), output "
+		    "\"prob\" [N,%d]", o.onnx, info.height, info.width, info.resize, info.nclass);
+	}
 	tl_warn("%lld read, %lld skipped", o.bad.seen, o.bad.bad);
 	tl_reader_close(r);
 	tl_trainset_free(ts);

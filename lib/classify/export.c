@@ -312,7 +312,7 @@ tl_export_onnx(const char *model, const char *backbone, const char *out,
 	struct tl_nn_onnxw *w = NULL;
 	struct tl_tlm *m;
 	int64_t in[4], od[2], dim = 0, total = 0;
-	int np, rc = -1;
+	int np, k, rc = -1;
 	char *cl = NULL;
 
 	memset(p, 0, sizeof p);
@@ -323,10 +323,10 @@ tl_export_onnx(const char *model, const char *backbone, const char *out,
 		tl_err_set(err, "%s: %d backbones", model, np);
 		goto out;
 	}
-	if (backbone != NULL && np > 1 && tl_embed_split(backbone, specs, err) != np) {
-		if (strchr(backbone, '+') || err->msg[0] == '\0')
-			tl_err_set(err, "%s: --backbone %s: the model has %d backbones", model,
-			    backbone, np);
+	if (backbone != NULL && np > 1 && (k = tl_embed_split(backbone, specs, err)) != np) {
+		if (k >= 0)
+			tl_err_set(err, "%s: --backbone %s names %d backbone%s, the model has %d "
+			    "(joined by '+')", model, backbone, k, k == 1 ? "" : "s", np);
 		goto out;
 	}
 	for (int i = 0; i < np; i++) {
