@@ -37,7 +37,8 @@ static const char usage[] =
 	"       [--export-onnx FILE.onnx]\n"
 	"       [--max-bad N[%]] [--strict] [file ...]\n"
 	"       tl-train --lr-find --hidden N [--lr-find-steps N] [--lr-find-start R]\n"
-	"       [--lr-find-end R] [--lr-find-plot FILE.svg] [MLP options] [file ...]";
+	"       [--lr-find-end R] [--lr-find-plot FILE.svg] [MLP options] [file ...]\n"
+	"       tl-train --lr-find [--finetune] [--lr-find-*] [fine-tuning options] [maps ...]";
 
 static const char help[] =
 	"Reads a whole stream of labelled embeddings (tl-embed output with split set by\n"
@@ -77,8 +78,10 @@ static const char help[] =
 	"      --log FILE         append a JSON line describing the run to FILE\n"
 	"      --export-onnx F    also write the model, backbone included, as one ONNX\n"
 	"                         graph in F (tl-classify --export-onnx)\n"
-	"      --lr-find          no model: sweep the MLP's rate exponentially, one batch\n"
-	"                         a rate, print rate and loss to stdout and suggest a --lr\n"
+	"      --lr-find          no model: sweep the MLP's rate (on maps from tl-embed\n"
+	"                         --cut: fine-tuning's --ft-lr, the head's in ratio)\n"
+	"                         exponentially, one batch a rate, print rate and loss\n"
+	"                         to stdout and suggest a --lr (--ft-lr)\n"
 	"                         (fastai's valley; LEARNING-RATE FINDER in tl-train(1))\n"
 	"      --lr-find-steps N  rates in the sweep (100); --lr-find-start R (1e-07),\n"
 	"                         --lr-find-end R (10) its ends\n"
@@ -97,6 +100,7 @@ struct opts {
 	const char *out, *init, *tag, *log;
 	int quiet;
 	int lrfind;            /* --lr-find: the sweep, no model */
+	int lrfind_ft;         /* ... of fine-tuning (maps) */
 	struct tl_train_lrfind lf;
 	const char *lfplot;
 	const char *onnx;      /* --export-onnx */
@@ -108,12 +112,6 @@ lrfind_opts(const struct opts *o)
 {
 	if (o->out)
 		tl_cli_usage_error(usage, "--lr-find writes no model: drop -o");
-	if (o->finetune)
-		tl_cli_usage_error(usage, "--lr-find: fine-tuning is not covered; it sweeps the MLP "
-		    "head's rate on pooled embeddings (--hidden N)");
-	if (o->t.head != TL_TLM_MLP)
-		tl_cli_usage_error(usage, "--lr-find: the linear head is fit by L-BFGS, which has no "
-		    "learning rate: add --hidden N for the MLP head");
 	if (o->log)
 		tl_cli_usage_error(usage,
 		    "--lr-find writes no model for --log to describe: drop --log");
@@ -479,9 +477,14 @@ static void
 lrfind_plot(const struct opts *o, const struct tl_train_lrfind *lf)
 {
 	struct tl_svg_plot p = { .width = 640, .height = 400, .legend = 1,
-	                         .title = "learning-rate finder: MLP head, one batch per rate",
-	                         .xlabel = "learning rate (log10)", .ylabel = "training loss" };
-	static const char *const names[] = { "loss", "smoothed (EMA 0.98)", "suggested", "--lr" };
+	                         .title = o->lrfind_ft ?
+	                             "learning-rate finder: fine-tuning, one batch per rate" :
+	                             "learning-rate finder: MLP head, one batch per rate",
+	                         .xlabel = o->lrfind_ft ?
+	                             "learning rate of the tail's last Conv (log10)" :
+	                             "learning rate (log10)", .ylabel = "training loss" };
+	const char *names[] = { "loss", "smoothed (EMA 0.98)", "suggested",
+	                        o->lrfind_ft ? "--ft-lr" : "--lr" };
 	static const char *const colours[] = { "#bbbbbb", "#1f77b4", "#d62728", "#2ca02c" };
 	double *x = malloc((size_t)lf->n * sizeof *x + 1), lo = INFINITY, hi = -INFINITY;
 	double vx[2], vy[2];
@@ -518,7 +521,7 @@ lrfind_plot(const struct opts *o, const struct tl_train_lrfind *lf)
 		free(y);
 	}
 	tl_svg_line(f, &p, x, lf->smooth, lf->n, colours[1], 0, 0);
-	vx[0] = vx[1] = log10(o->t.lr), vy[0] = p.ymin, vy[1] = p.ymax;
+	vx[0] = vx[1] = log10(o->lrfind_ft ? o->ft.lr : o->t.lr), vy[0] = p.ymin, vy[1] = p.ymax;
 	tl_svg_line(f, &p, vx, vy, 2, colours[3], 0, 1);
 	vx[0] = vx[1] = log10(lf->suggest);
 	tl_svg_line(f, &p, vx, vy, 2, colours[2], 0, 1);
@@ -533,12 +536,13 @@ lrfind_plot(const struct opts *o, const struct tl_train_lrfind *lf)
 
 /* --lr-find: the sweep, its table on stdout, the suggestion on stderr. */
 static void
-lrfind(struct opts *o, const struct tl_trainset *ts)
+lrfind(struct opts *o, const struct tl_trainset *ts, const struct tl_rec *hdr)
 {
 	struct tl_train_lrfind *lf = &o->lf;
 	struct tl_err err;
 
-	if (tl_train_lrfind(&o->t, ts, lf, &err) < 0)
+	if ((o->lrfind_ft ? tl_ft_lrfind(&o->t, &o->ft, ts, hdr, lf, &err) :
+	    tl_train_lrfind(&o->t, ts, lf, &err)) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	printf("lr\tloss\tsmoothed\n");
 	for (int i = 0; i < lf->n; i++)
@@ -550,9 +554,16 @@ lrfind(struct opts *o, const struct tl_trainset *ts)
 	tl_warn("learning-rate sweep: %d of %d rates, %.3g to %.3g%s", lf->n, lf->steps,
 	    lf->start, lf->lr[lf->n - 1], lf->stopped ?
 	    " (stopped: the smoothed loss passed 4 times its best)" : "");
-	tl_warn("suggested --lr %.3g (fastai's valley: half way down the longest descent of the "
-	    "smoothed loss); tl-train's --lr is %.3g%s", lf->suggest, o->t.lr,
-	    o->t.lr == 1e-3 ? " (the default)" : "");
+	if (o->lrfind_ft)
+		tl_warn("suggested --ft-lr %.3g --ft-head-lr %.3g (fastai's valley: half way down the "
+		    "longest descent of the smoothed loss; the head's rate keeps its ratio %.3g to the "
+		    "tail's); tl-train's --ft-lr is %.3g%s", lf->suggest,
+		    lf->suggest * o->ft.head_lr / o->ft.lr, o->ft.head_lr / o->ft.lr, o->ft.lr,
+		    o->ft.lr == 1e-3 ? " (the default)" : "");
+	else
+		tl_warn("suggested --lr %.3g (fastai's valley: half way down the longest descent of "
+		    "the smoothed loss); tl-train's --lr is %.3g%s", lf->suggest, o->t.lr,
+		    o->t.lr == 1e-3 ? " (the default)" : "");
 	if (o->lfplot)
 		tl_warn("wrote %s", o->lfplot);
 }
@@ -642,9 +653,14 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "--init %s: %s", o.init, err.msg);
 	parts_from_header(tl_reader_header(r), &o.t);
 	tail = o.finetune || is_maps(tl_reader_header(r)) || (init && init->tail.n > 0);
-	if (tail && o.lrfind)
-		tl_die(TL_EXIT_USAGE, "--lr-find: fine-tuning (maps from tl-embed --cut) is not covered; "
-		    "it sweeps the MLP head's rate on pooled embeddings (tl-embed -p avg)");
+	if (tail && o.lrfind && o.t.head != TL_TLM_LINEAR)
+		tl_die(TL_EXIT_USAGE, "--lr-find on maps sweeps fine-tuning's rate, which trains a "
+		    "linear head: drop --hidden, or give pooled embeddings (tl-embed -p avg)");
+	if (!tail && o.lrfind && o.t.head != TL_TLM_MLP)
+		tl_die(TL_EXIT_USAGE, "--lr-find: the linear head is fit by L-BFGS, which has no "
+		    "learning rate: add --hidden N for the MLP head, or give maps from tl-embed --cut "
+		    "to sweep fine-tuning's");
+	o.lrfind_ft = tail;
 	if (tail && o.t.head != TL_TLM_LINEAR)
 		tl_die(TL_EXIT_USAGE, "maps from tl-embed --cut fine-tune a linear head: drop --hidden, "
 		    "or give pooled embeddings");
@@ -661,7 +677,15 @@ main(int argc, char **argv)
 	if (tl_trainset_finish(ts, HOLDOUT, o.t.seed, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	if (o.lrfind) {
-		lrfind(&o, ts);
+		if (tail && !o.quiet) {
+			char a[16], b[16];
+			tl_warn("learning-rate sweep of fine-tuning %s -> %s: %d Convs, %lld parameters, "
+			    "%s multiply-adds per map; at most %d steps of %d maps: about %s "
+			    "multiply-adds", plan.from, plan.to, plan.convs, plan.params,
+			    human((double)plan.macs, a, sizeof a), o.lf.steps, o.t.batch,
+			    human(3.0 * (double)plan.macs * o.lf.steps * o.t.batch, b, sizeof b));
+		}
+		lrfind(&o, ts, tl_reader_header(r));
 		tl_warn("%lld read, %lld skipped", o.bad.seen, o.bad.bad);
 		tl_train_lrfind_free(&o.lf);
 		tl_reader_close(r);
