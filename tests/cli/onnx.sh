@@ -7,8 +7,9 @@
 # test images prepared as the graph says (tests/cli/tlcrop.c), to the
 # probabilities tl-classify gives within 1e-4 (skipped, saying so, without
 # onnxruntime-node: bench/embed/peers' npm install, or TL_NODE_MODULES);
-# the tuned tail's weights are the model's; and what cannot be exported is
-# refused with exact messages.
+# the tuned tail's weights are the model's; and what cannot be exported
+# (backbones of two input sizes, a backbone not the model's) or does not go
+# with it is refused with exact messages.
 if [ ! -f "$top/models/mobilenetv2/model.json" ] || [ ! -f "$top/models/centernet/model.json" ]; then
 	fail "onnx: models" "models/ missing: run make model"
 	return 0 2>/dev/null || exit 0
@@ -125,3 +126,13 @@ test ! -e "$O/y.tlm" && pass "onnx: refused before training" || fail "onnx: refu
 run "onnx: tl-train --lr-find --export-onnx" 2 "'$BIN/tl-train' --lr-find --hidden 4 --export-onnx '$O/x.onnx' '$O/emb.tl'"
 same "onnx: tl-train --lr-find --export-onnx message" "$(head -1 "$T/err")" \
     "tl-train: --lr-find writes no model to export: drop --export-onnx"
+# one image input for backbones that crop alike only: inceptionv3 takes 299x299
+if [ -f "$top/models/inceptionv3/model.json" ]; then
+	"$BIN/tl-cat" -b -n 12 "$O/split.tl" | "$BIN/tl-embed" -m mobilenetv2+inceptionv3 2>/dev/null |
+	    "$BIN/tl-train" -q -o "$O/inc.tlm" 2>/dev/null
+	run "onnx: backbones of two input sizes" 2 "'$BIN/tl-classify' -m '$O/inc.tlm' --export-onnx '$O/inc.onnx'"
+	same "onnx: backbones of two input sizes message" "$(cat "$T/err")" \
+	    "tl-classify: $O/inc.tlm: backbones mobilenetv2 and inceptionv3 prepare images differently (224x224, 299x299): one image input cannot serve both"
+else
+	skip "onnx: backbones of two input sizes" "models/inceptionv3 missing: run make model"
+fi
