@@ -51,10 +51,9 @@ static const char help[] =
 	"  -h, --help              this help\n"
 	"  -V, --version           the version\n";
 
-static const char *export_onnx; /* --export-onnx FILE */
-
+/* Options into o and bad; --export-onnx's file into *onnx (NULL: none). */
 static void
-parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
+parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad, const char **onnx)
 {
 	enum { MINCONF = 256, OODTHR, NOREJECT, TOP, CAM, CAMDIR, BACKBONE, MAXPIX, MAXBAD,
 	       STRICT, DECODERS, EXPORT };
@@ -75,6 +74,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 	const char *env = getenv("TL_THREADS");
 	int c;
 
+	*onnx = NULL;
 	*o = (struct tl_classify_opts){ .ood_threshold = NAN, .reject = 1, .batch = 32,
 	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT, .decoders = -1 };
 	tl_bad_init(bad);
@@ -92,7 +92,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 		case CAM: o->cam = 1; break;
 		case CAMDIR: o->cam_dir = optarg; o->cam = 1; break;
 		case BACKBONE: o->backbone = optarg; break;
-		case EXPORT: export_onnx = optarg; break;
+		case EXPORT: *onnx = optarg; break;
 		case 'b': o->batch = (int)tl_opt_int(usage, "--batch", optarg, 1, 4096); break;
 		case 'j': o->threads = (int)tl_opt_int(usage, "--threads", optarg, 1, 256); break;
 		case DECODERS: o->decoders = (int)tl_opt_int(usage, "--decoders", optarg, 0, 64); break;
@@ -110,9 +110,9 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 	}
 	if (o->model == NULL)
 		tl_cli_usage_error(usage, "no model: give -m model.tlm");
-	if (export_onnx && optind < argc)
+	if (*onnx && optind < argc)
 		tl_cli_usage_error(usage, "--export-onnx reads no records: drop %s", argv[optind]);
-	if (export_onnx && (o->cam || o->top || o->min_conf > 0 || !isnan(o->ood_threshold) ||
+	if (*onnx && (o->cam || o->top || o->min_conf > 0 || !isnan(o->ood_threshold) ||
 	    !o->reject))
 		tl_cli_usage_error(usage, "--export-onnx writes \"prob\" only: drop --cam, --cam-dir, "
 		    "--top, --min-conf, --ood-threshold and --no-reject");
@@ -120,15 +120,15 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 
 /* --export-onnx: the model as ONNX, then exit. */
 static int
-export(const struct tl_classify_opts *o)
+export(const struct tl_classify_opts *o, const char *onnx)
 {
 	struct tl_export_info info;
 	struct tl_err err;
 
-	if (tl_export_onnx(o->model, o->backbone, export_onnx, &info, &err) < 0)
+	if (tl_export_onnx(o->model, o->backbone, onnx, &info, &err) < 0)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	tl_warn("wrote %s: input \"image\" float32 [N,%d,%d,3] (RGB 0..255, %s), "
-	    "output \"prob\" [N,%d]", export_onnx, info.height, info.width, info.resize,
+	    "output \"prob\" [N,%d]", onnx, info.height, info.width, info.resize,
 	    info.nclass);
 	tl_cli_close_stdout();
 	return 0;
@@ -221,6 +221,7 @@ int
 main(int argc, char **argv)
 {
 	struct tl_classify_opts o;
+	const char *onnx;
 	struct tl_classifier *c;
 	struct tl_bad bad;
 	struct tl_rec *h;
@@ -231,9 +232,9 @@ main(int argc, char **argv)
 	int st;
 
 	tl_cli_init(argv[0]);
-	parse(argc, argv, &o, &bad);
-	if (export_onnx)
-		return export(&o);
+	parse(argc, argv, &o, &bad, &onnx);
+	if (onnx)
+		return export(&o, onnx);
 	if ((c = tl_classifier_new(&o, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	if ((r = tl_reader_open(argv + optind, argc - optind, &err)) == NULL)
