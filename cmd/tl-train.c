@@ -38,7 +38,8 @@ static const char usage[] =
 	"       [--max-bad N[%]] [--strict] [file ...]\n"
 	"       tl-train --lr-find --hidden N [--lr-find-steps N] [--lr-find-start R]\n"
 	"       [--lr-find-end R] [--lr-find-plot FILE.svg] [MLP options] [file ...]\n"
-	"       tl-train --lr-find [--finetune] [--lr-find-*] [fine-tuning options] [maps ...]";
+	"       tl-train --lr-find [--finetune] [--lr-find-steps N] [--lr-find-start R]\n"
+	"       [--lr-find-end R] [--lr-find-plot FILE.svg] [fine-tuning options] [maps ...]";
 
 static const char help[] =
 	"Reads a whole stream of labelled embeddings (tl-embed output with split set by\n"
