@@ -76,6 +76,14 @@ open_part(struct part *p, const struct tl_tlm *m, int first, const char *model,
 		return tl_err_prefix(err, "%s: the model's backbone", model);
 	if ((rank = tl_nn_input_shape(p->nn, d, err)) < 0)
 		return -1;
+	/* the size a graph fixes, as tl-embed takes it when no sidecar says */
+	if (rank == 4 && !p->bm.has_sidecar && d[2] > 0 && d[3] > 0 && d[2] <= 4096 &&
+	    d[3] <= 4096 && (d[2] != p->bm.prep.height || d[3] != p->bm.prep.width)) {
+		p->bm.prep.height = (int)d[2];
+		p->bm.prep.width = (int)d[3];
+		p->bm.prep.resize = (p->bm.prep.width > p->bm.prep.height ? p->bm.prep.width :
+		    p->bm.prep.height) * 8 / 7;
+	}
 	if (rank != 4 || d[1] != 3 || (d[2] > 0 && d[2] != p->bm.prep.height) ||
 	    (d[3] > 0 && d[3] != p->bm.prep.width))
 		return tl_err_set(err, "%s: the network's input is not [N,3,%d,%d] images",

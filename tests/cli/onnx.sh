@@ -2,7 +2,8 @@
 # letters (tools/demo-data.py, 8 of each of A B C E H): a frozen linear head on
 # the default backbones (centernet+mobilenetv2), a fine-tuned model (mobilenetv2
 # --cut, its tail tuned: the kept epoch is not 0), an MLP head and the raw-pixel
-# baseline each become one ONNX graph that python3's onnx checker accepts
+# baseline, and a head on an ONNX backbone without a sidecar (tests/nn/tiny.onnx,
+# whose graph fixes 32x32) each become one ONNX graph that python3's onnx checker accepts
 # (when python3-onnx is installed) and that onnxruntime-node runs, on the
 # test images prepared as the graph says (tests/cli/tlcrop.c), to the
 # probabilities tl-classify gives within 1e-4 (skipped, saying so, without
@@ -24,6 +25,8 @@ $PY "$top/tools/demo-data.py" -n 8 "$O/letters" > /dev/null 2>&1
 "$BIN/tl-embed" < "$O/split.tl" > "$O/emb.tl" 2>/dev/null
 "$BIN/tl-embed" -m mobilenetv2 --cut < "$O/split.tl" > "$O/cut.tl" 2>/dev/null
 "$BIN/tl-embed" -m pixels < "$O/split.tl" > "$O/pix.tl" 2>/dev/null
+mkdir -p "$O/models" && cp "$top/tests/nn/tiny.onnx" "$O/models/"
+TL_MODEL_PATH=$O/models "$BIN/tl-embed" -m tiny -l feat -p avg < "$O/split.tl" > "$O/tiny.tl" 2>/dev/null
 export SOURCE_DATE_EPOCH=1700000000
 W='input "image" float32 [N,224,224,3] (RGB 0..255, shorter side to 256, centre crop 224x224), output "prob" [N,5]'
 
@@ -39,16 +42,20 @@ run "onnx: an MLP head" 0 "'$BIN/tl-train' -q --hidden 8 -o '$O/mlp.tlm' --expor
 run "onnx: raw pixels" 0 "'$BIN/tl-classify' -m '$O/pix.tlm' --export-onnx '$O/pix.onnx'"
 same "onnx: raw pixels' input" "$(cat "$T/err")" \
     "tl-classify: wrote $O/pix.onnx: input \"image\" float32 [N,32,32,3] (RGB 0..255, shorter side to 32, centre crop 32x32), output \"prob\" [N,5]"
+"$BIN/tl-train" -q -o "$O/tiny.tlm" "$O/tiny.tl" 2>/dev/null
+run "onnx: an ONNX backbone without a sidecar" 0 "TL_MODEL_PATH='$O/models' '$BIN/tl-classify' -m '$O/tiny.tlm' --export-onnx '$O/tiny.onnx'"
+same "onnx: an ONNX backbone without a sidecar: the size its graph fixes" "$(cat "$T/err")" \
+    "tl-classify: wrote $O/tiny.onnx: input \"image\" float32 [N,32,32,3] (RGB 0..255, shorter side to 36, centre crop 32x32), output \"prob\" [N,5]"
 
 # python3's checker, the metadata, the tuned weights
 if $PY -c 'import onnx, msgpack' 2>/dev/null; then
-	same "onnx: the onnx checker accepts all four (full check: shapes inferred)" "$($PY -c '
+	same "onnx: the onnx checker accepts all five (full check: shapes inferred)" "$($PY -c '
 import onnx, sys
 for f in sys.argv[1:]:
     m = onnx.load(f)
     onnx.checker.check_model(m, full_check=True)
     print(m.opset_import[0].version, m.graph.input[0].name, m.graph.output[0].name, len(m.graph.output))' \
-	    "$O/lin.onnx" "$O/ft.onnx" "$O/mlp.onnx" "$O/pix.onnx" | sort -u)" "15 image prob 1"
+	    "$O/lin.onnx" "$O/ft.onnx" "$O/mlp.onnx" "$O/pix.onnx" "$O/tiny.onnx" | sort -u)" "15 image prob 1"
 	same "onnx: the classes in the metadata" "$($PY -c '
 import onnx, sys
 print({p.key: p.value for p in onnx.load(sys.argv[1]).metadata_props}["classes"])' "$O/lin.onnx")" \
@@ -84,11 +91,13 @@ elif ! cc -std=c11 -D_GNU_SOURCE -I"$top/lib" -o "$T/tlcrop" "$top/tests/cli/tlc
 else
 	"$T/tlcrop" mobilenetv2 "$O/ids" < "$O/test.tl" > "$O/crops.f32"
 	"$T/tlcrop" pixels "$O/ids32" < "$O/test.tl" > "$O/crops32.f32"
-	for m in lin ft mlp pix; do
+	TL_MODEL_PATH=$O/models "$T/tlcrop" tiny "$O/idst" 32 < "$O/test.tl" > "$O/cropst.f32"
+	for m in lin ft mlp pix tiny; do
 		c=crops.f32 s=224
 		[ $m = pix ] && c=crops32.f32 s=32
+		[ $m = tiny ] && c=cropst.f32 s=32
 		node "$top/tests/cli/onnx-run.js" "$NM" "$O/$m.onnx" "$O/$c" $s $s > "$O/ort-$m.tsv" 2> "$O/ort-$m.err"
-		"$BIN/tl-classify" -m "$O/$m.tlm" < "$O/test.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip img | jq -c '[.id, .prob.data]' > "$O/tl-$m.json"
+		TL_MODEL_PATH=$O/models "$BIN/tl-classify" -m "$O/$m.tlm" < "$O/test.tl" 2>/dev/null | "$BIN/tl-cat" --full --strip img | jq -c '[.id, .prob.data]' > "$O/tl-$m.json"
 		same "onnx: onnxruntime gives tl-classify's probabilities within 1e-4 ($m)" "$($PY -c '
 import json, sys
 o = [list(map(float, l.split())) for l in open(sys.argv[1])]

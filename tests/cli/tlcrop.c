@@ -4,7 +4,9 @@
  * decoded and resized as backbone NAME prepares it (tl_prep_crop, at the
  * decoding size tl-embed uses), written to stdout as float32 RGB values
  * 0..255, [n,H,W,3]; the records' ids to the file IDS, one a line.
- * Usage: tlcrop NAME IDS < stream > crops.f32.  Built by the tests.
+ * Usage: tlcrop NAME IDS [SIZE] < stream > crops.f32; SIZE: a network
+ * without a sidecar whose graph fixes SIZExSIZE (resized to SIZE*8/7 first,
+ * as tl-embed does).  Built by the tests.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +31,8 @@ main(int argc, char **argv)
 	size_t n;
 	int r;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: tlcrop NAME IDS < stream > crops.f32\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: tlcrop NAME IDS [SIZE] < stream > crops.f32\n");
 		return 2;
 	}
 	if (tl_image_init(&err) < 0 || tl_model_open(argv[1], &m, &err) < 0 ||
@@ -41,6 +43,10 @@ main(int argc, char **argv)
 	if ((ids = fopen(argv[2], "w")) == NULL) {
 		perror(argv[2]);
 		return 1;
+	}
+	if (argc == 4) {
+		m.prep.width = m.prep.height = atoi(argv[3]);
+		m.prep.resize = m.prep.width * 8 / 7;
 	}
 	n = (size_t)m.prep.width * m.prep.height * 3;
 	crop = malloc(n);
