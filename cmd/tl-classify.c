@@ -11,6 +11,7 @@
 
 #include "classify/classify.h"
 #include "classify/explain.h"
+#include "classify/export.h"
 #include "cli/cli.h"
 #include "data/image.h"
 #include "stream/prefetch.h"
@@ -23,7 +24,8 @@ static const char usage[] =
 	"       [--top k] [--cam] [--cam-dir dir] [--explain method] [--layer name]\n"
 	"       [--backbone name|path] [-b batch]\n"
 	"       [-j threads] [--decoders n] [--max-pixels n] [--max-bad n[%]] [--strict]\n"
-	"       [file ...]";
+	"       [file ...]\n"
+	"       tl-classify -m model.tlm --export-onnx out.onnx [--backbone name|path]";
 
 static const char help[] =
 	"Adds a trained model's verdict to every record: \"prob\" (<f4 [K], order of the\n"
@@ -43,6 +45,8 @@ static const char help[] =
 	"      --layer NAME        gradcam's and activations' layer (default: the\n"
 	"                          backbone's fine-tuning cut)\n"
 	"      --backbone NAME|PATH  where the model's backbone is (default: its name)\n"
+	"      --export-onnx FILE  write the model, backbone included, as one ONNX graph\n"
+	"                          (image in, \"prob\" out) and classify nothing\n"
 	"  -b, --batch N           records per batch (32)\n"
 	"  -j, --threads N         threads for the backbone (default $TL_THREADS)\n"
 	"      --decoders N        threads decoding images a batch ahead of the backbone\n"
@@ -53,11 +57,12 @@ static const char help[] =
 	"  -h, --help              this help\n"
 	"  -V, --version           the version\n";
 
+/* Options into o and bad; --export-onnx's file into *onnx (NULL: none). */
 static void
-parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
+parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad, const char **onnx)
 {
 	enum { MINCONF = 256, OODTHR, NOREJECT, TOP, CAM, CAMDIR, BACKBONE, MAXPIX, MAXBAD,
-	       STRICT, DECODERS, EXPLAIN, LAYER };
+	       STRICT, DECODERS, EXPLAIN, LAYER, EXPORT };
 	static const struct option lo[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "min-conf", required_argument, NULL, MINCONF },
@@ -66,6 +71,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 		{ "cam", no_argument, NULL, CAM }, { "cam-dir", required_argument, NULL, CAMDIR },
 		{ "explain", required_argument, NULL, EXPLAIN }, { "layer", required_argument, NULL, LAYER },
 		{ "backbone", required_argument, NULL, BACKBONE },
+		{ "export-onnx", required_argument, NULL, EXPORT },
 		{ "batch", required_argument, NULL, 'b' }, { "threads", required_argument, NULL, 'j' },
 		{ "decoders", required_argument, NULL, DECODERS },
 		{ "max-pixels", required_argument, NULL, MAXPIX },
@@ -75,6 +81,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 	const char *env = getenv("TL_THREADS");
 	int c;
 
+	*onnx = NULL;
 	*o = (struct tl_classify_opts){ .ood_threshold = NAN, .reject = 1, .batch = 32,
 	    .max_pixels = TL_IMAGE_MAX_PIXELS_DEFAULT, .decoders = -1 };
 	tl_bad_init(bad);
@@ -101,6 +108,7 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 		}
 		case LAYER: o->layer = optarg; break;
 		case BACKBONE: o->backbone = optarg; break;
+		case EXPORT: *onnx = optarg; break;
 		case 'b': o->batch = (int)tl_opt_int(usage, "--batch", optarg, 1, 4096); break;
 		case 'j': o->threads = (int)tl_opt_int(usage, "--threads", optarg, 1, 256); break;
 		case DECODERS: o->decoders = (int)tl_opt_int(usage, "--decoders", optarg, 0, 64); break;
@@ -124,6 +132,28 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 		tl_cli_usage_error(usage, "--layer: saliency is always the input's");
 	if (o->explain == TL_EXPLAIN_ACTIVATIONS && o->cam_dir == NULL)
 		tl_cli_usage_error(usage, "--explain activations makes pictures only: give --cam-dir DIR");
+	if (*onnx && optind < argc)
+		tl_cli_usage_error(usage, "--export-onnx reads no records: drop %s", argv[optind]);
+	if (*onnx && (o->cam || o->explain != TL_EXPLAIN_NONE || o->layer || o->top ||
+	    o->min_conf > 0 || !isnan(o->ood_threshold) || !o->reject))
+		tl_cli_usage_error(usage, "--export-onnx writes \"prob\" only: drop --cam, --cam-dir, "
+		    "--explain, --layer, --top, --min-conf, --ood-threshold and --no-reject");
+}
+
+/* --export-onnx: the model as ONNX, then exit. */
+static int
+export(const struct tl_classify_opts *o, const char *onnx)
+{
+	struct tl_export_info info;
+	struct tl_err err;
+
+	if (tl_export_onnx(o->model, o->backbone, onnx, &info, &err) < 0)
+		tl_die(TL_EXIT_USAGE, "%s", err.msg);
+	tl_warn("wrote %s: input \"image\" float32 [N,%d,%d,3] (RGB 0..255, %s), "
+	    "output \"prob\" [N,%d]", onnx, info.height, info.width, info.resize,
+	    info.nclass);
+	tl_cli_close_stdout();
+	return 0;
 }
 
 /* Classifies the oldest batch and writes its verdicts; the records it ran. */
@@ -213,6 +243,7 @@ int
 main(int argc, char **argv)
 {
 	struct tl_classify_opts o;
+	const char *onnx;
 	struct tl_classifier *c;
 	struct tl_bad bad;
 	struct tl_rec *h;
@@ -223,7 +254,9 @@ main(int argc, char **argv)
 	int st;
 
 	tl_cli_init(argv[0]);
-	parse(argc, argv, &o, &bad);
+	parse(argc, argv, &o, &bad, &onnx);
+	if (onnx)
+		return export(&o, onnx);
 	if ((c = tl_classifier_new(&o, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
 	if ((r = tl_reader_open(argv + optind, argc - optind, &err)) == NULL)

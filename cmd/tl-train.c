@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "classify/export.h"
 #include "cli/cli.h"
 #include "core/afile.h"
 #include "core/clock.h"
@@ -33,9 +34,12 @@ static const char usage[] =
 	"       [--finetune] [--ft-epochs N] [--ft-lr R] [--ft-head-lr R] [--ft-decay F]\n"
 	"       [--ft-wd W] [--ft-smoothing E] [--finetune-to LAYER]\n"
 	"       [--init old.tlm] [--seed N] [--version-tag S] [--log FILE] [-q]\n"
+	"       [--export-onnx FILE.onnx]\n"
 	"       [--max-bad N[%]] [--strict] [file ...]\n"
 	"       tl-train --lr-find --hidden N [--lr-find-steps N] [--lr-find-start R]\n"
-	"       [--lr-find-end R] [--lr-find-plot FILE.svg] [MLP options] [file ...]";
+	"       [--lr-find-end R] [--lr-find-plot FILE.svg] [MLP options] [file ...]\n"
+	"       tl-train --lr-find [--finetune] [--lr-find-steps N] [--lr-find-start R]\n"
+	"       [--lr-find-end R] [--lr-find-plot FILE.svg] [fine-tuning options] [maps ...]";
 
 static const char help[] =
 	"Reads a whole stream of labelled embeddings (tl-embed output with split set by\n"
@@ -73,8 +77,12 @@ static const char help[] =
 	"      --seed N           the seed (0)\n"
 	"      --version-tag S    the model's version (default: UTC time and content hash)\n"
 	"      --log FILE         append a JSON line describing the run to FILE\n"
-	"      --lr-find          no model: sweep the MLP's rate exponentially, one batch\n"
-	"                         a rate, print rate and loss to stdout and suggest a --lr\n"
+	"      --export-onnx F    also write the model, backbone included, as one ONNX\n"
+	"                         graph in F (tl-classify --export-onnx)\n"
+	"      --lr-find          no model: sweep the MLP's rate (on maps from tl-embed\n"
+	"                         --cut: fine-tuning's --ft-lr, the head's in ratio)\n"
+	"                         exponentially, one batch a rate, print rate and loss\n"
+	"                         to stdout and suggest a --lr (--ft-lr)\n"
 	"                         (fastai's valley; LEARNING-RATE FINDER in tl-train(1))\n"
 	"      --lr-find-steps N  rates in the sweep (100); --lr-find-start R (1e-07),\n"
 	"                         --lr-find-end R (10) its ends\n"
@@ -93,8 +101,10 @@ struct opts {
 	const char *out, *init, *tag, *log;
 	int quiet;
 	int lrfind;            /* --lr-find: the sweep, no model */
+	int lrfind_ft;         /* ... of fine-tuning (maps) */
 	struct tl_train_lrfind lf;
 	const char *lfplot;
+	const char *onnx;      /* --export-onnx */
 };
 
 /* --lr-find: what it does not go with */
@@ -103,15 +113,11 @@ lrfind_opts(const struct opts *o)
 {
 	if (o->out)
 		tl_cli_usage_error(usage, "--lr-find writes no model: drop -o");
-	if (o->finetune)
-		tl_cli_usage_error(usage, "--lr-find: fine-tuning is not covered; it sweeps the MLP "
-		    "head's rate on pooled embeddings (--hidden N)");
-	if (o->t.head != TL_TLM_MLP)
-		tl_cli_usage_error(usage, "--lr-find: the linear head is fit by L-BFGS, which has no "
-		    "learning rate: add --hidden N for the MLP head");
 	if (o->log)
 		tl_cli_usage_error(usage,
 		    "--lr-find writes no model for --log to describe: drop --log");
+	if (o->onnx)
+		tl_cli_usage_error(usage, "--lr-find writes no model to export: drop --export-onnx");
 	if (!(o->lf.start < o->lf.end))
 		tl_cli_usage_error(usage, "--lr-find-start %g is not below --lr-find-end %g",
 		    o->lf.start, o->lf.end);
@@ -122,7 +128,8 @@ parse(int argc, char **argv, struct opts *o)
 {
 	enum { HIDDEN = 256, DROPOUT, EPOCHS, BATCH, LR, L2, SMOOTH, BALANCE, NORM, NOSTD, MAXIT,
 	       KEEP, SHRINK, NOOOD, INIT, SEED, TAG, LOG, MAXBAD, STRICT, FT, FTEP, FTLR, FTHLR,
-	       FTDECAY, FTWD, FTSMOOTH, FTTO, PARTW, LRFIND, LFSTEPS, LFSTART, LFEND, LFPLOT };
+	       FTDECAY, FTWD, FTSMOOTH, FTTO, PARTW, LRFIND, LFSTEPS, LFSTART, LFEND, LFPLOT,
+	       ONNX };
 	static const struct option lo[] = {
 		{ "output", required_argument, NULL, 'o' }, { "hidden", required_argument, NULL, HIDDEN },
 		{ "dropout", required_argument, NULL, DROPOUT }, { "epochs", required_argument, NULL, EPOCHS },
@@ -142,6 +149,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "ft-smoothing", required_argument, NULL, FTSMOOTH },
 		{ "finetune-to", required_argument, NULL, FTTO },
 		{ "part-weight", required_argument, NULL, PARTW }, { "lr-find", no_argument, NULL, LRFIND },
+		{ "export-onnx", required_argument, NULL, ONNX },
 		{ "lr-find-steps", required_argument, NULL, LFSTEPS },
 		{ "lr-find-start", required_argument, NULL, LFSTART },
 		{ "lr-find-end", required_argument, NULL, LFEND },
@@ -208,6 +216,7 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case LFEND: o->lf.end = tl_opt_double(usage, "--lr-find-end", optarg, 1e-12, 100); break;
 		case LFPLOT: o->lfplot = optarg; break;
+		case ONNX: o->onnx = optarg; break;
 		default: tl_cli_opt(c, usage, help);
 		}
 	}
@@ -279,6 +288,13 @@ check_outputs(const struct opts *o)
 	} else if ((a = tl_afile_open(o->out, &err)) == NULL) {
 		tl_die(TL_EXIT_USAGE, "-o %s", err.msg);
 	} else {
+		tl_afile_abort(a);
+	}
+	if (o->onnx && stat(o->onnx, &st) == 0 && S_ISDIR(st.st_mode))
+		tl_die(TL_EXIT_USAGE, "--export-onnx %s: is a directory", o->onnx);
+	if (o->onnx) { /* writable, before minutes of training */
+		if ((a = tl_afile_open(o->onnx, &err)) == NULL)
+			tl_die(TL_EXIT_USAGE, "--export-onnx %s", err.msg);
 		tl_afile_abort(a);
 	}
 	if (o->log && (f = fopen(o->log, "a")) == NULL)
@@ -463,9 +479,14 @@ static void
 lrfind_plot(const struct opts *o, const struct tl_train_lrfind *lf)
 {
 	struct tl_svg_plot p = { .width = 640, .height = 400, .legend = 1,
-	                         .title = "learning-rate finder: MLP head, one batch per rate",
-	                         .xlabel = "learning rate (log10)", .ylabel = "training loss" };
-	static const char *const names[] = { "loss", "smoothed (EMA 0.98)", "suggested", "--lr" };
+	                         .title = o->lrfind_ft ?
+	                             "learning-rate finder: fine-tuning, one batch per rate" :
+	                             "learning-rate finder: MLP head, one batch per rate",
+	                         .xlabel = o->lrfind_ft ?
+	                             "learning rate of the tail's last Conv (log10)" :
+	                             "learning rate (log10)", .ylabel = "training loss" };
+	const char *names[] = { "loss", "smoothed (EMA 0.98)", "suggested",
+	                        o->lrfind_ft ? "--ft-lr" : "--lr" };
 	static const char *const colours[] = { "#bbbbbb", "#1f77b4", "#d62728", "#2ca02c" };
 	double *x = malloc((size_t)lf->n * sizeof *x + 1), lo = INFINITY, hi = -INFINITY;
 	double vx[2], vy[2];
@@ -502,7 +523,7 @@ lrfind_plot(const struct opts *o, const struct tl_train_lrfind *lf)
 		free(y);
 	}
 	tl_svg_line(f, &p, x, lf->smooth, lf->n, colours[1], 0, 0);
-	vx[0] = vx[1] = log10(o->t.lr), vy[0] = p.ymin, vy[1] = p.ymax;
+	vx[0] = vx[1] = log10(o->lrfind_ft ? o->ft.lr : o->t.lr), vy[0] = p.ymin, vy[1] = p.ymax;
 	tl_svg_line(f, &p, vx, vy, 2, colours[3], 0, 1);
 	vx[0] = vx[1] = log10(lf->suggest);
 	tl_svg_line(f, &p, vx, vy, 2, colours[2], 0, 1);
@@ -517,12 +538,13 @@ lrfind_plot(const struct opts *o, const struct tl_train_lrfind *lf)
 
 /* --lr-find: the sweep, its table on stdout, the suggestion on stderr. */
 static void
-lrfind(struct opts *o, const struct tl_trainset *ts)
+lrfind(struct opts *o, const struct tl_trainset *ts, const struct tl_rec *hdr)
 {
 	struct tl_train_lrfind *lf = &o->lf;
 	struct tl_err err;
 
-	if (tl_train_lrfind(&o->t, ts, lf, &err) < 0)
+	if ((o->lrfind_ft ? tl_ft_lrfind(&o->t, &o->ft, ts, hdr, lf, &err) :
+	    tl_train_lrfind(&o->t, ts, lf, &err)) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	printf("lr\tloss\tsmoothed\n");
 	for (int i = 0; i < lf->n; i++)
@@ -534,9 +556,16 @@ lrfind(struct opts *o, const struct tl_trainset *ts)
 	tl_warn("learning-rate sweep: %d of %d rates, %.3g to %.3g%s", lf->n, lf->steps,
 	    lf->start, lf->lr[lf->n - 1], lf->stopped ?
 	    " (stopped: the smoothed loss passed 4 times its best)" : "");
-	tl_warn("suggested --lr %.3g (fastai's valley: half way down the longest descent of the "
-	    "smoothed loss); tl-train's --lr is %.3g%s", lf->suggest, o->t.lr,
-	    o->t.lr == 1e-3 ? " (the default)" : "");
+	if (o->lrfind_ft)
+		tl_warn("suggested --ft-lr %.3g --ft-head-lr %.3g (fastai's valley: half way down the "
+		    "longest descent of the smoothed loss; the head's rate keeps its ratio %.3g to the "
+		    "tail's); tl-train's --ft-lr is %.3g%s", lf->suggest,
+		    lf->suggest * o->ft.head_lr / o->ft.lr, o->ft.head_lr / o->ft.lr, o->ft.lr,
+		    o->ft.lr == 1e-3 ? " (the default)" : "");
+	else
+		tl_warn("suggested --lr %.3g (fastai's valley: half way down the longest descent of "
+		    "the smoothed loss); tl-train's --lr is %.3g%s", lf->suggest, o->t.lr,
+		    o->t.lr == 1e-3 ? " (the default)" : "");
 	if (o->lfplot)
 		tl_warn("wrote %s", o->lfplot);
 }
@@ -626,9 +655,14 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "--init %s: %s", o.init, err.msg);
 	parts_from_header(tl_reader_header(r), &o.t);
 	tail = o.finetune || is_maps(tl_reader_header(r)) || (init && init->tail.n > 0);
-	if (tail && o.lrfind)
-		tl_die(TL_EXIT_USAGE, "--lr-find: fine-tuning (maps from tl-embed --cut) is not covered; "
-		    "it sweeps the MLP head's rate on pooled embeddings (tl-embed -p avg)");
+	if (tail && o.lrfind && o.t.head != TL_TLM_LINEAR)
+		tl_die(TL_EXIT_USAGE, "--lr-find on maps sweeps fine-tuning's rate, which trains a "
+		    "linear head: drop --hidden, or give pooled embeddings (tl-embed -p avg)");
+	if (!tail && o.lrfind && o.t.head != TL_TLM_MLP)
+		tl_die(TL_EXIT_USAGE, "--lr-find: the linear head is fit by L-BFGS, which has no "
+		    "learning rate: add --hidden N for the MLP head, or give maps from tl-embed --cut "
+		    "to sweep fine-tuning's");
+	o.lrfind_ft = tail;
 	if (tail && o.t.head != TL_TLM_LINEAR)
 		tl_die(TL_EXIT_USAGE, "maps from tl-embed --cut fine-tune a linear head: drop --hidden, "
 		    "or give pooled embeddings");
@@ -645,7 +679,15 @@ main(int argc, char **argv)
 	if (tl_trainset_finish(ts, HOLDOUT, o.t.seed, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	if (o.lrfind) {
-		lrfind(&o, ts);
+		if (tail && !o.quiet) {
+			char a[16], b[16];
+			tl_warn("learning-rate sweep of fine-tuning %s -> %s: %d Convs, %lld parameters, "
+			    "%s multiply-adds per map; at most %d steps of %d maps: about %s "
+			    "multiply-adds", plan.from, plan.to, plan.convs, plan.params,
+			    human((double)plan.macs, a, sizeof a), o.lf.steps, o.t.batch,
+			    human(3.0 * (double)plan.macs * o.lf.steps * o.t.batch, b, sizeof b));
+		}
+		lrfind(&o, ts, tl_reader_header(r));
 		tl_warn("%lld read, %lld skipped", o.bad.seen, o.bad.bad);
 		tl_train_lrfind_free(&o.lf);
 		tl_reader_close(r);
@@ -661,6 +703,13 @@ main(int argc, char **argv)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	summary(&o, ts, &rep, tail ? &frep : NULL);
 	finish(&o, m, ts, &rep, tail ? &frep : NULL, log);
+	if (o.onnx) { /* from the file just written: what tl-classify --export-onnx does */
+		struct tl_export_info info;
+		if (tl_export_onnx(o.out, NULL, o.onnx, &info, &err) < 0)
+			tl_die(TL_EXIT_DATA, "--export-onnx: %s", err.msg);
+		tl_warn("wrote %s: input \"image\" float32 [N,%d,%d,3] (RGB 0..255, %s), output "
+		    "\"prob\" [N,%d]", o.onnx, info.height, info.width, info.resize, info.nclass);
+	}
 	tl_warn("%lld read, %lld skipped", o.bad.seen, o.bad.bad);
 	tl_reader_close(r);
 	tl_trainset_free(ts);

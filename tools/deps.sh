@@ -27,10 +27,21 @@ missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
-[ -z "$missing" ] && { echo "$what: all installed"; exit 0; }
-echo "$what: installing$missing"
-SUDO=
-[ "$(id -u)" = 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+if [ -z "$missing" ]; then
+	echo "$what: all installed"
+else
+	echo "$what: installing$missing"
+	SUDO=
+	[ "$(id -u)" = 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+# the tests' npm peers (tests/peers/package-lock.json pins them by sha512):
+# onnxruntime-node, which runs tl's ONNX exports (tests/cli/onnx.sh)
+peers=$(cd "$(dirname "$0")/.." && pwd)/tests/peers
+if [ "$what" = deps-test ] && [ ! -d "$peers/node_modules/onnxruntime-node" ]; then
+	command -v npm > /dev/null || { echo "$what: npm missing (Node.js comes with the machine)" >&2; exit 1; }
+	echo "$what: npm ci in tests/peers (onnxruntime-node)"
+	(cd "$peers" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi

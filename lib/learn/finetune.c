@@ -223,6 +223,9 @@ struct joint {
 	float *work;              /* tl_nn_gemm's */
 	size_t *wi;               /* [b] joint_val's rows */
 	long step, steps;
+	double sweep;             /* > 0: the learning-rate finder's rate for
+	                           * this step (the tail's last Conv), instead
+	                           * of the one-cycle schedule */
 };
 
 /* Head inputs before normalisation: row i of out [n, ct + fd] is the
@@ -315,13 +318,14 @@ step(struct joint *j, const float *maps, const int *labels, const size_t *idx, i
 	j->step++;
 	for (int pi = 0; pi < tl_tail_nparams(j->t); pi++) {
 		struct tl_tail_param *p = tl_tail_param(j->t, pi);
-		double lr = tl_optim_one_cycle(j->o->lr * pow(j->o->decay, p->depth), j->step - 1,
-		    j->steps);
+		double lr = j->sweep > 0 ? j->sweep * pow(j->o->decay, p->depth) :
+		    tl_optim_one_cycle(j->o->lr * pow(j->o->decay, p->depth), j->step - 1, j->steps);
 		double wd = strcmp(p->what, "W") == 0 ? j->o->wd : 0;
 		tl_optim_adamw(&adamw, j->step, lr, wd, (size_t)p->n, p->w, p->g, j->am[pi], j->av[pi]);
 	}
 	{
-		double lr = tl_optim_one_cycle(j->o->head_lr, j->step - 1, j->steps);
+		double lr = j->sweep > 0 ? j->sweep * j->o->head_lr / j->o->lr :
+		    tl_optim_one_cycle(j->o->head_lr, j->step - 1, j->steps);
 		size_t nw = (size_t)k * (size_t)c;
 		tl_optim_adamw(&adamw, j->step, lr, j->o->wd, nw, m->w1, j->gw, j->hm, j->hv);
 		tl_optim_adamw(&adamw, j->step, lr, 0, (size_t)k, m->b1, j->gb, j->hm + nw, j->hv + nw);
@@ -409,6 +413,43 @@ restore(struct joint *j, const float *buf)
 	memcpy(j->m->b1, buf + off + (size_t)j->k * (size_t)j->c, (size_t)j->k * sizeof *j->m->b1);
 }
 
+/* The learning-rate finder's steps (finetune.h tl_ft_lrfind) on the train
+ * rows idx[0..ntr), epochs of them as the steps need, shuffled as
+ * joint_train shuffles. */
+static int
+sweep(struct joint *j, const struct tl_trainset *ts, size_t *idx, size_t ntr,
+      struct tl_rng *rng, struct tl_train_lrfind *lf, struct tl_err *err)
+{
+	double avg = 0, best = INFINITY;
+	long t = 0;
+
+	while (!lf->stopped && t < lf->steps) {
+		for (size_t i = ntr - 1; i > 0; i--) { /* Fisher-Yates */
+			size_t r = (size_t)(tl_rng_u64(rng) % (i + 1)), tmp = idx[i];
+			idx[i] = idx[r], idx[r] = tmp;
+		}
+		for (size_t b0 = 0; b0 < ntr && !lf->stopped && t < lf->steps; b0 += (size_t)j->b, t++) {
+			int b = (int)(ntr - b0 < (size_t)j->b ? ntr - b0 : (size_t)j->b);
+			double wsum = 0, l;
+			for (int i = 0; i < b; i++)
+				wsum += j->w[idx[b0 + (size_t)i]];
+			j->sweep = lf->start * pow(lf->end / lf->start, (double)t / (lf->steps - 1));
+			if ((l = step(j, ts->x, ts->y, idx + b0, b, err)) < 0)
+				return -1;
+			l /= wsum; /* the batch's weighted mean loss, before the update */
+			avg = 0.98 * avg + 0.02 * l;
+			lf->lr[t] = j->sweep, lf->loss[t] = l;
+			lf->smooth[t] = avg / (1 - pow(0.98, (double)(t + 1)));
+			lf->n = (int)t + 1;
+			best = lf->smooth[t] < best ? lf->smooth[t] : best;
+			if (!isfinite(lf->smooth[t]) || lf->smooth[t] > 4 * best)
+				lf->stopped = 1;
+		}
+	}
+	j->sweep = 0;
+	return 0;
+}
+
 static int
 joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
             const struct tl_train_opts *to, const struct tl_ft_opts *o, float *feat,
@@ -471,6 +512,10 @@ joint_train(struct tl_tail *t, struct tl_tlm *m, const struct tl_trainset *ts,
 		w[i] = (float)(w[i] / wtot);
 	j.steps = (long)o->epochs * (long)((ntr + (size_t)j.b - 1) / (size_t)j.b);
 	tl_rng_seed(&rng, to->seed ^ 0x66696e65 /* "fine" */);
+	if (o->lrfind) { /* the sweep instead of the epochs */
+		rc = sweep(&j, ts, idx, ntr, &rng, o->lrfind, err);
+		goto out;
+	}
 	/* epoch 0 is the untouched tail with the frozen head: the kept state
 	 * is the epoch with the best val log loss, so tuning never ends worse
 	 * on val than not tuning */
@@ -886,6 +931,83 @@ out:
 	tl_tail_free(ot);
 	free(feat);
 	return m;
+}
+
+int
+tl_ft_lrfind(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
+             const struct tl_trainset *ts, const struct tl_rec *header,
+             struct tl_train_lrfind *lf, struct tl_err *err)
+{
+	char name[128], sha[128], from[128], end[128];
+	struct tl_trainset fs = *ts;
+	struct tl_train_opts o1 = *to;
+	struct tl_ft_opts fr = *fo;
+	struct tl_train_report rep;
+	struct tl_tlm *head = NULL;
+	struct tl_tail *t;
+	struct tl_probq vm;
+	struct frozen fz;
+	float *feat = NULL;
+	int *work = NULL, best, rc = -1;
+	int64_t hwc[3];
+
+	lf->lr = NULL, lf->n = 0, lf->stopped = 0, lf->valley = 0, lf->suggest = 0;
+	if (!(lf->start > 0) || !(lf->end > lf->start) || lf->steps < 2 ||
+	    lf->steps > TL_TRAIN_LRFIND_MAX)
+		return tl_err_set(err, "learning-rate sweep: want 0 < start < end and 2 to %d steps",
+		    TL_TRAIN_LRFIND_MAX);
+	if ((t = open_run_tail(header, to, fo, name, sha, from, end, NULL, &fz, err)) == NULL)
+		return -1;
+	tl_tail_in_shape(t, hwc);
+	if (fz.total != ts->fdim || (int64_t)ts->dim != hwc[0] * hwc[1] * hwc[2]) {
+		tl_err_set(err, "the embeddings have %d values (and %d frozen), the maps at %s %lld "
+		    "(and %d): want tl-embed --cut output", ts->dim, ts->fdim, from,
+		    (long long)(hwc[0] * hwc[1] * hwc[2]), fz.total);
+		goto out;
+	}
+	if (to->init != NULL && (to->init->tail.n == 0 || strcmp(to->init->tail.from, from) != 0 ||
+	    strcmp(to->init->tail.to, end) != 0 || tl_ft_restore(t, to->init, err) < 0)) {
+		if (to->init->tail.n == 0 || strcmp(to->init->tail.from, from) != 0 ||
+		    strcmp(to->init->tail.to, end) != 0)
+			tl_err_set(err, "--init model's tail is not this one (%s to %s)", from, end);
+		goto out;
+	}
+	fs.dim = (int)tl_tail_out_dim(t) + fz.total;
+	if (fz.n > 0) {
+		o1.nparts = fz.n + 1;
+		o1.part_dim[0] = (int)tl_tail_out_dim(t);
+		for (int i = 0; i < fz.n; i++)
+			o1.part_dim[i + 1] = fz.dim[i];
+	}
+	lf->lr = malloc(3 * (size_t)lf->steps * sizeof *lf->lr);
+	feat = malloc(ts->n * (size_t)fs.dim * sizeof *feat + 1);
+	work = malloc((size_t)lf->steps * sizeof *work);
+	if (lf->lr == NULL || feat == NULL || work == NULL) {
+		tl_err_set(err, "out of memory");
+		goto out;
+	}
+	lf->loss = lf->lr + lf->steps, lf->smooth = lf->loss + lf->steps;
+	fs.x = feat;
+	o1.ood = 0;
+	fr.lrfind = lf;
+	if (features(t, ts, feat, err) < 0 || (head = tl_train(&o1, &fs, &rep, err)) == NULL ||
+	    joint_train(t, head, ts, to, &fr, feat, &vm, &best, err) < 0)
+		goto out;
+	if (lf->n < 1) {
+		tl_err_set(err, "learning-rate sweep: no step ran");
+		goto out;
+	}
+	lf->valley = tl_train_valley(lf->n, lf->smooth, work);
+	lf->suggest = lf->lr[lf->valley];
+	rc = 0;
+out:
+	if (rc < 0)
+		tl_train_lrfind_free(lf);
+	tl_tlm_free(head);
+	tl_tail_free(t);
+	free(feat);
+	free(work);
+	return rc;
 }
 
 int

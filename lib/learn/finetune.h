@@ -54,6 +54,8 @@ struct tl_ft_opts {
 	 * (done 1..total), for the caller's progress line */
 	void (*epoch)(void *ctx, int done, int total);
 	void *epoch_ctx;
+	/* tl_ft_lrfind sets it: the joint steps sweep the rate instead */
+	struct tl_train_lrfind *lrfind;
 };
 
 void tl_ft_defaults(struct tl_ft_opts *o);
@@ -118,6 +120,21 @@ struct tl_tlm *tl_ft_train(const struct tl_train_opts *to, const struct tl_ft_op
                            const struct tl_trainset *ts, const struct tl_rec *header,
                            struct tl_train_report *rep, struct tl_ft_report *frep,
                            struct tl_err *err);
+
+/* The learning-rate finder for fine-tuning (tl-train --lr-find on maps):
+ * the tail and the head fitted on its untouched features (as tl_ft_train
+ * starts) trained jointly, as tl_ft_train does (same shuffling, batches,
+ * AdamW, weight decay, label smoothing, discriminative rates), one step per
+ * rate: the tail's last Conv at lf's rate i, start (end/start)^(i/(n-1)),
+ * its other Convs at that times decay^depth, the head at that times
+ * head_lr / lr (the ratio the run would use).  Each step records its
+ * batch's loss before the update, raw and smoothed (train.h: beta 0.98,
+ * bias-corrected), stops once the smoothed loss passes 4 times its best,
+ * and the suggestion is tl_train_valley's.  0, or -1 with err (as
+ * tl_ft_train; lf as tl_train_lrfind wants it). */
+int tl_ft_lrfind(const struct tl_train_opts *to, const struct tl_ft_opts *fo,
+                 const struct tl_trainset *ts, const struct tl_rec *header,
+                 struct tl_train_lrfind *lf, struct tl_err *err);
 
 /* Adds "finetune" {from, to, convs, params, epochs (run), best_epoch, batch, lr, head_lr,
  * decay, wd, label_smoothing, frozen_val, joint_val: {accuracy, log_loss,

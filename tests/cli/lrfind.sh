@@ -4,7 +4,11 @@
 # rises on a separable set, the suggestion lies strictly inside the sweep,
 # is one of its rates and is the same for the same seed, the SVG chart is
 # written and names its axes, no model is written, and the options it does
-# not go with are usage errors with exact messages.
+# not go with are usage errors with exact messages.  On maps (tl-embed --cut
+# of letters, when models/ has mobilenetv2) it sweeps fine-tuning's rate:
+# the same table, rates and chart, the suggestion one of the swept rates and
+# the head's rate in the ratio --ft-head-lr / --ft-lr; an MLP head on maps
+# is refused.
 PY=/usr/bin/python3
 $PY "$top/bench/train/synth.py" --n 600 --dim 16 --classes 3 --sep 1.5 --test 0.1 > "$T/s.tl"
 U="usage: tl-train -o model.tlm"
@@ -48,9 +52,9 @@ same "lrfind: with -o message" "$(head -2 "$T/err")" "tl-train: --lr-find writes
 $U [--hidden N [--dropout P] [--epochs N] [--batch N] [--lr R]]"
 test ! -e "$T/m.tlm" && pass "lrfind: with -o, no model" || fail "lrfind: with -o, no model" "m.tlm exists"
 run "lrfind: the linear head" 2 "'$BIN/tl-train' --lr-find '$T/s.tl'"
-same "lrfind: the linear head message" "$(head -1 "$T/err")" "tl-train: --lr-find: the linear head is fit by L-BFGS, which has no learning rate: add --hidden N for the MLP head"
-run "lrfind: --finetune" 2 "'$BIN/tl-train' --lr-find --finetune '$T/s.tl'"
-same "lrfind: --finetune message" "$(head -1 "$T/err")" "tl-train: --lr-find: fine-tuning is not covered; it sweeps the MLP head's rate on pooled embeddings (--hidden N)"
+same "lrfind: the linear head message" "$(head -1 "$T/err")" "tl-train: --lr-find: the linear head is fit by L-BFGS, which has no learning rate: add --hidden N for the MLP head, or give maps from tl-embed --cut to sweep fine-tuning's"
+run "lrfind: --finetune on pooled embeddings" 1 "'$BIN/tl-train' --lr-find --finetune '$T/s.tl'"
+same "lrfind: --finetune on pooled embeddings message" "$(head -1 "$T/err")" "tl-train: model 'synth' not found in $top/share/tl/models, /usr/local/share/tl/models, ./models (set TL_MODEL_PATH, or run 'make model' then 'make install' for the default backbones)"
 run "lrfind: --log" 2 "'$BIN/tl-train' --lr-find --hidden 16 --log '$T/l.jsonl' '$T/s.tl'"
 same "lrfind: --log message" "$(head -1 "$T/err")" "tl-train: --lr-find writes no model for --log to describe: drop --log"
 run "lrfind: start not below end" 2 "'$BIN/tl-train' --lr-find --hidden 16 --lr-find-start 1 --lr-find-end 0.1 '$T/s.tl'"
@@ -62,9 +66,46 @@ same "lrfind: sweep options without --lr-find message" "$(head -1 "$T/err")" "tl
 mkdir "$T/dir.svg"
 run "lrfind: the chart's path is a directory" 2 "'$BIN/tl-train' --lr-find --hidden 16 --lr-find-plot '$T/dir.svg' '$T/s.tl'"
 same "lrfind: the chart's path is a directory message" "$(cat "$T/err")" "tl-train: --lr-find-plot $T/dir.svg: is a directory"
-# maps, as tl-embed --cut writes them, would fine-tune: not covered
+# maps, as tl-embed --cut writes them, sweep fine-tuning, whose head is linear
 { echo '{"tl":1,"model":{"name":"toy","sha256":"0"},"dims":[1,1,2],"layer":"x","pool":"none"}'
   echo '{"id":"a","label":"ant","split":"train","emb":{"dtype":"<f4","shape":[1,1,2],"data":[1.0,2.0]}}'
 } | "$BIN/tl-cat" --from-json > "$T/maps.tl"
-run "lrfind: maps" 2 "'$BIN/tl-train' --lr-find --hidden 4 '$T/maps.tl'"
-same "lrfind: maps message" "$(cat "$T/err")" "tl-train: --lr-find: fine-tuning (maps from tl-embed --cut) is not covered; it sweeps the MLP head's rate on pooled embeddings (tl-embed -p avg)"
+run "lrfind: maps with an MLP head" 2 "'$BIN/tl-train' --lr-find --hidden 4 '$T/maps.tl'"
+same "lrfind: maps with an MLP head message" "$(cat "$T/err")" "tl-train: --lr-find on maps sweeps fine-tuning's rate, which trains a linear head: drop --hidden, or give pooled embeddings (tl-embed -p avg)"
+run "lrfind: maps of a backbone not here" 1 "'$BIN/tl-train' --lr-find '$T/maps.tl'"
+has "lrfind: maps of a backbone not here message" "$T/err" "tl-train: model 'toy' not found in "
+
+# fine-tuning's sweep on letters' maps at mobilenetv2's cut
+if [ ! -f "$top/models/mobilenetv2/model.json" ]; then
+	skip "lrfind: fine-tuning" "models/mobilenetv2 missing: run make model"
+	return 0 2>/dev/null || exit 0
+fi
+/usr/bin/python3 "$top/tools/demo-data.py" -n 8 "$T/letters" > /dev/null 2>&1
+"$BIN/tl-ingest" "$T/letters" 2>/dev/null | "$BIN/tl-split" --dup-distance -1 2>/dev/null |
+    "$BIN/tl-embed" -m mobilenetv2 --cut > "$T/cut.tl" 2>/dev/null
+run "lrfind: fine-tuning's sweep" 0 "'$BIN/tl-train' --lr-find --lr-find-steps 30 --lr-find-plot '$T/ft.svg' '$T/cut.tl'"
+n=$(sed -n 's/.*learning-rate sweep: \([0-9]*\) of 30 rates, 1e-07 to .*/\1/p' "$T/err")
+same "lrfind: fine-tuning: header and one row per rate run" "$(head -1 "$T/out") $(($(wc -l < "$T/out") - 1))" "$(printf 'lr\tloss\tsmoothed') $n"
+has "lrfind: fine-tuning: states what it sweeps" "$T/err" \
+    "tl-train: learning-rate sweep of fine-tuning block_12_add -> block_15_expand_relu: 7 Convs, 626432 parameters, 38.6M multiply-adds per map; at most 30 steps of 32 maps: about "
+same "lrfind: fine-tuning: rates exponential from 1e-7 to 10 in 30 steps, the suggestion one of them" "$(/usr/bin/python3 -c '
+import re, sys
+r = [float(l.split()[0]) for l in open(sys.argv[1]).readlines()[1:]]
+e = open(sys.argv[2]).read()
+m = re.search(r"suggested --ft-lr (\S+) --ft-head-lr (\S+) \(fastai.s valley: half way down the longest descent of the smoothed loss; the head.s rate keeps its ratio 1 to the tail.s\); tl-train.s --ft-lr is 0.001 \(the default\)", e)
+x, h = float(m.group(1)), float(m.group(2))
+print(all(abs(v - 1e-7 * 1e8 ** (i / 29)) <= 1e-6 * v for i, v in enumerate(r)), 2 <= len(r) <= 30,
+      r[0] <= x <= r[-1], any(abs(x - v) <= 5e-3 * v for v in r), x == h)' "$T/out" "$T/err")" "True True True True True"
+same "lrfind: fine-tuning: the chart names the tail's rate" \
+    "$(grep -c "learning rate of the tail&#39;s last Conv (log10)" "$T/ft.svg") $(grep -c 'fine-tuning, one batch per rate' "$T/ft.svg") $(grep -c -- '--ft-lr' "$T/ft.svg")" "1 1 1"
+cp "$T/out" "$T/ft1"
+run "lrfind: fine-tuning: the head's rate in ratio" 0 "'$BIN/tl-train' -q --lr-find --lr-find-steps 30 --ft-head-lr 2e-3 '$T/cut.tl'"
+same "lrfind: fine-tuning: the head's rate in ratio 2" "$(/usr/bin/python3 -c '
+import re, sys
+m = re.search(r"suggested --ft-lr (\S+) --ft-head-lr (\S+) .*keeps its ratio 2 to", open(sys.argv[1]).read())
+print(abs(float(m.group(2)) - 2 * float(m.group(1))) <= 0.01 * float(m.group(2)))' "$T/err")" "True"
+run "lrfind: fine-tuning: again, the same table" 0 "'$BIN/tl-train' -q --lr-find --lr-find-steps 30 '$T/cut.tl'"
+same_file "lrfind: fine-tuning: same seed, same table" "$T/out" "$T/ft1"
+same "lrfind: fine-tuning: no model" "$(ls -A "$T" | grep -c tlm)" "0"
+run "lrfind: fine-tuning with -o" 2 "'$BIN/tl-train' --lr-find -o '$T/m.tlm' '$T/cut.tl'"
+same "lrfind: fine-tuning with -o message" "$(head -1 "$T/err")" "tl-train: --lr-find writes no model: drop -o"
