@@ -14,7 +14,7 @@
 #
 #   make -f pipelines/compare.mk DATA=photos/ [OUT=dir] [INGEST_FLAGS=...]
 #        [SPLIT_FLAGS=...] [AUG_FLAGS=...] [BACKBONE=name] [SCRATCH=scratch:N]
-#        [PIXELS=pixels:N] [TRAIN_FLAGS=--no-ood]  [FROZEN_FLAGS=...] [FT_FLAGS=...]
+#        [PIXELS=pixels:N] [TRAIN_FLAGS=--no-ood] [FROZEN_FLAGS=...] [FT_FLAGS=...]
 #        [SCRATCH_FLAGS=...] [PIXELS_FLAGS=...] [METHODS='frozen finetune ...']
 #   make -f pipelines/compare.mk ... clean          removes $(OUT)
 #
