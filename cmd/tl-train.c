@@ -71,7 +71,7 @@ static const char help[] =
 	"      --finetune-to L    the tail's end (default: the backbone's, tl-model.json)\n"
 	"      --from-scratch     fine-tuning with the tail's weights drawn at random first\n"
 	"                         (tl-embed -m scratch --cut: the whole small CNN); by\n"
-	"                         default 3000 steps at rates 0.003 (FROM SCRATCH in tl-train(1))\n"
+	"                         default 1000 steps at rates 0.003 (FROM SCRATCH in tl-train(1))\n"
 	"      --init FILE        start from this model (same backbone required)\n"
 	"      --seed N           the seed (0)\n"
 	"      --version-tag S    the model's version (default: UTC time and content hash)\n"
