@@ -417,6 +417,7 @@ tl_history_methods(const char *list, struct tl_history_method *rows, int *n, str
 		r->lo = metric_field(j, "accuracy", "lo");
 		r->hi = metric_field(j, "accuracy", "hi");
 		r->logloss = metric_field(j, "log_loss", "value");
+		r->majority = metric_field(j, "baseline", "value");
 		json_decref(j);
 		(*n)++;
 	}

@@ -63,6 +63,7 @@ struct tl_history_method {
 	long long n;              /* counts.evaluated */
 	double acc, lo, hi;       /* metrics.accuracy, its 95% interval */
 	double logloss;           /* metrics.log_loss */
+	double majority;          /* metrics.baseline: the majority class's accuracy */
 	double prepare, train;    /* seconds */
 };
 

@@ -999,6 +999,12 @@ tl_html_methods(const char *path, const char *title, const struct tl_history_met
 	tl_svg_end(f);
 	fputs("<p class=\"note\">Each method trained and evaluated on the same split; accuracy counts "
 	      "\"unknown\" as wrong; the interval is tl-report's (Wilson); prepare is the embedding "
-	      "(and augmentation) before training, train is tl-train.</p>\n</section>\n", f);
+	      "(and augmentation) before training, train is tl-train.", f);
+	for (int i = 1, same = 1; i <= n && same; i++)
+		if (i == n && !isnan(r[0].majority))
+			fprintf(f, " Always answering the majority class: %.1f%%.", 100 * r[0].majority);
+		else if (i < n)
+			same = r[i].majority == r[0].majority && r[i].n == r[0].n;
+	fputs("</p>\n</section>\n", f);
 	return page_close(a, path, err);
 }

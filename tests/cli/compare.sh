@@ -56,6 +56,9 @@ same "compare: the page names every method" \
     "$(grep -o '<td class="txt">\(frozen\|finetune\|scratch\|pixels\)</td>' "$C/out/compare.html" | tr '\n' ' ')" \
     '<td class="txt">frozen</td> <td class="txt">finetune</td> <td class="txt">scratch</td> <td class="txt">pixels</td> '
 has "compare: the page's title" "$C/out/compare.html" "<title>letters: 4 methods on one split</title>"
+maj=$(jq .metrics.baseline.value "$C/out/frozen.json")
+has "compare: the page's majority-class line" "$C/out/compare.html" \
+    "Always answering the majority class: $(awk -v m="$maj" 'BEGIN { printf "%.1f", 100 * m }')%."
 run "compare: again, nothing trained" 0 "$MK"
 same "compare: again: no stage reran" "$(grep -c '^== [a-z]*: tl-' "$T/out")" 0
 
