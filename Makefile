@@ -64,10 +64,13 @@ FUZZ_SECONDS ?= 60
 all: $(TOOLS:%=$(BIN)/%)
 
 # tl-bulk (tl-bulk(1)) is the shell script pipelines/bulk-identify under its
-# tool name, so bin/ holds every tool and `make install` installs them all
-SCRIPTS   := tl-bulk
+# tool name, tl-shard (tl-shard(1)) pipelines/shard, so bin/ holds every tool and `make install` installs them all
+SCRIPTS   := tl-bulk tl-shard
 all: $(SCRIPTS:%=$(BIN)/%)
 $(BIN)/tl-bulk: pipelines/bulk-identify
+	@mkdir -p $(BIN)
+	@install -m 755 $< $@.tmp && mv -f $@.tmp $@
+$(BIN)/tl-shard: pipelines/shard
 	@mkdir -p $(BIN)
 	@install -m 755 $< $@.tmp && mv -f $@.tmp $@
 

@@ -19,6 +19,7 @@
 static const char usage[] =
 	"tl-ingest [--strict] [--keep-duplicates] [--label L] [--size N [--crop centre | --fit]]\n"
 	"       [--max-pixels N] [--max-bad N[%]] [--no-split-folders] [--set KEY=VALUE]... [--list FILE]...\n"
+	"       [--shard K/N]\n"
 	"       [source ...]";
 
 static const char help[] =
@@ -38,6 +39,8 @@ static const char help[] =
 	"      --set KEY=VALUE    add the string field KEY to every record (repeatable;\n"
 	"                         --set split=S wins over a split folder)\n"
 	"      --list FILE        read a file list (repeatable)\n"
+	"      --shard K/N        only the images of shard K of N (0 <= K < N), by a hash\n"
+	"                         of the id: N runs together give every image once\n"
 	"      --max-bad N[%]     exit 0 with up to N (or N%) bad images\n"
 	"      --strict           stop at the first bad image\n"
 	"  -h, --help             this help\n"
@@ -52,6 +55,19 @@ struct opts {
 	int nsources; /* lists and sources together */
 };
 
+/* --shard K/N */
+static void
+parse_shard(char *arg, struct tl_walk_opts *w)
+{
+	char *slash = strchr(arg, '/');
+
+	if (slash == NULL)
+		tl_cli_usage_error(usage, "--shard: '%s' is not K/N", arg);
+	*slash = '\0';
+	w->nshards = (unsigned)tl_opt_int(usage, "--shard's N", slash + 1, 1, 1000000);
+	w->shard = (unsigned)tl_opt_int(usage, "--shard's K", arg, 0, (long long)w->nshards - 1);
+}
+
 static void
 parse(int argc, char **argv, struct opts *o)
 {
@@ -65,6 +81,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "set", required_argument, NULL, 'S' }, { "list", required_argument, NULL, 'L' },
 		{ "max-bad", required_argument, NULL, 'b' }, { "strict", no_argument, NULL, 'x' },
 		{ "no-split-folders", no_argument, NULL, 'N' },
+		{ "shard", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
 	char *eq;
@@ -125,6 +142,9 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'N':
 			o->walk.no_split_folders = 1;
+			break;
+		case 'H':
+			parse_shard(optarg, &o->walk);
 			break;
 		default: tl_cli_opt(c, usage, help);
 		}

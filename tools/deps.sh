@@ -15,7 +15,7 @@ set -e
 RUN="build-essential pkg-config libvips-dev libvips-tools libglib2.0-dev libopenblas-dev
 libmsgpack-dev libarchive-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libonnx-dev python3-numpy fonts-dejavu-core fonts-dejavu-extra fonts-liberation2
-fonts-freefont-ttf"
+fonts-freefont-ttf parallel"
 TEST="libonnx-testdata mandoc jq zip p7zip-full python3-torch python3-torchvision
 python3-pil python3-onnx python3-sklearn python3-msgpack time clang chromium"
 case ${1:-run} in

@@ -40,6 +40,7 @@
 #include <archive_entry.h>
 #include <glib.h>
 
+#include "core/hash.h"
 #include "data/walk.h"
 
 enum kind { W_DIR, W_LIST, W_ARCHIVE, W_FILE };
@@ -62,6 +63,7 @@ struct tl_walk {
 	               "stdin" for standard input */
 	const char *label, *max_name;
 	size_t max_bytes;
+	unsigned shard, nshards; /* nshards > 1: take only shard's items */
 	struct entry *e;
 	size_t n, cap, next;
 	struct archive *ar;
@@ -141,6 +143,42 @@ add(struct tl_walk *w, const char *id, size_t idlen, const char *label, int err)
 	}
 	w->n++;
 	return 0;
+}
+
+unsigned
+tl_walk_shard(const char *id, unsigned nshards)
+{
+	uint64_t z = tl_hash_fnv1a64(id, strlen(id));
+
+	/* FNV's low bits follow the last bytes too closely for a modulus
+	   ("a1.jpg", "a2.jpg", ...): mixed first */
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return nshards > 1 ? (unsigned)(z % nshards) : 0;
+}
+
+static int
+in_shard(const struct tl_walk *w, const char *id)
+{
+	return w->nshards <= 1 || tl_walk_shard(id, w->nshards) == w->shard;
+}
+
+/* Drops the listed entries of other shards. */
+static void
+keep_shard(struct tl_walk *w)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (in_shard(w, w->e[i].id)) {
+			w->e[k++] = w->e[i];
+		} else {
+			free(w->e[i].id);
+			free(w->e[i].label);
+		}
+	}
+	w->n = k;
 }
 
 static int
@@ -368,6 +406,8 @@ walk_new(const char *root, const struct tl_walk_opts *o, struct tl_err *err)
 	w->split_folders = !o->no_split_folders;
 	w->max_bytes = o->max_bytes;
 	w->max_name = o->max_name != NULL ? o->max_name : "the limit";
+	w->shard = o->shard;
+	w->nshards = o->nshards;
 	w->sfd = w->fd = -1;
 	return w;
 }
@@ -429,6 +469,7 @@ tl_walk_open(const char *path, int list, const struct tl_walk_opts *o, struct tl
 	}
 	if (w->n > 0) /* qsort may not be given NULL, even for no element */
 		qsort(w->e, w->n, sizeof *w->e, cmp_entry);
+	keep_shard(w);
 	return w;
 }
 
@@ -732,7 +773,7 @@ next_member(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 			continue;
 		if ((r = member_id(w, name)) < 0)
 			return tl_err_set(err, "out of memory"), TL_NOMEM;
-		if (r == 1)
+		if (r == 1 || !in_shard(w, w->idbuf))
 			continue;
 		if (place(w, w->idbuf, "!", &label, &len, &split) != 0 ||
 		    set_names(w, it, w->root, "!", name, w->idbuf, label, len) != 0)

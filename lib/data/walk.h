@@ -65,6 +65,8 @@ struct tl_walk_opts {
 	size_t max_bytes;     /* a larger file is a bad item */
 	const char *max_name; /* that limit's name in messages ("TL_MAX_RECORD") */
 	int no_split_folders; /* top folders named train, val, ... are labels */
+	unsigned shard;       /* with nshards > 1: only the items whose id */
+	unsigned nshards;     /* tl_walk_shard() puts in shard (0 .. nshards-1) */
 };
 
 /* One file.  Every pointer is owned by the walk and valid until the next
@@ -120,6 +122,13 @@ long long tl_walk_count(const struct tl_walk *w);
 long long tl_walk_count_split(const struct tl_walk *w, const char *split);
 
 void tl_walk_close(struct tl_walk *w); /* accepts NULL */
+/* The shard (0 .. nshards-1) of an item id: a hash of the id alone, so an
+ * item lands in the same shard whatever else its source holds, on any
+ * machine and in every version (splitmix64's finaliser over FNV-1a 64 of
+ * the id, modulo nshards).  Items outside opts->shard are skipped before
+ * they are read, and not counted by tl_walk_count; an archive's members are
+ * still passed over in the one pass.  "tl-ingest --shard K/N". */
+unsigned tl_walk_shard(const char *id, unsigned nshards);
 
 /* n bytes for a message, into buf: "2000 bytes", "1 GiB", "1.2 GiB". */
 void tl_walk_bytes(char *buf, size_t cap, unsigned long long n);

@@ -9,7 +9,7 @@ R=$T/root
 mkdir -p "$T/empty"	# the installed tools run here: no ./models
 # inst_check NAME ROOT: every tool and man page of the tree is under ROOT
 inst_check() {
-	for t in $(cd "$top/cmd" && ls tl-*.c | sed 's/\.c$//') tl-bulk; do
+	for t in $(cd "$top/cmd" && ls tl-*.c | sed 's/\.c$//') tl-bulk tl-shard; do
 		if [ -x "$2/bin/$t" ]; then pass "$1: bin/$t"; else fail "$1: bin/$t" "not installed"; fi
 	done
 	for m in "$top"/man/*.[1-9]; do
