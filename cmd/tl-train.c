@@ -71,7 +71,8 @@ static const char help[] =
 	"      --finetune-to L    the tail's end (default: the backbone's, tl-model.json)\n"
 	"      --from-scratch     fine-tuning with the tail's weights drawn at random first\n"
 	"                         (tl-embed -m scratch --cut: the whole small CNN); by\n"
-	"                         default 1000 steps at rates 0.003 (FROM SCRATCH in tl-train(1))\n"
+	"                         default 1000 steps at rates 0.003, weight decay 0.1\n"
+	"                         (FROM SCRATCH in tl-train(1))\n"
 	"      --init FILE        start from this model (same backbone required)\n"
 	"      --seed N           the seed (0)\n"
 	"      --version-tag S    the model's version (default: UTC time and content hash)\n"
@@ -88,7 +89,7 @@ static const char help[] =
 	"  -h, --help             this help\n"
 	"  -V, --version          the version\n";
 
-enum { FT_SET_EPOCHS = 1, FT_SET_LR = 2, FT_SET_HEAD_LR = 4 };
+enum { FT_SET_EPOCHS = 1, FT_SET_LR = 2, FT_SET_HEAD_LR = 4, FT_SET_WD = 8 };
 
 struct opts {
 	struct tl_train_opts t;
@@ -145,6 +146,8 @@ scratch_opts(struct opts *o)
 		o->ft.lr = d.lr;
 	if (!(o->ft_set & FT_SET_HEAD_LR))
 		o->ft.head_lr = d.head_lr;
+	if (!(o->ft_set & FT_SET_WD))
+		o->ft.wd = d.wd;
 }
 
 static void
@@ -233,7 +236,10 @@ parse(int argc, char **argv, struct opts *o)
 			break;
 		case SCRATCH: o->ft.scratch = 1; break;
 		case FTDECAY: o->ft.decay = tl_opt_double(usage, "--ft-decay", optarg, 0, 10); break;
-		case FTWD: o->ft.wd = tl_opt_double(usage, "--ft-wd", optarg, 0, 10); break;
+		case FTWD:
+			o->ft.wd = tl_opt_double(usage, "--ft-wd", optarg, 0, 10);
+			o->ft_set |= FT_SET_WD;
+			break;
 		case FTSMOOTH:
 			o->ft.label_smoothing = tl_opt_double(usage, "--ft-smoothing", optarg, 0, 0.99);
 			break;

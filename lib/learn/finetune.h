@@ -66,9 +66,9 @@ struct tl_ft_opts {
 
 void tl_ft_defaults(struct tl_ft_opts *o);
 
-/* What training from scratch changes of the defaults: more steps
- * (min_steps) and higher rates (lr, head_lr), measured in tl-train(1)
- * FROM SCRATCH; sets scratch. */
+/* What training from scratch changes of the defaults: the steps
+ * (min_steps), higher rates (lr, head_lr) and weight decay (wd), measured
+ * in tl-train(1) FROM SCRATCH; sets scratch. */
 void tl_ft_scratch_defaults(struct tl_ft_opts *o);
 
 /* Every parameter of t drawn again: a Conv's W He-normal (standard

@@ -24,7 +24,7 @@ export SOURCE_DATE_EPOCH=1700000000
 run "scratch: trains" 0 "'$BIN/tl-train' --from-scratch --ft-epochs 2 -o '$S/s0.tlm' '$S/cut.tl'"
 has "scratch: says so before" "$T/err" "tl-train: from scratch: the 5 Convs' weights drawn at random (He normal, seed 0)"
 has "scratch: says so after" "$T/err" "tl-train: trained from scratch input -> relu5: 5 Convs, 978496 parameters, 2 epochs, kept epoch "
-has "scratch: its default rate" "$T/err" "tl-train: fine-tuning input -> relu5: 5 Convs, 978496 parameters, "
+has "scratch: the cost" "$T/err" "tl-train: fine-tuning input -> relu5: 5 Convs, 978496 parameters, 1.53M multiply-adds per map"
 same "scratch: no whole-network warning" "$(grep -c 'most of the network' "$T/err")" 0
 run "scratch: another seed" 0 "'$BIN/tl-train' --from-scratch --ft-epochs 2 --seed 1 -o '$S/s1.tlm' '$S/cut.tl'"
 run "scratch: the builder's weights (--finetune --ft-epochs 0)" 0 "'$BIN/tl-train' --finetune --ft-epochs 0 -o '$S/b.tlm' '$S/cut.tl'"
@@ -35,10 +35,10 @@ a, b, c = (msgpack.unpack(open(f, 'rb')) for f in sys.argv[1:4])
 t = a['tail']
 w = lambda m: [p['value']['data'] for p in m['tail']['params'] if p['what'] == 'W']
 f = a['train']['finetune']
-print(t['from'], t['to'], len(t['params']), f['from_scratch'], f['lr'], f['head_lr'], 'from_scratch' in c['train']['finetune'],
+print(t['from'], t['to'], len(t['params']), f['from_scratch'], f['lr'], f['head_lr'], f['wd'], 'from_scratch' in c['train']['finetune'],
       all(x != y for x, y in zip(w(a), w(c))), all(x != y for x, y in zip(w(a), w(b))), len(w(a)) == len(w(b)) == 5)" \
         "$S/s0.tlm" "$S/s1.tlm" "$S/b.tlm")" \
-    "input relu5 10 True 0.003 0.003 False True True True"
+    "input relu5 10 True 0.003 0.003 0.1 False True True True"
 run "scratch: classifies images" 0 "TL_MODEL_PATH=/nonexistent '$BIN/tl-classify' -m '$S/s0.tlm' < '$S/split.tl' > '$S/c-img.tl'"
 run "scratch: classifies maps" 0 "'$BIN/tl-classify' -m '$S/s0.tlm' < '$S/cut.tl' > '$S/c-map.tl'"
 "$BIN/tl-cat" --split test -f id,pred,conf "$S/c-img.tl" > "$S/p-img.tsv"
