@@ -35,6 +35,7 @@ static const char usage[] =
 	"       [--seed N] [--show N] [--history FILE] [--html FILE] [--assert COND]...\n"
 	"       [--coverage] [--min-count N] [--max-bad N[%]] [--strict] [file ...]\n"
 	"       tl-report --compare A.json B.json\n"
+	"       tl-report --methods LIST [--title T] [--html FILE]\n"
 	"       tl-report --usage LOG [--html FILE] [--max-bad N[%]] [--strict]";
 
 static const char help[] =
@@ -62,6 +63,10 @@ static const char help[] =
 	"      --coverage         class coverage even when records carry verdicts\n"
 	"      --min-count N      class coverage: the count a class should reach (100)\n"
 	"      --compare A B      what changed between two --json evaluations\n"
+	"      --methods LIST     a table of several methods' --json evaluations, LIST's\n"
+	"                         lines: NAME, SPLIT, REPORT.json, PREPARE and TRAIN seconds\n"
+	"                         separated by tabs (pipelines/compare.mk writes it)\n"
+	"      --title T          --methods: the HTML page's title (\"methods compared\")\n"
 	"      --usage LOG        summarise a bulk-identification log (JSON Lines)\n"
 	"      --max-bad N[%]     exit 0 with up to N (or N%) bad records\n"
 	"      --strict           stop at the first bad record\n"
@@ -71,7 +76,7 @@ static const char help[] =
 struct opts {
 	struct tl_eval_opts ev;
 	struct tl_bad bad;
-	const char *ood_label, *history, *compare[2], *usage_log, *html;
+	const char *ood_label, *history, *compare[2], *usage_log, *html, *methods, *title;
 	struct tl_assert asserts[MAX_ASSERT];
 	int nassert, json, coverage;
 	long long min_count;
@@ -81,7 +86,7 @@ static void
 parse(int argc, char **argv, struct opts *o)
 {
 	enum { JSON = 256, OOD, TOPK, BINS, BOOT, SEED, SHOW, HIST, ASSERT, COVER, MINCOUNT,
-	       COMPARE, USAGE, MAXBAD, STRICT, HTML };
+	       COMPARE, USAGE, MAXBAD, STRICT, HTML, METHODS, TITLE };
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, JSON }, { "ood-label", required_argument, NULL, OOD },
 		{ "top-k", required_argument, NULL, TOPK }, { "bins", required_argument, NULL, BINS },
@@ -92,6 +97,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "compare", required_argument, NULL, COMPARE }, { "usage", required_argument, NULL, USAGE },
 		{ "max-bad", required_argument, NULL, MAXBAD }, { "strict", no_argument, NULL, STRICT },
 		{ "html", required_argument, NULL, HTML },
+		{ "methods", required_argument, NULL, METHODS }, { "title", required_argument, NULL, TITLE },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
 	struct tl_err err;
@@ -125,9 +131,16 @@ parse(int argc, char **argv, struct opts *o)
 		case MAXBAD: tl_bad_opt(&o->bad, usage, optarg); break;
 		case STRICT: o->bad.strict = 1; break;
 		case HTML: o->html = optarg; break;
+		case METHODS: o->methods = optarg; break;
+		case TITLE: o->title = optarg; break;
 		default: tl_cli_opt(c, usage, help);
 		}
 	}
+	if (o->methods && (o->compare[0] || o->usage_log || other || optind != argc ||
+	    o->bad.strict || o->bad.max_bad >= 0 || o->bad.max_bad_frac >= 0))
+		tl_cli_usage_error(usage, "--methods takes the list alone (and --title, --html)");
+	if (o->title && !o->methods)
+		tl_cli_usage_error(usage, "--title goes with --methods");
 	if (o->compare[0] && o->usage_log)
 		tl_cli_usage_error(usage, "give --compare or --usage, not both");
 	if (o->compare[0]) {
@@ -441,6 +454,24 @@ predictions(const struct opts *o, const struct tl_report_meta *m, const struct t
 	tl_evalset_summary_free(&sum);
 }
 
+/* --methods: the table on stdout, and the page */
+static int
+methods_report(const struct opts *o)
+{
+	struct tl_history_method rows[TL_HISTORY_MAXMETHODS];
+	struct tl_err err;
+	int n;
+
+	if (tl_history_methods(o->methods, rows, &n, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	tl_history_methods_text(stdout, rows, n);
+	if (o->html && tl_html_methods(o->html, o->title ? o->title : "methods compared", rows, n,
+	    &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	tl_cli_close_stdout();
+	return TL_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -465,6 +496,8 @@ main(int argc, char **argv)
 	}
 	if (o.usage_log)
 		return usage_report(&o);
+	if (o.methods)
+		return methods_report(&o);
 	if ((r = tl_reader_open(argv + optind, argc - optind, &err)) == NULL)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	s = new_set(tl_reader_header(r), o.ood_label);

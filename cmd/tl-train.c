@@ -32,7 +32,7 @@ static const char usage[] =
 	"       [--l2 L] [--label-smoothing E] [--balance] [--norm none|l2|sqrt]\n"
 	"       [--no-standardize] [--part-weight sqrt|none] [--max-iter N] [--keep F] [--shrinkage S] [--no-ood]\n"
 	"       [--finetune] [--ft-epochs N] [--ft-lr R] [--ft-head-lr R] [--ft-decay F]\n"
-	"       [--ft-wd W] [--ft-smoothing E] [--finetune-to LAYER]\n"
+	"       [--ft-wd W] [--ft-smoothing E] [--finetune-to LAYER] [--from-scratch]\n"
 	"       [--init old.tlm] [--seed N] [--version-tag S] [--log FILE] [-q]\n"
 	"       [--export-onnx FILE.onnx]\n"
 	"       [--max-bad N[%]] [--strict] [file ...]\n"
@@ -73,6 +73,10 @@ static const char help[] =
 	"      --ft-wd W          AdamW weight decay while fine-tuning (0.01)\n"
 	"      --ft-smoothing E   label smoothing while fine-tuning (0.1)\n"
 	"      --finetune-to L    the tail's end (default: the backbone's, tl-model.json)\n"
+	"      --from-scratch     fine-tuning with the tail's weights drawn at random first\n"
+	"                         (tl-embed -m scratch --cut: the whole small CNN); by\n"
+	"                         default 1000 steps at rates 0.003, weight decay 0.1\n"
+	"                         (FROM SCRATCH in tl-train(1))\n"
 	"      --init FILE        start from this model (same backbone required)\n"
 	"      --seed N           the seed (0)\n"
 	"      --version-tag S    the model's version (default: UTC time and content hash)\n"
@@ -93,10 +97,13 @@ static const char help[] =
 	"  -h, --help             this help\n"
 	"  -V, --version          the version\n";
 
+enum { FT_SET_EPOCHS = 1, FT_SET_LR = 2, FT_SET_HEAD_LR = 4, FT_SET_WD = 8 };
+
 struct opts {
 	struct tl_train_opts t;
 	struct tl_ft_opts ft;
 	int finetune;
+	unsigned ft_set;       /* FT_SET_*: the --ft- options given */
 	struct tl_bad bad;
 	const char *out, *init, *tag, *log;
 	int quiet;
@@ -123,13 +130,39 @@ lrfind_opts(const struct opts *o)
 		    o->lf.start, o->lf.end);
 }
 
+/* --from-scratch: fine-tuning from random weights, with its own defaults
+ * for what was not given */
+static void
+scratch_opts(struct opts *o)
+{
+	struct tl_ft_opts d = o->ft;
+
+	if (o->init)
+		tl_cli_usage_error(usage, "--from-scratch starts from random weights: drop --init");
+	if (o->lrfind)
+		tl_cli_usage_error(usage, "--lr-find: --from-scratch is not covered; it sweeps the "
+		    "MLP head's rate on pooled embeddings (--hidden N)");
+	if ((o->ft_set & FT_SET_EPOCHS) && o->ft.epochs == 0)
+		tl_cli_usage_error(usage, "--from-scratch with --ft-epochs 0 would keep random "
+		    "weights: give 1 or more");
+	tl_ft_scratch_defaults(&d);
+	o->finetune = 1;
+	o->ft.min_steps = d.min_steps;
+	if (!(o->ft_set & FT_SET_LR))
+		o->ft.lr = d.lr;
+	if (!(o->ft_set & FT_SET_HEAD_LR))
+		o->ft.head_lr = d.head_lr;
+	if (!(o->ft_set & FT_SET_WD))
+		o->ft.wd = d.wd;
+}
+
 static void
 parse(int argc, char **argv, struct opts *o)
 {
 	enum { HIDDEN = 256, DROPOUT, EPOCHS, BATCH, LR, L2, SMOOTH, BALANCE, NORM, NOSTD, MAXIT,
 	       KEEP, SHRINK, NOOOD, INIT, SEED, TAG, LOG, MAXBAD, STRICT, FT, FTEP, FTLR, FTHLR,
 	       FTDECAY, FTWD, FTSMOOTH, FTTO, PARTW, LRFIND, LFSTEPS, LFSTART, LFEND, LFPLOT,
-	       ONNX };
+	       ONNX, SCRATCH };
 	static const struct option lo[] = {
 		{ "output", required_argument, NULL, 'o' }, { "hidden", required_argument, NULL, HIDDEN },
 		{ "dropout", required_argument, NULL, DROPOUT }, { "epochs", required_argument, NULL, EPOCHS },
@@ -153,7 +186,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "lr-find-steps", required_argument, NULL, LFSTEPS },
 		{ "lr-find-start", required_argument, NULL, LFSTART },
 		{ "lr-find-end", required_argument, NULL, LFEND },
-		{ "lr-find-plot", required_argument, NULL, LFPLOT }, { NULL, 0, NULL, 0 } };
+		{ "lr-find-plot", required_argument, NULL, LFPLOT },
+		{ "from-scratch", no_argument, NULL, SCRATCH }, { NULL, 0, NULL, 0 } };
 	int c;
 
 	memset(o, 0, sizeof *o);
@@ -195,11 +229,24 @@ parse(int argc, char **argv, struct opts *o)
 		case LOG: o->log = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case FT: o->finetune = 1; break;
-		case FTEP: o->ft.epochs = (int)tl_opt_int(usage, "--ft-epochs", optarg, 0, 100000); break;
-		case FTLR: o->ft.lr = tl_opt_double(usage, "--ft-lr", optarg, 0, 10); break;
-		case FTHLR: o->ft.head_lr = tl_opt_double(usage, "--ft-head-lr", optarg, 0, 10); break;
+		case FTEP:
+			o->ft.epochs = (int)tl_opt_int(usage, "--ft-epochs", optarg, 0, 100000);
+			o->ft_set |= FT_SET_EPOCHS;
+			break;
+		case FTLR:
+			o->ft.lr = tl_opt_double(usage, "--ft-lr", optarg, 0, 10);
+			o->ft_set |= FT_SET_LR;
+			break;
+		case FTHLR:
+			o->ft.head_lr = tl_opt_double(usage, "--ft-head-lr", optarg, 0, 10);
+			o->ft_set |= FT_SET_HEAD_LR;
+			break;
+		case SCRATCH: o->ft.scratch = 1; break;
 		case FTDECAY: o->ft.decay = tl_opt_double(usage, "--ft-decay", optarg, 0, 10); break;
-		case FTWD: o->ft.wd = tl_opt_double(usage, "--ft-wd", optarg, 0, 10); break;
+		case FTWD:
+			o->ft.wd = tl_opt_double(usage, "--ft-wd", optarg, 0, 10);
+			o->ft_set |= FT_SET_WD;
+			break;
 		case FTSMOOTH:
 			o->ft.label_smoothing = tl_opt_double(usage, "--ft-smoothing", optarg, 0, 0.99);
 			break;
@@ -220,6 +267,8 @@ parse(int argc, char **argv, struct opts *o)
 		default: tl_cli_opt(c, usage, help);
 		}
 	}
+	if (o->ft.scratch)
+		scratch_opts(o);
 	if (o->lrfind)
 		lrfind_opts(o);
 	else if (o->lfplot || o->lf.steps != 100 || o->lf.start != 1e-7 || o->lf.end != 10)
@@ -228,7 +277,8 @@ parse(int argc, char **argv, struct opts *o)
 		tl_cli_usage_error(usage, "no model file: give -o FILE");
 	o->ft.batch = o->t.batch;
 	if (o->finetune && o->t.head != TL_TLM_LINEAR)
-		tl_cli_usage_error(usage, "--finetune trains a linear head: drop --hidden");
+		tl_cli_usage_error(usage, "%s trains a linear head: drop --hidden",
+		    o->ft.scratch ? "--from-scratch" : "--finetune");
 	if (o->tag && (*o->tag == '\0' || strlen(o->tag) > 128))
 		tl_cli_usage_error(usage, "--version-tag: want 1 to 128 characters");
 }
@@ -412,7 +462,10 @@ cost(const struct opts *o, const struct tl_ft_plan *p, const struct tl_trainset 
 	else if (!o->quiet && p->nfrozen > 0)
 		tl_warn("frozen %s: %d pooled features, computed once by tl-embed (and by tl-classify "
 		    "on each image), not per epoch", p->frozen, p->frozen_dim);
-	if (2 * p->convs > p->net_convs)
+	if (!o->quiet && o->ft.scratch)
+		tl_warn("from scratch: the %d Convs' weights drawn at random (He normal, seed %llu)",
+		    p->convs, (unsigned long long)o->t.seed);
+	if (2 * p->convs > p->net_convs && !o->ft.scratch)
 		tl_warn("the tail %s -> %s is most of the network (%d of the %d Convs up to its end): "
 		    "each epoch costs about a whole training pass of the backbone; a cut near the end "
 		    "(tl-embed --cut) tunes its last blocks for a fraction of that", p->from, p->to,
@@ -436,8 +489,9 @@ summary(const struct opts *o, const struct tl_trainset *ts, const struct tl_trai
 	if (o->init)
 		tl_warn("--init: weights of %d of %d classes inherited", p->inherited, ts->nclass);
 	if (f != NULL && f->epochs > 0)
-		tl_warn("fine-tuned %s -> %s: %d Convs, %lld parameters, %d epoch%s%s, kept epoch %d; "
-		    "val accuracy %.4f log loss %.4f frozen, %.4f and %.4f with the joint head", f->from,
+		tl_warn("%s %s -> %s: %d Convs, %lld parameters, %d epoch%s%s, kept epoch %d; "
+		    "val accuracy %.4f log loss %.4f frozen, %.4f and %.4f with the joint head",
+		    o->ft.scratch ? "trained from scratch" : "fine-tuned", f->from,
 		    f->to, f->convs, f->params, f->epochs, f->epochs == 1 ? "" : "s",
 		    o->ft.epochs < 0 ? " (auto)" : "", f->best_epoch,
 		    f->frozen.val_raw.acc,

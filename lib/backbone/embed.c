@@ -120,6 +120,23 @@ pixels_open(struct tl_embedder *e, struct part *p, const struct tl_embed_opts *o
 	return 0;
 }
 
+/* A part cut at its network's input (the scratch network's --cut): no
+ * network to run, the prepared image is the map [H,W,3], pool none. */
+static int
+input_open(struct tl_embedder *e, struct part *p, struct tl_err *err)
+{
+	snprintf(p->layer, sizeof p->layer, "%s", p->model.ft_from);
+	p->oc = 3;
+	p->oh = p->model.prep.height;
+	p->ow = p->model.prep.width;
+	p->per = p->dim = (int64_t)p->oc * p->oh * p->ow;
+	p->pool = TL_POOL_NONE;
+	p->out = malloc((size_t)e->batch * p->per * sizeof *p->out);
+	if (p->out == NULL)
+		return tl_err_set(err, "out of memory");
+	return 0;
+}
+
 /* Opens, adjusts and loads part i (spec) as the options say. */
 static int
 part_open(struct tl_embedder *e, int i, const char *spec, const struct tl_embed_opts *o,
@@ -151,6 +168,12 @@ part_open(struct tl_embedder *e, int i, const char *spec, const struct tl_embed_
 		    "; give the layer with -l");
 	snprintf(p->layer, sizeof p->layer, "%s",
 	    o->cut && i == 0 ? p->model.ft_from : layer && *layer ? layer : p->model.layer);
+	if (tl_model_layer_is_input(&p->model, p->layer)) {
+		if (i > 0)
+			return tl_err_set(err, "%s: layer %s is the image, a map: only the first "
+			    "backbone may give one", p->model.name, p->layer);
+		return input_open(e, p, err);
+	}
 	if ((p->nn = tl_model_load(&p->model, p->layer, &no, err)) == NULL)
 		return -1;
 	if (fit_input(p, err) < 0)
@@ -481,7 +504,7 @@ tl_embedder_run(struct tl_embedder *e, struct tl_err *err)
 	if ((e->ran = tl_feed_wait(e->feed)) == 0)
 		return 0;
 	for (int k = 0; k < e->nparts; k++)
-		if (e->p[k].nn == NULL) /* raw pixels: the input is the output */
+		if (e->p[k].nn == NULL) /* raw pixels, a cut at the input: the input is the output */
 			memcpy(e->p[k].out, tl_feed_input(e->feed, k),
 			    (size_t)e->ran * e->p[k].per * sizeof *e->p[k].out);
 		else if (tl_nn_run(e->p[k].nn, tl_feed_input(e->feed, k), e->ran, e->p[k].out,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "backbone/model.h"
+#include "backbone/scratch.h"
 #include "nn/keras.h"
 #include "nn/tfgraph.h"
 
@@ -382,6 +383,55 @@ open_pixels(const char *spec, struct tl_model *m, struct tl_err *err)
 }
 
 int
+tl_model_is_scratch(const char *spec)
+{
+	return strcmp(spec, TL_SCRATCH) == 0 ||
+	    strncmp(spec, TL_SCRATCH ":", strlen(TL_SCRATCH) + 1) == 0;
+}
+
+int
+tl_model_layer_is_input(const struct tl_model *m, const char *layer)
+{
+	return m->format == TL_MODEL_SCRATCH && layer != NULL &&
+	    strcmp(layer, TL_SCRATCH_INPUT) == 0;
+}
+
+/* "scratch" or "scratch:N": backbone/scratch.h's network on N x N images,
+ * shorter side to N then the centre crop, ImageNet's scaling; named
+ * "scratch:N", identified by the sha256 of that name. */
+static int
+open_scratch(const char *spec, struct tl_model *m, struct tl_err *err)
+{
+	const char *arg = strchr(spec, ':');
+	char *end;
+	long n = TL_SCRATCH_SIZE;
+	gchar *hex;
+
+	if (arg != NULL) {
+		errno = 0;
+		n = strtol(arg + 1, &end, 10);
+		if (arg[1] < '0' || arg[1] > '9' || *end != '\0' || errno != 0 ||
+		    n < 16 || n > 256)
+			return tl_err_set(err, "'%s': want scratch:N, N from 16 to 256", spec);
+	}
+	m->format = TL_MODEL_SCRATCH;
+	snprintf(m->name, sizeof m->name, TL_SCRATCH ":%ld", n);
+	snprintf(m->path, sizeof m->path, "%s", m->name); /* what messages name */
+	snprintf(m->layer, sizeof m->layer, TL_SCRATCH_LAYER);
+	snprintf(m->ft_from, sizeof m->ft_from, TL_SCRATCH_INPUT);
+	snprintf(m->ft_to, sizeof m->ft_to, TL_SCRATCH_LAYER);
+	m->dim = TL_SCRATCH_DIM;
+	m->prep.width = m->prep.height = (int)n;
+	m->prep.resize = (int)(n * 8 / 7);
+	m->prep.mode = TL_RESIZE_CROP;
+	tl_prep_set_scale(&m->prep, "imagenet");
+	hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, m->name, -1);
+	snprintf(m->sha256, sizeof m->sha256, "%s", hex);
+	g_free(hex);
+	return 0;
+}
+
+int
 tl_model_open(const char *spec, struct tl_model *m, struct tl_err *err)
 {
 	const char *base;
@@ -392,6 +442,8 @@ tl_model_open(const char *spec, struct tl_model *m, struct tl_err *err)
 	memset(m, 0, sizeof *m);
 	if (tl_model_is_pixels(spec))
 		return open_pixels(spec, m, err);
+	if (tl_model_is_scratch(spec))
+		return open_scratch(spec, m, err);
 	if (resolve(m, spec, err) < 0)
 		return -1;
 	/* name: the directory's (for model.json / model.onnx) or the file's */
@@ -422,7 +474,12 @@ tl_model_load(const struct tl_model *m, const char *layer, const struct tl_nn_op
 		layer = m->layer;
 	if (m->format == TL_MODEL_PIXELS)
 		return tl_err_set(err, "%s: raw pixels, no network to load", m->name), NULL;
-	if (m->format == TL_MODEL_TFJS_GRAPH) {
+	if (tl_model_layer_is_input(m, layer))
+		return tl_err_set(err, "%s: layer '%s' is the input, no network to run",
+		    m->name, layer), NULL;
+	if (m->format == TL_MODEL_SCRATCH)
+		nn = tl_scratch_build(m->prep.width, TL_SCRATCH_SEED, err);
+	else if (m->format == TL_MODEL_TFJS_GRAPH) {
 		/* only the cone of the cut is translated */
 		const char *to = *layer ? layer : m->ft_to;
 		nn = tl_nn_read_tfgraph(m->path, m->input_node, m->prep.height,

@@ -16,8 +16,8 @@
  * defaults (shorter side to 256, centre crop 224, ImageNet mean/std) unless
  * the caller overrides them.
  *
- * "pixels" / "pixels:N" is looked up before any directory: a model of that
- * name on disk is shadowed.
+ * "pixels" / "pixels:N" and "scratch" / "scratch:N" are looked up before any
+ * directory: a model of that name on disk is shadowed.
  *
  * Ownership: tl_model_open fills a struct tl_model the caller owns (no
  * pointers in it); tl_model_load returns a network the caller frees with
@@ -46,6 +46,7 @@ enum tl_model_format {
 	TL_MODEL_TFJS_GRAPH,      /* TF.js graph model.json ("graph-model") */
 	TL_MODEL_PIXELS,          /* no network: the prepared image is the
 	                           * features (tl_model_is_pixels) */
+	TL_MODEL_SCRATCH,         /* the small CNN built in (backbone/scratch.h) */
 };
 
 /* The raw-pixel baseline: "pixels" or "pixels:N" (N from 4 to 128, default
@@ -54,6 +55,15 @@ enum tl_model_format {
  * that of the name, layer "pixels", no sidecar, nothing to fetch. */
 #define TL_PIXELS "pixels"
 #define TL_PIXELS_SIZE 32
+
+/* The small CNN to train from scratch: "scratch" or "scratch:N" (N from 16
+ * to 256, default TL_SCRATCH_SIZE) is no file but backbone/scratch.h's
+ * network on N x N x 3 images (shorter side to N, centre crop; ImageNet
+ * mean and std): name "scratch:N", sha256 that of the name, feature layer
+ * its last Relu, fine-tuning cut its input (the whole network is the tail),
+ * no sidecar, nothing to fetch. */
+#define TL_SCRATCH "scratch"
+#define TL_SCRATCH_SIZE 64
 
 struct tl_model {
 	char name[128];           /* "mobilenetv2", or the file's base name */
@@ -76,6 +86,12 @@ struct tl_model {
 
 /* 1 when spec names the raw-pixel baseline ("pixels", "pixels:...", valid or not). */
 int tl_model_is_pixels(const char *spec);
+/* 1 when spec names the small CNN ("scratch", "scratch:...", valid or not). */
+int tl_model_is_scratch(const char *spec);
+
+/* 1 when `layer` of m is its network's input: the prepared image is the
+ * map there (the scratch network's cut). */
+int tl_model_layer_is_input(const struct tl_model *m, const char *layer);
 
 /* Resolves spec (a name or a path, or the raw-pixel baseline) and reads the
  * model's description and identity: sha256 over the model's files in name
@@ -87,7 +103,8 @@ int tl_model_open(const char *spec, struct tl_model *m, struct tl_err *err);
 /* Loads the network, finished and cut at `layer` (NULL or "" = m->layer, or
  * the graph's output when that is empty too; a graph model, which has no
  * usable output of its own, falls back on m->ft_to).  NULL with err for
- * pixels, which has none.  Caller frees with tl_nn_free. */
+ * pixels, which has none, and for a layer that is the input
+ * (tl_model_layer_is_input: no network to run).  Caller frees with tl_nn_free. */
 struct tl_nn *tl_model_load(const struct tl_model *m, const char *layer,
                             const struct tl_nn_opts *opts, struct tl_err *err);
 

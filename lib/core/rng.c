@@ -2,6 +2,7 @@
  * rng.c - xoshiro256** (Blackman and Vigna, 2018) seeded with splitmix64;
  * see rng.h.  Deliberately tiny: no normal deviates, no jump functions.
  */
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -70,4 +71,13 @@ tl_rng_range(struct tl_rng *r, double lo, double hi)
 	double u = tl_rng_unit(r);
 
 	return lo >= hi ? lo : lo + (hi - lo) * u;
+}
+
+double
+tl_rng_normal(struct tl_rng *r)
+{
+	/* Box-Muller, one of the pair: 1 - u is in (0, 1], so log is finite */
+	double u = 1 - tl_rng_unit(r), v = tl_rng_unit(r);
+
+	return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
 }

@@ -30,5 +30,7 @@ uint64_t tl_rng_u64(struct tl_rng *r);
 double tl_rng_unit(struct tl_rng *r);
 /* Uniform in [lo, hi]; lo when lo >= hi. */
 double tl_rng_range(struct tl_rng *r, double lo, double hi);
+/* Standard normal (mean 0, variance 1), from two draws (Box-Muller). */
+double tl_rng_normal(struct tl_rng *r);
 
 #endif

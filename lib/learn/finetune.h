@@ -25,6 +25,10 @@
  * per part in the head's input space instead of in the backbone's own
  * feature layer.
  *
+ * From scratch (o->scratch): the same, but the tail's weights are redrawn
+ * at random first (tl_ft_reinit), so the "frozen" fit is a head on random
+ * features, and the OOD statistics are in the trained tail's features.
+ *
  * Deterministic given the seed (shuffling); memory: the whole set of maps
  * (held by the trainset) plus one batch of the tail's activations.
  *
@@ -50,6 +54,10 @@ struct tl_ft_opts {
 	double wd;               /* AdamW decoupled weight decay on weights */
 	double label_smoothing;  /* targets (1-E) one-hot + E/K */
 	const char *to;          /* the tail's end; NULL: the backbone's (model.h ft_to) */
+	int scratch;             /* train from scratch: the tail's weights redrawn
+	                          * (tl_ft_reinit, from the train seed) before
+	                          * anything is fitted, no OOD tail of the
+	                          * backbone's own weights (tl-train --from-scratch) */
 	/* NULL, or called with done 0 before the joint epochs and after each
 	 * (done 1..total), for the caller's progress line */
 	void (*epoch)(void *ctx, int done, int total);
@@ -59,6 +67,16 @@ struct tl_ft_opts {
 };
 
 void tl_ft_defaults(struct tl_ft_opts *o);
+
+/* What training from scratch changes of the defaults: the steps
+ * (min_steps), higher rates (lr, head_lr) and weight decay (wd), measured
+ * in tl-train(1) FROM SCRATCH; sets scratch. */
+void tl_ft_scratch_defaults(struct tl_ft_opts *o);
+
+/* Every parameter of t drawn again: a Conv's W He-normal (standard
+ * deviation sqrt(2 / fan_in), fan_in = Cin/group x KH x KW) from seed, its
+ * B zero: the backbone's architecture with random weights. */
+void tl_ft_reinit(struct tl_tail *t, uint64_t seed);
 
 /* The joint epochs o asks for with ntrain train maps: o->epochs, or when
  * it is -1 the fewest that make o->min_steps steps, within [5, 200]. */

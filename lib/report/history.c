@@ -351,3 +351,92 @@ tl_history_compare(FILE *f, const char *pa, const char *pb, struct tl_err *err)
 	json_decref(b);
 	return rc;
 }
+
+/* ---- tl-report --methods ----------------------------------------------- */
+
+static double
+metric_field(json_t *j, const char *metric, const char *field)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(j, "metrics"), metric), field);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* a number of seconds: digits, '.', no sign, nothing after */
+static int
+seconds(const char *s, double *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	*v = strtod(s, &end);
+	return *end == '\0' && isfinite(*v) ? 0 : -1;
+}
+
+int
+tl_history_methods(const char *list, struct tl_history_method *rows, int *n, struct tl_err *err)
+{
+	size_t len = 0;
+	char *buf = slurp(list, &len, err), *save = NULL, *line;
+	int lineno = 0, rc = 0;
+
+	*n = 0;
+	if (buf == NULL)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+		char *f[6], *s2 = NULL;
+		int nf = 0;
+		struct tl_history_method *r = &rows[*n];
+		json_t *j;
+
+		lineno++; /* strtok_r skips empty lines: their number is not counted */
+		for (char *p = strtok_r(line, "\t", &s2); p && nf < 6; p = strtok_r(NULL, "\t", &s2))
+			f[nf++] = p;
+		if (nf != 5 || seconds(f[3], &r->prepare) < 0 || seconds(f[4], &r->train) < 0) {
+			rc = tl_err_set(err, "%s:%d: want NAME, SPLIT, REPORT.json, PREPARE and TRAIN "
+			    "seconds separated by tabs", list, lineno);
+			break;
+		}
+		if (*n == TL_HISTORY_MAXMETHODS) {
+			rc = tl_err_set(err, "%s: more than %d methods", list, TL_HISTORY_MAXMETHODS);
+			break;
+		}
+		if ((j = load_eval(f[2], err)) == NULL) {
+			rc = -1;
+			break;
+		}
+		snprintf(r->name, sizeof r->name, "%s", f[0]);
+		snprintf(r->split, sizeof r->split, "%s", f[1]);
+		snprintf(r->backbone, sizeof r->backbone, "%s", jstr(j, "backbone"));
+		{
+			json_t *e = json_object_get(json_object_get(j, "counts"), "evaluated");
+			r->n = json_is_integer(e) ? (long long)json_integer_value(e) : 0;
+		}
+		r->acc = metric_field(j, "accuracy", "value");
+		r->lo = metric_field(j, "accuracy", "lo");
+		r->hi = metric_field(j, "accuracy", "hi");
+		r->logloss = metric_field(j, "log_loss", "value");
+		r->majority = metric_field(j, "baseline", "value");
+		json_decref(j);
+		(*n)++;
+	}
+	if (rc == 0 && *n == 0)
+		rc = tl_err_set(err, "%s: no methods", list);
+	free(buf);
+	return rc;
+}
+
+void
+tl_history_methods_text(FILE *f, const struct tl_history_method *r, int n)
+{
+	fprintf(f, "%-16s %-5s %6s %8s  %-16s %8s %9s %8s\n", "method", "split", "n", "accuracy",
+	    "95% interval", "log loss", "prepare s", "train s");
+	for (int i = 0; i < n; i++) {
+		char ci[40] = "-";
+		if (!isnan(r[i].lo) && !isnan(r[i].hi))
+			snprintf(ci, sizeof ci, "[%.4f, %.4f]", r[i].lo, r[i].hi);
+		fprintf(f, "%-16s %-5s %6lld %8.4f  %-16s %8.4f %9.1f %8.1f\n", r[i].name, r[i].split,
+		    r[i].n, r[i].acc, ci, r[i].logloss, r[i].prepare, r[i].train);
+	}
+}

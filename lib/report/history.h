@@ -2,8 +2,9 @@
  * history.h - evaluations over time: appending one to a history file (JSON
  * Lines, one evaluation per line, as report.h writes them with
  * TL_REPORT_HISTORY), reading its evaluations back (for the HTML page's
- * charts), and comparing two evaluations (tl-report --compare).  All
- * reading of the file's JSON is here.
+ * charts), comparing two evaluations (tl-report --compare), and tabling
+ * several methods' evaluations (tl-report --methods).  All reading of the
+ * file's JSON is here.
  *
  * The append rewrites the whole file: old content plus the new line go to a
  * temporary file that is renamed over the old one (afile.h), so a reader
@@ -50,5 +51,35 @@ int tl_history_read(const char *path, const char *const *classes, int nc,
  * and wrong (when both hold "records").  -1 with err when a file cannot be
  * read or is not an evaluation. */
 int tl_history_compare(FILE *f, const char *a, const char *b, struct tl_err *err);
+
+/* One method of a comparison (tl-report --methods, pipelines/compare.mk):
+ * what its evaluation (a tl-report --json file) says, and the seconds its
+ * preparation (embedding, augmentation) and training took.  A number that
+ * is absent is NaN. */
+struct tl_history_method {
+	char name[64];            /* cut at 63 bytes */
+	char split[16];           /* what was evaluated: "test", "val" */
+	char backbone[128];       /* the evaluation's "backbone" */
+	long long n;              /* counts.evaluated */
+	double acc, lo, hi;       /* metrics.accuracy, its 95% interval */
+	double logloss;           /* metrics.log_loss */
+	double majority;          /* metrics.baseline: the majority class's accuracy */
+	double prepare, train;    /* seconds */
+};
+
+#define TL_HISTORY_MAXMETHODS 64
+
+/* The comparison listed in the file `list`: one line per method, 5 fields
+ * separated by tabs, NAME, SPLIT, REPORT.json, PREPARE seconds, TRAIN
+ * seconds; rows[0..*n) in its order.  -1 with err naming the file and line
+ * (a line of another shape, a number that is not one, more than
+ * TL_HISTORY_MAXMETHODS lines, none) or the report that cannot be read or
+ * is not an evaluation. */
+int tl_history_methods(const char *list, struct tl_history_method *rows, int *n,
+                       struct tl_err *err);
+
+/* The comparison as a text table on f: method, split, n, accuracy, its 95%
+ * interval, log loss, prepare and train seconds. */
+void tl_history_methods_text(FILE *f, const struct tl_history_method *rows, int n);
 
 #endif

@@ -945,3 +945,69 @@ out:
 	free(d), free(c), free(m), free(cats), free(x), free(y);
 	return rc;
 }
+
+/* ---- the comparison of methods ------------------------------------------------ */
+
+int
+tl_html_methods(const char *path, const char *title, const struct tl_history_method *r, int n,
+                struct tl_err *err)
+{
+	struct tl_svg_plot p = { 0 };
+	const char *cats[TL_HISTORY_MAXMETHODS];
+	struct tl_afile *a;
+	char tip[300];
+	FILE *f;
+
+	if ((f = page_open(&a, path, title, err)) == NULL)
+		return tl_err_prefix(err, "--html");
+	fputs("<div class=\"headline\">", f);
+	for (int i = 0; i < n; i++) {
+		fputs("<div><span>", f), tl_xml_text(f, r[i].name, 0);
+		fprintf(f, "</span><b>%.1f%%</b><small>", 100 * r[i].acc);
+		if (!isnan(r[i].lo))
+			fprintf(f, "%.1f" EN_DASH "%.1f%%, ", 100 * r[i].lo, 100 * r[i].hi);
+		fprintf(f, "log loss %.4f</small></div>", r[i].logloss);
+	}
+	fputs("</div>\n</header>\n", f);
+	section(f, "methods", "Accuracy, log loss and time per method");
+	fputs("<table>\n<tr><th>method</th><th class=\"txt\">backbone</th><th class=\"txt\">split</th>"
+	      "<th>n</th><th>accuracy</th><th>95% interval</th><th>log loss</th><th>prepare s</th>"
+	      "<th>train s</th></tr>\n", f);
+	for (int i = 0; i < n; i++) {
+		fputs("<tr>", f), cell(f, r[i].name), cell(f, r[i].backbone), cell(f, r[i].split);
+		fprintf(f, "<td class=\"num\">%lld</td>", r[i].n);
+		num(f, r[i].acc);
+		if (isnan(r[i].lo))
+			fputs("<td></td>", f);
+		else
+			fprintf(f, "<td class=\"num\">[%.4f, %.4f]</td>", r[i].lo, r[i].hi);
+		num(f, r[i].logloss);
+		fprintf(f, "<td class=\"num\">%.1f</td><td class=\"num\">%.1f</td></tr>\n", r[i].prepare,
+		        r[i].train);
+	}
+	fputs("</table>\n", f);
+	for (int i = 0; i < n; i++)
+		cats[i] = r[i].name;
+	p.width = n * 110 + 120 > 1100 ? 1100 : n * 110 + 120 < 460 ? 460 : n * 110 + 120;
+	p.height = 320, p.ymin = 0, p.ymax = 1, p.ncat = n, p.cats = cats, p.ypercent = 1;
+	p.title = "Accuracy with its 95% interval", p.ylabel = "accuracy";
+	tl_svg_begin(f, &p);
+	for (int i = 0; i < n; i++) {
+		double x[2] = { i + 0.5, i + 0.5 }, y[2] = { r[i].lo, r[i].hi };
+		snprintf(tip, sizeof tip, "%s: %.4f", r[i].name, r[i].acc);
+		tl_svg_bar(f, &p, i + 0.2, i + 0.8, r[i].acc, palette[i % 10], tip);
+		if (!isnan(r[i].lo))
+			tl_svg_line(f, &p, x, y, 2, "#222", 0, 0);
+	}
+	tl_svg_end(f);
+	fputs("<p class=\"note\">Each method trained and evaluated on the same split; accuracy counts "
+	      "\"unknown\" as wrong; the interval is tl-report's (Wilson); prepare is the embedding "
+	      "(and augmentation) before training, train is tl-train.", f);
+	for (int i = 1, same = 1; i <= n && same; i++)
+		if (i == n && !isnan(r[0].majority))
+			fprintf(f, " Always answering the majority class: %.1f%%.", 100 * r[0].majority);
+		else if (i < n)
+			same = r[i].majority == r[0].majority && r[i].n == r[0].n;
+	fputs("</p>\n</section>\n", f);
+	return page_close(a, path, err);
+}

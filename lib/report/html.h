@@ -30,6 +30,7 @@
 
 #include "core/err.h"
 #include "core/rec.h"
+#include "report/history.h"
 #include "report/metrics.h"
 #include "report/report.h"
 #include "report/shots.h"
@@ -57,5 +58,12 @@ int tl_html_predictions(const char *path, const struct tl_report_meta *m,
  * unknown rate per day.  name: the log's name; bad: its bad lines. */
 int tl_html_usage(const char *path, struct tl_usage *u, const char *name, long long bad,
                   struct tl_err *err);
+
+/* The comparison of methods (tl-report --methods): their accuracies as
+ * headline boxes, a table (backbone, split, n, accuracy and its interval,
+ * log loss, seconds to prepare and to train) and a bar chart of accuracy
+ * with the intervals.  title: the page's title and <h1>. */
+int tl_html_methods(const char *path, const char *title, const struct tl_history_method *rows,
+                    int n, struct tl_err *err);
 
 #endif
