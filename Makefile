@@ -20,7 +20,7 @@ MANDIR  ?= $(PREFIX)/share/man
 SHAREDIR ?= $(PREFIX)/share/tl
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := vips glib-2.0 msgpack openblas libarchive libprotobuf-c jansson
+PKGS    := vips glib-2.0 msgpack openblas libarchive libprotobuf-c jansson sqlite3
 WERROR  ?=
 
 ifeq ($(SAN),1)
@@ -63,13 +63,10 @@ FUZZ_SECONDS ?= 60
 
 all: $(TOOLS:%=$(BIN)/%)
 
-# tl-bulk (tl-bulk(1)) is the shell script pipelines/bulk-identify under its
-# tool name, tl-shard (tl-shard(1)) pipelines/shard, so bin/ holds every tool and `make install` installs them all
-SCRIPTS   := tl-bulk tl-shard
+# tl-shard (tl-shard(1)) is the shell script pipelines/shard under its tool
+# name, so bin/ holds every tool and `make install` installs them all
+SCRIPTS   := tl-shard
 all: $(SCRIPTS:%=$(BIN)/%)
-$(BIN)/tl-bulk: pipelines/bulk-identify
-	@mkdir -p $(BIN)
-	@install -m 755 $< $@.tmp && mv -f $@.tmp $@
 $(BIN)/tl-shard: pipelines/shard
 	@mkdir -p $(BIN)
 	@install -m 755 $< $@.tmp && mv -f $@.tmp $@
