@@ -468,7 +468,8 @@ lock(const char *dir)
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		tl_die(TL_EXIT_USAGE, "%s: cannot create the state directory: %s", dir, strerror(errno));
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
-		tl_die(TL_EXIT_USAGE, "%s: %s", path, strerror(errno));
+		tl_die(TL_EXIT_USAGE, "%s: cannot lock the state directory (%s: %s)", dir, path,
+		       strerror(errno));
 	g_free(path);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno == EWOULDBLOCK)

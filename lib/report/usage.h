@@ -52,7 +52,13 @@ void tl_usage_totals(const struct tl_usage *u, long long *n, long long *unknown)
  * tl_reject, owned by u. */
 const long long *tl_usage_why(const struct tl_usage *u);
 
-/* The summary as text; bad is the number of bad lines, for the top line. */
+/* The accuracy people's reviews give the verdicts of model on day
+ * (tl-bulk's reviews table): reviewed verdicts, of them not "unknown"
+ * (accepted), of those right (correct).  0, or -1 when out of memory. */
+int tl_usage_add_review(struct tl_usage *u, const char *model, const char *day,
+                        long long reviewed, long long accepted, long long correct);
+
+/* The summary as text (with the reviews' accuracy when there are any); bad is the number of bad lines, for the top line. */
 void tl_usage_text(FILE *f, struct tl_usage *u, const char *name, long long bad);
 
 #endif
