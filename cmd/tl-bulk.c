@@ -40,7 +40,7 @@
 static const char usage[] =
 	"tl-bulk -m model.tlm [-d state-dir] [-n chunk] [-v] [--min-conf p]\n"
 	"       [--ood-threshold x] [--no-reject] [--backbone name|path] [-b batch]\n"
-	"       [-j threads] [--decoders n] [--max-pixels n] incoming\n"
+	"       [-j threads] [--decoders n] [--max-pixels n] [--shard K/N] incoming\n"
 	"       tl-bulk [-d state-dir] --review dir [--pred class] [--min-conf p]\n"
 	"       [--max-conf p] [--reject ood|conf|none] [--lowest n]\n"
 	"       tl-bulk [-d state-dir] --record-reviews dir\n"
@@ -59,6 +59,8 @@ static const char help[] =
 	"                          with --review: conf >= P\n"
 	"      --ood-threshold X, --no-reject, --backbone NAME|PATH, -b, --batch N,\n"
 	"      -j, --threads N, --decoders N, --max-pixels N   as for tl-classify\n"
+	"      --shard K/N         only the files of shard K of N (tl-ingest --shard):\n"
+	"                          one state directory per shard, then --merge\n"
 	"      --review DIR        copy the images a query selects to\n"
 	"                          DIR/PRED/CONF-NAME (from the paths recorded)\n"
 	"      --pred CLASS        ... those taken for CLASS\n"
@@ -79,13 +81,14 @@ struct opts {
 	double min_conf;          /* NaN: not given */
 	struct tl_classify_opts c;
 	struct tl_bulk_select sel;
+	unsigned shard, nshards;
 };
 
 static void
 parse(int argc, char **argv, struct opts *o)
 {
 	enum { MINCONF = 256, OODTHR, NOREJECT, BACKBONE, MAXPIX, DECODERS, REVIEW, PRED, MAXCONF,
-	       REJECT, LOWEST, RECORD, MERGE };
+	       REJECT, LOWEST, RECORD, MERGE, SHARD };
 	static const struct option lo[] = {
 		{ "model", required_argument, NULL, 'm' }, { "dir", required_argument, NULL, 'd' },
 		{ "chunk", required_argument, NULL, 'n' }, { "verbose", no_argument, NULL, 'v' },
@@ -101,7 +104,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "reject", required_argument, NULL, REJECT },
 		{ "lowest", required_argument, NULL, LOWEST },
 		{ "record-reviews", required_argument, NULL, RECORD },
-		{ "merge", no_argument, NULL, MERGE },
+		{ "merge", no_argument, NULL, MERGE }, { "shard", required_argument, NULL, SHARD },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 } };
 	const char *env = getenv("TL_THREADS");
@@ -135,6 +138,16 @@ parse(int argc, char **argv, struct opts *o)
 		case REVIEW: o->mode = M_REVIEW, o->target = optarg; break;
 		case RECORD: o->mode = M_RECORD, o->target = optarg; break;
 		case MERGE: o->mode = M_MERGE; break;
+		case SHARD: {
+			char *slash = strchr(optarg, '/');
+			if (slash == NULL || slash == optarg || slash[1] == '\0')
+				tl_cli_usage_error(usage, "--shard: '%s' is not K/N", optarg);
+			*slash = '\0';
+			o->nshards = (unsigned)tl_opt_int(usage, "--shard's N", slash + 1, 1, 1000000);
+			o->shard = (unsigned)tl_opt_int(usage, "--shard's K", optarg, 0,
+			                                (long long)o->nshards - 1);
+			break;
+		}
 		case PRED: o->sel.pred = optarg, sel = 1; break;
 		case MAXCONF: o->sel.max_conf = tl_opt_double(usage, "--max-conf", optarg, 0, 1), sel = 1; break;
 		case REJECT:
@@ -498,7 +511,8 @@ static int
 bulk_run(struct opts *o, const char *incoming)
 {
 	struct tl_walk_opts wo = { .max_bytes = tl_max_record(), .max_name = "TL_MAX_RECORD",
-	                           .no_split_folders = 1, .lazy = 1 };
+	                           .no_split_folders = 1, .lazy = 1, .shard = o->shard,
+	                           .nshards = o->nshards };
 	struct run r = { .o = o };
 	struct tl_walk *w;
 	struct tl_item it;
@@ -555,6 +569,60 @@ bulk_run(struct opts *o, const char *incoming)
 	return r.status;
 }
 
+/* The bytes of src: a file, or archive!member (walked to the member).
+ * 0 with *data (g_free) and *len, or -1 (err). */
+static int
+fetch(const char *src, gchar **data, gsize *len, struct tl_err *err)
+{
+	struct tl_walk_opts wo = { .max_bytes = tl_max_record(), .max_name = "TL_MAX_RECORD",
+	                           .no_split_folders = 1, .lazy = 1 };
+	GError *ge = NULL;
+	struct tl_walk *w;
+	struct tl_item it;
+	struct stat st;
+	char *ar = NULL;
+	int k, found = 0;
+
+	if (g_file_get_contents(src, data, len, &ge))
+		return 0;
+	/* archive!member: the longest prefix before a '!' that is a file */
+	for (const char *p = strrchr(src, '!'); p != NULL && ar == NULL;) {
+		char *a = g_strndup(src, (gsize)(p - src));
+		if (stat(a, &st) == 0 && S_ISREG(st.st_mode))
+			ar = a;
+		else
+			g_free(a);
+		while (--p >= src && *p != '!')
+			;
+		if (p < src)
+			p = NULL;
+	}
+	if (ar == NULL) {
+		tl_err_set(err, "%s", ge->message);
+		g_error_free(ge);
+		return -1;
+	}
+	g_error_free(ge);
+	if ((w = tl_walk_open(ar, 0, &wo, err)) == NULL) {
+		g_free(ar);
+		return -1;
+	}
+	while (!found && (k = tl_walk_next(w, &it, err)) != 0) {
+		if (k < 0 || strcmp(it.src, src) != 0)
+			continue;
+		if (tl_walk_read(w, &it, err) != TL_OK)
+			break;
+		*data = g_memdup2(it.data, it.len);
+		*len = it.len;
+		found = 1;
+	}
+	if (!found && k == 0)
+		tl_err_set(err, "no such member in %s", ar);
+	tl_walk_close(w);
+	g_free(ar);
+	return found ? 0 : -1;
+}
+
 /* Copies the file src to path through a temporary name; the bytes' sha256
  * must be want's.  0, or -1 (err). */
 static int
@@ -565,11 +633,8 @@ copy_file(const char *src, const char *path, const char *want, struct tl_err *er
 	GError *ge = NULL;
 	char sha[65];
 
-	if (!g_file_get_contents(src, &data, &len, &ge)) {
-		tl_err_set(err, "%s", ge->message);
-		g_error_free(ge);
+	if (fetch(src, &data, &len, err) < 0)
 		return -1;
-	}
 	hex((unsigned char *)data, len, sha);
 	if (strcmp(sha, want) != 0) {
 		g_free(data);
