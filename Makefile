@@ -166,6 +166,11 @@ bench: all
 bench-pipeline: all
 	@sh bench/pipeline/run
 
+# bulk identification at scale: tl-bulk on 100,000 synthetic JPEGs against the
+# shell script it replaced (bench/bulk/run; N, OLD_N, OUT in its header)
+bench-bulk: all
+	@sh bench/bulk/run
+
 # The tools find the models installed here without TL_MODEL_PATH: they look in
 # BIN/../share/tl/models next to their own executable (so under any PREFIX, and
 # after DESTDIR staging is moved into place), then in the compiled-in SHAREDIR
@@ -184,5 +189,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz bin bin-san
 
-.PHONY: FORCE pkgcheck all check units fuzzers valgrind fuzz deps deps-test model demo bench bench-pipeline install uninstall clean
+.PHONY: FORCE pkgcheck all check units fuzzers valgrind fuzz deps deps-test model demo bench bench-pipeline bench-bulk install uninstall clean
 .SECONDARY:
