@@ -532,6 +532,17 @@ bulk_run(struct opts *o, const char *incoming)
 	r.db = open_db(o, 0);
 	if ((r.shas = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
+	{ /* the state of the earlier, shell-script tl-bulk: imported once */
+		char *log = g_strdup_printf("%s/log.jsonl", o->dir);
+		long long n;
+		if (access(log, F_OK) == 0) {
+			if (tl_bulk_import_log(r.db, log, incoming, &n, &err) < 0)
+				db_die(&r, &err);
+			if (n >= 0)
+				tl_warn("%s: %lld verdicts of the earlier tl-bulk imported", log, n);
+		}
+		g_free(log);
+	}
 	if (tl_bulk_run_start(r.db, incoming, &r.id, &err) < 0)
 		db_die(&r, &err);
 	hook("started");

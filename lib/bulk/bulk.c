@@ -579,6 +579,84 @@ tl_bulk_accuracy_next(struct tl_bulk *b, struct tl_bulk_acc *a, struct tl_err *e
 }
 
 int
+tl_bulk_import_log(struct tl_bulk *b, const char *path, const char *prefix, long long *n,
+                   struct tl_err *err)
+{
+	static const char ins[] =
+		"INSERT OR IGNORE INTO verdicts SELECT j ->> '$.sha256', j ->> '$.id',"
+		" ?2 || '/' || (j ->> '$.id'), coalesce(j ->> '$.model', ''),"
+		" coalesce(j ->> '$.model_sha256', ''), j ->> '$.pred', j ->> '$.conf', j ->> '$.ood',"
+		" j ->> '$.reject', coalesce(j ->> '$.time', ''), ?3"
+		" FROM (SELECT ?1 AS j) WHERE CASE WHEN json_valid(j) AND json_type(j) = 'object'"
+		" THEN j ->> '$.sha256' IS NOT NULL AND j ->> '$.id' IS NOT NULL"
+		" AND j ->> '$.pred' IS NOT NULL ELSE 0 END";
+	char *label = NULL, *line = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long long run = 0, before;
+	FILE *f;
+	int r = -1;
+
+	*n = -1;
+	if (asprintf(&label, "import %s", path) < 0)
+		return tl_err_set(err, "out of memory");
+	if (sqlite3_prepare_v2(b->db, "SELECT 1 FROM runs WHERE incoming = ?1", -1, &s, NULL) != SQLITE_OK) {
+		free(label);
+		return db_err(b, err);
+	}
+	text(s, 1, label);
+	r = exists(b, s, err);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (r != 0) {
+		free(label);
+		return r < 0 ? -1 : 0;
+	}
+	r = -1;
+	if ((f = fopen(path, "r")) == NULL) {
+		free(label);
+		return tl_err_set(err, "%s: cannot read", path);
+	}
+	if (tl_bulk_begin(b, err) < 0 || tl_bulk_run_start(b, label, &run, err) < 0 ||
+	    sqlite3_prepare_v2(b->db, ins, -1, &s, NULL) != SQLITE_OK) {
+		if (s == NULL && sqlite3_errcode(b->db) != SQLITE_OK)
+			db_err(b, err);
+		goto out;
+	}
+	before = sqlite3_total_changes(b->db);
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, line, (int)len, SQLITE_STATIC);
+		text(s, 2, prefix);
+		sqlite3_bind_int64(s, 3, run);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			db_err(b, err);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		tl_err_set(err, "%s: read error", path);
+		goto out;
+	}
+	*n = sqlite3_total_changes(b->db) - before;
+	{
+		struct tl_bulk_counts k = { .classified = *n };
+		if (tl_bulk_run_end(b, run, NULL, NULL, &k, 0, err) < 0)
+			goto out;
+	}
+	r = tl_bulk_commit(b, err);
+out:
+	if (r < 0)
+		tl_bulk_rollback(b);
+	sqlite3_finalize(s);
+	fclose(f);
+	free(line);
+	free(label);
+	return r;
+}
+
+int
 tl_bulk_merge(struct tl_bulk *b, const char *path, long long *verdicts, long long *files,
               struct tl_err *err)
 {

@@ -132,6 +132,17 @@ int tl_bulk_accuracy_next(struct tl_bulk *b, struct tl_bulk_acc *a, struct tl_er
 int tl_bulk_merge(struct tl_bulk *b, const char *path, long long *verdicts, long long *files,
                   struct tl_err *err);
 
+/* Imports the verdicts of the log.jsonl that the earlier, shell-script
+ * tl-bulk kept (one JSON object a line: time, id, sha256, model,
+ * model_sha256, pred, conf, ood, reject) as verdicts whose src is
+ * prefix/id, once: the import is a row of "runs" with incoming "import
+ * PATH", and a log already imported is passed over (*n = -1).  So an
+ * upgraded state directory reads each image once more, to hash it, but
+ * classifies none again.  A line without sha256 or pred is skipped.
+ * *n: the verdicts added.  0, or -1 (err: nothing added). */
+int tl_bulk_import_log(struct tl_bulk *b, const char *path, const char *prefix, long long *n,
+                       struct tl_err *err);
+
 /* Is the file at path an SQLite database (by its first 16 bytes)? */
 int tl_bulk_is_db(const char *path);
 

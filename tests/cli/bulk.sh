@@ -121,7 +121,8 @@ run "bulk: rerun after three kills" 0 "tl-bulk $M -d '$d' -n 3 '$T/in'" &&
 # sleep, whatever the machine's load)
 cp "$T/in/solid10.png" "$T/in/zz-new.png" && vips invert "$T/in/solid10.png" "$T/in/zz-new.png"
 mkfifo "$T/held" "$T/release"
-(exec 8>>"$T/ref.d/lock"; flock 8; echo held > "$T/held"; read -r _ < "$T/release") &
+mkdir -p "$T/ref.d" # (the holder says "held" whatever happens: no hang)
+(exec 8>>"$T/ref.d/lock" && flock 8; echo held > "$T/held"; read -r _ < "$T/release") &
 holder=$!
 read -r _ < "$T/held"
 run "bulk: a run while the lock is held" 0 "tl-bulk -v $M -d '$T/ref.d' '$T/in'"
@@ -209,6 +210,18 @@ same "bulk: the same summary from both" "$(sed 1d "$T/out" | sed '/^reviewed/,$d
 acc=$(q "$T/ref.d" "SELECT count(*), sum(v.pred != 'unknown'), sum(v.pred = r.label) FROM reviews r JOIN verdicts v USING (sha256) WHERE v.model = 'test-1'" | tr '|' ' ')
 has "bulk: usage: the reviews' accuracy" "$T/usage.db" \
     "$(set -- $acc; printf '%-6s %-10s %8s %8s %8s' test-1 "$(date -u +%F)" "$1" "$2" "$3")"
+
+# the state of the earlier, shell-script tl-bulk: its log.jsonl imported
+# once, so nothing is classified again (the log: the one-liner's, above)
+mkdir -p "$T/up.d"
+grep -v zz-new "$T/log.jsonl" > "$T/up.d/log.jsonl"
+printf 'not json\n{"id":"x"}\n' >> "$T/up.d/log.jsonl"
+run "bulk: an earlier tl-bulk's state" 0 "tl-bulk -v $M -d '$T/up.d' '$T/in'"
+same "bulk: its log imported, nothing classified again" "$(tr '\n' '|' < "$T/err")" \
+    "tl-bulk: $T/up.d/log.jsonl: $NIMG verdicts of the earlier tl-bulk imported|tl-bulk: $NFILE files listed, 0 unchanged, $NFILE read|tl-bulk: 0 classified (0 unknown), 0 bad|"
+same "bulk: the imported verdicts are the log's" "$(verdicts "$T/up.d")" "$(verdicts "$T/ref.d" | grep -v "^$(q "$T/ref.d" "SELECT sha256 FROM verdicts WHERE id = 'zz-new.png'")")"
+run "bulk: imported once" 0 "tl-bulk -v $M -d '$T/up.d' '$T/in'"
+same "bulk: imported once: no word of it" "$(head -n 1 "$T/err")" "tl-bulk: $NFILE files listed, $NFILE unchanged, 0 read"
 
 # an archive: members known by archive!member, size and mtime
 tar -c -C "$T/in" . > "$T/in.tar"
