@@ -492,14 +492,15 @@ lock(const char *dir)
 	return 1; /* fd stays open: the lock is held until the process ends */
 }
 
+/* The database of o->dir; readonly, or must_exist, refuse to make one. */
 static struct tl_bulk *
-open_db(const struct opts *o, int readonly)
+open_db(const struct opts *o, int readonly, int must_exist)
 {
 	char *path = g_strdup_printf("%s/%s", o->dir, TL_BULK_DB);
 	struct tl_bulk *db;
 	struct tl_err err;
 
-	if (readonly && access(path, F_OK) != 0)
+	if ((readonly || must_exist) && access(path, F_OK) != 0)
 		tl_die(TL_EXIT_USAGE, "%s: %s", path, strerror(errno));
 	if ((db = tl_bulk_open(path, readonly, &err)) == NULL)
 		tl_die(TL_EXIT_USAGE, "%s", err.msg);
@@ -529,7 +530,7 @@ bulk_run(struct opts *o, const char *incoming)
 		return 0;
 	}
 	hook("locked");
-	r.db = open_db(o, 0);
+	r.db = open_db(o, 0, 0);
 	if ((r.shas = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)) == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
 	{ /* the state of the earlier, shell-script tl-bulk: imported once */
@@ -665,7 +666,7 @@ copy_file(const char *src, const char *path, const char *want, struct tl_err *er
 static int
 review(const struct opts *o)
 {
-	struct tl_bulk *db = open_db(o, 1);
+	struct tl_bulk *db = open_db(o, 1, 1);
 	struct tl_bulk_verdict v;
 	struct tl_err err;
 	long long n = 0, bad = 0;
@@ -710,7 +711,7 @@ record(const struct opts *o)
 {
 	struct tl_walk_opts wo = { .max_bytes = tl_max_record(), .max_name = "TL_MAX_RECORD",
 	                           .no_split_folders = 1, .lazy = 1 };
-	struct tl_bulk *db = open_db(o, 0);
+	struct tl_bulk *db = open_db(o, 0, 1);
 	struct tl_walk *w;
 	struct tl_item it;
 	struct tl_err err;
@@ -765,7 +766,7 @@ merge(const struct opts *o, char **shards, int n)
 		tl_warn("%s: another run holds the lock; nothing done", o->dir);
 		return 0;
 	}
-	db = open_db(o, 0);
+	db = open_db(o, 0, 0);
 	for (int i = 0; i < n; i++) {
 		if (tl_bulk_merge(db, shards[i], &nv, &nf, &err) < 0)
 			tl_die(TL_EXIT_USAGE, "%s", err.msg);
