@@ -63,7 +63,7 @@ test_members(void)
 	static const char *const name[] = { "./a/x.png", "../up.png", "/b//./c.JPG",
 	                                    "d/../e.png", ".git/f.png", "notes.txt", "g.png" };
 	static const size_t len[] = { 10000, 10, 20, 30, 40, 50, 0 };
-	struct tl_walk_opts o = { NULL, 8000, "LIMIT", 0 };
+	struct tl_walk_opts o = { .max_bytes = 8000, .max_name = "LIMIT" };
 	unsigned char *tar;
 	size_t n = make_archive(0, name, len, 7, &tar);
 	struct tl_walk *w = tl_walk_open_mem(tar, n, "t.tar", &o, NULL);
@@ -102,6 +102,58 @@ test_members(void)
 	free(tar);
 }
 
+static void put(const char *rel, const char *text);
+
+/* opts.lazy: no bytes before tl_walk_read, size and mtime given; for a
+ * directory (tl-bulk's listing) and an archive. */
+static void
+test_lazy(void)
+{
+	static const char *const name[] = { "a/x.png", "b.png" };
+	static const size_t len[] = { 5000, 7 };
+	struct tl_walk_opts o = { .max_bytes = 1 << 20, .max_name = "LIMIT", .lazy = 1 };
+	const char *d = scratch_new("test_walk_lazy");
+	unsigned char *tar;
+	size_t n = make_archive(0, name, len, 2, &tar);
+	struct tl_walk *w = tl_walk_open_mem(tar, n, "t.tar", &o, NULL);
+	struct tl_item it;
+	struct tl_err err;
+	struct stat st;
+	char path[4200];
+
+	T_OK("lazy: open the archive", w != NULL);
+	T_EQ_INT("lazy: x", tl_walk_next(w, &it, &err), 1);
+	T_OK("lazy: x, no bytes yet", it.data == NULL && it.len == 0);
+	T_EQ_INT("lazy: x size", it.size, 5000);
+	T_OK("lazy: x mtime from the header", it.mtime >= 0);
+	/* b.png is reached without reading x: its bytes are passed over */
+	T_EQ_INT("lazy: b", tl_walk_next(w, &it, &err), 1);
+	T_EQ_STR("lazy: b id", it.id, "b.png");
+	T_EQ_INT("lazy: b read", tl_walk_read(w, &it, &err), TL_OK);
+	T_OK("lazy: b bytes", it.len == 7 && it.data[6] == 6);
+	T_EQ_INT("lazy: archive end", tl_walk_next(w, &it, &err), 0);
+	tl_walk_close(w);
+	free(tar);
+	if (d == NULL) {
+		T_OK("lazy: mkdtemp", 0);
+		return;
+	}
+	put("c/one.png", "12345");
+	snprintf(path, sizeof path, "%s/c/one.png", d);
+	T_OK("lazy: stat", stat(path, &st) == 0);
+	w = tl_walk_open(d, 0, &o, &err);
+	T_OK("lazy: open the folder", w != NULL);
+	T_EQ_INT("lazy: one", tl_walk_next(w, &it, &err), 1);
+	T_OK("lazy: one, no bytes yet", it.data == NULL && it.len == 0);
+	T_EQ_INT("lazy: one size", it.size, 5);
+	T_EQ_INT("lazy: one mtime", it.mtime, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+	T_EQ_INT("lazy: one read", tl_walk_read(w, &it, &err), TL_OK);
+	T_OK("lazy: one bytes", it.len == 5 && memcmp(it.data, "12345", 5) == 0);
+	T_EQ_INT("lazy: folder end", tl_walk_next(w, &it, &err), 0);
+	tl_walk_close(w);
+	scratch_close(1);
+}
+
 /* A zip written without sizes in its local headers: in memory, libarchive
  * finds them in the central directory (a pipe does not: tests/cli/ingest.sh). */
 static void
@@ -109,7 +161,7 @@ test_unsized(void)
 {
 	static const char *const name[] = { "big.png", "small.png" };
 	static const size_t len[] = { 30000, 5000 };
-	struct tl_walk_opts o = { "L", 20000, "LIMIT", 0 };
+	struct tl_walk_opts o = { .label = "L", .max_bytes = 20000, .max_name = "LIMIT" };
 	unsigned char *zip;
 	size_t n = make_archive(1, name, len, 2, &zip);
 	struct tl_walk *w = tl_walk_open_mem(zip, n, "z.zip", &o, NULL);
@@ -134,7 +186,7 @@ test_broken(void)
 {
 	static const char *const name[] = { "a.png" };
 	static const size_t len[] = { 3000 };
-	struct tl_walk_opts o = { NULL, 1 << 20, "LIMIT", 0 };
+	struct tl_walk_opts o = { .max_bytes = 1 << 20, .max_name = "LIMIT" };
 	unsigned char *tar;
 	size_t n = make_archive(0, name, len, 1, &tar);
 	struct tl_walk *w;
@@ -232,7 +284,8 @@ test_dir(void)
 {
 	char root[4200], path[4200];
 	const char *d = scratch_new("test_walk");
-	struct tl_walk_opts o = { NULL, 1 << 20, "LIMIT", 0 }, lo = { "L", 1 << 20, "LIMIT", 0 };
+	struct tl_walk_opts o = { .max_bytes = 1 << 20, .max_name = "LIMIT" };
+	struct tl_walk_opts lo = { .label = "L", .max_bytes = 1 << 20, .max_name = "LIMIT" };
 	struct tl_err err;
 
 	if (d == NULL) {
@@ -296,7 +349,7 @@ test_dir(void)
 
 	/* a file over the limit is refused from its size, before it is read */
 	{
-		struct tl_walk_opts small = { NULL, 10, "LIMIT", 0 };
+		struct tl_walk_opts small = { .max_bytes = 10, .max_name = "LIMIT" };
 		struct tl_walk *w = tl_walk_open(d, 0, &small, &err);
 		struct tl_item it;
 
@@ -321,7 +374,8 @@ test_list(void)
 {
 	char cwd[4096];
 	const char *d = scratch_new("test_walk");
-	struct tl_walk_opts o = { NULL, 1 << 20, "LIMIT", 0 }, lo = { "L", 1 << 20, "LIMIT", 0 };
+	struct tl_walk_opts o = { .max_bytes = 1 << 20, .max_name = "LIMIT" };
+	struct tl_walk_opts lo = { .label = "L", .max_bytes = 1 << 20, .max_name = "LIMIT" };
 	struct tl_err err;
 	static const struct want want[] = {
 		{ 1, "dog.png", "dog.png", "dog", "woof" },
@@ -364,6 +418,7 @@ int
 main(void)
 {
 	test_members();
+	test_lazy();
 	test_unsized();
 	test_broken();
 	test_bytes();
