@@ -3,7 +3,8 @@
  * with jansson; tallies live in GLib hash tables keyed by day, class and
  * model, sorted by key (days, models) or count (classes) when printed.
  *
- * Not here: the log's writer (pipelines/bulk-identify).
+ * Not here: the log's writer and database (tl-bulk, lib/bulk/bulk.c: its
+ * verdicts come here as the same JSON lines).
  */
 #include <ctype.h>
 #include <math.h>

@@ -1,6 +1,7 @@
 /*
- * usage.h - what a deployed model was asked: the transaction log that bulk
- * identification writes (JSON Lines, one object per identification with
+ * usage.h - what a deployed model was asked: the verdicts of bulk
+ * identification (tl-bulk's database, read as the JSON Lines its earlier
+ * shell version logged: one object per identification with
  * "time", "id", "sha256", "model", "pred", "conf", "ood"), summed up as
  * volume per day, per predicted class and per model version, the
  * distribution of confidence and the unknown rate over time (tl-report
