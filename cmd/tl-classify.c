@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "classify/classify.h"
+#include "classify/explain.h"
 #include "cli/cli.h"
 #include "data/image.h"
 #include "stream/prefetch.h"
@@ -19,7 +20,8 @@
 
 static const char usage[] =
 	"tl-classify -m model.tlm [--min-conf p] [--ood-threshold x] [--no-reject]\n"
-	"       [--top k] [--cam] [--cam-dir dir] [--backbone name|path] [-b batch]\n"
+	"       [--top k] [--cam] [--cam-dir dir] [--explain method] [--layer name]\n"
+	"       [--backbone name|path] [-b batch]\n"
 	"       [-j threads] [--decoders n] [--max-pixels n] [--max-bad n[%]] [--strict]\n"
 	"       [file ...]";
 
@@ -36,6 +38,10 @@ static const char help[] =
 	"      --top K             add \"top\": the K best [class, prob] pairs\n"
 	"      --cam               add \"cam\": |u1 [h,w] class activation map of pred\n"
 	"      --cam-dir DIR       also write DIR/ID.png heat maps over the images\n"
+	"      --explain METHOD    what the network looks at, as \"cam\" (and in --cam-dir):\n"
+	"                          cam, gradcam, saliency, or activations (--cam-dir only)\n"
+	"      --layer NAME        gradcam's and activations' layer (default: the\n"
+	"                          backbone's fine-tuning cut)\n"
 	"      --backbone NAME|PATH  where the model's backbone is (default: its name)\n"
 	"  -b, --batch N           records per batch (32)\n"
 	"  -j, --threads N         threads for the backbone (default $TL_THREADS)\n"
@@ -51,13 +57,14 @@ static void
 parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 {
 	enum { MINCONF = 256, OODTHR, NOREJECT, TOP, CAM, CAMDIR, BACKBONE, MAXPIX, MAXBAD,
-	       STRICT, DECODERS };
+	       STRICT, DECODERS, EXPLAIN, LAYER };
 	static const struct option lo[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "min-conf", required_argument, NULL, MINCONF },
 		{ "ood-threshold", required_argument, NULL, OODTHR },
 		{ "no-reject", no_argument, NULL, NOREJECT }, { "top", required_argument, NULL, TOP },
 		{ "cam", no_argument, NULL, CAM }, { "cam-dir", required_argument, NULL, CAMDIR },
+		{ "explain", required_argument, NULL, EXPLAIN }, { "layer", required_argument, NULL, LAYER },
 		{ "backbone", required_argument, NULL, BACKBONE },
 		{ "batch", required_argument, NULL, 'b' }, { "threads", required_argument, NULL, 'j' },
 		{ "decoders", required_argument, NULL, DECODERS },
@@ -84,6 +91,15 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 		case TOP: o->top = (int)tl_opt_int(usage, "--top", optarg, 1, 100000); break;
 		case CAM: o->cam = 1; break;
 		case CAMDIR: o->cam_dir = optarg; o->cam = 1; break;
+		case EXPLAIN: {
+			enum tl_explain_method em;
+			if (tl_explain_parse(optarg, &em) < 0)
+				tl_cli_usage_error(usage, "--explain: '%s' is not cam, gradcam, saliency "
+				    "or activations", optarg);
+			o->explain = (int)em;
+			break;
+		}
+		case LAYER: o->layer = optarg; break;
 		case BACKBONE: o->backbone = optarg; break;
 		case 'b': o->batch = (int)tl_opt_int(usage, "--batch", optarg, 1, 4096); break;
 		case 'j': o->threads = (int)tl_opt_int(usage, "--threads", optarg, 1, 256); break;
@@ -102,6 +118,12 @@ parse(int argc, char **argv, struct tl_classify_opts *o, struct tl_bad *bad)
 	}
 	if (o->model == NULL)
 		tl_cli_usage_error(usage, "no model: give -m model.tlm");
+	if (o->layer && (o->explain == TL_EXPLAIN_NONE || o->explain == TL_EXPLAIN_CAM))
+		tl_cli_usage_error(usage, "--layer is for --explain gradcam or activations");
+	if (o->explain == TL_EXPLAIN_SALIENCY && o->layer)
+		tl_cli_usage_error(usage, "--layer: saliency is always the input's");
+	if (o->explain == TL_EXPLAIN_ACTIVATIONS && o->cam_dir == NULL)
+		tl_cli_usage_error(usage, "--explain activations makes pictures only: give --cam-dir DIR");
 }
 
 /* Classifies the oldest batch and writes its verdicts; the records it ran. */

@@ -18,7 +18,9 @@
 #include "backbone/pool.h"
 #include "classify/cam.h"
 #include "classify/classify.h"
+#include "classify/explain.h"
 #include "core/afile.h"
+#include "core/quantile.h"
 #include "core/tensor.h"
 #include "data/image.h"
 #include "learn/finetune.h"
@@ -26,6 +28,8 @@
 #include "stream/extract.h"
 
 #define HEATMAP_MAX 1024 /* longer side of a heat map, pixels */
+#define ACT_K 16         /* activations: channels in the grid (4 x 4) */
+#define ACT_CELL 224     /* ... each cell this many pixels square */
 
 enum mode { MODE_NONE, MODE_EMB, MODE_IMAGE };
 
@@ -67,7 +71,13 @@ struct tl_classifier {
 	float *work;               /* tl_head_work_size(batch) */
 	float *mapbuf;             /* [mh*mw*mc] one map as f32 */
 	float *camf, *gain;        /* [mh*mw], [mc] */
-	unsigned char *cams;       /* [batch, mh*mw] */
+	unsigned char *cams;       /* [batch, ch*cw] (activations: ACT_K maps each) */
+	int ch, cw;                /* the map's grid: mh, mw for CAM, the layer's
+	                            * for Grad-CAM, the input's for saliency */
+	struct tl_explain *ex;     /* --explain gradcam, saliency, activations */
+	char method[600];          /* "cam_method": the method and its layer */
+	float *xin, *gx, *gpool, *hid; /* explain: the input, head gradients */
+	int act_ch[ACT_K], act_n;  /* activations: channels in the last grid */
 	int *order;                /* [K] for top-K */
 	struct tl_rec *out;
 	long long done, unknown;
@@ -139,6 +149,52 @@ open_tail(struct tl_classifier *c, struct tl_err *err)
 	return 0;
 }
 
+/* --explain gradcam, saliency, activations: the chain of tails from the
+ * first backbone's input (explain.h), checked against the model. */
+static int
+open_explain(struct tl_classifier *c, struct tl_err *err)
+{
+	const struct tl_tlm *m = c->m;
+	const struct tl_tlm_backbone *b = m->backbone.nparts > 0 ? &m->backbone.parts[0] : &m->backbone;
+	const char *how = tl_explain_name(c->o.explain), *name = b->name;
+	char specs[TL_EMBED_MAX_PARTS][256];
+	int gh, gw, gc, d = m->dim;
+
+	if (c->o.explain == TL_EXPLAIN_SALIENCY && c->o.layer)
+		return tl_err_set(err, "--layer: saliency is always the input's");
+	if (c->o.explain == TL_EXPLAIN_ACTIVATIONS && c->o.cam_dir == NULL)
+		return tl_err_set(err, "--explain activations makes pictures only: give --cam-dir DIR");
+	if (c->o.explain != TL_EXPLAIN_ACTIVATIONS && c->tail == NULL &&
+	    (m->backbone.ndims != 1 || strcmp(m->backbone.pool, "avg") != 0))
+		return tl_err_set(err, "%s: --explain %s needs a head on average-pooled features "
+		    "(this model's embeddings are pool %s)", c->o.model, how,
+		    *m->backbone.pool ? m->backbone.pool : "(none)");
+	if (c->o.backbone && m->backbone.nparts > 0 && tl_embed_split(c->o.backbone, specs, err) > 0)
+		name = specs[0];
+	else if (c->o.backbone)
+		name = c->o.backbone;
+	c->ex = tl_explain_new(name, *b->layer ? b->layer : NULL, c->tail ? m->tail.from : NULL,
+	    c->tail, c->o.layer, (enum tl_explain_method)c->o.explain, c->o.threads, err);
+	if (c->ex == NULL)
+		return tl_err_prefix(err, "%s: --explain %s", c->o.model, how);
+	tl_explain_grid(c->ex, &gh, &gw, &gc);
+	c->ch = gh, c->cw = gw;
+	if (c->o.explain == TL_EXPLAIN_SALIENCY)
+		snprintf(c->method, sizeof c->method, "saliency");
+	else
+		snprintf(c->method, sizeof c->method, "%s %s", how, tl_explain_layer(c->ex));
+	c->gx = malloc((size_t)d * sizeof *c->gx);
+	c->gpool = malloc((size_t)(d > tl_explain_feat_dim(c->ex) ? d : tl_explain_feat_dim(c->ex)) *
+	    sizeof *c->gpool);
+	c->hid = malloc((size_t)(m->hidden > 0 ? m->hidden : 1) * sizeof *c->hid);
+	c->camf = malloc((size_t)gh * gw * sizeof *c->camf);
+	c->cams = malloc((size_t)c->batch * gh * gw * (c->o.explain == TL_EXPLAIN_ACTIVATIONS ?
+	    ACT_K : 1));
+	if (!c->gx || !c->gpool || !c->hid || !c->camf || !c->cams)
+		return tl_err_set(err, "out of memory");
+	return 0;
+}
+
 struct tl_classifier *
 tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 {
@@ -168,6 +224,17 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 		c->o.top = c->m->nclass;
 	if (c->m->tail.n > 0 && open_tail(c, err) < 0)
 		goto fail;
+	if (c->o.explain == TL_EXPLAIN_CAM)
+		c->o.cam = 1;
+	if (c->o.explain > TL_EXPLAIN_CAM) {
+		c->o.cam = 0;
+		if (open_explain(c, err) < 0)
+			goto fail;
+	} else if (c->o.cam && c->o.layer) {
+		tl_err_set(err, "--layer: CAM is on the head's features; --layer is for "
+		    "--explain gradcam or activations");
+		goto fail;
+	}
 	if (c->o.cam) {
 		const struct tl_tlm_backbone *b = &c->m->backbone;
 		if (c->m->head != TL_TLM_LINEAR) {
@@ -181,6 +248,8 @@ tl_classifier_new(const struct tl_classify_opts *o, struct tl_err *err)
 			goto fail;
 		}
 	}
+	if (c->o.explain == TL_EXPLAIN_CAM || c->o.cam)
+		snprintf(c->method, sizeof c->method, "cam");
 	if (c->o.cam_dir && mkdir(c->o.cam_dir, 0777) < 0 && errno != EEXIST) {
 		tl_err_set(err, "%s: cannot create: %s", c->o.cam_dir, strerror(errno));
 		goto fail;
@@ -226,6 +295,8 @@ tl_classifier_free(struct tl_classifier *c)
 	tl_embedder_free(c->e);
 	tl_tail_free(c->tail);
 	tl_tail_free(c->otail);
+	tl_explain_free(c->ex);
+	free(c->xin), free(c->gx), free(c->gpool), free(c->hid);
 	free(c->tmaps);
 	free(c->tout);
 	free(c->of);
@@ -555,7 +626,14 @@ tl_classifier_start(struct tl_classifier *c, const struct tl_rec *in, struct tl_
 		for (int i = 0; i < c->batch; i++)
 			if ((c->recs[i] = tl_rec_new()) == NULL)
 				return tl_err_set(err, "out of memory");
+	if (c->ex && c->mode != MODE_IMAGE)
+		return tl_err_set(err, "--explain %s needs the images (records with img or pix), "
+		    "not embeddings", tl_explain_name(c->o.explain)), TL_STOP;
+	if (c->ex && (c->xin = malloc((size_t)c->prep.width * c->prep.height * 3 *
+	    sizeof *c->xin)) == NULL)
+		return tl_err_set(err, "out of memory");
 	if (c->map || (c->tail && c->o.cam)) {
+		c->ch = c->mh, c->cw = c->mw;
 		hw = (size_t)c->mh * c->mw;
 		c->mapbuf = malloc(hw * c->mc * sizeof *c->mapbuf);
 		c->camf = malloc(hw * sizeof *c->camf);
@@ -677,6 +755,92 @@ cam_one(struct tl_classifier *c, int i, const float *map)
 	tl_cam_to_u8(c->camf, (int)hw, c->cams + (size_t)i * hw);
 }
 
+/* Saliency's few largest gradients would leave the rest of the picture
+ * dark: x clipped at its 99th percentile (before min-max scaling). */
+static void
+clip_p99(float *x, size_t n)
+{
+	double *v = malloc(n * sizeof *v), q;
+
+	if (v == NULL) /* unclipped: the map is still right, only darker */
+		return;
+	for (size_t i = 0; i < n; i++)
+		v[i] = x[i];
+	tl_quantile_sort(v, n);
+	q = tl_quantile(v, n, 0.99);
+	for (size_t i = 0; i < n; i++)
+		x[i] = x[i] > q ? (float)q : x[i];
+	free(v);
+}
+
+/* Record i's Grad-CAM, saliency map or activations into c->cams: its image
+ * prepared again, through the explainer's chain, the best class's score
+ * differentiated through the head (standardisation; normalisation as a
+ * factor of this image, as cam.h) and down to the layer.  TL_OK, or
+ * TL_SKIP with err (its image cannot be read again). */
+static int
+explain_one(struct tl_classifier *c, int i, struct tl_err *err)
+{
+	const struct tl_tlm *m = c->m;
+	const struct tl_rec *r = source(c, i);
+	const msgpack_object *img = tl_rec_get(r, "img");
+	struct tl_image_opts io = { .max_pixels = c->o.max_pixels };
+	struct tl_image im = { 0 };
+	struct tl_tensor t;
+	int d = m->dim, k = m->nclass, best = best_class(c->prob + (size_t)i * k, k);
+	int fd = tl_explain_feat_dim(c->ex), gh, gw, gc, rc;
+	size_t ghw;
+
+	tl_explain_grid(c->ex, &gh, &gw, &gc);
+	ghw = (size_t)gh * gw;
+	if (tl_rec_get(r, "pix") != NULL) {
+		if (tl_rec_tensor(r, "pix", &t, err) < 0 || t.dtype != TL_U8 || t.ndim != 3 ||
+		    t.shape[2] != 3)
+			return tl_err_set(err, "--explain: pix is not a |u1 [H,W,3] tensor");
+		rc = tl_prep_pixels(&c->prep, t.data, (int)t.shape[1], (int)t.shape[0], c->xin, err);
+	} else if (img != NULL && img->type == MSGPACK_OBJECT_BIN) {
+		if (tl_image_decode(img->via.bin.ptr, img->via.bin.size, &io, &im, err) < 0)
+			return tl_err_prefix(err, "--explain");
+		rc = tl_prep_pixels(&c->prep, im.pix, im.width, im.height, c->xin, err);
+		tl_image_free(&im);
+	} else
+		return tl_err_set(err, "--explain: no image (neither img nor pix)");
+	if (rc < 0 || tl_explain_forward(c->ex, c->xin, NULL, err) < 0)
+		return tl_err_prefix(err, "--explain");
+	if (c->o.explain == TL_EXPLAIN_ACTIVATIONS) {
+		const float *a = tl_explain_acts(c->ex, ACT_K, c->act_ch);
+		c->act_n = gc < ACT_K ? gc : ACT_K;
+		for (int q = 0; q < c->act_n; q++) {
+			for (size_t p = 0; p < ghw; p++)
+				c->camf[p] = a[p * gc + c->act_ch[q]];
+			tl_cam_to_u8(c->camf, (int)ghw, c->cams + ((size_t)i * ACT_K + q) * ghw);
+		}
+		return TL_OK;
+	}
+	/* dscore/dpooled: through the head, the standardisation and the
+	 * normalisation's factor, the first backbone's features only */
+	tl_head_input(m, 1, c->emb + (size_t)i * d, c->gpool);
+	tl_head_logit_grad(m, best, c->gpool, c->hid, c->gx);
+	norm_gain(m, c->emb + (size_t)i * d, d, fd, c->gpool);
+	for (int j = 0; j < fd; j++)
+		c->gpool[j] *= c->gx[j] * (m->scale ? m->scale[j] : 1);
+	if (tl_explain_map(c->ex, c->gpool, c->prep.mul, c->camf, err) < 0)
+		return tl_err_prefix(err, "--explain");
+	if (c->o.explain == TL_EXPLAIN_SALIENCY)
+		clip_p99(c->camf, ghw);
+	tl_cam_to_u8(c->camf, (int)ghw, c->cams + (size_t)i * ghw);
+	return TL_OK;
+}
+
+static int
+explain_batch(struct tl_classifier *c, int n, struct tl_err *err)
+{
+	for (int i = 0; i < n; i++)
+		if (!c->failed[i] && explain_one(c, i, &c->why[i]) != TL_OK)
+			c->failed[i] = 1;
+	return 0;
+}
+
 /* A fine-tuned model's batch: the maps at the cut through the tuned tail,
  * the head, and CAM on the tail's output map. */
 static int
@@ -728,6 +892,8 @@ run_tail(struct tl_classifier *c, int n, struct tl_err *err)
 		tl_head_ood_input(c->m, (size_t)n, c->of, c->of);
 		tl_head_ood(c->m, (size_t)n, c->of, c->ood, c->work);
 	}
+	if (c->ex)
+		return explain_batch(c, n, err);
 	if (!c->o.cam)
 		return 0;
 	maps = tl_tail_map(c->tail, hwc);
@@ -778,6 +944,8 @@ tl_classifier_run(struct tl_classifier *c, struct tl_err *err)
 			tl_tensor_to_f32(&t, c->emb + (size_t)i * d);
 	}
 	tl_head_predict(c->m, (size_t)n, c->emb, c->prob, c->m->has_ood ? c->ood : NULL, c->work);
+	if (c->ex)
+		return explain_batch(c, n, err);
 	if (!c->o.cam)
 		return 0;
 	for (int i = 0; i < n; i++) {
@@ -825,11 +993,50 @@ set_top(struct tl_classifier *c, struct tl_rec *r, const float *prob)
 	return tl_rec_set_obj(r, "top", &arr);
 }
 
+/* Activations: a grid of 4 x 4 cells of ACT_CELL px, each the part of the
+ * image the network saw with one of the layer's strongest channels over
+ * it (best first, row by row), into hm (its pixels the caller's). */
+static int
+act_grid(struct tl_classifier *c, int i, const unsigned char *pix, int w, int h,
+         struct tl_image *hm, struct tl_err *err)
+{
+	struct tl_prep p = c->prep;
+	struct tl_cam_region whole = { 0, 0, ACT_CELL, ACT_CELL };
+	size_t ghw = (size_t)c->ch * c->cw;
+	unsigned char *crop, *cell;
+	int cols = 4, rows = (c->act_n + cols - 1) / cols;
+
+	p.width = p.height = ACT_CELL;
+	p.resize = p.resize * ACT_CELL / (c->prep.width > 0 ? c->prep.width : ACT_CELL);
+	hm->width = cols * ACT_CELL, hm->height = rows * ACT_CELL;
+	crop = malloc((size_t)ACT_CELL * ACT_CELL * 3);
+	cell = malloc((size_t)ACT_CELL * ACT_CELL * 3);
+	hm->pix = calloc((size_t)hm->width * hm->height, 3);
+	if (!crop || !cell || !hm->pix) {
+		free(crop), free(cell);
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
+	}
+	if (tl_prep_crop(&p, pix, w, h, crop, err) < 0) {
+		free(crop), free(cell);
+		return tl_err_prefix(err, "activations");
+	}
+	for (int q = 0; q < c->act_n; q++) {
+		int x0 = q % cols * ACT_CELL, y0 = q / cols * ACT_CELL;
+		tl_cam_overlay(crop, ACT_CELL, ACT_CELL, c->cams + ((size_t)i * ACT_K + q) * ghw,
+		    c->cw, c->ch, &whole, cell);
+		for (int y = 0; y < ACT_CELL; y++)
+			memcpy(hm->pix + ((size_t)(y0 + y) * hm->width + x0) * 3,
+			    cell + (size_t)y * ACT_CELL * 3, ACT_CELL * 3);
+	}
+	free(crop), free(cell);
+	return TL_OK;
+}
+
 int
 tl_classifier_heatmap(struct tl_classifier *c, int i, const struct tl_rec *r,
                       struct tl_err *err)
 {
-	const unsigned char *cam = c->cams + (size_t)i * c->mh * c->mw;
+	const unsigned char *cam = c->cams + (size_t)i * c->ch * c->cw;
 	const msgpack_object *id = tl_rec_get(r, "id"), *img = tl_rec_get(r, "img");
 	struct tl_image_opts io = { .max_pixels = c->o.max_pixels };
 	struct tl_image im = { 0 }, hm = { 0 };
@@ -862,14 +1069,21 @@ tl_classifier_heatmap(struct tl_classifier *c, int i, const struct tl_rec *r,
 	} else
 		return tl_err_set(err, "heat map: no image (neither img nor pix; "
 		    "tl-embed drops them without --keep-image)");
-	hm.width = w, hm.height = h;
-	if ((hm.pix = malloc((size_t)w * h * 3)) == NULL) {
+	if (c->o.explain == TL_EXPLAIN_ACTIVATIONS) {
+		st = act_grid(c, i, pix, w, h, &hm, err);
 		tl_image_free(&im);
-		return tl_err_set(err, "out of memory"), TL_NOMEM;
+		if (st != TL_OK)
+			return st;
+	} else {
+		hm.width = w, hm.height = h;
+		if ((hm.pix = malloc((size_t)w * h * 3)) == NULL) {
+			tl_image_free(&im);
+			return tl_err_set(err, "out of memory"), TL_NOMEM;
+		}
+		tl_cam_region(&c->prep, w, h, &reg);
+		tl_cam_overlay(pix, w, h, cam, c->cw, c->ch, &reg, hm.pix);
+		tl_image_free(&im);
 	}
-	tl_cam_region(&c->prep, w, h, &reg);
-	tl_cam_overlay(pix, w, h, cam, c->mw, c->mh, &reg, hm.pix);
-	tl_image_free(&im);
 	if (tl_image_encode_png(&hm, &png, &len, err) < 0) {
 		tl_image_free(&hm);
 		return tl_err_prefix(err, "heat map");
@@ -896,7 +1110,7 @@ tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
 	struct tl_rec *r = c->out;
 	int k = c->m->nclass, best;
 	const float *prob = c->prob + (size_t)i * k;
-	size_t hw = (size_t)c->mh * c->mw;
+	size_t hw = (size_t)c->ch * c->cw;
 	uint64_t shape[2] = { (uint64_t)k, 0 };
 	const char *why = NULL;
 	float *p;
@@ -927,13 +1141,23 @@ tl_classifier_result(struct tl_classifier *c, int i, const struct tl_rec **out,
 	    (why ? tl_rec_set_str(r, "reject", why) : (tl_rec_del(r, "reject"), 0)) < 0 ||
 	    (c->o.top ? set_top(c, r, prob) : (tl_rec_del(r, "top"), 0)) < 0)
 		return tl_err_set(err, "out of memory"), TL_NOMEM;
-	if (c->o.cam) {
-		shape[0] = (uint64_t)c->mh, shape[1] = (uint64_t)c->mw;
+	if (c->o.cam || c->o.explain == TL_EXPLAIN_GRADCAM || c->o.explain == TL_EXPLAIN_SALIENCY) {
+		shape[0] = (uint64_t)c->ch, shape[1] = (uint64_t)c->cw;
 		if ((p = tl_rec_set_tensor(r, "cam", TL_U8, 2, shape)) == NULL)
 			return tl_err_set(err, "out of memory"), TL_NOMEM;
 		memcpy(p, c->cams + (size_t)i * hw, hw);
 	} else
 		tl_rec_del(r, "cam");
+	if (c->o.explain == TL_EXPLAIN_ACTIVATIONS) {
+		uint64_t ashape[3] = { (uint64_t)c->act_n, (uint64_t)c->ch, (uint64_t)c->cw };
+		if ((p = tl_rec_set_tensor(r, "acts", TL_U8, 3, ashape)) == NULL)
+			return tl_err_set(err, "out of memory"), TL_NOMEM;
+		memcpy(p, c->cams + (size_t)i * ACT_K * hw, (size_t)c->act_n * hw);
+	} else
+		tl_rec_del(r, "acts");
+	if (*c->method ? tl_rec_set_str(r, "cam_method", c->method) < 0 :
+	    (tl_rec_del(r, "cam_method"), 0))
+		return tl_err_set(err, "out of memory"), TL_NOMEM;
 	c->done++;
 	c->unknown += why != NULL;
 	return TL_OK;

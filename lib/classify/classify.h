@@ -39,6 +39,13 @@ struct tl_classify_opts {
 	int top;                   /* add "top" with this many classes (0: no) */
 	int cam;                   /* add "cam" */
 	const char *cam_dir;       /* also write DIR/NAME.png heat maps (implies cam) */
+	int explain;               /* enum tl_explain_method (explain.h): 0 none,
+	                            * CAM as cam; Grad-CAM and saliency make "cam"
+	                            * their way; activations only DIR/NAME.png
+	                            * grids (cam_dir needed); each adds
+	                            * "cam_method" */
+	const char *layer;         /* Grad-CAM's and activations' layer (NULL:
+	                            * explain.h's default) */
 	int batch, threads;
 	int decoders;              /* images: decoding threads (embed.h; -1: its default) */
 	unsigned long long max_pixels;

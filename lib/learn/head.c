@@ -116,6 +116,29 @@ tl_head_logits(const struct tl_tlm *m, size_t n, const float *emb, float *logits
 }
 
 void
+tl_head_logit_grad(const struct tl_tlm *m, int k, const float *x, float *hid, float *gx)
+{
+	int d = m->dim, H = m->hidden;
+
+	if (m->head == TL_TLM_LINEAR) {
+		memcpy(gx, m->w1 + (size_t)k * d, (size_t)d * sizeof *gx);
+		return;
+	}
+	for (int h = 0; h < H; h++) { /* the ReLU's gate: W1 x + b1 > 0 */
+		double a = m->b1[h];
+		for (int j = 0; j < d; j++)
+			a += (double)m->w1[(size_t)h * d + j] * x[j];
+		hid[h] = a > 0 ? m->w2[(size_t)k * H + h] : 0;
+	}
+	for (int j = 0; j < d; j++) {
+		double g = 0;
+		for (int h = 0; h < H; h++)
+			g += (double)hid[h] * m->w1[(size_t)h * d + j];
+		gx[j] = (float)g;
+	}
+}
+
+void
 tl_head_softmax(size_t n, int nclass, const float *logits, float t, float *prob)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -51,6 +51,12 @@ void tl_head_ood_input(const struct tl_tlm *m, size_t n, const float *f, float *
 void tl_head_logits(const struct tl_tlm *m, size_t n, const float *emb, float *logits,
                     float *work);
 
+/* d logit[k] / dx into gx [D] for one head input x [D] (tl_head_input's
+ * output): W1's row k for a linear head; for an MLP sum_h W2[k,h]
+ * [W1 x + b1 > 0]_h W1[h,:].  hid [H] is scratch (MLP).  What
+ * tl-classify --explain backpropagates through the head. */
+void tl_head_logit_grad(const struct tl_tlm *m, int k, const float *x, float *hid, float *gx);
+
 /* in: logits [n,K]; out: prob [n,K] = softmax(logits / t), t = temperature
  * (pass m->temperature, or 1 for uncalibrated).  prob may equal logits. */
 void tl_head_softmax(size_t n, int nclass, const float *logits, float t, float *prob);

@@ -37,8 +37,12 @@
  * no part in training: the same maps give the same tail, bit for bit, on
  * every CPU with AVX2 and FMA.
  *
+ * The input maps' gradient (tl_tail_backward_in) is map 0's g, pointed
+ * at the caller's buffer and cleared per chunk; every op adds into an
+ * input's gradient only where that g is not NULL.
+ *
  * What it does not: BatchNormalization in training mode (the folded
- * statistics stay frozen), gradients of the input maps, grouped
+ * statistics stay frozen), grouped
  * convolutions other than depthwise, broadcasting other than a [1,1,C]
  * gate, constants other than scalars, division by a map, optimisers.
  */
@@ -732,6 +736,15 @@ fail:
 	nn_plan_free(pl);
 	free(dep), free(need), free(in_tail), free(gmap);
 	tl_tail_free(t);
+	return NULL;
+}
+
+const char *
+tl_tail_graph_input(const struct tl_nn *nn)
+{
+	for (int i = 0; i < nn->nt; i++)
+		if (nn->t[i].kind == K_INPUT)
+			return nn->t[i].name;
 	return NULL;
 }
 
@@ -1583,7 +1596,7 @@ conv_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
 	const struct tt_map *X = &t->m[o->in[0]], *Y = &t->m[o->out];
 	const float *x = t->x[o->in[0]], *w = t->p[o->pw].w;
 	float *gy = t->g[o->out], *gw = t->p[o->pw].g;
-	float *gx = o->in[0] != 0 ? t->g[o->in[0]] : NULL;
+	float *gx = t->g[o->in[0]];	/* NULL: the input, no gradient wanted */
 	int64_t M = m * Y->h * Y->w, cin = X->c, cout = Y->c, kk = o->kh * o->kw;
 	int64_t K = kk * cin;
 	struct job j = { .t = t, .o = o, .m = M, .y = gy };
@@ -1651,7 +1664,7 @@ dw_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
 	float *gw = t->p[o->pw].g, *gy = t->g[o->out];
 	struct job j = { .t = t, .o = o, .m = m, .x = t->x[o->in[0]], .w = wr,
 	    .y = gy, .dw = dwr, .db = db,
-	    .gx = o->in[0] != 0 ? t->g[o->in[0]] : NULL };
+	    .gx = t->g[o->in[0]] };
 
 	if (o->act)
 		ew(t, o, EW_MASK, m * Y->size, NULL, t->x[o->out], gy, NULL);
@@ -1697,30 +1710,46 @@ mul_bwd(struct tl_tail *t, const struct tt_op *o, int64_t m)
 	int a = o->in[0], b = o->in[1];
 
 	if (!o->bcast) {
-		if (a > 0)
+		if (t->g[a])
 			ew(t, o, EW_MUL_ACC, m * Y->size, gy, t->x[b], NULL, t->g[a]);
-		if (b > 0)
+		if (t->g[b])
 			ew(t, o, EW_MUL_ACC, m * Y->size, gy, t->x[a], NULL, t->g[b]);
 		return;
 	}
-	if (a > 0)
+	if (t->g[a])
 		bc(t, BC_GATE_ACC, m, Y->h * Y->w, Y->c, gy, t->x[b], t->g[a]);
-	if (b > 0)
+	if (t->g[b])
 		rd(t, RD_DOT, m, Y->h * Y->w, Y->c, gy, t->x[a], t->g[b]);
 }
 
-/* One chunk of m images whose maps are in t->x. */
+/* dL/d`to` of m images: dout [m][C] spread over the pixels, or dmap
+ * [m][hw][C] as it is. */
 static void
-run_backward(struct tl_tail *t, int64_t m, const float *dout)
+seed_grad(const struct tl_tail *t, int64_t m, const float *dout,
+    const float *dmap, float *gt)
 {
 	const struct tt_map *T = &t->m[t->to];
 	int64_t hw = T->h * T->w, C = T->c;
-	float *gt = t->g[t->to];
 
+	if (dmap) {
+		memcpy(gt, dmap, m * T->size * sizeof *gt);
+		return;
+	}
 	for (int64_t n = 0; n < m; n++)
 		for (int64_t p = 0; p < hw; p++)
 			for (int64_t c = 0; c < C; c++)
 				gt[(n * hw + p) * C + c] = dout[n * C + c] / hw;
+}
+
+/* One chunk of m images whose maps are in t->x; the input's gradient
+ * t->g[0] (when wanted) cleared here, the others where first written. */
+static void
+run_backward(struct tl_tail *t, int64_t m, const float *dout,
+    const float *dmap)
+{
+	seed_grad(t, m, dout, dmap, t->g[t->to]);
+	if (t->g[0])
+		memset(t->g[0], 0, m * t->m[0].size * sizeof(float));
 	for (int k = t->nop - 1; k >= 0; k--) {
 		const struct tt_op *o = &t->op[k];
 		int64_t n = m * t->m[o->out].size;
@@ -1746,31 +1775,31 @@ run_backward(struct tl_tail *t, int64_t m, const float *dout)
 			break;
 		case TT_ADD:
 			for (int j = 0; j < 2; j++)
-				if (o->in[j] > 0)
+				if (t->g[o->in[j]])
 					ew(t, o, j && o->sub ? EW_NACC : EW_ACC, n,
 					    t->g[o->out], NULL, NULL, t->g[o->in[j]]);
 			break;
 		case TT_PAD:
-			if (o->in[0] > 0)
+			if (t->g[o->in[0]])
 				pad_bwd(t, o, m);
 			break;
 		case TT_ACT:
-			if (o->in[0] > 0)
+			if (t->g[o->in[0]])
 				ew(t, o, EW_ACC_MASKED, n, t->g[o->out],
 				    t->x[o->out], NULL, t->g[o->in[0]]);
 			break;
 		case TT_HSWISH:
-			if (o->in[0] > 0)
+			if (t->g[o->in[0]])
 				ew(t, o, EW_HSWISH_ACC, n, t->g[o->out],
 				    t->x[o->in[0]], NULL, t->g[o->in[0]]);
 			break;
 		case TT_HSIG:
-			if (o->in[0] > 0)
+			if (t->g[o->in[0]])
 				ew(t, o, EW_HSIG_ACC, n, t->g[o->out],
 				    t->x[o->out], NULL, t->g[o->in[0]]);
 			break;
 		case TT_SCALAR:
-			if (o->in[0] > 0)
+			if (t->g[o->in[0]])
 				ew(t, o, EW_SCALAR_ACC, n, t->g[o->out], NULL, NULL,
 				    t->g[o->in[0]]);
 			break;
@@ -1778,7 +1807,7 @@ run_backward(struct tl_tail *t, int64_t m, const float *dout)
 			mul_bwd(t, o, m);
 			break;
 		case TT_GAP:
-			if (o->in[0] > 0)
+			if (t->g[o->in[0]])
 				bc(t, BC_SPREAD, m, t->m[o->in[0]].h *
 				    t->m[o->in[0]].w, t->m[o->out].c, NULL,
 				    t->g[o->out], t->g[o->in[0]]);
@@ -1790,14 +1819,24 @@ run_backward(struct tl_tail *t, int64_t m, const float *dout)
 int
 tl_tail_backward(struct tl_tail *t, const float *dout, struct tl_err *err)
 {
+	return tl_tail_backward_in(t, dout, NULL, NULL, err);
+}
+
+int
+tl_tail_backward_in(struct tl_tail *t, const float *dout, const float *dmap,
+    float *din, struct tl_err *err)
+{
 	int n = t->kept, chunk;
-	int64_t C = t->m[t->to].c;
+	int64_t C = t->m[t->to].c, tsize = t->m[t->to].size;
 
 	if (n < 1)
 		return tl_err_set(err, "backward without a forward that kept "
 		    "its activations");
-	if (t->to == 0)
-		return 0;	/* nothing trainable between the cut and `to` */
+	if (t->to == 0) {	/* nothing between the cut and `to` */
+		if (din)
+			seed_grad(t, n, dout, dmap, din);
+		return 0;
+	}
 	chunk = chunk_of(t, n);
 	if (grow(&t->arena, &t->arena_cap, (int64_t)chunk * t->aper, err) ||
 	    grow(&t->pack, &t->pack_cap, pack_floats(t, chunk, 1), err))
@@ -1810,7 +1849,9 @@ tl_tail_backward(struct tl_tail *t, const float *dout, struct tl_err *err)
 			t->g[i] = t->m[i].used && i > 0 ? t->arena +
 			    m * t->m[i].goff : NULL;
 		}
-		run_backward(t, m, dout + s * C);
+		t->g[0] = din ? din + s * t->m[0].size : NULL;
+		run_backward(t, m, dmap ? NULL : dout + s * C,
+		    dmap ? dmap + s * tsize : NULL);
 	}
 	return 0;
 }

@@ -81,6 +81,11 @@ struct tl_tail *tl_tail_new(const struct tl_nn *nn, const char *from,
     const char *to, struct tl_err *err);
 void tl_tail_free(struct tl_tail *t); /* accepts NULL */
 
+/* The name of nn's (first) input, a cut from which the tail is the whole
+ * network up to `to` (saliency needs it); NULL when nn has none.  Owned
+ * by nn. */
+const char *tl_tail_graph_input(const struct tl_nn *nn);
+
 /* One input map's shape [H,W,C] and the output size (C of `to`). */
 void tl_tail_in_shape(const struct tl_tail *t, int64_t hwc[3]);
 int64_t tl_tail_out_dim(const struct tl_tail *t);
@@ -117,9 +122,19 @@ int64_t tl_tail_keep_bytes(const struct tl_tail *t, int n);
 /* After tl_tail_forward(keep != 0) of n maps: dout [n, out_dim] is dL/dout;
  * adds dL/dparam into every param's g (tl_tail_zero_grad clears them),
  * using the parameters' current w (leave them alone between the forward
- * and the backward).  No gradient for the input maps.  -1 with err when
+ * and the backward).  No gradient for the input maps (that is
+ * tl_tail_backward_in).  -1 with err when
  * out of memory or when no kept forward precedes it. */
 int tl_tail_backward(struct tl_tail *t, const float *dout, struct tl_err *err);
+
+/* The same, and also dL/d(input maps) for what a network looks at
+ * (Grad-CAM, saliency): din [n,H,W,C] (tl_tail_in_shape; overwritten)
+ * unless NULL.  dmap, unless NULL, is dL/d`to` itself [n,H,W,C]
+ * (tl_tail_out_shape; another pooling, or the input gradient of the tail
+ * after this one) and dout is then not read (may be NULL).  dL/dparam is
+ * added into the g's as by tl_tail_backward.  Errors as its. */
+int tl_tail_backward_in(struct tl_tail *t, const float *dout,
+    const float *dmap, float *din, struct tl_err *err);
 void tl_tail_zero_grad(struct tl_tail *t);
 
 #endif

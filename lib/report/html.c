@@ -400,8 +400,9 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 	if (ev->nloss == 0)
 		fputs("<p class=\"note\">None.</p>\n", f);
 	else
-		fprintf(f, "<p class=\"note\">The %d records %s, with the class activation map where the "
-		        "record carries one (red: where the evidence for the prediction was).</p>\n",
+		fprintf(f, "<p class=\"note\">The %d records %s, with the map of what the network "
+		        "looked at where the record carries one, its method named under it (red: where "
+		        "the evidence for the prediction was).</p>\n",
 		        ev->nloss, ev->n_prob ? "wrong with the largest loss, -ln p(label)" : "wrong with the highest confidence");
 	/* a grid of equal cells: one THUMB box per image, two with heat maps */
 	for (int i = 0; i < ev->nloss; i++) {
@@ -428,6 +429,8 @@ losses(FILE *f, const struct tl_eval *ev, const struct tl_evalset *s, const stru
 			fprintf(f, "confidence %.4f", r.conf);
 		if (!isnan(ev->losses[i].loss))
 			fprintf(f, "%sloss %.4f", isnan(r.conf) ? "" : " &middot; ", ev->losses[i].loss);
+		if (tl_shots_method(sh, ev->losses[i].rec))
+			fputs("<br>map: ", f), tl_xml_text(f, tl_shots_method(sh, ev->losses[i].rec), 0);
 		fputs("</figcaption></figure>\n", f);
 	}
 	fputs("</div>\n</section>\n", f);

@@ -26,6 +26,9 @@ struct shot {
 	size_t len;
 	unsigned char *cam;    /* [ch,cw] u8 or NULL */
 	int cw, ch;
+	unsigned char *acts;   /* [an,ah,aw] u8 or NULL: a layer's channels */
+	int an, ah, aw;
+	char method[128];      /* "cam_method", or "cam" (with a cam) */
 };
 
 struct tl_shots {
@@ -61,8 +64,8 @@ tl_shots_new(int n, const struct tl_rec *header)
 static void
 shot_free(struct shot *x)
 {
-	free(x->data), free(x->cam);
-	x->data = x->cam = NULL;
+	free(x->data), free(x->cam), free(x->acts);
+	x->data = x->cam = x->acts = NULL;
 }
 
 void
@@ -137,9 +140,19 @@ copy_image(struct tl_rec *rec, struct shot *x)
 	}
 	if (tl_rec_get(rec, "cam") && tl_rec_tensor(rec, "cam", &t, &err) == 0 && t.dtype == TL_U8 &&
 	    t.ndim == 2 && t.shape[0] > 0 && t.shape[1] > 0 && t.shape[0] <= 4096 && t.shape[1] <= 4096) {
+		const char *m = tl_rec_str(rec, "cam_method");
 		x->ch = (int)t.shape[0], x->cw = (int)t.shape[1];
 		if ((x->cam = dup(t.data, t.count)) == NULL)
 			return shot_free(x), -1;
+		snprintf(x->method, sizeof x->method, "%s", m && *m ? m : "cam");
+	} else if (tl_rec_get(rec, "acts") && tl_rec_tensor(rec, "acts", &t, &err) == 0 &&
+	    t.dtype == TL_U8 && t.ndim == 3 && t.shape[0] > 0 && t.shape[0] <= 16 &&
+	    t.shape[1] > 0 && t.shape[2] > 0 && t.shape[1] <= 4096 && t.shape[2] <= 4096) {
+		const char *m = tl_rec_str(rec, "cam_method");
+		x->an = (int)t.shape[0], x->ah = (int)t.shape[1], x->aw = (int)t.shape[2];
+		if ((x->acts = dup(t.data, t.count)) == NULL)
+			return shot_free(x), -1;
+		snprintf(x->method, sizeof x->method, "%s", m && *m ? m : "activations");
 	}
 	return 1;
 }
@@ -204,7 +217,57 @@ tl_shots_kept(const struct tl_shots *sh, size_t rec)
 {
 	const struct shot *x = shot_of(sh, rec);
 
-	return x == NULL ? 0 : x->cam ? 2 : 1;
+	return x == NULL ? 0 : x->cam || x->acts ? 2 : 1;
+}
+
+/* A layer's channels over thumbnail im, in place: a grid of 4 columns,
+ * each cell the part of the image the network saw (nearest pixels) with
+ * one channel blended over it, best first.  1, or 0 when out of memory
+ * (im unchanged). */
+static int
+acts_grid(const struct shot *x, struct tl_image *im, const struct tl_cam_region *reg)
+{
+	int cols = 4, rows = (x->an + cols - 1) / cols;
+	int cw = im->width / cols, ch = im->height / rows;
+	struct tl_cam_region whole = { 0, 0, cw, ch };
+	unsigned char *cell, *out;
+
+	if (cw < 1 || ch < 1)
+		return 0;
+	cell = malloc((size_t)cw * ch * 3);
+	out = calloc((size_t)im->width * im->height, 3);
+	if (cell == NULL || out == NULL) {
+		free(cell), free(out);
+		return 0;
+	}
+	for (int q = 0; q < x->an; q++) {
+		int x0 = q % cols * cw, y0 = q / cols * ch;
+		for (int y = 0; y < ch; y++)
+			for (int xx = 0; xx < cw; xx++) {
+				int sx = (int)(reg->x0 + (xx + 0.5) * reg->rw / cw);
+				int sy = (int)(reg->y0 + (y + 0.5) * reg->rh / ch);
+				sx = sx < 0 ? 0 : sx >= im->width ? im->width - 1 : sx;
+				sy = sy < 0 ? 0 : sy >= im->height ? im->height - 1 : sy;
+				memcpy(cell + ((size_t)y * cw + xx) * 3,
+				    im->pix + ((size_t)sy * im->width + sx) * 3, 3);
+			}
+		tl_cam_overlay(cell, cw, ch, x->acts + (size_t)q * x->ah * x->aw, x->aw, x->ah,
+		    &whole, cell);
+		for (int y = 0; y < ch; y++)
+			memcpy(out + ((size_t)(y0 + y) * im->width + x0) * 3, cell + (size_t)y * cw * 3,
+			    (size_t)cw * 3);
+	}
+	memcpy(im->pix, out, (size_t)im->width * im->height * 3);
+	free(cell), free(out);
+	return 1;
+}
+
+const char *
+tl_shots_method(const struct tl_shots *sh, size_t rec)
+{
+	const struct shot *x = shot_of(sh, rec);
+
+	return x && (x->cam || x->acts) ? x->method : NULL;
 }
 
 int
@@ -239,11 +302,13 @@ tl_shots_heat(const struct tl_shots *sh, size_t rec, struct tl_image *im)
 	const struct shot *x = shot_of(sh, rec);
 	struct tl_cam_region reg;
 
-	if (x == NULL || x->cam == NULL)
+	if (x == NULL || (x->cam == NULL && x->acts == NULL))
 		return 0;
 	tl_cam_region(&sh->prep, im->width, im->height, &reg);
 	if (sh->prep.width == 0)
 		reg.x0 = reg.y0 = 0, reg.rw = im->width, reg.rh = im->height;
+	if (x->cam == NULL)
+		return acts_grid(x, im, &reg);
 	tl_cam_overlay(im->pix, im->width, im->height, x->cam, x->cw, x->ch, &reg, im->pix);
 	return 1;
 }

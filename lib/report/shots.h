@@ -42,11 +42,18 @@ int tl_shots_thumb(const struct tl_shots *sh, size_t rec, int side, struct tl_im
                    struct tl_err *err);
 
 /* What is kept for record rec: 0 nothing (or sh NULL), 1 an image, 2 an
- * image and its CAM. */
+ * image and its CAM (or a layer's channels, "acts"). */
 int tl_shots_kept(const struct tl_shots *sh, size_t rec);
 
-/* Overlays the CAM kept for record rec on im, its thumbnail, in place.  1
- * overlaid; 0 rec has no CAM (im unchanged). */
+/* How record rec's map was made, for the page to name it: its
+ * "cam_method" (tl-classify --explain: "cam", "gradcam LAYER", "saliency"),
+ * "cam" when it has none; NULL without a map.  Owned by sh. */
+const char *tl_shots_method(const struct tl_shots *sh, size_t rec);
+
+/* Overlays the CAM kept for record rec on im, its thumbnail, in place (its
+ * "acts", tl-classify --explain activations: a grid of 4 columns of the
+ * seen part of the image, a channel over each).  1 overlaid; 0 rec has no
+ * CAM (im unchanged). */
 int tl_shots_heat(const struct tl_shots *sh, size_t rec, struct tl_image *im);
 
 #endif

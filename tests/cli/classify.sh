@@ -255,6 +255,20 @@ has "classify: backbone NaN message" "$T/err" "tl-classify: circle/c1.png: the b
 has "classify: backbone NaN summary" "$T/err" "tl-classify: 7 read, 7 skipped, 0 classified, 0 unknown"
 same "classify: no verdict on a NaN embedding" "$("$BIN/tl-cat" -c id "$T/n.tl" | wc -l | tr -d ' ')" 0
 
+# --explain usage errors, and a backbone with a node the tail cannot
+# differentiate (tiny.onnx's MaxPool between its input and feat)
+run "classify: --explain unknown" 2 "'$C' -m '$T/m.tlm' --explain lime '$T/test.tl'"
+has "classify: --explain unknown message" "$T/err" "tl-classify: --explain: 'lime' is not cam, gradcam, saliency or activations"
+run "classify: --layer without --explain" 2 "'$C' -m '$T/m.tlm' --layer x '$T/test.tl'"
+has "classify: --layer without --explain message" "$T/err" "tl-classify: --layer is for --explain gradcam or activations"
+run "classify: --layer with saliency" 2 "'$C' -m '$T/m.tlm' --explain saliency --layer x '$T/test.tl'"
+has "classify: --layer with saliency message" "$T/err" "tl-classify: --layer: saliency is always the input's"
+run "classify: activations without --cam-dir" 2 "'$C' -m '$T/m.tlm' --explain activations '$T/test.tl'"
+has "classify: activations without --cam-dir message" "$T/err" "tl-classify: --explain activations makes pictures only: give --cam-dir DIR"
+run "classify: --explain through a MaxPool" 2 "'$C' -m '$T/tiny.tlm' --backbone '$T/nan/tiny.onnx' --explain saliency < '$T/s.tl'"
+same "classify: --explain through a MaxPool names the node" "$(cat "$T/err")" \
+    "tl-classify: $T/tiny.tlm: --explain saliency: tiny: image -> feat: node '/pool/MaxPool' (MaxPool): not supported in a trainable tail"
+
 # mobilenetv2 (tl-embed -m): images in
 if [ ! -f "$top/models/mobilenetv2/model.json" ]; then
 	fail "classify: models" "models/mobilenetv2 missing: run make model"
@@ -284,6 +298,39 @@ same "classify: --cam does not change the verdict" \
 same "classify: one heat map per image" "$(ls "$T/cams" | tr '\n' ' ')" \
     "circle_big_c3.png.png circle_c1.png.png circle_c2.png.png root.png.png square_dark_s3.png.png square_s1-copy.png.png square_s2.jpg.png "
 same "classify: heat map has the image's size" "$(vipsheader -f width "$T/cams/circle_c1.png.png")x$(vipsheader -f height "$T/cams/circle_c1.png.png")" "64x48"
+# --explain: Grad-CAM at the sidecar's cut (block_12_add, 14x14), saliency
+# at the input (224x224), activations as a PNG grid of 4 x 4 cells of 224
+# px; the method in cam_method; the verdicts unchanged
+run "classify: --explain gradcam" 0 "'$C' -m '$T/shapes.tlm' --explain gradcam --cam-dir '$T/gc' < '$T/s.tl' > '$T/sg.tl'"
+same "classify: gradcam cam and cam_method" "$("$BIN/tl-cat" "$T/sg.tl" | jq -c '[.cam.shape, .cam_method]' | sort -u)" \
+    '[[14,14],"gradcam block_12_add"]'
+same "classify: --explain does not change the verdict" \
+    "$("$BIN/tl-cat" -f id,pred,conf "$T/sg.tl")" "$("$BIN/tl-cat" -f id,pred,conf "$T/si.tl")"
+same "classify: one Grad-CAM heat map per image" "$(ls "$T/gc" | wc -l | tr -d ' ')" 7
+same "classify: gradcam is min-max normalised" \
+    "$("$BIN/tl-cat" --full "$T/sg.tl" | jq -c '[.cam.data | min, max]' | sort -u)" "[0,255]"
+run "classify: --explain gradcam --layer block_5_add" 0 "'$C' -m '$T/shapes.tlm' --explain gradcam --layer block_5_add < '$T/s.tl' > '$T/s5.tl'"
+same "classify: gradcam on block_5_add is 28x28" "$("$BIN/tl-cat" "$T/s5.tl" | jq -c '[.cam.shape, .cam_method]' | sort -u)" \
+    '[[28,28],"gradcam block_5_add"]'
+run "classify: --explain saliency" 0 "'$C' -m '$T/shapes.tlm' --explain saliency < '$T/s.tl' > '$T/ss.tl'"
+same "classify: saliency is 224x224" "$("$BIN/tl-cat" "$T/ss.tl" | jq -c '[.cam.shape, .cam_method]' | sort -u)" \
+    '[[224,224],"saliency"]'
+same "classify: saliency clipped at its 99th percentile: 1% of it at 255" \
+    "$("$BIN/tl-cat" --full "$T/ss.tl" | jq -c '[.cam.data[] | select(. == 255)] | length >= 502' | sort -u)" true
+run "classify: --explain activations" 0 "'$C' -m '$T/shapes.tlm' --explain activations --cam-dir '$T/act' < '$T/s.tl' > '$T/sa.tl'"
+same "classify: activations: a grid PNG, no cam, the 16 channels in acts" \
+    "$(vipsheader -f width "$T/act/circle_c1.png.png")x$(vipsheader -f height "$T/act/circle_c1.png.png") $("$BIN/tl-cat" "$T/sa.tl" | jq -c '[has("cam"), .acts.dtype, .acts.shape, .cam_method]' | sort -u)" \
+    '896x896 [false,"|u1",[16,14,14],"activations block_12_add"]'
+"$M" -H 4 "$T/cq.tl" "$T/shapes-mlp.tlm" || fail classify-mktlm "cannot make shapes-mlp.tlm"
+run "classify: --explain gradcam with an MLP head" 0 "'$C' -m '$T/shapes-mlp.tlm' --explain gradcam < '$T/s.tl' > '$T/sm.tl'"
+same "classify: MLP gradcam" "$("$BIN/tl-cat" "$T/sm.tl" | jq -c '.cam.shape' | sort -u)" '[14,14]'
+run "classify: --explain on embeddings" 2 "'$C' -m '$T/shapes.tlm' --explain gradcam < '$T/e.tl'"
+same "classify: --explain on embeddings message" "$(cat "$T/err")" \
+    "tl-classify: --explain gradcam needs the images (records with img or pix), not embeddings"
+run "classify: --layer not in the backbone" 2 "'$C' -m '$T/shapes.tlm' --explain gradcam --layer nosuch < '$T/s.tl'"
+same "classify: --layer not in the backbone message" "$(cat "$T/err")" \
+    "tl-classify: $T/shapes.tlm: --explain gradcam: mobilenetv2: --layer nosuch: no such layer up to block_13_expand_relu (tl-embed --list-layers lists them)"
+run "classify: --layer is the features' own" 0 "'$C' -m '$T/shapes.tlm' --explain gradcam --layer block_13_expand_relu < '$T/s.tl' > /dev/null"
 printf '{"id":"noimage","label":"circle"}\n' | "$BIN/tl-cat" --from-json | cat "$T/s.tl" - > "$T/sn.tl"
 run "classify: an image record without image" 1 "'$C' -m '$T/shapes.tlm' < '$T/sn.tl' > /dev/null"
 has "classify: no image message" "$T/err" "tl-classify: noimage: no emb, img or pix to classify"

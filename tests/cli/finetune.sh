@@ -108,6 +108,18 @@ print('ok' if len(got) > 0 and np.max(np.abs(d - got) / np.maximum(1, np.abs(d))
 run "finetune: --cam on a tuned model" 0 "'$BIN/tl-classify' --cam -m '$F/ft.tlm' < '$F/split.tl' > '$F/cam.tl'"
 same "finetune: the heat map is the tail's 7x7 map" \
     "$("$BIN/tl-cat" -f cam "$F/cam.tl" | head -n 1 | jq -c .shape)" "[7,7]"
+# --explain: Grad-CAM at the cut (14x14) through the tuned tail, saliency
+# at the input; a layer inside the tuned tail is refused
+run "finetune: --explain gradcam on a tuned model" 0 "'$BIN/tl-classify' --explain gradcam -m '$F/ft.tlm' < '$F/split.tl' > '$F/gc.tl'"
+same "finetune: Grad-CAM at the cut, 14x14" \
+    "$("$BIN/tl-cat" "$F/gc.tl" | jq -c '[.cam.shape, .cam_method]' | sort -u)" '[[14,14],"gradcam block_12_add"]'
+same "finetune: --explain keeps the tuned verdicts" \
+    "$("$BIN/tl-cat" -f id,pred,conf "$F/gc.tl")" "$("$BIN/tl-cat" -f id,pred,conf "$F/cam.tl")"
+run "finetune: --explain saliency on a tuned model" 0 "'$BIN/tl-classify' --explain saliency -m '$F/ft.tlm' < '$F/split.tl' > '$F/sal.tl'"
+same "finetune: saliency 224x224" "$("$BIN/tl-cat" "$F/sal.tl" | jq -c '.cam.shape' | sort -u)" '[224,224]'
+run "finetune: --layer inside the tuned tail" 2 "'$BIN/tl-classify' --explain gradcam --layer block_14_add -m '$F/ft.tlm' < '$F/split.tl'"
+same "finetune: --layer inside the tuned tail message" "$(cat "$T/err")" \
+    "tl-classify: $F/ft.tlm: --explain gradcam: mobilenetv2: --layer block_14_add: not between the input and block_12_add, the fine-tuning cut (a fine-tuned model is explained through its tuned tail from there)"
 
 # untrained tail = the backbone: a head on the features at the tail's end
 run "finetune: --ft-epochs 0" 0 "'$BIN/tl-train' --finetune --ft-epochs 0 -o '$F/ft0.tlm' '$F/cut.tl'"

@@ -102,5 +102,11 @@ l = -sum(math.log(max(r['prob']['data'][cl.index(r['label'])], 1e-300)) for r in
 print('ok' if len(v) == 2 and abs(a - acc) < 1e-9 and abs(l - ll) < 1.5e-4 else 'differ: %d val, %g %g, %g %g' % (len(v), a, acc, l, ll))" \
     "$M/v-img.jsonl" "$M/train.err" "$("$BIN/tl-cat" --headers "$M/img.tl" | head -n 1 | jq -c .classes)")" ok
 run "multicut: --cam on the tail's map" 0 "'$BIN/tl-classify' --cam -m '$M/ft.tlm' < '$M/in.tl' > '$M/cam.tl'"
+# --explain on the first backbone (mobilenetv2) through the tuned tail,
+# centernet's features constant: Grad-CAM at the cut, the verdicts unchanged
+run "multicut: --explain gradcam through the tuned tail" 0 "'$BIN/tl-classify' --explain gradcam -m '$M/ft.tlm' < '$M/in.tl' > '$M/gc.tl'"
+same "multicut: Grad-CAM on the first backbone's cut" "$("$BIN/tl-cat" "$M/gc.tl" | jq -c '[.cam.shape, .cam_method]' | sort -u)" \
+    '[[14,14],"gradcam block_12_add"]'
+same "multicut: --explain keeps the verdicts" "$("$BIN/tl-cat" -f id,pred,conf "$M/gc.tl")" "$("$BIN/tl-cat" -f id,pred,conf "$M/img.tl")"
 same "multicut: the heat map is mobilenetv2's 7x7 map at the tail's end" \
     "$("$BIN/tl-cat" -f cam "$M/cam.tl" | head -n 1 | jq -c .shape)" "[7,7]"

@@ -115,6 +115,27 @@ same html-grid-cam "$(shots "$T/p/page.html")" '<div class="shots cam">
 7 with 1'
 has html-grid-css "$T/p/page.html" '.shots{display:grid;grid-template-columns:repeat(auto-fill,178px);gap:14px}.shots.cam{grid-template-columns:repeat(auto-fill,344px)}'
 has html-thumb-css "$T/p/page.html" '.thumb{display:flex;width:160px;height:160px;align-items:center;justify-content:center;'
+# the method of each map named under it: "cam" for a bare cam, else the
+# record's cam_method (tl-classify --explain)
+same html-map-named "$(grep -o '<br>map: [^<]*</figcaption>' "$T/p/page.html" | sort | uniq -c | sed 's/^ *//')" \
+    '3 <br>map: cam</figcaption>'
+has html-map-note "$T/p/page.html" "with the map of what the network looked at where the record carries one, its method named under it"
+$C --headers --full "$T/set.tl" | jq -c 'if .cam then .cam_method = "gradcam block_12_add" else . end' |
+	$C --from-json >"$T/gc.tl"
+run html-gradcam 0 "$R --ood-label other --html $T/p/gc.html $T/gc.tl"
+same html-map-named-gradcam "$(grep -o '<br>map: [^<]*</figcaption>' "$T/p/gc.html" | sort | uniq -c | sed 's/^ *//')" \
+    '3 <br>map: gradcam block_12_add</figcaption>'
+# a layer's channels (tl-classify --explain activations: acts, no cam) as
+# the second picture, named
+$C --headers --full "$T/set.tl" |
+	jq -c 'if .cam then del(.cam) | .acts = {"dtype":"|u1","shape":[2,2,2],"data":[0,255,0,255,255,0,255,0]} | .cam_method = "activations block_12_add" else . end' |
+	$C --from-json >"$T/acts.tl"
+run html-acts 0 "$R --ood-label other --html $T/p/acts.html $T/acts.tl"
+same html-acts-named "$(grep -o '<br>map: [^<]*</figcaption>' "$T/p/acts.html" | sort | uniq -c | sed 's/^ *//')" \
+    '3 <br>map: activations block_12_add</figcaption>'
+same html-acts-grid "$(shots "$T/p/acts.html")" '<div class="shots cam">
+3 with 2
+7 with 1'
 $C -b --strip cam "$T/set.tl" >"$T/nocam.tl"
 run html-nocam 0 "$R --ood-label other --html $T/p/nocam.html $T/nocam.tl"
 same html-grid-nocam "$(shots "$T/p/nocam.html")" '<div class="shots">

@@ -10,6 +10,8 @@
  *      maps): every parameter entry's gradient against central finite
  *      differences of loss = sum(out * r), and the forward against the
  *      engine's `to` averaged over H,W (1e-5 relative);
+ *      the input maps' gradient (tl_tail_backward_in, through the
+ *      average and through a gradient of the map) likewise, every entry;
  *   2. the checker itself catches a gradient off by a few per cent;
  *   3. tests/nn/tail.onnx from tests/nn/make_tail_ref.py (MobileNetV2 and
  *      ResNet blocks), tail3.onnx and tail3w.onnx from make_tail3_ref.py
@@ -515,6 +517,123 @@ engine_maps(struct tl_nn *nn, const char *from, const char *to,
 	return 0;
 }
 
+/* sum(map of `to` * R) for input in, through a forward with keep */
+static double
+loss_map(struct tl_tail *t, const float *in, int n, const float *R, float *out)
+{
+	struct tl_err err;
+	int64_t hwc[3];
+	const float *map;
+	double l = 0;
+
+	if (tl_tail_forward(t, in, n, out, 1, &err) ||
+	    (map = tl_tail_map(t, hwc)) == NULL)
+		return NAN;
+	for (int64_t i = 0; i < n * hwc[0] * hwc[1] * hwc[2]; i++)
+		l += (double)map[i] * R[i];
+	return l;
+}
+
+/*
+ * The input maps' gradient (tl_tail_backward_in) against central
+ * differences of each input entry, tolerance as gradcheck's (2e-3 + 1e-2
+ * |gradient|) at step 2e-4 or 1e-3: an input moves every pixel's
+ * squeeze-excite gate, so a step often crosses the kink of a Relu or
+ * HardSwish on a value all of one image's inputs share, and the two
+ * steps' windows see it differently (a wrong gradient fails both): for loss = sum(out * r) through dout, and for
+ * loss = sum(to * R) through dmap (a gradient of `to` itself).  The
+ * parameters' gradients of backward_in equal backward's (1e-6).
+ */
+static void
+input_gradcheck(const char *label, struct tl_tail *t, const float *in0, int n,
+    uint64_t *rng)
+{
+	int64_t hwc[3], ohwc[3], c = tl_tail_out_dim(t), fsize, osize;
+	struct tl_err err = { "" };
+	float *in, *r, *R, *out, *din, *g0;
+	int rc, bad[2] = { 0, 0 }, same = 1;
+	double worst[2] = { 0, 0 };
+	char name[256];
+
+	tl_tail_in_shape(t, hwc);
+	tl_tail_out_shape(t, ohwc);
+	fsize = hwc[0] * hwc[1] * hwc[2], osize = ohwc[0] * ohwc[1] * ohwc[2];
+	in = malloc(n * fsize * sizeof *in);
+	din = malloc(n * fsize * sizeof *din);
+	r = malloc(n * c * sizeof *r);
+	R = malloc(n * osize * sizeof *R);
+	out = malloc(n * c * sizeof *out);
+	memcpy(in, in0, n * fsize * sizeof *in);
+	fill(r, n * c, 1, rng);
+	/* as large as r spread over the pixels */
+	fill(R, n * osize, 1.0f / (float)(ohwc[0] * ohwc[1]), rng);
+	/* the parameters' gradients: backward_in adds what backward adds */
+	tl_tail_zero_grad(t);
+	rc = tl_tail_forward(t, in, n, out, 1, &err) ||
+	    tl_tail_backward(t, r, &err);
+	{
+		int64_t tot = 0;
+		for (int pi = 0; pi < tl_tail_nparams(t); pi++)
+			tot += tl_tail_param(t, pi)->n;
+		g0 = malloc((tot + 1) * sizeof *g0);
+		tot = 0;
+		for (int pi = 0; pi < tl_tail_nparams(t); pi++) {
+			struct tl_tail_param *p = tl_tail_param(t, pi);
+			memcpy(g0 + tot, p->g, p->n * sizeof *g0);
+			tot += p->n;
+		}
+		tl_tail_zero_grad(t);
+		rc = rc || tl_tail_forward(t, in, n, out, 1, &err) ||
+		    tl_tail_backward_in(t, r, NULL, din, &err);
+		tot = 0;
+		for (int pi = 0; pi < tl_tail_nparams(t) && rc == 0; pi++) {
+			struct tl_tail_param *p = tl_tail_param(t, pi);
+			double w;
+			same &= close_rel(p->g, g0 + tot, p->n, 1e-6, &w);
+			tot += p->n;
+		}
+	}
+	snprintf(name, sizeof name, "tail %s: backward_in adds the parameters' "
+	    "gradients backward does", label);
+	T_OK(name, rc == 0 && same);
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		if (pass == 1)
+			rc = tl_tail_forward(t, in, n, out, 1, &err) ||
+			    tl_tail_backward_in(t, NULL, R, din, &err);
+		for (int64_t i = 0; i < n * fsize && rc == 0; i++) {
+			float x0 = in[i], h[2] = { 2e-4f, 1e-3f };
+			double d = INFINITY;
+			for (int k = 0; k < 2; k++) {
+				double lp, lm, num;
+				in[i] = x0 + h[k];
+				lp = pass ? loss_map(t, in, n, R, out) :
+				    loss(t, in, n, r, out);
+				in[i] = x0 - h[k];
+				lm = pass ? loss_map(t, in, n, R, out) :
+				    loss(t, in, n, r, out);
+				in[i] = x0;
+				num = (lp - lm) / ((double)(x0 + h[k]) - (x0 - h[k]));
+				num = fabs(num - din[i]) / (2e-3 + 1e-2 * fabs(din[i]));
+				d = num < d ? num : d;
+			}
+			if (!(d <= 1))
+				bad[pass]++;
+			if (!(d <= worst[pass]))
+				worst[pass] = d == d ? d : INFINITY;
+		}
+		printf("  %s input gradient (%s) [%lld]: worst %.3g of tolerance, "
+		    "%d bad\n", label, pass ? "dmap" : "dout",
+		    (long long)(n * fsize), worst[pass], bad[pass]);
+		snprintf(name, sizeof name, "tail %s: %lld input gradients (%s) "
+		    "match central differences", label, (long long)(n * fsize),
+		    pass ? "of the map" : "of the average");
+		T_OK(name, rc == 0 && bad[pass] == 0);
+	}
+	if (rc)
+		printf("  %s\n", err.msg);
+	free(in), free(din), free(r), free(R), free(out), free(g0);
+}
+
 static void
 small_graph(const struct gdef *g, uint64_t seed)
 {
@@ -576,6 +695,8 @@ small_graph(const struct gdef *g, uint64_t seed)
 	    mhwc[1] * c, 1e-5, &worst));
 	if (r == 0)
 		gradcheck(g->label, t, fm, n, &b.rng, 0);
+	if (r == 0)
+		input_gradcheck(g->label, t, fm, n, &b.rng);
 	tl_tail_free(t);
 	free(x);
 	free(fm);

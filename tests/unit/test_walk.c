@@ -414,9 +414,28 @@ test_list(void)
 	scratch_close(1);
 }
 
+/* tl_walk_shard's values are part of tl's output (tl-ingest --shard): fixed */
+static void
+test_shard(void)
+{
+	static const struct { const char *id; unsigned n, want; } c[] = {
+		{ "", 3, 0 }, { "", 1000, 203 }, { "a", 3, 1 }, { "a", 1000, 736 },
+		{ "ants/0013035.jpg", 3, 2 }, { "ants/0013035.jpg", 1000, 958 },
+		{ "bees/16838648_415acd9e3f.jpg", 1000, 942 }, { "square/s1.png", 3, 0 },
+		{ "square/s1.png", 1000, 992 }, { "square/s1.png", 1, 0 }, { "a", 0, 0 },
+	};
+	char name[96];
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		snprintf(name, sizeof name, "shard: '%s' of %u", c[i].id, c[i].n);
+		T_OK(name, tl_walk_shard(c[i].id, c[i].n) == c[i].want);
+	}
+}
+
 int
 main(void)
 {
+	test_shard();
 	test_members();
 	test_lazy();
 	test_unsized();
