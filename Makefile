@@ -20,7 +20,7 @@ MANDIR  ?= $(PREFIX)/share/man
 SHAREDIR ?= $(PREFIX)/share/tl
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := vips glib-2.0 msgpack openblas libarchive libprotobuf-c jansson
+PKGS    := vips glib-2.0 msgpack openblas libarchive libprotobuf-c jansson sqlite3
 WERROR  ?=
 
 ifeq ($(SAN),1)
@@ -63,13 +63,10 @@ FUZZ_SECONDS ?= 60
 
 all: $(TOOLS:%=$(BIN)/%)
 
-# tl-bulk (tl-bulk(1)) is the shell script pipelines/bulk-identify under its
-# tool name, tl-shard (tl-shard(1)) pipelines/shard, so bin/ holds every tool and `make install` installs them all
-SCRIPTS   := tl-bulk tl-shard
+# tl-shard (tl-shard(1)) is the shell script pipelines/shard under its tool
+# name, so bin/ holds every tool and `make install` installs them all
+SCRIPTS   := tl-shard
 all: $(SCRIPTS:%=$(BIN)/%)
-$(BIN)/tl-bulk: pipelines/bulk-identify
-	@mkdir -p $(BIN)
-	@install -m 755 $< $@.tmp && mv -f $@.tmp $@
 $(BIN)/tl-shard: pipelines/shard
 	@mkdir -p $(BIN)
 	@install -m 755 $< $@.tmp && mv -f $@.tmp $@
@@ -169,6 +166,11 @@ bench: all
 bench-pipeline: all
 	@sh bench/pipeline/run
 
+# bulk identification at scale: tl-bulk on 100,000 synthetic JPEGs against the
+# shell script it replaced (bench/bulk/run; N, OLD_N, OUT in its header)
+bench-bulk: all
+	@sh bench/bulk/run
+
 # The tools find the models installed here without TL_MODEL_PATH: they look in
 # BIN/../share/tl/models next to their own executable (so under any PREFIX, and
 # after DESTDIR staging is moved into place), then in the compiled-in SHAREDIR
@@ -187,5 +189,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz bin bin-san
 
-.PHONY: FORCE pkgcheck all check units fuzzers valgrind fuzz deps deps-test model demo bench bench-pipeline install uninstall clean
+.PHONY: FORCE pkgcheck all check units fuzzers valgrind fuzz deps deps-test model demo bench bench-pipeline bench-bulk install uninstall clean
 .SECONDARY:

@@ -19,6 +19,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <glib.h>
+
+#include "bulk/bulk.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "report/history.h"
@@ -298,13 +301,51 @@ read_all(struct tl_reader *r, struct tl_evalset *s, struct tl_shots *shots, stru
 	tl_rec_free(rec);
 }
 
-/* --usage LOG: one line at a time into the tallies. */
+/* --usage DB: tl-bulk's database (bulk.h), its verdicts as the lines of
+ * the shell script's log, then the accuracy its reviews give. */
+static void
+usage_db(const char *path, struct tl_usage *u, struct tl_bad *bad)
+{
+	struct tl_bulk *db;
+	struct tl_bulk_acc a;
+	struct tl_err err;
+	const char *line;
+	long long ln = 0;
+	int rc;
+
+	if ((db = tl_bulk_open(path, 1, &err)) == NULL || tl_bulk_lines(db, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	while ((rc = tl_bulk_line(db, &line, &err)) == 1) {
+		char where[64];
+		ln++;
+		bad->seen++;
+		if ((rc = tl_usage_add(u, line, strlen(line), &err)) == TL_NOMEM)
+			tl_die(TL_EXIT_DATA, "out of memory");
+		if (rc < 0) {
+			snprintf(where, sizeof where, "%s: verdict %lld", path, ln);
+			tl_bad_record(bad, where, err.msg);
+		}
+	}
+	if (rc < 0 || tl_bulk_accuracy(db, &err) < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	while ((rc = tl_bulk_accuracy_next(db, &a, &err)) == 1)
+		if (tl_usage_add_review(u, a.model, a.day, a.reviewed, a.accepted, a.correct) < 0)
+			tl_die(TL_EXIT_DATA, "out of memory");
+	if (rc < 0)
+		tl_die(TL_EXIT_DATA, "%s", err.msg);
+	tl_bulk_close(db);
+}
+
+/* --usage LOG: one line at a time into the tallies; a tl-bulk database
+ * (or the state directory holding one) through usage_db. */
 static int
 usage_report(const struct opts *o)
 {
 	struct tl_bad bad = o->bad;
 	struct tl_usage *u = tl_usage_new();
-	FILE *f = strcmp(o->usage_log, "-") == 0 ? stdin : fopen(o->usage_log, "r");
+	char *dbpath = g_strdup_printf("%s/%s", o->usage_log, TL_BULK_DB);
+	const char *name = o->usage_log;
+	FILE *f = NULL;
 	struct tl_err err;
 	char *line = NULL, where[64];
 	size_t cap = 0;
@@ -312,10 +353,16 @@ usage_report(const struct opts *o)
 	long long ln = 0;
 	int rc;
 
-	if (f == NULL)
-		tl_die(TL_EXIT_DATA, "%s: %s", o->usage_log, strerror(errno));
 	if (u == NULL)
 		tl_die(TL_EXIT_DATA, "out of memory");
+	if (tl_bulk_is_db(dbpath))
+		name = dbpath;
+	if (tl_bulk_is_db(name)) {
+		usage_db(name, u, &bad);
+		goto report;
+	}
+	if ((f = strcmp(o->usage_log, "-") == 0 ? stdin : fopen(o->usage_log, "r")) == NULL)
+		tl_die(TL_EXIT_DATA, "%s: %s", o->usage_log, strerror(errno));
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		ln++;
 		if ((rc = tl_usage_add(u, line, (size_t)len, &err)) == 1)
@@ -333,10 +380,12 @@ usage_report(const struct opts *o)
 	if (f != stdin)
 		fclose(f);
 	free(line);
-	tl_usage_text(stdout, u, o->usage_log, bad.bad);
-	if (o->html && tl_html_usage(o->html, u, o->usage_log, bad.bad, &err) < 0)
+report:
+	tl_usage_text(stdout, u, name, bad.bad);
+	if (o->html && tl_html_usage(o->html, u, name, bad.bad, &err) < 0)
 		tl_die(TL_EXIT_DATA, "%s", err.msg);
 	tl_usage_free(u);
+	g_free(dbpath);
 	tl_cli_close_stdout();
 	return tl_bad_status(&bad);
 }

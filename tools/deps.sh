@@ -11,11 +11,12 @@
 set -e
 # build: compiler, pkg-config and the -dev packages of the Makefile's PKGS
 # (onnx.proto from libonnx-dev, protoc-c); run: the vips CLI
-# (pipelines/hymenoptera/foreign.sh, the demo's letters) with numpy and fonts
+# (pipelines/hymenoptera/foreign.sh, the demo's letters) with numpy and fonts;
+# sqlite3, the CLI that runs tl-bulk(1)'s queries
 RUN="build-essential pkg-config libvips-dev libvips-tools libglib2.0-dev libopenblas-dev
 libmsgpack-dev libarchive-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libonnx-dev python3-numpy fonts-dejavu-core fonts-dejavu-extra fonts-liberation2
-fonts-freefont-ttf parallel"
+fonts-freefont-ttf parallel libsqlite3-dev sqlite3"
 TEST="libonnx-testdata mandoc jq zip p7zip-full python3-torch python3-torchvision
 python3-pil python3-onnx python3-sklearn python3-msgpack time clang chromium"
 case ${1:-run} in

@@ -46,7 +46,8 @@
 enum kind { W_DIR, W_LIST, W_ARCHIVE, W_FILE };
 
 /* Where the current item's bytes come from. */
-enum cur { C_NONE, C_FD, C_STREAM, C_MEMBER };
+enum cur { C_NONE, C_FD, C_STREAM, C_MEMBER, C_LAZY };
+/* C_LAZY: a file of a directory or list stat'ed, not yet opened (opts->lazy) */
 
 #define PEEK 512     /* bytes read to recognise an archive (tar's magic is at 257) */
 #define BLOCK 65536  /* libarchive's reads from a stream */
@@ -64,6 +65,7 @@ struct tl_walk {
 	const char *label, *max_name;
 	size_t max_bytes;
 	unsigned shard, nshards; /* nshards > 1: take only shard's items */
+	int lazy;                /* opts->lazy: no bytes read by tl_walk_next */
 	struct entry *e;
 	size_t n, cap, next;
 	struct archive *ar;
@@ -408,6 +410,7 @@ walk_new(const char *root, const struct tl_walk_opts *o, struct tl_err *err)
 	w->max_name = o->max_name != NULL ? o->max_name : "the limit";
 	w->shard = o->shard;
 	w->nshards = o->nshards;
+	w->lazy = o->lazy;
 	w->sfd = w->fd = -1;
 	return w;
 }
@@ -657,6 +660,8 @@ head(struct tl_walk *w, struct tl_item *it, long long size, struct tl_err *err)
 	w->have = 0;
 	w->eof = 0;
 	it->size = size;
+	if (w->lazy)
+		return 1;
 	if ((r = fill(w, TL_WALK_HEAD, err)) != TL_OK)
 		return r;
 	it->data = w->buf;
@@ -695,6 +700,15 @@ next_listed(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 		w->cur = C_STREAM;
 		return head(w, it, -1, err);
 	}
+	if (w->lazy) { /* opened by tl_walk_read, if the caller wants the bytes */
+		if (stat(it->src, &st) != 0)
+			return tl_err_set(err, "%s", strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return tl_err_set(err, "not a regular file");
+		it->mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+		w->cur = C_LAZY;
+		return head(w, it, (long long)st.st_size, err);
+	}
 	if ((fd = open(it->src, O_RDONLY | O_CLOEXEC)) < 0)
 		return tl_err_set(err, "%s", strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -703,6 +717,7 @@ next_listed(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 	}
 	w->fd = fd;
 	w->cur = C_FD;
+	it->mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	return head(w, it, (long long)st.st_size, err);
 }
 
@@ -782,6 +797,9 @@ next_member(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 		if (r == 2)
 			return tl_err_set(err, "member path has a '..' component");
 		w->cur = C_MEMBER;
+		if (archive_entry_mtime_is_set(ae))
+			it->mtime = (long long)archive_entry_mtime(ae) * 1000000000LL +
+			            archive_entry_mtime_nsec(ae);
 		return head(w, it, archive_entry_size_is_set(ae) ?
 		            (long long)archive_entry_size(ae) : -1, err);
 	}
@@ -815,6 +833,18 @@ tl_walk_read(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 	char a[32], b[32];
 	int r;
 
+	if (w->cur == C_LAZY) { /* the file is opened now: its size and mtime may have moved */
+		struct stat st;
+		if ((w->fd = open(it->src, O_RDONLY | O_CLOEXEC)) < 0) {
+			w->cur = C_NONE;
+			return tl_err_set(err, "%s", strerror(errno)), TL_SKIP;
+		}
+		w->cur = C_FD;
+		if (fstat(w->fd, &st) != 0 || !S_ISREG(st.st_mode))
+			return tl_err_set(err, "not a regular file"), TL_SKIP;
+		it->size = (long long)st.st_size;
+		it->mtime = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	}
 	tl_walk_bytes(b, sizeof b, w->max_bytes);
 	if (it->size >= 0 && (unsigned long long)it->size > w->max_bytes) {
 		tl_walk_bytes(a, sizeof a, (unsigned long long)it->size);
@@ -837,6 +867,7 @@ tl_walk_next(struct tl_walk *w, struct tl_item *it, struct tl_err *err)
 	it->data = NULL;
 	it->len = 0;
 	it->size = -1;
+	it->mtime = -1;
 	it->split = NULL;
 	it->note = NULL;
 	end_item(w);

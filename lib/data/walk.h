@@ -67,6 +67,10 @@ struct tl_walk_opts {
 	int no_split_folders; /* top folders named train, val, ... are labels */
 	unsigned shard;       /* with nshards > 1: only the items whose id */
 	unsigned nshards;     /* tl_walk_shard() puts in shard (0 .. nshards-1) */
+	int lazy;             /* tl_walk_next reads no bytes (it->data NULL, it->len
+	                         0; a directory's or list's file is only stat'ed):
+	                         a caller that knows the file by its size and
+	                         mtime skips it unread; tl_walk_read reads it all */
 };
 
 /* One file.  Every pointer is owned by the walk and valid until the next
@@ -85,6 +89,8 @@ struct tl_item {
 	const unsigned char *data; /* the first bytes, or all after tl_walk_read */
 	size_t len;
 	long long size; /* the size the file or member declares; -1: unknown */
+	long long mtime; /* its modification time in ns since 1970 (a file's
+	                    stat, an archive member's header); -1: unknown */
 };
 
 /* Opens the source path; list != 0 reads it as a file list ("-": stdin),

@@ -3,7 +3,8 @@
  * with jansson; tallies live in GLib hash tables keyed by day, class and
  * model, sorted by key (days, models) or count (classes) when printed.
  *
- * Not here: the log's writer (pipelines/bulk-identify).
+ * Not here: the log's writer and database (tl-bulk, lib/bulk/bulk.c: its
+ * verdicts come here as the same JSON lines).
  */
 #include <ctype.h>
 #include <math.h>
@@ -26,12 +27,19 @@ struct tally {
 	double conf;
 };
 
+struct review {
+	char *model, *day;
+	long long reviewed, accepted, correct;
+};
+
 struct tl_usage {
 	GHashTable *day, *cls, *model; /* key -> struct tally */
 	double *conf;                  /* [nconf] */
 	size_t nconf, capconf;
 	long long n, unknown, bins[NBIN];
 	long long why[TL_REJECT_N]; /* the unknowns by "reject" (enum tl_reject) */
+	struct review *rev;         /* [nrev], in the order given (model, day) */
+	size_t nrev, caprev;
 };
 
 static void
@@ -64,6 +72,9 @@ tl_usage_free(struct tl_usage *u)
 	g_hash_table_destroy(u->day);
 	g_hash_table_destroy(u->cls);
 	g_hash_table_destroy(u->model);
+	for (size_t i = 0; i < u->nrev; i++)
+		free(u->rev[i].model), free(u->rev[i].day);
+	free(u->rev);
 	free(u->conf);
 	free(u);
 }
@@ -197,6 +208,54 @@ out:
 	return rc;
 }
 
+int
+tl_usage_add_review(struct tl_usage *u, const char *model, const char *day, long long reviewed,
+                    long long accepted, long long correct)
+{
+	struct review *r;
+
+	if (u->nrev == u->caprev) {
+		size_t cap = u->caprev ? 2 * u->caprev : 16;
+		if ((r = realloc(u->rev, cap * sizeof *r)) == NULL)
+			return -1;
+		u->rev = r, u->caprev = cap;
+	}
+	r = &u->rev[u->nrev];
+	*r = (struct review){ .model = strdup(model ? model : ""), .day = strdup(day ? day : ""),
+	                      .reviewed = reviewed, .accepted = accepted, .correct = correct };
+	if (r->model == NULL || r->day == NULL) {
+		free(r->model), free(r->day);
+		return -1;
+	}
+	u->nrev++;
+	return 0;
+}
+
+/* The reviews' accuracy per model version and day of the verdicts. */
+static void
+reviews(FILE *f, const struct tl_usage *u)
+{
+	int w = 5;
+
+	if (u->nrev == 0)
+		return;
+	for (size_t i = 0; i < u->nrev; i++)
+		if ((int)strlen(u->rev[i].model) > w)
+			w = strlen(u->rev[i].model) > 40 ? 40 : (int)strlen(u->rev[i].model);
+	fprintf(f, "\nreviewed: accuracy by model and day (of the verdicts not unknown)\n");
+	fprintf(f, "%-*s %-10s %8s %8s %8s %8s\n", w, "model", "day", "reviewed", "accepted",
+	        "correct", "accuracy");
+	for (size_t i = 0; i < u->nrev; i++) {
+		const struct review *r = &u->rev[i];
+		fprintf(f, "%-*.*s %-10s %8lld %8lld %8lld", w, w, *r->model ? r->model : "(not named)",
+		        r->day, r->reviewed, r->accepted, r->correct);
+		if (r->accepted)
+			fprintf(f, " %7.1f%%\n", 100.0 * r->correct / r->accepted);
+		else
+			fprintf(f, " %8s\n", "-");
+	}
+}
+
 static int
 by_key(const void *a, const void *b)
 {
@@ -293,6 +352,7 @@ tl_usage_text(FILE *f, struct tl_usage *u, const char *name, long long bad)
 			        tl_quantile(u->conf, u->nconf, 0.1), tl_quantile(u->conf, u->nconf, 0.5),
 			        tl_quantile(u->conf, u->nconf, 0.9), u->nconf);
 		}
+		reviews(f, u);
 	}
 	free(d), free(c), free(m);
 }

@@ -1,6 +1,7 @@
 /*
- * usage.h - what a deployed model was asked: the transaction log that bulk
- * identification writes (JSON Lines, one object per identification with
+ * usage.h - what a deployed model was asked: the verdicts of bulk
+ * identification (tl-bulk's database, read as the JSON Lines its earlier
+ * shell version logged: one object per identification with
  * "time", "id", "sha256", "model", "pred", "conf", "ood"), summed up as
  * volume per day, per predicted class and per model version, the
  * distribution of confidence and the unknown rate over time (tl-report
@@ -52,7 +53,13 @@ void tl_usage_totals(const struct tl_usage *u, long long *n, long long *unknown)
  * tl_reject, owned by u. */
 const long long *tl_usage_why(const struct tl_usage *u);
 
-/* The summary as text; bad is the number of bad lines, for the top line. */
+/* The accuracy people's reviews give the verdicts of model on day
+ * (tl-bulk's reviews table): reviewed verdicts, of them not "unknown"
+ * (accepted), of those right (correct).  0, or -1 when out of memory. */
+int tl_usage_add_review(struct tl_usage *u, const char *model, const char *day,
+                        long long reviewed, long long accepted, long long correct);
+
+/* The summary as text (with the reviews' accuracy when there are any); bad is the number of bad lines, for the top line. */
 void tl_usage_text(FILE *f, struct tl_usage *u, const char *name, long long bad);
 
 #endif

@@ -9,7 +9,7 @@ R=$T/root
 mkdir -p "$T/empty"	# the installed tools run here: no ./models
 # inst_check NAME ROOT: every tool and man page of the tree is under ROOT
 inst_check() {
-	for t in $(cd "$top/cmd" && ls tl-*.c | sed 's/\.c$//') tl-bulk tl-shard; do
+	for t in $(cd "$top/cmd" && ls tl-*.c | sed 's/\.c$//') tl-shard; do
 		if [ -x "$2/bin/$t" ]; then pass "$1: bin/$t"; else fail "$1: bin/$t" "not installed"; fi
 	done
 	for m in "$top"/man/*.[1-9]; do
@@ -22,7 +22,7 @@ run "install: make install DESTDIR" 0 "make -s -C '$top' install PREFIX=/usr DES
 inst_check install "$R/usr"
 run "install: installed tool runs" 0 "'$R/usr/bin/tl-cat' --version"
 run "install: tl-bulk --help" 0 "'$R/usr/bin/tl-bulk' --help"
-has "install: tl-bulk's usage" "$T/out" "usage: tl-bulk -m model.tlm [-d state-dir] [-n chunk] [-v] incoming [tl-classify option ...]"
+"has "install: tl-bulk's usage" "$T/out" "usage: tl-bulk -m model.tlm [-d state-dir] [-n chunk] [-v] [--min-conf p]"
 if [ -d "$top/models/mobilenetv2" ]; then
 	# staged under DESTDIR, run from there: as if moved into place
 	run "install: DESTDIR tl-embed finds its models" 0 \

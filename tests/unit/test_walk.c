@@ -102,6 +102,58 @@ test_members(void)
 	free(tar);
 }
 
+static void put(const char *rel, const char *text);
+
+/* opts.lazy: no bytes before tl_walk_read, size and mtime given; for a
+ * directory (tl-bulk's listing) and an archive. */
+static void
+test_lazy(void)
+{
+	static const char *const name[] = { "a/x.png", "b.png" };
+	static const size_t len[] = { 5000, 7 };
+	struct tl_walk_opts o = { .max_bytes = 1 << 20, .max_name = "LIMIT", .lazy = 1 };
+	const char *d = scratch_new("test_walk_lazy");
+	unsigned char *tar;
+	size_t n = make_archive(0, name, len, 2, &tar);
+	struct tl_walk *w = tl_walk_open_mem(tar, n, "t.tar", &o, NULL);
+	struct tl_item it;
+	struct tl_err err;
+	struct stat st;
+	char path[4200];
+
+	T_OK("lazy: open the archive", w != NULL);
+	T_EQ_INT("lazy: x", tl_walk_next(w, &it, &err), 1);
+	T_OK("lazy: x, no bytes yet", it.data == NULL && it.len == 0);
+	T_EQ_INT("lazy: x size", it.size, 5000);
+	T_OK("lazy: x mtime from the header", it.mtime >= 0);
+	/* b.png is reached without reading x: its bytes are passed over */
+	T_EQ_INT("lazy: b", tl_walk_next(w, &it, &err), 1);
+	T_EQ_STR("lazy: b id", it.id, "b.png");
+	T_EQ_INT("lazy: b read", tl_walk_read(w, &it, &err), TL_OK);
+	T_OK("lazy: b bytes", it.len == 7 && it.data[6] == 6);
+	T_EQ_INT("lazy: archive end", tl_walk_next(w, &it, &err), 0);
+	tl_walk_close(w);
+	free(tar);
+	if (d == NULL) {
+		T_OK("lazy: mkdtemp", 0);
+		return;
+	}
+	put("c/one.png", "12345");
+	snprintf(path, sizeof path, "%s/c/one.png", d);
+	T_OK("lazy: stat", stat(path, &st) == 0);
+	w = tl_walk_open(d, 0, &o, &err);
+	T_OK("lazy: open the folder", w != NULL);
+	T_EQ_INT("lazy: one", tl_walk_next(w, &it, &err), 1);
+	T_OK("lazy: one, no bytes yet", it.data == NULL && it.len == 0);
+	T_EQ_INT("lazy: one size", it.size, 5);
+	T_EQ_INT("lazy: one mtime", it.mtime, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+	T_EQ_INT("lazy: one read", tl_walk_read(w, &it, &err), TL_OK);
+	T_OK("lazy: one bytes", it.len == 5 && memcmp(it.data, "12345", 5) == 0);
+	T_EQ_INT("lazy: folder end", tl_walk_next(w, &it, &err), 0);
+	tl_walk_close(w);
+	scratch_close(1);
+}
+
 /* A zip written without sizes in its local headers: in memory, libarchive
  * finds them in the central directory (a pipe does not: tests/cli/ingest.sh). */
 static void
@@ -385,6 +437,7 @@ main(void)
 {
 	test_shard();
 	test_members();
+	test_lazy();
 	test_unsized();
 	test_broken();
 	test_bytes();
