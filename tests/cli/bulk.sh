@@ -243,3 +243,15 @@ check "bulk: the merged shards are the single run" "$T/all"
 same "bulk: merged runs keep their rows" "$(q "$T/all" 'SELECT count(*) FROM runs')" 3
 run "bulk: merging again adds nothing" 0 "tl-bulk -v -d '$T/all' --merge '$T/sh0/bulk.db'"
 has "bulk: merging again" "$T/err" "sh0/bulk.db: 0 verdicts, 0 files added"
+
+# the crontab line of tl-bulk(1), as a user copies it: the command after the
+# five schedule fields, run by sh in its folder (/srv/zoo made a scratch one)
+cron=$(awk '/^A crontab line/ { f = 1; next } f && /^\.Bd/ { g = 1; next } g && /^\.Ed/ { exit } g' \
+    "$top/man/tl-bulk.1" | sed 's/\\e$/\\/' | sed -e :a -e '/\\$/N; s/\\\n//; ta' | sed 's/^[^ ]* [^ ]* [^ ]* [^ ]* [^ ]* *//')
+same "bulk: the man page's crontab line found" "$(printf '%s' "$cron" | grep -c 'tl-bulk -m model.tlm')" 1
+mkdir -p "$T/zoo/incoming" && cp "$T/m.tlm" "$T/zoo/model.tlm" && cp -R "$T/in/." "$T/zoo/incoming/"
+run "bulk: the crontab line runs" 0 "$(printf '%s' "$cron" | sed "s|/srv/zoo|$T/zoo|")"
+same "bulk: the crontab line classified every image once" \
+    "$(q "$T/zoo/bulk" 'SELECT count(*), count(DISTINCT sha256) FROM verdicts')" "$NIMG|$NIMG"
+run "bulk: the crontab line again: nothing new" 0 "$(printf '%s' "$cron" | sed "s|/srv/zoo|$T/zoo|")"
+same "bulk: the second cron run added nothing" "$(q "$T/zoo/bulk" 'SELECT count(*) FROM verdicts')" "$NIMG"
